@@ -1,0 +1,5 @@
+import sys
+
+from emostudio.cli import main
+
+sys.exit(main())

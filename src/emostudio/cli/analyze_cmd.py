@@ -1,0 +1,88 @@
+"""`emostudio analyze FILE...`: recognise the emotion of each file and write one run folder per file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from emostudio.cli.common import add_model_args, console, err_console, expand_inputs, load_recognizer
+from emostudio.model.labels import BY_KEY, KEYS
+
+
+def register(sub) -> None:
+    p = sub.add_parser("analyze", help="recognise the emotion of audio files",
+                       description="Recognise the emotion of audio files; one output folder per file.")
+    p.add_argument("inputs", nargs="+", metavar="FILE", help="audio/video files, folders or glob patterns")
+    p.add_argument("--granularity", choices=["utterance", "frame"], default="utterance",
+                   help="one label per clip, or scores every 0.1 s (a timeline)")
+    p.add_argument("--embedding", action="store_true", help="also save embedding.npy")
+    p.add_argument("--enhance", action="store_true", help="high-pass, denoise and normalise first; compare before/after")
+    p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
+    p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    add_model_args(p)
+    p.set_defaults(func=run)
+
+
+def describe(result) -> list[str]:
+    """Human lines for one result: the seed's summary, band, runner-up, compound, warnings, folder."""
+    ru_key, ru_p = result.runner_up
+    ru = BY_KEY[ru_key]
+    lines = [result.summary("zh"),
+             f"band: {result.band.en} ({result.band.zh}) · runner-up: {ru.display()} {ru_p * 100:.1f}%"]
+    if result.compound:
+        lines.append(f"compound: {result.compound.zh} ({result.compound.en})")
+    if result.enhancement:
+        b = result.enhancement.before_probs
+        before = BY_KEY[KEYS[int(b.argmax())]]
+        lines.append(f"before enhancement: {before.display()} {b.max() * 100:.1f}% → after: {result.confidence * 100:.1f}%")
+    if result.quality_warning:
+        lines.append(f"⚠ {result.quality_warning}")
+    if result.model.is_random:
+        lines.append("⚠ random weights: scores are meaningless")
+    if result.output_dir:
+        lines.append(f"folder: {result.output_dir}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from emostudio.audio import AUDIO_EXTENSIONS
+
+    files = expand_inputs(args.inputs, AUDIO_EXTENSIONS)
+    rec = load_recognizer(args)
+    if rec is None:
+        return 2
+    failures = 0
+    docs = []
+    show_bar = len(files) > 1
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err_console, disable=not show_bar, transient=True) as progress:
+        task = progress.add_task("analysing", total=len(files))
+
+        def report(outcome) -> None:
+            nonlocal failures
+            progress.advance(task)
+            if outcome.error is not None:
+                failures += 1
+                err_console.print(f"[red]✗ {outcome.error}[/]", highlight=False)
+                docs.append({"source": outcome.source, "error": {"code": outcome.error.code,
+                                                                  "message": str(outcome.error)}})
+                return
+            res = outcome.result
+            doc = res.to_dict()
+            doc["output_dir"] = str(res.output_dir) if res.output_dir else None
+            docs.append(doc)
+            if not args.json:
+                console.print(f"[bold]{outcome.source}[/]", highlight=False)
+                for line in describe(res):
+                    console.print(f"  {line}", highlight=False)
+
+        rec.analyze_many(files, granularity=args.granularity, embedding=args.embedding, enhance=args.enhance,
+                         quality=not args.no_quality, output_dir=args.out, on_outcome=report)
+    if args.json:
+        print(json.dumps(docs if len(docs) != 1 else docs[0], ensure_ascii=False, indent=2))
+    if failures:
+        err_console.print(f"{failures} of {len(files)} file(s) failed", highlight=False)
+    return 1 if failures else 0

@@ -1,0 +1,285 @@
+"""Result dataclasses and the per-run output folder: result.json (+ JSON Schema), frames.csv, embedding.npy.
+
+Layout of one run (like the seed WebUI):
+    outputs/outputs_YYYYMMDD_HHMMSS[_N]/
+        processed_audio.wav   16 kHz mono 16-bit PCM (the enhanced audio when enhancement was on)
+        result.json           written last: its presence marks a complete run
+        frames.csv            frame mode only: one row per step, start/end seconds and the 9 scores
+        embedding.npy         when asked: (dim,) utterance or (frames, dim) frame mode, float32
+Every file is written atomically (temp file + rename); a folder is never reused or overwritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emostudio import atomic
+from emostudio.interpret import Band, Compound, TimelineSegment, summary_line
+from emostudio.model.labels import BY_KEY, KEYS
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "result.schema.json"
+RANDOM_WEIGHTS_NOTE = "random weights: scores are meaningless"
+RESULT_FILE = "result.json"
+AUDIO_FILE = "processed_audio.wav"
+FRAMES_FILE = "frames.csv"
+EMBEDDING_FILE = "embedding.npy"
+
+
+def scores_dict(probs: np.ndarray) -> dict[str, float]:
+    """9 probabilities in KEYS order → {"angry": p, ...} rounded to 6 decimals."""
+    return {k: round(float(p), 6) for k, p in zip(KEYS, probs, strict=True)}
+
+
+@dataclass
+class ModelRef:
+    """Which model produced a result."""
+
+    id: str
+    source: str
+    is_random: bool
+    device: str = "cpu"
+    dtype: str = "float32"
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "source": self.source, "is_random": self.is_random, "device": self.device,
+             "dtype": self.dtype}
+        if self.is_random:
+            d["note"] = RANDOM_WEIGHTS_NOTE
+        return d
+
+
+@dataclass
+class SegmentResult:
+    """One analysed stretch of a (long) recording, seconds from the start of the file."""
+
+    start_s: float
+    end_s: float
+    probs: np.ndarray  # (9,) KEYS order
+
+    @property
+    def label(self) -> str:
+        return KEYS[int(np.argmax(self.probs))]
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "emotion": self.label,
+                "confidence": round(float(self.probs.max()), 6), "scores": scores_dict(self.probs)}
+
+
+@dataclass
+class FrameTimeline:
+    """Frame mode: scores every `step_s` seconds."""
+
+    starts_s: np.ndarray  # (steps,) seconds from the start of the file
+    probs: np.ndarray  # (steps, 9)
+    step_s: float
+    window_s: float
+    segments: list[TimelineSegment]  # dominant-emotion runs
+
+    def to_dict(self) -> dict:
+        return {"step_s": self.step_s, "window_s": self.window_s, "count": int(len(self.starts_s)),
+                "start_s": [round(float(t), 3) for t in self.starts_s],
+                "scores": [[round(float(p), 6) for p in row] for row in self.probs],
+                "segments": [s.to_dict() for s in self.segments], "csv": FRAMES_FILE}
+
+
+@dataclass
+class EnhancementReport:
+    """Before/after comparison when enhancement was on; the main result is the enhanced one."""
+
+    steps: list[str]
+    noise_source: str
+    before_probs: np.ndarray  # (9,) original audio
+    quality_before: dict | None
+    quality_after: dict | None
+
+    def to_dict(self, after_probs: np.ndarray) -> dict:
+        before, after = KEYS[int(self.before_probs.argmax())], KEYS[int(after_probs.argmax())]
+        return {
+            "steps": self.steps,
+            "noise_source": self.noise_source,
+            "before": {"emotion": before, "confidence": round(float(self.before_probs.max()), 6),
+                       "scores": scores_dict(self.before_probs)},
+            "after": {"emotion": after, "confidence": round(float(after_probs.max()), 6),
+                      "scores": scores_dict(after_probs)},
+            "label_changed": before != after,
+            "confidence_delta": round(float(after_probs.max() - self.before_probs.max()), 6),
+            "quality_before": self.quality_before,
+            "quality_after": self.quality_after,
+            "quality_delta": quality_delta(self.quality_before, self.quality_after),
+        }
+
+
+def quality_delta(before: dict | None, after: dict | None) -> dict[str, float]:
+    """after − before for every numeric metric present in both quality reports."""
+    if not before or not after:
+        return {}
+    a = {m["name"]: m["value"] for m in after.get("metrics", [])}
+    out = {}
+    for m in before.get("metrics", []):
+        v0, v1 = m["value"], a.get(m["name"])
+        if isinstance(v0, int | float) and isinstance(v1, int | float) and not isinstance(v0, bool):
+            out[m["name"]] = round(float(v1) - float(v0), 4)
+    return out
+
+
+@dataclass
+class Result:
+    """Everything one analysis produced. `probs` is the overall 9-class distribution in KEYS order."""
+
+    probs: np.ndarray  # (9,) sums to 1
+    granularity: str  # "utterance" | "frame"
+    band: Band
+    compound: Compound | None
+    segments: list[SegmentResult]  # one per analysed stretch; one covering the clip when not split
+    model: ModelRef
+    audio: dict  # source info of the input plus processed duration
+    settings: dict
+    timestamp: str = field(default_factory=lambda: datetime.now().astimezone().isoformat(timespec="seconds"))
+    frames: FrameTimeline | None = None
+    embedding: np.ndarray | None = None  # (dim,) or (frames, dim) float32
+    quality: dict | None = None  # QualityReport.to_dict()
+    quality_warning: str | None = None
+    enhancement: EnhancementReport | None = None
+    source_name: str = ""
+    output_dir: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return KEYS[int(np.argmax(self.probs))]
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probs))
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return scores_dict(self.probs)
+
+    @property
+    def runner_up(self) -> tuple[str, float]:
+        k = int(np.argsort(-self.probs, kind="stable")[1])
+        return KEYS[k], float(self.probs[k])
+
+    @property
+    def name_zh(self) -> str:
+        return BY_KEY[self.label].zh
+
+    @property
+    def name_en(self) -> str:
+        return BY_KEY[self.label].en
+
+    @property
+    def emoji(self) -> str:
+        return BY_KEY[self.label].emoji
+
+    def summary(self, lang: str = "zh") -> str:
+        """`😊 快乐 (Happy) 置信度: 63.7%`."""
+        return summary_line(self.label, self.confidence, lang)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result.json document (see schemas/result.schema.json)."""
+        e = BY_KEY[self.label]
+        ru_key, ru_p = self.runner_up
+        d: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            # the seed WebUI's keys, kept so existing scripts keep working
+            "emotion": self.label,
+            "confidence": round(self.confidence, 6),
+            "scores": self.scores,
+            "granularity": self.granularity,
+            "timestamp": self.timestamp,
+            # additions
+            "label": {"key": e.key, "en": e.en, "zh": e.zh, "emoji": e.emoji, "display": e.display()},
+            "summary": self.summary("zh"),
+            "band": {"key": self.band.key, "en": self.band.en, "zh": self.band.zh},
+            "runner_up": {"emotion": ru_key, "score": round(ru_p, 6)},
+            "compound": self.compound.to_dict() if self.compound else None,
+            "source": self.source_name,
+            "audio": self.audio,
+            "model": self.model.to_dict(),
+            "settings": self.settings,
+            "quality": self.quality,
+            "quality_warning": self.quality_warning,
+            "segments": [s.to_dict() for s in self.segments],
+            "frames": self.frames.to_dict() if self.frames else None,
+            "enhancement": self.enhancement.to_dict(self.probs) if self.enhancement else None,
+            "embedding": None if self.embedding is None else {"file": EMBEDDING_FILE,
+                                                               "shape": list(self.embedding.shape)},
+            "warnings": self.warnings + ([RANDOM_WEIGHTS_NOTE] if self.model.is_random else []),
+        }
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+def new_run_dir(root: str | os.PathLike, now: datetime | None = None) -> Path:
+    """Create and return a fresh `outputs_YYYYMMDD_HHMMSS[_N]` folder under `root`; never reuses one.
+
+    `os.mkdir` is atomic, so two processes starting in the same second still get two folders.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    stem = f"outputs_{(now or datetime.now()).strftime('%Y%m%d_%H%M%S')}"
+    n = 1
+    while True:
+        path = root / (stem if n == 1 else f"{stem}_{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
+
+
+def frames_csv(frames: FrameTimeline) -> str:
+    """frames.csv text: start_s, end_s, emotion, confidence, then one column per class."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["start_s", "end_s", "emotion", "confidence", *KEYS])
+    for t, p in zip(frames.starts_s, frames.probs, strict=True):
+        k = int(np.argmax(p))
+        w.writerow([f"{t:.3f}", f"{t + frames.step_s:.3f}", KEYS[k], f"{p[k]:.6f}", *(f"{x:.6f}" for x in p)])
+    return buf.getvalue()
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+    atomic.write_bytes(path, buf.getvalue())
+
+
+def write_run(result: Result, run_dir: Path, processed_audio: np.ndarray | None, sample_rate: int = 16000) -> Path:
+    """Write every file of a run into `run_dir`; result.json last. Returns the path of result.json."""
+    from emostudio.audio import write_wav  # decoding layer owns the wav encoder
+
+    files: dict[str, str] = {"result": RESULT_FILE}
+    if processed_audio is not None:
+        write_wav(run_dir / AUDIO_FILE, processed_audio, sample_rate)
+        files["processed_audio"] = AUDIO_FILE
+    if result.embedding is not None:
+        save_npy(run_dir / EMBEDDING_FILE, result.embedding)
+        files["embedding"] = EMBEDDING_FILE
+    if result.frames is not None:
+        atomic.write_text(run_dir / FRAMES_FILE, frames_csv(result.frames))
+        files["frames_csv"] = FRAMES_FILE
+    result.output_dir = run_dir
+    doc = result.to_dict()
+    doc["files"] = files
+    doc["run_id"] = run_dir.name
+    atomic.write_json(run_dir / RESULT_FILE, doc)
+    return run_dir / RESULT_FILE
+
+
+def load_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
