@@ -1,0 +1,195 @@
+"""Voice activity detection (silero-vad) and splitting long audio into model-sized segments.
+
+All waveforms are 16 kHz mono float32 arrays of shape (samples,); times are in seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import torch
+
+from .errors import ModelError
+
+SAMPLE_RATE = 16000
+FRAME_S = 0.02  # energy frame used to place cuts inside continuous speech
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of audio from `start_s` to `end_s` seconds."""
+
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def samples(self, sample_rate: int = SAMPLE_RATE) -> slice:
+        """The slice of a waveform at `sample_rate` that this span covers."""
+        return slice(int(round(self.start_s * sample_rate)), int(round(self.end_s * sample_rate)))
+
+
+_model = None
+_model_lock = (
+    threading.Lock()
+)  # guards loading and every use: the model carries recurrent state between calls
+
+
+def _load_vad():
+    """The packaged silero-vad TorchScript model (offline; silero never needs torchaudio for the model)."""
+    global _model
+    if _model is None:
+        threads = torch.get_num_threads()
+        try:
+            import silero_vad  # its import calls torch.set_num_threads(1); undone below
+
+            with warnings.catch_warnings():  # its loader uses deprecated importlib/jit calls; not ours to fix
+                warnings.simplefilter("ignore", DeprecationWarning)
+                _model = silero_vad.load_silero_vad(onnx=False)
+        except Exception as e:  # a broken install must say what failed, not crash later
+            raise ModelError(
+                f"could not load the silero-vad model shipped with the silero-vad package: {e}"
+            ) from e
+        finally:
+            torch.set_num_threads(threads)
+    return _model
+
+
+def _check(waveform: np.ndarray) -> np.ndarray:
+    x = np.asarray(waveform)
+    if x.ndim != 1:
+        raise ValueError(f"expected a mono waveform of shape (samples,), got shape {x.shape}")
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def speech_spans(
+    waveform16k: np.ndarray, *, threshold: float = 0.5, min_speech_s: float = 0.25, min_silence_s: float = 0.1
+) -> list[Span]:
+    """Speech regions found by silero-vad in a 16 kHz waveform (samples,), in time order.
+
+    `threshold` is the speech probability above which a 32 ms window counts as speech; runs shorter than
+    `min_speech_s` are dropped and pauses shorter than `min_silence_s` do not split a run.
+    """
+    x = _check(waveform16k)
+    if x.size == 0:
+        return []
+    from silero_vad import get_speech_timestamps
+
+    with _model_lock:
+        model = _load_vad()
+        with torch.inference_mode():
+            stamps = get_speech_timestamps(
+                torch.from_numpy(x),
+                model,
+                threshold=threshold,
+                sampling_rate=SAMPLE_RATE,
+                min_speech_duration_ms=int(round(min_speech_s * 1000)),
+                min_silence_duration_ms=int(round(min_silence_s * 1000)),
+            )
+    end = x.size / SAMPLE_RATE
+    return [Span(max(0.0, s["start"] / SAMPLE_RATE), min(end, s["end"] / SAMPLE_RATE)) for s in stamps]
+
+
+def _lowest_energy_cut(x: np.ndarray, start_s: float, limit_s: float, search_s: float) -> float:
+    """Centre (s) of the quietest 20 ms frame in [limit_s - search_s, limit_s]; never at or before start_s."""
+    hop = int(FRAME_S * SAMPLE_RATE)
+    lo = max(start_s + FRAME_S, limit_s - search_s)
+    a, b = int(lo * SAMPLE_RATE), int(limit_s * SAMPLE_RATE)
+    n_frames = (b - a) // hop
+    if n_frames < 1:
+        return limit_s
+    frames = x[a : a + n_frames * hop].reshape(n_frames, hop).astype(np.float64)
+    k = int(np.argmin(np.mean(frames**2, axis=1)))
+    return (a + k * hop + hop / 2) / SAMPLE_RATE
+
+
+def _fixed_windows(duration_s: float, max_segment_s: float) -> list[Span]:
+    n = math.ceil(duration_s / max_segment_s)
+    edges = np.linspace(0.0, duration_s, n + 1)
+    return [Span(float(a), float(b)) for a, b in pairwise(edges)]
+
+
+def split_for_model(
+    waveform16k: np.ndarray,
+    *,
+    max_segment_s: float = 30.0,
+    spans: list[Span] | None = None,
+    max_pad_s: float = 1.0,
+) -> list[Span]:
+    """Segments of at most `max_segment_s` seconds that together cover every second of detected speech.
+
+    emotion2vec was trained on short clips and attention cost grows quadratically, so long audio is split:
+    - audio no longer than `max_segment_s` → one span over the whole clip;
+    - otherwise neighbouring speech runs (`spans`, or the VAD's) are merged up to `max_segment_s`, cutting
+      at the longest pause in the second half of the allowed window (else the last one that fits); each
+      segment reaches into the pause around it up to its middle, but at most `max_pad_s`;
+    - a speech run longer than `max_segment_s` is cut at the quietest 20 ms frame in the last third
+      (at most 5 s) before the limit;
+    - no speech found at all → equal fixed windows of ≤ `max_segment_s` over the whole file.
+    """
+    if max_segment_s <= 2 * FRAME_S:
+        raise ValueError(f"max_segment_s must be more than {2 * FRAME_S} s, got {max_segment_s}")
+    x = _check(waveform16k)
+    duration = x.size / SAMPLE_RATE
+    if x.size == 0:
+        return []
+    if duration <= max_segment_s:
+        return [Span(0.0, duration)]
+    if spans is None:
+        spans = speech_spans(x)
+    runs = sorted(
+        (Span(max(0.0, s.start_s), min(duration, s.end_s)) for s in spans if s.end_s > s.start_s),
+        key=lambda s: s.start_s,
+    )
+    if not runs:
+        return _fixed_windows(duration, max_segment_s)
+
+    # 1. merge overlaps, then cut runs longer than the limit at their quietest frame near it.
+    merged: list[Span] = []
+    for r in runs:
+        if merged and r.start_s <= merged[-1].end_s:
+            merged[-1] = Span(merged[-1].start_s, max(merged[-1].end_s, r.end_s))
+        else:
+            merged.append(r)
+    search_s = min(5.0, max_segment_s / 3)
+    pieces: list[Span] = []
+    for r in merged:
+        start = r.start_s
+        while r.end_s - start > max_segment_s:
+            cut = _lowest_energy_cut(x, start, start + max_segment_s, search_s)
+            pieces.append(Span(start, cut))
+            start = cut
+        pieces.append(Span(start, r.end_s))
+
+    # 2. group neighbouring pieces into cores of ≤ max_segment_s, cutting at long pauses.
+    cores: list[Span] = []
+    i = 0
+    while i < len(pieces):
+        start = pieces[i].start_s
+        last = i
+        while last + 1 < len(pieces) and pieces[last + 1].end_s - start <= max_segment_s:
+            last += 1
+        if last + 1 < len(pieces):
+            candidates = [j for j in range(i, last + 1) if pieces[j].end_s - start >= max_segment_s / 2] or [
+                last
+            ]
+            last = max(candidates, key=lambda j: (pieces[j + 1].start_s - pieces[j].end_s, j))
+        cores.append(Span(start, pieces[last].end_s))
+        i = last + 1
+
+    # 3. reach into the surrounding pauses, up to their middle (or max_pad_s), never past the limit.
+    segments: list[Span] = []
+    for k, core in enumerate(cores):
+        before = 0.0 if k == 0 else (cores[k - 1].end_s + core.start_s) / 2
+        after = duration if k == len(cores) - 1 else (core.end_s + cores[k + 1].start_s) / 2
+        start = max(before, core.start_s - max_pad_s, core.end_s - max_segment_s)
+        end = min(after, core.end_s + max_pad_s, start + max_segment_s)
+        segments.append(Span(start, end))
+    return segments

@@ -1,0 +1,90 @@
+from itertools import pairwise
+
+import numpy as np
+import pytest
+from signals import SR, voice
+
+from emostudio.segment import Span, speech_spans, split_for_model
+
+
+def _covered(segments: list[Span], n: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    for s in segments:
+        mask[s.samples(SR)] = True
+    return mask
+
+
+def _check_limits(segments: list[Span], max_s: float, duration_s: float) -> None:
+    assert segments, "long non-empty audio must give segments"
+    for s in segments:
+        assert 0 < s.duration_s <= max_s + 1e-9
+        assert 0 <= s.start_s < s.end_s <= duration_s + 1e-9
+    for a, b in pairwise(segments):
+        assert a.end_s <= b.start_s + 1e-9, "segments must be in order and not overlap"
+
+
+def test_vad_finds_the_words():
+    x, active = voice(12, seed=4)
+    spans = speech_spans(x)
+    found = _covered(spans, len(x))
+    assert found[active].mean() > 0.9
+    assert found[~active].mean() < 0.3
+    assert speech_spans(np.zeros(SR * 3, dtype=np.float32)) == []
+
+
+def test_three_minutes_with_pauses_split_at_pauses_and_cover_all_speech():
+    x, active = voice(180, seed=1)
+    segments = split_for_model(x, max_segment_s=30.0)
+    _check_limits(segments, 30.0, 180.0)
+    assert len(segments) >= 6
+    assert _covered(segments, len(x))[active].all(), "some speech is not in any segment"
+    # every cut lies in a pause of the truth, not inside a word
+    for a, b in pairwise(segments):
+        cut = int(round((a.end_s + b.start_s) / 2 * SR))
+        assert not active[cut - 80 : cut + 80].any()
+
+
+def test_continuous_speech_without_pauses_is_split_and_covered():
+    x, active = voice(40, seed=2, pauses=False)
+    assert active.all()
+    segments = split_for_model(x, max_segment_s=30.0)
+    _check_limits(segments, 30.0, 40.0)
+    assert len(segments) == 2
+    assert _covered(segments, len(x)).all()
+
+
+def test_a_speech_run_longer_than_the_limit_is_cut_at_its_quietest_frame_near_the_limit():
+    x, _ = voice(25, seed=3, pauses=False)
+    segments = split_for_model(x, max_segment_s=10.0, spans=[Span(0.0, 25.0)])
+    _check_limits(segments, 10.0, 25.0)
+    assert 3 <= len(segments) <= 4  # every piece but the last is at least 10 - 10/3 s long
+    assert _covered(segments, len(x)).all()
+    hop = int(0.02 * SR)
+    for a, b in pairwise(segments):
+        assert a.end_s == b.start_s and a.end_s > a.start_s + 10.0 - 10.0 / 3 - 1e-9
+        # the cut frame is the quietest 20 ms frame of the searched stretch before the limit
+        lo = int((a.start_s + 10.0 - 10.0 / 3) * SR)
+        n = (int((a.start_s + 10.0) * SR) - lo) // hop
+        energies = np.mean(x[lo : lo + n * hop].reshape(n, hop) ** 2, axis=1)
+        c = int(round(a.end_s * SR))
+        assert np.mean(x[c - hop // 2 : c + hop // 2] ** 2) <= energies.min() * 1.01 + 1e-12
+        assert energies.min() < 0.01 * np.mean(x**2)
+
+
+def test_silence_only_long_input_falls_back_to_fixed_windows():
+    x = np.zeros(int(70 * SR), dtype=np.float32)
+    segments = split_for_model(x, max_segment_s=30.0)
+    _check_limits(segments, 30.0, 70.0)
+    assert len(segments) == 3
+    assert _covered(segments, len(x)).all()
+
+
+def test_short_clip_gives_one_span_over_the_whole_clip():
+    x, _ = voice(5, seed=5)
+    assert split_for_model(x) == [Span(0.0, 5.0)]
+    assert split_for_model(np.zeros(0, dtype=np.float32)) == []
+
+
+def test_bad_input_is_rejected():
+    with pytest.raises(ValueError, match="mono"):
+        split_for_model(np.zeros((2, 100), dtype=np.float32))
