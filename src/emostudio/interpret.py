@@ -154,8 +154,12 @@ class TimelineSegment:
     confidence: float  # mean top-class probability over the segment
 
     def to_dict(self) -> dict:
-        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "label": self.label,
-                "confidence": round(self.confidence, 6)}
+        return {
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "label": self.label,
+            "confidence": round(self.confidence, 6),
+        }
 
 
 def dominant_segments(

@@ -25,7 +25,15 @@ from emostudio.errors import EmoStudioError
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
 from emostudio.model.encoder import FRAME_RATE_HZ
-from emostudio.results import EnhancementReport, FrameTimeline, ModelRef, Result, SegmentResult, new_run_dir, write_run
+from emostudio.results import (
+    EnhancementReport,
+    FrameTimeline,
+    ModelRef,
+    Result,
+    SegmentResult,
+    new_run_dir,
+    write_run,
+)
 from emostudio.settings import Settings
 
 GRANULARITIES = ("utterance", "frame")
@@ -95,7 +103,9 @@ class Recognizer:
         settings: Settings | None = None,
         allow_download: bool = True,
     ):
-        self.model = model if isinstance(model, LoadedModel) else load_model(model, device, dtype, allow_download)
+        self.model = (
+            model if isinstance(model, LoadedModel) else load_model(model, device, dtype, allow_download)
+        )
         self.settings = settings or Settings()
 
     @property
@@ -124,11 +134,21 @@ class Recognizer:
             audio = audio_io.from_array(source, sample_rate, name=label)
         else:
             audio = audio_io.decode(source, name=name, max_duration_s=s.max_duration_s)
-        speech = segment_mod.speech_spans(audio.waveform) if (quality or enhance or audio.duration_s > s.max_segment_s) else None
-        report = quality_mod.assess(audio.waveform, audio.source, thresholds=s.quality, spans=speech) if quality else None
+        speech = (
+            segment_mod.speech_spans(audio.waveform)
+            if (quality or enhance or audio.duration_s > s.max_segment_s)
+            else None
+        )
+        report = (
+            quality_mod.assess(audio.waveform, audio.source, thresholds=s.quality, spans=speech)
+            if quality
+            else None
+        )
         waveform, enhanced, report_after = audio.waveform, None, None
         if enhance:
-            cfg = enhance if isinstance(enhance, enhance_mod.EnhanceSettings) else enhance_mod.EnhanceSettings()
+            cfg = (
+                enhance if isinstance(enhance, enhance_mod.EnhanceSettings) else enhance_mod.EnhanceSettings()
+            )
             enhanced = enhance_mod.enhance(audio.waveform, cfg, spans=speech)
             waveform = enhanced.waveform
             if quality:
@@ -172,7 +192,9 @@ class Recognizer:
         flush()
         return out  # type: ignore[return-value]
 
-    def infer(self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False) -> list[Result]:
+    def infer(
+        self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
+    ) -> list[Result]:
         """Score prepared inputs together (one batched pass) and build their Results."""
         if granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}")
@@ -197,9 +219,14 @@ class Recognizer:
     def _build(self, item: Prepared, scored: dict, granularity: str, embedding: bool) -> Result:
         s = self.settings
         spans = item.spans
-        segs = [SegmentResult(sp.start_s, sp.end_s, softmax(scored[(k, False)].logits)) for k, sp in enumerate(spans)]
+        segs = [
+            SegmentResult(sp.start_s, sp.end_s, softmax(scored[(k, False)].logits))
+            for k, sp in enumerate(spans)
+        ]
         weights = np.array([max(sp.end_s - sp.start_s, 1e-6) for sp in spans])
-        probs = segs[0].probs if len(segs) == 1 else np.average([g.probs for g in segs], axis=0, weights=weights)
+        probs = (
+            segs[0].probs if len(segs) == 1 else np.average([g.probs for g in segs], axis=0, weights=weights)
+        )
 
         frames = None
         if granularity == "frame":
@@ -208,14 +235,19 @@ class Recognizer:
                 t, p = timeline(scored[(k, False)].frame_logits, FRAME_RATE_HZ, s.timeline)
                 starts.append(t + sp.start_s)
                 rows.append(p)
-                dom += dominant_segments(t + sp.start_s, p, s.timeline.step_s, sp.end_s, s.timeline.min_segment_s)
-            frames = FrameTimeline(np.concatenate(starts), np.concatenate(rows), s.timeline.step_s,
-                                   s.timeline.window_s, dom)
+                dom += dominant_segments(
+                    t + sp.start_s, p, s.timeline.step_s, sp.end_s, s.timeline.min_segment_s
+                )
+            frames = FrameTimeline(
+                np.concatenate(starts), np.concatenate(rows), s.timeline.step_s, s.timeline.window_s, dom
+            )
 
         emb = None
         if embedding:
             if granularity == "frame":
-                emb = np.concatenate([scored[(k, False)].features for k in range(len(spans))]).astype(np.float32)
+                emb = np.concatenate([scored[(k, False)].features for k in range(len(spans))]).astype(
+                    np.float32
+                )
             else:
                 vecs = [scored[(k, False)].embedding for k in range(len(spans))]
                 emb = np.average(vecs, axis=0, weights=weights).astype(np.float32)
@@ -225,7 +257,9 @@ class Recognizer:
             before = [softmax(scored[(k, True)].logits) for k in range(len(spans))]
             before_probs = before[0] if len(before) == 1 else np.average(before, axis=0, weights=weights)
             enh = EnhancementReport(
-                item.enhanced.steps, item.enhanced.noise_source, before_probs,
+                item.enhanced.steps,
+                item.enhanced.noise_source,
+                before_probs,
                 item.quality.to_dict() if item.quality else None,
                 item.quality_after.to_dict() if item.quality_after else None,
             )
@@ -233,18 +267,40 @@ class Recognizer:
         band = band_for(float(probs.max()), s.bands)
         final_quality = item.quality_after or item.quality
         warning = None
-        if final_quality is not None and band.key != "confident" and final_quality.likely_explains_low_confidence():
+        if (
+            final_quality is not None
+            and band.key != "confident"
+            and final_quality.likely_explains_low_confidence()
+        ):
             warning = final_quality.warning_line("en")
-        audio_info = {"duration_s": round(item.duration_s, 3), "sample_rate": audio_io.SAMPLE_RATE,
-                      "original": item.audio.source.to_dict(),
-                      "segmented": len(spans) > 1, "analysed_s": round(float(weights.sum()), 3)}
-        settings = {"granularity": granularity, "embedding": embedding, "enhance": item.enhanced is not None,
-                    **s.to_dict()}
+        audio_info = {
+            "duration_s": round(item.duration_s, 3),
+            "sample_rate": audio_io.SAMPLE_RATE,
+            "original": item.audio.source.to_dict(),
+            "segmented": len(spans) > 1,
+            "analysed_s": round(float(weights.sum()), 3),
+        }
+        settings = {
+            "granularity": granularity,
+            "embedding": embedding,
+            "enhance": item.enhanced is not None,
+            **s.to_dict(),
+        }
         return Result(
-            probs=probs, granularity=granularity, band=band, compound=compound_for(probs, s.compound),
-            segments=segs, model=self.model_ref, audio=audio_info, settings=settings, frames=frames,
-            embedding=emb, quality=final_quality.to_dict() if final_quality else None, quality_warning=warning,
-            enhancement=enh, source_name=item.name,
+            probs=probs,
+            granularity=granularity,
+            band=band,
+            compound=compound_for(probs, s.compound),
+            segments=segs,
+            model=self.model_ref,
+            audio=audio_info,
+            settings=settings,
+            frames=frames,
+            embedding=emb,
+            quality=final_quality.to_dict() if final_quality else None,
+            quality_warning=warning,
+            enhancement=enh,
+            source_name=item.name,
         )
 
     # ---- one call per file or many --------------------------------------------------------------------------
@@ -333,5 +389,3 @@ class Recognizer:
                     seconds = 0.0
             finish(group)
         return outcomes
-
-

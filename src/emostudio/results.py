@@ -51,8 +51,13 @@ class ModelRef:
     dtype: str = "float32"
 
     def to_dict(self) -> dict:
-        d = {"id": self.id, "source": self.source, "is_random": self.is_random, "device": self.device,
-             "dtype": self.dtype}
+        d = {
+            "id": self.id,
+            "source": self.source,
+            "is_random": self.is_random,
+            "device": self.device,
+            "dtype": self.dtype,
+        }
         if self.is_random:
             d["note"] = RANDOM_WEIGHTS_NOTE
         return d
@@ -71,8 +76,13 @@ class SegmentResult:
         return KEYS[int(np.argmax(self.probs))]
 
     def to_dict(self) -> dict:
-        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "emotion": self.label,
-                "confidence": round(float(self.probs.max()), 6), "scores": scores_dict(self.probs)}
+        return {
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "emotion": self.label,
+            "confidence": round(float(self.probs.max()), 6),
+            "scores": scores_dict(self.probs),
+        }
 
 
 @dataclass
@@ -86,10 +96,15 @@ class FrameTimeline:
     segments: list[TimelineSegment]  # dominant-emotion runs
 
     def to_dict(self) -> dict:
-        return {"step_s": self.step_s, "window_s": self.window_s, "count": int(len(self.starts_s)),
-                "start_s": [round(float(t), 3) for t in self.starts_s],
-                "scores": [[round(float(p), 6) for p in row] for row in self.probs],
-                "segments": [s.to_dict() for s in self.segments], "csv": FRAMES_FILE}
+        return {
+            "step_s": self.step_s,
+            "window_s": self.window_s,
+            "count": int(len(self.starts_s)),
+            "start_s": [round(float(t), 3) for t in self.starts_s],
+            "scores": [[round(float(p), 6) for p in row] for row in self.probs],
+            "segments": [s.to_dict() for s in self.segments],
+            "csv": FRAMES_FILE,
+        }
 
 
 @dataclass
@@ -107,10 +122,16 @@ class EnhancementReport:
         return {
             "steps": self.steps,
             "noise_source": self.noise_source,
-            "before": {"emotion": before, "confidence": round(float(self.before_probs.max()), 6),
-                       "scores": scores_dict(self.before_probs)},
-            "after": {"emotion": after, "confidence": round(float(after_probs.max()), 6),
-                      "scores": scores_dict(after_probs)},
+            "before": {
+                "emotion": before,
+                "confidence": round(float(self.before_probs.max()), 6),
+                "scores": scores_dict(self.before_probs),
+            },
+            "after": {
+                "emotion": after,
+                "confidence": round(float(after_probs.max()), 6),
+                "scores": scores_dict(after_probs),
+            },
             "label_changed": before != after,
             "confidence_delta": round(float(after_probs.max() - self.before_probs.max()), 6),
             "quality_before": self.quality_before,
@@ -214,8 +235,9 @@ class Result:
             "segments": [s.to_dict() for s in self.segments],
             "frames": self.frames.to_dict() if self.frames else None,
             "enhancement": self.enhancement.to_dict(self.probs) if self.enhancement else None,
-            "embedding": None if self.embedding is None else {"file": EMBEDDING_FILE,
-                                                               "shape": list(self.embedding.shape)},
+            "embedding": None
+            if self.embedding is None
+            else {"file": EMBEDDING_FILE, "shape": list(self.embedding.shape)},
             "warnings": self.warnings + ([RANDOM_WEIGHTS_NOTE] if self.model.is_random else []),
         }
         return d
@@ -259,7 +281,9 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     atomic.write_bytes(path, buf.getvalue())
 
 
-def write_run(result: Result, run_dir: Path, processed_audio: np.ndarray | None, sample_rate: int = 16000) -> Path:
+def write_run(
+    result: Result, run_dir: Path, processed_audio: np.ndarray | None, sample_rate: int = 16000
+) -> Path:
     """Write every file of a run into `run_dir`; result.json last. Returns the path of result.json."""
     from emostudio.audio import write_wav  # decoding layer owns the wav encoder
 

@@ -12,13 +12,22 @@ from emostudio.model.labels import BY_KEY, KEYS
 
 
 def register(sub) -> None:
-    p = sub.add_parser("analyze", help="recognise the emotion of audio files",
-                       description="Recognise the emotion of audio files; one output folder per file.")
+    p = sub.add_parser(
+        "analyze",
+        help="recognise the emotion of audio files",
+        description="Recognise the emotion of audio files; one output folder per file.",
+    )
     p.add_argument("inputs", nargs="+", metavar="FILE", help="audio/video files, folders or glob patterns")
-    p.add_argument("--granularity", choices=["utterance", "frame"], default="utterance",
-                   help="one label per clip, or scores every 0.1 s (a timeline)")
+    p.add_argument(
+        "--granularity",
+        choices=["utterance", "frame"],
+        default="utterance",
+        help="one label per clip, or scores every 0.1 s (a timeline)",
+    )
     p.add_argument("--embedding", action="store_true", help="also save embedding.npy")
-    p.add_argument("--enhance", action="store_true", help="high-pass, denoise and normalise first; compare before/after")
+    p.add_argument(
+        "--enhance", action="store_true", help="high-pass, denoise and normalise first; compare before/after"
+    )
     p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
     p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
@@ -30,14 +39,18 @@ def describe(result) -> list[str]:
     """Human lines for one result: the seed's summary, band, runner-up, compound, warnings, folder."""
     ru_key, ru_p = result.runner_up
     ru = BY_KEY[ru_key]
-    lines = [result.summary("zh"),
-             f"band: {result.band.en} ({result.band.zh}) · runner-up: {ru.display()} {ru_p * 100:.1f}%"]
+    lines = [
+        result.summary("zh"),
+        f"band: {result.band.en} ({result.band.zh}) · runner-up: {ru.display()} {ru_p * 100:.1f}%",
+    ]
     if result.compound:
         lines.append(f"compound: {result.compound.zh} ({result.compound.en})")
     if result.enhancement:
         b = result.enhancement.before_probs
         before = BY_KEY[KEYS[int(b.argmax())]]
-        lines.append(f"before enhancement: {before.display()} {b.max() * 100:.1f}% → after: {result.confidence * 100:.1f}%")
+        lines.append(
+            f"before enhancement: {before.display()} {b.max() * 100:.1f}% → after: {result.confidence * 100:.1f}%"
+        )
     if result.quality_warning:
         lines.append(f"⚠ {result.quality_warning}")
     if result.model.is_random:
@@ -57,8 +70,15 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     docs = []
     show_bar = len(files) > 1
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err_console, disable=not show_bar, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=not show_bar,
+        transient=True,
+    ) as progress:
         task = progress.add_task("analysing", total=len(files))
 
         def report(outcome) -> None:
@@ -67,8 +87,12 @@ def run(args: argparse.Namespace) -> int:
             if outcome.error is not None:
                 failures += 1
                 err_console.print(f"[red]✗ {outcome.error}[/]", highlight=False)
-                docs.append({"source": outcome.source, "error": {"code": outcome.error.code,
-                                                                  "message": str(outcome.error)}})
+                docs.append(
+                    {
+                        "source": outcome.source,
+                        "error": {"code": outcome.error.code, "message": str(outcome.error)},
+                    }
+                )
                 return
             res = outcome.result
             doc = res.to_dict()
@@ -79,8 +103,15 @@ def run(args: argparse.Namespace) -> int:
                 for line in describe(res):
                     console.print(f"  {line}", highlight=False)
 
-        rec.analyze_many(files, granularity=args.granularity, embedding=args.embedding, enhance=args.enhance,
-                         quality=not args.no_quality, output_dir=args.out, on_outcome=report)
+        rec.analyze_many(
+            files,
+            granularity=args.granularity,
+            embedding=args.embedding,
+            enhance=args.enhance,
+            quality=not args.no_quality,
+            output_dir=args.out,
+            on_outcome=report,
+        )
     if args.json:
         print(json.dumps(docs if len(docs) != 1 else docs[0], ensure_ascii=False, indent=2))
     if failures:

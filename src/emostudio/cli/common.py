@@ -14,9 +14,12 @@ err_console = Console(stderr=True)
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="iic/emotion2vec_plus_large",
-                   help="hub id (iic/emotion2vec_plus_large, large, base, seed), a local model dir, or 'demo' "
-                        "(random weights, for trying the workflow offline; scores are meaningless)")
+    p.add_argument(
+        "--model",
+        default="iic/emotion2vec_plus_large",
+        help="hub id (iic/emotion2vec_plus_large, large, base, seed), a local model dir, or 'demo' "
+        "(random weights, for trying the workflow offline; scores are meaningless)",
+    )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where the model runs")
     p.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16"], help="precision (default fp32)")
     p.add_argument("--offline", action="store_true", help="never try a hub download")
@@ -29,14 +32,20 @@ def load_recognizer(args: argparse.Namespace):
 
     try:
         with err_console.status(f"loading model {args.model} …"):
-            rec = Recognizer(model=args.model, device=args.device, dtype=args.dtype,
-                             allow_download=not getattr(args, "offline", False))
+            rec = Recognizer(
+                model=args.model,
+                device=args.device,
+                dtype=args.dtype,
+                allow_download=not getattr(args, "offline", False),
+            )
     except ModelNotFoundError as exc:
         err_console.print(f"[bold red]No model weights found.[/]\n{exc}", markup=True, highlight=False)
         return None
     if rec.model.is_random:
-        err_console.print("[yellow]⚠ random weights: scores are meaningless (model "
-                          f"{rec.model.model_id})[/]", highlight=False)
+        err_console.print(
+            f"[yellow]⚠ random weights: scores are meaningless (model {rec.model.model_id})[/]",
+            highlight=False,
+        )
     return rec
 
 
@@ -48,7 +57,9 @@ def expand_inputs(patterns: list[str], extensions: frozenset[str]) -> list[str]:
     out: list[str] = []
     for pat in patterns:
         if os.path.isdir(pat):
-            found = sorted(str(p) for p in Path(pat).rglob("*") if p.is_file() and p.suffix.lower() in extensions)
+            found = sorted(
+                str(p) for p in Path(pat).rglob("*") if p.is_file() and p.suffix.lower() in extensions
+            )
             out += found
         elif any(ch in pat for ch in "*?[") and not os.path.exists(pat):
             out += sorted(glob.glob(pat, recursive=True)) or [pat]

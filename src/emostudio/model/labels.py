@@ -48,7 +48,13 @@ OFFICIAL_TOKENS: tuple[str, ...] = (
     "<unk>",
 )
 
-_ALIASES = {"unk": "unknown", "<unk>": "unknown", "surprise": "surprised", "fear": "fearful", "disgust": "disgusted"}
+_ALIASES = {
+    "unk": "unknown",
+    "<unk>": "unknown",
+    "surprise": "surprised",
+    "fear": "fearful",
+    "disgust": "disgusted",
+}
 _BY_ANY_NAME: dict[str, str] = {}
 for _e in EMOTIONS:
     for _name in (_e.key, _e.en.lower(), _e.zh, _e.token_zh):
