@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -73,8 +74,9 @@ def make_voice(duration_s: float, sample_rate: int = 16000, seed: int = 0) -> np
     f0 = np.clip(f0, 100, 250)
     phase = 2 * np.pi * np.cumsum(f0) / sample_rate
     source = np.zeros(n)
-    for k in range(1, int(0.45 * sample_rate / 100) + 1):
-        source += np.where(k * f0 < 0.45 * sample_rate, np.sin(k * phase) / k**1.2, 0.0)
+    top = min(0.45 * sample_rate, 6000.0)  # harmonics up to 6 kHz (or Nyquist) carry the speech formants
+    for k in range(1, int(top / 100) + 1):
+        source += np.where(k * f0 < top, np.sin(k * phase) / k**1.2, 0.0)
     source += 0.02 * rng.normal(0, 1, n)  # aspiration
 
     vowels = [(730, 1090, 2440), (270, 2290, 3010), (300, 870, 2240), (530, 1840, 2480), (570, 840, 2410)]
@@ -138,6 +140,8 @@ def encode(path: str | os.PathLike, waveform: np.ndarray, sample_rate: int, fmt:
         out.start_encoding()  # writes the header even when there are no samples
         for start in range(0, len(x), 4096):
             frame = _frame(x[start : start + 4096], sample_rate, channels, fmt_name)
+            frame.pts = start  # timestamps let muxers record encoder priming (mp4 edit lists)
+            frame.time_base = Fraction(1, sample_rate)
             for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode(None):
@@ -149,6 +153,8 @@ def _codec_rate(codec: str, sample_rate: int) -> int:
     rates = av.codec.Codec(codec, "w").audio_rates
     if codec == "libopencore_amrnb":
         return 8000
+    if codec == "libopus":  # opus always decodes at 48 kHz; store that so the file says what decoders give
+        return 48000
     if not rates or sample_rate in rates:
         return sample_rate
     return 48000 if 48000 in rates else max(rates)
@@ -276,6 +282,18 @@ def bad_unknown_codec(folder: Path) -> Path:
     data = bytearray(path.read_bytes())
     fmt_at = data.index(b"fmt ") + 8
     data[fmt_at : fmt_at + 2] = (0x7777).to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def understated_mp3(folder: Path, duration_s: float = 2.0) -> Path:
+    """A valid mp3 whose Xing/Info header claims only 10 frames (~0.2 s): a header that lies about length."""
+    path = encode(folder / "understated.mp3", make_voice(duration_s, 22050), 22050, "mp3").path
+    data = bytearray(path.read_bytes())
+    tag = max(data.find(b"Xing"), data.find(b"Info"))
+    if tag < 0 or not int.from_bytes(data[tag + 4 : tag + 8], "big") & 1:
+        raise RuntimeError("the mp3 muxer wrote no Xing/Info frame count to patch")
+    data[tag + 8 : tag + 12] = (10).to_bytes(4, "big")
     path.write_bytes(bytes(data))
     return path
 
