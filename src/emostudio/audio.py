@@ -230,6 +230,8 @@ class _MonoSink:
         self.first_rate = 0
         self.first_channels = 0
         self._rate = 0
+        self._done_s = 0.0  # seconds decoded before the current sample rate began
+        self._segment = 0  # samples at the current sample rate
         self._resampler: soxr.ResampleStream | None = None
 
     def add(self, frame: av.AudioFrame) -> None:
@@ -238,6 +240,7 @@ class _MonoSink:
             self.first_rate, self.first_channels = rate, frame.layout.nb_channels
         if rate != self._rate:  # first frame, or the stream changed rate mid-way
             self._flush()
+            self._done_s, self._segment = self.seconds, 0
             self._rate = rate
             self._resampler = None if rate == SAMPLE_RATE else soxr.ResampleStream(rate, SAMPLE_RATE, 1)
         mono = downmix(frame_to_array(frame))
@@ -250,7 +253,8 @@ class _MonoSink:
         if len(mono):
             self.peak = max(self.peak, float(np.max(np.abs(mono))))
         self.samples += len(mono)
-        self.seconds += len(mono) / rate
+        self._segment += len(mono)
+        self.seconds = self._done_s + self._segment / rate  # exact per segment, no float drift
         if self.seconds > self.max_duration_s:
             raise TooLongError(
                 self.name, _too_long(self.seconds, self.max_duration_s, "decodes to more than")
