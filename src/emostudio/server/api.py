@@ -1,0 +1,158 @@
+"""The REST API under /v1: analyze, run history and downloads, similarity. Errors are JSON {"error": {code, message}}."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from emostudio.errors import AudioError, EmoStudioError
+from emostudio.server.service import BadRequestError, RunNotFoundError, Service
+from emostudio.server.settings import DOWNLOADS, safe_filename
+from emostudio.server.worker import QueueFullError, UnavailableError
+
+# AudioError.code -> HTTP status; any other audio problem is 422 (the upload could not be decoded/used)
+AUDIO_STATUS = {"not_audio": 415, "unsupported": 415, "too_long": 413}
+
+
+class ApiError(EmoStudioError):
+    """An error with its HTTP status, answered as {"error": {"code", "message"}}."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def as_api_error(exc: Exception) -> ApiError:
+    """The HTTP status and code for an error raised by the pipeline."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, QueueFullError):
+        return ApiError(429, exc.code, str(exc), {"Retry-After": "2"})
+    if isinstance(exc, UnavailableError):
+        return ApiError(503, exc.code, str(exc), {"Retry-After": "5"})
+    if isinstance(exc, RunNotFoundError):
+        return ApiError(404, exc.code, str(exc))
+    if isinstance(exc, BadRequestError):
+        return ApiError(422, exc.code, str(exc))
+    if isinstance(exc, AudioError):
+        return ApiError(AUDIO_STATUS.get(exc.code, 422), exc.code, str(exc))
+    return ApiError(500, "internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def install_error_handlers(app) -> None:
+    async def on_error(_request: Request, exc: Exception) -> JSONResponse:
+        e = as_api_error(exc)
+        return error_response(e.status, e.code, e.message, e.headers)
+
+    async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "form"))
+            parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}")
+        return error_response(422, "bad_parameters", "; ".join(parts) or "invalid request")
+
+    app.add_exception_handler(EmoStudioError, on_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+
+
+def bearer_auth(token: str | None):
+    """A dependency that demands `Authorization: Bearer <token>` when a token is set."""
+
+    async def check(request: Request) -> None:
+        if not token:
+            return
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.encode()):
+            raise ApiError(401, "unauthorized", "this server needs 'Authorization: Bearer <token>' (the --token it "
+                           "was started with)", {"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
+async def read_upload(service: Service, upload: UploadFile, field: str = "file") -> tuple[bytes, str]:
+    """The upload's bytes (at most max_upload_bytes) and a sanitised display name."""
+    name = safe_filename(upload.filename)
+    limit = service.settings.max_upload_bytes
+    if upload.size is not None and upload.size > limit:
+        raise ApiError(413, "too_large", f"{name}: upload is {upload.size / 1e6:.1f} MB; the limit is "
+                       f"{limit / 1e6:.1f} MB")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "too_large", f"{name}: upload is larger than the {limit / 1e6:.1f} MB limit")
+    if not data:
+        raise ApiError(422, "empty", f"{name}: file is empty (0 bytes)")
+    return data, name
+
+
+def with_links(doc: dict, run_id: str) -> dict:
+    files = doc.get("files") or {}
+    base = f"/v1/runs/{run_id}"
+    doc["links"] = {"self": base, "zip": f"{base}/zip",
+                    **{key: f"{base}/files/{name}" for key, name in files.items() if name in DOWNLOADS}}
+    return doc
+
+
+def build_router(service: Service) -> APIRouter:
+    router = APIRouter(prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["v1"])
+
+    @router.post("/analyze", summary="Recognise the emotion of one audio file")
+    async def analyze(
+        file: Annotated[UploadFile, File(description="audio or video file (wav, mp3, m4a, ogg, flac, webm, ...)")],
+        granularity: Annotated[Literal["utterance", "frame"], Form()] = "utterance",
+        embedding: Annotated[bool, Form(description="also save embedding.npy")] = False,
+        enhance: Annotated[bool, Form(description="denoise/normalise first and compare before/after")] = False,
+    ) -> dict:
+        data, name = await read_upload(service, file)
+        done = await service.analyze(data, name=name, granularity=granularity, embedding=embedding, enhance=enhance)
+        return with_links(done.to_dict(), done.run_id)
+
+    @router.get("/runs", summary="Finished runs, newest first")
+    def runs(limit: Annotated[int, Query(ge=1, le=200)] = 20, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+        return service.list_runs(limit, offset)
+
+    @router.get("/runs/{run_id}", summary="The result.json of one run, with download links")
+    def run(run_id: str) -> dict:
+        import json
+
+        folder = service.run_dir(run_id)
+        return with_links(json.loads((folder / "result.json").read_text(encoding="utf-8")), folder.name)
+
+    @router.get("/runs/{run_id}/files/{name}", summary="Download one file of a run")
+    def run_file(run_id: str, name: str) -> FileResponse:
+        path = service.run_file(run_id, name)
+        return FileResponse(path, media_type=DOWNLOADS[name], filename=f"{run_id}_{name}")
+
+    @router.get("/runs/{run_id}/zip", summary="Download the run folder as a zip")
+    def run_zip(run_id: str) -> Response:
+        data = service.zip_run(run_id)
+        return Response(data, media_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{run_id}.zip"'})
+
+    @router.post("/similarity", summary="Cosine similarity of two clips (two files, two run ids, or one of each)")
+    async def similarity(
+        file_a: Annotated[UploadFile | None, File()] = None,
+        file_b: Annotated[UploadFile | None, File()] = None,
+        run_a: Annotated[str | None, Form()] = None,
+        run_b: Annotated[str | None, Form()] = None,
+    ) -> dict:
+        sides = []
+        for label, upload, run_id in (("a", file_a, run_a), ("b", file_b, run_b)):
+            if (upload is None) == (run_id is None):
+                raise ApiError(422, "bad_parameters", f"give exactly one of file_{label} or run_{label}")
+            if run_id is not None:
+                service.run_dir(run_id)  # 404 before any work
+                sides.append({"run_id": run_id})
+            else:
+                data, name = await read_upload(service, upload, f"file_{label}")
+                sides.append({"source": data, "name": name})
+        return await service.similarity(*sides)
+
+    return router

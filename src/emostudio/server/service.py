@@ -1,0 +1,292 @@
+"""The one pipeline behind the web UI and the REST API: model state, admission, prepare → worker → save, runs.
+
+The model loads once, in a background thread, and is shared. A request is admitted only while fewer than
+`queue_size` are in flight (else QueueFullError → 429); decoding, quality and enhancement run in a small
+thread pool, scoring in the ModelWorker, and the run folder is written back in the pool. Async callers only
+await futures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from emostudio.embeddings import cosine_similarity
+from emostudio.errors import EmoStudioError
+from emostudio.recognize import GRANULARITIES, Prepared, Recognizer
+from emostudio.results import AUDIO_FILE, EMBEDDING_FILE, RESULT_FILE, Result
+from emostudio.server.settings import DOWNLOADS, RUN_ID, ServerSettings, run_folder, run_sort_key
+from emostudio.server.worker import ModelWorker, QueueFullError, UnavailableError
+from emostudio.settings import Settings
+
+
+class RunNotFoundError(EmoStudioError):
+    code = "run_not_found"
+
+
+class BadRequestError(EmoStudioError):
+    code = "bad_parameters"
+
+
+@dataclass
+class ModelState:
+    """Where model loading stands: loading | ready | missing | failed, with a message for people."""
+
+    state: str = "loading"
+    model: str = ""
+    message: str = ""
+    searched: list[str] | None = None
+    is_random: bool = False
+
+    def to_dict(self) -> dict:
+        return {"state": self.state, "model": self.model, "message": self.message,
+                "searched": self.searched or [], "is_random": self.is_random}
+
+
+@dataclass
+class Analysis:
+    result: Result
+    run_id: str
+    run_dir: Path
+
+    def to_dict(self) -> dict:
+        return json.loads((self.run_dir / RESULT_FILE).read_text(encoding="utf-8"))
+
+
+class Service:
+    """Shared state of one server process. Create, then `start()`; `close()` on shutdown."""
+
+    def __init__(self, settings: ServerSettings):
+        self.settings = settings
+        self.model_state = ModelState(model=settings.model or "")
+        self.recognizer: Recognizer | None = None
+        self.worker: ModelWorker | None = None
+        self._pool = ThreadPoolExecutor(settings.prepare_threads, thread_name_prefix="emostudio-prepare")
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._closing = False
+        self._loader: threading.Thread | None = None
+
+    # ---- model -----------------------------------------------------------------------------------------------
+    def start(self, model: str | None = None) -> threading.Thread:
+        """Load `model` (default: the settings' model) in a background thread; returns the thread."""
+        from emostudio.model.checkpoint import DEFAULT_MODEL
+
+        name = model or self.settings.model or DEFAULT_MODEL
+        with self._lock:
+            if self.model_state.state == "ready" or (self._loader and self._loader.is_alive()):
+                return self._loader  # type: ignore[return-value]
+            self.model_state = ModelState("loading", name, f"loading model {name} …")
+            self._loader = threading.Thread(target=self._load, args=(name,), name="emostudio-load", daemon=True)
+            self._loader.start()
+            return self._loader
+
+    def _load(self, name: str) -> None:
+        from emostudio.model.checkpoint import ModelNotFoundError
+
+        s = self.settings
+        try:
+            rec = Recognizer(model=name, device=s.device, dtype=s.dtype, allow_download=s.allow_download,
+                             settings=Settings(max_duration_s=s.max_duration_s))
+        except ModelNotFoundError as exc:
+            self.model_state = ModelState("missing", name, str(exc), [str(p) for p in getattr(exc, "searched", [])])
+            return
+        except Exception as exc:  # reported on /readyz and in the UI; the process keeps serving
+            self.model_state = ModelState("failed", name, f"{type(exc).__name__}: {exc}")
+            return
+        worker = ModelWorker(rec, capacity=s.queue_size, workers=s.workers, max_batch=s.max_batch).start()
+        with self._lock:
+            if self._closing:
+                worker.close()
+                return
+            self.recognizer, self.worker = rec, worker
+            note = " (random weights: scores are meaningless)" if rec.model.is_random else ""
+            self.model_state = ModelState("ready", rec.model.model_id, f"model {rec.model.model_id} ready{note}",
+                                          is_random=rec.model.is_random)
+
+    def wait_ready(self, timeout_s: float | None = None) -> bool:
+        if self._loader is not None:
+            self._loader.join(timeout_s)
+        return self.model_state.state == "ready"
+
+    def unavailable_message(self) -> str:
+        st = self.model_state
+        if st.state == "loading":
+            return f"the model {st.model} is still loading; try again in a few seconds"
+        if st.state == "missing":
+            return (f"no model weights for {st.model}. {st.message}\n"
+                    "To try the server without weights, restart it with `--model demo` (random weights, "
+                    "meaningless scores) or press 'load demo model' in the web UI.")
+        return f"the model {st.model} failed to load: {st.message}"
+
+    def _ready(self) -> tuple[Recognizer, ModelWorker]:
+        if self._closing:
+            raise UnavailableError("the server is shutting down")
+        rec, worker = self.recognizer, self.worker
+        if rec is None or worker is None:
+            raise UnavailableError(self.unavailable_message())
+        return rec, worker
+
+    def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            worker = self.worker
+        if worker is not None:
+            worker.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ---- admission ---------------------------------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def _admit(self, n: int = 1) -> None:
+        with self._lock:
+            if self._in_flight + n > self.settings.queue_size:
+                raise QueueFullError(f"the server is busy ({self._in_flight} requests in progress, queue holds "
+                                     f"{self.settings.queue_size}); try again in a few seconds")
+            self._in_flight += n
+
+    def _release(self, n: int = 1) -> None:
+        with self._lock:
+            self._in_flight -= n
+
+    async def _admitted(self, coro, n: int = 1):
+        """Run `coro` holding `n` queue slots until it really finishes, even if the caller goes away."""
+        try:
+            self._admit(n)
+        except QueueFullError:
+            coro.close()
+            raise
+
+        async def hold():
+            try:
+                return await coro
+            finally:
+                self._release(n)
+
+        return await asyncio.shield(asyncio.ensure_future(hold()))
+
+    async def _in_pool(self, fn, *args, **kwargs):
+        return await asyncio.wrap_future(self._pool.submit(fn, *args, **kwargs))
+
+    # ---- analysis ------------------------------------------------------------------------------------------------
+    async def analyze(self, source: bytes | str | os.PathLike, *, name: str, granularity: str = "utterance",
+                      embedding: bool = False, enhance: bool = False, progress=None) -> Analysis:
+        """Decode, check, score and save one upload; returns the Result and its run folder.
+
+        Raises AudioError subclasses for bad audio, QueueFullError when busy, UnavailableError without a model.
+        `progress(fraction, text)` is called between stages when given.
+        """
+        if granularity not in GRANULARITIES:
+            raise BadRequestError(f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}")
+        rec, worker = self._ready()
+
+        async def job() -> Analysis:
+            step = progress or (lambda *_: None)
+            step(0.1, "decoding and checking audio")
+            item: Prepared = await self._in_pool(rec.prepare, source, name=name, enhance=enhance)
+            step(0.4, "waiting for the model" if worker.waiting else "running the model")
+            result: Result = await asyncio.wrap_future(worker.submit(item, granularity, embedding))
+            step(0.9, "saving results")
+            run_dir: Path = await self._in_pool(rec.save, result, item, self.settings.outputs)
+            return Analysis(result, run_dir.name, run_dir)
+
+        return await self._admitted(job())
+
+    async def similarity(self, a: dict, b: dict) -> dict:
+        """Cosine similarity of two clips' utterance embeddings.
+
+        Each side is {"run_id": id} or {"source": bytes|path, "name": str}. A run's embedding.npy is used when it
+        holds an utterance embedding; otherwise its processed_audio.wav is scored again.
+        """
+        rec, worker = self._ready()
+
+        async def side(spec: dict) -> tuple[np.ndarray, dict]:
+            if "run_id" in spec:
+                folder = self.run_dir(spec["run_id"])
+                doc = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+                info = {"run_id": folder.name, "source": doc.get("source"), "emotion": doc.get("emotion"),
+                        "confidence": doc.get("confidence")}
+                emb_path = folder / EMBEDDING_FILE
+                if emb_path.is_file():
+                    vec = np.load(emb_path, allow_pickle=False)
+                    if vec.ndim == 1:
+                        return vec, info
+                if not (folder / AUDIO_FILE).is_file():
+                    raise RunNotFoundError(f"run {folder.name} has neither an utterance embedding nor its audio")
+                source, name = folder / AUDIO_FILE, f"{folder.name}/{AUDIO_FILE}"
+            else:
+                source, name, info = spec["source"], spec["name"], {"source": spec["name"]}
+            item = await self._in_pool(rec.prepare, source, name=name, quality=False)
+            res: Result = await asyncio.wrap_future(worker.submit(item, "utterance", True))
+            info.setdefault("emotion", res.label)
+            info.setdefault("confidence", round(res.confidence, 6))
+            return res.embedding, info
+
+        async def job() -> dict:
+            (ea, ia), (eb, ib) = await asyncio.gather(side(a), side(b))
+            try:
+                sim = cosine_similarity(ea, eb)
+            except ValueError as exc:
+                raise BadRequestError(str(exc)) from exc
+            return {"similarity": round(sim, 6), "a": ia, "b": ib, "model": self.model_state.model,
+                    "is_random": self.model_state.is_random}
+
+        return await self._admitted(job(), n=2)
+
+    # ---- runs ------------------------------------------------------------------------------------------------------
+    def run_dir(self, run_id: str) -> Path:
+        folder = run_folder(self.settings.outputs, run_id)
+        if folder is None:
+            raise RunNotFoundError(f"no run {run_id!r}: ids look like outputs_YYYYMMDD_HHMMSS[_N]")
+        return folder
+
+    def list_runs(self, limit: int = 20, offset: int = 0) -> dict:
+        """Finished runs, newest first: {"total", "limit", "offset", "runs": [summary, ...]}."""
+        root = self.settings.outputs
+        ids = [p.name for p in root.iterdir() if RUN_ID.match(p.name) and (p / RESULT_FILE).is_file()] \
+            if root.is_dir() else []
+        ids.sort(key=run_sort_key, reverse=True)
+        page = []
+        for run_id in ids[offset: offset + limit]:
+            try:
+                doc = json.loads((root / run_id / RESULT_FILE).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                page.append({"run_id": run_id, "error": f"unreadable result.json: {exc}"})
+                continue
+            page.append({
+                "run_id": run_id, "timestamp": doc.get("timestamp"), "source": doc.get("source"),
+                "emotion": doc.get("emotion"), "confidence": doc.get("confidence"),
+                "label": (doc.get("label") or {}).get("display"), "granularity": doc.get("granularity"),
+                "model": (doc.get("model") or {}).get("id"),
+                "files": sorted(n for n in DOWNLOADS if (root / run_id / n).is_file()),
+            })
+        return {"total": len(ids), "limit": limit, "offset": offset, "runs": page}
+
+    def run_file(self, run_id: str, name: str) -> Path:
+        if name not in DOWNLOADS:
+            raise RunNotFoundError(f"{name!r} is not a run file; choose one of {', '.join(DOWNLOADS)}")
+        path = self.run_dir(run_id) / name
+        if not path.is_file():
+            raise RunNotFoundError(f"run {run_id} has no {name}")
+        return path
+
+    def zip_run(self, run_id: str) -> bytes:
+        """The run folder's files (allow-listed names only) as a zip archive in memory."""
+        folder = self.run_dir(run_id)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in DOWNLOADS:
+                if (folder / name).is_file():
+                    zf.write(folder / name, f"{folder.name}/{name}")
+        return buf.getvalue()

@@ -1,0 +1,108 @@
+"""Server settings, bind-address safety and the names/ids the server accepts from clients."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emostudio.errors import EmoStudioError
+
+RUN_ID = re.compile(r"^outputs_\d{8}_\d{6}(_\d+)?$")
+# files of a run folder that may be downloaded, name -> media type
+DOWNLOADS: dict[str, str] = {
+    "result.json": "application/json",
+    "processed_audio.wav": "audio/wav",
+    "frames.csv": "text/csv",
+    "embedding.npy": "application/octet-stream",
+}
+
+
+class UnsafeBindError(EmoStudioError):
+    """Binding to a non-loopback address without a token."""
+
+    code = "unsafe_bind"
+
+
+@dataclass
+class ServerSettings:
+    """Everything `emostudio serve` can be told. Sizes in bytes, durations in seconds."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    model: str | None = None  # None: the package default (emostudio.model.checkpoint.DEFAULT_MODEL)
+    device: str = "auto"
+    dtype: str | None = None
+    allow_download: bool = True
+    token: str | None = None
+    outputs: Path = Path("outputs")
+    max_upload_bytes: int = 100 * 1024 * 1024
+    max_duration_s: float = 600.0
+    queue_size: int = 8  # requests admitted at once (waiting or running); more get 429
+    workers: int = 1  # model worker threads
+    prepare_threads: int = 2  # decoding / quality / enhancement threads
+    max_batch: int = 8  # requests scored in one model call at most
+    cors_origins: list[str] = field(default_factory=list)  # empty: no CORS headers at all
+    ui: bool = True
+
+    def __post_init__(self) -> None:
+        self.outputs = Path(self.outputs).resolve()
+        for name in ("queue_size", "workers", "prepare_threads", "max_batch", "max_upload_bytes"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.token is not None and not self.token.strip():
+            raise ValueError("token must not be empty")
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: ServerSettings) -> None:
+    """Refuse to serve beyond this machine without a token."""
+    if not is_loopback(settings.host) and not settings.token:
+        raise UnsafeBindError(
+            f"refusing to listen on {settings.host}: anyone on the network could use the server. "
+            "Pass --token SECRET (clients send 'Authorization: Bearer SECRET'; the web UI asks for it as "
+            "the password), or bind to 127.0.0.1."
+        )
+
+
+def safe_filename(name: str | None, default: str = "upload") -> str:
+    """A display-safe base name for a client-supplied file name: no folders, control characters or leading dots.
+
+    Only ever used in messages and result.json; the server never writes a file by a client's name.
+    """
+    raw = (name or "").replace("\\", "/").split("/")[-1]
+    raw = unicodedata.normalize("NFC", raw)
+    cleaned = "".join(ch for ch in raw if unicodedata.category(ch)[0] not in "CZ" or ch == " ")
+    cleaned = re.sub(r"\s+", " ", cleaned).strip().lstrip(".").strip()
+    if len(cleaned) > 120:
+        stem, dot, ext = cleaned.rpartition(".")
+        cleaned = (stem[: 110] + dot + ext[:9]) if dot and len(ext) <= 9 else cleaned[:120]
+    return cleaned or default
+
+
+def run_folder(outputs: Path, run_id: str) -> Path | None:
+    """The folder of a finished run, or None when `run_id` is malformed, outside `outputs` or not complete."""
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id):
+        return None
+    root = Path(outputs).resolve()
+    path = (root / run_id).resolve()
+    if path.parent != root or not (path / "result.json").is_file():
+        return None
+    return path
+
+
+def run_sort_key(run_id: str) -> tuple[str, int]:
+    """Chronological order of run ids: `outputs_20240101_120000` < `..._2` < `..._10`."""
+    parts = run_id.split("_")
+    return "_".join(parts[:3]), int(parts[3]) if len(parts) == 4 else 1

@@ -1,0 +1,148 @@
+"""The model worker: a bounded queue drained by (by default) one thread that scores whatever waits in one batch.
+
+Requests that arrive together are scored together: a worker takes the first waiting job, then everything else
+already queued (up to `max_batch`), and calls `Recognizer.infer` once per (granularity, embedding) group.
+Callers get a `concurrent.futures.Future`; async code awaits it with `asyncio.wrap_future`, so an event loop
+never blocks on the model.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from emostudio.errors import EmoStudioError
+from emostudio.recognize import Prepared, Recognizer
+from emostudio.results import Result
+
+
+class QueueFullError(EmoStudioError):
+    """Too many requests are waiting; try again shortly (HTTP 429)."""
+
+    code = "queue_full"
+
+
+class UnavailableError(EmoStudioError):
+    """The server cannot take work now: shutting down, or no model loaded (HTTP 503)."""
+
+    code = "unavailable"
+
+
+@dataclass
+class _Job:
+    item: Prepared
+    granularity: str
+    embedding: bool
+    future: Future = field(default_factory=Future)
+
+
+@dataclass
+class WorkerStats:
+    """Counters for /readyz and tests: jobs scored, model calls made, the largest group scored at once."""
+
+    jobs: int = 0
+    batches: int = 0
+    largest_batch: int = 0
+    failures: int = 0
+
+
+class ModelWorker:
+    """Bounded job queue in front of `recognizer.infer`, served by `workers` threads."""
+
+    def __init__(self, recognizer: Recognizer, *, capacity: int = 8, workers: int = 1, max_batch: int = 8):
+        self.recognizer = recognizer
+        self.max_batch = max(1, max_batch)
+        self.stats = WorkerStats()
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, capacity))
+        self._threads = [threading.Thread(target=self._loop, name=f"emostudio-model-{i}", daemon=True)
+                         for i in range(max(1, workers))]
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def start(self) -> ModelWorker:
+        for t in self._threads:
+            if not t.is_alive():
+                t.start()
+        return self
+
+    @property
+    def waiting(self) -> int:
+        return self._queue.qsize()
+
+    def submit(self, item: Prepared, granularity: str = "utterance", embedding: bool = False) -> Future:
+        """Queue one prepared input; the future resolves to its Result. Raises QueueFullError / UnavailableError."""
+        if self._closed:
+            raise UnavailableError("the server is shutting down")
+        job = _Job(item, granularity, embedding)
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            raise QueueFullError(f"the model queue is full ({self._queue.maxsize} waiting); try again shortly") from None
+        return job.future
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop taking jobs, fail the ones still waiting, and let the threads finish their current batch."""
+        self._closed = True
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None and job.future.set_running_or_notify_cancel():
+                job.future.set_exception(UnavailableError("the server is shutting down"))
+        for _ in self._threads:
+            try:
+                self._queue.put_nowait(None)
+            except queue.Full:
+                break
+        for t in self._threads:
+            if t.is_alive():
+                t.join(timeout_s)
+
+    # ---- worker thread -------------------------------------------------------------------------------------
+    def _take(self) -> list[_Job] | None:
+        first = self._queue.get()
+        if first is None:
+            return None
+        jobs = [first]
+        while len(jobs) < self.max_batch:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:  # a stop signal: put it back for after this batch
+                self._queue.put_nowait(None)
+                break
+            jobs.append(nxt)
+        return [j for j in jobs if j.future.set_running_or_notify_cancel()]
+
+    def _loop(self) -> None:
+        while True:
+            jobs = self._take()
+            if jobs is None:
+                return
+            groups: dict[tuple[str, bool], list[_Job]] = {}
+            for j in jobs:
+                groups.setdefault((j.granularity, j.embedding), []).append(j)
+            for (granularity, embedding), group in groups.items():
+                self._run(group, granularity, embedding)
+            if self._closed and self._queue.empty():
+                return
+
+    def _run(self, group: list[_Job], granularity: str, embedding: bool) -> None:
+        try:
+            results: list[Result] = self.recognizer.infer([j.item for j in group], granularity, embedding)
+        except Exception as exc:  # handed to every waiting caller, who reports it; the worker keeps serving
+            with self._lock:
+                self.stats.failures += len(group)
+            for j in group:
+                j.future.set_exception(exc)
+            return
+        with self._lock:
+            self.stats.jobs += len(group)
+            self.stats.batches += 1
+            self.stats.largest_batch = max(self.stats.largest_batch, len(group))
+        for j, r in zip(group, results, strict=True):
+            j.future.set_result(r)
