@@ -27,7 +27,7 @@ def _syllable(rng: np.random.Generator, dur_s: float, f0_hz: float, sr: int) -> 
     f0 = f0_hz * (1 + rng.uniform(-0.15, 0.15) * np.linspace(0, 1, n)) * (1 + 0.01 * rng.standard_normal(n))
     phase = np.cumsum(f0 / sr)
     pulses = np.diff(np.floor(phase), prepend=0.0)  # 1 at each glottal closure
-    source = signal.lfilter([1.0], [1.0, -0.95], pulses)  # spectral tilt
+    source = signal.lfilter([1.0, -1.0], [1.0, -0.95], pulses)  # glottal tilt and lip radiation
     f1, f2, f3 = _VOWELS[rng.integers(len(_VOWELS))]
     v = (
         _resonator(source, f1, 80, sr)
