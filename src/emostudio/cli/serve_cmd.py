@@ -8,23 +8,44 @@ from emostudio.cli.common import add_model_args, err_console
 
 
 def register(sub) -> None:
-    p = sub.add_parser("serve", help="web UI and REST API in one server",
-                       description="Serve the web UI at / , the REST API at /v1 and its docs at /docs.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other "
-                   "address needs --token)")
+    p = sub.add_parser(
+        "serve",
+        help="web UI and REST API in one server",
+        description="Serve the web UI at / , the REST API at /v1 and its docs at /docs.",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; any other address needs --token)",
+    )
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    p.add_argument("--token", default=None, help="require 'Authorization: Bearer TOKEN' for the API and TOKEN as "
-                   "the web UI password")
-    p.add_argument("--outputs", default="outputs", help="folder for run folders (default: outputs); the server "
-                   "writes nowhere else")
+    p.add_argument(
+        "--token",
+        default=None,
+        help="require 'Authorization: Bearer TOKEN' for the API and TOKEN as the web UI password",
+    )
+    p.add_argument(
+        "--outputs",
+        default="outputs",
+        help="folder for run folders (default: outputs); the server writes nowhere else",
+    )
     p.add_argument("--max-upload-mb", type=float, default=100.0, help="largest upload in MB (default 100)")
     p.add_argument("--max-duration", type=float, default=600.0, help="longest audio in seconds (default 600)")
-    p.add_argument("--queue-size", type=int, default=8, help="requests in progress at once; more get HTTP 429 "
-                   "(default 8)")
+    p.add_argument(
+        "--queue-size",
+        type=int,
+        default=8,
+        help="requests in progress at once; more get HTTP 429 (default 8)",
+    )
     p.add_argument("--workers", type=int, default=1, help="model worker threads (default 1)")
     p.add_argument("--max-batch", type=int, default=8, help="requests scored together at most (default 8)")
-    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                   help="allow cross-origin requests from ORIGIN (repeatable; default: CORS off)")
+    p.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow cross-origin requests from ORIGIN (repeatable; default: CORS off)",
+    )
     p.add_argument("--no-ui", action="store_true", help="serve only the REST API")
     add_model_args(p)
     p.set_defaults(func=run)
@@ -34,10 +55,20 @@ def settings_from_args(args: argparse.Namespace):
     from emostudio.server.settings import ServerSettings
 
     return ServerSettings(
-        host=args.host, port=args.port, model=args.model, device=args.device, dtype=args.dtype,
-        allow_download=not args.offline, token=args.token, outputs=args.outputs,
-        max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), max_duration_s=args.max_duration,
-        queue_size=args.queue_size, workers=args.workers, max_batch=args.max_batch, cors_origins=args.cors_origin,
+        host=args.host,
+        port=args.port,
+        model=args.model,
+        device=args.device,
+        dtype=args.dtype,
+        allow_download=not args.offline,
+        token=args.token,
+        outputs=args.outputs,
+        max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        max_duration_s=args.max_duration,
+        queue_size=args.queue_size,
+        workers=args.workers,
+        max_batch=args.max_batch,
+        cors_origins=args.cors_origin,
         ui=not args.no_ui,
     )
 
@@ -55,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         err_console.print(f"[bold red]cannot start:[/] {exc}", highlight=False)
         return 2
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    err_console.print(f"Emotion Studio on http://{host}:{settings.port}/  (API docs: /docs, outputs: "
-                      f"{settings.outputs})", highlight=False)
+    err_console.print(
+        f"Emotion Studio on http://{host}:{settings.port}/  (API docs: /docs, outputs: {settings.outputs})",
+        highlight=False,
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=10)
     return 0

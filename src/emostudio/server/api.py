@@ -71,8 +71,12 @@ def bearer_auth(token: str | None):
             return
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.encode()):
-            raise ApiError(401, "unauthorized", "this server needs 'Authorization: Bearer <token>' (the --token it "
-                           "was started with)", {"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "unauthorized",
+                "this server needs 'Authorization: Bearer <token>' (the --token it was started with)",
+                {"WWW-Authenticate": "Bearer"},
+            )
 
     return check
 
@@ -82,21 +86,29 @@ async def read_upload(service: Service, upload: UploadFile, field: str = "file")
     name = safe_filename(upload.filename)
     limit = service.settings.max_upload_bytes
     if upload.size is not None and upload.size > limit:
-        raise ApiError(413, "too_large", f"{name}: upload is {upload.size / 1e6:.1f} MB; the limit is "
-                       f"{limit / 1e6:.1f} MB")
+        raise ApiError(
+            413, "too_large", f"{name}: upload is {_size(upload.size)}; the limit is {_size(limit)}"
+        )
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise ApiError(413, "too_large", f"{name}: upload is larger than the {limit / 1e6:.1f} MB limit")
+        raise ApiError(413, "too_large", f"{name}: upload is larger than the {_size(limit)} limit")
     if not data:
         raise ApiError(422, "empty", f"{name}: file is empty (0 bytes)")
     return data, name
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
 def with_links(doc: dict, run_id: str) -> dict:
     files = doc.get("files") or {}
     base = f"/v1/runs/{run_id}"
-    doc["links"] = {"self": base, "zip": f"{base}/zip",
-                    **{key: f"{base}/files/{name}" for key, name in files.items() if name in DOWNLOADS}}
+    doc["links"] = {
+        "self": base,
+        "zip": f"{base}/zip",
+        **{key: f"{base}/files/{name}" for key, name in files.items() if name in DOWNLOADS},
+    }
     return doc
 
 
@@ -105,17 +117,25 @@ def build_router(service: Service) -> APIRouter:
 
     @router.post("/analyze", summary="Recognise the emotion of one audio file")
     async def analyze(
-        file: Annotated[UploadFile, File(description="audio or video file (wav, mp3, m4a, ogg, flac, webm, ...)")],
+        file: Annotated[
+            UploadFile, File(description="audio or video file (wav, mp3, m4a, ogg, flac, webm, ...)")
+        ],
         granularity: Annotated[Literal["utterance", "frame"], Form()] = "utterance",
         embedding: Annotated[bool, Form(description="also save embedding.npy")] = False,
-        enhance: Annotated[bool, Form(description="denoise/normalise first and compare before/after")] = False,
+        enhance: Annotated[
+            bool, Form(description="denoise/normalise first and compare before/after")
+        ] = False,
     ) -> dict:
         data, name = await read_upload(service, file)
-        done = await service.analyze(data, name=name, granularity=granularity, embedding=embedding, enhance=enhance)
+        done = await service.analyze(
+            data, name=name, granularity=granularity, embedding=embedding, enhance=enhance
+        )
         return with_links(done.to_dict(), done.run_id)
 
     @router.get("/runs", summary="Finished runs, newest first")
-    def runs(limit: Annotated[int, Query(ge=1, le=200)] = 20, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    def runs(
+        limit: Annotated[int, Query(ge=1, le=200)] = 20, offset: Annotated[int, Query(ge=0)] = 0
+    ) -> dict:
         return service.list_runs(limit, offset)
 
     @router.get("/runs/{run_id}", summary="The result.json of one run, with download links")
@@ -133,10 +153,15 @@ def build_router(service: Service) -> APIRouter:
     @router.get("/runs/{run_id}/zip", summary="Download the run folder as a zip")
     def run_zip(run_id: str) -> Response:
         data = service.zip_run(run_id)
-        return Response(data, media_type="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="{run_id}.zip"'})
+        return Response(
+            data,
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{run_id}.zip"'},
+        )
 
-    @router.post("/similarity", summary="Cosine similarity of two clips (two files, two run ids, or one of each)")
+    @router.post(
+        "/similarity", summary="Cosine similarity of two clips (two files, two run ids, or one of each)"
+    )
     async def similarity(
         file_a: Annotated[UploadFile | None, File()] = None,
         file_b: Annotated[UploadFile | None, File()] = None,

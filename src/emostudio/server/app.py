@@ -78,8 +78,12 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
         yield
         service.close()
 
-    app = FastAPI(title="Emotion Studio", version=__version__, lifespan=lifespan,
-                  description="Speech emotion recognition with emotion2vec+. Errors: {\"error\": {code, message}}.")
+    app = FastAPI(
+        title="Emotion Studio",
+        version=__version__,
+        lifespan=lifespan,
+        description='Speech emotion recognition with emotion2vec+. Errors: {"error": {code, message}}.',
+    )
     app.state.service = service
     install_error_handlers(app)
     app.include_router(build_router(service))
@@ -91,8 +95,12 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
     @app.get("/readyz", tags=["health"], summary="The model is loaded and requests can be served")
     async def readyz() -> JSONResponse:
         st = service.model_state
-        body = {"ready": st.state == "ready", **st.to_dict(), "in_flight": service.in_flight,
-                "queue_size": settings.queue_size}
+        body = {
+            "ready": st.state == "ready",
+            **st.to_dict(),
+            "in_flight": service.in_flight,
+            "queue_size": settings.queue_size,
+        }
         if service.worker is not None:
             body["worker"] = vars(service.worker.stats).copy()
         if st.state != "ready":
@@ -102,8 +110,12 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
 
     if settings.ui:

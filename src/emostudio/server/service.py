@@ -48,8 +48,13 @@ class ModelState:
     is_random: bool = False
 
     def to_dict(self) -> dict:
-        return {"state": self.state, "model": self.model, "message": self.message,
-                "searched": self.searched or [], "is_random": self.is_random}
+        return {
+            "state": self.state,
+            "model": self.model,
+            "message": self.message,
+            "searched": self.searched or [],
+            "is_random": self.is_random,
+        }
 
 
 @dataclass
@@ -86,7 +91,9 @@ class Service:
             if self.model_state.state == "ready" or (self._loader and self._loader.is_alive()):
                 return self._loader  # type: ignore[return-value]
             self.model_state = ModelState("loading", name, f"loading model {name} …")
-            self._loader = threading.Thread(target=self._load, args=(name,), name="emostudio-load", daemon=True)
+            self._loader = threading.Thread(
+                target=self._load, args=(name,), name="emostudio-load", daemon=True
+            )
             self._loader.start()
             return self._loader
 
@@ -95,10 +102,17 @@ class Service:
 
         s = self.settings
         try:
-            rec = Recognizer(model=name, device=s.device, dtype=s.dtype, allow_download=s.allow_download,
-                             settings=Settings(max_duration_s=s.max_duration_s))
+            rec = Recognizer(
+                model=name,
+                device=s.device,
+                dtype=s.dtype,
+                allow_download=s.allow_download,
+                settings=Settings(max_duration_s=s.max_duration_s),
+            )
         except ModelNotFoundError as exc:
-            self.model_state = ModelState("missing", name, str(exc), [str(p) for p in getattr(exc, "searched", [])])
+            self.model_state = ModelState(
+                "missing", name, str(exc), [str(p) for p in getattr(exc, "searched", [])]
+            )
             return
         except Exception as exc:  # reported on /readyz and in the UI; the process keeps serving
             self.model_state = ModelState("failed", name, f"{type(exc).__name__}: {exc}")
@@ -110,8 +124,12 @@ class Service:
                 return
             self.recognizer, self.worker = rec, worker
             note = " (random weights: scores are meaningless)" if rec.model.is_random else ""
-            self.model_state = ModelState("ready", rec.model.model_id, f"model {rec.model.model_id} ready{note}",
-                                          is_random=rec.model.is_random)
+            self.model_state = ModelState(
+                "ready",
+                rec.model.model_id,
+                f"model {rec.model.model_id} ready{note}",
+                is_random=rec.model.is_random,
+            )
 
     def wait_ready(self, timeout_s: float | None = None) -> bool:
         if self._loader is not None:
@@ -123,9 +141,11 @@ class Service:
         if st.state == "loading":
             return f"the model {st.model} is still loading; try again in a few seconds"
         if st.state == "missing":
-            return (f"no model weights for {st.model}. {st.message}\n"
-                    "To try the server without weights, restart it with `--model demo` (random weights, "
-                    "meaningless scores) or press 'load demo model' in the web UI.")
+            return (
+                f"no model weights for {st.model}. {st.message}\n"
+                "To try the server without weights, restart it with `--model demo` (random weights, "
+                "meaningless scores) or press 'load demo model' in the web UI."
+            )
         return f"the model {st.model} failed to load: {st.message}"
 
     def _ready(self) -> tuple[Recognizer, ModelWorker]:
@@ -152,8 +172,10 @@ class Service:
     def _admit(self, n: int = 1) -> None:
         with self._lock:
             if self._in_flight + n > self.settings.queue_size:
-                raise QueueFullError(f"the server is busy ({self._in_flight} requests in progress, queue holds "
-                                     f"{self.settings.queue_size}); try again in a few seconds")
+                raise QueueFullError(
+                    f"the server is busy ({self._in_flight} requests in progress, queue holds "
+                    f"{self.settings.queue_size}); try again in a few seconds"
+                )
             self._in_flight += n
 
     def _release(self, n: int = 1) -> None:
@@ -180,15 +202,25 @@ class Service:
         return await asyncio.wrap_future(self._pool.submit(fn, *args, **kwargs))
 
     # ---- analysis ------------------------------------------------------------------------------------------------
-    async def analyze(self, source: bytes | str | os.PathLike, *, name: str, granularity: str = "utterance",
-                      embedding: bool = False, enhance: bool = False, progress=None) -> Analysis:
+    async def analyze(
+        self,
+        source: bytes | str | os.PathLike,
+        *,
+        name: str,
+        granularity: str = "utterance",
+        embedding: bool = False,
+        enhance: bool = False,
+        progress=None,
+    ) -> Analysis:
         """Decode, check, score and save one upload; returns the Result and its run folder.
 
         Raises AudioError subclasses for bad audio, QueueFullError when busy, UnavailableError without a model.
         `progress(fraction, text)` is called between stages when given.
         """
         if granularity not in GRANULARITIES:
-            raise BadRequestError(f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}")
+            raise BadRequestError(
+                f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}"
+            )
         rec, worker = self._ready()
 
         async def job() -> Analysis:
@@ -215,15 +247,21 @@ class Service:
             if "run_id" in spec:
                 folder = self.run_dir(spec["run_id"])
                 doc = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
-                info = {"run_id": folder.name, "source": doc.get("source"), "emotion": doc.get("emotion"),
-                        "confidence": doc.get("confidence")}
+                info = {
+                    "run_id": folder.name,
+                    "source": doc.get("source"),
+                    "emotion": doc.get("emotion"),
+                    "confidence": doc.get("confidence"),
+                }
                 emb_path = folder / EMBEDDING_FILE
                 if emb_path.is_file():
                     vec = np.load(emb_path, allow_pickle=False)
                     if vec.ndim == 1:
                         return vec, info
                 if not (folder / AUDIO_FILE).is_file():
-                    raise RunNotFoundError(f"run {folder.name} has neither an utterance embedding nor its audio")
+                    raise RunNotFoundError(
+                        f"run {folder.name} has neither an utterance embedding nor its audio"
+                    )
                 source, name = folder / AUDIO_FILE, f"{folder.name}/{AUDIO_FILE}"
             else:
                 source, name, info = spec["source"], spec["name"], {"source": spec["name"]}
@@ -239,8 +277,13 @@ class Service:
                 sim = cosine_similarity(ea, eb)
             except ValueError as exc:
                 raise BadRequestError(str(exc)) from exc
-            return {"similarity": round(sim, 6), "a": ia, "b": ib, "model": self.model_state.model,
-                    "is_random": self.model_state.is_random}
+            return {
+                "similarity": round(sim, 6),
+                "a": ia,
+                "b": ib,
+                "model": self.model_state.model,
+                "is_random": self.model_state.is_random,
+            }
 
         return await self._admitted(job(), n=2)
 
@@ -254,23 +297,32 @@ class Service:
     def list_runs(self, limit: int = 20, offset: int = 0) -> dict:
         """Finished runs, newest first: {"total", "limit", "offset", "runs": [summary, ...]}."""
         root = self.settings.outputs
-        ids = [p.name for p in root.iterdir() if RUN_ID.match(p.name) and (p / RESULT_FILE).is_file()] \
-            if root.is_dir() else []
+        ids = (
+            [p.name for p in root.iterdir() if RUN_ID.match(p.name) and (p / RESULT_FILE).is_file()]
+            if root.is_dir()
+            else []
+        )
         ids.sort(key=run_sort_key, reverse=True)
         page = []
-        for run_id in ids[offset: offset + limit]:
+        for run_id in ids[offset : offset + limit]:
             try:
                 doc = json.loads((root / run_id / RESULT_FILE).read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 page.append({"run_id": run_id, "error": f"unreadable result.json: {exc}"})
                 continue
-            page.append({
-                "run_id": run_id, "timestamp": doc.get("timestamp"), "source": doc.get("source"),
-                "emotion": doc.get("emotion"), "confidence": doc.get("confidence"),
-                "label": (doc.get("label") or {}).get("display"), "granularity": doc.get("granularity"),
-                "model": (doc.get("model") or {}).get("id"),
-                "files": sorted(n for n in DOWNLOADS if (root / run_id / n).is_file()),
-            })
+            page.append(
+                {
+                    "run_id": run_id,
+                    "timestamp": doc.get("timestamp"),
+                    "source": doc.get("source"),
+                    "emotion": doc.get("emotion"),
+                    "confidence": doc.get("confidence"),
+                    "label": (doc.get("label") or {}).get("display"),
+                    "granularity": doc.get("granularity"),
+                    "model": (doc.get("model") or {}).get("id"),
+                    "files": sorted(n for n in DOWNLOADS if (root / run_id / n).is_file()),
+                }
+            )
         return {"total": len(ids), "limit": limit, "offset": offset, "runs": page}
 
     def run_file(self, run_id: str, name: str) -> Path:

@@ -87,7 +87,7 @@ def safe_filename(name: str | None, default: str = "upload") -> str:
     cleaned = re.sub(r"\s+", " ", cleaned).strip().lstrip(".").strip()
     if len(cleaned) > 120:
         stem, dot, ext = cleaned.rpartition(".")
-        cleaned = (stem[: 110] + dot + ext[:9]) if dot and len(ext) <= 9 else cleaned[:120]
+        cleaned = (stem[:110] + dot + ext[:9]) if dot and len(ext) <= 9 else cleaned[:120]
     return cleaned or default
 
 

@@ -26,34 +26,94 @@ MAX_TIMELINE_POINTS = 600  # time steps drawn at most; longer timelines are thin
 
 TEXT = {
     "zh": {
-        "title": "## 🎭 Emotion Studio 语音情感识别", "audio": "上传或录制音频", "granularity": "粒度",
-        "utterance": "整句 (utterance)", "frame": "逐帧时间线 (frame)", "embedding": "提取特征向量 (embedding)",
-        "enhance": "音频增强 (降噪/归一化)", "analyze": "开始分析", "card": "识别结果", "scores": "9 类情感得分",
-        "timeline": "情感时间线", "quality": "音频质量", "before": "增强前", "after": "增强后", "files": "下载结果",
-        "tab_analyze": "分析", "tab_history": "历史记录", "tab_compare": "对比两段音频", "refresh": "刷新",
-        "clip_a": "音频 A", "clip_b": "音频 B", "run_a": "或选择历史记录 A", "run_b": "或选择历史记录 B",
-        "compare": "计算相似度", "confidence": "置信度", "band": "判断", "compound": "复合情绪",
-        "runner_up": "第二可能", "random": "⚠ 随机权重模型：得分没有意义", "load_demo": "加载演示模型 (随机权重)",
-        "emotion": "情感", "score": "得分", "time": "时间 (秒)", "similarity": "余弦相似度",
-        "no_audio": "请先上传或录制一段音频", "need_two": "请为 A 和 B 各选择一段音频或一条历史记录",
-        "metric": "指标", "value": "数值", "verdict": "评价", "advice": "建议", "hints": "提示",
-        "enh_report": "增强前后对比", "label_changed": "增强后结果改变", "history_cols":
-            ["运行", "时间", "文件", "情感", "置信度", "粒度"],
+        "title": "## 🎭 Emotion Studio 语音情感识别",
+        "audio": "上传或录制音频",
+        "granularity": "粒度",
+        "utterance": "整句 (utterance)",
+        "frame": "逐帧时间线 (frame)",
+        "embedding": "提取特征向量 (embedding)",
+        "enhance": "音频增强 (降噪/归一化)",
+        "analyze": "开始分析",
+        "card": "识别结果",
+        "scores": "9 类情感得分",
+        "timeline": "情感时间线",
+        "quality": "音频质量",
+        "before": "增强前",
+        "after": "增强后",
+        "files": "下载结果",
+        "tab_analyze": "分析",
+        "tab_history": "历史记录",
+        "tab_compare": "对比两段音频",
+        "refresh": "刷新",
+        "clip_a": "音频 A",
+        "clip_b": "音频 B",
+        "run_a": "或选择历史记录 A",
+        "run_b": "或选择历史记录 B",
+        "compare": "计算相似度",
+        "confidence": "置信度",
+        "band": "判断",
+        "compound": "复合情绪",
+        "runner_up": "第二可能",
+        "random": "⚠ 随机权重模型：得分没有意义",
+        "load_demo": "加载演示模型 (随机权重)",
+        "emotion": "情感",
+        "score": "得分",
+        "time": "时间 (秒)",
+        "similarity": "余弦相似度",
+        "no_audio": "请先上传或录制一段音频",
+        "need_two": "请为 A 和 B 各选择一段音频或一条历史记录",
+        "metric": "指标",
+        "value": "数值",
+        "verdict": "评价",
+        "advice": "建议",
+        "hints": "提示",
+        "enh_report": "增强前后对比",
+        "label_changed": "增强后结果改变",
+        "history_cols": ["运行", "时间", "文件", "情感", "置信度", "粒度"],
     },
     "en": {
-        "title": "## 🎭 Emotion Studio — speech emotion recognition", "audio": "Upload or record audio",
-        "granularity": "Granularity", "utterance": "Utterance", "frame": "Frame timeline",
-        "embedding": "Extract embedding", "enhance": "Enhance (denoise / normalise)", "analyze": "Analyze",
-        "card": "Result", "scores": "Scores of the 9 classes", "timeline": "Emotion timeline",
-        "quality": "Audio quality", "before": "Before enhancement", "after": "After enhancement",
-        "files": "Downloads", "tab_analyze": "Analyze", "tab_history": "History", "tab_compare": "Compare two clips",
-        "refresh": "Refresh", "clip_a": "Clip A", "clip_b": "Clip B", "run_a": "or a past run A",
-        "run_b": "or a past run B", "compare": "Compute similarity", "confidence": "Confidence", "band": "Reading",
-        "compound": "Compound", "runner_up": "Runner-up", "random": "⚠ random weights: scores are meaningless",
-        "load_demo": "Load the demo model (random weights)", "emotion": "Emotion", "score": "Score",
-        "time": "Time (s)", "similarity": "Cosine similarity", "no_audio": "Upload or record a clip first",
-        "need_two": "Choose a clip or a past run for both A and B", "metric": "Metric", "value": "Value",
-        "verdict": "Verdict", "advice": "Advice", "hints": "Hints", "enh_report": "Before / after enhancement",
+        "title": "## 🎭 Emotion Studio — speech emotion recognition",
+        "audio": "Upload or record audio",
+        "granularity": "Granularity",
+        "utterance": "Utterance",
+        "frame": "Frame timeline",
+        "embedding": "Extract embedding",
+        "enhance": "Enhance (denoise / normalise)",
+        "analyze": "Analyze",
+        "card": "Result",
+        "scores": "Scores of the 9 classes",
+        "timeline": "Emotion timeline",
+        "quality": "Audio quality",
+        "before": "Before enhancement",
+        "after": "After enhancement",
+        "files": "Downloads",
+        "tab_analyze": "Analyze",
+        "tab_history": "History",
+        "tab_compare": "Compare two clips",
+        "refresh": "Refresh",
+        "clip_a": "Clip A",
+        "clip_b": "Clip B",
+        "run_a": "or a past run A",
+        "run_b": "or a past run B",
+        "compare": "Compute similarity",
+        "confidence": "Confidence",
+        "band": "Reading",
+        "compound": "Compound",
+        "runner_up": "Runner-up",
+        "random": "⚠ random weights: scores are meaningless",
+        "load_demo": "Load the demo model (random weights)",
+        "emotion": "Emotion",
+        "score": "Score",
+        "time": "Time (s)",
+        "similarity": "Cosine similarity",
+        "no_audio": "Upload or record a clip first",
+        "need_two": "Choose a clip or a past run for both A and B",
+        "metric": "Metric",
+        "value": "Value",
+        "verdict": "Verdict",
+        "advice": "Advice",
+        "hints": "Hints",
+        "enh_report": "Before / after enhancement",
         "label_changed": "the label changed after enhancement",
         "history_cols": ["Run", "Time", "File", "Emotion", "Confidence", "Granularity"],
     },
@@ -85,12 +145,16 @@ def render_card(doc: dict | None, lang: str) -> str:
     e = BY_KEY[doc["emotion"]]
     band = doc["band"][lang]
     ru = doc.get("runner_up") or {}
-    lines = [f'<div class="emo">{e.emoji}</div>',
-             f'<div class="name" id="result-label">{html.escape(e.zh)} ({html.escape(e.en)})</div>',
-             f"<div>{t['confidence']}: <b>{doc['confidence'] * 100:.1f}%</b> · {t['band']}: {html.escape(band)}</div>"]
+    lines = [
+        f'<div class="emo">{e.emoji}</div>',
+        f'<div class="name" id="result-label">{html.escape(e.zh)} ({html.escape(e.en)})</div>',
+        f"<div>{t['confidence']}: <b>{doc['confidence'] * 100:.1f}%</b> · {t['band']}: {html.escape(band)}</div>",
+    ]
     if ru.get("emotion"):
-        lines.append(f"<div>{t['runner_up']}: {html.escape(emotion_name(ru['emotion'], lang))} "
-                     f"{ru['score'] * 100:.1f}%</div>")
+        lines.append(
+            f"<div>{t['runner_up']}: {html.escape(emotion_name(ru['emotion'], lang))} "
+            f"{ru['score'] * 100:.1f}%</div>"
+        )
     if doc.get("compound"):
         lines.append(f"<div>{t['compound']}: <b>{html.escape(doc['compound'][lang])}</b></div>")
     if doc.get("quality_warning"):
@@ -105,8 +169,12 @@ def render_card(doc: dict | None, lang: str) -> str:
 def score_frame(doc: dict | None, lang: str) -> pd.DataFrame:
     """One row per class: emotion (display name), score (%)."""
     scores = (doc or {}).get("scores") or {}
-    return pd.DataFrame({"emotion": [emotion_name(k, lang) for k in KEYS],
-                         "score": [round(100 * float(scores.get(k, 0.0)), 2) for k in KEYS]})
+    return pd.DataFrame(
+        {
+            "emotion": [emotion_name(k, lang) for k in KEYS],
+            "score": [round(100 * float(scores.get(k, 0.0)), 2) for k in KEYS],
+        }
+    )
 
 
 def timeline_frame(doc: dict | None, lang: str) -> pd.DataFrame:
@@ -134,17 +202,22 @@ def render_quality(doc: dict | None, lang: str) -> str:
     for m in q.get("metrics", []):
         value = m.get("value")
         shown = f"{value:.2f}" if isinstance(value, float) else html.escape(str(value))
-        rows.append(f"<tr><td>{html.escape(str(m.get(f'label_{lang}') or m.get('name', '')))}</td>"
-                    f"<td>{shown} {html.escape(str(m.get('unit') or ''))}</td>"
-                    f"<td>{VERDICT_ICON.get(m.get('verdict'), html.escape(str(m.get('verdict', ''))))}</td>"
-                    f"<td>{html.escape(str(m.get(f'advice_{lang}') or ''))}</td></tr>")
-    out = [f"<h4>{t['quality']} {VERDICT_ICON.get(q.get('verdict'), '')}</h4>",
-           f'<table class="emo-table"><tr><th>{t["metric"]}</th><th>{t["value"]}</th><th>{t["verdict"]}</th>'
-           f'<th>{t["advice"]}</th></tr>{"".join(rows)}</table>']
+        rows.append(
+            f"<tr><td>{html.escape(str(m.get(f'label_{lang}') or m.get('name', '')))}</td>"
+            f"<td>{shown} {html.escape(str(m.get('unit') or ''))}</td>"
+            f"<td>{VERDICT_ICON.get(m.get('verdict'), html.escape(str(m.get('verdict', ''))))}</td>"
+            f"<td>{html.escape(str(m.get(f'advice_{lang}') or ''))}</td></tr>"
+        )
+    out = [
+        f"<h4>{t['quality']} {VERDICT_ICON.get(q.get('verdict'), '')}</h4>",
+        f'<table class="emo-table"><tr><th>{t["metric"]}</th><th>{t["value"]}</th><th>{t["verdict"]}</th>'
+        f"<th>{t['advice']}</th></tr>{''.join(rows)}</table>",
+    ]
     hints = q.get("hints") or []
     if hints:
-        items = "".join(f"<li>{html.escape(h.get(lang, str(h)) if isinstance(h, dict) else str(h))}</li>"
-                        for h in hints)
+        items = "".join(
+            f"<li>{html.escape(h.get(lang, str(h)) if isinstance(h, dict) else str(h))}</li>" for h in hints
+        )
         out.append(f"<div>{t['hints']}:<ul>{items}</ul></div>")
     return "\n".join(out)
 
@@ -155,14 +228,20 @@ def render_enhancement(doc: dict | None, lang: str) -> str:
         return ""
     t = TEXT[lang]
     b, a = enh["before"], enh["after"]
-    rows = [f"<tr><td>{t['before']}</td><td>{html.escape(emotion_name(b['emotion'], lang))}</td>"
-            f"<td>{b['confidence'] * 100:.1f}%</td></tr>",
-            f"<tr><td>{t['after']}</td><td>{html.escape(emotion_name(a['emotion'], lang))}</td>"
-            f"<td>{a['confidence'] * 100:.1f}%</td></tr>"]
-    deltas = "".join(f"<li>{html.escape(k)}: {v:+.2f}</li>" for k, v in (enh.get("quality_delta") or {}).items())
+    rows = [
+        f"<tr><td>{t['before']}</td><td>{html.escape(emotion_name(b['emotion'], lang))}</td>"
+        f"<td>{b['confidence'] * 100:.1f}%</td></tr>",
+        f"<tr><td>{t['after']}</td><td>{html.escape(emotion_name(a['emotion'], lang))}</td>"
+        f"<td>{a['confidence'] * 100:.1f}%</td></tr>",
+    ]
+    deltas = "".join(
+        f"<li>{html.escape(k)}: {v:+.2f}</li>" for k, v in (enh.get("quality_delta") or {}).items()
+    )
     changed = f"<div class='warn'>{t['label_changed']}</div>" if enh.get("label_changed") else ""
-    return (f"<h4>{t['enh_report']}</h4><div>{html.escape(' → '.join(enh.get('steps') or []))}</div>"
-            f'<table class="emo-table">{"".join(rows)}</table>{changed}<ul>{deltas}</ul>')
+    return (
+        f"<h4>{t['enh_report']}</h4><div>{html.escape(' → '.join(enh.get('steps') or []))}</div>"
+        f'<table class="emo-table">{"".join(rows)}</table>{changed}<ul>{deltas}</ul>'
+    )
 
 
 def status_markdown(service: Service, lang: str) -> str:
@@ -192,10 +271,20 @@ def build_ui(service: Service) -> gr.Blocks:
     def history_rows(lang: str) -> pd.DataFrame:
         runs = service.list_runs(limit=100)["runs"]
         cols = TEXT[lang]["history_cols"]
-        return pd.DataFrame([[r["run_id"], r.get("timestamp"), r.get("source"),
-                              emotion_name(r["emotion"], lang) if r.get("emotion") in BY_KEY else "",
-                              f"{(r.get('confidence') or 0) * 100:.1f}%", r.get("granularity")] for r in runs],
-                            columns=cols)
+        return pd.DataFrame(
+            [
+                [
+                    r["run_id"],
+                    r.get("timestamp"),
+                    r.get("source"),
+                    emotion_name(r["emotion"], lang) if r.get("emotion") in BY_KEY else "",
+                    f"{(r.get('confidence') or 0) * 100:.1f}%",
+                    r.get("granularity"),
+                ]
+                for r in runs
+            ],
+            columns=cols,
+        )
 
     def run_choices() -> list[str]:
         return [r["run_id"] for r in service.list_runs(limit=100)["runs"]]
@@ -204,8 +293,9 @@ def build_ui(service: Service) -> gr.Blocks:
         last = gr.State(None)
         with gr.Row():
             title = gr.Markdown(TEXT["zh"]["title"])
-            lang_in = gr.Radio(list(LANGS), value="中文", label="语言 / Language", elem_id="lang", scale=0,
-                               min_width=220)
+            lang_in = gr.Radio(
+                list(LANGS), value="中文", label="语言 / Language", elem_id="lang", scale=0, min_width=220
+            )
         status = gr.Markdown(elem_id="model-status")
         demo_btn = gr.Button(TEXT["zh"]["load_demo"], visible=False, elem_id="load-demo")
         timer = gr.Timer(1.0)
@@ -213,40 +303,77 @@ def build_ui(service: Service) -> gr.Blocks:
             with gr.Tab(TEXT["zh"]["tab_analyze"], id="analyze") as tab_an:
                 with gr.Row():
                     with gr.Column(scale=2):
-                        audio_in = gr.Audio(sources=["upload", "microphone"], type="filepath",
-                                            label=TEXT["zh"]["audio"], elem_id="audio-in")
-                        gran = gr.Radio([(TEXT["zh"]["utterance"], "utterance"), (TEXT["zh"]["frame"], "frame")],
-                                        value="utterance", label=TEXT["zh"]["granularity"], elem_id="granularity")
+                        audio_in = gr.Audio(
+                            sources=["upload", "microphone"],
+                            type="filepath",
+                            label=TEXT["zh"]["audio"],
+                            elem_id="audio-in",
+                        )
+                        gran = gr.Radio(
+                            [(TEXT["zh"]["utterance"], "utterance"), (TEXT["zh"]["frame"], "frame")],
+                            value="utterance",
+                            label=TEXT["zh"]["granularity"],
+                            elem_id="granularity",
+                        )
                         emb = gr.Checkbox(False, label=TEXT["zh"]["embedding"], elem_id="embedding")
                         enh = gr.Checkbox(False, label=TEXT["zh"]["enhance"], elem_id="enhance")
                         go = gr.Button(TEXT["zh"]["analyze"], variant="primary", elem_id="analyze-btn")
                     with gr.Column(scale=3):
                         card = gr.HTML(label=TEXT["zh"]["card"], elem_id="result-card")
-                        bars = gr.BarPlot(score_frame(None, "zh"), x="emotion", y="score", y_lim=[0, 100],
-                                          label=TEXT["zh"]["scores"], elem_id="score-chart", sort=None,
-                                          x_title=" ", y_title="%")
-                        line = gr.LinePlot(timeline_frame(None, "zh"), x="time_s", y="score", color="emotion",
-                                           y_lim=[0, 100], label=TEXT["zh"]["timeline"], elem_id="timeline-chart",
-                                           visible=False, x_title=TEXT["zh"]["time"], y_title="%")
+                        bars = gr.BarPlot(
+                            score_frame(None, "zh"),
+                            x="emotion",
+                            y="score",
+                            y_lim=[0, 100],
+                            label=TEXT["zh"]["scores"],
+                            elem_id="score-chart",
+                            sort=None,
+                            x_title=" ",
+                            y_title="%",
+                        )
+                        line = gr.LinePlot(
+                            timeline_frame(None, "zh"),
+                            x="time_s",
+                            y="score",
+                            color="emotion",
+                            y_lim=[0, 100],
+                            label=TEXT["zh"]["timeline"],
+                            elem_id="timeline-chart",
+                            visible=False,
+                            x_title=TEXT["zh"]["time"],
+                            y_title="%",
+                        )
                         quality = gr.HTML(elem_id="quality-report")
                         with gr.Row(visible=False) as enh_row:
                             before = gr.Audio(label=TEXT["zh"]["before"], interactive=False, elem_id="before")
                             after = gr.Audio(label=TEXT["zh"]["after"], interactive=False, elem_id="after")
                         enh_html = gr.HTML(elem_id="enhancement-report")
-                        files = gr.File(label=TEXT["zh"]["files"], file_count="multiple", interactive=False,
-                                        elem_id="downloads")
+                        files = gr.File(
+                            label=TEXT["zh"]["files"],
+                            file_count="multiple",
+                            interactive=False,
+                            elem_id="downloads",
+                        )
             with gr.Tab(TEXT["zh"]["tab_history"], id="history") as tab_hist:
                 refresh = gr.Button(TEXT["zh"]["refresh"], elem_id="history-refresh")
                 history = gr.Dataframe(history_rows("zh"), interactive=False, elem_id="history")
             with gr.Tab(TEXT["zh"]["tab_compare"], id="compare") as tab_cmp:
                 with gr.Row():
                     with gr.Column():
-                        clip_a = gr.Audio(sources=["upload", "microphone"], type="filepath",
-                                          label=TEXT["zh"]["clip_a"], elem_id="clip-a")
+                        clip_a = gr.Audio(
+                            sources=["upload", "microphone"],
+                            type="filepath",
+                            label=TEXT["zh"]["clip_a"],
+                            elem_id="clip-a",
+                        )
                         run_a = gr.Dropdown([], label=TEXT["zh"]["run_a"], allow_custom_value=False)
                     with gr.Column():
-                        clip_b = gr.Audio(sources=["upload", "microphone"], type="filepath",
-                                          label=TEXT["zh"]["clip_b"], elem_id="clip-b")
+                        clip_b = gr.Audio(
+                            sources=["upload", "microphone"],
+                            type="filepath",
+                            label=TEXT["zh"]["clip_b"],
+                            elem_id="clip-b",
+                        )
                         run_b = gr.Dropdown([], label=TEXT["zh"]["run_b"], allow_custom_value=False)
                 cmp_btn = gr.Button(TEXT["zh"]["compare"], variant="primary", elem_id="compare-btn")
                 cmp_out = gr.HTML(elem_id="similarity")
@@ -255,8 +382,11 @@ def build_ui(service: Service) -> gr.Blocks:
         def show_status(choice):
             lang = _lang(choice)
             st = service.model_state.state
-            return (status_markdown(service, lang), gr.update(visible=st in ("missing", "failed")),
-                    gr.Timer(active=st == "loading"))
+            return (
+                status_markdown(service, lang),
+                gr.update(visible=st in ("missing", "failed")),
+                gr.Timer(active=st == "loading"),
+            )
 
         blocks.load(show_status, lang_in, [status, demo_btn, timer])
         timer.tick(show_status, lang_in, [status, demo_btn, timer])
@@ -270,29 +400,47 @@ def build_ui(service: Service) -> gr.Blocks:
         def render(doc, choice):
             lang = _lang(choice)
             frame = bool(doc and doc.get("frames"))
-            return (render_card(doc, lang), score_frame(doc, lang),
-                    gr.update(value=timeline_frame(doc, lang), visible=frame),
-                    render_quality(doc, lang), render_enhancement(doc, lang))
+            return (
+                render_card(doc, lang),
+                score_frame(doc, lang),
+                gr.update(value=timeline_frame(doc, lang), visible=frame),
+                render_quality(doc, lang),
+                render_enhancement(doc, lang),
+            )
 
         async def analyze(path, granularity, embedding, enhance, choice, progress=gr.Progress()):
             t = TEXT[_lang(choice)]
             if not path:
                 raise gr.Error(t["no_audio"])
             try:
-                done = await service.analyze(Path(path), name=os.path.basename(path), granularity=granularity,
-                                             embedding=embedding, enhance=enhance,
-                                             progress=lambda f, text: progress(f, desc=text))
+                done = await service.analyze(
+                    Path(path),
+                    name=os.path.basename(path),
+                    granularity=granularity,
+                    embedding=embedding,
+                    enhance=enhance,
+                    progress=lambda f, text: progress(f, desc=text),
+                )
             except EmoStudioError as exc:
                 raise gr.Error(str(exc)) from exc
             doc = done.to_dict()
             enhanced = bool(doc.get("enhancement"))
             after_path = str(done.run_dir / "processed_audio.wav") if enhanced else None
-            return (doc, *render(doc, choice), gr.update(visible=enhanced), path if enhanced else None,
-                    after_path, downloads(doc))
+            return (
+                doc,
+                *render(doc, choice),
+                gr.update(visible=enhanced),
+                path if enhanced else None,
+                after_path,
+                downloads(doc),
+            )
 
-        go.click(analyze, [audio_in, gran, emb, enh, lang_in],
-                 [last, card, bars, line, quality, enh_html, enh_row, before, after, files],
-                 concurrency_limit=None)
+        go.click(
+            analyze,
+            [audio_in, gran, emb, enh, lang_in],
+            [last, card, bars, line, quality, enh_html, enh_row, before, after, files],
+            concurrency_limit=None,
+        )
 
         def show_history(choice):
             choices = run_choices()
@@ -317,12 +465,17 @@ def build_ui(service: Service) -> gr.Blocks:
             except EmoStudioError as exc:
                 raise gr.Error(str(exc)) from exc
             lang = _lang(choice)
-            rows = "".join(f"<tr><td>{side.upper()}</td><td>{html.escape(str(out[side].get('source') or ''))}</td>"
-                           f"<td>{html.escape(emotion_name(out[side]['emotion'], lang))}</td></tr>"
-                           for side in ("a", "b") if out[side].get("emotion") in BY_KEY)
+            rows = "".join(
+                f"<tr><td>{side.upper()}</td><td>{html.escape(str(out[side].get('source') or ''))}</td>"
+                f"<td>{html.escape(emotion_name(out[side]['emotion'], lang))}</td></tr>"
+                for side in ("a", "b")
+                if out[side].get("emotion") in BY_KEY
+            )
             warn = f"<div class='warn'>{t['random']}</div>" if out.get("is_random") else ""
-            return (f"<h3>{t['similarity']}: <span id='similarity-value'>{out['similarity']:.3f}</span></h3>"
-                    f'<table class="emo-table">{rows}</table>{warn}')
+            return (
+                f"<h3>{t['similarity']}: <span id='similarity-value'>{out['similarity']:.3f}</span></h3>"
+                f'<table class="emo-table">{rows}</table>{warn}'
+            )
 
         cmp_btn.click(compare, [clip_a, clip_b, run_a, run_b, lang_in], cmp_out, concurrency_limit=None)
 
@@ -330,22 +483,68 @@ def build_ui(service: Service) -> gr.Blocks:
             lang = _lang(choice)
             t = TEXT[lang]
             return (
-                t["title"], gr.update(label=t["audio"]),
-                gr.update(label=t["granularity"], choices=[(t["utterance"], "utterance"), (t["frame"], "frame")]),
-                gr.update(label=t["embedding"]), gr.update(label=t["enhance"]), gr.update(value=t["analyze"]),
-                gr.update(label=t["scores"]), gr.update(label=t["timeline"], x_title=t["time"]),
-                gr.update(label=t["before"]), gr.update(label=t["after"]), gr.update(label=t["files"]),
-                gr.update(label=t["tab_analyze"]), gr.update(label=t["tab_history"]),
-                gr.update(label=t["tab_compare"]), gr.update(value=t["refresh"]), gr.update(label=t["clip_a"]),
-                gr.update(label=t["clip_b"]), gr.update(label=t["run_a"]), gr.update(label=t["run_b"]),
-                gr.update(value=t["compare"]), gr.update(value=t["load_demo"]), status_markdown(service, lang),
-                history_rows(lang), *render(doc, choice),
+                t["title"],
+                gr.update(label=t["audio"]),
+                gr.update(
+                    label=t["granularity"], choices=[(t["utterance"], "utterance"), (t["frame"], "frame")]
+                ),
+                gr.update(label=t["embedding"]),
+                gr.update(label=t["enhance"]),
+                gr.update(value=t["analyze"]),
+                gr.update(label=t["scores"]),
+                gr.update(label=t["timeline"], x_title=t["time"]),
+                gr.update(label=t["before"]),
+                gr.update(label=t["after"]),
+                gr.update(label=t["files"]),
+                gr.update(label=t["tab_analyze"]),
+                gr.update(label=t["tab_history"]),
+                gr.update(label=t["tab_compare"]),
+                gr.update(value=t["refresh"]),
+                gr.update(label=t["clip_a"]),
+                gr.update(label=t["clip_b"]),
+                gr.update(label=t["run_a"]),
+                gr.update(label=t["run_b"]),
+                gr.update(value=t["compare"]),
+                gr.update(value=t["load_demo"]),
+                status_markdown(service, lang),
+                history_rows(lang),
+                *render(doc, choice),
             )
 
-        lang_in.change(relabel, [lang_in, last],
-                       [title, audio_in, gran, emb, enh, go, bars, line, before, after, files, tab_an, tab_hist,
-                        tab_cmp, refresh, clip_a, clip_b, run_a, run_b, cmp_btn, demo_btn, status, history,
-                        card, bars, line, quality, enh_html])
+        lang_in.change(
+            relabel,
+            [lang_in, last],
+            [
+                title,
+                audio_in,
+                gran,
+                emb,
+                enh,
+                go,
+                bars,
+                line,
+                before,
+                after,
+                files,
+                tab_an,
+                tab_hist,
+                tab_cmp,
+                refresh,
+                clip_a,
+                clip_b,
+                run_a,
+                run_b,
+                cmp_btn,
+                demo_btn,
+                status,
+                history,
+                card,
+                bars,
+                line,
+                quality,
+                enh_html,
+            ],
+        )
     return blocks
 
 
@@ -354,13 +553,24 @@ def mount_ui(app, service: Service) -> None:
     token = service.settings.token
     auth = None
     if token:
+
         def auth(_username: str, password: str) -> bool:
             return secrets.compare_digest(password.encode(), token.encode())
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     gr.mount_gradio_app(
-        app, build_ui(service), path="/", auth=auth,
-        auth_message="Emotion Studio: enter any user name and the server's --token as password" if token else None,
-        allowed_paths=[str(service.settings.outputs)], max_file_size=service.settings.max_upload_bytes,
-        ssr_mode=False, theme=theme, css=CSS, footer_links=["api"], mcp_server=False,
+        app,
+        build_ui(service),
+        path="/",
+        auth=auth,
+        auth_message="Emotion Studio: enter any user name and the server's --token as password"
+        if token
+        else None,
+        allowed_paths=[str(service.settings.outputs)],
+        max_file_size=service.settings.max_upload_bytes,
+        ssr_mode=False,
+        theme=theme,
+        css=CSS,
+        footer_links=["api"],
+        mcp_server=False,
     )

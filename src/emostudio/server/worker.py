@@ -56,8 +56,10 @@ class ModelWorker:
         self.max_batch = max(1, max_batch)
         self.stats = WorkerStats()
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, capacity))
-        self._threads = [threading.Thread(target=self._loop, name=f"emostudio-model-{i}", daemon=True)
-                         for i in range(max(1, workers))]
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"emostudio-model-{i}", daemon=True)
+            for i in range(max(1, workers))
+        ]
         self._closed = False
         self._lock = threading.Lock()
 
@@ -79,7 +81,9 @@ class ModelWorker:
         try:
             self._queue.put_nowait(job)
         except queue.Full:
-            raise QueueFullError(f"the model queue is full ({self._queue.maxsize} waiting); try again shortly") from None
+            raise QueueFullError(
+                f"the model queue is full ({self._queue.maxsize} waiting); try again shortly"
+            ) from None
         return job.future
 
     def close(self, timeout_s: float = 10.0) -> None:
