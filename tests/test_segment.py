@@ -83,6 +83,7 @@ def test_short_clip_gives_one_span_over_the_whole_clip():
     x, _ = voice(5, seed=5)
     assert split_for_model(x) == [Span(0.0, 5.0)]
     assert split_for_model(np.zeros(0, dtype=np.float32)) == []
+    assert Span(-0.5, 0.1).samples(SR) == slice(0, 1600)  # padded spans never wrap to the end
 
 
 def test_bad_input_is_rejected():

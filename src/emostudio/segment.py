@@ -32,8 +32,10 @@ class Span:
         return self.end_s - self.start_s
 
     def samples(self, sample_rate: int = SAMPLE_RATE) -> slice:
-        """The slice of a waveform at `sample_rate` that this span covers."""
-        return slice(int(round(self.start_s * sample_rate)), int(round(self.end_s * sample_rate)))
+        """The slice of a waveform at `sample_rate` that this span covers (times before 0 count as 0)."""
+        return slice(
+            max(0, int(round(self.start_s * sample_rate))), max(0, int(round(self.end_s * sample_rate)))
+        )
 
 
 _model = None

@@ -1,0 +1,75 @@
+"""`emostudio quality FILE...`: the audio quality report (verdicts, advice, hints) for each file."""
+
+from __future__ import annotations
+
+import json
+
+from rich.table import Table
+
+from emostudio.cli.common import console, err_console, expand_inputs
+from emostudio.errors import EmoStudioError
+
+MARK = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "bad": "[red]✗[/]", "info": "[dim]·[/]"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "quality",
+        help="check audio quality (SNR, clipping, loudness, …) with advice",
+        description="Measure each file's quality, judge it against the thresholds and give advice (en/zh).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="FILE", help="audio/video files, folders or glob patterns")
+    p.add_argument("--json", action="store_true", help="print the reports as JSON on stdout")
+    p.set_defaults(func=run)
+
+
+def value_text(m) -> str:
+    if m.value is None:
+        return "–"
+    if isinstance(m.value, float):
+        v = f"{m.value:.2f}" if abs(m.value) < 10 else f"{m.value:.1f}"
+    else:
+        v = str(m.value)
+    return f"{v}{m.unit}" if m.unit == "%" else f"{v} {m.unit}".strip()
+
+
+def report_table(report, title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("", width=1)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("advice / 建议")
+    for m in report.metrics:
+        advice = f"{m.advice_en}\n{m.advice_zh}" if m.advice_en else ""
+        table.add_row(MARK.get(m.verdict, m.verdict), f"{m.label_en} {m.label_zh}", value_text(m), advice)
+    return table
+
+
+def print_report(report, title: str) -> None:
+    console.print(report_table(report, f"{title}  {MARK[report.verdict]} {report.verdict}"))
+    for h in report.hints:
+        console.print(f"  [cyan]hint:[/] {h.en} {h.zh}", highlight=False)
+
+
+def run(args) -> int:
+    from emostudio.audio import AUDIO_EXTENSIONS, decode
+    from emostudio.quality import assess
+
+    failed = 0
+    out = []
+    for path in expand_inputs(args.inputs, AUDIO_EXTENSIONS):
+        try:
+            audio = decode(path)
+            report = assess(audio.waveform, audio.source)
+        except EmoStudioError as exc:
+            failed += 1
+            err_console.print(f"[red]✗[/] {exc}", highlight=False)
+            out.append({"file": path, "error": str(exc), "code": exc.code})
+            continue
+        if args.json:
+            out.append({"file": path, "source": audio.source.to_dict(), "quality": report.to_dict()})
+        else:
+            print_report(report, path)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 1 if failed else 0

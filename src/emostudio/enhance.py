@@ -1,0 +1,154 @@
+"""Speech enhancement chain: high-pass → spectral-gating noise reduction → peak normalisation.
+
+Waveforms are mono float32 arrays of shape (samples,); rates in Hz, times in seconds, levels in dBFS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import signal
+
+from .segment import SAMPLE_RATE, Span, speech_spans
+
+MIN_NOISE_S = 0.1  # a noise profile shorter than this is not used
+
+
+@dataclass
+class EnhanceSettings:
+    """Which steps run and how. Peak targets of −1…−3 dBFS are recommended; any target ≤ 0 dBFS works."""
+
+    highpass: bool = True
+    highpass_hz: float = 100.0
+    highpass_order: int = 4
+    denoise: bool = True
+    noise_from: tuple[float, float] | None = None  # (start_s, end_s) holding only noise
+    noise_profile: np.ndarray | None = field(default=None, repr=False)  # (samples,) noise at the same rate
+    peak_dbfs: float = -1.0
+    normalise: bool = True
+    prop_decrease: float = 1.0  # 0–1: how much of the estimated noise to remove
+
+
+@dataclass
+class Enhanced:
+    waveform: np.ndarray  # (samples,) float32
+    steps: list[str]  # what was done, in order, e.g. ["high-pass 100 Hz", "denoise (vad)", "peak -1.0 dBFS"]
+    noise_source: str  # "vad" | "range a–b s" | "file" | "none (no non-speech found)" | "off"
+
+
+def _mono(waveform: np.ndarray) -> np.ndarray:
+    x = np.asarray(waveform)
+    if x.ndim != 1:
+        raise ValueError(f"expected a mono waveform of shape (samples,), got shape {x.shape}")
+    return x.astype(np.float32, copy=False)
+
+
+def high_pass(
+    waveform: np.ndarray, sample_rate: int = SAMPLE_RATE, cutoff_hz: float = 100.0, order: int = 4
+) -> np.ndarray:
+    """Zero-phase Butterworth high-pass (forward-backward, so the effective order is 2·`order`)."""
+    x = _mono(waveform)
+    if not 0 < cutoff_hz < sample_rate / 2:
+        raise ValueError(f"high-pass cutoff must be between 0 and {sample_rate / 2} Hz, got {cutoff_hz}")
+    sos = signal.butter(order, cutoff_hz, "highpass", fs=sample_rate, output="sos")
+    if len(x) <= 3 * (2 * len(sos) + 1):  # too short for sosfiltfilt's edge padding
+        return x.copy()
+    return signal.sosfiltfilt(sos, x.astype(np.float64)).astype(np.float32)
+
+
+def denoise(
+    waveform: np.ndarray,
+    sample_rate: int = SAMPLE_RATE,
+    noise: np.ndarray | None = None,
+    prop_decrease: float = 1.0,
+) -> np.ndarray:
+    """Stationary spectral gating (noisereduce) with `noise` (samples,) as the noise profile.
+
+    Without `noise` the profile is estimated from the signal itself (noisereduce's own statistics).
+    """
+    import noisereduce
+
+    x = _mono(waveform)
+    if x.size == 0:
+        return x.copy()
+    y_noise = None if noise is None else _mono(noise)
+    out = noisereduce.reduce_noise(
+        y=x, sr=sample_rate, y_noise=y_noise, stationary=True, prop_decrease=prop_decrease, n_jobs=1
+    )
+    return np.asarray(out, dtype=np.float32)
+
+
+def normalise_peak(waveform: np.ndarray, peak_dbfs: float = -1.0) -> np.ndarray:
+    """Scale so the largest |sample| is exactly at `peak_dbfs` (≤ 0); silence is returned unchanged."""
+    x = _mono(waveform)
+    if peak_dbfs > 0:
+        raise ValueError(f"peak target must be ≤ 0 dBFS (−1…−3 recommended), got {peak_dbfs}")
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak == 0:
+        return x.copy()
+    target = 10 ** (peak_dbfs / 20)
+    return (x.astype(np.float64) * (target / peak)).astype(np.float32)
+
+
+def _noise_from_vad(x: np.ndarray, spans: list[Span], sample_rate: int) -> np.ndarray:
+    """Samples outside the speech spans (50 ms away from their edges)."""
+    keep = np.ones(len(x), dtype=bool)
+    for s in spans:
+        keep[Span(s.start_s - 0.05, s.end_s + 0.05).samples(sample_rate)] = False
+    return x[keep]
+
+
+def enhance(
+    waveform16k: np.ndarray,
+    settings: EnhanceSettings = EnhanceSettings(),
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    spans: list[Span] | None = None,
+) -> Enhanced:
+    """Run the enabled steps in order. The noise profile comes from `settings.noise_profile`, else
+    `settings.noise_from`, else the non-speech parts found by the VAD (`spans`, computed when not given).
+
+    The output never exceeds the peak target: max |x| ≤ 10^(peak_dbfs/20) (or ≤ 1 when not normalising).
+    """
+    x = _mono(waveform16k)
+    if settings.peak_dbfs > 0:
+        raise ValueError(f"peak target must be ≤ 0 dBFS (−1…−3 recommended), got {settings.peak_dbfs}")
+    steps: list[str] = []
+    noise_source = "off"
+    noise: np.ndarray | None = None
+    if settings.denoise:  # the profile is cut from the input before filtering, then filtered the same way
+        if settings.noise_profile is not None:
+            noise, noise_source = _mono(settings.noise_profile), "file"
+        elif settings.noise_from is not None:
+            a, b = settings.noise_from
+            if not 0 <= a < b or a * sample_rate >= len(x):
+                raise ValueError(
+                    f"noise range {a}–{b} s is not inside the {len(x) / sample_rate:.2f} s input"
+                )
+            noise, noise_source = x[Span(a, b).samples(sample_rate)], f"range {a:g}–{b:g} s"
+        else:
+            if spans is None:
+                if sample_rate != SAMPLE_RATE:
+                    raise ValueError(f"automatic noise profile needs {SAMPLE_RATE} Hz audio; give noise_from")
+                spans = speech_spans(x)
+            noise, noise_source = _noise_from_vad(x, spans, sample_rate), "vad"
+        if len(noise) < MIN_NOISE_S * sample_rate:
+            noise, noise_source = None, "none (no non-speech found)"
+    if settings.highpass:
+        x = high_pass(x, sample_rate, settings.highpass_hz, settings.highpass_order)
+        steps.append(f"high-pass {settings.highpass_hz:g} Hz")
+    if settings.denoise and noise is not None:
+        if settings.highpass:
+            noise = high_pass(noise, sample_rate, settings.highpass_hz, settings.highpass_order)
+        x = denoise(x, sample_rate, noise, settings.prop_decrease)
+        steps.append(f"denoise ({noise_source})")
+    limit = 1.0
+    if settings.normalise:
+        x = normalise_peak(x, settings.peak_dbfs)
+        steps.append(f"peak {settings.peak_dbfs:g} dBFS")
+        limit = 10 ** (settings.peak_dbfs / 20)
+    x = np.clip(x, -limit, limit)  # hard guarantee; only float rounding can reach it after normalising
+    if not np.all(np.isfinite(x)):
+        raise ValueError("enhancement produced non-finite samples (is the input finite?)")
+    return Enhanced(x.astype(np.float32), steps, noise_source if settings.denoise else "off")
