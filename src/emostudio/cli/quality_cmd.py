@@ -38,7 +38,7 @@ def report_table(report, title: str) -> Table:
     table.add_column("", width=1)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_column("advice / 建议")
+    table.add_column("advice / 建议", overflow="fold")
     for m in report.metrics:
         advice = f"{m.advice_en}\n{m.advice_zh}" if m.advice_en else ""
         table.add_row(MARK.get(m.verdict, m.verdict), f"{m.label_en} {m.label_zh}", value_text(m), advice)
