@@ -302,10 +302,13 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
                     raise
                 obj = torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
         except pickle.UnpicklingError as e:
+            text = str(e)
+            if "Weights only load failed" not in text or "global" not in text.lower():
+                raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({text[:300]})") from e
+            detail = next((ln.strip() for ln in text.splitlines() if "Unsupported global" in ln), "")
             raise CheckpointError(
                 f"{path}: refused: the file holds pickled Python objects, not just tensors, and loading it could "
-                f"run code. Only tensor checkpoints are read (torch.load weights_only=True). Detail: "
-                f"{str(e).splitlines()[0][:300]}"
+                f"run code. Only tensor checkpoints are read (torch.load weights_only=True). {detail[:300]}"
             ) from e
         except (RuntimeError, EOFError, OSError, ValueError) as e:
             raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({str(e)[:300]})") from e

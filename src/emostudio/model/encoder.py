@@ -319,8 +319,12 @@ class Emotion2vecEncoder(nn.Module):
             n_scales = cfg.prenet_depth + cfg.depth if cfg.alibi_per_layer else 1
             n_heads = cfg.num_alibi_heads if cfg.alibi_per_head else 1
             self.alibi_scale = nn.Parameter(torch.full((n_scales, 1, n_heads, 1, 1), cfg.alibi_scale))
-        # FunASR's BlockEncoder norm: before the prenet blocks when post-LN, after them when pre-LN
-        self.context_norm = LayerNorm32(d, eps=cfg.norm_eps, elementwise_affine=cfg.norm_affine)
+        # FunASR's BlockEncoder norm: applied before the prenet blocks, and only built for post-LN models
+        self.context_norm = (
+            None
+            if cfg.layer_norm_first
+            else LayerNorm32(d, eps=cfg.norm_eps, elementwise_affine=cfg.norm_affine)
+        )
         self.prenet = nn.ModuleList(Block(cfg) for _ in range(cfg.prenet_depth))
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
         self.final_norm = (
@@ -380,11 +384,9 @@ class Emotion2vecEncoder(nn.Module):
             x = torch.cat([self.extra_tokens.expand(b, -1, -1), x], dim=1)
         per_layer = self.alibi_scale is not None and self.alibi_scale.size(0) > 1
         bias = self._attention_bias(0, t, valid, x.dtype)
-        if not self.config.layer_norm_first:
+        if self.context_norm is not None:
             x = self.context_norm(x)
         for i, blk in enumerate([*self.prenet, *self.blocks]):
-            if i == len(self.prenet) and self.config.layer_norm_first:
-                x = self.context_norm(x)
             x = blk(x, self._attention_bias(i, t, valid, x.dtype) if per_layer else bias)
         if self.final_norm is not None:
             x = self.final_norm(x)
