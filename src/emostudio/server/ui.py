@@ -119,7 +119,7 @@ TEXT = {
     },
 }
 LANGS = {"中文": "zh", "English": "en"}
-VERDICT_ICON = {"ok": "✅", "warn": "⚠️", "bad": "❌"}
+VERDICT_ICON = {"ok": "✅", "warn": "⚠️", "bad": "❌", "info": "ℹ️"}
 CSS = """
 #result-card .emo {font-size: 3.2rem; line-height: 1.1}
 #result-card .name {font-size: 1.6rem; font-weight: 600}
@@ -327,7 +327,7 @@ def build_ui(service: Service) -> gr.Blocks:
                             y_lim=[0, 100],
                             label=TEXT["zh"]["scores"],
                             elem_id="score-chart",
-                            sort=None,
+                            sort=[emotion_name(k, "zh") for k in KEYS],
                             x_title=" ",
                             y_title="%",
                         )
@@ -491,7 +491,7 @@ def build_ui(service: Service) -> gr.Blocks:
                 gr.update(label=t["embedding"]),
                 gr.update(label=t["enhance"]),
                 gr.update(value=t["analyze"]),
-                gr.update(label=t["scores"]),
+                gr.update(label=t["scores"], sort=[emotion_name(k, lang) for k in KEYS]),
                 gr.update(label=t["timeline"], x_title=t["time"]),
                 gr.update(label=t["before"]),
                 gr.update(label=t["after"]),
