@@ -71,7 +71,18 @@ def test_a_speech_run_longer_than_the_limit_is_cut_at_its_quietest_frame_near_th
         assert energies.min() < 0.01 * np.mean(x**2)
 
 
-def test_silence_only_long_input_falls_back_to_fixed_windows():
+def test_segments_tile_the_whole_recording_so_nothing_is_dropped():
+    x, _ = voice(95, seed=6)
+    segments = split_for_model(x, max_segment_s=30.0)
+    assert segments[0].start_s == 0.0 and segments[-1].end_s == pytest.approx(95.0)
+    for a, b in pairwise(segments):
+        assert a.end_s == b.start_s
+    # speech the VAD missed is still scored: even with no detected speech at all, the file is covered
+    missed = split_for_model(x, max_segment_s=30.0, spans=[])
+    assert _covered(missed, len(x)).all()
+
+
+def test_silence_only_long_input_is_split_into_windows():
     x = np.zeros(int(70 * SR), dtype=np.float32)
     segments = split_for_model(x, max_segment_s=30.0)
     _check_limits(segments, 30.0, 70.0)

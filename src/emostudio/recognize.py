@@ -48,6 +48,7 @@ class Prepared:
     audio: audio_io.Audio  # the original, 16 kHz mono
     waveform: np.ndarray  # what the model scores: (samples,) float32, enhanced when enhancement is on
     spans: list[segment_mod.Span]  # stretches scored separately (one covering the clip unless it was long)
+    speech: list[segment_mod.Span] | None = None  # VAD speech runs, when the VAD ran
     quality: quality_mod.QualityReport | None = None
     enhanced: enhance_mod.Enhanced | None = None
     quality_after: quality_mod.QualityReport | None = None
@@ -55,6 +56,18 @@ class Prepared:
     @property
     def duration_s(self) -> float:
         return len(self.waveform) / audio_io.SAMPLE_RATE
+
+
+def segment_weights(spans: list[segment_mod.Span], speech: list[segment_mod.Span] | None) -> np.ndarray:
+    """How much each segment counts in the overall scores: its seconds of detected speech.
+
+    Falls back to segment length when the VAD found no speech (or did not run), so nothing is ignored.
+    """
+    if speech:
+        w = np.array([segment_mod.speech_overlap_s(sp, speech) for sp in spans])
+        if w.sum() > 0:
+            return w
+    return np.array([max(sp.end_s - sp.start_s, 1e-6) for sp in spans])
 
 
 @dataclass
@@ -158,7 +171,7 @@ class Recognizer:
             spans = segment_mod.split_for_model(waveform, max_segment_s=s.max_segment_s, spans=speech)
         else:
             spans = [segment_mod.Span(0.0, duration)]
-        return Prepared(label, audio, waveform, spans, report, enhanced, report_after)
+        return Prepared(label, audio, waveform, spans, speech, report, enhanced, report_after)
 
     # ---- model ---------------------------------------------------------------------------------------------
     def _score(self, waveforms: Sequence[np.ndarray], keep_features: bool) -> list[_Scored]:
@@ -223,7 +236,7 @@ class Recognizer:
             SegmentResult(sp.start_s, sp.end_s, softmax(scored[(k, False)].logits))
             for k, sp in enumerate(spans)
         ]
-        weights = np.array([max(sp.end_s - sp.start_s, 1e-6) for sp in spans])
+        weights = segment_weights(spans, item.speech)
         probs = (
             segs[0].probs if len(segs) == 1 else np.average([g.probs for g in segs], axis=0, weights=weights)
         )
@@ -278,7 +291,7 @@ class Recognizer:
             "sample_rate": audio_io.SAMPLE_RATE,
             "original": item.audio.source.to_dict(),
             "segmented": len(spans) > 1,
-            "analysed_s": round(float(weights.sum()), 3),
+            "segments": len(spans),
         }
         settings = {
             "granularity": granularity,

@@ -5,7 +5,6 @@ All waveforms are 16 kHz mono float32 arrays of shape (samples,); times are in s
 
 from __future__ import annotations
 
-import math
 import threading
 import warnings
 from dataclasses import dataclass
@@ -108,14 +107,9 @@ def _lowest_energy_cut(x: np.ndarray, start_s: float, limit_s: float, search_s: 
     if n_frames < 1:
         return limit_s
     frames = x[a : a + n_frames * hop].reshape(n_frames, hop).astype(np.float64)
-    k = int(np.argmin(np.mean(frames**2, axis=1)))
+    energy = np.mean(frames**2, axis=1)
+    k = n_frames - 1 - int(np.argmin(energy[::-1]))  # the latest of equally quiet frames: longest segment
     return (a + k * hop + hop / 2) / SAMPLE_RATE
-
-
-def _fixed_windows(duration_s: float, max_segment_s: float) -> list[Span]:
-    n = math.ceil(duration_s / max_segment_s)
-    edges = np.linspace(0.0, duration_s, n + 1)
-    return [Span(float(a), float(b)) for a, b in pairwise(edges)]
 
 
 def split_for_model(
@@ -123,18 +117,17 @@ def split_for_model(
     *,
     max_segment_s: float = 30.0,
     spans: list[Span] | None = None,
-    max_pad_s: float = 1.0,
 ) -> list[Span]:
-    """Segments of at most `max_segment_s` seconds that together cover every second of detected speech.
+    """Contiguous segments of at most `max_segment_s` seconds that tile the whole recording.
 
-    emotion2vec was trained on short clips and attention cost grows quadratically, so long audio is split:
+    emotion2vec was trained on short clips and attention cost grows quadratically, so long audio is split —
+    never truncated: the segments run back to back from 0 to the end, so no second of the input (speech the
+    VAD missed included) is left out. Cuts go in pauses:
     - audio no longer than `max_segment_s` → one span over the whole clip;
-    - otherwise neighbouring speech runs (`spans`, or the VAD's) are merged up to `max_segment_s`, cutting
-      at the longest pause in the second half of the allowed window (else the last one that fits); each
-      segment reaches into the pause around it up to its middle, but at most `max_pad_s`;
-    - a speech run longer than `max_segment_s` is cut at the quietest 20 ms frame in the last third
-      (at most 5 s) before the limit;
-    - no speech found at all → equal fixed windows of ≤ `max_segment_s` over the whole file.
+    - otherwise each cut is the middle of the longest pause between speech runs (`spans`, or the VAD's) whose
+      middle lies in the second half of the allowed window;
+    - where there is no such pause (continuous speech, or no speech found), the cut is the quietest 20 ms
+      frame in the last third (at most 5 s) before the limit.
     """
     if max_segment_s <= 2 * FRAME_S:
         raise ValueError(f"max_segment_s must be more than {2 * FRAME_S} s, got {max_segment_s}")
@@ -146,52 +139,33 @@ def split_for_model(
         return [Span(0.0, duration)]
     if spans is None:
         spans = speech_spans(x)
-    runs = sorted(
-        (Span(max(0.0, s.start_s), min(duration, s.end_s)) for s in spans if s.end_s > s.start_s),
-        key=lambda s: s.start_s,
-    )
-    if not runs:
-        return _fixed_windows(duration, max_segment_s)
-
-    # 1. merge overlaps, then cut runs longer than the limit at their quietest frame near it.
-    merged: list[Span] = []
+    runs = sorted((s for s in spans if s.end_s > s.start_s), key=lambda s: s.start_s)
+    pauses: list[Span] = []  # gaps between speech runs, and before the first / after the last
+    edge = 0.0
     for r in runs:
-        if merged and r.start_s <= merged[-1].end_s:
-            merged[-1] = Span(merged[-1].start_s, max(merged[-1].end_s, r.end_s))
-        else:
-            merged.append(r)
+        if r.start_s > edge:
+            pauses.append(Span(edge, r.start_s))
+        edge = max(edge, r.end_s)
+    if edge < duration:
+        pauses.append(Span(edge, duration))
+
     search_s = min(5.0, max_segment_s / 3)
-    pieces: list[Span] = []
-    for r in merged:
-        start = r.start_s
-        while r.end_s - start > max_segment_s:
-            cut = _lowest_energy_cut(x, start, start + max_segment_s, search_s)
-            pieces.append(Span(start, cut))
-            start = cut
-        pieces.append(Span(start, r.end_s))
+    cuts: list[float] = []
+    start = 0.0
+    while duration - start > max_segment_s:
+        limit = start + max_segment_s
+        middle = [p for p in pauses if start + max_segment_s / 2 < (p.start_s + p.end_s) / 2 <= limit]
+        if middle:
+            best = max(middle, key=lambda p: (p.duration_s, p.start_s))
+            cut = (best.start_s + best.end_s) / 2
+        else:
+            cut = _lowest_energy_cut(x, start, limit, search_s)
+        cuts.append(cut)
+        start = cut
+    edges = [0.0, *cuts, duration]
+    return [Span(float(a), float(b)) for a, b in pairwise(edges)]
 
-    # 2. group neighbouring pieces into cores of ≤ max_segment_s, cutting at long pauses.
-    cores: list[Span] = []
-    i = 0
-    while i < len(pieces):
-        start = pieces[i].start_s
-        last = i
-        while last + 1 < len(pieces) and pieces[last + 1].end_s - start <= max_segment_s:
-            last += 1
-        if last + 1 < len(pieces):
-            candidates = [j for j in range(i, last + 1) if pieces[j].end_s - start >= max_segment_s / 2] or [
-                last
-            ]
-            last = max(candidates, key=lambda j: (pieces[j + 1].start_s - pieces[j].end_s, j))
-        cores.append(Span(start, pieces[last].end_s))
-        i = last + 1
 
-    # 3. reach into the surrounding pauses, up to their middle (or max_pad_s), never past the limit.
-    segments: list[Span] = []
-    for k, core in enumerate(cores):
-        before = 0.0 if k == 0 else (cores[k - 1].end_s + core.start_s) / 2
-        after = duration if k == len(cores) - 1 else (core.end_s + cores[k + 1].start_s) / 2
-        start = max(before, core.start_s - max_pad_s, core.end_s - max_segment_s)
-        end = min(after, core.end_s + max_pad_s, start + max_segment_s)
-        segments.append(Span(start, end))
-    return segments
+def speech_overlap_s(segment: Span, spans: list[Span]) -> float:
+    """Seconds of `spans` (speech) that fall inside `segment`."""
+    return sum(max(0.0, min(segment.end_s, s.end_s) - max(segment.start_s, s.start_s)) for s in spans)
