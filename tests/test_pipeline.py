@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from datetime import datetime
 from pathlib import Path
@@ -132,7 +133,7 @@ def test_long_recording_is_segmented_not_truncated(recognizer, tmp_path):
     assert res.segments[0].start_s == 0
     assert res.segments[-1].end_s == pytest.approx(res.audio["duration_s"], abs=1e-3)
     assert all(
-        a.end_s == b.start_s for a, b in zip(res.segments, res.segments[1:])
+        a.end_s == b.start_s for a, b in itertools.pairwise(res.segments)
     )  # back to back: nothing dropped
     np.testing.assert_allclose(res.probs.sum(), 1, atol=1e-9)
     lo = np.min([s.probs for s in res.segments], axis=0)
