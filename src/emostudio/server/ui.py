@@ -289,7 +289,8 @@ def build_ui(service: Service) -> gr.Blocks:
     def run_choices() -> list[str]:
         return [r["run_id"] for r in service.list_runs(limit=100)["runs"]]
 
-    with gr.Blocks(title="Emotion Studio", analytics_enabled=False) as blocks:
+    # uploads, recordings and zips in Gradio's cache (under the outputs dir) are deleted after a day
+    with gr.Blocks(title="Emotion Studio", analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
         last = gr.State(None)
         with gr.Row():
             title = gr.Markdown(TEXT["zh"]["title"])

@@ -1,0 +1,76 @@
+"""The web UI's pieces without a browser: login when a token is set, the missing-model banner, rendering."""
+
+from __future__ import annotations
+
+import argparse
+import html
+
+import pandas as pd
+from fastapi.testclient import TestClient
+
+from emostudio.cli import serve_cmd
+from emostudio.model.checkpoint import DEFAULT_MODEL
+from emostudio.model.labels import KEYS
+from emostudio.server import ui
+from emostudio.server.app import create_app
+from emostudio.server.settings import ServerSettings
+
+
+def _doc(recognizer, granularity: str) -> dict:
+    from audio_factory import make_voice
+
+    res = recognizer.analyze(make_voice(1.5, 16000), sample_rate=16000, granularity=granularity)
+    return {**res.to_dict(), "run_id": "outputs_20240101_000000"}
+
+
+def test_ui_needs_login_with_token_and_shows_where_it_looked(tmp_path):
+    missing = tmp_path / "no_weights_here"
+    app = create_app(
+        ServerSettings(
+            host="0.0.0.0", token="tok", model=str(missing), allow_download=False, outputs=tmp_path / "out"
+        )
+    )
+    service = app.state.service
+    assert not service.wait_ready(60)
+    with TestClient(app) as c:
+        assert c.get("/config").status_code == 401  # the UI's config and API need a login
+        assert c.post("/login", data={"username": "me", "password": "wrong"}).status_code == 400
+        assert c.post("/login", data={"username": "me", "password": "tok"}).json() == {"success": True}
+        assert c.get("/config").status_code == 200
+    banner = ui.status_markdown(service, "en")
+    assert str(missing) in banner and "load demo model" in banner and "--model demo" in banner
+
+
+def test_render_card_charts_and_language(recognizer):
+    doc = _doc(recognizer, "frame")
+    zh, en = ui.render_card(doc, "zh"), ui.render_card(doc, "en")
+    assert doc["label"]["zh"] in zh and doc["label"]["en"] in zh and doc["band"]["zh"] in zh
+    assert "Confidence" in en and doc["band"]["en"] in en and "random weights" in en
+    bars = ui.score_frame(doc, "en")
+    assert list(bars.columns) == ["emotion", "score"] and len(bars) == 9
+    assert abs(bars["score"].sum() - 100) < 0.1
+    line = ui.timeline_frame(doc, "zh")
+    assert len(line) == 9 * doc["frames"]["count"] and set(line["emotion"]) == {
+        ui.emotion_name(k, "zh") for k in KEYS
+    }
+    assert ui.timeline_frame(_doc(recognizer, "utterance"), "en").empty
+    quality = ui.render_quality(doc, "zh")
+    assert all(html.escape(m["label_zh"]) in quality for m in doc["quality"]["metrics"])
+
+
+def test_long_timelines_are_thinned_for_display():
+    steps = 5000
+    doc = {"frames": {"start_s": [i * 0.1 for i in range(steps)], "scores": [[1 / 9] * 9] * steps}}
+    line = ui.timeline_frame(doc, "en")
+    assert isinstance(line, pd.DataFrame) and line["time_s"].nunique() <= ui.MAX_TIMELINE_POINTS
+
+
+def test_serve_defaults_to_localhost_7860_and_the_default_model():
+    p = argparse.ArgumentParser()
+    serve_cmd.register(p.add_subparsers())
+    args = p.parse_args(["serve"])
+    s = serve_cmd.settings_from_args(args)
+    assert (s.host, s.port, s.model, s.token, s.cors_origins) == ("127.0.0.1", 7860, DEFAULT_MODEL, None, [])
+    assert s.max_upload_bytes == 100 * 1024 * 1024
+    bad = p.parse_args(["serve", "--host", "0.0.0.0", "--model", "demo"])
+    assert serve_cmd.run(bad) == 2  # refuses to listen on the network without --token
