@@ -230,7 +230,9 @@ def _download(ms_id: str, hf_id: str, searched: list[str]) -> Path | None:
                 return path
             searched.append(f"ModelScope download of {ms_id}: {path} lacks config.yaml or weights")
         except Exception as e:  # noqa: BLE001 - any hub failure just adds to the searched list
-            searched.append(f"ModelScope download of {ms_id}: failed ({type(e).__name__}: {str(e)[:200]})")
+            searched.append(
+                f"ModelScope download of {ms_id}: failed ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
+            )
     try:
         from huggingface_hub import snapshot_download as hf_download
     except ImportError:
@@ -244,7 +246,9 @@ def _download(ms_id: str, hf_id: str, searched: list[str]) -> Path | None:
                 return path
             searched.append(f"Hugging Face download of {hf_id}: {path} lacks config.yaml or weights")
         except Exception as e:  # noqa: BLE001
-            searched.append(f"Hugging Face download of {hf_id}: failed ({type(e).__name__}: {str(e)[:200]})")
+            searched.append(
+                f"Hugging Face download of {hf_id}: failed ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
+            )
     return None
 
 
