@@ -29,11 +29,12 @@ def test_jobs_waiting_together_are_scored_in_one_call(recognizer, prepared):
         got = [f.result(timeout=60) for f in futures]
     finally:
         worker.close()
-    assert worker.stats.batches == 1 and worker.stats.largest_batch == 3 and worker.stats.jobs == 3
+    assert (worker.stats.batches, worker.stats.largest_batch, worker.stats.jobs) == (1, 3, 3), worker.stats
     alone = [recognizer.infer([p])[0] for p in prepared]
     for g, a, p in zip(got, alone, prepared, strict=True):
         assert g.source_name == p.name
-        np.testing.assert_allclose(g.probs, a.probs, atol=1e-5)  # batching (padding, masks) changes nothing
+        # batching (padding, masks) changes nothing beyond float32 rounding
+        np.testing.assert_allclose(g.probs, a.probs, atol=1e-4)
 
 
 def test_mixed_requests_are_grouped_by_mode(recognizer, prepared):
