@@ -295,3 +295,10 @@ def test_real_config_keys_load_into_plus_large_names():
     assert "modality_encoders.AUDIO.context_encoder.blocks.3.mlp.fc1.weight" in names
     assert "blocks.7.attn.proj.bias" in names and "proj.bias" in names
     assert enc.pos_convs[0].weight.shape == (1024, 64, 19)
+
+
+def test_missing_tokens_file_with_a_head_says_so(tmp_path, tiny_dir):
+    d = shutil.copytree(tiny_dir, tmp_path / "notok")
+    (d / "tokens.txt").unlink()
+    with pytest.raises(CheckpointError, match="no tokens.txt"):
+        load_model(d / "model.pt", device="cpu")  # a file inside the folder names the folder

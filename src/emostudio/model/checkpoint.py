@@ -258,6 +258,8 @@ def find_model(model: str | os.PathLike = DEFAULT_MODEL, allow_download: bool = 
     text = os.fspath(model)
     searched: list[str] = []
     path = Path(text).expanduser()
+    if path.is_file() and path.name in ("model.pt", "model.safetensors", "config.yaml"):
+        path = path.parent  # a file inside the model folder names the folder
     if path.exists():
         found = _local_folder(path, searched)
         if found is None:
@@ -374,6 +376,10 @@ def load_weights_(encoder: Emotion2vecEncoder, state: dict[str, torch.Tensor], w
         problems.append(
             f"unexpected tensors (not in the model, not known-unused): {_names(sorted(unexpected))}"
         )
+        if "proj.weight" in unexpected and encoder.head is None:
+            problems.append(
+                "the checkpoint has a classification head (proj) but the folder has no tokens.txt"
+            )
     if problems:
         raise CheckpointError(f"{where}: checkpoint does not match its config.yaml; " + "; ".join(problems))
     with torch.no_grad():
