@@ -23,7 +23,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -317,13 +317,17 @@ class ShardStore:
             done.update(ids)
         return done
 
-    def commit(self, rows: Sequence[Row]) -> Path:
-        """Write one shard (companions first, part file last) and return the part's path."""
+    def commit(self, rows: Sequence[Row], embedding: bool = False, frames: bool = False) -> Path:
+        """Write one shard (companions first, part file last) and return the part's path.
+
+        With `embedding` / `frames` the companion files are written even when every input of the shard failed
+        (then `embeddings-NNNNN.npy` has shape (0, 0) and the frame table no rows).
+        """
         name = f"{self.next_index:05d}"
         records = [dict(r.record) for r in rows]
         emb = [r.embedding for r in rows]
-        if any(e is not None for e in emb):
-            dim = next(e for e in emb if e is not None).shape[-1]
+        if embedding or any(e is not None for e in emb):
+            dim = next((e.shape[-1] for e in emb if e is not None), 0)
             blocks, start = [], 0
             for rec, e in zip(records, emb, strict=True):
                 block = np.zeros((0, dim), np.float32) if e is None else e.reshape(-1, dim)
@@ -331,7 +335,7 @@ class ShardStore:
                 start += len(block)
                 blocks.append(block)
             atomic.write_bytes(self.dir / f"embeddings-{name}.npy", _npy_bytes(np.concatenate(blocks)))
-        if any(r.frame_starts_s is not None for r in rows):
+        if frames or any(r.frame_starts_s is not None for r in rows):
             cols: dict[str, list] = {c: [] for c in FRAMES_SCHEMA.names}
             for r in rows:
                 if r.frame_starts_s is None:
@@ -462,8 +466,12 @@ class _Preparer:
 _worker_preparer: _Preparer | None = None
 
 
-def _init_worker(settings) -> None:
+def _init_worker(settings, one_thread: bool = False) -> None:
     global _worker_preparer
+    if one_thread:  # a worker process: one torch thread each, or the VAD oversubscribes the cores
+        import torch
+
+        torch.set_num_threads(1)
     _worker_preparer = _Preparer(settings)
 
 
@@ -473,15 +481,16 @@ def _prepare_task(item: InputItem, enhance: bool, quality: bool):
     try:
         return _worker_preparer(item, enhance, quality)
     except EmoStudioError as e:
-        return e
+        return _Failed(e.code, str(e))
     except Exception as e:  # one bad file must not stop the job; the row records what happened
-        return _Unexpected(f"{item.path}: {type(e).__name__}: {e}")
+        return _Failed("internal", f"{item.path}: {type(e).__name__}: {e}")
 
 
 @dataclass
-class _Unexpected:
-    """An unexpected exception from a worker, carried back as text (exceptions may not pickle)."""
+class _Failed:
+    """Why an input failed in a worker, carried back as text (exceptions with custom __init__ do not pickle)."""
 
+    code: str
     message: str
 
 
@@ -489,7 +498,7 @@ def _executor(workers: int, settings, kind: str) -> Executor:
     if kind == "process":
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
                                           else "spawn")
-        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(settings,))
+        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(settings, True))
     if kind == "thread":
         return ThreadPoolExecutor(workers, initializer=_init_worker, initargs=(settings,))
     raise ValueError(f"executor must be 'process' or 'thread', not {kind!r}")
@@ -522,7 +531,7 @@ def run_batch(
     quality: bool = True,
     batch_seconds: float | None = None,
     workers: int = 2,
-    executor: str = "process",
+    executor: str = "thread",
     shard_size: int = 256,
     group_seconds: float | None = None,
     force: bool = False,
@@ -530,8 +539,8 @@ def run_batch(
 ) -> BatchSummary:
     """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
 
-    Inputs are prepared (decoded, checked, enhanced) by `workers` processes (`executor="thread"` for threads,
-    `workers=0` inline) while the main thread runs the model over groups of about `group_seconds` of audio
+    Inputs are prepared (decoded, checked, enhanced) by `workers` threads (`executor="process"` for a
+    forkserver process pool, `workers=0` inline) while the main thread runs the model over groups of about `group_seconds` of audio
     (default 4 × batch_seconds), length-sorted into batches of at most `batch_seconds` padded seconds.
     Every `shard_size` rows are committed as one shard. A failing input becomes a row with `error_code` and
     `error`; it never stops the job. Writes `summary.json` at the end and returns the summary.
@@ -549,8 +558,8 @@ def run_batch(
         kw = {} if model is None else {"model": model}
         recognizer = Recognizer(device=device, dtype=dtype, allow_download=allow_download, **kw)
     rec = recognizer
-    if batch_seconds is not None:
-        rec.settings.batch_seconds = float(batch_seconds)
+    if batch_seconds is not None and batch_seconds != rec.settings.batch_seconds:  # never change the caller's
+        rec = Recognizer(model=rec.model, settings=replace(rec.settings, batch_seconds=float(batch_seconds)))
     ref = rec.model_ref
     out = Path(out_dir)
     t0 = time.perf_counter()
@@ -571,7 +580,7 @@ def run_batch(
             state.done += 1
             state.failed += row.record["error_code"] is not None
             if len(buffer) >= shard_size:
-                store.commit(buffer)
+                store.commit(buffer, embedding, granularity == "frame")
                 buffer.clear()
             if progress:
                 state.elapsed_s = time.perf_counter() - t0
@@ -601,10 +610,8 @@ def run_batch(
                 if nxt is not None:
                     queue.append((nxt, pool.submit(_prepare_task, nxt, bool(enhance), quality)))
                 got = fut.result()
-                if isinstance(got, EmoStudioError):
-                    emit(error_row(item, got, ref.id, ref.is_random))
-                elif isinstance(got, _Unexpected):
-                    emit(Row({**_base_record(item, ref.id, ref.is_random), "error_code": "internal",
+                if isinstance(got, _Failed):
+                    emit(Row({**_base_record(item, ref.id, ref.is_random), "error_code": got.code,
                               "error": got.message}))
                 else:
                     state.audio_s += got.duration_s
@@ -614,7 +621,7 @@ def run_batch(
                         flush_group()
             flush_group()
             if buffer:
-                store.commit(buffer)
+                store.commit(buffer, embedding, granularity == "frame")
                 buffer.clear()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -9,12 +9,13 @@ driver writes the shards (temp file + rename), so a Ray job is resumable and cra
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -99,11 +100,12 @@ def init_ray(address: str | None = None, num_cpus: int = 2, object_store_mb: int
 
     if ray.is_initialized():
         return
+    quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     if address:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        ray.init(address=address, **quiet)
     else:
-        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                 object_store_memory=object_store_mb * 1024 * 1024)
+        ray.init(address="local", num_cpus=num_cpus, object_store_memory=object_store_mb * 1024 * 1024, **quiet)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def run_ray_batch(
@@ -146,7 +148,7 @@ def run_ray_batch(
         raise BatchError("input ids must be unique")
     settings = settings or Settings()
     if batch_seconds is not None:
-        settings.batch_seconds = float(batch_seconds)
+        settings = replace(settings, batch_seconds=float(batch_seconds))
     model_id = _model_id(model, allow_download)
     out = Path(out_dir)
     t0 = time.perf_counter()
@@ -199,7 +201,8 @@ def _run(todo, store, state, t0, progress, model, device, dtype, allow_download,
         fn_constructor_kwargs=dict(model=os.fspath(model), device=actor_device, dtype=dtype,
                                    allow_download=allow_download, settings=settings, granularity=granularity,
                                    embedding=embedding, enhance=enhance, quality=quality),
-        batch_size=batch_size, concurrency=actors, num_gpus=per or None, num_cpus=1, batch_format="numpy",
+        batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors), num_gpus=per or None, num_cpus=1,
+        batch_format="numpy",
     )
     buffer: list[Row] = []
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
@@ -211,13 +214,13 @@ def _run(todo, store, state, t0, progress, model, device, dtype, allow_download,
             state.audio_s += row.record["duration_s"] or 0.0
             random_weights = bool(row.record["random_weights"])
             if len(buffer) >= shard_size:
-                store.commit(buffer)
+                store.commit(buffer, embedding, granularity == "frame")
                 buffer.clear()
         if progress:
             state.elapsed_s = time.perf_counter() - t0
             progress(state)
     if buffer:
-        store.commit(buffer)
+        store.commit(buffer, embedding, granularity == "frame")
     if state.done != len(todo):
         raise EmoStudioError(f"Ray returned {state.done} rows for {len(todo)} inputs")
     return random_weights
