@@ -37,8 +37,16 @@ def _job(manifest, out, recognizer) -> None:
     import torch
 
     torch.set_num_threads(1)
-    run_batch(manifest, out, recognizer=recognizer, granularity="frame", embedding=True, shard_size=2,
-              batch_seconds=3, workers=1)
+    run_batch(
+        manifest,
+        out,
+        recognizer=recognizer,
+        granularity="frame",
+        embedding=True,
+        shard_size=2,
+        batch_seconds=3,
+        workers=1,
+    )
 
 
 def _kill_when(proc, out, target_parts: int, jitter_s: float) -> None:
@@ -91,13 +99,35 @@ def test_kill_9_at_random_moments_then_resume_exactly_once(tmp_path, tiny_model_
     assert killed_mid_job >= 3, "too few kills landed while the job was running"
 
     # the command itself, killed once while it writes, then run to the end
-    cmd = [sys.executable, "-m", "emostudio", "batch", str(manifest), "--out", str(out), "--model",
-           str(tiny_model_dir), "--offline", "--device", "cpu", "--granularity", "frame", "--embedding",
-           "--shard-size", "2", "--batch-seconds", "3", "--workers", "1", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "emostudio",
+        "batch",
+        str(manifest),
+        "--out",
+        str(out),
+        "--model",
+        str(tiny_model_dir),
+        "--offline",
+        "--device",
+        "cpu",
+        "--granularity",
+        "frame",
+        "--embedding",
+        "--shard-size",
+        "2",
+        "--batch-seconds",
+        "3",
+        "--workers",
+        "1",
+        "--json",
+    ]
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     if len(_check_shards(out)) < len(items) - 2:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         _kill_when(proc, out, len(list(out.glob("part-*.parquet"))) + 1, float(rng.uniform(0, 0.05)))
         _check_shards(out)
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)

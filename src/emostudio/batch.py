@@ -119,10 +119,20 @@ def _from_rows(rows: Iterator[tuple[int, dict]], manifest: Path) -> list[InputIt
     for line, row in rows:
         path = _field(row, "path")
         if path is None:
-            raise BatchError(f"{manifest}: line {line} has no path (expected a column named one of "
-                             f"{', '.join(_ALIASES['path'])})")
-        items.append(InputItem(_field(row, "id") or path, _resolve(path, base), _field(row, "speaker"),
-                               _field(row, "time"), _field(row, "label"), _field(row, "text")))
+            raise BatchError(
+                f"{manifest}: line {line} has no path (expected a column named one of "
+                f"{', '.join(_ALIASES['path'])})"
+            )
+        items.append(
+            InputItem(
+                _field(row, "id") or path,
+                _resolve(path, base),
+                _field(row, "speaker"),
+                _field(row, "time"),
+                _field(row, "label"),
+                _field(row, "text"),
+            )
+        )
     return items
 
 
@@ -131,8 +141,10 @@ def _read_csv(manifest: Path) -> list[InputItem]:
         reader = csv.DictReader(f)
         cols = {c.strip().lower() for c in reader.fieldnames or []}
         if not cols & set(_ALIASES["path"]):
-            raise BatchError(f"{manifest}: no path column in the header {sorted(cols)} (expected one of "
-                             f"{', '.join(_ALIASES['path'])})")
+            raise BatchError(
+                f"{manifest}: no path column in the header {sorted(cols)} (expected one of "
+                f"{', '.join(_ALIASES['path'])})"
+            )
         rows = ((i + 2, {(k or "").strip().lower(): v for k, v in r.items()}) for i, r in enumerate(reader))
         return _from_rows(rows, manifest)
 
@@ -166,7 +178,9 @@ def _read_scp(manifest: Path) -> list[InputItem]:
             if len(parts) != 2:
                 raise BatchError(f"{manifest}: line {i} should be '<id> <path>', got {line!r}")
             if parts[1].rstrip().endswith("|"):
-                raise BatchError(f"{manifest}: line {i} is a piped command; only plain file paths are supported")
+                raise BatchError(
+                    f"{manifest}: line {i} is a piped command; only plain file paths are supported"
+                )
             items.append(InputItem(parts[0], _resolve(parts[1].strip(), manifest.parent)))
     return items
 
@@ -184,7 +198,9 @@ def load_inputs(source: str | os.PathLike) -> list[InputItem]:
         files = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
         items = [InputItem(p.relative_to(src).as_posix(), str(p)) for p in files]
         if not items:
-            raise BatchError(f"{src}: no audio files found (extensions: {', '.join(sorted(AUDIO_EXTENSIONS))})")
+            raise BatchError(
+                f"{src}: no audio files found (extensions: {', '.join(sorted(AUDIO_EXTENSIONS))})"
+            )
     elif not src.exists():
         raise BatchError(f"{src}: no such folder or manifest")
     else:
@@ -221,8 +237,16 @@ class Row:
 
 def _base_record(item: InputItem, model_id: str, random_weights: bool) -> dict:
     rec = {c: None for c in SCHEMA.names}
-    rec.update(id=item.id, path=item.path, speaker=item.speaker, time=item.time, ref_label=item.label,
-               text=item.text, model_id=model_id, random_weights=random_weights)
+    rec.update(
+        id=item.id,
+        path=item.path,
+        speaker=item.speaker,
+        time=item.time,
+        ref_label=item.label,
+        text=item.text,
+        model_id=model_id,
+        random_weights=random_weights,
+    )
     return rec
 
 
@@ -239,9 +263,14 @@ def error_row(item: InputItem, error: BaseException, model_id: str, random_weigh
 def result_row(item: InputItem, result, duration_s: float) -> Row:
     """The row of an input that was recognised (`result` is an emostudio.results.Result)."""
     rec = _base_record(item, result.model.id, bool(result.model.is_random))
-    rec.update(duration_s=round(float(duration_s), 6), label=result.label, confidence=float(result.confidence),
-               band=result.band.key, segments=len(result.segments),
-               quality_verdict=(result.quality or {}).get("verdict"))
+    rec.update(
+        duration_s=round(float(duration_s), 6),
+        label=result.label,
+        confidence=float(result.confidence),
+        band=result.band.key,
+        segments=len(result.segments),
+        quality_verdict=(result.quality or {}).get("verdict"),
+    )
     for col, p in zip(SCORE_COLUMNS, result.probs, strict=True):
         rec[col] = float(p)
     row = Row(rec, None if result.embedding is None else np.asarray(result.embedding, np.float32))
@@ -313,7 +342,9 @@ class ShardStore:
             try:
                 ids = pq.read_table(p, columns=["id"]).column("id").to_pylist()
             except Exception as e:
-                raise BatchError(f"{p}: committed shard does not read ({e}); move it away to redo its inputs") from e
+                raise BatchError(
+                    f"{p}: committed shard does not read ({e}); move it away to redo its inputs"
+                ) from e
             done.update(ids)
         return done
 
@@ -366,15 +397,24 @@ class ShardStore:
 def read_results(out_dir: str | os.PathLike) -> pa.Table:
     """All rows of a job folder (committed shards only), as one Arrow table."""
     parts = sorted(Path(out_dir).glob("part-*.parquet"))
-    return pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in parts]) if parts else SCHEMA.empty_table()
+    return (
+        pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in parts]) if parts else SCHEMA.empty_table()
+    )
 
 
 # ------------------------------------------------------------------------------------------------ job checks
-def job_settings(model_id: str, granularity: str, embedding: bool, enhance: bool, quality: bool,
-                 settings: dict) -> dict:
+def job_settings(
+    model_id: str, granularity: str, embedding: bool, enhance: bool, quality: bool, settings: dict
+) -> dict:
     """What decides the results of a job; a resume must match it."""
-    return {"model_id": model_id, "granularity": granularity, "embedding": embedding, "enhance": enhance,
-            "quality": quality, "settings": json.loads(json.dumps(settings, default=str))}
+    return {
+        "model_id": model_id,
+        "granularity": granularity,
+        "embedding": embedding,
+        "enhance": enhance,
+        "quality": quality,
+        "settings": json.loads(json.dumps(settings, default=str)),
+    }
 
 
 def check_job(out_dir: Path, wanted: dict, force: bool) -> None:
@@ -384,14 +424,18 @@ def check_job(out_dir: Path, wanted: dict, force: bool) -> None:
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
-            raise BatchError(f"{path}: unreadable job settings ({e}); use --force to start them afresh") from e
+            raise BatchError(
+                f"{path}: unreadable job settings ({e}); use --force to start them afresh"
+            ) from e
         diff = sorted(k for k in wanted if old.get(k) != wanted[k])
         if diff:
             shown = "; ".join(f"{k}: was {old.get(k)!r}, now {wanted[k]!r}" for k in diff if k != "settings")
             if "settings" in diff:
                 shown = "; ".join(filter(None, [shown, "pipeline settings (thresholds) differ"]))
-            raise BatchError(f"{out_dir}: this folder holds a job run with other settings ({shown}). Use the "
-                             "same options to resume, another --out, or --force to add to it anyway")
+            raise BatchError(
+                f"{out_dir}: this folder holds a job run with other settings ({shown}). Use the "
+                "same options to resume, another --out, or --force to add to it anyway"
+            )
     atomic.write_json(path, wanted)
 
 
@@ -433,17 +477,37 @@ class BatchSummary:
         return asdict(self)
 
 
-def summarize(table: pa.Table, out_dir: Path, model_id: str, random_weights: bool, processed: int,
-              skipped: int, audio_s: float, wall_s: float, shards: int, granularity: str) -> BatchSummary:
+def summarize(
+    table: pa.Table,
+    out_dir: Path,
+    model_id: str,
+    random_weights: bool,
+    processed: int,
+    skipped: int,
+    audio_s: float,
+    wall_s: float,
+    shards: int,
+    granularity: str,
+) -> BatchSummary:
     labels = [x for x in table.column("label").to_pylist() if x is not None]
     errors = Counter(x for x in table.column("error_code").to_pylist() if x is not None)
     counts = Counter(labels)
     return BatchSummary(
-        out_dir=str(out_dir), model_id=model_id, random_weights=random_weights, total=table.num_rows,
-        processed=processed, skipped=skipped, failed=sum(errors.values()), counts={k: counts.get(k, 0) for k in KEYS},
-        errors=dict(sorted(errors.items())), audio_s=round(audio_s, 3), wall_s=round(wall_s, 3),
+        out_dir=str(out_dir),
+        model_id=model_id,
+        random_weights=random_weights,
+        total=table.num_rows,
+        processed=processed,
+        skipped=skipped,
+        failed=sum(errors.values()),
+        counts={k: counts.get(k, 0) for k in KEYS},
+        errors=dict(sorted(errors.items())),
+        audio_s=round(audio_s, 3),
+        wall_s=round(wall_s, 3),
         files_per_s=round(processed / wall_s, 3) if wall_s > 0 else 0.0,
-        audio_h_per_h=round(audio_s / wall_s, 3) if wall_s > 0 else 0.0, shards=shards, granularity=granularity,
+        audio_h_per_h=round(audio_s / wall_s, 3) if wall_s > 0 else 0.0,
+        shards=shards,
+        granularity=granularity,
     )
 
 
@@ -496,9 +560,12 @@ class _Failed:
 
 def _executor(workers: int, settings, kind: str) -> Executor:
     if kind == "process":
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
-                                          else "spawn")
-        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(settings, True))
+        ctx = multiprocessing.get_context(
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        return ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_init_worker, initargs=(settings, True)
+        )
     if kind == "thread":
         return ThreadPoolExecutor(workers, initializer=_init_worker, initargs=(settings,))
     raise ValueError(f"executor must be 'process' or 'thread', not {kind!r}")
@@ -564,8 +631,18 @@ def run_batch(
     out = Path(out_dir)
     t0 = time.perf_counter()
     with ShardStore(out) as store:
-        check_job(out, job_settings(ref.id, granularity, embedding, bool(enhance), quality,
-                                    {k: v for k, v in rec.settings.to_dict().items() if k != "batch_seconds"}), force)
+        check_job(
+            out,
+            job_settings(
+                ref.id,
+                granularity,
+                embedding,
+                bool(enhance),
+                quality,
+                {k: v for k, v in rec.settings.to_dict().items() if k != "batch_seconds"},
+            ),
+            force,
+        )
         done = store.done_ids()
         todo = [it for it in items if it.id not in done]
         skipped = len(items) - len(todo)
@@ -611,8 +688,15 @@ def run_batch(
                     queue.append((nxt, pool.submit(_prepare_task, nxt, bool(enhance), quality)))
                 got = fut.result()
                 if isinstance(got, _Failed):
-                    emit(Row({**_base_record(item, ref.id, ref.is_random), "error_code": got.code,
-                              "error": got.message}))
+                    emit(
+                        Row(
+                            {
+                                **_base_record(item, ref.id, ref.is_random),
+                                "error_code": got.code,
+                                "error": got.message,
+                            }
+                        )
+                    )
                 else:
                     state.audio_s += got.duration_s
                     group.append((item, got))
@@ -626,11 +710,27 @@ def run_batch(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         wall = time.perf_counter() - t0
-        summary = summarize(store.read(), out, ref.id, ref.is_random, state.done, skipped, state.audio_s, wall,
-                            len(store.parts), granularity)
-        summary.settings = {"embedding": embedding, "enhance": bool(enhance), "quality": quality,
-                            "batch_seconds": rec.settings.batch_seconds, "workers": workers, "executor": executor,
-                            "shard_size": shard_size}
+        summary = summarize(
+            store.read(),
+            out,
+            ref.id,
+            ref.is_random,
+            state.done,
+            skipped,
+            state.audio_s,
+            wall,
+            len(store.parts),
+            granularity,
+        )
+        summary.settings = {
+            "embedding": embedding,
+            "enhance": bool(enhance),
+            "quality": quality,
+            "batch_seconds": rec.settings.batch_seconds,
+            "workers": workers,
+            "executor": executor,
+            "shard_size": shard_size,
+        }
         atomic.write_json(out / SUMMARY_FILE, summary.to_dict())
     return summary
 

@@ -42,13 +42,30 @@ from emostudio.errors import EmoStudioError
 class EmotionActor:
     """Ray Data callable class: holds one Recognizer; maps a batch of inputs to pickled `Row`s."""
 
-    def __init__(self, model: str, device: str, dtype: str | None, allow_download: bool, settings,
-                 granularity: str, embedding: bool, enhance: bool, quality: bool, threads: int = 2):
+    def __init__(
+        self,
+        model: str,
+        device: str,
+        dtype: str | None,
+        allow_download: bool,
+        settings,
+        granularity: str,
+        embedding: bool,
+        enhance: bool,
+        quality: bool,
+        threads: int = 2,
+    ):
         from emostudio.recognize import Recognizer
 
-        self.rec = Recognizer(model=model, device=device, dtype=dtype, settings=settings,
-                              allow_download=allow_download)
-        self.granularity, self.embedding, self.enhance, self.quality = granularity, embedding, enhance, quality
+        self.rec = Recognizer(
+            model=model, device=device, dtype=dtype, settings=settings, allow_download=allow_download
+        )
+        self.granularity, self.embedding, self.enhance, self.quality = (
+            granularity,
+            embedding,
+            enhance,
+            quality,
+        )
         self.pool = ThreadPoolExecutor(max(1, threads))
 
     def _prepare(self, item: InputItem):
@@ -59,8 +76,10 @@ class EmotionActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         fields = ("id", "path", "speaker", "time", "label", "text")
-        items = [InputItem(*(None if v is None else str(v) for v in vals))
-                 for vals in zip(*(batch[f] for f in fields), strict=True)]
+        items = [
+            InputItem(*(None if v is None else str(v) for v in vals))
+            for vals in zip(*(batch[f] for f in fields), strict=True)
+        ]
         ref = self.rec.model_ref
         prepared = list(self.pool.map(self._prepare, items))
         rows: list[Row | None] = [None] * len(items)
@@ -104,7 +123,9 @@ def init_ray(address: str | None = None, num_cpus: int = 2, object_store_mb: int
     if address:
         ray.init(address=address, **quiet)
     else:
-        ray.init(address="local", num_cpus=num_cpus, object_store_memory=object_store_mb * 1024 * 1024, **quiet)
+        ray.init(
+            address="local", num_cpus=num_cpus, object_store_memory=object_store_mb * 1024 * 1024, **quiet
+        )
     logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
@@ -153,8 +174,18 @@ def run_ray_batch(
     out = Path(out_dir)
     t0 = time.perf_counter()
     with ShardStore(out) as store:
-        check_job(out, job_settings(model_id, granularity, embedding, bool(enhance), quality,
-                                    {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"}), force)
+        check_job(
+            out,
+            job_settings(
+                model_id,
+                granularity,
+                embedding,
+                bool(enhance),
+                quality,
+                {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"},
+            ),
+            force,
+        )
         done = store.done_ids()
         todo = [it for it in items if it.id not in done]
         state = BatchProgress(len(todo), 0, 0, 0.0, 0.0, len(items) - len(todo))
@@ -164,9 +195,27 @@ def run_ray_batch(
 
             init_ray(address, num_cpus)
             try:
-                random_weights = _run(todo, store, state, t0, progress, model, device, dtype, allow_download,
-                                      settings, granularity, embedding, bool(enhance), quality, actors,
-                                      gpus_per_actor, batch_size, shard_size, random_weights)
+                random_weights = _run(
+                    todo,
+                    store,
+                    state,
+                    t0,
+                    progress,
+                    model,
+                    device,
+                    dtype,
+                    allow_download,
+                    settings,
+                    granularity,
+                    embedding,
+                    bool(enhance),
+                    quality,
+                    actors,
+                    gpus_per_actor,
+                    batch_size,
+                    shard_size,
+                    random_weights,
+                )
             finally:
                 if shutdown:
                     ray.shutdown()
@@ -174,18 +223,54 @@ def run_ray_batch(
         table = store.read()
         if table.num_rows:
             random_weights = bool(table.column("random_weights")[0].as_py())
-        summary = summarize(table, out, model_id, random_weights, state.done, state.skipped, state.audio_s, wall,
-                            len(store.parts), granularity)
-        summary.settings = {"embedding": embedding, "enhance": bool(enhance), "quality": quality,
-                            "batch_seconds": settings.batch_seconds, "ray": address or "local",
-                            "actors": actors, "gpus_per_actor": gpus_per_actor, "batch_size": batch_size,
-                            "shard_size": shard_size}
+        summary = summarize(
+            table,
+            out,
+            model_id,
+            random_weights,
+            state.done,
+            state.skipped,
+            state.audio_s,
+            wall,
+            len(store.parts),
+            granularity,
+        )
+        summary.settings = {
+            "embedding": embedding,
+            "enhance": bool(enhance),
+            "quality": quality,
+            "batch_seconds": settings.batch_seconds,
+            "ray": address or "local",
+            "actors": actors,
+            "gpus_per_actor": gpus_per_actor,
+            "batch_size": batch_size,
+            "shard_size": shard_size,
+        }
         atomic.write_json(out / SUMMARY_FILE, summary.to_dict())
     return summary
 
 
-def _run(todo, store, state, t0, progress, model, device, dtype, allow_download, settings, granularity,
-         embedding, enhance, quality, actors, gpus_per_actor, batch_size, shard_size, random_weights) -> bool:
+def _run(
+    todo,
+    store,
+    state,
+    t0,
+    progress,
+    model,
+    device,
+    dtype,
+    allow_download,
+    settings,
+    granularity,
+    embedding,
+    enhance,
+    quality,
+    actors,
+    gpus_per_actor,
+    batch_size,
+    shard_size,
+    random_weights,
+) -> bool:
     import ray
 
     ray.data.DataContext.get_current().enable_progress_bars = False
@@ -198,10 +283,21 @@ def _run(todo, store, state, t0, progress, model, device, dtype, allow_download,
     ds = ray.data.from_items([asdict(it) for it in todo])
     ds = ds.map_batches(
         EmotionActor,
-        fn_constructor_kwargs=dict(model=os.fspath(model), device=actor_device, dtype=dtype,
-                                   allow_download=allow_download, settings=settings, granularity=granularity,
-                                   embedding=embedding, enhance=enhance, quality=quality),
-        batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors), num_gpus=per or None, num_cpus=1,
+        fn_constructor_kwargs=dict(
+            model=os.fspath(model),
+            device=actor_device,
+            dtype=dtype,
+            allow_download=allow_download,
+            settings=settings,
+            granularity=granularity,
+            embedding=embedding,
+            enhance=enhance,
+            quality=quality,
+        ),
+        batch_size=batch_size,
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_gpus=per or None,
+        num_cpus=1,
         batch_format="numpy",
     )
     buffer: list[Row] = []

@@ -14,27 +14,51 @@ from emostudio.model.labels import BY_KEY
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "batch", help="recognise a folder or manifest into Parquet (resumable; local or Ray)",
+        "batch",
+        help="recognise a folder or manifest into Parquet (resumable; local or Ray)",
         description="Recognise every input of a folder (recursive), a CSV/JSONL manifest (path, optional id, "
-                    "speaker, time, label, text) or a Kaldi wav.scp into Parquet shards under --out. "
-                    "Re-running the same command skips the inputs already done.")
+        "speaker, time, label, text) or a Kaldi wav.scp into Parquet shards under --out. "
+        "Re-running the same command skips the inputs already done.",
+    )
     p.add_argument("input", metavar="INPUT", help="folder, manifest (.csv / .jsonl) or wav.scp")
     p.add_argument("--out", required=True, help="output folder (part-NNNNN.parquet shards, summary.json)")
-    p.add_argument("--granularity", choices=["utterance", "frame"], default="utterance",
-                   help="one label per file, or also a frame table (frames-NNNNN.parquet)")
+    p.add_argument(
+        "--granularity",
+        choices=["utterance", "frame"],
+        default="utterance",
+        help="one label per file, or also a frame table (frames-NNNNN.parquet)",
+    )
     p.add_argument("--embedding", action="store_true", help="also save embeddings (embeddings-NNNNN.npy)")
     p.add_argument("--enhance", action="store_true", help="high-pass, denoise and normalise before scoring")
     p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
-    p.add_argument("--batch-seconds", type=float, default=None,
-                   help="padded audio seconds per model batch (default from settings: 120)")
-    p.add_argument("--workers", type=int, default=2,
-                   help="decoding processes (local; 0 = decode on the main thread) or model actors (--ray)")
+    p.add_argument(
+        "--batch-seconds",
+        type=float,
+        default=None,
+        help="padded audio seconds per model batch (default from settings: 120)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="decoding processes (local; 0 = decode on the main thread) or model actors (--ray)",
+    )
     p.add_argument("--shard-size", type=int, default=256, help="rows per committed shard (default 256)")
     p.add_argument("--force", action="store_true", help="add to an output folder made with other settings")
-    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                   help="run on Ray Data: a private local cluster, or join the cluster at ADDRESS")
-    p.add_argument("--gpus-per-actor", type=float, default=None,
-                   help="with --ray: GPUs per model actor (fractions share a GPU; default 1 if GPUs, else 0)")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run on Ray Data: a private local cluster, or join the cluster at ADDRESS",
+    )
+    p.add_argument(
+        "--gpus-per-actor",
+        type=float,
+        default=None,
+        help="with --ray: GPUs per model actor (fractions share a GPU; default 1 if GPUs, else 0)",
+    )
     p.add_argument("--ray-batch-size", type=int, default=32, help="with --ray: inputs per actor call")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     add_model_args(p)
@@ -67,35 +91,61 @@ def run(args: argparse.Namespace) -> int:
     except EmoStudioError as exc:
         err_console.print(f"[bold red]{exc}[/]", highlight=False)
         return 2
-    common = dict(granularity=args.granularity, embedding=args.embedding, enhance=args.enhance,
-                  quality=not args.no_quality, batch_seconds=args.batch_seconds, shard_size=args.shard_size,
-                  force=args.force)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err_console,
-                  transient=True) as bar:
+    common = dict(
+        granularity=args.granularity,
+        embedding=args.embedding,
+        enhance=args.enhance,
+        quality=not args.no_quality,
+        batch_seconds=args.batch_seconds,
+        shard_size=args.shard_size,
+        force=args.force,
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("batch", total=None, rate="")
 
         def progress(p) -> None:
             rate = p.done / p.elapsed_s if p.elapsed_s > 0 else 0.0
             rtf = p.audio_s / p.elapsed_s if p.elapsed_s > 0 else 0.0
-            bar.update(task, total=p.total, completed=p.done,
-                       rate=f"{rate:.1f} files/s · {rtf:.0f} audio-h/h · {p.failed} failed")
+            bar.update(
+                task,
+                total=p.total,
+                completed=p.done,
+                rate=f"{rate:.1f} files/s · {rtf:.0f} audio-h/h · {p.failed} failed",
+            )
 
         try:
             if args.ray:
                 from emostudio.ray_batch import run_ray_batch
 
-                s = run_ray_batch(items, args.out, model=args.model, device=args.device, dtype=args.dtype,
-                                  allow_download=not args.offline,
-                                  address=None if args.ray == "local" else args.ray,
-                                  actors=args.workers if args.workers > 0 else None,
-                                  gpus_per_actor=args.gpus_per_actor, batch_size=args.ray_batch_size,
-                                  progress=progress, **common)
+                s = run_ray_batch(
+                    items,
+                    args.out,
+                    model=args.model,
+                    device=args.device,
+                    dtype=args.dtype,
+                    allow_download=not args.offline,
+                    address=None if args.ray == "local" else args.ray,
+                    actors=args.workers if args.workers > 0 else None,
+                    gpus_per_actor=args.gpus_per_actor,
+                    batch_size=args.ray_batch_size,
+                    progress=progress,
+                    **common,
+                )
             else:
                 rec = load_recognizer(args)
                 if rec is None:
                     return 2
-                s = run_batch(items, args.out, recognizer=rec, workers=args.workers, progress=progress, **common)
+                s = run_batch(
+                    items, args.out, recognizer=rec, workers=args.workers, progress=progress, **common
+                )
         except EmoStudioError as exc:
             err_console.print(f"[bold red]{exc}[/]", highlight=False)
             return 2
