@@ -12,6 +12,8 @@ import json
 import os
 import pickle
 import re
+import socket
+import urllib.parse
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -215,41 +217,51 @@ def huggingface_dir(hf_id: str) -> Path:
     return Path(cache).expanduser() / ("models--" + hf_id.replace("/", "--"))
 
 
-def _download(ms_id: str, hf_id: str, searched: list[str]) -> Path | None:
-    """Try ModelScope then Hugging Face; every failure (missing package, offline, no such repo) is noted."""
+def _reachable(url: str, timeout_s: float = 3.0) -> bool:
+    """Whether a TCP connection to the hub's host opens within `timeout_s` (saves the hub clients' long retries
+    when offline)."""
+    parsed = urllib.parse.urlparse(url)
     try:
-        from modelscope.hub.snapshot_download import snapshot_download as ms_download
-    except ImportError:
-        searched.append(
-            f"ModelScope download of {ms_id}: not tried (modelscope not installed: emostudio[hub])"
-        )
-    else:
-        try:
-            path = Path(ms_download(ms_id))
-            if _complete(path):
-                return path
-            searched.append(f"ModelScope download of {ms_id}: {path} lacks config.yaml or weights")
-        except Exception as e:  # noqa: BLE001 - any hub failure just adds to the searched list
-            searched.append(
-                f"ModelScope download of {ms_id}: failed ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
-            )
+        with socket.create_connection((parsed.hostname or "", parsed.port or 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _hub_download(hub: str, repo: str, url: str, module: str, searched: list[str]) -> Path | None:
+    """One hub's snapshot download; any failure (package missing, offline, no such repo) is noted in `searched`."""
+    if not _reachable(url):
+        searched.append(f"{hub} download of {repo}: not tried ({url} unreachable: offline?)")
+        return None
     try:
-        from huggingface_hub import snapshot_download as hf_download
+        if module == "modelscope":
+            from modelscope.hub.snapshot_download import snapshot_download
+        else:
+            from huggingface_hub import snapshot_download
     except ImportError:
+        searched.append(f"{hub} download of {repo}: not tried ({module} not installed: emostudio[hub])")
+        return None
+    try:
+        path = Path(snapshot_download(repo))
+    except Exception as e:  # noqa: BLE001 - any hub failure just adds to the searched list
         searched.append(
-            f"Hugging Face download of {hf_id}: not tried (huggingface_hub not installed: emostudio[hub])"
+            f"{hub} download of {repo}: failed ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
         )
-    else:
-        try:
-            path = Path(hf_download(hf_id))
-            if _complete(path):
-                return path
-            searched.append(f"Hugging Face download of {hf_id}: {path} lacks config.yaml or weights")
-        except Exception as e:  # noqa: BLE001
-            searched.append(
-                f"Hugging Face download of {hf_id}: failed ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
-            )
+        return None
+    if _complete(path):
+        return path
+    searched.append(f"{hub} download of {repo}: {path} lacks config.yaml or weights")
     return None
+
+
+def _download(ms_id: str, hf_id: str, searched: list[str]) -> Path | None:
+    """Try ModelScope then Hugging Face."""
+    ms_url = os.environ.get("MODELSCOPE_DOMAIN", "www.modelscope.cn")
+    ms_url = ms_url if ms_url.startswith("http") else "https://" + ms_url
+    hf_url = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    return _hub_download("ModelScope", ms_id, ms_url, "modelscope", searched) or _hub_download(
+        "Hugging Face", hf_id, hf_url, "huggingface_hub", searched
+    )
 
 
 def find_model(model: str | os.PathLike = DEFAULT_MODEL, allow_download: bool = True) -> tuple[Path, str]:
