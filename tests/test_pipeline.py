@@ -180,7 +180,7 @@ def test_cli_one_bad_file_does_not_stop_the_rest(tiny_model_dir, clip, tmp_path,
     folder = tmp_path / "in"
     folder.mkdir()
     encode(folder / "a.mp3", make_voice(1.5, 22050, seed=5), 22050, "mp3")
-    encode(folder / "b.ogg", make_voice(1.5, 44100, seed=6), 44100, "ogg")
+    encode(folder / "b.ogg", np.stack([make_voice(1.5, 44100, seed=6)] * 2, axis=1), 44100, "ogg")
     BAD_FILES["truncated_wav"][0](folder)
     (folder / "notes.txt").write_text("not picked up: not an audio extension")
     code = cli_main(
