@@ -39,6 +39,11 @@ from emostudio.batch import (
 from emostudio.errors import EmoStudioError
 
 
+def _text(value) -> str | None:
+    """A manifest field back from Ray; missing ones travel as "" (Ray turns a None among strings into 'nan')."""
+    return None if value is None or value == "" else str(value)
+
+
 class EmotionActor:
     """Ray Data callable class: holds one Recognizer; maps a batch of inputs to pickled `Row`s."""
 
@@ -77,7 +82,7 @@ class EmotionActor:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         fields = ("id", "path", "speaker", "time", "label", "text")
         items = [
-            InputItem(*(None if v is None else str(v) for v in vals))
+            InputItem(*(_text(v) for v in vals))
             for vals in zip(*(batch[f] for f in fields), strict=True)
         ]
         ref = self.rec.model_ref
@@ -280,7 +285,7 @@ def _run(
     if actors is None:
         actors = max(1, int(gpus / per)) if per > 0 else max(1, int(resources.get("CPU", 2)) // 2)
     actor_device = "cuda" if per > 0 else ("cpu" if device == "auto" else device)
-    ds = ray.data.from_items([asdict(it) for it in todo])
+    ds = ray.data.from_items([{k: "" if v is None else v for k, v in asdict(it).items()} for it in todo])
     ds = ds.map_batches(
         EmotionActor,
         fn_constructor_kwargs=dict(
