@@ -1,0 +1,507 @@
+"""emostudio vs FunASR, side by side, in one run: `python -m benchmarks.run --suite smoke|cpu|gpu`.
+
+Both systems score the same random-weight checkpoint (`init_random`, official layout, which FunASR's
+`AutoModel(model=DIR)` loads) on the same synthetic voiced clips. Every measurement runs in a fresh child
+process per system (`benchmarks.worker`), so imports, memory and threads are never shared. Prints a table,
+writes `benchmarks/results/<time>-<suite>.json` and (cpu/gpu suites) appends a dated section to RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.corpus import corpus, fixed_clips
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
+
+
+@dataclass(frozen=True)
+class Suite:
+    """What one suite measures. Durations in seconds."""
+
+    name: str
+    arch: str
+    cold_reps: int
+    latency_clips_s: tuple[float, ...]
+    latency_reps: int
+    corpus_count: int
+    corpus_median_s: float
+    corpus_high_s: float
+    ours_precisions: tuple[str, ...]
+    engine: dict = field(default_factory=dict)  # the encoder-throughput (GPU) task; empty: not run
+    funasr_gpu_clips: int = 0
+
+
+SUITES = {
+    "smoke": Suite("smoke", "tiny", 1, (1.0, 2.0), 1, 4, 2.0, 4.0, ("fp32", "int8"),
+                   engine={"device": "cpu", "count": 6, "precisions": ["fp32", "bf16"], "budgets_s": [8, 30]}),
+    "cpu": Suite("cpu", "plus_large", 3, (3.0, 10.0, 30.0), 3, 200, 5.0, 30.0, ("fp32", "int8")),
+    "gpu": Suite("gpu", "plus_large", 3, (3.0, 10.0, 30.0), 3, 0, 5.0, 30.0, (),
+                 engine={"device": "cuda", "count": 2000, "precisions": ["fp32", "bf16"],
+                         "budgets_s": [60, 120, 240, 480, 960]}, funasr_gpu_clips=200),
+}  # fmt: skip
+
+
+class WorkerError(RuntimeError):
+    """A benchmark child process failed; carries its stderr tail."""
+
+
+def child(spec: dict, timeout_s: float = 1800) -> dict:
+    """Run one `benchmarks.worker` task in a new interpreter and return its RESULT json."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
+    spec = {**spec, "spawn_unix": time.time()}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.worker", json.dumps(spec)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise WorkerError(
+            f"{spec['system']}/{spec['task']} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+        )
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def machine() -> dict:
+    """CPU, cores, SIMD extensions, memory, load and library versions."""
+    import numpy
+    import torch
+
+    flags = ""
+    model = platform.processor()
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        model = next(
+            (ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), model
+        )
+        flags = next((ln.split(":", 1)[1] for ln in info.splitlines() if ln.startswith("flags")), "")
+    except OSError:
+        pass
+    simd = sorted(
+        {f for f in flags.split() if f.startswith(("avx512", "amx")) or f in ("avx2", "avx_vnni", "fma")}
+    )
+    versions = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__}
+    for mod in ("funasr", "emostudio"):
+        try:
+            from importlib.metadata import version
+
+            versions[mod] = version(mod)
+        except Exception as e:  # noqa: BLE001 - a missing distribution is recorded, not fatal
+            versions[mod] = f"unknown ({type(e).__name__})"
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "simd": simd,
+        "torch_threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "gpu": gpu,
+        "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "platform": platform.platform(),
+        "versions": versions,
+        "git": commit.stdout.strip() or None,
+    }
+
+
+def ensure_model(work: Path, arch: str) -> Path:
+    """The random-weight checkpoint for `arch` (seed 0), written once into `work`."""
+    from emostudio.model.checkpoint import init_random
+
+    folder = work / f"model-{arch}-seed0"
+    if not (folder / "model.pt").is_file():
+        init_random(folder, arch=arch, seed=0)
+    return folder
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def run_suite(suite: Suite, work: Path, say=print) -> dict:
+    """Run every measurement of `suite`; returns the raw results plus derived ratios and targets."""
+    work.mkdir(parents=True, exist_ok=True)
+    model = str(ensure_model(work, suite.arch))
+    out: dict = {"suite": suite.name, "arch": suite.arch, "model_dir": model, "load_before": os.getloadavg()}
+    fixed = fixed_clips(work / "clips", list(suite.latency_clips_s))
+    ours = [("ours", p) for p in suite.ours_precisions]
+    systems = [*ours, ("funasr", "fp32")] if suite.ours_precisions else []
+
+    if systems:
+        clips = [{"path": str(c.path), "duration_s": c.duration_s} for c in fixed]
+        paths: list[str] = []
+        if suite.corpus_count:
+            files = corpus(
+                work / f"corpus-{suite.corpus_count}-{suite.corpus_median_s:g}",
+                suite.corpus_count,
+                median_s=suite.corpus_median_s,
+                high_s=suite.corpus_high_s,
+            )
+            paths = [str(c.path) for c in files]
+            out["corpus"] = {
+                "clips": len(files),
+                "audio_s": sum(c.duration_s for c in files),
+                "min_s": min(c.duration_s for c in files),
+                "max_s": max(c.duration_s for c in files),
+                "median_s": _median([c.duration_s for c in files]),
+            }
+        cold, latency, thr = {}, {}, {}
+        for name, prec in systems:
+            key = f"{name}-{prec}" if name == "ours" else name
+            base = {
+                "system": name,
+                "task": "session",
+                "model": model,
+                "precision": prec,
+                "clip": str(fixed[0].path),
+            }
+            say(f"{key}: cold start, latency on {len(clips)} clips, throughput on {len(paths)} clips")
+            s = child(
+                {
+                    **base,
+                    "clips": clips,
+                    "granularities": ["utterance", "frame"],
+                    "reps": suite.latency_reps,
+                    "paths": paths,
+                    "granularity": "utterance",
+                },
+                timeout_s=3600,
+            )
+            runs = [s["cold_start_s"]]
+            for _ in range(suite.cold_reps - 1):
+                say(f"{key}: cold start")
+                runs.append(child(base)["cold_start_s"])
+            cold[key] = {"runs_s": runs, "median_s": _median(runs)}
+            latency[key] = {
+                "latency": s["latency"],
+                "peak_rss_mb": s["peak_rss_mb"],
+                "children_peak_rss_mb": s["children_peak_rss_mb"],
+            }
+            if "throughput" in s:
+                thr[key] = s["throughput"]
+        out["cold_start"], out["latency"] = cold, latency
+        if thr:
+            out["throughput"] = thr
+
+    if suite.engine:
+        import torch
+
+        if suite.engine["device"] == "cuda" and not torch.cuda.is_available():
+            out["engine"] = {"measured": False, "why": "no CUDA device on this machine"}
+        else:
+            say(f"encoder throughput on {suite.engine['device']}")
+            out["engine"] = {
+                "measured": True,
+                **child({"system": "ours", "task": "engine", "model": model, **suite.engine}, timeout_s=3600),
+            }
+            if suite.funasr_gpu_clips:
+                files = corpus(work / f"corpus-{suite.funasr_gpu_clips}-gpu", suite.funasr_gpu_clips, seed=11)
+                out["engine"]["funasr"] = child(
+                    {
+                        "system": "funasr",
+                        "task": "throughput",
+                        "model": model,
+                        "device": "cuda",
+                        "paths": [str(c.path) for c in files],
+                        "granularity": "utterance",
+                    },
+                    timeout_s=3600,
+                )
+    out["load_after"] = os.getloadavg()
+    out["derived"] = derive(out)
+    return out
+
+
+def _rss(session: dict) -> float:
+    """Peak RSS of a session's main process plus that of its children (decode workers), MiB: an upper bound."""
+    return session["peak_rss_mb"] + session["children_peak_rss_mb"]
+
+
+def _drift(a: list[float], b: list[float]) -> float:
+    return max(abs(x - y) for x, y in zip(a, b, strict=True))
+
+
+def derive(r: dict) -> dict:
+    """Ratios against FunASR (same run), frame/utterance cost, probability drift, and the issue's targets."""
+    d: dict = {"targets": []}
+    targets = d["targets"]
+
+    def target(
+        name: str, ratio: float | None, limit: float, higher_is_better: bool = False, note: str = ""
+    ) -> None:
+        met = None if ratio is None else (ratio >= limit if higher_is_better else ratio <= limit)
+        targets.append(
+            {
+                "name": name,
+                "ratio": ratio,
+                "target": ("≥ " if higher_is_better else "≤ ") + f"{limit:g}",
+                "met": met,
+                "note": note,
+            }
+        )
+
+    lat = r.get("latency", {})
+    fa = lat.get("funasr")
+    for key, res in lat.items():
+        if key == "funasr":
+            continue
+        rows = {(x["clip_s"], x["granularity"]): x for x in res["latency"]}
+        for (clip, gran), x in rows.items():
+            y = next(z for z in fa["latency"] if z["clip_s"] == clip and z["granularity"] == gran)
+            x["ratio_vs_funasr"] = x["median_s"] / y["median_s"]
+            x["prob_drift_vs_funasr"] = _drift(x["probs"], y["probs"])
+            if gran == "frame":
+                x["frame_over_utterance"] = x["median_s"] / rows[(clip, "utterance")]["median_s"]
+        if key != "ours-fp32" and "ours-fp32" in lat:
+            base = {(x["clip_s"], x["granularity"]): x["probs"] for x in lat["ours-fp32"]["latency"]}
+            res["prob_drift_vs_ours_fp32"] = max(_drift(x["probs"], base[k]) for k, x in rows.items())
+        res["peak_rss_ratio_vs_funasr"] = _rss(res) / _rss(fa)
+    default = default_precision_key(lat)
+    if default:
+        rows = lat[default]["latency"]
+        for x in rows:
+            target(f"CPU latency {x['clip_s']:g} s {x['granularity']} ({default})", x["ratio_vs_funasr"], 0.5)
+        for x in rows:
+            if x["granularity"] == "frame":
+                target(f"frame/utterance cost {x['clip_s']:g} s ({default})", x["frame_over_utterance"], 1.1)
+        target(
+            f"peak RSS, whole session incl. decode workers ({default})",
+            lat[default]["peak_rss_ratio_vs_funasr"],
+            1.0,
+        )
+        cold = r["cold_start"]
+        target(f"cold start ({default})", cold[default]["median_s"] / cold["funasr"]["median_s"], 0.5)
+    thr = r.get("throughput", {})
+    if "funasr" in thr:
+        for key, x in thr.items():
+            if key != "funasr":
+                x["ratio_vs_funasr"] = x["audio_s_per_s"] / thr["funasr"]["audio_s_per_s"]
+        if default in thr:
+            d["cpu_throughput_ratio"] = thr[default]["ratio_vs_funasr"]
+    eng = r.get("engine")
+    if eng is not None:
+        if not eng.get("measured"):
+            target("GPU throughput vs FunASR", None, 20, True, "not measured: " + eng["why"])
+            target("GPU MFU bf16", None, 0.25, True, "not measured: " + eng["why"])
+        elif eng.get("device") == "cuda":
+            best = max((x for x in eng["runs"] if x["precision"] == "bf16"), key=lambda x: x["audio_s_per_s"])
+            fa_gpu = eng.get("funasr", {}).get("audio_s_per_s")
+            target(
+                "GPU throughput vs FunASR (bf16, best budget)",
+                best["audio_s_per_s"] / fa_gpu if fa_gpu else None,
+                20,
+                True,
+            )
+            target("GPU MFU bf16 (best budget)", best["mfu_bf16"], 0.25, True)
+    return d
+
+
+def default_precision_key(latency: dict) -> str | None:
+    """The latency entry for the CPU default precision (`accel.DEFAULT_CPU_PRECISION`), else fp32."""
+    from emostudio.model.accel import DEFAULT_CPU_PRECISION
+
+    for key in (f"ours-{DEFAULT_CPU_PRECISION}", "ours-fp32"):
+        if key in latency:
+            return key
+    return next((k for k in latency if k.startswith("ours")), None)
+
+
+# ---------------------------------------------------------------------------------------------------- output
+def _fmt(x, spec: str = ".3f") -> str:
+    return "—" if x is None else format(x, spec)
+
+
+def markdown(r: dict, command: str) -> str:
+    """A dated RESULTS.md section: machine, versions, command, tables, targets."""
+    m = r["machine"]
+    lines = [
+        f"## {r['started']} — suite `{r['suite']}` ({r['arch']}, random weights)",
+        "",
+        f"- command: `{command}`",
+        f"- machine: {m['cpu']}, {m['cores']} cores ({m['cpu_capability']}; {', '.join(m['simd']) or 'no AVX'}), "
+        f"{m['mem_gb']} GB RAM, GPU: {m['gpu'] or 'none'}; torch threads {m['torch_threads']}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; git {m['git']}",
+        f"- load average before / after: {', '.join(f'{x:.2f}' for x in r['load_before'])} / "
+        f"{', '.join(f'{x:.2f}' for x in r['load_after'])}"
+        + (
+            " — **machine was loaded by other processes; timings are disturbed**"
+            if max(r["load_before"][0], r["load_after"][0]) > 0.5 * m["cores"]
+            else ""
+        ),
+        f"- JSON: `benchmarks/results/{r['json_name']}`",
+        "",
+    ]
+    if "cold_start" in r:
+        lines += ["| cold start (new process → first result) | median s | runs s |", "|---|---|---|"]
+        for k, v in r["cold_start"].items():
+            lines.append(f"| {k} | {v['median_s']:.2f} | {', '.join(f'{x:.2f}' for x in v['runs_s'])} |")
+        lines.append("")
+    if "latency" in r:
+        keys = list(r["latency"])
+        lines += [
+            "| clip | mode | "
+            + " | ".join(f"{k} s" for k in keys)
+            + " | "
+            + " | ".join(f"{k}/funasr" for k in keys if k != "funasr")
+            + " |",
+            "|---|---|" + "---|" * (2 * len(keys) - 1),
+        ]
+        for i, x0 in enumerate(r["latency"][keys[0]]["latency"]):
+            cells = [f"{r['latency'][k]['latency'][i]['median_s']:.3f}" for k in keys]
+            ratios = [
+                _fmt(r["latency"][k]["latency"][i].get("ratio_vs_funasr"), ".2f")
+                for k in keys
+                if k != "funasr"
+            ]
+            lines.append(f"| {x0['clip_s']:g} s | {x0['granularity']} | " + " | ".join(cells + ratios) + " |")
+        lines += [
+            "",
+            "| session | peak RSS MB (main + workers) | vs FunASR | max prob. drift vs ours-fp32 |",
+            "|---|---|---|---|",
+        ]
+        for k, v in r["latency"].items():
+            lines.append(
+                f"| {k} | {v['peak_rss_mb']:.0f} + {v['children_peak_rss_mb']:.0f} | "
+                f"{_fmt(v.get('peak_rss_ratio_vs_funasr'), '.2f')} | "
+                f"{_fmt(v.get('prob_drift_vs_ours_fp32'), '.2e')} |"
+            )
+        lines.append("")
+    if "throughput" in r:
+        c = r["corpus"]
+        lines += [
+            f"Corpus: {c['clips']} clips, {c['audio_s']:.0f} s of audio ({c['min_s']:.1f}–{c['max_s']:.1f} s, "
+            f"median {c['median_s']:.1f} s).",
+            "",
+            "| corpus throughput | audio s / s | vs FunASR | wall s | runner |",
+            "|---|---|---|---|---|",
+        ]
+        for k, v in r["throughput"].items():
+            lines.append(
+                f"| {k} | {v['audio_s_per_s']:.2f} | {_fmt(v.get('ratio_vs_funasr'), '.2f')} | "
+                f"{v['wall_s']:.1f} | {v['runner']} |"
+            )
+        lines.append("")
+    eng = r.get("engine")
+    if eng is not None:
+        if not eng.get("measured"):
+            lines += [f"Encoder (GPU) throughput: **not measured** — {eng['why']}.", ""]
+        else:
+            lines += [
+                f"Encoder throughput on {eng['device_name']} ({eng['clips']} clips, {eng['audio_s']:.0f} s):",
+                "",
+                "| precision | budget s | audio s / s | MFU (bf16 peak) | peak GPU MB |",
+                "|---|---|---|---|---|",
+            ]
+            for x in eng["runs"]:
+                lines.append(
+                    f"| {x['precision']} | {x['budget_s']} | {x['audio_s_per_s']:.1f} | "
+                    f"{_fmt(x['mfu_bf16'], '.1%')} | {_fmt(x.get('peak_gpu_mem_mb'), '.0f')} |"
+                )
+            lines.append("")
+    lines += ["| target | measured | wanted | met |", "|---|---|---|---|"]
+    for t in r["derived"]["targets"]:
+        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        lines.append(f"| {t['name']} | {_fmt(t['ratio'], '.2f')} | {t['target']} | {met} {t['note']} |")
+    return "\n".join(lines) + "\n"
+
+
+def print_table(r: dict) -> None:
+    """The targets and headline numbers as a rich table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"emostudio vs FunASR — suite {r['suite']} ({r['arch']})")
+    for col in ("measurement", "value", "target", "met"):
+        table.add_column(col)
+    for k, v in r.get("cold_start", {}).items():
+        table.add_row(f"cold start {k}", f"{v['median_s']:.2f} s", "", "")
+    for k, v in r.get("latency", {}).items():
+        for x in v["latency"]:
+            table.add_row(
+                f"latency {k} {x['clip_s']:g} s {x['granularity']}", f"{x['median_s']:.3f} s", "", ""
+            )
+    for k, v in r.get("throughput", {}).items():
+        table.add_row(f"throughput {k}", f"{v['audio_s_per_s']:.2f} audio s/s", "", "")
+    for t in r["derived"]["targets"]:
+        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "NO")
+        table.add_row(
+            t["name"],
+            _fmt(t["ratio"], ".2f") + "×",
+            t["target"],
+            met + (" " + t["note"] if t["note"] else ""),
+        )
+    Console(width=140).print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    ap.add_argument("--suite", choices=sorted(SUITES), default="smoke")
+    ap.add_argument(
+        "--work-dir",
+        default=str(Path.home() / ".cache" / "emostudio-bench"),
+        help="where the random checkpoint and the synthetic clips are kept (reused between runs)",
+    )
+    ap.add_argument("--results-dir", default=str(RESULTS_DIR), help="JSON per run goes here")
+    ap.add_argument(
+        "--results-md",
+        default=None,
+        help="append a dated section here (default: benchmarks/RESULTS.md for cpu/gpu, none for smoke)",
+    )
+    ap.add_argument("--note", default="", help="a line added to the RESULTS.md section")
+    ap.add_argument("--precisions", default=None,
+                    help="comma-separated CPU precisions of ours to run (fp32,int8,bf16; default: the suite's)")
+    args = ap.parse_args(argv)
+    suite = SUITES[args.suite]
+    if args.precisions:
+        suite = dataclasses.replace(suite, ours_precisions=tuple(args.precisions.split(",")))
+    started = dt.datetime.now().astimezone()
+    r = {"started": started.isoformat(timespec="seconds"), "machine": machine()}
+    r.update(
+        run_suite(
+            suite, Path(args.work_dir), say=lambda s: print(f"[bench] {s}", file=sys.stderr, flush=True)
+        )
+    )
+    r["wall_s"] = (dt.datetime.now().astimezone() - started).total_seconds()
+    r["command"] = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    results_dir = Path(args.results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    r["json_name"] = f"{started:%Y%m%d-%H%M%S}-{suite.name}.json"
+    from emostudio.atomic import write_json, write_text
+
+    write_json(results_dir / r["json_name"], r)
+    print_table(r)
+    md = args.results_md or (str(RESULTS_MD) if suite.name != "smoke" else None)
+    if md:
+        section = markdown(r, r["command"]) + (f"\nNote: {args.note}\n" if args.note else "")
+        old = (
+            Path(md).read_text(encoding="utf-8")
+            if Path(md).is_file()
+            else "# Benchmark results\n\nNewest last.\n"
+        )
+        write_text(md, old.rstrip("\n") + "\n\n" + section)
+    print(f"results: {results_dir / r['json_name']}" + (f"; appended to {md}" if md else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

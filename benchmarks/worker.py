@@ -1,0 +1,246 @@
+"""One benchmark task for one system, in its own process: `python -m benchmarks.worker '<json spec>'`.
+
+Each task runs in a fresh interpreter so import time, memory and thread pools are never shared between
+systems. The child prints one line `RESULT <json>` on stdout; peak RSS comes from `resource.getrusage`.
+
+spec: {"system": "ours" | "funasr", "task": "session" | "engine", "model": DIR,
+       "precision": "fp32" | "bf16" | "int8" (ours), "threads": N, ...task fields}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "MODELSCOPE_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def peak_rss_mb() -> dict:
+    """Peak resident memory of this process and of its (waited-for) children, MiB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_rss_mb": round(own, 1), "children_peak_rss_mb": round(kids, 1)}
+
+
+# ---------------------------------------------------------------------------------------------------- systems
+class Ours:
+    """emostudio: Recognizer on the native engine (optionally CPU-accelerated); run_batch for corpora."""
+
+    name = "ours"
+
+    def __init__(self, spec: dict):
+        from emostudio.model.checkpoint import load_model
+        from emostudio.recognize import Recognizer
+
+        device = spec.get("device", "cpu")
+        precision = spec.get("precision", "fp32")
+        if device == "cpu":
+            from emostudio.model.accel import optimise_for_cpu
+
+            loaded = optimise_for_cpu(
+                load_model(spec["model"], device="cpu", allow_download=False),
+                precision=precision,
+                threads=spec.get("threads"),
+            )
+        else:
+            loaded = load_model(spec["model"], device=device, dtype=precision, allow_download=False)
+        self.rec = Recognizer(model=loaded)
+        if spec.get("batch_seconds"):
+            self.rec.settings.batch_seconds = float(spec["batch_seconds"])
+
+    def one(self, path: str, granularity: str) -> list[float]:
+        return self.rec.analyze(path, granularity=granularity, quality=False).probs.tolist()
+
+    def corpus(self, paths: list[str], granularity: str) -> dict:
+        from emostudio.batch import InputItem, run_batch
+
+        items = [InputItem(id=f"{i:05d}", path=p) for i, p in enumerate(paths)]
+        with tempfile.TemporaryDirectory() as out:
+            s = run_batch(
+                items,
+                out,
+                recognizer=self.rec,
+                granularity=granularity,
+                quality=False,
+                workers=1,
+                executor="process",
+            )
+        if s.failed:
+            raise RuntimeError(f"run_batch: {s.failed} inputs failed: {s.errors}")
+        return {
+            "runner": "emostudio.batch.run_batch",
+            "files": s.processed,
+            "audio_s": s.audio_s,
+            "wall_s": s.wall_s,
+        }
+
+
+class FunASR:
+    """FunASR 1.4.16 `AutoModel(model=DIR).generate`, offline, CPU."""
+
+    name = "funasr"
+
+    def __init__(self, spec: dict):
+        os.environ.update(OFFLINE_ENV)
+        from funasr import AutoModel
+
+        # ncpu: FunASR's thread count (its default 4 oversubscribes small machines); same count as ours
+        threads = spec.get("threads") or len(os.sched_getaffinity(0))
+        self.model = AutoModel(
+            model=spec["model"],
+            disable_update=True,
+            device=spec.get("device", "cpu"),
+            hub="ms",
+            log_level="ERROR",
+            ncpu=threads,
+        )
+
+    def _generate(self, inp, granularity: str) -> list:
+        return self.model.generate(
+            input=inp, granularity=granularity, extract_embedding=False, disable_pbar=True
+        )
+
+    def one(self, path: str, granularity: str) -> list[float]:
+        return list(self._generate(path, granularity)[0]["scores"])
+
+    def corpus(self, paths: list[str], granularity: str) -> dict:
+        t0 = time.perf_counter()
+        out = self._generate(paths, granularity)
+        wall = time.perf_counter() - t0
+        if len(out) != len(paths):
+            raise RuntimeError(f"FunASR returned {len(out)} results for {len(paths)} inputs")
+        import soundfile
+
+        audio_s = sum(soundfile.info(p).duration for p in paths)
+        return {
+            "runner": "AutoModel.generate(list of paths)",
+            "files": len(paths),
+            "audio_s": audio_s,
+            "wall_s": wall,
+        }
+
+
+SYSTEMS = {"ours": Ours, "funasr": FunASR}
+
+
+# ---------------------------------------------------------------------------------------------------- tasks
+def task_session(spec: dict, t_start: float) -> dict:
+    """Import + load + first result on `clip` (the cold start, timed from the parent's spawn), then, in the same
+    process, per-clip latency over `clips` and one pass over the corpus `paths` when given."""
+    system = SYSTEMS[spec["system"]](spec)
+    probs = system.one(spec["clip"], "utterance")
+    now = time.time()
+    out = {"cold_start_s": now - spec["spawn_unix"], "in_process_s": now - t_start, "probs": probs}
+    if spec.get("clips"):
+        rows = []
+        for clip in spec["clips"]:
+            for gran in spec["granularities"]:
+                times = []
+                for _ in range(spec["reps"]):
+                    t0 = time.perf_counter()
+                    probs = system.one(clip["path"], gran)
+                    times.append(time.perf_counter() - t0)
+                rows.append(
+                    {
+                        "clip_s": clip["duration_s"],
+                        "granularity": gran,
+                        "median_s": statistics.median(times),
+                        "times_s": times,
+                        "probs": probs,
+                    }
+                )
+        out["latency"] = rows
+    if spec.get("paths"):
+        r = system.corpus(spec["paths"], spec.get("granularity", "utterance"))
+        r["audio_s_per_s"] = r["audio_s"] / r["wall_s"]
+        out["throughput"] = r
+    return out
+
+
+def task_engine(spec: dict) -> dict:
+    """Encoder-only throughput on in-memory waveforms (the GPU suite; also runnable on CPU with a tiny model):
+    length-sorted batches bounded by total padded seconds, per precision and budget; MFU against the bf16 peak."""
+    import numpy as np
+    import torch
+
+    from benchmarks.corpus import lognormal_durations, voiced
+    from benchmarks.flops import bf16_peak, count_flops
+    from emostudio.model.checkpoint import load_model
+
+    device = spec.get("device", "cuda")
+    durs = lognormal_durations(spec["count"], seed=11)
+    waves = [voiced(d, 1000 + i) for i, d in enumerate(durs)]
+    order = sorted(range(len(waves)), key=lambda i: waves[i].size)
+    audio_s = sum(w.size for w in waves) / 16000
+    peak = bf16_peak(torch.cuda.get_device_name()) if device == "cuda" else None
+    runs = []
+    for precision in spec["precisions"]:
+        loaded = load_model(spec["model"], device=device, dtype=precision, allow_download=False)
+        enc = loaded.encoder
+        flops = sum(count_flops(enc.config, w.size).total for w in waves)
+        for budget in spec["budgets_s"]:
+            batches, cur = [], []
+            for i in order:
+                if cur and (len(cur) + 1) * waves[i].size > budget * 16000:
+                    batches.append(cur)
+                    cur = []
+                cur.append(i)
+            batches.append(cur)
+            enc.encode([waves[i] for i in batches[0]])  # warm-up
+            if device == "cuda":
+                torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
+            t0 = time.perf_counter()
+            for b in batches:
+                out = enc.encode([waves[i] for i in b])
+                assert np.isfinite(out.logits.numpy()).all()
+            if device == "cuda":
+                torch.cuda.synchronize()
+            wall = time.perf_counter() - t0
+            run = {
+                "precision": precision,
+                "budget_s": budget,
+                "batches": len(batches),
+                "wall_s": wall,
+                "audio_s_per_s": audio_s / wall,
+                "achieved_flops": flops / wall,
+                "mfu_bf16": (flops / wall / peak) if peak else None,
+            }
+            if device == "cuda":
+                run["peak_gpu_mem_mb"] = torch.cuda.max_memory_allocated() / 2**20
+            runs.append(run)
+        del loaded, enc
+    return {
+        "device": device,
+        "device_name": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+        "clips": len(waves),
+        "audio_s": audio_s,
+        "flops_total": flops,
+        "bf16_peak_flops": peak,
+        "runs": runs,
+    }
+
+
+def main(argv: list[str]) -> int:
+    t_start = time.time()
+    spec = json.loads(argv[0])
+    task = spec["task"]
+    if task == "session":
+        out = task_session(spec, t_start)
+    elif task == "engine":
+        out = task_engine(spec)
+    else:
+        raise SystemExit(f"unknown task {task!r}")
+    out.update(peak_rss_mb())
+    sys.stdout.write("RESULT " + json.dumps(out) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,87 @@
+"""CPU acceleration: the unfold conv is exact, int8 stays close to fp32, bad requests get typed errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from emostudio.errors import ModelError
+from emostudio.model.accel import (
+    UnfoldConv1d,
+    optimise_for_cpu,
+    probability_drift,
+    quantize_int8_,
+    set_threads,
+)
+from emostudio.model.checkpoint import load_model
+
+
+def waves(seconds=(0.5, 1.3, 2.0)) -> list[np.ndarray]:
+    rng = np.random.default_rng(3)
+    out = []
+    for s in seconds:
+        t = np.arange(int(s * 16000)) / 16000
+        out.append(
+            (0.3 * np.sin(2 * np.pi * 180 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+        )
+    return out
+
+
+@pytest.mark.parametrize("k,s", [(3, 2), (2, 2), (10, 5)])
+def test_unfold_conv_equals_conv1d(k, s):
+    torch.manual_seed(0)
+    conv = torch.nn.Conv1d(8, 16, k, stride=s, bias=False)
+    x = torch.randn(2, 8, 101)
+    assert torch.allclose(UnfoldConv1d(conv)(x), conv(x), atol=1e-5)
+
+
+def test_unfold_conv_refuses_padding():
+    with pytest.raises(ModelError, match="unpadded"):
+        UnfoldConv1d(torch.nn.Conv1d(4, 4, 3, padding=1))
+
+
+def test_int8_quantises_linears_and_convs_and_stays_close(tiny_model_dir):
+    ref = load_model(str(tiny_model_dir), device="cpu")
+    fast = optimise_for_cpu(load_model(str(tiny_model_dir), device="cpu"), precision="int8", threads=1)
+    assert fast.arch["cpu_precision"] == "int8" and fast.arch["cpu_threads"] == 1
+    enc = fast.encoder
+    qlinear = torch.ao.nn.quantized.dynamic.Linear
+    assert isinstance(enc.blocks[0].attn.qkv, qlinear) and isinstance(enc.blocks[-1].mlp.fc2, qlinear)
+    assert isinstance(enc.conv_layers[0].conv, torch.nn.Conv1d)  # 1 input channel: stays fp32
+    for layer in enc.conv_layers[1:]:
+        assert isinstance(layer.conv, UnfoldConv1d) and isinstance(layer.conv.linear, qlinear)
+    drift = probability_drift(ref, fast, waves())
+    assert 0 < drift < 0.02
+    a, b = ref.encoder.encode(waves()), enc.encode(waves())
+    assert torch.equal(a.frame_lengths, b.frame_lengths)
+    cos = torch.nn.functional.cosine_similarity(a.embeddings, b.embeddings, dim=-1)
+    assert cos.min() > 0.98
+    set_threads(None)
+
+
+def test_fp32_changes_nothing(tiny_model_dir):
+    ref = load_model(str(tiny_model_dir), device="cpu")
+    same = optimise_for_cpu(load_model(str(tiny_model_dir), device="cpu"), precision="fp32")
+    assert probability_drift(ref, same, waves()) == 0.0
+
+
+def test_bf16_runs_with_small_drift(tiny_model_dir):
+    ref = load_model(str(tiny_model_dir), device="cpu")
+    bf = optimise_for_cpu(load_model(str(tiny_model_dir), device="cpu"), precision="bf16")
+    assert bf.dtype == torch.bfloat16 and bf.encoder.feature_proj.weight.dtype == torch.bfloat16
+    assert probability_drift(ref, bf, waves((1.0,))) < 0.05
+
+
+def test_bad_requests_are_typed(tiny_model_dir):
+    m = load_model(str(tiny_model_dir), device="cpu")
+    with pytest.raises(ModelError, match="precision 'int4'"):
+        optimise_for_cpu(m, precision="int4")
+    with pytest.raises(ModelError, match="fp32"):
+        optimise_for_cpu(dataclasses.replace(m, dtype=torch.bfloat16), precision="int8")
+    with pytest.raises(ValueError, match="at least 1"):
+        set_threads(0)
+    quantize_int8_(m.encoder)  # idempotent on already-converted convs: they are no longer nn.Conv1d
+    quantize_int8_(m.encoder)

@@ -1,0 +1,110 @@
+"""The benchmark harness runs end to end in its smoke mode (tiny model, FunASR included) and its FLOP counter
+matches a hand count. No timing assertions: only that every measurement exists and is well formed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package beside `src`, not installed
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.flops import bf16_peak, count_flops, flops_per_audio_second  # noqa: E402
+from emostudio.model.checkpoint import _package_text  # noqa: E402
+from emostudio.model.encoder import EncoderConfig  # noqa: E402
+
+
+def config(arch: str) -> EncoderConfig:
+    return EncoderConfig.from_model_conf(yaml.safe_load(_package_text(f"{arch}.yaml"))["model_conf"], 9)
+
+
+def test_flops_tiny_one_second_by_hand():
+    # tiny: 7 convs of 64 channels, D=64, 4 heads, mlp 256, 1 prenet + 2 blocks, 10 extra tokens, pos conv
+    # 2 layers of k=19, 4 groups; 16000 samples -> frames after each conv:
+    frames = [3199, 1599, 799, 399, 199, 99, 49]
+    conv = 2 * 3199 * 64 * 1 * 10 + sum(
+        2 * n * 64 * 64 * k for n, k in zip(frames[1:], [3, 3, 3, 3, 2, 2], strict=True)
+    )
+    proj = 2 * 49 * 64 * 64
+    pos = 2 * (2 * 49 * 64 * 16 * 19)
+    tokens = 59
+    linear = 3 * 2 * tokens * (3 * 64 * 64 + 64 * 64 + 2 * 64 * 256)
+    attention = 3 * 4 * tokens * tokens * 64
+    head = 2 * 64 * 9
+    f = count_flops(config("tiny"), 16000)
+    assert (f.frames, f.tokens) == (49, 59)
+    assert (f.conv_frontend, f.feature_proj, f.positional_conv) == (conv, proj, pos)
+    assert (f.transformer_linear, f.attention, f.head) == (linear, attention, head)
+    assert f.total == conv + proj + pos + linear + attention + head
+    assert count_flops(config("tiny"), 16000, frame_head=True).head == 50 * head
+
+
+def test_flops_plus_large_grows_with_attention():
+    cfg = config("plus_large")
+    f10 = count_flops(cfg, 160000)
+    # 12 layers x 24 D^2 per token dominates: 12 * 2 * 509 * 12 * 1024^2
+    assert f10.transformer_linear == 12 * 2 * 509 * 12 * 1024 * 1024
+    assert f10.attention == 12 * 4 * 509 * 509 * 1024
+    assert (
+        flops_per_audio_second(cfg, 30.0)
+        > flops_per_audio_second(cfg, 10.0)
+        > flops_per_audio_second(cfg, 3.0)
+    )
+    with pytest.raises(ValueError, match="receptive field"):
+        count_flops(cfg, 399)
+
+
+def test_bf16_peak_lookup():
+    assert bf16_peak("NVIDIA H100 80GB HBM3") == 989e12
+    assert bf16_peak("NVIDIA H100 PCIe") == 756e12
+    assert bf16_peak("NVIDIA GeForce GTX 1080") is None
+
+
+def test_smoke_suite_end_to_end(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
+    md = tmp_path / "RESULTS.md"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--suite", "smoke", "--work-dir", str(tmp_path / "work"),
+         "--results-dir", str(tmp_path / "results"), "--results-md", str(md)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "emostudio vs FunASR" in proc.stdout and "cold start" in proc.stdout
+    [path] = (tmp_path / "results").glob("*-smoke.json")
+    r = json.loads(path.read_text())
+    assert r["suite"] == "smoke" and r["arch"] == "tiny"
+    assert set(r["cold_start"]) == {"ours-fp32", "ours-int8", "funasr"}
+    assert all(v["median_s"] > 0 for v in r["cold_start"].values())
+    for key, res in r["latency"].items():
+        rows = {(x["clip_s"], x["granularity"]) for x in res["latency"]}
+        assert rows == {(1.0, "utterance"), (1.0, "frame"), (2.0, "utterance"), (2.0, "frame")}, key
+        assert res["peak_rss_mb"] > 50
+        for x in res["latency"]:
+            assert x["median_s"] > 0 and len(x["probs"]) == 9 and abs(sum(x["probs"]) - 1) < 1e-4
+    # same checkpoint, same audio: our fp32 probabilities agree with FunASR's (parity through files, end to end)
+    for x in r["latency"]["ours-fp32"]["latency"]:
+        assert x["prob_drift_vs_funasr"] < 1e-4
+    assert 0 < r["latency"]["ours-int8"]["prob_drift_vs_ours_fp32"] < 0.05
+    assert r["corpus"]["clips"] == 4
+    for key, t in r["throughput"].items():
+        assert t["files"] == 4 and t["audio_s_per_s"] > 0, key
+    assert r["throughput"]["ours-fp32"]["runner"] == "emostudio.batch.run_batch"
+    eng = r["engine"]
+    assert eng["measured"] and {x["precision"] for x in eng["runs"]} == {"fp32", "bf16"}
+    assert all(x["audio_s_per_s"] > 0 and x["mfu_bf16"] is None for x in eng["runs"])
+    names = [t["name"] for t in r["derived"]["targets"]]
+    assert any(n.startswith("cold start") for n in names) and any(
+        n.startswith("frame/utterance") for n in names
+    )
+    assert all(t["ratio"] > 0 and t["met"] in (True, False) for t in r["derived"]["targets"])
+    text = md.read_text()
+    assert (
+        "suite `smoke`" in text and r["json_name"] in text and "| target | measured | wanted | met |" in text
+    )
