@@ -19,6 +19,8 @@ import json
 import multiprocessing
 import os
 import re
+import signal
+import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
@@ -530,9 +532,22 @@ class _Preparer:
 _worker_preparer: _Preparer | None = None
 
 
-def _init_worker(settings, one_thread: bool = False) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: a worker process gets SIGKILL when the job process dies (even by kill -9), never lingering."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # it died before the request took effect
+        os._exit(1)
+
+
+def _init_worker(settings, parent_pid: int | None = None) -> None:
     global _worker_preparer
-    if one_thread:  # a worker process: one torch thread each, or the VAD oversubscribes the cores
+    if parent_pid is not None:  # a worker process: one torch thread each, or the VAD oversubscribes the cores
+        _die_with_parent(parent_pid)
         import torch
 
         torch.set_num_threads(1)
@@ -559,12 +574,10 @@ class _Failed:
 
 
 def _executor(workers: int, settings, kind: str) -> Executor:
-    if kind == "process":
-        ctx = multiprocessing.get_context(
-            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        )
+    if kind == "process":  # spawn: the workers' parent is this process, so they can die with it
+        ctx = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=_init_worker, initargs=(settings, True)
+            workers, mp_context=ctx, initializer=_init_worker, initargs=(settings, os.getpid())
         )
     if kind == "thread":
         return ThreadPoolExecutor(workers, initializer=_init_worker, initargs=(settings,))
@@ -607,7 +620,7 @@ def run_batch(
     """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
 
     Inputs are prepared (decoded, checked, enhanced) by `workers` threads (`executor="process"` for a
-    forkserver process pool, `workers=0` inline) while the main thread runs the model over groups of about `group_seconds` of audio
+    spawned process pool, `workers=0` inline) while the main thread runs the model over groups of about `group_seconds` of audio
     (default 4 × batch_seconds), length-sorted into batches of at most `batch_seconds` padded seconds.
     Every `shard_size` rows are committed as one shard. A failing input becomes a row with `error_code` and
     `error`; it never stops the job. Writes `summary.json` at the end and returns the summary.
