@@ -98,7 +98,11 @@ def test_ray_gives_the_same_rows_as_the_local_runner(tmp_path, tiny_model_dir, r
             "segments",
             "embedding_count",
         ):
-            assert a[col] == b[col], (key, col)
+            if col == "label" and a["error_code"] is None:
+                top2 = sorted((a[c] for c in SCORE_COLUMNS), reverse=True)[:2]
+                if top2[0] - top2[1] < 1e-5:  # random tiny weights: a near-tie may flip with float rounding
+                    continue
+            assert a[col] == b[col], (key, col, a[col], b[col])
         if a["error_code"] is None:
             np.testing.assert_allclose(
                 [b[c] for c in SCORE_COLUMNS], [a[c] for c in SCORE_COLUMNS], atol=1e-5
