@@ -10,13 +10,15 @@ import torch
 
 from emostudio.errors import ModelError
 from emostudio.model.accel import (
-    UnfoldConv1d,
+    ChannelsLastConvLayer,
+    channels_last_frontend_,
     optimise_for_cpu,
     probability_drift,
     quantize_int8_,
     set_threads,
 )
 from emostudio.model.checkpoint import load_model
+from emostudio.model.encoder import ConvLayer
 
 
 def waves(seconds=(0.5, 1.3, 2.0)) -> list[np.ndarray]:
@@ -30,17 +32,31 @@ def waves(seconds=(0.5, 1.3, 2.0)) -> list[np.ndarray]:
     return out
 
 
-@pytest.mark.parametrize("k,s", [(3, 2), (2, 2), (10, 5)])
-def test_unfold_conv_equals_conv1d(k, s):
+@pytest.mark.parametrize("c_in,k,s", [(8, 3, 2), (8, 2, 2), (1, 10, 5)])
+def test_channels_last_conv_layer_equals_conv_layer(c_in, k, s):
     torch.manual_seed(0)
-    conv = torch.nn.Conv1d(8, 16, k, stride=s, bias=False)
-    x = torch.randn(2, 8, 101)
-    assert torch.allclose(UnfoldConv1d(conv)(x), conv(x), atol=1e-5)
+    layer = ConvLayer(c_in, 16, k, s, "layer")
+    with torch.no_grad():
+        layer.norm.weight.normal_(1, 0.1)
+    x, lengths = torch.randn(2, c_in, 101), torch.tensor([101, 77])
+    want, want_len = layer(x, lengths)
+    got, got_len = ChannelsLastConvLayer(layer)(x, lengths)
+    assert got.shape == want.shape and torch.equal(got_len, want_len)
+    assert torch.allclose(got, want, atol=1e-5)
 
 
-def test_unfold_conv_refuses_padding():
-    with pytest.raises(ModelError, match="unpadded"):
-        UnfoldConv1d(torch.nn.Conv1d(4, 4, 3, padding=1))
+def test_channels_last_frontend_keeps_outputs(tiny_model_dir):
+    ref = load_model(str(tiny_model_dir), device="cpu")
+    fast = load_model(str(tiny_model_dir), device="cpu")
+    channels_last_frontend_(fast.encoder)
+    assert all(isinstance(layer, ChannelsLastConvLayer) for layer in fast.encoder.conv_layers)
+    a, b = ref.encoder.encode(waves()), fast.encoder.encode(waves())
+    assert (a.features - b.features).abs().max() < 1e-4 and (a.logits - b.logits).abs().max() < 1e-5
+
+
+def test_channels_last_refuses_channel_norm():
+    with pytest.raises(ModelError, match="LayerNorm"):
+        ChannelsLastConvLayer(ConvLayer(1, 4, 10, 5, "channel"))
 
 
 def test_int8_quantises_linears_and_convs_and_stays_close(tiny_model_dir):
@@ -50,9 +66,9 @@ def test_int8_quantises_linears_and_convs_and_stays_close(tiny_model_dir):
     enc = fast.encoder
     qlinear = torch.ao.nn.quantized.dynamic.Linear
     assert isinstance(enc.blocks[0].attn.qkv, qlinear) and isinstance(enc.blocks[-1].mlp.fc2, qlinear)
-    assert isinstance(enc.conv_layers[0].conv, torch.nn.Conv1d)  # 1 input channel: stays fp32
+    assert type(enc.conv_layers[0].linear) is torch.nn.Linear  # 1 input channel: stays fp32
     for layer in enc.conv_layers[1:]:
-        assert isinstance(layer.conv, UnfoldConv1d) and isinstance(layer.conv.linear, qlinear)
+        assert isinstance(layer, ChannelsLastConvLayer) and isinstance(layer.linear, qlinear)
     drift = probability_drift(ref, fast, waves())
     assert 0 < drift < 0.02
     a, b = ref.encoder.encode(waves()), enc.encode(waves())
@@ -83,5 +99,6 @@ def test_bad_requests_are_typed(tiny_model_dir):
         optimise_for_cpu(dataclasses.replace(m, dtype=torch.bfloat16), precision="int8")
     with pytest.raises(ValueError, match="at least 1"):
         set_threads(0)
-    quantize_int8_(m.encoder)  # idempotent on already-converted convs: they are no longer nn.Conv1d
     quantize_int8_(m.encoder)
+    quantize_int8_(m.encoder)  # a second call finds nothing left to convert
+    assert probability_drift(load_model(str(tiny_model_dir), device="cpu"), m, waves((1.0,))) < 0.02

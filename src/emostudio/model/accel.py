@@ -25,35 +25,55 @@ from torch import nn
 
 from emostudio.errors import ModelError
 from emostudio.model.checkpoint import LoadedModel
-from emostudio.model.encoder import ConvLayer, Emotion2vecEncoder
+from emostudio.model.encoder import ConvLayer, Emotion2vecEncoder, LayerNorm32
 
 CPU_PRECISIONS = ("fp32", "bf16", "int8")
 DEFAULT_CPU_PRECISION = "fp32"
 
 
-class UnfoldConv1d(nn.Module):
-    """A bias-free, unpadded Conv1d as unfold + Linear, so it can be int8-quantised like any Linear.
+class ChannelsLastConvLayer(nn.Module):
+    """A front-end ConvLayer (unpadded bias-free conv -> LayerNorm over channels -> GELU) computed as
+    unfold + Linear on (batch, frames, channels) storage, so the norm and GELU need no transposed copies and
+    the Linear can be int8-quantised. Takes and returns (batch, channels, frames) like ConvLayer; the returned
+    tensor is a transposed view, which the next ChannelsLastConvLayer (and the feature norm) read for free."""
 
-    (batch, in, samples) -> (batch, out, frames); frames = (samples - kernel) // stride + 1.
-    """
-
-    def __init__(self, conv: nn.Conv1d):
+    def __init__(self, layer: ConvLayer):
         super().__init__()
-        if conv.padding not in (0, (0,)) or conv.groups != 1 or conv.dilation != (1,):
-            raise ModelError("UnfoldConv1d: only unpadded, ungrouped, undilated convs are supported")
-        self.kernel, self.stride = conv.kernel_size[0], conv.stride[0]
+        conv = layer.conv
+        if not isinstance(layer.norm, LayerNorm32) or conv.groups != 1 or conv.padding not in (0, (0,)):
+            raise ModelError(
+                "ChannelsLastConvLayer: only ungrouped, unpadded convs with a LayerNorm are supported"
+            )
+        self.kernel, self.stride = layer.kernel, layer.stride
         out_ch, in_ch, k = conv.weight.shape
-        self.linear = nn.Linear(in_ch * k, out_ch, bias=conv.bias is not None)
-        with torch.no_grad():
-            self.linear.weight.copy_(conv.weight.reshape(out_ch, in_ch * k))  # (in, k) order = unfold's
+        self.linear = nn.Linear(k * in_ch, out_ch, bias=conv.bias is not None)
+        with torch.no_grad():  # columns ordered (kernel tap, channel), as the unfolded input below
+            self.linear.weight.copy_(conv.weight.permute(0, 2, 1).reshape(out_ch, k * in_ch))
             if conv.bias is not None:
                 self.linear.bias.copy_(conv.bias)
+        self.norm = layer.norm
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def in_channels(self) -> int:
+        return self.linear.in_features // self.kernel
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (batch, in, samples) -> (batch, out, frames); lengths: valid samples -> valid frames."""
         b, c, _ = x.shape
         cols = x.transpose(1, 2).unfold(1, self.kernel, self.stride)  # (batch, frames, in, kernel)
-        y = self.linear(cols.reshape(b, cols.size(1), c * self.kernel))  # (batch, frames, out)
-        return y.transpose(1, 2)
+        cols = cols.transpose(2, 3).reshape(b, cols.size(1), self.kernel * c)  # free when stride == kernel
+        y = F.gelu(self.norm(self.linear(cols)))  # (batch, frames, out), contiguous
+        lengths = torch.div(lengths - self.kernel, self.stride, rounding_mode="floor") + 1
+        return y.transpose(1, 2), lengths
+
+
+def channels_last_frontend_(encoder: Emotion2vecEncoder) -> Emotion2vecEncoder:
+    """In place: every front-end ConvLayer with a LayerNorm (extractor_mode `layer_norm`, all emotion2vec+
+    models) becomes a ChannelsLastConvLayer. Same function, float32 rounding aside. Returns the encoder."""
+    for i, layer in enumerate(encoder.conv_layers):
+        if isinstance(layer, ConvLayer) and isinstance(layer.norm, LayerNorm32):
+            encoder.conv_layers[i] = ChannelsLastConvLayer(layer)
+    return encoder
 
 
 def _check_cpu(loaded: LoadedModel) -> None:
@@ -65,14 +85,15 @@ def _check_cpu(loaded: LoadedModel) -> None:
 
 def quantize_int8_(encoder: Emotion2vecEncoder, min_in_channels: int = 64) -> Emotion2vecEncoder:
     """In place: int8 dynamic quantisation of the block Linears and of the front-end convs with at least
-    `min_in_channels` input channels (the first conv, 1 input channel, stays fp32). Returns the encoder."""
+    `min_in_channels` input channels (made channels-last first; the 1-channel first conv stays fp32).
+    Returns the encoder."""
+    channels_last_frontend_(encoder)
     quantize = torch.ao.quantization.quantize_dynamic
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao.quantization deprecation notice (moving to torchao)
         for layer in encoder.conv_layers:
-            assert isinstance(layer, ConvLayer)
-            if isinstance(layer.conv, nn.Conv1d) and layer.conv.in_channels >= min_in_channels:
-                layer.conv = quantize(UnfoldConv1d(layer.conv), {nn.Linear}, dtype=torch.qint8)
+            if isinstance(layer, ChannelsLastConvLayer) and layer.in_channels >= min_in_channels:
+                quantize(layer, {nn.Linear}, dtype=torch.qint8, inplace=True)
         for blk in [*encoder.prenet, *encoder.blocks]:
             quantize(blk, {nn.Linear}, dtype=torch.qint8, inplace=True)
     return encoder
