@@ -513,23 +513,7 @@ def summarize(
     )
 
 
-class _Preparer:
-    """The CPU half of a Recognizer (decode, VAD, quality, enhancement, segment plan) without a model.
-
-    Recognizer.prepare only reads `self.settings`, so worker processes reuse it without loading weights.
-    """
-
-    def __init__(self, settings):
-        from emostudio.recognize import Recognizer
-
-        self.settings = settings
-        self._prepare = Recognizer.prepare
-
-    def __call__(self, item: InputItem, enhance: bool, quality: bool):
-        return self._prepare(self, item.path, name=item.path, enhance=enhance, quality=quality)
-
-
-_worker_preparer: _Preparer | None = None
+_worker_settings = None  # the Settings a worker prepares with
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -545,20 +529,21 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _init_worker(settings, parent_pid: int | None = None) -> None:
-    global _worker_preparer
+    global _worker_settings
     if parent_pid is not None:  # a worker process: one torch thread each, or the VAD oversubscribes the cores
         _die_with_parent(parent_pid)
         import torch
 
         torch.set_num_threads(1)
-    _worker_preparer = _Preparer(settings)
+    _worker_settings = settings
 
 
 def _prepare_task(item: InputItem, enhance: bool, quality: bool):
     """Runs in a worker: a Prepared, or the error (typed errors as they are; others become BatchError text)."""
-    assert _worker_preparer is not None
+    from emostudio.recognize import prepare
+
     try:
-        return _worker_preparer(item, enhance, quality)
+        return prepare(item.path, _worker_settings, name=item.path, enhance=enhance, quality=quality)
     except EmoStudioError as e:
         return _Failed(e.code, str(e))
     except Exception as e:  # one bad file must not stop the job; the row records what happened

@@ -100,6 +100,51 @@ def _source_name(source: Source, name: str | None) -> str:
     return "<array>" if isinstance(source, np.ndarray) else "<bytes>"
 
 
+def prepare(
+    source: Source,
+    settings: Settings | None = None,
+    *,
+    name: str | None = None,
+    sample_rate: int | None = None,
+    enhance: bool | enhance_mod.EnhanceSettings = False,
+    quality: bool = True,
+) -> Prepared:
+    """Decode and check one input, measure its quality, optionally enhance it, and plan its segments."""
+    label = _source_name(source, name)
+    s = settings or Settings()
+    if isinstance(source, audio_io.Audio):
+        audio = source
+    elif isinstance(source, np.ndarray):
+        if sample_rate is None:
+            raise ValueError(f"{label}: a numpy waveform needs sample_rate=")
+        audio = audio_io.from_array(source, sample_rate, name=label)
+    else:
+        audio = audio_io.decode(source, name=name, max_duration_s=s.max_duration_s)
+    speech = (
+        segment_mod.speech_spans(audio.waveform)
+        if (quality or enhance or audio.duration_s > s.max_segment_s)
+        else None
+    )
+    report = (
+        quality_mod.assess(audio.waveform, audio.source, thresholds=s.quality, spans=speech)
+        if quality
+        else None
+    )
+    waveform, enhanced, report_after = audio.waveform, None, None
+    if enhance:
+        cfg = enhance if isinstance(enhance, enhance_mod.EnhanceSettings) else enhance_mod.EnhanceSettings()
+        enhanced = enhance_mod.enhance(audio.waveform, cfg, spans=speech)
+        waveform = enhanced.waveform
+        if quality:
+            report_after = quality_mod.assess(waveform, audio.source, thresholds=s.quality, spans=speech)
+    duration = len(waveform) / audio_io.SAMPLE_RATE
+    if duration > s.max_segment_s:
+        spans = segment_mod.split_for_model(waveform, max_segment_s=s.max_segment_s, spans=speech)
+    else:
+        spans = [segment_mod.Span(0.0, duration)]
+    return Prepared(label, audio, waveform, spans, speech, report, enhanced, report_after)
+
+
 class Recognizer:
     """Speech emotion recognition with an emotion2vec+ model.
 
@@ -137,41 +182,9 @@ class Recognizer:
         quality: bool = True,
     ) -> Prepared:
         """Decode and check one input, measure its quality, optionally enhance it, and plan its segments."""
-        label = _source_name(source, name)
-        s = self.settings
-        if isinstance(source, audio_io.Audio):
-            audio = source
-        elif isinstance(source, np.ndarray):
-            if sample_rate is None:
-                raise ValueError(f"{label}: a numpy waveform needs sample_rate=")
-            audio = audio_io.from_array(source, sample_rate, name=label)
-        else:
-            audio = audio_io.decode(source, name=name, max_duration_s=s.max_duration_s)
-        speech = (
-            segment_mod.speech_spans(audio.waveform)
-            if (quality or enhance or audio.duration_s > s.max_segment_s)
-            else None
+        return prepare(
+            source, self.settings, name=name, sample_rate=sample_rate, enhance=enhance, quality=quality
         )
-        report = (
-            quality_mod.assess(audio.waveform, audio.source, thresholds=s.quality, spans=speech)
-            if quality
-            else None
-        )
-        waveform, enhanced, report_after = audio.waveform, None, None
-        if enhance:
-            cfg = (
-                enhance if isinstance(enhance, enhance_mod.EnhanceSettings) else enhance_mod.EnhanceSettings()
-            )
-            enhanced = enhance_mod.enhance(audio.waveform, cfg, spans=speech)
-            waveform = enhanced.waveform
-            if quality:
-                report_after = quality_mod.assess(waveform, audio.source, thresholds=s.quality, spans=speech)
-        duration = len(waveform) / audio_io.SAMPLE_RATE
-        if duration > s.max_segment_s:
-            spans = segment_mod.split_for_model(waveform, max_segment_s=s.max_segment_s, spans=speech)
-        else:
-            spans = [segment_mod.Span(0.0, duration)]
-        return Prepared(label, audio, waveform, spans, speech, report, enhanced, report_after)
 
     # ---- model ---------------------------------------------------------------------------------------------
     def _score(self, waveforms: Sequence[np.ndarray], keep_features: bool) -> list[_Scored]:
