@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 
 from emostudio.cli.common import add_model_args, err_console
 
@@ -85,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     except (UnsafeBindError, ValueError) as exc:
         err_console.print(f"[bold red]cannot start:[/] {exc}", highlight=False)
         return 2
+    # uploads larger than Starlette's in-memory limit are spooled to a temp file: keep those under outputs too
+    spool = settings.outputs / ".tmp"
+    spool.mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(spool)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     err_console.print(
         f"Emotion Studio on http://{host}:{settings.port}/  (API docs: /docs, outputs: {settings.outputs})",
