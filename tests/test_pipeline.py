@@ -256,3 +256,29 @@ def test_every_format_analyses_end_to_end(recognizer, tmp_path):
         res = recognizer.analyze(enc.path, quality=False)
         assert res.probs.shape == (9,) and np.isfinite(res.probs).all(), fmt
         assert res.audio["original"]["codec"] == enc.codec, fmt
+
+
+def test_cli_reports_every_bad_input_with_its_code_and_keeps_earlier_runs(
+    tiny_model_dir, clip, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    assert (
+        cli_main(["analyze", str(clip), "--model", str(tiny_model_dir), "--out", str(out), "--no-quality"])
+        == 0
+    )
+    before = _tree_digest(out)
+    capsys.readouterr()
+    bad_dir = tmp_path / "bad"
+    bad_dir.mkdir()
+    bad = {kind: maker(bad_dir) for kind, (maker, _) in sorted(BAD_FILES.items())}
+    code = cli_main(
+        ["analyze", *map(str, bad.values()), "--json", "--model", str(tiny_model_dir), "--out", str(out)]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    docs = {Path(d["source"]).name: d for d in json.loads(captured.out)}
+    for kind, path in bad.items():
+        doc = docs[path.name]
+        assert doc["error"]["code"] == BAD_FILES[kind][1], kind
+        assert path.name in doc["error"]["message"] and path.name in captured.err
+    assert _tree_digest(out) == before

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # never break paths or messages across lines
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
