@@ -43,6 +43,11 @@ class Suite:
     ours_precisions: tuple[str, ...]
     engine: dict = field(default_factory=dict)  # the encoder-throughput (GPU) task; empty: not run
     funasr_gpu_clips: int = 0
+    # ours on CPU: padded seconds per model batch (smaller batches keep the 512-channel front-end activations
+    # in cache and RSS low) and run_batch decode worker processes (0: decode inline; on 2 cores the model
+    # already uses both, so a worker process only adds memory)
+    ours_batch_seconds: float = 30.0
+    ours_decode_workers: int = 0
 
 
 SUITES = {
@@ -174,6 +179,8 @@ def run_suite(suite: Suite, work: Path, say=print) -> dict:
                 "model": model,
                 "precision": prec,
                 "clip": str(fixed[0].path),
+                "batch_seconds": suite.ours_batch_seconds,
+                "decode_workers": suite.ours_decode_workers,
             }
             say(f"{key}: cold start, latency on {len(clips)} clips, throughput on {len(paths)} clips")
             s = child(

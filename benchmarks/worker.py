@@ -50,6 +50,7 @@ class Ours:
         else:
             loaded = load_model(spec["model"], device=device, dtype=precision, allow_download=False)
         self.rec = Recognizer(model=loaded)
+        self.decode_workers = int(spec.get("decode_workers", 1))
         if spec.get("batch_seconds"):
             self.rec.settings.batch_seconds = float(spec["batch_seconds"])
 
@@ -67,7 +68,7 @@ class Ours:
                 recognizer=self.rec,
                 granularity=granularity,
                 quality=False,
-                workers=1,
+                workers=self.decode_workers,
                 executor="process",
             )
         if s.failed:
