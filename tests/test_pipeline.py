@@ -282,3 +282,29 @@ def test_cli_reports_every_bad_input_with_its_code_and_keeps_earlier_runs(
         assert doc["error"]["code"] == BAD_FILES[kind][1], kind
         assert path.name in doc["error"]["message"] and path.name in captured.err
     assert _tree_digest(out) == before
+
+
+def test_int8_cpu_recognizer_is_labelled_and_close_to_fp32(
+    tiny_model_dir, recognizer, clip, tmp_path, capsys
+):
+    from emostudio.recognize import Recognizer
+
+    rec8 = Recognizer(model=str(tiny_model_dir), device="cpu", dtype="int8")
+    res8, res32 = rec8.analyze(clip, quality=False), recognizer.analyze(clip, quality=False)
+    assert res8.to_dict()["model"]["dtype"] == "int8" and res32.to_dict()["model"]["dtype"] == "float32"
+    assert np.abs(res8.probs - res32.probs).max() < 0.02
+    code = cli_main(
+        [
+            "analyze",
+            str(clip),
+            "--model",
+            str(tiny_model_dir),
+            "--dtype",
+            "int8",
+            "--json",
+            "--out",
+            str(tmp_path),
+            "--no-quality",
+        ]
+    )
+    assert code == 0 and json.loads(capsys.readouterr().out)["model"]["dtype"] == "int8"

@@ -21,12 +21,18 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
         "(random weights, for trying the workflow offline; scores are meaningless)",
     )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where the model runs")
-    p.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16"], help="precision (default fp32)")
+    p.add_argument(
+        "--dtype",
+        default=None,
+        choices=["fp32", "bf16", "fp16", "int8"],
+        help="precision (default fp32); int8: CPU only, about 2x faster, probabilities move ~1e-3",
+    )
     p.add_argument("--offline", action="store_true", help="never try a hub download")
 
 
 def load_recognizer(args: argparse.Namespace):
     """A Recognizer for the CLI's model options, or None after printing where we looked and how to get weights."""
+    from emostudio.errors import ModelError
     from emostudio.model.checkpoint import ModelNotFoundError
     from emostudio.recognize import Recognizer
 
@@ -40,6 +46,9 @@ def load_recognizer(args: argparse.Namespace):
             )
     except ModelNotFoundError as exc:
         err_console.print(f"[bold red]No model weights found.[/]\n{exc}", markup=True, highlight=False)
+        return None
+    except ModelError as exc:
+        err_console.print(f"[bold red]Cannot load the model:[/] {exc}", markup=True, highlight=False)
         return None
     if rec.model.is_random:
         err_console.print(
