@@ -39,6 +39,8 @@ def test_ui_needs_login_with_token_and_shows_where_it_looked(tmp_path):
         assert c.get("/config").status_code == 200
     banner = ui.status_markdown(service, "en")
     assert str(missing) in banner and "load demo model" in banner and "--model demo" in banner
+    # paths like ~/.cache … ~/.cache must not pair up into markdown strikethrough
+    assert "~" not in banner.replace("\\~", "")
 
 
 def test_render_card_charts_and_language(recognizer):

@@ -251,7 +251,8 @@ def status_markdown(service: Service, lang: str) -> str:
         return f"✅ model `{st.model}` ready{note}"
     if st.state == "loading":
         return f"⏳ loading model `{st.model}` …"
-    return "❌ " + service.unavailable_message().replace("\n", "\n\n")
+    message = service.unavailable_message().replace("~", "\\~")  # "~/.cache … ~/.cache" is not strikethrough
+    return "❌ " + message.replace("\n", "\n\n")
 
 
 # ---- the app -------------------------------------------------------------------------------------------------------
