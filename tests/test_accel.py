@@ -11,7 +11,9 @@ import torch
 from emostudio.errors import ModelError
 from emostudio.model.accel import (
     ChannelsLastConvLayer,
+    ChunkedFrontend,
     channels_last_frontend_,
+    chunk_frontend_,
     optimise_for_cpu,
     probability_drift,
     quantize_int8_,
@@ -54,6 +56,29 @@ def test_channels_last_frontend_keeps_outputs(tiny_model_dir):
     assert (a.features - b.features).abs().max() < 1e-4 and (a.logits - b.logits).abs().max() < 1e-5
 
 
+@pytest.mark.parametrize("chunk_frames", [1, 3, 10_000])
+def test_chunked_frontend_equals_one_pass(tiny_model_dir, chunk_frames):
+    """Chunks overlap by the receptive field, so every frame (at chunk edges too, and in a padded batch)
+    is the one-pass frame up to float rounding."""
+    ref = load_model(str(tiny_model_dir), device="cpu")
+    fast = load_model(str(tiny_model_dir), device="cpu")
+    chunk_frontend_(fast.encoder, chunk_frames)
+    chunk_frontend_(fast.encoder, chunk_frames)  # a second call finds it chunked already
+    (front,) = fast.encoder.conv_layers
+    assert isinstance(front, ChunkedFrontend) and front.hop == 320 and front.field == 400
+    for batch in (waves(), waves((0.7,))):
+        a, b = ref.encoder.encode(batch), fast.encoder.encode(batch)
+        assert torch.equal(a.frame_lengths, b.frame_lengths)
+        assert (a.features - b.features).abs().max() < 1e-4 and (a.logits - b.logits).abs().max() < 1e-5
+
+
+def test_chunked_frontend_refuses_bad_setup():
+    with pytest.raises(ModelError, match="ChannelsLastConvLayer"):
+        ChunkedFrontend([ConvLayer(1, 4, 10, 5, "layer")])
+    with pytest.raises(ValueError, match="chunk_frames"):
+        ChunkedFrontend([ChannelsLastConvLayer(ConvLayer(1, 4, 10, 5, "layer"))], chunk_frames=0)
+
+
 def test_channels_last_refuses_channel_norm():
     with pytest.raises(ModelError, match="LayerNorm"):
         ChannelsLastConvLayer(ConvLayer(1, 4, 10, 5, "channel"))
@@ -66,8 +91,10 @@ def test_int8_quantises_linears_and_convs_and_stays_close(tiny_model_dir):
     enc = fast.encoder
     qlinear = torch.ao.nn.quantized.dynamic.Linear
     assert isinstance(enc.blocks[0].attn.qkv, qlinear) and isinstance(enc.blocks[-1].mlp.fc2, qlinear)
-    assert type(enc.conv_layers[0].linear) is torch.nn.Linear  # 1 input channel: stays fp32
-    for layer in enc.conv_layers[1:]:
+    (front,) = enc.conv_layers  # int8 runs the front-end in chunks
+    assert isinstance(front, ChunkedFrontend)
+    assert type(front.layers[0].linear) is torch.nn.Linear  # 1 input channel: stays fp32
+    for layer in front.layers[1:]:
         assert isinstance(layer, ChannelsLastConvLayer) and isinstance(layer.linear, qlinear)
     drift = probability_drift(ref, fast, waves())
     assert 0 < drift < 0.02

@@ -358,7 +358,11 @@ class Emotion2vecEncoder(nn.Module):
             slopes[:h] = torch.tensor(alibi_slopes(h), device=device) * scale.expand(h)
             pos = torch.arange(num_frames, device=device, dtype=torch.float32)
             dist = -(pos[None, :] - pos[:, None]).abs()
-            bias = F.pad(slopes[:, None, None] * dist[None], (e, 0, e, 0))[None]
+            # written in place (no padded copy): (1, heads, tokens, tokens), zero rows/columns for extra tokens
+            bias = torch.empty(1, self.config.num_heads, e + num_frames, e + num_frames, device=device)
+            bias[:, :, :e].zero_()
+            bias[:, :, e:, :e].zero_()
+            torch.mul(slopes[:, None, None], dist, out=bias[0, :, e:, e:])
         if valid is not None:
             keys = F.pad(valid, (e, 0), value=True)
             key_bias = torch.zeros(keys.shape, device=device).masked_fill(~keys, float("-inf"))[
