@@ -484,13 +484,12 @@ def summarize(
     out_dir: Path,
     model_id: str,
     random_weights: bool,
-    processed: int,
-    skipped: int,
-    audio_s: float,
+    state: BatchProgress,
     wall_s: float,
     shards: int,
     granularity: str,
 ) -> BatchSummary:
+    processed, skipped, audio_s = state.done, state.skipped, state.audio_s
     labels = [x for x in table.column("label").to_pylist() if x is not None]
     errors = Counter(x for x in table.column("error_code").to_pylist() if x is not None)
     counts = Counter(labels)
@@ -511,6 +510,25 @@ def summarize(
         shards=shards,
         granularity=granularity,
     )
+
+
+def finish_job(
+    store: ShardStore,
+    out_dir: Path,
+    model_id: str,
+    random_weights: bool,
+    state: BatchProgress,
+    wall_s: float,
+    granularity: str,
+    settings: dict,
+) -> BatchSummary:
+    """Summarise every committed row, record the job settings and write summary.json atomically (both runners)."""
+    summary = summarize(
+        store.read(), out_dir, model_id, random_weights, state, wall_s, len(store.parts), granularity
+    )
+    summary.settings = settings
+    atomic.write_json(out_dir / SUMMARY_FILE, summary.to_dict())
+    return summary
 
 
 _worker_settings = None  # the Settings a worker prepares with
@@ -707,29 +725,24 @@ def run_batch(
                 buffer.clear()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        wall = time.perf_counter() - t0
-        summary = summarize(
-            store.read(),
+        summary = finish_job(
+            store,
             out,
             ref.id,
             ref.is_random,
-            state.done,
-            skipped,
-            state.audio_s,
-            wall,
-            len(store.parts),
+            state,
+            time.perf_counter() - t0,
             granularity,
+            {
+                "embedding": embedding,
+                "enhance": bool(enhance),
+                "quality": quality,
+                "batch_seconds": rec.settings.batch_seconds,
+                "workers": workers,
+                "executor": executor,
+                "shard_size": shard_size,
+            },
         )
-        summary.settings = {
-            "embedding": embedding,
-            "enhance": bool(enhance),
-            "quality": quality,
-            "batch_seconds": rec.settings.batch_seconds,
-            "workers": workers,
-            "executor": executor,
-            "shard_size": shard_size,
-        }
-        atomic.write_json(out / SUMMARY_FILE, summary.to_dict())
     return summary
 
 

@@ -20,9 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emostudio import atomic
 from emostudio.batch import (
-    SUMMARY_FILE,
     BatchError,
     BatchProgress,
     BatchSummary,
@@ -31,10 +29,10 @@ from emostudio.batch import (
     ShardStore,
     check_job,
     error_row,
+    finish_job,
     job_settings,
     load_inputs,
     result_row,
-    summarize,
 )
 from emostudio.errors import EmoStudioError
 
@@ -82,8 +80,7 @@ class EmotionActor:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         fields = ("id", "path", "speaker", "time", "label", "text")
         items = [
-            InputItem(*(_text(v) for v in vals))
-            for vals in zip(*(batch[f] for f in fields), strict=True)
+            InputItem(*(_text(v) for v in vals)) for vals in zip(*(batch[f] for f in fields), strict=True)
         ]
         ref = self.rec.model_ref
         prepared = list(self.pool.map(self._prepare, items))
@@ -228,30 +225,26 @@ def run_ray_batch(
         table = store.read()
         if table.num_rows:
             random_weights = bool(table.column("random_weights")[0].as_py())
-        summary = summarize(
-            table,
+        summary = finish_job(
+            store,
             out,
             model_id,
             random_weights,
-            state.done,
-            state.skipped,
-            state.audio_s,
+            state,
             wall,
-            len(store.parts),
             granularity,
+            {
+                "embedding": embedding,
+                "enhance": bool(enhance),
+                "quality": quality,
+                "batch_seconds": settings.batch_seconds,
+                "ray": address or "local",
+                "actors": actors,
+                "gpus_per_actor": gpus_per_actor,
+                "batch_size": batch_size,
+                "shard_size": shard_size,
+            },
         )
-        summary.settings = {
-            "embedding": embedding,
-            "enhance": bool(enhance),
-            "quality": quality,
-            "batch_seconds": settings.batch_seconds,
-            "ray": address or "local",
-            "actors": actors,
-            "gpus_per_actor": gpus_per_actor,
-            "batch_size": batch_size,
-            "shard_size": shard_size,
-        }
-        atomic.write_json(out / SUMMARY_FILE, summary.to_dict())
     return summary
 
 
