@@ -10,8 +10,9 @@ run folders.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -407,8 +408,19 @@ class Recognizer:
 
         group: list[tuple[int, Prepared]] = []
         seconds = 0.0
+
+        def prepared_in_order(pool: ThreadPoolExecutor) -> Iterator[Prepared | EmoStudioError]:
+            # at most `ahead` inputs decoded but not yet scored, so a long list never sits in memory at once
+            ahead = 4 * max(1, workers)
+            pending: deque[Future] = deque(pool.submit(prep, src) for src in sources[:ahead])
+            for src in sources[ahead:]:
+                yield pending.popleft().result()
+                pending.append(pool.submit(prep, src))
+            while pending:
+                yield pending.popleft().result()
+
         with ThreadPoolExecutor(max(1, workers)) as pool:
-            for i, prepared in enumerate(pool.map(prep, sources)):
+            for i, prepared in enumerate(prepared_in_order(pool)):
                 if isinstance(prepared, EmoStudioError):
                     outcomes[i].error = prepared
                     if on_outcome:
