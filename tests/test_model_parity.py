@@ -10,7 +10,8 @@ import torch
 import yaml
 from _funasr_ref import build_reference, reference_inference_feats, reference_outputs
 
-from emostudio.model.checkpoint import _package_text
+from emostudio.model.accel import ChunkedFrontend, optimise_for_cpu
+from emostudio.model.checkpoint import LoadedModel, _package_text
 from emostudio.model.encoder import Emotion2vecEncoder, EncoderOutput, num_frames, randomize_weights_
 
 TOL = 1e-4
@@ -91,6 +92,17 @@ def test_base_matches_funasr(base):
     native, ref = base
     assert sum(p.numel() for p in native.parameters()) == 93_178_133
     check_parity(native, ref, [waveform(0.45, 3), waveform(1.9, 4), waveform(20.05, 5)], modes=(False,))
+
+
+@pytest.mark.parametrize("arch", ["plus_large", "base"])
+def test_cpu_fast_path_matches_funasr(arch, request):
+    """What `Recognizer` runs on CPU by default (accel.optimise_for_cpu "fp32": the chunked channels-last
+    front-end) still equals FunASR, one by one and in a padded batch; 20 s clips cross many chunk edges."""
+    native, ref = request.getfixturevalue(arch)
+    loaded = LoadedModel(copy.deepcopy(native), [], [], "t", "memory", True)
+    fast = optimise_for_cpu(loaded, "fp32", threads=torch.get_num_threads()).encoder
+    assert isinstance(fast.conv_layers[0], ChunkedFrontend)
+    check_parity(fast, ref, [waveform(2.1, 9), waveform(0.5, 10), waveform(20.3, 11)], (True, False))
 
 
 def test_base_padded_batch_matches_funasr_and_one_by_one(base):
