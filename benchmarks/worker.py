@@ -140,19 +140,24 @@ def task_session(spec: dict, t_start: float) -> dict:
     if spec.get("clips"):
         rows = []
         for clip in spec["clips"]:
-            for gran in spec["granularities"]:
-                times = []
-                for _ in range(spec["reps"]):
+            grans = list(spec["granularities"])
+            times: dict[str, list[float]] = {g: [] for g in grans}
+            last: dict[str, list[float]] = {}
+            for rep in range(spec["reps"]):
+                # the granularities take turns (order flipped every repeat), so a drift in machine speed
+                # during the run does not land on one of them and skew the frame/utterance ratio
+                for gran in grans if rep % 2 == 0 else grans[::-1]:
                     t0 = time.perf_counter()
-                    probs = system.one(clip["path"], gran)
-                    times.append(time.perf_counter() - t0)
+                    last[gran] = system.one(clip["path"], gran)
+                    times[gran].append(time.perf_counter() - t0)
+            for gran in grans:
                 rows.append(
                     {
                         "clip_s": clip["duration_s"],
                         "granularity": gran,
-                        "median_s": statistics.median(times),
-                        "times_s": times,
-                        "probs": probs,
+                        "median_s": statistics.median(times[gran]),
+                        "times_s": times[gran],
+                        "probs": last[gran],
                     }
                 )
         out["latency"] = rows

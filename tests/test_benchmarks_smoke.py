@@ -108,3 +108,24 @@ def test_smoke_suite_end_to_end(tmp_path):
     assert (
         "suite `smoke`" in text and r["json_name"] in text and "| target | measured | wanted | met |" in text
     )
+
+
+@pytest.mark.parametrize("kind", ["onnx", "compile"])
+def test_alternative_engines_run_and_match_ours(tmp_path, kind):
+    """The probes behind RESULTS.md's "engines tried" table still run, and (fp32) compute our numbers, so
+    their timings compare like with like."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.alternatives", kind, "--arch", "tiny", "--clips", "1,2.5",
+         "--reps", "1", "--work-dir", str(tmp_path / "work"), "--results-dir", str(tmp_path / "results")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [path] = (tmp_path / "results").glob(f"*-alt-{kind}-fp32.json")
+    r = json.loads(path.read_text())
+    assert [x["clip_s"] for x in r["rows"]] == [1.0, 2.5]
+    for x in r["rows"]:
+        assert x["ours_s"] > 0 and x["candidate_s"] > 0
+        assert x["max_prob_diff"] < 1e-4 and x["max_feature_diff"] < 1e-3
+    assert all(v > 0 for v in r["one_off"].values() if isinstance(v, float))
+    assert "| clip | ours s | candidate s |" in proc.stdout
