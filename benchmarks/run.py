@@ -17,6 +17,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ class Suite:
 SUITES = {
     "smoke": Suite("smoke", "tiny", 1, (1.0, 2.0), 1, 4, 2.0, 4.0, ("fp32", "int8"),
                    engine={"device": "cpu", "count": 6, "precisions": ["fp32", "bf16"], "budgets_s": [8, 30]}),
-    "cpu": Suite("cpu", "plus_large", 3, (3.0, 10.0, 30.0), 3, 200, 5.0, 30.0, ("fp32", "int8")),
+    "cpu": Suite("cpu", "plus_large", 3, (3.0, 10.0, 30.0), 5, 200, 5.0, 30.0, ("fp32", "int8")),
     "gpu": Suite("gpu", "plus_large", 3, (3.0, 10.0, 30.0), 3, 0, 5.0, 30.0, (),
                  engine={"device": "cuda", "count": 2000, "precisions": ["fp32", "bf16"],
                          "budgets_s": [60, 120, 240, 480, 960]}, funasr_gpu_clips=200),
@@ -85,6 +86,77 @@ def child(spec: dict, timeout_s: float = 1800) -> dict:
             f"{spec['system']}/{spec['task']} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
         )
     return json.loads(lines[-1][len("RESULT ") :])
+
+
+class Server:
+    """A `benchmarks.worker` "serve" child: one system loaded, timing one call per request."""
+
+    def __init__(self, spec: dict):
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+        }
+        self.name = f"{spec['system']}/serve"
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a chatty child cannot block
+        spec = {**spec, "task": "serve", "spawn_unix": time.time()}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", json.dumps(spec)],
+            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+        )  # fmt: skip
+        self._read("READY")
+
+    def _read(self, prefix: str) -> str:
+        for line in self.proc.stdout:  # FunASR prints its own lines to stdout: skip them
+            if line.startswith(prefix):
+                return line[len(prefix) :].strip()
+        self.stderr.seek(0)
+        raise WorkerError(f"{self.name} stopped (exit {self.proc.wait()}):\n{self.stderr.read()[-3000:]}")
+
+    def call(self, path: str, granularity: str) -> dict:
+        self.proc.stdin.write(json.dumps({"path": path, "granularity": granularity}) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self._read("TIMED "))
+
+    def close(self) -> dict:
+        """End the child; returns its RESULT (peak RSS)."""
+        self.proc.stdin.close()
+        result = json.loads(self._read("RESULT "))
+        self.proc.wait()
+        self.stderr.close()
+        return result
+
+
+def interleaved_latency(specs: dict[str, dict], clips: list[dict], reps: int, say=print) -> dict:
+    """Per-clip latency of every system, interleaved: all systems stay loaded in their own processes and take
+    turns call by call (systems rotated and granularities flipped every repeat), so a change in machine speed
+    falls on all of them alike. Systems are started one after the other, so no load overlaps a timed call.
+    Returns {key: {"latency": rows, "peak_rss_mb": ..., "children_peak_rss_mb": ...}}."""
+    servers: dict[str, Server] = {}
+    try:
+        for key, spec in specs.items():
+            say(f"{key}: loading for the interleaved latency runs")
+            servers[key] = Server(spec)
+        keys, grans = list(servers), ["utterance", "frame"]
+        rows: dict[str, list[dict]] = {k: [] for k in keys}
+        for clip in clips:
+            say(f"latency: {clip['duration_s']:g} s clip, {reps} rounds")
+            times = {(k, g): [] for k in keys for g in grans}
+            probs: dict = {}
+            for rep in range(reps):
+                for gran in grans if rep % 2 == 0 else grans[::-1]:
+                    for k in keys[rep % len(keys) :] + keys[: rep % len(keys)]:
+                        r = servers[k].call(clip["path"], gran)
+                        times[(k, gran)].append(r["s"])
+                        probs[(k, gran)] = r["probs"]
+            for k in keys:
+                for gran in grans:
+                    t = times[(k, gran)]
+                    rows[k].append({"clip_s": clip["duration_s"], "granularity": gran,
+                                    "median_s": _median(t), "times_s": t, "probs": probs[(k, gran)]})  # fmt: skip
+        return {k: {"latency": rows[k], **servers.pop(k).close()} for k in keys}
+    finally:
+        for server in servers.values():
+            server.proc.kill()
 
 
 def machine() -> dict:
@@ -170,7 +242,7 @@ def run_suite(suite: Suite, work: Path, say=print) -> dict:
                 "max_s": max(c.duration_s for c in files),
                 "median_s": _median([c.duration_s for c in files]),
             }
-        cold, latency, thr = {}, {}, {}
+        cold, latency, thr, specs, rss = {}, {}, {}, {}, {}
         for name, prec in systems:
             key = f"{name}-{prec}" if name == "ours" else name
             base = {
@@ -182,30 +254,22 @@ def run_suite(suite: Suite, work: Path, say=print) -> dict:
                 "batch_seconds": suite.ours_batch_seconds,
                 "decode_workers": suite.ours_decode_workers,
             }
-            say(f"{key}: cold start, latency on {len(clips)} clips, throughput on {len(paths)} clips")
-            s = child(
-                {
-                    **base,
-                    "clips": clips,
-                    "granularities": ["utterance", "frame"],
-                    "reps": suite.latency_reps,
-                    "paths": paths,
-                    "granularity": "utterance",
-                },
-                timeout_s=3600,
-            )
+            say(f"{key}: cold start, throughput on {len(paths)} clips")
+            s = child({**base, "paths": paths, "granularity": "utterance"}, timeout_s=3600)
             runs = [s["cold_start_s"]]
             for _ in range(suite.cold_reps - 1):
                 say(f"{key}: cold start")
                 runs.append(child(base)["cold_start_s"])
             cold[key] = {"runs_s": runs, "median_s": _median(runs)}
-            latency[key] = {
-                "latency": s["latency"],
-                "peak_rss_mb": s["peak_rss_mb"],
-                "children_peak_rss_mb": s["children_peak_rss_mb"],
-            }
+            specs[key] = base
+            rss[key] = s
             if "throughput" in s:
                 thr[key] = s["throughput"]
+        for key, lat in interleaved_latency(specs, clips, suite.latency_reps, say).items():
+            # peak RSS: the larger of the session (cold start + throughput) and the latency server
+            for field_ in ("peak_rss_mb", "children_peak_rss_mb"):
+                lat[field_] = max(lat[field_], rss[key][field_])
+            latency[key] = lat
         out["cold_start"], out["latency"] = cold, latency
         if thr:
             out["throughput"] = thr

@@ -3,7 +3,7 @@
 Each task runs in a fresh interpreter so import time, memory and thread pools are never shared between
 systems. The child prints one line `RESULT <json>` on stdout; peak RSS comes from `resource.getrusage`.
 
-spec: {"system": "ours" | "funasr", "task": "session" | "engine", "model": DIR,
+spec: {"system": "ours" | "funasr", "task": "session" | "engine" | "serve", "model": DIR,
        "precision": "fp32" | "bf16" | "int8" (ours), "threads": N, ...task fields}
 """
 
@@ -232,6 +232,22 @@ def task_engine(spec: dict) -> dict:
     }
 
 
+def task_serve(spec: dict) -> dict:
+    """Load the system and warm it up on `clip`, print READY, then time one call per request line on stdin
+    (`{"path": ..., "granularity": ...}` -> `TIMED {"s": seconds, "probs": [...]}`) until stdin closes. The
+    parent keeps every system's server loaded at once and asks them in turn (`run.interleaved_latency`), so
+    the systems are timed in the same minutes of machine time while each keeps its own process."""
+    system = SYSTEMS[spec["system"]](spec)
+    system.one(spec["clip"], "utterance")
+    print("READY", flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        t0 = time.perf_counter()
+        probs = system.one(req["path"], req["granularity"])
+        print("TIMED " + json.dumps({"s": time.perf_counter() - t0, "probs": probs}), flush=True)
+    return {}
+
+
 def main(argv: list[str]) -> int:
     t_start = time.time()
     spec = json.loads(argv[0])
@@ -240,6 +256,8 @@ def main(argv: list[str]) -> int:
         out = task_session(spec, t_start)
     elif task == "engine":
         out = task_engine(spec)
+    elif task == "serve":
+        out = task_serve(spec)
     else:
         raise SystemExit(f"unknown task {task!r}")
     out.update(peak_rss_mb())
