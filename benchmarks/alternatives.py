@@ -35,7 +35,7 @@ Encode = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # waveform -> (f
 
 
 class ExportableEncoder(nn.Module):
-    """Emotion2vecEncoder.forward with the padding mask always applied and no data-dependent branches, for
+    """Emotion2vecEncoder.forward with the padding mask always applied (no data-dependent branch), for
     torch.export. (batch, samples) normalised 16 kHz waveforms + (batch,) lengths -> (batch, frames, dim)
     features and (batch,) frame lengths."""
 
@@ -44,25 +44,7 @@ class ExportableEncoder(nn.Module):
         self.e = encoder
 
     def forward(self, wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        e = self.e
-        x = wav.unsqueeze(1)
-        for layer in e.conv_layers:
-            x, lengths = layer(x, lengths)
-        x = e.feature_proj(e.feature_norm(x.transpose(1, 2)))
-        b, t, _ = x.shape
-        valid = torch.arange(t)[None, :] < lengths[:, None]
-        x = x + e._positional(x, valid)
-        if e.extra_tokens is not None:
-            x = torch.cat([e.extra_tokens.expand(b, -1, -1), x], dim=1)
-        per_layer = e.alibi_scale is not None and e.alibi_scale.size(0) > 1
-        bias = e._attention_bias(0, t, valid, x.dtype)
-        if e.context_norm is not None:
-            x = e.context_norm(x)
-        for i, blk in enumerate([*e.prenet, *e.blocks]):
-            x = blk(x, e._attention_bias(i, t, valid, x.dtype) if per_layer else bias)
-        if e.final_norm is not None:
-            x = e.final_norm(x)
-        return x[:, e.config.num_extra_tokens :], lengths
+        return self.e(wav, lengths, always_mask=True)
 
 
 def ours(model_dir: Path, precision: str):

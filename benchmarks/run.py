@@ -65,17 +65,21 @@ class WorkerError(RuntimeError):
     """A benchmark child process failed; carries its stderr tail."""
 
 
-def child(spec: dict, timeout_s: float = 1800) -> dict:
-    """Run one `benchmarks.worker` task in a new interpreter and return its RESULT json."""
-    env = {
+def _child_env() -> dict:
+    """Environment for a `benchmarks.worker` child: this checkout's `benchmarks` and `src` importable."""
+    return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
     }
+
+
+def child(spec: dict, timeout_s: float = 1800) -> dict:
+    """Run one `benchmarks.worker` task in a new interpreter and return its RESULT json."""
     spec = {**spec, "spawn_unix": time.time()}
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.worker", json.dumps(spec)],
         cwd=ROOT,
-        env=env,
+        env=_child_env(),
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -92,16 +96,12 @@ class Server:
     """A `benchmarks.worker` "serve" child: one system loaded, timing one call per request."""
 
     def __init__(self, spec: dict):
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-        }
         self.name = f"{spec['system']}/serve"
         self.stderr = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a chatty child cannot block
         spec = {**spec, "task": "serve", "spawn_unix": time.time()}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.worker", json.dumps(spec)],
-            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+            cwd=ROOT, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
         )  # fmt: skip
         self._read("READY")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -132,35 +131,11 @@ SYSTEMS = {"ours": Ours, "funasr": FunASR}
 # ---------------------------------------------------------------------------------------------------- tasks
 def task_session(spec: dict, t_start: float) -> dict:
     """Import + load + first result on `clip` (the cold start, timed from the parent's spawn), then, in the same
-    process, per-clip latency over `clips` and one pass over the corpus `paths` when given."""
+    process, one pass over the corpus `paths` when given. (Per-clip latency is timed by `task_serve`.)"""
     system = SYSTEMS[spec["system"]](spec)
     probs = system.one(spec["clip"], "utterance")
     now = time.time()
     out = {"cold_start_s": now - spec["spawn_unix"], "in_process_s": now - t_start, "probs": probs}
-    if spec.get("clips"):
-        rows = []
-        for clip in spec["clips"]:
-            grans = list(spec["granularities"])
-            times: dict[str, list[float]] = {g: [] for g in grans}
-            last: dict[str, list[float]] = {}
-            for rep in range(spec["reps"]):
-                # the granularities take turns (order flipped every repeat), so a drift in machine speed
-                # during the run does not land on one of them and skew the frame/utterance ratio
-                for gran in grans if rep % 2 == 0 else grans[::-1]:
-                    t0 = time.perf_counter()
-                    last[gran] = system.one(clip["path"], gran)
-                    times[gran].append(time.perf_counter() - t0)
-            for gran in grans:
-                rows.append(
-                    {
-                        "clip_s": clip["duration_s"],
-                        "granularity": gran,
-                        "median_s": statistics.median(times[gran]),
-                        "times_s": times[gran],
-                        "probs": last[gran],
-                    }
-                )
-        out["latency"] = rows
     if spec.get("paths"):
         r = system.corpus(spec["paths"], spec.get("granularity", "utterance"))
         r["audio_s_per_s"] = r["audio_s"] / r["wall_s"]

@@ -371,17 +371,20 @@ class Emotion2vecEncoder(nn.Module):
             bias = key_bias if bias is None else bias + key_bias
         return None if bias is None else bias.to(dtype)
 
-    def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, waveforms: torch.Tensor, lengths: torch.Tensor, always_mask: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """waveforms: (batch, samples) 16 kHz, already normalised, zero-padded, in the module's dtype;
         lengths: (batch,) valid samples. Returns features (batch, frames, dim) — padded frames hold garbage —
-        and frame_lengths (batch,) int64."""
+        and frame_lengths (batch,) int64. always_mask: apply the padding mask even when nothing is padded (same
+        result; no data-dependent branch, so one exported graph serves every batch)."""
         x, lengths = waveforms.unsqueeze(1), lengths.to(device=waveforms.device, dtype=torch.long)
         for layer in self.conv_layers:
             x, lengths = layer(x, lengths)
         x = self.feature_proj(self.feature_norm(x.transpose(1, 2)))
         b, t, _ = x.shape
         valid = torch.arange(t, device=x.device)[None, :] < lengths[:, None]
-        valid = None if bool(valid.all()) else valid
+        valid = valid if always_mask or not bool(valid.all()) else None
         x = x + self._positional(x, valid)
         e = self.config.num_extra_tokens
         if self.extra_tokens is not None:
