@@ -1,0 +1,291 @@
+"""Decode any audio (or the audio track of a video) to 16 kHz mono float32, with integrity checks.
+
+PyAV (bundled ffmpeg) demuxes and decodes packet by packet; each decoded frame is downmixed to mono (mean of
+all channels) and streamed through soxr to 16 kHz, so memory holds only the 16 kHz result (4 hours of it is
+921 MB of float32) plus one frame. The duration limit is enforced while decoding: a file that declares or
+decodes to more stops there with `TooLongError`, before the rest is read.
+
+Every problem with an input raises a subclass of `emostudio.errors.AudioError` whose message names the file
+and the cause, e.g. ``speech.mp3: file is truncated or corrupt (decoding failed at 2.3 s: ...)``. A damaged
+but mostly readable file decodes with a warning in `Audio.warnings` (policy in `emostudio.audio.integrity`).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+
+import av
+import av.logging
+import numpy as np
+import soxr
+
+from emostudio.audio import files, integrity
+from emostudio.audio.arrays import check_silence, downmix, frame_to_array, hms, too_long
+from emostudio.audio.errors import (
+    CorruptAudioError,
+    EmptyFileError,
+    NonFiniteError,
+    NotAudioError,
+    TooLongError,
+    UnreadableError,
+    UnsupportedFormatError,
+    ZeroLengthError,
+)
+from emostudio.audio.types import DEFAULT_MAX_DURATION_S, DEFAULT_SILENCE_DBFS, SAMPLE_RATE, Audio, SourceInfo
+from emostudio.errors import UsageError
+
+# ffmpeg's warnings and errors are gathered per decode (av.logging.Capture) as evidence of damage; outside a
+# capture they would go to Python logging's last-resort handler (stderr), so they are kept quiet there.
+av.logging.set_level(av.logging.WARNING)
+av.logging.set_skip_repeated(False)  # the same warning for the next file is evidence too
+logging.getLogger("libav").addHandler(logging.NullHandler())
+logging.getLogger("libav").propagate = False
+
+MAX_BAD_PACKETS = 1000  # a stream with more undecodable packets than this is given up on
+
+
+def decode(
+    source: str | os.PathLike | bytes,
+    *,
+    name: str | None = None,
+    max_duration_s: float = DEFAULT_MAX_DURATION_S,
+    allow_silence: bool = False,
+    silence_dbfs: float = DEFAULT_SILENCE_DBFS,
+) -> Audio:
+    """Decode a file path or in-memory bytes to 16 kHz mono float32.
+
+    `name` is used in messages and SourceInfo.path (default: the path, or "<bytes>").
+    Raises an AudioError subclass when the input is missing, not a regular file, unreadable, empty, not audio,
+    unsupported, corrupt (or mostly missing), has zero samples, holds NaN/Inf, is longer than `max_duration_s`
+    seconds, or (unless `allow_silence`) peaks below `silence_dbfs` dBFS after downmixing.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        name = name or "<bytes>"
+        if not data:
+            raise EmptyFileError(name, "file is empty (0 bytes)")
+        opened: str | io.BytesIO = io.BytesIO(data)
+        head, tail, size = data[: files.HEAD_BYTES], data[-files.TAIL_BYTES :], len(data)
+    elif isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        if isinstance(path, bytes):
+            raise UsageError(f"{path!r}: give the path as text (str or pathlib.Path), not bytes")
+        name = name or path
+        st = files.check_path(path, name)
+        head, tail, whole = files.read_ends(path, name, st)
+        size = st.st_size if whole is None else len(whole)
+        opened = path if whole is None else io.BytesIO(whole)
+    else:
+        raise UsageError(
+            f"cannot decode a {type(source).__name__}: give a file path or the file's bytes "
+            "(numpy arrays go through emostudio.audio.from_array with their sample rate)"
+        )
+    if max_duration_s <= 0:
+        raise UsageError(f"max_duration_s must be positive, got {max_duration_s}")
+
+    with av.logging.Capture() as logs:
+        try:
+            container = av.open(opened, "r", metadata_errors="replace")
+        except av.error.InvalidDataError as e:
+            why = _last_error(logs) or _why(e)
+            kind = files.media_kind(head)
+            if kind:
+                raise CorruptAudioError(
+                    name,
+                    f"file is truncated or corrupt (it starts like {kind} but ffmpeg cannot read it: {why})",
+                ) from e
+            raise NotAudioError(name, f"not an audio file (ffmpeg does not recognise the data: {why})") from e
+        except av.error.FFmpegError as e:
+            raise CorruptAudioError(name, f"file cannot be opened ({_last_error(logs) or _why(e)})") from e
+        except OSError as e:
+            raise UnreadableError(name, f"file cannot be read ({e.strerror or e})") from e
+        with container:
+            return _decode_container(
+                container, logs, name, size, head, tail, max_duration_s, allow_silence, silence_dbfs
+            )
+
+
+def _decode_container(
+    container: av.container.InputContainer,
+    logs: list,
+    name: str,
+    size: int,
+    head: bytes,
+    tail: bytes,
+    max_duration_s: float,
+    allow_silence: bool,
+    silence_dbfs: float,
+) -> Audio:
+    fmt = container.format.name
+    if not container.streams.audio:
+        found = ", ".join(f"{s.type}/{_codec_name(s)}" for s in container.streams) or "none"
+        raise NotAudioError(
+            name, f"not an audio file (no audio stream found; container: {fmt}, streams: {found})"
+        )
+    stream = container.streams.best("audio") or container.streams.audio[0]
+    if stream.codec_context is None:
+        raise UnsupportedFormatError(
+            name, f"unsupported audio codec (ffmpeg has no decoder for it; container: {fmt})"
+        )
+    codec = _codec_name(stream)
+
+    declared_s = _declared_duration_s(container, stream)
+    if declared_s is not None and declared_s > max_duration_s:
+        raise TooLongError(name, too_long(declared_s, max_duration_s, "declares"))
+
+    damage = integrity.Damage()
+    if fmt == "wav" and integrity.wav_size_unset(head):
+        damage.ignore.append("packet corrupt")  # a streamed WAV's last packet is short by nature
+    if fmt == "wav":
+        short = integrity.wav_data_shortfall(head, size)
+        if short is not None:
+            damage.problems.append(short[0])
+            damage.present_fraction = short[1]
+    if fmt == "ogg":
+        unfinished = integrity.ogg_unfinished(tail, size)
+        if unfinished:
+            damage.problems.append(unfinished)
+
+    sink = _MonoSink(name, max_duration_s)
+    packets = container.demux(stream)
+    first_bad: tuple[float, str] | None = None
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            break
+        except av.error.EOFError:
+            break
+        except av.error.FFmpegError as e:
+            damage.problems.append(f"reading failed at {sink.seconds:.1f} s ({_last_error(logs) or _why(e)})")
+            break
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as e:
+            damage.bad_packets += 1
+            first_bad = first_bad or (sink.seconds, _last_error(logs) or _why(e))
+            if damage.bad_packets > MAX_BAD_PACKETS:
+                break
+            continue
+        for frame in frames:
+            sink.add(frame)
+        if len(logs) > 64:  # keep the evidence, not an unbounded list
+            _gather(logs, damage)
+    _gather(logs, damage)
+    if first_bad is not None:
+        more = f"; {damage.bad_packets} undecodable packets skipped" if damage.bad_packets > 1 else ""
+        damage.problems.insert(0, f"decoding failed at {first_bad[0]:.1f} s ({first_bad[1]}){more}")
+
+    waveform = sink.finish()
+    decoded_s = sink.seconds
+    exact = fmt == "mp3" and integrity.mp3_frame_count_header(head)
+    error, warning = integrity.verdict(damage, decoded_s, declared_s, fmt, exact)
+    if error:
+        raise CorruptAudioError(name, error)
+    if sink.samples == 0:
+        raise ZeroLengthError(name, f"audio has zero length (no samples; container: {fmt}, codec: {codec})")
+    if not allow_silence:
+        check_silence(name, sink.peak, silence_dbfs)
+    rate = sink.first_rate or stream.rate or 0
+    channels = sink.first_channels or stream.channels or 0
+    info = SourceInfo(name, size, fmt, codec, int(rate), int(channels), decoded_s)
+    return Audio(waveform, SAMPLE_RATE, info, [warning] if warning else [])
+
+
+def _gather(logs: list, damage: integrity.Damage) -> None:
+    """Move ffmpeg's captured log lines that show damage into `damage`, and empty the capture list."""
+    for entry in logs:
+        level, _, message = entry
+        if integrity.ffmpeg_note(level, message, av.logging.ERROR):
+            damage.note(message)
+    del logs[:]
+
+
+def _last_error(logs: list) -> str:
+    errors = [m for level, _, m in logs if level <= av.logging.ERROR and "statistics:" not in m.lower()]
+    return " ".join(errors[-1].split()) if errors else ""
+
+
+class _MonoSink:
+    """Collects decoded frames: downmix, integrity checks, streaming resample to 16 kHz."""
+
+    def __init__(self, name: str, max_duration_s: float):
+        self.name = name
+        self.max_duration_s = max_duration_s
+        self.chunks: list[np.ndarray] = []
+        self.samples = 0  # at the original rate(s)
+        self.seconds = 0.0
+        self.peak = 0.0
+        self.first_rate = 0
+        self.first_channels = 0
+        self._rate = 0
+        self._done_s = 0.0  # seconds decoded before the current sample rate began
+        self._segment = 0  # samples at the current sample rate
+        self._resampler: soxr.ResampleStream | None = None
+
+    def add(self, frame: av.AudioFrame) -> None:
+        rate = frame.sample_rate
+        if not rate:
+            return
+        if not self.first_rate:
+            self.first_rate, self.first_channels = rate, frame.layout.nb_channels
+        if rate != self._rate:  # first frame, or the stream changed rate mid-way
+            self._flush()
+            self._done_s, self._segment = self.seconds, 0
+            self._rate = rate
+            self._resampler = None if rate == SAMPLE_RATE else soxr.ResampleStream(rate, SAMPLE_RATE, 1)
+        mono = downmix(frame_to_array(frame))
+        if not np.all(np.isfinite(mono)):
+            bad = int(np.argmin(np.isfinite(mono)))
+            raise NonFiniteError(
+                self.name,
+                f"audio contains NaN or infinite samples (first at {self.seconds + bad / rate:.2f} s)",
+            )
+        if len(mono):
+            self.peak = max(self.peak, float(np.max(np.abs(mono))))
+        self.samples += len(mono)
+        self._segment += len(mono)
+        self.seconds = self._done_s + self._segment / rate  # exact per segment, no float drift
+        if self.seconds > self.max_duration_s:
+            raise TooLongError(self.name, too_long(self.seconds, self.max_duration_s, "decodes to more than"))
+        self.chunks.append(mono if self._resampler is None else self._resampler.resample_chunk(mono))
+
+    def _flush(self) -> None:
+        if self._resampler is not None:
+            self.chunks.append(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+
+    def finish(self) -> np.ndarray:
+        """The whole 16 kHz waveform; chunks are released as they are copied (peak ≈ one waveform)."""
+        self._flush()
+        self._resampler = None
+        out = np.empty(sum(len(c) for c in self.chunks), np.float32)
+        pos = 0
+        self.chunks.reverse()
+        while self.chunks:
+            c = self.chunks.pop()
+            out[pos : pos + len(c)] = c
+            pos += len(c)
+        return out
+
+
+def _declared_duration_s(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:
+    """Duration the file claims for the audio stream (stream first, container as fallback), or None."""
+    if stream.duration and stream.time_base and stream.duration > 0:
+        return float(stream.duration * stream.time_base)
+    if container.duration and container.duration > 0:
+        return container.duration / av.time_base
+    return None
+
+
+def _codec_name(stream: av.stream.Stream) -> str:
+    ctx = stream.codec_context
+    return ctx.codec.canonical_name if ctx is not None and ctx.codec is not None else "unknown"
+
+
+def _why(e: av.error.FFmpegError) -> str:
+    return " ".join((e.strerror or str(e)).split())
+
+
+__all__ = ["decode", "hms"]
