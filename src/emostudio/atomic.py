@@ -43,4 +43,5 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+    """Strict JSON (NaN/Infinity are refused with ValueError: they would make the file invalid JSON)."""
+    write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False) + "\n")

@@ -1,19 +1,19 @@
-"""Recognizer: the one pipeline behind every surface.
+"""Recognizer: one input → Result, the same steps behind every surface.
 
 decode → VAD → quality → (enhance) → split long audio → batched model → interpret → Result → (run folder)
 
-`prepare` does the per-file CPU work (decoding, VAD, quality, enhancement); `infer` runs prepared files through
-the encoder in length-sorted batches bounded by total audio seconds; `analyze` / `analyze_many` do both and write
-run folders.
+`prepare` does the per-file CPU work (decoding, checks, VAD, quality, enhancement); `infer` runs prepared files
+through the encoder in length-sorted batches bounded by total audio seconds; `analyze` does both for one input
+and `analyze_many` for many (through `emostudio.pipeline`, which owns read-ahead, grouping and the failure
+policy). Arguments are checked before any work; every error is a typed `EmoStudioError` naming the input.
 """
 
 from __future__ import annotations
 
 import os
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,24 +23,28 @@ from emostudio import audio as audio_io
 from emostudio import enhance as enhance_mod
 from emostudio import quality as quality_mod
 from emostudio import segment as segment_mod
-from emostudio.errors import EmoStudioError
+from emostudio.errors import EmoStudioError, InferenceError, OutputError, UsageError, printable
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
-from emostudio.model.encoder import FRAME_RATE_HZ
+from emostudio.model.encoder import FRAME_RATE_HZ, receptive_field
+from emostudio.pipeline import GRANULARITIES, Outcome, PipelineOptions, check_granularity, iter_results, score
+from emostudio.pipeline import source_name as _source_name
 from emostudio.results import (
     EnhancementReport,
     FrameTimeline,
     ModelRef,
     Result,
     SegmentResult,
-    new_run_dir,
-    write_run,
+    check_output_root,
+    save_run,
 )
 from emostudio.settings import Settings
 
-GRANULARITIES = ("utterance", "frame")
+__all__ = ["GRANULARITIES", "Outcome", "Prepared", "Recognizer", "prepare", "segment_weights"]
 Source = str | os.PathLike | bytes | np.ndarray | audio_io.Audio
+DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+DTYPES = (None, "fp32", "float32", "bf16", "bfloat16", "fp16", "float16", "half", "int8")
 
 
 @dataclass
@@ -83,26 +87,6 @@ class _Scored:
     features: np.ndarray | None = None  # (frames, dim) when frame embeddings were asked for
 
 
-@dataclass
-class Outcome:
-    """One input of `analyze_many`: a Result, or the error that stopped it."""
-
-    source: str
-    result: Result | None = None
-    error: EmoStudioError | None = None
-    extra: dict = field(default_factory=dict)
-
-
-def _source_name(source: Source, name: str | None) -> str:
-    if name:
-        return name
-    if isinstance(source, str | os.PathLike):
-        return str(source)
-    if isinstance(source, audio_io.Audio):
-        return source.source.path
-    return "<array>" if isinstance(source, np.ndarray) else "<bytes>"
-
-
 def prepare(
     source: Source,
     settings: Settings | None = None,
@@ -112,17 +96,32 @@ def prepare(
     enhance: bool | enhance_mod.EnhanceSettings = False,
     quality: bool = True,
 ) -> Prepared:
-    """Decode and check one input, measure its quality, optionally enhance it, and plan its segments."""
+    """Decode and check one input, measure its quality, optionally enhance it, and plan its segments.
+
+    Raises an AudioError subclass for bad audio (`too_short` below `settings.min_duration_s`), UsageError for
+    an input of the wrong kind (a numpy array without `sample_rate`, None, ...).
+    """
     label = _source_name(source, name)
     s = settings or Settings()
     if isinstance(source, audio_io.Audio):
         audio = source
     elif isinstance(source, np.ndarray):
         if sample_rate is None:
-            raise ValueError(f"{label}: a numpy waveform needs sample_rate=")
-        audio = audio_io.from_array(source, sample_rate, name=label)
-    else:
+            raise UsageError(f"{printable(label)}: a numpy waveform needs sample_rate= (its rate in Hz)")
+        audio = audio_io.from_array(source, sample_rate, name=label, max_duration_s=s.max_duration_s)
+    elif isinstance(source, str | os.PathLike | bytes | bytearray | memoryview):
         audio = audio_io.decode(source, name=name, max_duration_s=s.max_duration_s)
+    else:
+        raise UsageError(
+            f"{printable(label)}: cannot analyse a {type(source).__name__}; give a file path, the file's bytes, "
+            "a numpy waveform with sample_rate=, or an emostudio.audio.Audio"
+        )
+    if audio.duration_s < s.min_duration_s:
+        raise audio_io.TooShortError(
+            label,
+            f"audio is too short ({1000 * audio.duration_s:.1f} ms; at least {1000 * s.min_duration_s:g} ms "
+            "are needed, and 3–10 s work best)",
+        )
     speech = (
         segment_mod.speech_spans(audio.waveform)
         if (quality or enhance or audio.duration_s > s.max_segment_s)
@@ -148,6 +147,22 @@ def prepare(
     return Prepared(label, audio, waveform, spans, speech, report, enhanced, report_after)
 
 
+def precision_name(dtype: str | torch.dtype | None) -> str:
+    """The canonical precision name recorded in results and job identities: float32, bfloat16, float16, int8."""
+    text = str(dtype).replace("torch.", "").lower() if dtype is not None else "float32"
+    return {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "half": "float16"}.get(text, text)
+
+
+def check_device(device: object, dtype: object) -> None:
+    """UsageError unless `device` is auto / cpu / cuda[:N] and `dtype` a known precision."""
+    if not isinstance(device, str) or not DEVICE_RE.match(device):
+        raise UsageError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', not {device!r}")
+    if dtype is not None and not isinstance(dtype, str | torch.dtype):
+        raise UsageError(f"dtype must be one of fp32, bf16, fp16, int8, not {dtype!r}")
+    if isinstance(dtype, str) and dtype.lower() not in DTYPES:
+        raise UsageError(f"dtype must be one of fp32, bf16, fp16, int8, not {dtype!r}")
+
+
 class Recognizer:
     """Speech emotion recognition with an emotion2vec+ model.
 
@@ -164,6 +179,11 @@ class Recognizer:
         settings: Settings | None = None,
         allow_download: bool = True,
     ):
+        check_device(device, dtype)
+        if settings is not None and not isinstance(settings, Settings):
+            raise UsageError(
+                f"settings must be an emostudio.settings.Settings, got {type(settings).__name__}"
+            )
         if isinstance(model, LoadedModel):
             self.model = model  # used as given (see emostudio.model.accel for the CPU fast paths)
         else:
@@ -233,10 +253,23 @@ class Recognizer:
     def infer(
         self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
     ) -> list[Result]:
-        """Score prepared inputs together (one batched pass) and build their Results."""
-        if granularity not in GRANULARITIES:
-            raise ValueError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}")
+        """Score prepared inputs together (one batched pass) and build their Results.
+
+        Raises TooShortError for an input (or segment) shorter than the model's receptive field and
+        InferenceError when the model's scores are not finite; `emostudio.pipeline.score` isolates the culprit.
+        """
+        check_granularity(granularity)
+        need = receptive_field(self.model.encoder.config.feature_layers)
         sr = audio_io.SAMPLE_RATE
+        for item in items:
+            for sp in item.spans:
+                sl = sp.samples(sr)
+                if sl.stop - sl.start < need:
+                    raise audio_io.TooShortError(
+                        item.name,
+                        f"audio is too short for the model ({sl.stop - sl.start} samples at {sp.start_s:.2f} s; "
+                        f"it needs at least {need}, {1000 * need / sr:g} ms)",
+                    )
         jobs: list[np.ndarray] = []
         index: list[tuple[int, int, bool]] = []  # (item, span, is_original_before_enhancement)
         for i, item in enumerate(items):
@@ -265,6 +298,10 @@ class Recognizer:
         probs = (
             segs[0].probs if len(segs) == 1 else np.average([g.probs for g in segs], axis=0, weights=weights)
         )
+        if not np.all(np.isfinite(probs)):
+            raise InferenceError(
+                f"{printable(item.name)}: the model produced non-finite scores (NaN/Inf); its weights may be broken"
+            )
 
         frames = None
         if granularity == "frame":
@@ -339,6 +376,7 @@ class Recognizer:
             quality_warning=warning,
             enhancement=enh,
             source_name=item.name,
+            warnings=list(item.audio.warnings),
         )
 
     # ---- one call per file or many --------------------------------------------------------------------------
@@ -354,26 +392,39 @@ class Recognizer:
         name: str | None = None,
         sample_rate: int | None = None,
     ) -> Result:
-        """Analyse one file (path, bytes, numpy array with `sample_rate`, or decoded Audio).
+        """Analyse one input (path, bytes, numpy array with `sample_rate`, or decoded Audio).
 
-        With `output_dir`, also writes a fresh run folder `output_dir/outputs_YYYYMMDD_HHMMSS[_N]/`.
-        Raises an AudioError subclass naming the file for bad input.
+        With `output_dir`, also writes a fresh run folder `output_dir/outputs_YYYYMMDD_HHMMSS[_N]/` (checked for
+        writability before any work). Raises an AudioError subclass naming the file for bad input, UsageError
+        for bad arguments, OutputError when the run folder cannot be written.
         """
+        PipelineOptions(granularity, embedding, enhance, quality).check()
+        if output_dir is not None:
+            check_output_root(output_dir)
         item = self.prepare(source, name=name, sample_rate=sample_rate, enhance=enhance, quality=quality)
-        result = self.infer([item], granularity, embedding)[0]
+        result = score(self, [item], granularity, embedding)[0]
+        if isinstance(result, EmoStudioError):
+            raise result
         if output_dir is not None:
             self.save(result, item, output_dir)
         return result
 
     def save(self, result: Result, item: Prepared, output_dir: str | os.PathLike) -> Path:
-        """Write the run folder for `result`; returns the folder."""
-        run_dir = new_run_dir(output_dir)
-        write_run(result, run_dir, item.waveform)
-        return run_dir
+        """Write the run folder for `result` (all files, or none: see results.save_run); returns the folder.
+
+        Raises OutputError naming the input when it cannot be written (read-only, disk full, ...).
+        """
+        try:
+            return save_run(result, output_dir, item.waveform)
+        except OSError as e:
+            raise OutputError(
+                f"{printable(item.name)}: the results could not be written to {printable(output_dir)} "
+                f"({e.strerror or e})"
+            ) from e
 
     def analyze_many(
         self,
-        sources: Iterable[Source],
+        sources: object,
         *,
         granularity: str = "utterance",
         embedding: bool = False,
@@ -381,60 +432,31 @@ class Recognizer:
         quality: bool = True,
         output_dir: str | os.PathLike | None = None,
         workers: int = 2,
+        executor: str = "thread",
         group_seconds: float | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> list[Outcome]:
-        """Analyse many inputs: decode in a thread pool, score together in batches; a bad file never stops the rest.
+        """Analyse many inputs, batched; a bad input never stops the rest or costs another input its result.
 
-        Inputs are gathered into groups of about `group_seconds` of audio (default: 4 × batch_seconds), each scored
-        in one batched pass; results come back in input order, `on_outcome` is called as each one is done.
+        `sources`: a list of paths, bytes, `(array, sample_rate)` pairs or Audio (a single path counts as one).
+        Returns one Outcome per input, in input order (`result`, or `error` with a typed EmoStudioError);
+        `on_outcome` is called as each one is done. See `emostudio.pipeline` for grouping and memory bounds.
         """
-        sources = list(sources)
-        limit = group_seconds or 4 * self.settings.batch_seconds
-        outcomes: list[Outcome] = [Outcome(_source_name(src, None)) for src in sources]
-
-        def prep(src: Source) -> Prepared | EmoStudioError:
-            try:
-                return self.prepare(src, enhance=enhance, quality=quality)
-            except EmoStudioError as exc:
-                return exc
-
-        def finish(group: list[tuple[int, Prepared]]) -> None:
-            if not group:
-                return
-            results = self.infer([p for _, p in group], granularity, embedding)
-            for (i, item), res in zip(group, results, strict=True):
-                if output_dir is not None:
-                    self.save(res, item, output_dir)
-                outcomes[i].result = res
-                if on_outcome:
-                    on_outcome(outcomes[i])
-            group.clear()
-
-        group: list[tuple[int, Prepared]] = []
-        seconds = 0.0
-
-        def prepared_in_order(pool: ThreadPoolExecutor) -> Iterator[Prepared | EmoStudioError]:
-            # at most `ahead` inputs decoded but not yet scored, so a long list never sits in memory at once
-            ahead = 4 * max(1, workers)
-            pending: deque[Future] = deque(pool.submit(prep, src) for src in sources[:ahead])
-            for src in sources[ahead:]:
-                yield pending.popleft().result()
-                pending.append(pool.submit(prep, src))
-            while pending:
-                yield pending.popleft().result()
-
-        with ThreadPoolExecutor(max(1, workers)) as pool:
-            for i, prepared in enumerate(prepared_in_order(pool)):
-                if isinstance(prepared, EmoStudioError):
-                    outcomes[i].error = prepared
-                    if on_outcome:
-                        on_outcome(outcomes[i])
-                    continue
-                group.append((i, prepared))
-                seconds += prepared.duration_s
-                if seconds >= limit:
-                    finish(group)
-                    seconds = 0.0
-            finish(group)
+        options = PipelineOptions(
+            granularity, embedding, enhance, quality, workers, executor, group_seconds=group_seconds
+        )
+        options.check()
+        if output_dir is not None:
+            check_output_root(output_dir)
+        outcomes: list[Outcome] = []
+        for outcome in iter_results(self, sources, options):
+            if outcome.result is not None and output_dir is not None:
+                try:
+                    self.save(outcome.result, outcome.prepared, output_dir)
+                except OutputError as e:
+                    outcome.error = e
+            outcome.prepared = None  # the audio is not kept for the whole list
+            outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
         return outcomes

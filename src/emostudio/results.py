@@ -11,10 +11,14 @@ Every file is written atomically (temp file + rename); a folder is never reused 
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from emostudio import atomic
+from emostudio.errors import OutputError, printable
 from emostudio.interpret import Band, Compound, TimelineSegment, summary_line
 from emostudio.model.labels import BY_KEY, KEYS
 
@@ -243,7 +248,7 @@ class Result:
         return d
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def new_run_dir(root: str | os.PathLike, now: datetime | None = None) -> Path:
@@ -264,6 +269,54 @@ def new_run_dir(root: str | os.PathLike, now: datetime | None = None) -> Path:
             n += 1
 
 
+def check_output_root(root: str | os.PathLike) -> Path:
+    """Make sure run folders can be written under `root` (created if missing) before any work is done.
+
+    Raises OutputError saying why not: a file in the way, no permission, a read-only file system, ...
+    """
+    path = Path(root)
+    shown = printable(root)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{shown}: cannot write results there (it is a file, not a folder)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except FileExistsError:
+        raise OutputError(f"{shown}: cannot write results there (a part of the path is a file)") from None
+    except OSError as e:
+        why = {errno.EACCES: "permission denied", errno.EROFS: "read-only file system"}.get(
+            e.errno, e.strerror or str(e)
+        )
+        raise OutputError(f"{shown}: cannot write results there ({why})") from None
+    return path
+
+
+def save_run(result: Result, root: str | os.PathLike, processed_audio: np.ndarray | None) -> Path:
+    """Write a new run folder under `root` whole or not at all; returns it.
+
+    The folder's name is claimed first (`new_run_dir`), the files are written into a hidden temporary
+    sibling, which is then renamed onto the claimed (empty) name in one step. If anything fails (disk full,
+    no permission) the temporary folder and the claimed name are removed and the OSError is raised: no
+    half-written run is ever visible.
+    """
+    root = Path(root)
+    run_dir = new_run_dir(root)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.", suffix=".tmp", dir=root))
+    try:
+        write_run(result, tmp, processed_audio, run_id=run_dir.name)
+        os.rename(tmp, run_dir)  # POSIX: replaces the empty claimed folder atomically
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            run_dir.rmdir()
+        result.output_dir = None
+        raise
+    result.output_dir = run_dir
+    return run_dir
+
+
 def frames_csv(frames: FrameTimeline) -> str:
     """frames.csv text: start_s, end_s, emotion, confidence, then one column per class."""
     buf = io.StringIO()
@@ -282,9 +335,17 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
 
 
 def write_run(
-    result: Result, run_dir: Path, processed_audio: np.ndarray | None, sample_rate: int = 16000
+    result: Result,
+    run_dir: Path,
+    processed_audio: np.ndarray | None,
+    sample_rate: int = 16000,
+    run_id: str | None = None,
 ) -> Path:
-    """Write every file of a run into `run_dir`; result.json last. Returns the path of result.json."""
+    """Write every file of a run into `run_dir`; result.json last. Returns the path of result.json.
+
+    `run_id` (default: the folder's name) is recorded in result.json; `save_run` writes into a temporary folder
+    that gets the run's name only when complete.
+    """
     from emostudio.audio import write_wav  # decoding layer owns the wav encoder
 
     files: dict[str, str] = {"result": RESULT_FILE}
@@ -297,10 +358,9 @@ def write_run(
     if result.frames is not None:
         atomic.write_text(run_dir / FRAMES_FILE, frames_csv(result.frames))
         files["frames_csv"] = FRAMES_FILE
-    result.output_dir = run_dir
     doc = result.to_dict()
     doc["files"] = files
-    doc["run_id"] = run_dir.name
+    doc["run_id"] = run_id or run_dir.name
     atomic.write_json(run_dir / RESULT_FILE, doc)
     return run_dir / RESULT_FILE
 

@@ -7,34 +7,17 @@ from __future__ import annotations
 
 import threading
 import warnings
-from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 import torch
 
 from .errors import ModelError
+from .records import SAMPLE_RATE, Span
 
-SAMPLE_RATE = 16000
+__all__ = ["SAMPLE_RATE", "Span", "speech_spans", "split_for_model", "speech_overlap_s"]
 FRAME_S = 0.02  # energy frame used to place cuts inside continuous speech
-
-
-@dataclass(frozen=True)
-class Span:
-    """A stretch of audio from `start_s` to `end_s` seconds."""
-
-    start_s: float
-    end_s: float
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
-    def samples(self, sample_rate: int = SAMPLE_RATE) -> slice:
-        """The slice of a waveform at `sample_rate` that this span covers (times before 0 count as 0)."""
-        return slice(
-            max(0, int(round(self.start_s * sample_rate))), max(0, int(round(self.end_s * sample_rate)))
-        )
+MIN_SEGMENT_S = 1.0  # no segment of a split recording is shorter than this
 
 
 _model = None
@@ -98,10 +81,13 @@ def speech_spans(
     return [Span(max(0.0, s["start"] / SAMPLE_RATE), min(end, s["end"] / SAMPLE_RATE)) for s in stamps]
 
 
-def _lowest_energy_cut(x: np.ndarray, start_s: float, limit_s: float, search_s: float) -> float:
-    """Centre (s) of the quietest 20 ms frame in [limit_s - search_s, limit_s]; never at or before start_s."""
+def _lowest_energy_cut(
+    x: np.ndarray, start_s: float, limit_s: float, search_s: float, min_len_s: float = FRAME_S
+) -> float:
+    """Centre (s) of the quietest 20 ms frame in [limit_s - search_s, limit_s]; at least `min_len_s` after
+    start_s."""
     hop = int(FRAME_S * SAMPLE_RATE)
-    lo = max(start_s + FRAME_S, limit_s - search_s)
+    lo = max(start_s + min_len_s, limit_s - search_s)
     a, b = int(lo * SAMPLE_RATE), int(limit_s * SAMPLE_RATE)
     n_frames = (b - a) // hop
     if n_frames < 1:
@@ -117,8 +103,9 @@ def split_for_model(
     *,
     max_segment_s: float = 30.0,
     spans: list[Span] | None = None,
+    min_segment_s: float = MIN_SEGMENT_S,
 ) -> list[Span]:
-    """Contiguous segments of at most `max_segment_s` seconds that tile the whole recording.
+    """Contiguous segments of `min_segment_s` to `max_segment_s` seconds that tile the whole recording.
 
     emotion2vec was trained on short clips and attention cost grows quadratically, so long audio is split —
     never truncated: the segments run back to back from 0 to the end, so no second of the input (speech the
@@ -127,10 +114,16 @@ def split_for_model(
     - otherwise each cut is the middle of the longest pause between speech runs (`spans`, or the VAD's) whose
       middle lies in the second half of the allowed window;
     - where there is no such pause (continuous speech, or no speech found), the cut is the quietest 20 ms
-      frame in the last third (at most 5 s) before the limit.
+      frame in the last third (at most 5 s) before the limit;
+    - no segment is shorter than `min_segment_s` (the last cut leaves at least that much for the tail), so a
+      recording a few samples longer than the limit never yields a stretch too short to score.
     """
-    if max_segment_s <= 2 * FRAME_S:
-        raise ValueError(f"max_segment_s must be more than {2 * FRAME_S} s, got {max_segment_s}")
+    if min_segment_s < FRAME_S:
+        raise ValueError(f"min_segment_s must be at least {FRAME_S} s, got {min_segment_s}")
+    if max_segment_s <= 2 * min_segment_s:
+        raise ValueError(
+            f"max_segment_s must be more than twice min_segment_s ({min_segment_s} s), got {max_segment_s}"
+        )
     x = _check(waveform16k)
     duration = x.size / SAMPLE_RATE
     if x.size == 0:
@@ -153,13 +146,13 @@ def split_for_model(
     cuts: list[float] = []
     start = 0.0
     while duration - start > max_segment_s:
-        limit = start + max_segment_s
+        limit = min(start + max_segment_s, duration - min_segment_s)  # leave room for a whole tail
         middle = [p for p in pauses if start + max_segment_s / 2 < (p.start_s + p.end_s) / 2 <= limit]
         if middle:
             best = max(middle, key=lambda p: (p.duration_s, p.start_s))
             cut = (best.start_s + best.end_s) / 2
         else:
-            cut = _lowest_energy_cut(x, start, limit, search_s)
+            cut = _lowest_energy_cut(x, start, limit, search_s, min_segment_s)
         cuts.append(cut)
         start = cut
     edges = [0.0, *cuts, duration]

@@ -21,7 +21,8 @@ class Settings:
     timeline: TimelineSettings = field(default_factory=TimelineSettings)
     quality: Any = field(default_factory=_quality_thresholds)  # emostudio.quality.QualityThresholds
     max_segment_s: float = 30.0  # longer input is split at pauses into segments of at most this
-    max_duration_s: float = 4 * 3600.0  # longer input is refused as absurd
+    max_duration_s: float = 4 * 3600.0  # longer input is refused (while decoding, never after)
+    min_duration_s: float = 0.025  # shorter input is refused before the model (400 samples: one model frame)
     batch_seconds: float = 120.0  # total padded audio seconds per model batch
 
     def to_dict(self) -> dict:
