@@ -13,6 +13,9 @@ from scipy import signal
 from .segment import SAMPLE_RATE, Span, speech_spans
 
 MIN_NOISE_S = 0.1  # a noise profile shorter than this is not used
+BLOCK_S = 60.0  # long recordings are filtered and denoised in blocks of this many seconds …
+CONTEXT_S = 1.0  # … each with this much audio on both sides, dropped after processing (no seams)
+MAX_NOISE_PROFILE_S = 60.0  # a noise profile longer than this is cut to evenly spaced parts of this total
 
 
 @dataclass
@@ -37,6 +40,23 @@ class Enhanced:
     noise_source: str  # "vad" | "range a–b s" | "file" | "none (no non-speech found)" | "off"
 
 
+def blockwise(fn, x: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """`fn` applied to `x` in blocks of BLOCK_S with CONTEXT_S of context on each side; bounded memory.
+
+    For filters whose memory is much shorter than CONTEXT_S (the high-pass, spectral gating with a fixed noise
+    profile) the result equals `fn(x)` away from float rounding. Short inputs go through `fn` whole.
+    """
+    block, ctx = int(BLOCK_S * sample_rate), int(CONTEXT_S * sample_rate)
+    if len(x) <= block + 2 * ctx:
+        return fn(x)
+    out = np.empty(len(x), np.float32)
+    for a in range(0, len(x), block):
+        b = min(len(x), a + block)
+        lo, hi = max(0, a - ctx), min(len(x), b + ctx)
+        out[a:b] = fn(x[lo:hi])[a - lo : a - lo + (b - a)]
+    return out
+
+
 def _mono(waveform: np.ndarray) -> np.ndarray:
     x = np.asarray(waveform)
     if x.ndim != 1:
@@ -54,7 +74,9 @@ def high_pass(
     sos = signal.butter(order, cutoff_hz, "highpass", fs=sample_rate, output="sos")
     if len(x) <= 3 * (2 * len(sos) + 1):  # too short for sosfiltfilt's edge padding
         return x.copy()
-    return signal.sosfiltfilt(sos, x.astype(np.float64)).astype(np.float32)
+    return blockwise(
+        lambda y: signal.sosfiltfilt(sos, y.astype(np.float64)).astype(np.float32), x, sample_rate
+    )
 
 
 def denoise(
@@ -72,11 +94,27 @@ def denoise(
     x = _mono(waveform)
     if x.size == 0:
         return x.copy()
-    y_noise = None if noise is None else _mono(noise)
-    out = noisereduce.reduce_noise(
-        y=x, sr=sample_rate, y_noise=y_noise, stationary=True, prop_decrease=prop_decrease, n_jobs=1
-    )
-    return np.asarray(out, dtype=np.float32)
+    y_noise = None if noise is None else _bounded_profile(_mono(noise), sample_rate)
+
+    def reduce(y: np.ndarray) -> np.ndarray:
+        out = noisereduce.reduce_noise(
+            y=y, sr=sample_rate, y_noise=y_noise, stationary=True, prop_decrease=prop_decrease, n_jobs=1
+        )
+        return np.asarray(out, dtype=np.float32)
+
+    if y_noise is None:  # the profile comes from the signal itself: one pass over all of it
+        return reduce(x)
+    return blockwise(reduce, x, sample_rate)
+
+
+def _bounded_profile(noise: np.ndarray, sample_rate: int) -> np.ndarray:
+    """At most MAX_NOISE_PROFILE_S of the noise profile (evenly spaced parts of a longer one)."""
+    limit = int(MAX_NOISE_PROFILE_S * sample_rate)
+    if len(noise) <= limit:
+        return noise
+    parts, size = 12, limit // 12
+    step = (len(noise) - size) // (parts - 1)
+    return np.concatenate([noise[i * step : i * step + size] for i in range(parts)])
 
 
 def normalise_peak(waveform: np.ndarray, peak_dbfs: float = -1.0) -> np.ndarray:
@@ -87,16 +125,26 @@ def normalise_peak(waveform: np.ndarray, peak_dbfs: float = -1.0) -> np.ndarray:
     peak = float(np.max(np.abs(x))) if x.size else 0.0
     if peak == 0:
         return x.copy()
-    target = 10 ** (peak_dbfs / 20)
-    return (x.astype(np.float64) * (target / peak)).astype(np.float32)
+    gain = 10 ** (peak_dbfs / 20) / peak
+    return blockwise(lambda y: (y.astype(np.float64) * gain).astype(np.float32), x)
 
 
 def _noise_from_vad(x: np.ndarray, spans: list[Span], sample_rate: int) -> np.ndarray:
-    """Samples outside the speech spans (50 ms away from their edges)."""
-    keep = np.ones(len(x), dtype=bool)
-    for s in spans:
-        keep[Span(s.start_s - 0.05, s.end_s + 0.05).samples(sample_rate)] = False
-    return x[keep]
+    """Samples outside the speech spans (50 ms away from their edges), at most MAX_NOISE_PROFILE_S of them."""
+    edges = sorted(Span(s.start_s - 0.05, s.end_s + 0.05).samples(sample_rate) for s in spans)
+    gaps, pos = [], 0
+    for sl in edges:
+        if sl.start > pos:
+            gaps.append((pos, sl.start))
+        pos = max(pos, sl.stop)
+    if pos < len(x):
+        gaps.append((pos, len(x)))
+    total = sum(b - a for a, b in gaps)
+    limit = int(MAX_NOISE_PROFILE_S * sample_rate)
+    if total > limit:  # keep an even share of every gap: the profile still spans the whole recording
+        share = limit / total
+        gaps = [(a, a + max(1, int((b - a) * share))) for a, b in gaps]
+    return np.concatenate([x[a:b] for a, b in gaps]) if gaps else np.zeros(0, np.float32)
 
 
 def enhance(
@@ -148,7 +196,13 @@ def enhance(
         x = normalise_peak(x, settings.peak_dbfs)
         steps.append(f"peak {settings.peak_dbfs:g} dBFS")
         limit = 10 ** (settings.peak_dbfs / 20)
-    x = np.clip(x, -limit, limit)  # hard guarantee; only float rounding can reach it after normalising
-    if not np.all(np.isfinite(x)):
-        raise ValueError("enhancement produced non-finite samples (is the input finite?)")
-    return Enhanced(x.astype(np.float32), steps, noise_source if settings.denoise else "off")
+    if not steps:
+        x = x.copy()  # never hand back (and clip) the caller's own array
+    for a in range(0, len(x), 1 << 20):  # block by block: no full-size temporaries
+        block = x[a : a + (1 << 20)]
+        if not np.all(np.isfinite(block)):
+            raise ValueError("enhancement produced non-finite samples (is the input finite?)")
+        np.clip(
+            block, -limit, limit, out=block
+        )  # hard guarantee; only float rounding reaches it after normalising
+    return Enhanced(x, steps, noise_source if settings.denoise else "off")
