@@ -1,10 +1,12 @@
-"""The batch job on Ray Data: same inputs, same rows, same shard layout and resume rules as `emostudio.batch`.
+"""The batch job on Ray Data: same inputs, same rows, same shard layout and resume rules as the local runner.
 
     ray.data.from_items(pending inputs) → map_batches(EmotionActor, actor pool holding the model; GPU actors
     when the cluster has GPUs, fractional GPUs allowed) → rows streamed back to the driver → ShardStore commits
 
-Each actor decodes and prepares its batch with a small thread pool and scores it in one batched pass. The
-driver writes the shards (temp file + rename), so a Ray job is resumable and crash-safe exactly like a local one.
+Each actor runs its batch through `emostudio.pipeline` (the same failure policy as everywhere). The driver
+writes the shards (temp file + rename), so a Ray job is resumable and crash-safe exactly like a local one.
+Rows travel from actors to the driver pickled: that is Ray's own transport between processes of one job,
+never data from outside.
 """
 
 from __future__ import annotations
@@ -14,27 +16,41 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from emostudio.batch import (
-    BatchError,
-    BatchProgress,
-    BatchSummary,
-    InputItem,
-    Row,
-    ShardStore,
-    check_job,
-    error_row,
-    finish_job,
-    job_settings,
-    load_inputs,
-    result_row,
-)
-from emostudio.errors import EmoStudioError
+from emostudio.batch.inputs import BatchError, load_inputs
+from emostudio.batch.job import BatchProgress, BatchSummary, check_job, finish_job, job_identity
+from emostudio.batch.shards import Row, RowContext, ShardStore, error_row, result_row
+from emostudio.errors import EmoStudioError, UsageError
+from emostudio.pipeline import PipelineOptions, iter_results
+from emostudio.records import InputItem
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """What each model actor loads and how it analyses (sent to every actor)."""
+
+    model: str
+    device: str
+    dtype: str | None
+    allow_download: bool
+    settings: object  # emostudio.settings.Settings
+    options: PipelineOptions  # granularity, embedding, enhance, quality, prepare threads
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """Where and how wide the job runs on Ray."""
+
+    address: str | None = None  # None: a private local cluster of `num_cpus` CPUs
+    actors: int | None = None  # model replicas; None: one per GPU share, else half the CPUs
+    gpus_per_actor: float | None = None  # None: 1 when the cluster has GPUs, else 0; fractions share a GPU
+    batch_size: int = 32  # inputs per actor call
+    num_cpus: int = 2
+    shutdown: bool = True  # stop Ray at the end
 
 
 def _text(value) -> str | None:
@@ -45,73 +61,44 @@ def _text(value) -> str | None:
 class EmotionActor:
     """Ray Data callable class: holds one Recognizer; maps a batch of inputs to pickled `Row`s."""
 
-    def __init__(
-        self,
-        model: str,
-        device: str,
-        dtype: str | None,
-        allow_download: bool,
-        settings,
-        granularity: str,
-        embedding: bool,
-        enhance: bool,
-        quality: bool,
-        threads: int = 2,
-    ):
+    def __init__(self, spec: ActorSpec, context: RowContext):
         from emostudio.recognize import Recognizer
 
         self.rec = Recognizer(
-            model=model, device=device, dtype=dtype, settings=settings, allow_download=allow_download
+            model=spec.model,
+            device=spec.device,
+            dtype=spec.dtype,
+            settings=spec.settings,
+            allow_download=spec.allow_download,
         )
-        self.granularity, self.embedding, self.enhance, self.quality = (
-            granularity,
-            embedding,
-            enhance,
-            quality,
-        )
-        self.pool = ThreadPoolExecutor(max(1, threads))
-
-    def _prepare(self, item: InputItem):
-        try:
-            return self.rec.prepare(item.path, name=item.path, enhance=self.enhance, quality=self.quality)
-        except Exception as e:  # becomes this input's error row; the batch goes on
-            return e
+        self.options = spec.options
+        self.context = replace(context, random_weights=self.rec.model_ref.is_random)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         fields = ("id", "path", "speaker", "time", "label", "text")
         items = [
             InputItem(*(_text(v) for v in vals)) for vals in zip(*(batch[f] for f in fields), strict=True)
         ]
-        ref = self.rec.model_ref
-        prepared = list(self.pool.map(self._prepare, items))
-        rows: list[Row | None] = [None] * len(items)
-        ok = []
-        for i, (item, p) in enumerate(zip(items, prepared, strict=True)):
-            if isinstance(p, Exception):
-                rows[i] = error_row(item, p, ref.id, ref.is_random)
+        rows: list[Row] = []
+        for o in iter_results(self.rec, items, self.options):
+            if o.error is not None:
+                rows.append(error_row(o.item, o.error, self.context))
             else:
-                ok.append(i)
-        if ok:
-            try:
-                results = self.rec.infer([prepared[i] for i in ok], self.granularity, self.embedding)
-                for i, res in zip(ok, results, strict=True):
-                    rows[i] = result_row(items[i], res, prepared[i].duration_s)
-            except Exception:  # find the culprit: score each input alone
-                for i in ok:
-                    try:
-                        res = self.rec.infer([prepared[i]], self.granularity, self.embedding)[0]
-                        rows[i] = result_row(items[i], res, prepared[i].duration_s)
-                    except Exception as e:
-                        rows[i] = error_row(items[i], e, ref.id, ref.is_random)
+                rows.append(result_row(o.item, o.result, o.prepared.duration_s, self.context))
+            o.prepared = None
         out = np.empty(len(rows), dtype=object)
         out[:] = [pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL) for r in rows]
         return {"row": out}
 
 
-def _model_id(model: str | os.PathLike, allow_download: bool) -> str:
-    from emostudio.model.checkpoint import DEMO_ID, find_model
+def _model_identity(model: str | os.PathLike, allow_download: bool) -> tuple[str, str]:
+    """(model id, weights sha256) without loading the model (the driver never holds it)."""
+    from emostudio.model.checkpoint import DEMO_ID, file_sha256, find_model, load_model, weights_file
 
-    return DEMO_ID if os.fspath(model) == DEMO_ID else find_model(model, allow_download)[1]
+    if os.fspath(model) == DEMO_ID:
+        return DEMO_ID, load_model(DEMO_ID, device="cpu").fingerprint()
+    folder, model_id = find_model(model, allow_download)
+    return model_id, file_sha256(weights_file(folder))
 
 
 def init_ray(address: str | None = None, num_cpus: int = 2, object_store_mb: int = 128) -> None:
@@ -161,143 +148,105 @@ def run_ray_batch(
     the cluster has GPUs, else 0; fractions such as 0.5 pack actors onto one GPU); `batch_size` inputs per
     actor call. Writes the same shards, job.json and summary.json as the local runner.
     """
-    from emostudio.recognize import GRANULARITIES
+    from emostudio.recognize import check_device, precision_name
     from emostudio.settings import Settings
 
-    if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}")
+    options = PipelineOptions(granularity, embedding, enhance, quality, workers=2, executor="thread")
+    options.check()
+    check_device(device, dtype)
+    if batch_size < 1 or shard_size < 1:
+        raise UsageError("batch_size and shard_size must be at least 1")
     items = load_inputs(inputs) if isinstance(inputs, str | os.PathLike) else list(inputs)
     if len({it.id for it in items}) != len(items):
         raise BatchError("input ids must be unique")
     settings = settings or Settings()
     if batch_seconds is not None:
         settings = replace(settings, batch_seconds=float(batch_seconds))
-    model_id = _model_id(model, allow_download)
+    model_id, weights = _model_identity(model, allow_download)
+    identity = job_identity(
+        model_id,
+        weights,
+        precision_name(dtype),
+        granularity,
+        embedding,
+        enhance,
+        quality,
+        {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"},
+    )
+    spec = ActorSpec(os.fspath(model), device, dtype, allow_download, settings, options)
+    ray_opts = RayOptions(address, actors, gpus_per_actor, batch_size, num_cpus, shutdown)
     out = Path(out_dir)
     t0 = time.perf_counter()
     with ShardStore(out) as store:
-        check_job(
-            out,
-            job_settings(
-                model_id,
-                granularity,
-                embedding,
-                bool(enhance),
-                quality,
-                {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"},
-            ),
-            force,
-        )
+        previous = check_job(store, identity, force)
         done = store.done_ids()
         todo = [it for it in items if it.id not in done]
         state = BatchProgress(len(todo), 0, 0, 0.0, 0.0, len(items) - len(todo))
-        random_weights = model_id == "demo"
+        ctx = RowContext(model_id, model_id == "demo", weights, identity["dtype"])
         if todo:
             import ray
 
             init_ray(address, num_cpus)
             try:
-                random_weights = _run(
-                    todo,
-                    store,
-                    state,
-                    t0,
-                    progress,
-                    model,
-                    device,
-                    dtype,
-                    allow_download,
-                    settings,
-                    granularity,
-                    embedding,
-                    bool(enhance),
-                    quality,
-                    actors,
-                    gpus_per_actor,
-                    batch_size,
-                    shard_size,
-                    random_weights,
-                )
+                ctx = _run(todo, store, state, t0, progress, spec, ray_opts, ctx, shard_size)
             finally:
                 if shutdown:
                     ray.shutdown()
-        wall = time.perf_counter() - t0
         table = store.read()
-        if table.num_rows:
-            random_weights = bool(table.column("random_weights")[0].as_py())
-        summary = finish_job(
-            store,
-            out,
-            model_id,
-            random_weights,
-            state,
-            wall,
-            granularity,
-            {
-                "embedding": embedding,
-                "enhance": bool(enhance),
-                "quality": quality,
-                "batch_seconds": settings.batch_seconds,
-                "ray": address or "local",
-                "actors": actors,
-                "gpus_per_actor": gpus_per_actor,
-                "batch_size": batch_size,
-                "shard_size": shard_size,
-            },
+        random_weights = (
+            bool(table.column("random_weights")[0].as_py()) if table.num_rows else ctx.random_weights
         )
-    return summary
+        job_settings = {
+            "embedding": embedding,
+            "enhance": bool(enhance),
+            "quality": quality,
+            "batch_seconds": settings.batch_seconds,
+            "ray": address or "local",
+            "actors": actors,
+            "gpus_per_actor": gpus_per_actor,
+            "batch_size": batch_size,
+            "shard_size": shard_size,
+        }
+        return finish_job(
+            store, identity, random_weights, state, time.perf_counter() - t0, job_settings, previous
+        )
 
 
 def _run(
-    todo,
-    store,
-    state,
-    t0,
-    progress,
-    model,
-    device,
-    dtype,
-    allow_download,
-    settings,
-    granularity,
-    embedding,
-    enhance,
-    quality,
-    actors,
-    gpus_per_actor,
-    batch_size,
-    shard_size,
-    random_weights,
-) -> bool:
+    todo: list[InputItem],
+    store: ShardStore,
+    state: BatchProgress,
+    t0: float,
+    progress: Callable[[BatchProgress], None] | None,
+    spec: ActorSpec,
+    ray_opts: RayOptions,
+    ctx: RowContext,
+    shard_size: int,
+) -> RowContext:
+    """Stream the pending inputs through the actor pool and commit their rows; returns the rows' context."""
     import ray
 
     ray.data.DataContext.get_current().enable_progress_bars = False
     resources = ray.cluster_resources()
     gpus = float(resources.get("GPU", 0))
-    per = gpus_per_actor if gpus_per_actor is not None else (1.0 if gpus else 0.0)
+    per = ray_opts.gpus_per_actor if ray_opts.gpus_per_actor is not None else (1.0 if gpus else 0.0)
+    actors = ray_opts.actors
     if actors is None:
         actors = max(1, int(gpus / per)) if per > 0 else max(1, int(resources.get("CPU", 2)) // 2)
-    actor_device = "cuda" if per > 0 else ("cpu" if device == "auto" else device)
+    actor_spec = replace(
+        spec, device="cuda" if per > 0 else ("cpu" if spec.device == "auto" else spec.device)
+    )
     ds = ray.data.from_items([{k: "" if v is None else v for k, v in asdict(it).items()} for it in todo])
     ds = ds.map_batches(
         EmotionActor,
-        fn_constructor_kwargs=dict(
-            model=os.fspath(model),
-            device=actor_device,
-            dtype=dtype,
-            allow_download=allow_download,
-            settings=settings,
-            granularity=granularity,
-            embedding=embedding,
-            enhance=enhance,
-            quality=quality,
-        ),
-        batch_size=batch_size,
+        fn_constructor_kwargs=dict(spec=actor_spec, context=ctx),
+        batch_size=ray_opts.batch_size,
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_gpus=per or None,
         num_cpus=1,
         batch_format="numpy",
     )
+    embedding, frames = spec.options.embedding, spec.options.granularity == "frame"
     buffer: list[Row] = []
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
         for blob in batch["row"]:
@@ -306,15 +255,15 @@ def _run(
             state.done += 1
             state.failed += row.record["error_code"] is not None
             state.audio_s += row.record["duration_s"] or 0.0
-            random_weights = bool(row.record["random_weights"])
+            ctx = replace(ctx, random_weights=bool(row.record["random_weights"]))
             if len(buffer) >= shard_size:
-                store.commit(buffer, embedding, granularity == "frame")
+                store.commit(buffer, embedding, frames)
                 buffer.clear()
         if progress:
             state.elapsed_s = time.perf_counter() - t0
             progress(state)
     if buffer:
-        store.commit(buffer, embedding, granularity == "frame")
+        store.commit(buffer, embedding, frames)
     if state.done != len(todo):
         raise EmoStudioError(f"Ray returned {state.done} rows for {len(todo)} inputs")
-    return random_weights
+    return ctx

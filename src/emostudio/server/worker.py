@@ -1,7 +1,8 @@
 """The model worker: a bounded queue drained by (by default) one thread that scores whatever waits in one batch.
 
 Requests that arrive together are scored together: a worker takes the first waiting job, then everything else
-already queued (up to `max_batch`), and calls `Recognizer.infer` once per (granularity, embedding) group.
+already queued (up to `max_batch`), and scores each (granularity, embedding) group with `pipeline.score`, so a
+request whose audio breaks the model fails alone while the rest of its group gets results.
 Callers get a `concurrent.futures.Future`; async code awaits it with `asyncio.wrap_future`, so an event loop
 never blocks on the model.
 """
@@ -14,8 +15,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from emostudio.errors import EmoStudioError
+from emostudio.pipeline import score
 from emostudio.recognize import Prepared, Recognizer
-from emostudio.results import Result
 
 
 class QueueFullError(EmoStudioError):
@@ -136,17 +137,21 @@ class ModelWorker:
                 return
 
     def _run(self, group: list[_Job], granularity: str, embedding: bool) -> None:
+        """Score a group with the pipeline's failure policy: a bad input fails its own request only."""
         try:
-            results: list[Result] = self.recognizer.infer([j.item for j in group], granularity, embedding)
-        except Exception as exc:  # handed to every waiting caller, who reports it; the worker keeps serving
-            with self._lock:
-                self.stats.failures += len(group)
-            for j in group:
-                j.future.set_exception(exc)
-            return
+            outcomes = score(self.recognizer, [j.item for j in group], granularity, embedding)
+        except (
+            BaseException
+        ) as exc:  # a bug outside any one input: every caller hears of it, the worker lives
+            outcomes = [exc] * len(group)
+        failed = sum(isinstance(o, BaseException) for o in outcomes)
         with self._lock:
-            self.stats.jobs += len(group)
+            self.stats.failures += failed
+            self.stats.jobs += len(group) - failed
             self.stats.batches += 1
             self.stats.largest_batch = max(self.stats.largest_batch, len(group))
-        for j, r in zip(group, results, strict=True):
-            j.future.set_result(r)
+        for j, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                j.future.set_exception(outcome)
+            else:
+                j.future.set_result(outcome)

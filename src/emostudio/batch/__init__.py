@@ -1,0 +1,59 @@
+"""Batch jobs: many inputs → Parquet shards, resumable and crash-safe, locally or on Ray.
+
+inputs.py   what to analyse: a folder, a CSV / TSV / JSONL manifest or a Kaldi wav.scp → InputItems
+shards.py   the output folder: rows, atomic Parquet shards with embeddings and frame tables, the lock
+job.py      a job's identity (model, weights hash, dtype, settings), resume checks, summary.json
+runner.py   the local runner on emostudio.pipeline
+ray.py      the same job on a Ray cluster (imported only when used)
+"""
+
+from emostudio.batch.inputs import ALIASES, BatchError, audio_files, load_inputs
+from emostudio.batch.job import (
+    JOB_FILE,
+    SUMMARY_FILE,
+    BatchProgress,
+    BatchSummary,
+    check_job,
+    finish_job,
+    job_identity,
+)
+from emostudio.batch.runner import run_batch
+from emostudio.batch.shards import (
+    FRAMES_SCHEMA,
+    PART_RE,
+    SCHEMA,
+    SCORE_COLUMNS,
+    Row,
+    RowContext,
+    ShardStore,
+    error_row,
+    read_results,
+    result_row,
+)
+from emostudio.records import InputItem
+
+__all__ = [
+    "ALIASES",
+    "FRAMES_SCHEMA",
+    "JOB_FILE",
+    "PART_RE",
+    "SCHEMA",
+    "SCORE_COLUMNS",
+    "SUMMARY_FILE",
+    "BatchError",
+    "BatchProgress",
+    "BatchSummary",
+    "InputItem",
+    "Row",
+    "RowContext",
+    "ShardStore",
+    "audio_files",
+    "check_job",
+    "error_row",
+    "finish_job",
+    "job_identity",
+    "load_inputs",
+    "read_results",
+    "result_row",
+    "run_batch",
+]

@@ -1,0 +1,133 @@
+"""The local batch runner: every input of a job through `emostudio.pipeline`, rows committed in shards.
+
+inputs → pipeline (prepare in a worker pool, length-sorted model batches, one failure policy)
+       → one row per input, in input order → a shard every `shard_size` rows → summary.json
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from emostudio.batch.inputs import BatchError, load_inputs
+from emostudio.batch.job import BatchProgress, BatchSummary, check_job, finish_job, job_identity
+from emostudio.batch.shards import Row, RowContext, ShardStore, error_row, result_row
+from emostudio.errors import UsageError
+from emostudio.pipeline import PipelineOptions, iter_results
+from emostudio.records import InputItem
+
+
+def identity_of(recognizer, options: PipelineOptions) -> dict:
+    """The job identity of running `options` with `recognizer` (see emostudio.batch.job)."""
+    ref = recognizer.model_ref
+    settings = {k: v for k, v in recognizer.settings.to_dict().items() if k != "batch_seconds"}
+    return job_identity(
+        ref.id,
+        recognizer.model.fingerprint(),
+        ref.dtype,
+        options.granularity,
+        options.embedding,
+        options.enhance,
+        options.quality,
+        settings,
+    )
+
+
+def context_of(identity: dict, random_weights: bool) -> RowContext:
+    return RowContext(identity["model_id"], random_weights, identity["weights_sha256"], identity["dtype"])
+
+
+def run_batch(
+    inputs: Sequence[InputItem] | str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    recognizer=None,
+    model: str | os.PathLike | None = None,
+    device: str = "auto",
+    dtype: str | None = None,
+    allow_download: bool = True,
+    granularity: str = "utterance",
+    embedding: bool = False,
+    enhance: bool = False,
+    quality: bool = True,
+    batch_seconds: float | None = None,
+    workers: int = 2,
+    executor: str = "thread",
+    shard_size: int = 256,
+    group_seconds: float | None = None,
+    force: bool = False,
+    progress: Callable[[BatchProgress], None] | None = None,
+) -> BatchSummary:
+    """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
+
+    Inputs are prepared (decoded, checked, enhanced) by `workers` threads (`executor="process"` for a spawned
+    process pool, `workers=0` inline) while the model scores groups of about `group_seconds` of audio (default
+    4 × batch_seconds) in length-sorted batches of at most `batch_seconds` padded seconds. Every `shard_size`
+    rows are committed as one shard. A failing input becomes a row with `error_code` and `error`; it never
+    stops the job. Writes `summary.json` at the end and returns the summary.
+    """
+    from emostudio.recognize import Recognizer
+
+    options = PipelineOptions(
+        granularity, embedding, enhance, quality, workers, executor, group_seconds=group_seconds
+    )
+    options.check()
+    if not isinstance(shard_size, int) or shard_size < 1:
+        raise UsageError(f"shard_size must be at least 1, got {shard_size!r}")
+    if batch_seconds is not None and not batch_seconds > 0:
+        raise UsageError(f"batch_seconds must be positive, got {batch_seconds!r}")
+    items = load_inputs(inputs) if isinstance(inputs, str | os.PathLike) else list(inputs)
+    if len({it.id for it in items}) != len(items):
+        raise BatchError("input ids must be unique")
+    out = Path(out_dir)
+    t0 = time.perf_counter()
+    with ShardStore(out) as store:  # before loading the model: a bad --out or a busy folder fails at once
+        if recognizer is None:
+            kw = {} if model is None else {"model": model}
+            recognizer = Recognizer(device=device, dtype=dtype, allow_download=allow_download, **kw)
+        rec = recognizer
+        if batch_seconds is not None and batch_seconds != rec.settings.batch_seconds:  # never the caller's
+            rec = Recognizer(
+                model=rec.model, settings=replace(rec.settings, batch_seconds=float(batch_seconds))
+            )
+        identity = identity_of(rec, options)
+        previous = check_job(store, identity, force)
+        done = store.done_ids()
+        todo = [it for it in items if it.id not in done]
+        state = BatchProgress(len(todo), 0, 0, 0.0, 0.0, len(items) - len(todo))
+        ctx = context_of(identity, rec.model_ref.is_random)
+        buffer: list[Row] = []
+        for outcome in iter_results(rec, todo, options):
+            item: InputItem = outcome.item
+            if outcome.error is not None:
+                row = error_row(item, outcome.error, ctx)
+            else:
+                row = result_row(item, outcome.result, outcome.prepared.duration_s, ctx)
+                state.audio_s += outcome.prepared.duration_s
+            outcome.prepared = None
+            buffer.append(row)
+            state.done += 1
+            state.failed += row.record["error_code"] is not None
+            if len(buffer) >= shard_size:
+                store.commit(buffer, embedding, granularity == "frame")
+                buffer.clear()
+            if progress:
+                state.elapsed_s = time.perf_counter() - t0
+                progress(state)
+        if buffer:
+            store.commit(buffer, embedding, granularity == "frame")
+        settings = {
+            "embedding": embedding,
+            "enhance": bool(enhance),
+            "quality": quality,
+            "batch_seconds": rec.settings.batch_seconds,
+            "workers": workers,
+            "executor": executor,
+            "shard_size": shard_size,
+        }
+        return finish_job(
+            store, identity, ctx.random_weights, state, time.perf_counter() - t0, settings, previous
+        )

@@ -1,0 +1,270 @@
+"""The output folder of a batch job: one row per input, committed in Parquet shards, atomically.
+
+A shard is the unit of commit. Its companion files (`embeddings-NNNNN.npy`, `frames-NNNNN.parquet`) are written
+first and `part-NNNNN.parquet` last, each by temp file + rename, so after a crash (even `kill -9`) every
+`part-*.parquet` present is complete; the inputs done are exactly the ids in those parts, and a re-run skips
+them. Companions without their part file and temp files are leftovers of a crash and are removed on the next
+run. An exclusive lock on `out/.lock` keeps two jobs from writing one folder at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from emostudio import atomic
+from emostudio.batch.inputs import BatchError
+from emostudio.errors import EmoStudioError, printable
+from emostudio.model.labels import KEYS
+from emostudio.records import InputItem
+
+PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
+LOCK_FILE = ".lock"
+SCORE_COLUMNS = tuple(f"score_{k}" for k in KEYS)
+
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("path", pa.string()),
+        ("speaker", pa.string()),
+        ("time", pa.string()),
+        ("ref_label", pa.string()),
+        ("text", pa.string()),
+        ("duration_s", pa.float64()),
+        ("label", pa.string()),
+        ("confidence", pa.float64()),
+        ("band", pa.string()),
+        *[(c, pa.float64()) for c in SCORE_COLUMNS],
+        ("quality_verdict", pa.string()),
+        ("error_code", pa.string()),
+        ("error", pa.string()),
+        ("warnings", pa.string()),  # e.g. the file looks truncated; "; "-joined, None when there are none
+        ("model_id", pa.string()),
+        ("weights_sha256", pa.string()),  # which weights scored the row (a resume never mixes two)
+        ("dtype", pa.string()),  # float32 | bfloat16 | float16 | int8
+        ("random_weights", pa.bool_()),
+        ("segments", pa.int32()),
+        # rows of embeddings-NNNNN.npy that belong to this input (1 row in utterance mode, one per frame in
+        # frame mode, 0 for a failure); only filled when embeddings were asked for
+        ("embedding_start", pa.int64()),
+        ("embedding_count", pa.int64()),
+    ]
+)
+FRAMES_SCHEMA = pa.schema(
+    [("id", pa.string()), ("start_s", pa.float64()), ("end_s", pa.float64()), ("label", pa.string()),
+     ("confidence", pa.float64()), *[(c, pa.float64()) for c in SCORE_COLUMNS]]
+)  # fmt: skip
+
+
+@dataclass
+class Row:
+    """One input's output: the Parquet record plus its optional embedding and frame table."""
+
+    record: dict
+    embedding: np.ndarray | None = None  # (dim,) or (frames, dim) float32
+    frame_starts_s: np.ndarray | None = None  # (steps,)
+    frame_probs: np.ndarray | None = None  # (steps, 9)
+    frame_step_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What every row of a job records about the model that made it."""
+
+    model_id: str
+    random_weights: bool
+    weights_sha256: str | None = None
+    dtype: str | None = None
+
+
+def _base_record(item: InputItem, ctx: RowContext) -> dict:
+    rec = {c: None for c in SCHEMA.names}
+    rec.update(
+        id=item.id,
+        path=item.path,
+        speaker=item.speaker,
+        time=item.time,
+        ref_label=item.label,
+        text=item.text,
+        model_id=ctx.model_id,
+        weights_sha256=ctx.weights_sha256,
+        dtype=ctx.dtype,
+        random_weights=ctx.random_weights,
+    )
+    return rec
+
+
+def error_row(item: InputItem, error: BaseException, ctx: RowContext) -> Row:
+    """The row of an input that failed: `error_code` from the typed error (`internal` for an unexpected one)."""
+    rec = _base_record(item, ctx)
+    if isinstance(error, EmoStudioError):
+        rec.update(error_code=error.code, error=str(error))
+    else:
+        rec.update(error_code="internal", error=f"{printable(item.path)}: {type(error).__name__}: {error}")
+    return Row(rec)
+
+
+def result_row(item: InputItem, result, duration_s: float, ctx: RowContext) -> Row:
+    """The row of an input that was recognised (`result` is an emostudio.results.Result)."""
+    rec = _base_record(item, ctx)
+    rec.update(
+        duration_s=round(float(duration_s), 6),
+        label=result.label,
+        confidence=float(result.confidence),
+        band=result.band.key,
+        segments=len(result.segments),
+        quality_verdict=(result.quality or {}).get("verdict"),
+        warnings="; ".join(result.warnings) or None,
+    )
+    for col, p in zip(SCORE_COLUMNS, result.probs, strict=True):
+        rec[col] = float(p)
+    row = Row(rec, None if result.embedding is None else np.asarray(result.embedding, np.float32))
+    if result.frames is not None:
+        row.frame_starts_s = np.asarray(result.frames.starts_s, np.float64)
+        row.frame_probs = np.asarray(result.frames.probs, np.float64)
+        row.frame_step_s = float(result.frames.step_s)
+    return row
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array, np.float32), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+def read_part(path: Path) -> pa.Table:
+    """One committed shard in the current schema (columns added since it was written come back as nulls)."""
+    table = pq.read_table(path)
+    for f in SCHEMA:
+        if f.name not in table.column_names:
+            table = table.append_column(f, pa.nulls(table.num_rows, f.type))
+    return table.select(SCHEMA.names).cast(SCHEMA)
+
+
+class ShardStore:
+    """The output folder of a job: finds finished ids, cleans crash leftovers, commits shards atomically.
+
+    Holds an exclusive lock on `out_dir/.lock` while open, so two runs never write the same folder at once.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike):
+        self.dir = Path(out_dir)
+        shown = printable(self.dir)
+        if self.dir.exists() and not self.dir.is_dir():
+            raise BatchError(f"{shown}: the output folder is a file")
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._lock = open(self.dir / LOCK_FILE, "a+")  # noqa: SIM115 (held for the store's lifetime)
+        except OSError as e:
+            raise BatchError(f"{shown}: cannot write the output folder ({e.strerror or e})") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise BatchError(
+                f"{shown}: another batch job is writing this folder (wait for it to finish, or use another --out)"
+            ) from None
+        self.removed = self._clean()
+        self.parts = sorted(self.dir.glob("part-*.parquet"))
+        self.next_index = 1 + max((int(PART_RE.match(p.name).group(1)) for p in self.parts), default=-1)
+
+    def close(self) -> None:
+        if not self._lock.closed:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+
+    def __enter__(self) -> ShardStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _clean(self) -> list[str]:
+        """Remove temp files and companions whose part file never landed (a crash mid-commit)."""
+        removed = []
+        parts = {m.group(1) for p in self.dir.iterdir() if (m := PART_RE.match(p.name))}
+        for p in self.dir.iterdir():
+            m = re.match(r"^(embeddings|frames)-(\d{5,})\.(npy|parquet)$", p.name)
+            if (p.name.startswith(".") and p.name.endswith(".tmp")) or (m and m.group(2) not in parts):
+                p.unlink()
+                removed.append(p.name)
+        return removed
+
+    def done_ids(self) -> set[str]:
+        """Ids in every committed part. A part that does not read is an error naming it (never silently redone)."""
+        done: set[str] = set()
+        for p in self.parts:
+            try:
+                ids = pq.read_table(p, columns=["id"]).column("id").to_pylist()
+            except Exception as e:  # any Arrow/IO error: the message names the shard and what to do
+                raise BatchError(
+                    f"{p}: committed shard does not read ({e}); move it away to redo its inputs"
+                ) from e
+            done.update(ids)
+        return done
+
+    def commit(self, rows: Sequence[Row], embedding: bool = False, frames: bool = False) -> Path:
+        """Write one shard (companions first, part file last) and return the part's path.
+
+        With `embedding` / `frames` the companion files are written even when every input of the shard failed
+        (then `embeddings-NNNNN.npy` has shape (0, 0) and the frame table no rows).
+        """
+        name = f"{self.next_index:05d}"
+        records = [dict(r.record) for r in rows]
+        emb = [r.embedding for r in rows]
+        if embedding or any(e is not None for e in emb):
+            dim = next((e.shape[-1] for e in emb if e is not None), 0)
+            blocks, start = [], 0
+            for rec, e in zip(records, emb, strict=True):
+                block = np.zeros((0, dim), np.float32) if e is None else e.reshape(-1, dim)
+                rec["embedding_start"], rec["embedding_count"] = start, len(block)
+                start += len(block)
+                blocks.append(block)
+            atomic.write_bytes(self.dir / f"embeddings-{name}.npy", _npy_bytes(np.concatenate(blocks)))
+        if frames or any(r.frame_starts_s is not None for r in rows):
+            cols: dict[str, list] = {c: [] for c in FRAMES_SCHEMA.names}
+            for r in rows:
+                if r.frame_starts_s is None or r.frame_probs is None:
+                    continue
+                k = r.frame_probs.argmax(axis=1)
+                cols["id"] += [r.record["id"]] * len(k)
+                cols["start_s"] += r.frame_starts_s.tolist()
+                cols["end_s"] += (r.frame_starts_s + r.frame_step_s).tolist()
+                cols["label"] += [KEYS[i] for i in k]
+                cols["confidence"] += r.frame_probs.max(axis=1).tolist()
+                for j, c in enumerate(SCORE_COLUMNS):
+                    cols[c] += r.frame_probs[:, j].tolist()
+            table = pa.table(cols, schema=FRAMES_SCHEMA)
+            atomic.write_bytes(self.dir / f"frames-{name}.parquet", _parquet_bytes(table))
+        part = self.dir / f"part-{name}.parquet"
+        atomic.write_bytes(part, _parquet_bytes(pa.Table.from_pylist(records, schema=SCHEMA)))
+        self.parts.append(part)
+        self.next_index += 1
+        return part
+
+    def read(self) -> pa.Table:
+        """Every committed row, shards in order."""
+        if not self.parts:
+            return SCHEMA.empty_table()
+        return pa.concat_tables([read_part(p) for p in self.parts])
+
+
+def read_results(out_dir: str | os.PathLike) -> pa.Table:
+    """All rows of a job folder (committed shards only), as one Arrow table."""
+    parts = sorted(Path(out_dir).glob("part-*.parquet"))
+    return pa.concat_tables([read_part(p) for p in parts]) if parts else SCHEMA.empty_table()
