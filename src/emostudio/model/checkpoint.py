@@ -8,12 +8,12 @@ Checkpoint tensor names are FunASR's (`modality_encoders.AUDIO...`, `blocks.N...
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
 import re
-import socket
-import urllib.parse
+import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,22 +27,43 @@ from emostudio.atomic import atomic_open, write_bytes, write_json, write_text
 from emostudio.errors import ModelError
 from emostudio.model import labels as L
 from emostudio.model.encoder import Emotion2vecEncoder, randomize_weights_
-
-DEFAULT_MODEL = "iic/emotion2vec_plus_large"
-HUB_NAMES = (
-    "emotion2vec_plus_large",
-    "emotion2vec_plus_base",
-    "emotion2vec_plus_seed",
-    "emotion2vec_base_finetuned",
-    "emotion2vec_base",
+from emostudio.model.hub import (
+    ALIASES,
+    DEFAULT_MODEL,
+    DEMO_ID,
+    HUB_NAMES,
+    ModelNotFoundError,
+    _weights_file,
+    find_model,
+    hub_ids,
+    huggingface_dir,
+    modelscope_dirs,
+    weights_file,
 )
-ALIASES = {
-    "large": "iic/emotion2vec_plus_large",
-    "base": "iic/emotion2vec_plus_base",
-    "seed": "iic/emotion2vec_plus_seed",
-}
+
+__all__ = [  # the hub names are re-exported: callers find everything about loading here
+    "ALIASES",
+    "ARCHS",
+    "DEFAULT_MODEL",
+    "DEMO_ID",
+    "HUB_NAMES",
+    "CheckpointError",
+    "LoadedModel",
+    "ModelNotFoundError",
+    "convert",
+    "find_model",
+    "hub_ids",
+    "huggingface_dir",
+    "init_random",
+    "load_model",
+    "model_info",
+    "modelscope_dirs",
+    "read_state_dict",
+    "weights_file",
+]
+
 ARCHS = ("tiny", "base", "plus_large")
-DEMO_ID = "demo"
+MAX_PARAMS = 2_000_000_000  # a config describing more is refused before anything is allocated
 RANDOM_FLAG = "emostudio_random_weights"
 RANDOM_NOTE = "RANDOM_WEIGHTS.txt"
 _PREFIXES = ("module.", "d2v_model.")
@@ -51,28 +72,6 @@ _WRAPPERS = ("model", "state_dict", "model_state_dict")
 _KNOWN_UNUSED = re.compile(
     r"^(modality_encoders\.AUDIO\.decoder\.|ema\.|_ema|modality_encoders\.(IMAGE|TEXT)\.)"
 )
-
-
-class ModelNotFoundError(ModelError):
-    """No model folder found for an id or path; `searched` lists every place looked at, in order."""
-
-    code = "model_not_found"
-
-    def __init__(self, model: str, searched: list[str], problem: str = "was not found"):
-        self.model = str(model)
-        self.searched = list(searched)
-        lines = [f"model {self.model!r} {problem}. Searched:"]
-        lines += [f"  - {s}" for s in self.searched] or ["  - (nothing)"]
-        lines += [
-            "How to get weights:",
-            f"  - online: use a hub id such as {DEFAULT_MODEL} (or emotion2vec/emotion2vec_plus_large); "
-            "needs `pip install 'emostudio[hub]'` (modelscope / huggingface_hub) and downloads into their caches",
-            "  - offline: pass a local folder holding model.pt + config.yaml + tokens.txt (a copy of the hub repo), "
-            "or put that folder in the ModelScope cache (~/.cache/modelscope/hub/models/iic/NAME, or $MODELSCOPE_CACHE) "
-            "or the Hugging Face cache (~/.cache/huggingface/hub/models--emotion2vec--NAME, or $HF_HUB_CACHE / $HF_HOME)",
-            "  - just to try the workflow: --model demo (tiny random weights; scores are meaningless)",
-        ]
-        super().__init__("\n".join(lines))
 
 
 class CheckpointError(ModelError):
@@ -94,6 +93,20 @@ class LoadedModel:
     arch: dict = field(default_factory=dict)  # embed_dim, num_heads, depth, prenet_depth, params, ...
     device: torch.device = torch.device("cpu")
     dtype: torch.dtype = torch.float32
+    weights_path: str | None = None  # the weights file loaded, when loaded from a folder
+    warnings: list[str] = field(default_factory=list)  # e.g. checkpoint tensors the model does not use
+    _fingerprint: str | None = field(default=None, repr=False)
+
+    def fingerprint(self) -> str:
+        """sha256 of what decides the numbers: the weights file (or, for in-memory models, every tensor).
+
+        Computed once (about 1 s per GB); batch jobs use it so a resume never mixes two sets of weights.
+        """
+        if self._fingerprint is None:
+            self._fingerprint = (
+                file_sha256(self.weights_path) if self.weights_path else tensors_sha256(self.encoder)
+            )
+        return self._fingerprint
 
     def key_logits(self, logits: torch.Tensor) -> torch.Tensor:
         """(..., vocab) -> (..., 9) in `labels.KEYS` order; -inf for classes the model lacks or marks unuse."""
@@ -103,18 +116,25 @@ class LoadedModel:
         return picked.masked_fill(~present, float("-inf"))
 
 
+def file_sha256(path: str | os.PathLike, block: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def tensors_sha256(module: torch.nn.Module) -> str:
+    """sha256 over every parameter's name, shape, dtype and bytes (for models that live only in memory)."""
+    h = hashlib.sha256()
+    for name, p in module.state_dict().items():
+        t = p.detach().to("cpu").contiguous()
+        h.update(f"{name}|{tuple(t.shape)}|{t.dtype}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
 # -- names ---------------------------------------------------------------------------------------------------
-
-
-def hub_ids(model: str) -> tuple[str, str] | None:
-    """(ModelScope id, Hugging Face id) for a known name, alias or `org/name` id; None if it is none of these."""
-    model = ALIASES.get(model, model)
-    org, _, name = model.rpartition("/")
-    if name in HUB_NAMES and org in ("", "iic", "emotion2vec"):
-        return f"iic/{name}", f"emotion2vec/{name}"
-    if re.fullmatch(r"[\w.-]+/[\w.-]+", model):
-        return model, model
-    return None
 
 
 def funasr_names(encoder: Emotion2vecEncoder) -> dict[str, str]:
@@ -157,179 +177,68 @@ def funasr_names(encoder: Emotion2vecEncoder) -> dict[str, str]:
     return out
 
 
-# -- finding -------------------------------------------------------------------------------------------------
-
-
-def _weights_file(folder: Path) -> Path | None:
-    for name in ("model.safetensors", "model.pt"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
-def _complete(folder: Path) -> bool:
-    return folder.is_dir() and (folder / "config.yaml").is_file() and _weights_file(folder) is not None
-
-
-def _hf_snapshot(repo_dir: Path) -> Path | None:
-    """The snapshot of a Hugging Face cache repo folder (`models--org--name`) that refs/main points at."""
-    ref = repo_dir / "refs" / "main"
-    if ref.is_file():
-        snap = repo_dir / "snapshots" / ref.read_text().strip()
-        return snap if snap.is_dir() else None
-    snaps = (
-        sorted((repo_dir / "snapshots").glob("*"), key=lambda p: p.stat().st_mtime)
-        if repo_dir.is_dir()
-        else []
-    )
-    return snaps[-1] if snaps else None
-
-
-def _local_folder(path: Path, searched: list[str]) -> Path | None:
-    if _complete(path):
-        return path
-    snap = _hf_snapshot(path) if (path / "snapshots").is_dir() else None
-    if snap is not None and _complete(snap):
-        return snap
-    searched.append(f"{path} (local folder; needs config.yaml, model.pt or model.safetensors, tokens.txt)")
-    return None
-
-
-def modelscope_dirs(ms_id: str) -> list[Path]:
-    """Where ModelScope keeps `org/name`: under $MODELSCOPE_CACHE and ~/.cache/modelscope, old and new layouts."""
-    roots = [Path(os.environ["MODELSCOPE_CACHE"])] if os.environ.get("MODELSCOPE_CACHE") else []
-    roots.append(Path.home() / ".cache" / "modelscope")
-    out: list[Path] = []
-    for root in roots:
-        for sub in ("hub/models", "hub", "models", ""):
-            p = (root / sub / ms_id) if sub else (root / ms_id)
-            if p not in out:
-                out.append(p)
-    return out
-
-
-def huggingface_dir(hf_id: str) -> Path:
-    """`models--org--name` in the Hugging Face hub cache ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache)."""
-    cache = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
-    if not cache:
-        home = os.environ.get("HF_HOME") or str(Path.home() / ".cache" / "huggingface")
-        cache = str(Path(home) / "hub")
-    return Path(cache).expanduser() / ("models--" + hf_id.replace("/", "--"))
-
-
-def _reachable(url: str, timeout_s: float = 3.0) -> bool:
-    """Whether a TCP connection to the hub's host opens within `timeout_s` (saves the hub clients' long retries
-    when offline)."""
-    parsed = urllib.parse.urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname or "", parsed.port or 443), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
-
-
-def _hub_download(hub: str, repo: str, url: str, module: str, searched: list[str]) -> Path | None:
-    """One hub's snapshot download; any failure (package missing, offline, no such repo) is noted in `searched`."""
-    if not _reachable(url):
-        searched.append(f"{hub} download of {repo}: not tried ({url} unreachable: offline?)")
-        return None
-    try:
-        if module == "modelscope":
-            from modelscope.hub.snapshot_download import snapshot_download
-        else:
-            from huggingface_hub import snapshot_download
-    except ImportError:
-        searched.append(f"{hub} download of {repo}: not tried ({module} not installed: emostudio[hub])")
-        return None
-    try:
-        path = Path(snapshot_download(repo))
-    except Exception as e:  # noqa: BLE001 - any hub failure just adds to the searched list
-        searched.append(
-            f"{hub} download of {repo}: failed ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
-        )
-        return None
-    if _complete(path):
-        return path
-    searched.append(f"{hub} download of {repo}: {path} lacks config.yaml or weights")
-    return None
-
-
-def _download(ms_id: str, hf_id: str, searched: list[str]) -> Path | None:
-    """Try ModelScope then Hugging Face."""
-    ms_url = os.environ.get("MODELSCOPE_DOMAIN", "www.modelscope.cn")
-    ms_url = ms_url if ms_url.startswith("http") else "https://" + ms_url
-    hf_url = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    return _hub_download("ModelScope", ms_id, ms_url, "modelscope", searched) or _hub_download(
-        "Hugging Face", hf_id, hf_url, "huggingface_hub", searched
-    )
-
-
-def find_model(model: str | os.PathLike = DEFAULT_MODEL, allow_download: bool = True) -> tuple[Path, str]:
-    """(folder, canonical id): a local folder first, then the ModelScope cache, the Hugging Face cache, then a
-    hub download. Raises ModelNotFoundError listing every place searched."""
-    text = os.fspath(model)
-    searched: list[str] = []
-    path = Path(text).expanduser()
-    if path.is_file() and path.name in ("model.pt", "model.safetensors", "config.yaml"):
-        path = path.parent  # a file inside the model folder names the folder
-    if path.exists():
-        found = _local_folder(path, searched)
-        if found is None:
-            raise ModelNotFoundError(text, searched, "is a folder without a complete model")
-        return found, str(path.resolve())
-    searched.append(f"{path} (no such local folder)")
-    ids = hub_ids(text)
-    if ids is None:
-        raise ModelNotFoundError(text, searched, "is neither a local folder nor a known model id")
-    ms_id, hf_id = ids
-    for d in modelscope_dirs(ms_id):
-        if _complete(d):
-            return d, ms_id
-        searched.append(f"{d} (ModelScope cache)")
-    hf = huggingface_dir(hf_id)
-    snap = _hf_snapshot(hf)
-    if snap is not None and _complete(snap):
-        return snap, ms_id
-    searched.append(f"{hf} (Hugging Face cache, snapshot from refs/main)")
-    if allow_download:
-        found = _download(ms_id, hf_id, searched)
-        if found is not None:
-            return found, ms_id
-    else:
-        searched.append("hub download: not allowed (allow_download=False)")
-    raise ModelNotFoundError(text, searched)
-
-
 # -- reading -------------------------------------------------------------------------------------------------
+
+
+def _torch_load(path: Path):
+    """torch.load with weights_only=True, torch's own warnings kept from the user (they advise unsafe loads)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as e:
+            if "mmap" not in str(e):
+                raise
+            return torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
+
+
+def _unpickler_detail(text: str) -> str:
+    """What torch's safe unpickler objected to, without its advice to load the file unsafely."""
+    tail = text.split("WeightsUnpickler error:", 1)[-1]
+    tail = tail.split("Check the documentation", 1)[0]
+    words = " ".join(tail.split()).rstrip(". ")
+    return words[:200] or "unknown reason"
+
+
+def _first_line(e: BaseException) -> str:
+    """The first line of an exception's text, without torch's advice to load unsafely."""
+    for line in str(e).splitlines():
+        line = line.strip()
+        if line and "weights_only=False" not in line and "re-running" not in line.lower():
+            return line[:300]
+    return type(e).__name__
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Tensors of a checkpoint file, prefixes stripped and wrapper dicts unwrapped. Never unpickles objects:
     `torch.load(weights_only=True)` or safetensors. Raises CheckpointError naming the file and the problem."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if size == 0:
+        raise CheckpointError(f"{path}: the weights file is empty (0 bytes); download it again")
     if path.suffix == ".safetensors":
         try:
             obj = safetensors.torch.load_file(str(path))
-        except (safetensors.SafetensorError, OSError, ValueError) as e:
-            raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from e
+        except Exception as e:  # any failure of the reader means the same thing to the user
+            raise CheckpointError(f"{path}: not a readable safetensors file ({_first_line(e)})") from None
     else:
         try:
-            try:
-                obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-            except RuntimeError as e:
-                if "mmap" not in str(e):
-                    raise
-                obj = torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
+            obj = _torch_load(path)
         except pickle.UnpicklingError as e:
-            text = str(e)
-            if "Weights only load failed" not in text or "global" not in text.lower():
-                raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({text[:300]})") from e
-            detail = next((ln.strip() for ln in text.splitlines() if "Unsupported global" in ln), "")
+            detail = _unpickler_detail(str(e))
+            if "unsupported global" in detail.lower():
+                raise CheckpointError(
+                    f"{path}: refused: the file holds pickled Python objects, not just tensors, and loading it "
+                    f"could run code ({detail}). Only tensor checkpoints (torch.save of tensors, or "
+                    "safetensors) are read"
+                ) from None
             raise CheckpointError(
-                f"{path}: refused: the file holds pickled Python objects, not just tensors, and loading it could "
-                f"run code. Only tensor checkpoints are read (torch.load weights_only=True). {detail[:300]}"
-            ) from e
-        except (RuntimeError, EOFError, OSError, ValueError) as e:
-            raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({str(e)[:300]})") from e
+                f"{path}: not a readable PyTorch checkpoint (a pickle that cannot be read safely: {detail})"
+            ) from None
+        except Exception as e:  # random bytes make torch fail in many ways (IndexError, EOFError, ...)
+            raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({_first_line(e)})") from None
     while isinstance(obj, dict):
         inner = next((obj[k] for k in _WRAPPERS if isinstance(obj.get(k), dict)), None)
         if inner is None:
@@ -356,9 +265,14 @@ def _names(keys: list[str], limit: int = 30) -> str:
     return shown + (f", ... ({len(keys) - limit} more)" if len(keys) > limit else "")
 
 
-def load_weights_(encoder: Emotion2vecEncoder, state: dict[str, torch.Tensor], where: str) -> None:
-    """Strictly copy FunASR-named tensors into `encoder`: every parameter must be present with its shape and
-    every checkpoint tensor must be used or known-unused (decoder, EMA). Raises CheckpointError naming keys."""
+def load_weights_(encoder: Emotion2vecEncoder, state: dict[str, torch.Tensor], where: str) -> list[str]:
+    """Copy FunASR-named tensors into `encoder` and return warnings.
+
+    Refused (CheckpointError naming the tensors): a parameter missing or of the wrong shape, non-finite values,
+    a classification head when the folder has no tokens.txt. Tensors no module of this model takes are
+    ignored, as FunASR ignores them: known ones (pretraining decoder, EMA teacher, other modalities) silently,
+    others with a warning naming them.
+    """
     to_native = {v: k for k, v in funasr_names(encoder).items()}
     params = dict(encoder.named_parameters())
     found: dict[str, torch.Tensor] = {}
@@ -384,19 +298,21 @@ def load_weights_(encoder: Emotion2vecEncoder, state: dict[str, torch.Tensor], w
         problems.append(f"missing tensors: {_names(sorted(missing))}")
     if mismatched:
         problems.append(f"wrong shapes: {_names(sorted(mismatched))}")
-    if unexpected:
-        problems.append(
-            f"unexpected tensors (not in the model, not known-unused): {_names(sorted(unexpected))}"
-        )
-        if "proj.weight" in unexpected and encoder.head is None:
-            problems.append(
-                "the checkpoint has a classification head (proj) but the folder has no tokens.txt"
-            )
+    if encoder.head is None and any(k.startswith("proj.") for k in unexpected):
+        problems.append("the checkpoint has a classification head (proj) but the folder has no tokens.txt")
     if problems:
         raise CheckpointError(f"{where}: checkpoint does not match its config.yaml; " + "; ".join(problems))
+    bad = [names[n] for n, t in found.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise CheckpointError(f"{where}: model has NaN/Inf in {_names(sorted(bad))}; the weights are corrupt")
     with torch.no_grad():
         for name, p in params.items():
             p.copy_(found[name])
+    if unexpected:
+        return [
+            f"{where}: ignored {len(unexpected)} tensor(s) this model does not use: {_names(sorted(unexpected), 8)}"
+        ]
+    return []
 
 
 def _read_yaml(path: Path) -> dict:
@@ -413,7 +329,18 @@ def _read_tokens(folder: Path) -> tuple[list[str], list[str | None]]:
     path = folder / "tokens.txt"
     if not path.is_file():
         return [], []
-    tokens = L.read_tokens(path.read_text(encoding="utf-8"))
+    try:
+        tokens = L.read_tokens(path.read_bytes().decode("utf-8", errors="strict"))
+    except UnicodeDecodeError as e:
+        raise CheckpointError(
+            f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); expected one label per line"
+        ) from None
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if len(tokens) > 1000:
+        raise CheckpointError(
+            f"{path}: {len(tokens)} lines; expected one line per emotion label (9 for emotion2vec+)"
+        )
     try:
         return tokens, [L.normalise_token(t) for t in tokens]
     except ValueError as e:
@@ -491,22 +418,44 @@ def _arch_config(arch: str) -> str:
     return _package_text(f"{arch}.yaml")
 
 
-def load_folder(folder: Path) -> tuple[Emotion2vecEncoder, dict, list[str], list[str | None], bool]:
-    """(encoder on CPU fp32 in eval mode, config, tokens, labels, is_random) from a complete model folder."""
+@dataclass
+class FolderModel:
+    """What `load_folder` read: the encoder (CPU fp32, eval) and its metadata."""
+
+    encoder: Emotion2vecEncoder
+    config: dict
+    tokens: list[str]
+    labels: list[str | None]
+    is_random: bool
+    warnings: list[str]
+
+
+def load_folder(folder: Path) -> FolderModel:
+    """Read, check and load a complete model folder. The config is checked (types, ranges, total size) before
+    any tensor is allocated; raises CheckpointError naming the file and the key or tensor."""
     config = _read_yaml(folder / "config.yaml")
     tokens, labels = _read_tokens(folder)
     weights = _weights_file(folder)
     if weights is None:
         raise CheckpointError(f"{folder}: no model.safetensors or model.pt")
-    with torch.device("meta"):
-        encoder = Emotion2vecEncoder.from_config(config["model_conf"], len(tokens))
+    try:
+        with torch.device("meta"):  # shapes only: nothing is allocated yet
+            encoder = Emotion2vecEncoder.from_config(config["model_conf"], len(tokens))
+    except ModelError as e:
+        raise CheckpointError(f"{folder / 'config.yaml'}: {e}") from None
+    params = sum(p.numel() for p in encoder.parameters())
+    if params > MAX_PARAMS:
+        raise CheckpointError(
+            f"{folder / 'config.yaml'}: the configuration describes {params:,} parameters "
+            f"({4 * params / 1e9:.1f} GB); emotion2vec models have under {MAX_PARAMS:,}"
+        )
     encoder = encoder.to_empty(device="cpu")
-    load_weights_(encoder, read_state_dict(weights), str(weights))
+    warns = load_weights_(encoder, read_state_dict(weights), str(weights))
     is_random = _is_random(folder, config)
     if weights.suffix == ".safetensors":
         with safetensors.safe_open(str(weights), "pt") as f:
             is_random = is_random or (f.metadata() or {}).get(RANDOM_FLAG) == "true"
-    return encoder.eval(), config, tokens, labels, is_random
+    return FolderModel(encoder.eval(), config, tokens, labels, is_random, warns)
 
 
 def load_model(
@@ -526,13 +475,30 @@ def load_model(
         tokens = list(L.OFFICIAL_TOKENS)
         encoder = randomize_weights_(Emotion2vecEncoder.from_config(config["model_conf"], len(tokens)), 0)
         model_id, source, is_random = DEMO_ID, "memory", True
+        demo_fingerprint = tensors_sha256(encoder)  # before any CPU fast path rewrites the modules
+        load_warnings: list[str] = []
         labels: list[str | None] = [L.normalise_token(t) for t in tokens]
+        weights_path = None
     else:
         folder, model_id = find_model(model, allow_download)
-        encoder, _, tokens, labels, is_random = load_folder(folder)
+        loaded_folder = load_folder(folder)
+        encoder, tokens, labels, is_random = (
+            loaded_folder.encoder,
+            loaded_folder.tokens,
+            loaded_folder.labels,
+            loaded_folder.is_random,
+        )
+        load_warnings = loaded_folder.warnings
         source = str(folder)
+        weights_path = str(_weights_file(folder))
     encoder = encoder.to(device=dev, dtype=dt).eval()
-    return LoadedModel(encoder, tokens, labels, model_id, source, is_random, arch_info(encoder), dev, dt)
+    loaded = LoadedModel(
+        encoder, tokens, labels, model_id, source, is_random, arch_info(encoder), dev, dt, weights_path
+    )
+    loaded.warnings = load_warnings
+    if weights_path is None:
+        loaded._fingerprint = demo_fingerprint
+    return loaded
 
 
 # -- writing -------------------------------------------------------------------------------------------------
@@ -587,7 +553,8 @@ def convert(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     """Check `src` (folder or id) strictly and write `dst` with model.safetensors (FunASR tensor names, no
     prefix), config.yaml, tokens.txt and configuration.json for fast, pickle-free loading. Returns dst."""
     folder, _ = find_model(src, allow_download=False)
-    encoder, _, tokens, _, is_random = load_folder(folder)
+    fm = load_folder(folder)
+    encoder, tokens, is_random = fm.encoder, fm.tokens, fm.is_random
     out = Path(dst)
     if out.resolve() == folder.resolve():
         raise ModelError(f"convert: destination {out} is the source folder; choose another")

@@ -24,6 +24,7 @@ from emostudio.errors import ModelError
 
 SAMPLE_RATE_HZ = 16000
 FRAME_RATE_HZ = 50
+MAX_CONV_LAYERS = 16
 DEFAULT_FEATURE_SPEC = "[(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512,2,2)] + [(512,2,2)]"
 WAVEFORM_NORM_EPS = 1e-5  # F.layer_norm default, as FunASR's `inference` uses it
 
@@ -45,19 +46,50 @@ def parse_feature_spec(spec: str | Sequence[Sequence[int]]) -> tuple[tuple[int, 
             return items if isinstance(node, ast.List) else tuple(items)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mult):
             left, right = ev(node.left), ev(node.right)
-            return left + right if isinstance(node.op, ast.Add) else left * right
+            if isinstance(node.op, ast.Mult):
+                count = right if isinstance(right, int) else left
+                if not isinstance(count, int) or not 0 <= count <= MAX_CONV_LAYERS:
+                    raise ModelError(
+                        f"feature_encoder_spec {spec!r}: a repeat count must be 0–{MAX_CONV_LAYERS}"
+                    )
+                return left * right
+            return left + right
         raise ModelError(
             f"feature_encoder_spec {spec!r}: only lists of (dim, kernel, stride) ints are allowed"
         )
 
-    value = ev(ast.parse(spec, mode="eval")) if isinstance(spec, str) else spec
+    if isinstance(spec, str):
+        if len(spec) > 2000:
+            raise ModelError("feature_encoder_spec: longer than 2000 characters")
+        try:
+            value = ev(ast.parse(spec, mode="eval"))
+        except (SyntaxError, RecursionError, TypeError) as e:
+            raise ModelError(
+                f"feature_encoder_spec {spec!r}: not a list of (dim, kernel, stride) triples"
+            ) from e
+    else:
+        value = spec
     try:
-        layers = tuple((int(d), int(k), int(s)) for d, k, s in value)
+        layers = tuple((_plain_int(d), _plain_int(k), _plain_int(s)) for d, k, s in value)
     except (TypeError, ValueError) as e:
         raise ModelError(f"feature_encoder_spec {spec!r}: expected (dim, kernel, stride) triples") from e
-    if not layers:
-        raise ModelError(f"feature_encoder_spec {spec!r}: no conv layers")
+    if not 1 <= len(layers) <= MAX_CONV_LAYERS:
+        raise ModelError(
+            f"feature_encoder_spec {spec!r}: needs 1–{MAX_CONV_LAYERS} conv layers, has {len(layers)}"
+        )
+    for d, k, st in layers:
+        if not (1 <= d <= 8192 and 1 <= k <= 1024 and 1 <= st <= 1024):
+            raise ModelError(
+                f"feature_encoder_spec {spec!r}: layer ({d}, {k}, {st}) is out of range "
+                "(dim 1–8192, kernel 1–1024, stride 1–1024)"
+            )
     return layers
+
+
+def _plain_int(v) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{v!r} is not an integer")
+    return v
 
 
 def num_frames(num_samples: int, spec: str | Sequence[Sequence[int]] = DEFAULT_FEATURE_SPEC) -> int:
@@ -133,11 +165,40 @@ class EncoderConfig:
                 raise ModelError(f"model config: `{where}{key}` is missing")
             return default
 
-        audio = (model_conf.get("modalities") or {}).get("audio")
+        def num(d: dict, key: str, where: str, kind: type, lo: float, hi: float, default=None, required=True):
+            """A number of `kind` within [lo, hi], else ModelError naming the key and what was found."""
+            raw = get(d, key, where, default, required)
+            ok = (
+                isinstance(raw, int | float)
+                and not isinstance(raw, bool)
+                and (kind is float or float(raw).is_integer())
+            )
+            if not ok:
+                raise ModelError(
+                    f"model config: `{where}{key}` must be {'an integer' if kind is int else 'a number'}, got {raw!r}"
+                )
+            value = kind(raw)
+            if not lo <= value <= hi:
+                raise ModelError(f"model config: `{where}{key}` = {raw!r} is out of range ({lo:g}–{hi:g})")
+            return value
+
+        def flag(d: dict, key: str, where: str, default: bool) -> bool:
+            raw = get(d, key, where, default, required=False)
+            if not isinstance(raw, bool):
+                raise ModelError(f"model config: `{where}{key}` must be true or false, got {raw!r}")
+            return raw
+
+        if not isinstance(model_conf, dict):
+            raise ModelError("model config: `model_conf` must be a mapping")
+        audio = (
+            (model_conf.get("modalities") or {}).get("audio")
+            if isinstance(model_conf.get("modalities"), dict)
+            else None
+        )
         if not isinstance(audio, dict):
             raise ModelError("model config: `model_conf.modalities.audio` is missing")
         a = "model_conf.modalities.audio."
-        if get(audio, "learned_alibi", a, False, required=False):
+        if flag(audio, "learned_alibi", a, False):
             raise ModelError(
                 "model config: `learned_alibi: true` is not supported (no official model uses it)"
             )
@@ -145,30 +206,36 @@ class EncoderConfig:
         if mode not in ("default", "layer_norm"):
             raise ModelError(f"model config: extractor_mode {mode!r} must be 'default' or 'layer_norm'")
         m = "model_conf."
+        embed_dim = num(model_conf, "embed_dim", m, int, 8, 8192)
+        num_heads = num(model_conf, "num_heads", m, int, 1, 256)
         cfg = cls(
-            embed_dim=int(get(model_conf, "embed_dim", m)),
-            num_heads=int(get(model_conf, "num_heads", m)),
-            depth=int(get(model_conf, "depth", m)),
-            prenet_depth=int(get(audio, "prenet_depth", a)),
-            mlp_ratio=float(get(model_conf, "mlp_ratio", m)),
-            norm_eps=float(get(model_conf, "norm_eps", m)),
-            norm_affine=bool(get(model_conf, "norm_affine", m, True, required=False)),
-            layer_norm_first=bool(get(model_conf, "layer_norm_first", m, False, required=False)),
+            embed_dim=embed_dim,
+            num_heads=num_heads,
+            depth=num(model_conf, "depth", m, int, 0, 128),
+            prenet_depth=num(audio, "prenet_depth", a, int, 0, 128),
+            mlp_ratio=num(model_conf, "mlp_ratio", m, float, 0.25, 16),
+            norm_eps=num(model_conf, "norm_eps", m, float, 1e-12, 0.1),
+            norm_affine=flag(model_conf, "norm_affine", m, True),
+            layer_norm_first=flag(model_conf, "layer_norm_first", m, False),
             feature_layers=parse_feature_spec(get(audio, "feature_encoder_spec", a)),
             extractor_mode=mode,
-            conv_pos_width=int(get(audio, "conv_pos_width", a)),
-            conv_pos_depth=int(get(audio, "conv_pos_depth", a)),
-            conv_pos_groups=int(get(audio, "conv_pos_groups", a)),
-            conv_pos_pre_ln=bool(get(audio, "conv_pos_pre_ln", a, False, required=False)),
-            num_extra_tokens=int(get(audio, "num_extra_tokens", a, 0, required=False)),
-            use_alibi=bool(get(audio, "use_alibi_encoder", a, False, required=False)),
-            alibi_scale=float(get(audio, "alibi_scale", a, 1.0, required=False)),
-            alibi_per_head=bool(get(audio, "learned_alibi_scale_per_head", a, False, required=False)),
-            alibi_per_layer=bool(get(audio, "learned_alibi_scale_per_layer", a, False, required=False)),
-            num_alibi_heads=int(get(audio, "num_alibi_heads", a, get(model_conf, "num_heads", m))),
-            normalize=bool(get(model_conf, "normalize", m, False, required=False)),
+            conv_pos_width=num(audio, "conv_pos_width", a, int, 1, 1024),
+            conv_pos_depth=num(audio, "conv_pos_depth", a, int, 1, 32),
+            conv_pos_groups=num(audio, "conv_pos_groups", a, int, 1, embed_dim),
+            conv_pos_pre_ln=flag(audio, "conv_pos_pre_ln", a, False),
+            num_extra_tokens=num(audio, "num_extra_tokens", a, int, 0, 64, 0, required=False),
+            use_alibi=flag(audio, "use_alibi_encoder", a, False),
+            alibi_scale=num(audio, "alibi_scale", a, float, -1e3, 1e3, 1.0, required=False),
+            alibi_per_head=flag(audio, "learned_alibi_scale_per_head", a, False),
+            alibi_per_layer=flag(audio, "learned_alibi_scale_per_layer", a, False),
+            num_alibi_heads=num(audio, "num_alibi_heads", a, int, 1, num_heads, num_heads),
+            normalize=flag(model_conf, "normalize", m, False),
             vocab_size=int(vocab_size),
         )
+        if embed_dim % cfg.conv_pos_groups:
+            raise ModelError(
+                f"model config: conv_pos_groups {cfg.conv_pos_groups} must divide embed_dim {embed_dim}"
+            )
         if cfg.embed_dim % cfg.num_heads or cfg.num_alibi_heads > cfg.num_heads:
             raise ModelError(
                 f"model config: embed_dim {cfg.embed_dim} / num_heads {cfg.num_heads} / "
