@@ -1,10 +1,17 @@
-"""The `emostudio` command: thin sub-commands that parse arguments, call the Python API and print."""
+"""The `emostudio` command: thin sub-commands that parse arguments, call the Python API and print.
+
+Exit codes (every command): 0 done; 1 done but some inputs failed; 2 nothing done (bad options, no inputs, no
+model, unwritable output); 3 internal error; 130 interrupted. No traceback reaches the console unless
+EMOSTUDIO_DEBUG=1 is set.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 
 from emostudio import __version__
 
@@ -14,7 +21,10 @@ COMMANDS = ("analyze", "quality", "enhance", "model", "batch", "serve")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="emostudio", description="Speech emotion recognition with emotion2vec+ (Emotion Studio)."
+        prog="emostudio",
+        description="Speech emotion recognition with emotion2vec+ (Emotion Studio).",
+        epilog="exit codes: 0 done · 1 some inputs failed · 2 nothing done (bad options, no inputs, no model, "
+        "unwritable output) · 3 internal error · 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"emostudio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -24,12 +34,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from emostudio.cli.common import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, fail
+    from emostudio.errors import EmoStudioError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
-    return int(args.func(args) or 0)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        fail("interrupted")
+        return EXIT_INTERRUPTED
+    except EmoStudioError as exc:  # a typed error that no command caught: a setup or usage problem
+        fail(str(exc))
+        return EXIT_USAGE
+    except Exception as exc:  # a bug: one clear line, the traceback only on request
+        if os.environ.get("EMOSTUDIO_DEBUG"):
+            traceback.print_exc()
+        fail(
+            f"internal error: {type(exc).__name__}: {exc} (please report it; EMOSTUDIO_DEBUG=1 shows the traceback)"
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

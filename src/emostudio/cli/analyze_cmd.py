@@ -7,7 +7,18 @@ import json
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from emostudio.cli.common import add_model_args, console, err_console, expand_inputs, load_recognizer
+from emostudio.cli.common import (
+    EXIT_FAILED_INPUTS,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_model_args,
+    check_out_dir,
+    err_console,
+    expand_inputs,
+    fail,
+    load_recognizer,
+    say,
+)
 from emostudio.model.labels import BY_KEY, KEYS
 
 
@@ -15,7 +26,9 @@ def register(sub) -> None:
     p = sub.add_parser(
         "analyze",
         help="recognise the emotion of audio files",
-        description="Recognise the emotion of audio files; one output folder per file.",
+        description="Recognise the emotion of audio files; one output folder per file. Exit code 0: all "
+        "done; 1: some files failed (each error is printed, the others still get their results); 2: nothing "
+        "done (no inputs, no model, an --out folder that cannot be written).",
     )
     p.add_argument("inputs", nargs="+", metavar="FILE", help="audio/video files, folders or glob patterns")
     p.add_argument(
@@ -45,6 +58,8 @@ def describe(result) -> list[str]:
     ]
     if result.compound:
         lines.append(f"compound: {result.compound.zh} ({result.compound.en})")
+    if len(result.segments) > 1:
+        lines.append(f"segments: {len(result.segments)} (long recording split at pauses)")
     if result.enhancement:
         b = result.enhancement.before_probs
         before = BY_KEY[KEYS[int(b.argmax())]]
@@ -53,6 +68,8 @@ def describe(result) -> list[str]:
         )
     if result.quality_warning:
         lines.append(f"⚠ {result.quality_warning}")
+    for warning in result.warnings:
+        lines.append(f"⚠ {warning}")
     if result.model.is_random:
         lines.append("⚠ random weights: scores are meaningless")
     if result.output_dir:
@@ -63,20 +80,30 @@ def describe(result) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from emostudio.audio import AUDIO_EXTENSIONS
 
-    files = expand_inputs(args.inputs, AUDIO_EXTENSIONS)
+    expanded = expand_inputs(args.inputs, AUDIO_EXTENSIONS)
+    for problem in expanded.problems:
+        fail(str(problem))
+    files = expanded.files
+    if not files:
+        fail("nothing to analyse: no audio files among the inputs")
+        return EXIT_USAGE
+    if not check_out_dir(args.out):  # before the model loads or any file is decoded
+        return EXIT_USAGE
     rec = load_recognizer(args)
     if rec is None:
-        return 2
-    failures = 0
-    docs = []
-    show_bar = len(files) > 1
+        return EXIT_USAGE
+    failures = len(expanded.problems)
+    docs = [
+        {"source": str(p).split(":")[0], "error": {"code": p.code, "message": str(p)}}
+        for p in expanded.problems
+    ]
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=err_console,
-        disable=not show_bar,
+        disable=len(files) < 2,
         transient=True,
     ) as progress:
         task = progress.add_task("analysing", total=len(files))
@@ -84,24 +111,23 @@ def run(args: argparse.Namespace) -> int:
         def report(outcome) -> None:
             nonlocal failures
             progress.advance(task)
+            res = outcome.result
+            if res is not None:
+                doc = res.to_dict()
+                doc["output_dir"] = str(res.output_dir) if res.output_dir else None
+                if not args.json:
+                    say(outcome.source, "bold")
+                    for line in describe(res):
+                        say(f"  {line}")
             if outcome.error is not None:
                 failures += 1
-                err_console.print(f"[red]✗ {outcome.error}[/]", highlight=False)
+                fail(str(outcome.error))
+                error = {"code": outcome.error.code, "message": str(outcome.error)}
                 docs.append(
-                    {
-                        "source": outcome.source,
-                        "error": {"code": outcome.error.code, "message": str(outcome.error)},
-                    }
+                    {**doc, "error": error} if res is not None else {"source": outcome.source, "error": error}
                 )
-                return
-            res = outcome.result
-            doc = res.to_dict()
-            doc["output_dir"] = str(res.output_dir) if res.output_dir else None
-            docs.append(doc)
-            if not args.json:
-                console.print(f"[bold]{outcome.source}[/]", highlight=False)
-                for line in describe(res):
-                    console.print(f"  {line}", highlight=False)
+            else:
+                docs.append(doc)
 
         rec.analyze_many(
             files,
@@ -115,5 +141,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(docs if len(docs) != 1 else docs[0], ensure_ascii=False, indent=2))
     if failures:
-        err_console.print(f"{failures} of {len(files)} file(s) failed", highlight=False)
-    return 1 if failures else 0
+        say(f"{failures} of {len(files) + len(expanded.problems)} input(s) failed", err=True)
+    return EXIT_FAILED_INPUTS if failures else EXIT_OK

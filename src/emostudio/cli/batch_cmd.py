@@ -6,8 +6,19 @@ import argparse
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
-from emostudio.cli.common import add_model_args, console, err_console, load_recognizer
+from emostudio.cli.common import (
+    EXIT_FAILED_INPUTS,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_model_args,
+    console,
+    err_console,
+    fail,
+    load_recognizer,
+    say,
+)
 from emostudio.errors import EmoStudioError
 from emostudio.model.labels import BY_KEY
 
@@ -18,7 +29,9 @@ def register(sub) -> None:
         help="recognise a folder or manifest into Parquet (resumable; local or Ray)",
         description="Recognise every input of a folder (recursive), a CSV/JSONL manifest (path, optional id, "
         "speaker, time, label, text) or a Kaldi wav.scp into Parquet shards under --out. "
-        "Re-running the same command skips the inputs already done.",
+        "Re-running the same command skips the inputs already done. Exit code 0: all done; 1: some inputs "
+        "failed (their rows say why); 2: nothing done (bad input list, busy or unwritable --out, no model, a "
+        "resume with other settings or weights).",
     )
     p.add_argument("input", metavar="INPUT", help="folder, manifest (.csv / .jsonl) or wav.scp")
     p.add_argument("--out", required=True, help="output folder (part-NNNNN.parquet shards, summary.json)")
@@ -44,7 +57,18 @@ def register(sub) -> None:
         help="decoding processes (local; 0 = decode on the main thread) or model actors (--ray)",
     )
     p.add_argument("--shard-size", type=int, default=256, help="rows per committed shard (default 256)")
-    p.add_argument("--force", action="store_true", help="add to an output folder made with other settings")
+    p.add_argument(
+        "--executor",
+        choices=["thread", "process"],
+        default="thread",
+        help="decode in threads (default) or in spawned worker processes",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="the folder holds a job with other settings or weights: move its results to previous-*/ and "
+        "start a new job (never mixes the two)",
+    )
     p.add_argument(
         "--ray",
         nargs="?",
@@ -66,14 +90,14 @@ def register(sub) -> None:
 
 
 def summary_table(s) -> Table:
-    t = Table(title=f"batch summary · {s.out_dir}", show_header=True)
+    t = Table(title=Text(f"batch summary · {s.out_dir}"), show_header=True)
     t.add_column("emotion")
     t.add_column("files", justify="right")
     for key, n in sorted(s.counts.items(), key=lambda kv: -kv[1]):
         if n:
             t.add_row(BY_KEY[key].display(), str(n))
     for code, n in s.errors.items():
-        t.add_row(f"[red]✗ {code}[/]", str(n))
+        t.add_row(Text(f"✗ {code}", style="red"), str(n))
     t.add_section()
     t.add_row("total rows", str(s.total))
     t.add_row("this run / already done", f"{s.processed} / {s.skipped}")
@@ -85,12 +109,13 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from emostudio.batch import load_inputs, run_batch
+    from emostudio.settings import Settings
 
     try:
         items = load_inputs(args.input)
     except EmoStudioError as exc:
-        err_console.print(f"[bold red]{exc}[/]", highlight=False)
-        return 2
+        fail(str(exc))
+        return EXIT_USAGE
     common = dict(
         granularity=args.granularity,
         embedding=args.embedding,
@@ -123,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             if args.ray:
-                from emostudio.ray_batch import run_ray_batch
+                from emostudio.batch.ray import run_ray_batch
 
                 s = run_ray_batch(
                     items,
@@ -136,23 +161,36 @@ def run(args: argparse.Namespace) -> int:
                     actors=args.workers if args.workers > 0 else None,
                     gpus_per_actor=args.gpus_per_actor,
                     batch_size=args.ray_batch_size,
+                    settings=Settings(max_duration_s=args.max_duration),
                     progress=progress,
                     **common,
                 )
             else:
+                from emostudio.batch import ShardStore
+
+                with ShardStore(args.out):  # a busy or unwritable --out fails before the model loads
+                    pass
                 rec = load_recognizer(args)
                 if rec is None:
-                    return 2
+                    return EXIT_USAGE
                 s = run_batch(
-                    items, args.out, recognizer=rec, workers=args.workers, progress=progress, **common
+                    items,
+                    args.out,
+                    recognizer=rec,
+                    workers=args.workers,
+                    executor=args.executor,
+                    progress=progress,
+                    **common,
                 )
         except EmoStudioError as exc:
-            err_console.print(f"[bold red]{exc}[/]", highlight=False)
-            return 2
+            fail(str(exc))
+            return EXIT_USAGE
     if args.json:
         print(json.dumps(s.to_dict(), ensure_ascii=False, indent=2))
     else:
         console.print(summary_table(s))
+        if s.previous:
+            say(f"the earlier job's results were moved to {s.previous}", "yellow")
         if s.random_weights:
-            console.print("[yellow]⚠ random weights: scores are meaningless[/]")
-    return 1 if s.failed else 0
+            say("⚠ random weights: scores are meaningless", "yellow")
+    return EXIT_FAILED_INPUTS if s.failed else EXIT_OK

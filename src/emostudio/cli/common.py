@@ -1,19 +1,41 @@
-"""Pieces shared by several sub-commands: model options, input expansion, console."""
+"""Pieces shared by several sub-commands: model options, input expansion, console output, exit codes.
+
+Exit codes of every command: 0 all done; 1 done, but some inputs failed (each one's error is printed);
+2 nothing was done: bad options, no inputs, no model, an output place that cannot be written;
+3 an unexpected internal error (a bug: the message says what; EMOSTUDIO_DEBUG=1 prints the traceback);
+130 interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
 
 import argparse
 import glob
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
+
+from emostudio.errors import AudioError, EmoStudioError
+
+EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 console = Console(soft_wrap=True)  # never break paths or messages across lines
 err_console = Console(stderr=True, soft_wrap=True)
 
 
-def add_model_args(p: argparse.ArgumentParser) -> None:
+def say(text: str, style: str | None = None, *, err: bool = False) -> None:
+    """Print `text` as is: user-supplied strings (file names like `take [red] two.wav`) are never read as markup."""
+    (err_console if err else console).print(Text(text, style=style or ""), highlight=False)
+
+
+def fail(text: str) -> None:
+    """Print an error line on stderr."""
+    say(f"✗ {text}", "red", err=True)
+
+
+def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
     p.add_argument(
         "--model",
         default="iic/emotion2vec_plus_large",
@@ -28,6 +50,15 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
         help="precision (default fp32); int8: CPU only, about 2x faster, probabilities move ~1e-3",
     )
     p.add_argument("--offline", action="store_true", help="never try a hub download")
+    if not limits:
+        return
+    p.add_argument(
+        "--max-duration",
+        type=float,
+        default=4 * 3600.0,
+        metavar="SECONDS",
+        help="refuse longer recordings, checked while decoding (default 14400 = 4 hours)",
+    )
 
 
 def load_recognizer(args: argparse.Namespace):
@@ -35,44 +66,87 @@ def load_recognizer(args: argparse.Namespace):
     from emostudio.errors import ModelError
     from emostudio.model.checkpoint import ModelNotFoundError
     from emostudio.recognize import Recognizer
+    from emostudio.settings import Settings
 
+    max_duration = getattr(args, "max_duration", None)
+    if max_duration is not None and not max_duration > 0:
+        fail(f"--max-duration must be positive, got {max_duration}")
+        return None
     try:
-        with err_console.status(f"loading model {args.model} …"):
+        with err_console.status(Text(f"loading model {args.model} …")):
             rec = Recognizer(
                 model=args.model,
                 device=args.device,
                 dtype=args.dtype,
                 allow_download=not getattr(args, "offline", False),
+                settings=Settings(max_duration_s=max_duration) if max_duration else None,
             )
     except ModelNotFoundError as exc:
-        err_console.print(f"[bold red]No model weights found.[/]\n{exc}", markup=True, highlight=False)
+        say("No model weights found.", "bold red", err=True)
+        say(str(exc), err=True)
         return None
     except ModelError as exc:
-        err_console.print(f"[bold red]Cannot load the model:[/] {exc}", markup=True, highlight=False)
+        say(f"Cannot load the model: {exc}", "bold red", err=True)
         return None
+    for warning in rec.model.warnings:
+        say(f"⚠ {warning}", "yellow", err=True)
     if rec.model.is_random:
-        err_console.print(
-            f"[yellow]⚠ random weights: scores are meaningless (model {rec.model.model_id})[/]",
-            highlight=False,
-        )
+        say(f"⚠ random weights: scores are meaningless (model {rec.model.model_id})", "yellow", err=True)
     return rec
 
 
-def expand_inputs(patterns: list[str], extensions: frozenset[str]) -> list[str]:
-    """Files from paths, directories (recursive, audio extensions only) and glob patterns, in a stable order.
+class NoAudioFilesError(AudioError):
+    """A folder given on the command line holds no audio files."""
 
-    A path that matches nothing is kept as is, so that it is reported as missing instead of silently dropped.
+    code = "no_audio_files"
+
+
+@dataclass
+class Expanded:
+    files: list[str]  # inputs to analyse, in a stable order, each once
+    problems: list[AudioError]  # folders that gave nothing
+
+
+def expand_inputs(patterns: list[str], extensions: frozenset[str]) -> Expanded:
+    """Files from paths, folders (recursive, audio extensions only) and glob patterns, in a stable order.
+
+    A path that matches nothing is kept as is, so that it is reported as missing instead of silently dropped;
+    a folder without audio files is a problem of its own.
     """
+    from emostudio.batch.inputs import audio_files
+
     out: list[str] = []
+    problems: list[EmoStudioError] = []
     for pat in patterns:
-        if os.path.isdir(pat):
-            found = sorted(
-                str(p) for p in Path(pat).rglob("*") if p.is_file() and p.suffix.lower() in extensions
-            )
+        try:
+            is_dir = os.path.isdir(pat)
+        except (OSError, ValueError):
+            is_dir = False
+        if is_dir:
+            found = [str(p) for p in audio_files(Path(pat))]
+            if not found:
+                problems.append(
+                    NoAudioFilesError(
+                        pat,
+                        f"a folder with no audio files in it (looked for {', '.join(sorted(extensions)[:8])}, …)",
+                    )
+                )
             out += found
-        elif any(ch in pat for ch in "*?[") and not os.path.exists(pat):
+        elif any(ch in pat for ch in "*?[") and not os.path.lexists(pat):
             out += sorted(glob.glob(pat, recursive=True)) or [pat]
         else:
             out.append(pat)
     seen: set[str] = set()
-    return [p for p in out if not (p in seen or seen.add(p))]
+    return Expanded([p for p in out if not (p in seen or seen.add(p))], problems)
+
+
+def check_out_dir(path: str) -> bool:
+    """True if run folders can be written under `path`; else prints why and returns False."""
+    from emostudio.results import check_output_root
+
+    try:
+        check_output_root(path)
+    except EmoStudioError as exc:
+        fail(str(exc))
+        return False
+    return True

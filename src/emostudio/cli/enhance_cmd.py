@@ -6,7 +6,7 @@ import argparse
 
 from rich.table import Table
 
-from emostudio.cli.common import console, err_console
+from emostudio.cli.common import EXIT_FAILED_INPUTS, EXIT_OK, EXIT_USAGE, console, fail, say
 from emostudio.cli.quality_cmd import MARK, value_text
 from emostudio.errors import EmoStudioError
 
@@ -59,6 +59,28 @@ def compare_table(before, after) -> Table:
     return table
 
 
+def check_output_file(path: str) -> str | None:
+    """Why `path` cannot be written as the output file (None when it can), checked before any work."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    out = Path(path)
+    if out.is_dir():
+        return f"{path}: cannot write the output there (it is a folder; give a file name such as clean.wav)"
+    parent = out.parent
+    if parent.exists() and not parent.is_dir():
+        return f"{path}: cannot write the output there ({parent} is a file, not a folder)"
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        return f"{path}: cannot write the output there ({e.strerror or e})"
+    return None
+
+
 def run(args) -> int:
     from emostudio.audio import decode, write_wav
     from emostudio.enhance import EnhanceSettings, enhance
@@ -66,8 +88,12 @@ def run(args) -> int:
     from emostudio.segment import speech_spans
 
     if args.peak > 0:
-        err_console.print(f"[red]✗[/] --peak must be ≤ 0 dBFS, got {args.peak}", highlight=False)
-        return 2
+        fail(f"--peak must be ≤ 0 dBFS, got {args.peak}")
+        return EXIT_USAGE
+    problem = check_output_file(args.output)
+    if problem:
+        fail(problem)
+        return EXIT_USAGE
     try:
         audio = decode(args.input)
         profile = decode(args.noise_file).waveform if args.noise_file else None
@@ -82,13 +108,17 @@ def run(args) -> int:
         before = assess(audio.waveform, audio.source, spans=spans)
         result = enhance(audio.waveform, settings, spans=spans)
         after = assess(result.waveform, audio.source, spans=spans)
-        write_wav(args.output, result.waveform, audio.sample_rate)
     except (EmoStudioError, ValueError) as exc:
-        err_console.print(f"[red]✗[/] {exc}", highlight=False)
-        return 1
+        fail(str(exc))
+        return EXIT_FAILED_INPUTS
+    try:
+        write_wav(args.output, result.waveform, audio.sample_rate)
+    except OSError as exc:
+        fail(f"{args.output}: the output could not be written ({exc.strerror or exc})")
+        return EXIT_FAILED_INPUTS
     console.print(compare_table(before, after))
-    console.print(
-        f"steps: {' → '.join(result.steps) or 'none'}   noise profile: {result.noise_source}", highlight=False
-    )
-    console.print(f"wrote {args.output}", highlight=False)
-    return 0
+    say(f"steps: {' → '.join(result.steps) or 'none'}   noise profile: {result.noise_source}")
+    for warning in audio.warnings:
+        say(f"⚠ {warning}", "yellow")
+    say(f"wrote {args.output}")
+    return EXIT_OK

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from rich.table import Table
+from rich.text import Text
 
-from emostudio.cli.common import console, err_console, expand_inputs
+from emostudio.cli.common import EXIT_FAILED_INPUTS, EXIT_OK, EXIT_USAGE, console, expand_inputs, fail, say
 from emostudio.errors import EmoStudioError
 
 MARK = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "bad": "[red]✗[/]", "info": "[dim]·[/]"}
@@ -33,7 +34,7 @@ def value_text(m) -> str:
     return f"{v}{m.unit}" if m.unit == "%" else f"{v} {m.unit}".strip()
 
 
-def report_table(report, title: str) -> Table:
+def report_table(report, title: str | Text) -> Table:
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("", width=1)
     table.add_column("metric")
@@ -41,35 +42,50 @@ def report_table(report, title: str) -> Table:
     table.add_column("advice / 建议", overflow="fold")
     for m in report.metrics:
         advice = f"{m.advice_en}\n{m.advice_zh}" if m.advice_en else ""
-        table.add_row(MARK.get(m.verdict, m.verdict), f"{m.label_en} {m.label_zh}", value_text(m), advice)
+        table.add_row(
+            MARK.get(m.verdict, m.verdict),
+            Text(f"{m.label_en} {m.label_zh}"),
+            Text(value_text(m)),
+            Text(advice),
+        )
     return table
 
 
 def print_report(report, title: str) -> None:
-    console.print(report_table(report, f"{title}  {MARK[report.verdict]} {report.verdict}"))
+    heading = Text(f"{title}  ") + Text.from_markup(MARK[report.verdict]) + Text(f" {report.verdict}")
+    console.print(report_table(report, heading))
     for h in report.hints:
-        console.print(f"  [cyan]hint:[/] {h.en} {h.zh}", highlight=False)
+        say(f"  hint: {h.en} {h.zh}", "cyan")
 
 
 def run(args) -> int:
     from emostudio.audio import AUDIO_EXTENSIONS, decode
     from emostudio.quality import assess
 
-    failed = 0
-    out = []
-    for path in expand_inputs(args.inputs, AUDIO_EXTENSIONS):
+    expanded = expand_inputs(args.inputs, AUDIO_EXTENSIONS)
+    failed = len(expanded.problems)
+    out: list[dict] = []
+    for problem in expanded.problems:
+        fail(str(problem))
+        out.append({"file": problem.path, "error": str(problem), "code": problem.code})
+    if not expanded.files:
+        fail("nothing to check: no audio files among the inputs")
+        return EXIT_USAGE
+    for path in expanded.files:
         try:
             audio = decode(path)
             report = assess(audio.waveform, audio.source)
         except EmoStudioError as exc:
             failed += 1
-            err_console.print(f"[red]✗[/] {exc}", highlight=False)
+            fail(str(exc))
             out.append({"file": path, "error": str(exc), "code": exc.code})
             continue
+        for warning in audio.warnings:
+            say(f"⚠ {warning}", "yellow", err=True)
         if args.json:
             out.append({"file": path, "source": audio.source.to_dict(), "quality": report.to_dict()})
         else:
             print_report(report, path)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
-    return 1 if failed else 0
+    return EXIT_FAILED_INPUTS if failed else EXIT_OK

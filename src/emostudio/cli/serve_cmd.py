@@ -48,7 +48,7 @@ def register(sub) -> None:
         help="allow cross-origin requests from ORIGIN (repeatable; default: CORS off)",
     )
     p.add_argument("--no-ui", action="store_true", help="serve only the REST API")
-    add_model_args(p)
+    add_model_args(p, limits=False)
     p.set_defaults(func=run)
 
 
@@ -75,7 +75,16 @@ def settings_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    server_log = logging.getLogger("emostudio")
+    server_log.addHandler(handler)
+    server_log.setLevel(logging.INFO)
+    server_log.propagate = False
 
     from emostudio.server.app import create_app
     from emostudio.server.settings import UnsafeBindError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Annotated, Literal
 
@@ -9,11 +10,12 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from emostudio.errors import AudioError, EmoStudioError
+from emostudio.errors import AudioError, EmoStudioError, OutputError, UsageError
 from emostudio.server.service import BadRequestError, RunNotFoundError, Service
 from emostudio.server.settings import DOWNLOADS, safe_filename
 from emostudio.server.worker import QueueFullError, UnavailableError
 
+log = logging.getLogger("emostudio.server")
 # AudioError.code -> HTTP status; any other audio problem is 422 (the upload could not be decoded/used)
 AUDIO_STATUS = {"not_audio": 415, "unsupported": 415, "too_long": 413}
 
@@ -44,12 +46,20 @@ def as_api_error(exc: Exception) -> ApiError:
         return ApiError(422, exc.code, str(exc))
     if isinstance(exc, AudioError):
         return ApiError(AUDIO_STATUS.get(exc.code, 422), exc.code, str(exc))
+    if isinstance(exc, UsageError):
+        return ApiError(422, exc.code, str(exc))
+    if isinstance(exc, OutputError):
+        return ApiError(507, exc.code, str(exc))
+    if isinstance(exc, EmoStudioError):  # typed, but the server's side (the model failed, an internal error)
+        return ApiError(500, exc.code, str(exc))
     return ApiError(500, "internal_error", f"{type(exc).__name__}: {exc}")
 
 
 def install_error_handlers(app) -> None:
-    async def on_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
         e = as_api_error(exc)
+        level = logging.ERROR if e.status >= 500 else logging.INFO
+        log.log(level, "%s %s → %d %s: %s", request.method, request.url.path, e.status, e.code, e.message[:300])
         return error_response(e.status, e.code, e.message, e.headers)
 
     async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,6 +7,7 @@ and /readyz turns ready (or reports where it looked for weights) when loading en
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported anywhere below
@@ -19,6 +20,7 @@ from emostudio.server.api import build_router, error_response, install_error_han
 from emostudio.server.service import Service  # noqa: E402
 from emostudio.server.settings import ServerSettings, check_bind  # noqa: E402
 
+log = logging.getLogger("emostudio.server")
 # multipart framing on top of the file itself
 _MULTIPART_SLACK = 1024 * 1024
 
@@ -62,6 +64,45 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class CatchAll:
+    """ASGI middleware: an unhandled exception becomes the JSON error shape with status 500 and one log line.
+
+    The line names the method, path and exception, never the request's body (no audio, no tokens); the
+    traceback is logged only at DEBUG level. The process keeps serving.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracked_send(msg):
+            nonlocal started
+            started = started or msg["type"] == "http.response.start"
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception as exc:  # the last line of defence: one clean answer and one log line
+            log.error(
+                "internal error on %s %s: %s: %s",
+                scope.get("method"),
+                scope.get("path"),
+                type(exc).__name__,
+                " ".join(str(exc).split())[:300],
+            )
+            log.debug("traceback", exc_info=True)
+            if not started:
+                await error_response(
+                    500,
+                    "internal_error",
+                    f"the server failed on this request ({type(exc).__name__}); it keeps serving others",
+                )(scope, receive, send)
 
 
 def create_app(settings: ServerSettings | None = None, service: Service | None = None) -> FastAPI:
@@ -116,6 +157,7 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
 
     if settings.ui:
