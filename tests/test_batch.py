@@ -232,3 +232,36 @@ def test_load_inputs_folder_csv_jsonl_scp(tmp_path):
         load_inputs(tmp_path / "broken.jsonl")
     with pytest.raises(BatchError, match="no such folder or manifest"):
         load_inputs(tmp_path / "nope")
+
+
+def test_resume_never_mixes_precisions_or_weights(clips200, tmp_path):
+    """A job's identity is the model id + a hash of its weights + dtype + settings: a resume with any other
+    is refused naming the difference; --force moves the earlier rows aside and starts a new job."""
+    from emostudio.model.checkpoint import file_sha256, init_random
+
+    _, items = clips200
+    first, rest = items[:3], items[3:6]
+    model = init_random(tmp_path / "model", "tiny", seed=0)
+    out = tmp_path / "job"
+    common = dict(model=str(model), device="cpu", allow_download=False, workers=0)
+    s1 = run_batch(first, out, **common)
+    sha = file_sha256(model / "model.pt")
+    assert (s1.dtype, s1.weights_sha256) == ("float32", sha)
+    rows = read_results(out).to_pylist()
+    assert {(r["dtype"], r["weights_sha256"]) for r in rows} == {("float32", sha)}
+    assert json.loads((out / "summary.json").read_text())["weights_sha256"] == sha
+
+    with pytest.raises(BatchError, match="dtype: was 'float32', now 'int8'"):
+        run_batch(first + rest, out, dtype="int8", **common)
+    init_random(model, "tiny", seed=1)  # new weights in the same folder
+    with pytest.raises(BatchError, match=r"weights: were sha256 [0-9a-f]{12}…, now [0-9a-f]{12}…"):
+        run_batch(first + rest, out, **common)
+    assert read_results(out).num_rows == 3  # nothing was added by the refused runs
+
+    s3 = run_batch(first + rest, out, dtype="int8", force=True, **common)
+    assert s3.previous and Path(s3.previous).name.startswith("previous-")
+    assert sorted(p.name for p in Path(s3.previous).glob("part-*.parquet")) == ["part-00000.parquet"]
+    rows = read_results(out).to_pylist()
+    assert len(rows) == 6 and {(r["dtype"], r["weights_sha256"]) for r in rows} == {
+        ("int8", file_sha256(model / "model.pt"))
+    }

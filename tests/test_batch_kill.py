@@ -1,9 +1,13 @@
-"""Crash safety: `kill -9` the batch command at random moments, re-run, and every input is there exactly once."""
+"""Crash safety: `kill -9` of the `emostudio batch` command itself at random moments, then resume.
+
+12 trials (thread and process decode modes): each kill must land while the job runs; after every kill the
+folder holds only complete shards, each input at most once, no stray temp file; the final run finishes with
+every input exactly once and a summary that counts right. Two jobs on one folder at once: the second refuses.
+"""
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -12,9 +16,13 @@ import time
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 from test_batch import write_clips
 
-from emostudio.batch import PART_RE, read_results, run_batch
+from emostudio.batch import PART_RE, read_results
+
+pytestmark = pytest.mark.timeout(1200)
+ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONUNBUFFERED": "1"}
 
 
 def _check_shards(out) -> list[str]:
@@ -32,111 +40,106 @@ def _check_shards(out) -> list[str]:
     return ids
 
 
-def _job(manifest, out, recognizer) -> None:
-    """A batch run in a forked child (shares the parent's loaded model: no start-up cost to pay per trial)."""
-    import torch
+def _command(manifest, out, model_dir, executor: str) -> list[str]:
+    return [
+        sys.executable, "-m", "emostudio", "batch", str(manifest), "--out", str(out), "--model", str(model_dir),
+        "--offline", "--device", "cpu", "--granularity", "frame", "--embedding", "--shard-size", "2",
+        "--batch-seconds", "3", "--workers", "1", "--executor", executor, "--json",
+    ]  # fmt: skip
 
-    torch.set_num_threads(1)
-    run_batch(
-        manifest,
-        out,
-        recognizer=recognizer,
-        granularity="frame",
-        embedding=True,
-        shard_size=2,
-        batch_seconds=3,
-        workers=1,
+
+def _parts(out) -> int:
+    return len(list(out.glob("part-*.parquet")))
+
+
+def _kill_mid_run(cmd, out, more_parts: int, jitter_s: float, total_parts: int) -> bool:
+    """Start the CLI, SIGKILL it once `more_parts` more shards exist (+ jitter); True if it died mid-run."""
+    before = _parts(out)
+    proc = subprocess.Popen(
+        cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
-
-
-def _kill_when(proc, out, target_parts: int, jitter_s: float) -> None:
-    """SIGKILL `proc` (its whole process group) once `target_parts` parts exist, `jitter_s` later."""
-    deadline = time.monotonic() + 60
-    while len(list(out.glob("part-*.parquet"))) < target_parts and proc.poll() is None:
+    deadline = time.monotonic() + 300
+    while _parts(out) < min(before + more_parts, total_parts) and proc.poll() is None:
         assert time.monotonic() < deadline, "the batch job made no progress"
-        time.sleep(0.002)
+        time.sleep(0.005)
     time.sleep(jitter_s)
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
+    running = proc.poll() is None
+    if running:
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and every decode worker it started
     proc.wait()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert "Traceback" not in err, err
+    return running and proc.returncode == -signal.SIGKILL and _parts(out) < total_parts
 
 
-class _Forked:
-    """A forked batch job in its own process group, with the Popen-like poll/wait/pid the killer needs."""
-
-    def __init__(self, *args):
-        self.p = multiprocessing.get_context("fork").Process(target=self._run, args=args, daemon=True)
-        self.p.start()
-        self.pid = self.p.pid
-        while self.p.exitcode is None and os.getpgid(self.pid) != self.pid:  # until it leads its own group
-            time.sleep(0.001)
-
-    @staticmethod
-    def _run(*args) -> None:
-        os.setpgid(0, 0)
-        _job(*args)
-
-    def poll(self):
-        return self.p.exitcode
-
-    def wait(self):
-        self.p.join()
-        return self.p.exitcode
-
-
-def test_kill_9_at_random_moments_then_resume_exactly_once(tmp_path, tiny_model_dir, recognizer):
-    items = write_clips(tmp_path / "clips", 28, ("truncated", "empty"), seed=3)
+def test_kill_9_the_batch_cli_at_random_moments_then_resume_exactly_once(tmp_path, tiny_model_dir):
+    items = write_clips(tmp_path / "clips", 38, ("truncated", "empty"), seed=3)
     manifest, out = tmp_path / "clips" / "manifest.csv", tmp_path / "out"
+    total_parts = -(-len(items) // 2)
     rng = np.random.default_rng(7)
-    killed_mid_job = 0
-    # 10 kills of a job process at random moments: after 0-3 more shards land, plus 0-150 ms
-    for _ in range(10):
-        before = len(list(out.glob("part-*.parquet")))
-        proc = _Forked(manifest, out, recognizer)
-        _kill_when(proc, out, before + int(rng.integers(0, 4)), float(rng.uniform(0, 0.15)))
-        ids = _check_shards(out)
-        killed_mid_job += 0 < len(ids) < len(items) and proc.p.exitcode == -signal.SIGKILL
-    assert killed_mid_job >= 3, "too few kills landed while the job was running"
-
-    # the command itself, killed once while it writes, then run to the end
-    cmd = [
-        sys.executable,
-        "-m",
-        "emostudio",
-        "batch",
-        str(manifest),
-        "--out",
-        str(out),
-        "--model",
-        str(tiny_model_dir),
-        "--offline",
-        "--device",
-        "cpu",
-        "--granularity",
-        "frame",
-        "--embedding",
-        "--shard-size",
-        "2",
-        "--batch-seconds",
-        "3",
-        "--workers",
-        "1",
-        "--json",
-    ]
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    if len(_check_shards(out)) < len(items) - 2:
-        proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    mid_run = {"thread": 0, "process": 0}
+    for trial in range(12):
+        executor = "thread" if trial % 2 == 0 else "process"
+        if _parts(out) >= total_parts - 1:
+            break
+        killed = _kill_mid_run(
+            _command(manifest, out, tiny_model_dir, executor),
+            out,
+            int(rng.integers(0, 3)),
+            float(rng.uniform(0, 0.4)),
+            total_parts,
         )
-        _kill_when(proc, out, len(list(out.glob("part-*.parquet"))) + 1, float(rng.uniform(0, 0.05)))
+        mid_run[executor] += killed
         _check_shards(out)
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert mid_run["thread"] >= 3 and mid_run["process"] >= 3, mid_run
+
+    done = subprocess.run(
+        _command(manifest, out, tiny_model_dir, "process"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 1, done.stderr  # 1: the job finished, some inputs failed
     summary = json.loads(done.stdout)
-    assert (summary["total"], summary["failed"], summary["skipped"] + summary["processed"]) == (30, 2, 30)
+    assert (summary["total"], summary["failed"], summary["skipped"] + summary["processed"]) == (40, 2, 40)
     ids = _check_shards(out)
     assert sorted(ids) == sorted(it.id for it in items)
-    assert not list(out.glob(".*.tmp"))
-    table = read_results(out)
-    errors = {r["id"]: r["error_code"] for r in table.to_pylist() if r["error_code"]}
+    assert not list(out.glob(".*.tmp"))  # the finishing run cleaned every leftover
+    errors = {r["id"]: r["error_code"] for r in read_results(out).to_pylist() if r["error_code"]}
     assert errors == {"bad-truncated": "corrupt", "bad-empty": "empty"}
+    # no decode worker outlived its killed parent (an orphan would be adopted by init: parent pid 1)
+    ps = subprocess.run(["ps", "-eo", "ppid=,args="], capture_output=True, text=True).stdout.splitlines()
+    orphans = [line for line in ps if "multiprocessing.spawn" in line and line.split()[0] == "1"]
+    assert not orphans, orphans
+
+
+def test_a_second_job_on_the_same_folder_refuses(tmp_path, tiny_model_dir):
+    write_clips(tmp_path / "clips", 30, seed=5)
+    manifest, out = tmp_path / "clips" / "manifest.csv", tmp_path / "out"
+    first = subprocess.Popen(
+        _command(manifest, out, tiny_model_dir, "thread"),
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 300
+    while _parts(out) < 1 and first.poll() is None:  # the first job holds the folder and is writing
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    second = subprocess.run(
+        _command(manifest, out, tiny_model_dir, "thread"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    first_out, _ = first.communicate(timeout=300)
+    assert first.returncode == 0
+    assert second.returncode == 2 and "another batch job is writing this folder" in second.stderr, (
+        second.stderr
+    )
+    assert "Traceback" not in second.stderr
+    ids = _check_shards(out)
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 30 == json.loads(first_out)["total"]

@@ -23,7 +23,7 @@ from emostudio.batch import SCORE_COLUMNS, read_results, run_batch
 RAY_JOB = textwrap.dedent(
     """
     import json, sys
-    from emostudio.ray_batch import run_ray_batch
+    from emostudio.batch.ray import run_ray_batch
     manifest, out, model = sys.argv[1:4]
     s = run_ray_batch(manifest, out, model=model, device="cpu", allow_download=False, granularity="frame",
                       embedding=True, batch_seconds=6, actors=2, batch_size=3, shard_size=4, num_cpus=2)
