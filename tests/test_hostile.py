@@ -120,10 +120,11 @@ def test_cli_analyze(catalogue, alone, tiny_model_dir, tmp_path):
         if case.name == "directory":  # on the command line a folder is a folder to look into
             assert code == "no_audio_files", d
             continue
+        damage = [w for w in d.get("warnings", []) if "damaged" in w] if code is None else []
         _expect(
             case,
             code,
-            d.get("warnings", []) if code is None else [],
+            damage,
             (d.get("error") or {}).get("message", ""),
         )
         if code is not None:

@@ -149,7 +149,7 @@ def _noise_from_vad(x: np.ndarray, spans: list[Span], sample_rate: int) -> np.nd
 
 def enhance(
     waveform16k: np.ndarray,
-    settings: EnhanceSettings = EnhanceSettings(),
+    settings: EnhanceSettings | None = None,
     *,
     sample_rate: int = SAMPLE_RATE,
     spans: list[Span] | None = None,
@@ -159,6 +159,7 @@ def enhance(
 
     The output never exceeds the peak target: max |x| ≤ 10^(peak_dbfs/20) (or ≤ 1 when not normalising).
     """
+    settings = settings or EnhanceSettings()
     x = _mono(waveform16k)
     if settings.peak_dbfs > 0:
         raise ValueError(f"peak target must be ≤ 0 dBFS (−1…−3 recommended), got {settings.peak_dbfs}")

@@ -138,7 +138,7 @@ def assess(
     waveform16k: np.ndarray,
     source: SourceInfo | None = None,
     *,
-    thresholds: QualityThresholds = QualityThresholds(),
+    thresholds: QualityThresholds | None = None,
     spans: list[Span] | None = None,
     original: np.ndarray | None = None,
     original_rate: int | None = None,
@@ -148,6 +148,7 @@ def assess(
     `spans` are VAD speech spans (computed when not given). `original` (samples,) at `original_rate` Hz
     lets clipping be measured before resampling, where plateaus are still flat.
     """
+    thresholds = thresholds or QualityThresholds()
     x = np.asarray(waveform16k)
     if x.ndim != 1:
         raise ValueError(f"expected a mono waveform of shape (samples,), got shape {x.shape}")

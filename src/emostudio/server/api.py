@@ -59,7 +59,9 @@ def install_error_handlers(app) -> None:
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
         e = as_api_error(exc)
         level = logging.ERROR if e.status >= 500 else logging.INFO
-        log.log(level, "%s %s → %d %s: %s", request.method, request.url.path, e.status, e.code, e.message[:300])
+        log.log(
+            level, "%s %s → %d %s: %s", request.method, request.url.path, e.status, e.code, e.message[:300]
+        )
         return error_response(e.status, e.code, e.message, e.headers)
 
     async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

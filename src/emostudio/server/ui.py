@@ -410,7 +410,8 @@ def build_ui(service: Service) -> gr.Blocks:
                 render_enhancement(doc, lang),
             )
 
-        async def analyze(path, granularity, embedding, enhance, choice, progress=gr.Progress()):
+        # Gradio finds the progress tracker by this default argument: its documented pattern
+        async def analyze(path, granularity, embedding, enhance, choice, progress=gr.Progress()):  # noqa: B008
             t = TEXT[_lang(choice)]
             if not path:
                 raise gr.Error(t["no_audio"])

@@ -1,0 +1,66 @@
+"""Memory is bounded by design for long inputs: peak RSS of a child process (wait4), never a timing.
+
+- a 20-minute call recording stays under a fixed bound;
+- a 3-hour low-bitrate file (5 MB, under the 4-hour limit) gives a result inside 3 GB of address space;
+- a tiny file that decodes to hours stops with a clear `too_long` while decoding, its memory bounded by the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from hostile import build_long_files, long_opus
+
+from benchmarks.memory_long import run_child
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
+BOUND_20_MIN_MB = 1100  # measured 903 MB (tiny model; 350 MB of it is torch, PyAV and the models at rest)
+BOUND_3_H_MB = 2000  # the 3-hour waveform alone is 691 MB
+AS_LIMIT_GB = 3
+
+
+@pytest.fixture(scope="module")
+def long_inputs(tmp_path_factory):
+    shared = tmp_path_factory.getbasetemp() / "long_inputs"
+    build_long_files(shared)
+    if not (shared / "call_20min.opus").exists():
+        long_opus(shared / "call_20min.opus", 20 * 60)
+    return shared
+
+
+def _analyze(path, model_dir, out, *extra) -> list[str]:
+    return [
+        sys.executable, "-m", "emostudio", "analyze", str(path), "--model", str(model_dir), "--offline",
+        "--device", "cpu", "--out", str(out), "--json", *extra,
+    ]  # fmt: skip
+
+
+def test_a_20_minute_recording_stays_under_a_fixed_bound(long_inputs, tiny_model_dir, tmp_path):
+    r = run_child(_analyze(long_inputs / "call_20min.opus", tiny_model_dir, tmp_path / "o"), None)
+    assert r["rc"] == 0, r["stderr"][-2000:]
+    doc = json.loads(r["stdout"])
+    assert doc["audio"]["duration_s"] == pytest.approx(1200, abs=1) and doc["audio"]["segments"] >= 40
+    assert r["rss_mb"] < BOUND_20_MIN_MB, r["rss_mb"]
+
+
+def test_a_three_hour_file_gives_a_result_inside_3_gb_of_address_space(long_inputs, tiny_model_dir, tmp_path):
+    r = run_child(_analyze(long_inputs / "three_hours.opus", tiny_model_dir, tmp_path / "o"), AS_LIMIT_GB)
+    assert r["rc"] == 0, r["stderr"][-2000:]
+    assert "Traceback" not in r["stderr"] and "MemoryError" not in r["stderr"]
+    doc = json.loads(r["stdout"])
+    assert doc["audio"]["duration_s"] == pytest.approx(3 * 3600, abs=2)
+    assert doc["audio"]["segments"] >= 3 * 3600 / 30
+    assert r["rss_mb"] < BOUND_3_H_MB, r["rss_mb"]
+
+
+def test_a_tiny_file_that_decodes_to_hours_stops_at_the_limit(long_inputs, tiny_model_dir, tmp_path):
+    path = long_inputs / "hours_from_tiny.flac"
+    assert path.stat().st_size < 5_000_000  # a few MB of FLAC that says nothing of its length
+    r = run_child(_analyze(path, tiny_model_dir, tmp_path / "o", "--max-duration", "3600"), AS_LIMIT_GB)
+    assert r["rc"] == 1, r["stderr"][-2000:]
+    doc = json.loads(r["stdout"])
+    assert doc["error"]["code"] == "too_long" and "decodes to more than 1:00:00" in doc["error"]["message"]
+    assert "Traceback" not in r["stderr"]
+    assert r["rss_mb"] < 350 + 300, r["rss_mb"]  # at rest + at most one hour of 16 kHz float32 (230 MB)
