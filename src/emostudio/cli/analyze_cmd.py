@@ -8,6 +8,7 @@ import json
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from emostudio.cli.common import add_model_args, console, err_console, expand_inputs, load_recognizer
+from emostudio.cli.text_args import add_text_args, prepare_text, text_lines
 from emostudio.model.labels import BY_KEY, KEYS
 
 
@@ -32,6 +33,7 @@ def register(sub) -> None:
     p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     add_model_args(p)
+    add_text_args(p)
     p.set_defaults(func=run)
 
 
@@ -51,6 +53,7 @@ def describe(result) -> list[str]:
         lines.append(
             f"before enhancement: {before.display()} {b.max() * 100:.1f}% → after: {result.confidence * 100:.1f}%"
         )
+    lines += text_lines(result)
     if result.quality_warning:
         lines.append(f"⚠ {result.quality_warning}")
     if result.model.is_random:
@@ -64,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
     from emostudio.audio import AUDIO_EXTENSIONS
 
     files = expand_inputs(args.inputs, AUDIO_EXTENSIONS)
+    text_step = prepare_text(args, files)  # transcript options: checked before any audio work
+    if isinstance(text_step, int):
+        return text_step
     rec = load_recognizer(args)
     if rec is None:
         return 2
@@ -95,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
                 )
                 return
             res = outcome.result
+            if (
+                text_step is not None
+            ):  # read the transcript, fuse, and rewrite result.json with the text block
+                text_step.apply(res, outcome.source)
             doc = res.to_dict()
             doc["output_dir"] = str(res.output_dir) if res.output_dir else None
             docs.append(doc)
