@@ -7,6 +7,8 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.markup import escape
+
 from emostudio.cli.common import err_console
 
 
@@ -72,7 +74,9 @@ class TextStep:
             else:
                 attach_asr(result, self.asr, _waveform(result, input_path), self.options)
         except EmoStudioError as exc:  # the speech result stands; say why there is no text reading
-            err_console.print(f"[yellow]⚠ {input_path}: no text reading: {exc}[/]", highlight=False)
+            err_console.print(
+                f"[yellow]⚠ {escape(f'{input_path}: no text reading: {exc}')}[/]", highlight=False
+            )
 
 
 def _waveform(result, input_path: str):
@@ -91,14 +95,16 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
     transcript file, the text backend (hf: folders are loaded), the ASR folder and FunASR.
     """
     from emostudio.errors import EmoStudioError
-    from emostudio.multimodal import DEFAULT_TEXT_WEIGHT, TextOptions, read_text_file
+    from emostudio.multimodal import DEFAULT_TEXT_WEIGHT, TextOptions, clean_text, read_text_file
     from emostudio.multimodal.asr import TRANSCRIPT_NEEDED, TRANSCRIPT_NEEDED_ZH, load_asr
     from emostudio.multimodal.sentiment import check_backend_spec
 
     given = args.text is not None or args.text_file is not None
     if not given and not args.asr:
         if args.text_weight is not None or args.text_backend is not None:
-            err_console.print(f"[red]{TRANSCRIPT_NEEDED}\n{TRANSCRIPT_NEEDED_ZH}[/]", highlight=False)
+            err_console.print(
+                f"[red]{escape(TRANSCRIPT_NEEDED)}\n{escape(TRANSCRIPT_NEEDED_ZH)}[/]", highlight=False
+            )
             return 2
         return None
     if given and len(files) != 1:
@@ -119,7 +125,7 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
             text, warnings = read_text_file(args.text_file)
             source = "file"
             for w in warnings:
-                err_console.print(f"[yellow]⚠ {w}[/]", highlight=False)
+                err_console.print(f"[yellow]⚠ {escape(w)}[/]", highlight=False)
         asr = None
         if args.asr:
             device = "cuda" if args.device == "cuda" else "cpu"
@@ -127,12 +133,12 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
                 import torch
 
                 device = "cuda" if torch.cuda.is_available() else "cpu"
-            with err_console.status(f"loading ASR model {args.asr} …"):
+            with err_console.status(f"loading ASR model {escape(args.asr)} …"):
                 asr = load_asr(args.asr, device)
     except EmoStudioError as exc:
-        err_console.print(f"[red]{exc}[/]", highlight=False)
+        err_console.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         return 2
-    if text is not None and not text.strip():
+    if text is not None and not clean_text(text).text:
         err_console.print(
             "[yellow]⚠ the transcript is empty: the result is the voice alone (文本为空：结果只依据语音)[/]",
             highlight=False,

@@ -79,9 +79,23 @@ class Transcript:
         }
 
 
+@contextlib.contextmanager
+def _quiet():
+    """FunASR prints banners and INFO logs while building; keep the CLI's output clean."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        root.setLevel(level)
+
+
 def funasr_available() -> bool:
     try:
-        import funasr  # noqa: F401
+        with _quiet():  # its import prints notices about ffmpeg
+            import funasr  # noqa: F401
     except ImportError:
         return False
     return True
@@ -126,30 +140,17 @@ def model_kind(folder: Path) -> tuple[str, dict]:
     )
 
 
-@contextlib.contextmanager
-def _quiet():
-    """FunASR prints banners and INFO logs while building; keep the CLI's output clean."""
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        root.setLevel(level)
-
-
 class AsrModel:
     """A FunASR ASR model loaded from a local folder. `transcribe(waveform, spans)` → Transcript."""
 
     def __init__(self, folder: str | os.PathLike, device: str = "cpu"):
         self.folder = Path(folder).expanduser().resolve()
+        self.kind, _ = model_kind(self.folder)
         if not funasr_available():
             raise AsrError(
                 "FunASR is not installed, so the audio cannot be transcribed: pip install 'emostudio[asr]', "
                 f"or give the transcript with --text / --text-file ({TRANSCRIPT_NEEDED_ZH})"
             )
-        self.kind, _ = model_kind(self.folder)
         if not fbank_backend_available():
             raise AsrError(
                 "FunASR needs kaldi-native-fbank (or torchaudio) to compute features: "

@@ -154,7 +154,7 @@ def text_block(
         text if isinstance(text, TextReading) else analyze_text(text, options.backend, options.max_chars)
     )
     speech = np.asarray(speech_probs, dtype=np.float64)
-    t_probs = text_scores(reading.sentiment) if reading.sentiment is not None else None
+    t_probs = text_scores(reading.sentiment, speech) if reading.sentiment is not None else None
     return TextBlock(
         reading=reading,
         weight=float(options.weight),
@@ -250,4 +250,11 @@ def attach_asr(result: Result, asr, waveform: np.ndarray, options: TextOptions |
     model's own emotion tag is kept in the block's `asr`). Raises AsrError when recognition fails."""
     spans = [(s.start_s, s.end_s) for s in result.segments] or None
     transcript = asr.transcribe(waveform, spans)
-    return attach_text(result, transcript.text, options, source="asr", asr=transcript.to_dict())
+    options = options or TextOptions()
+    reading = analyze_text(transcript.text, options.backend, options.max_chars)
+    if reading.language.code == "none":
+        reading.reason_en = (
+            f"the speech recognizer ({transcript.model}) heard no words: the result is the voice alone"
+        )
+        reading.reason_zh = f"语音识别（{transcript.model}）没有识别出文字：结果只依据语音"
+    return attach_text(result, reading, options, source="asr", asr=transcript.to_dict())

@@ -17,7 +17,9 @@ Valence/arousal of the speech classes (a circumplex placement after Russell 1980
 
 The voice's valence/arousal are the score-weighted means. The text's 9 scores come from its polarity p: happy
 gets max(p, 0); max(−p, 0) is shared by angry/disgusted/fearful/sad in proportion to the emotion words found
-(怒/恶/惧/哀), equally when there are none; neutral gets 1 − |p|, of which surprise words (惊) take their share.
+(怒/恶/惧/哀); without such words (VADER and SnowNLP read only how negative) it all goes to the voice's most
+likely of those four classes (the words say how negative, the voice which negative), equally without a voice;
+neutral gets 1 − |p|, of which surprise words (惊) take their share.
 A model that reads emotions directly (hf: folders with emotion labels) gives the 9 scores itself.
 Fused scores = (1 − w) · speech + w · text: w = 0 is the speech result exactly, w = 1 the text's reading.
 """
@@ -70,8 +72,9 @@ def valence_arousal(probs: np.ndarray) -> tuple[float, float]:
     return float(v), float(a)
 
 
-def text_scores(sentiment: Sentiment) -> np.ndarray:
-    """The text's reading as (9,) scores in KEYS order, summing to 1 (see the module docstring)."""
+def text_scores(sentiment: Sentiment, speech: np.ndarray | None = None) -> np.ndarray:
+    """The text's reading as (9,) scores in KEYS order, summing to 1 (see the module docstring); `speech` (9,)
+    only says which negative class a negative reading goes to when the text has no emotion words."""
     out = np.zeros(len(KEYS))
     if sentiment.class_probs:
         for k, p in sentiment.class_probs.items():
@@ -86,7 +89,17 @@ def text_scores(sentiment: Sentiment) -> np.ndarray:
     out[_IDX["happy"]] = max(p, 0.0)
     negative = max(-p, 0.0)
     neg_counts = np.array([counts[k] for k in NEGATIVE_CLASSES])
-    shares = neg_counts / neg_counts.sum() if neg_counts.sum() > 0 else np.full(len(NEGATIVE_CLASSES), 0.25)
+    voice = (
+        np.array([speech[_IDX[k]] for k in NEGATIVE_CLASSES], dtype=np.float64)
+        if speech is not None
+        else np.zeros(len(NEGATIVE_CLASSES))
+    )
+    if neg_counts.sum() > 0:
+        shares = neg_counts / neg_counts.sum()
+    elif voice.sum() > 0:
+        shares = np.eye(len(NEGATIVE_CLASSES))[int(np.argmax(voice))]
+    else:
+        shares = np.full(len(NEGATIVE_CLASSES), 1.0 / len(NEGATIVE_CLASSES))
     for k, s in zip(NEGATIVE_CLASSES, shares, strict=True):
         out[_IDX[k]] = negative * s
     neutral = 1.0 - abs(p)

@@ -67,7 +67,7 @@ def describe_text(block: dict) -> list[str]:
             + (f" · emotion words: {_emotions(block)}" if block.get("emotions") else "")
         )
     else:
-        lines.append(f"text: no reading — {block['message']['en']} ({block['message']['zh']})")
+        lines.append(f"text: no reading ({lang_en}, {lang_zh})")
     fused = block["fused"]
     e = BY_KEY[fused["label"]]
     lines.append(

@@ -9,7 +9,8 @@
 - `vader`    vaderSentiment (English, and emoji through its emoji lexicon): compound score averaged over
              sentences (VADER is built for sentences; on a long text its compound saturates at ±1).
 - `cnsenti+snownlp`  what `auto` uses for Chinese: the lexicon decides when it finds sentiment words (it reads
-             negation and degree); SnowNLP adds 30 %, and decides alone, at half strength, when it finds none.
+             negation and degree); SnowNLP adds 30 %. With no sentiment word SnowNLP only leans the reading
+             (15 % of its polarity), so plain statements read about neutral.
 - `hf:DIR`   a local Hugging Face text-classification model folder, loaded with `local_files_only=True`.
 
 All read offline: the libraries ship their data. Every backend returns polarity in [-1, 1].
@@ -31,7 +32,9 @@ from emostudio.errors import EmoStudioError
 ZH_BACKENDS = ("snownlp", "cnsenti", "cnsenti+snownlp")
 BACKEND_CHOICES = ("auto", "snownlp", "cnsenti", "vader", "hf:DIR")
 LEXICON_WEIGHT = 0.7  # share of the lexicon in cnsenti+snownlp when it found sentiment words
-SNOWNLP_ALONE = 0.5  # strength of SnowNLP when the lexicon found nothing
+# strength of SnowNLP when the lexicon found no sentiment word: its Bayes model (trained on product reviews) reads
+# plain statements such as 明天下午三点开会 as strongly negative, so alone it only leans the reading (|p| ≤ 0.15)
+SNOWNLP_ALONE = 0.15
 
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[。！？!?；;…])(?![。！？!?；;…])\s*|(?<=\.)\s+|\n+")
 _CLAUSE_SPLIT_RE = re.compile(r"[，,、。！？!?；;：:\n…~～]+")

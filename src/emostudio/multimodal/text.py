@@ -253,6 +253,9 @@ def _looks_english(words: list[str]) -> bool:
         return True
     from emostudio.multimodal.sentiment import vader_lexicon
 
-    lexicon = vader_lexicon()
+    try:
+        lexicon = vader_lexicon()
+    except ImportError:  # without the text extra: English function words alone
+        lexicon = {}
     known = sum(1 for w in words if w.lower() in _ENGLISH_FUNCTION_WORDS or w.lower() in lexicon)
     return known / len(words) >= ENGLISH_MIN_RATIO

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from emostudio.multimodal import DEFAULT_TEXT_WEIGHT, TextOptions, attach_text, save_text_block
+from emostudio.multimodal import (
+    DEFAULT_TEXT_WEIGHT,
+    TextBackendError,
+    TextOptions,
+    attach_text,
+    save_text_block,
+)
 
 # hf:DIR is a command-line/Python choice only: a remote caller never names folders on the server
 RestTextBackend = Literal["auto", "snownlp", "cnsenti", "vader"]
@@ -35,5 +41,10 @@ async def apply_text(
         attach_text(done.result, text, options, source="form", save=False)
         save_text_block(done.result, done.run_dir)
 
-    await service._in_pool(work)
+    try:
+        await service._in_pool(work)
+    except TextBackendError as exc:  # e.g. the text libraries are not installed on this server
+        from emostudio.server.api import ApiError
+
+        raise ApiError(503, exc.code, f"{exc} (the audio was analysed: run {done.run_id})") from exc
     return done
