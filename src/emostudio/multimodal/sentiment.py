@@ -195,14 +195,16 @@ class CnsentiBackend:
 
     def __init__(self):
         self.lex = zh_lexicon()
-        self.posseg = _jieba().posseg
+        self.jieba = _jieba()
+        self.posseg = self.jieba.posseg
         from snownlp import normal
 
         self._to_simplified = normal.zh2hans
 
     def _tokens(self, clause: str) -> list[tuple[str, str]]:
         """(word, part of speech) for a clause. A compound the lexicon lacks but that is a degree or negation
-        character plus a sentiment character (太棒了, 太差, 不好) is read character by character."""
+        character plus a sentiment character (太棒了, 太差, 不好) is read character by character; a longer
+        unknown word by the sentiment words inside it."""
         lex = self.lex
         out = []
         for pair in self.posseg.lcut(clause):
@@ -216,6 +218,12 @@ class CnsentiBackend:
                 and _polar(lex, tok[1]) != 0
             ):
                 out += [(tok[0], "d"), (tok[1], "a")] + [(ch, "x") for ch in tok[2:]]
+            elif len(tok) >= 3 and not lex.known(tok):
+                # a longer word jieba made up or keeps whole (谢谢你们): its known sentiment words of 2+ characters
+                subs = [
+                    w for w in self.jieba.cut_for_search(tok) if len(w) >= 2 and w != tok and _polar(lex, w)
+                ]
+                out += [(w, "a") for w in subs] if subs else [(tok, tag)]
             else:
                 out.append((tok, tag))
         return out
