@@ -199,7 +199,7 @@ def test_named_backends_and_wrong_language():
 
 # ---- bad text ------------------------------------------------------------------------------------------------------
 def test_empty_and_control_only_text_fall_back_to_the_voice():
-    for text in ["", "   \n\t ", "\x00\x01\x7f\u200b\ufeff"]:
+    for text in ["", "   \n\t ", "\x00\x01\x7f\u200b\ufeff", "123, 456!!! ..."]:
         block = text_block(ANGRY, text)
         assert not block.reading.available and block.reading.language.code == "none"
         assert block.agreement.key == "no_text" and not block.agreement.mismatch

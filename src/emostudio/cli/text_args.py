@@ -138,12 +138,40 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
     except EmoStudioError as exc:
         err_console.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         return 2
+    if text is not None:
+        _warm_up(text, options.backend)
     if text is not None and not clean_text(text).text:
         err_console.print(
             "[yellow]⚠ the transcript is empty: the result is the voice alone (文本为空：结果只依据语音)[/]",
             highlight=False,
         )
     return TextStep(options, text, source, asr)
+
+
+def _warm_up(text: str, backend: str) -> None:
+    """Load the backends this transcript needs in the background while the speech model loads and runs
+    (SnowNLP and jieba take several seconds to load); the later call waits for the load to finish."""
+    import threading
+
+    from emostudio.multimodal import clean_text, detect_language
+    from emostudio.multimodal.reading import AUTO_BACKEND
+    from emostudio.multimodal.sentiment import get_backend
+
+    code = detect_language(clean_text(text).text).code
+    names = {"mixed": ["cnsenti+snownlp", "vader"]}.get(
+        code, [AUTO_BACKEND[code]] if code in AUTO_BACKEND else []
+    )
+    if backend != "auto":
+        names = [backend]
+
+    def load() -> None:
+        for name in names:
+            try:
+                get_backend(name)
+            except Exception:  # the real call later reports the error with its message
+                return
+
+    threading.Thread(target=load, name="emostudio-text-warmup", daemon=True).start()
 
 
 def text_lines(result) -> list[str]:

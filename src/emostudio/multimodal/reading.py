@@ -44,8 +44,9 @@ class TextReading:
 
 _UNAVAILABLE = {
     "none": (
-        "the transcript is empty (after removing control characters and spaces): the result is the voice alone",
-        "文本为空（删除控制字符和空白后）：结果只依据语音",
+        "the transcript has no words (it is empty, or only control characters, spaces, digits or punctuation): "
+        "the result is the voice alone",
+        "文本中没有文字（为空，或只有控制字符、空白、数字或标点）：结果只依据语音",
     ),
     "und": (
         "text sentiment reads Chinese and English; this transcript looks like {script} text, so the result is "

@@ -227,7 +227,7 @@ def detect_language(text: str) -> Language:
     en_units = float(len(latin_words))
     total = zh_units + en_units + other_units
     if total == 0:
-        return Language("emoji", {}) if emoji else Language("und", {}, "no letters")
+        return Language("emoji", {}) if emoji else Language("none", {}, "no letters")
     shares = {
         "zh": round(zh_units / total, 4),
         "en": round(en_units / total, 4),
