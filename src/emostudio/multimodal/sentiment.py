@@ -29,8 +29,6 @@ from typing import Protocol
 
 from emostudio.errors import EmoStudioError
 
-ZH_BACKENDS = ("snownlp", "cnsenti", "cnsenti+snownlp")
-BACKEND_CHOICES = ("auto", "snownlp", "cnsenti", "vader", "hf:DIR")
 LEXICON_WEIGHT = 0.7  # share of the lexicon in cnsenti+snownlp when it found sentiment words
 # strength of SnowNLP when the lexicon found no sentiment word: its Bayes model (trained on product reviews) reads
 # plain statements such as 明天下午三点开会 as strongly negative, so alone it only leans the reading (|p| ≤ 0.15)
