@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from emostudio import atomic
 from emostudio.errors import OutputError, printable
 from emostudio.interpret import Band, Compound, TimelineSegment, summary_line
 from emostudio.model.labels import BY_KEY, KEYS
+
+if TYPE_CHECKING:
+    from emostudio.multimodal.attach import TextBlock
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "result.schema.json"
@@ -179,6 +182,7 @@ class Result:
     source_name: str = ""
     output_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    text: TextBlock | None = None  # a transcript fused with the voice (emostudio.multimodal.attach_text)
 
     @property
     def label(self) -> str:
@@ -244,6 +248,7 @@ class Result:
             if self.embedding is None
             else {"file": EMBEDDING_FILE, "shape": list(self.embedding.shape)},
             "warnings": self.warnings + ([RANDOM_WEIGHTS_NOTE] if self.model.is_random else []),
+            "text": self.text.to_dict() if self.text is not None else None,
         }
         return d
 

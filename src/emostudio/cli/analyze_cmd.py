@@ -19,6 +19,7 @@ from emostudio.cli.common import (
     load_recognizer,
     say,
 )
+from emostudio.cli.text_args import add_text_args, prepare_text, text_lines
 from emostudio.model.labels import BY_KEY, KEYS
 
 
@@ -45,6 +46,7 @@ def register(sub) -> None:
     p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     add_model_args(p)
+    add_text_args(p)
     p.set_defaults(func=run)
 
 
@@ -66,6 +68,7 @@ def describe(result) -> list[str]:
         lines.append(
             f"before enhancement: {before.display()} {b.max() * 100:.1f}% → after: {result.confidence * 100:.1f}%"
         )
+    lines += text_lines(result)
     if result.quality_warning:
         lines.append(f"⚠ {result.quality_warning}")
     for warning in result.warnings:
@@ -89,14 +92,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not check_out_dir(args.out):  # before the model loads or any file is decoded
         return EXIT_USAGE
+    text_step = prepare_text(args, files)  # transcript options: checked before any audio work
+    if isinstance(text_step, int):
+        return text_step
     rec = load_recognizer(args)
     if rec is None:
         return EXIT_USAGE
     failures = len(expanded.problems)
-    docs = [
-        {"source": str(p).split(":")[0], "error": {"code": p.code, "message": str(p)}}
-        for p in expanded.problems
-    ]
+    docs = [{"source": p.path, "error": {"code": p.code, "message": str(p)}} for p in expanded.problems]
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -112,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
             nonlocal failures
             progress.advance(task)
             res = outcome.result
+            if res is not None and text_step is not None and outcome.error is None:
+                text_step.apply(res, outcome.source)  # read the transcript, fuse, re-save result.json
             if res is not None:
                 doc = res.to_dict()
                 doc["output_dir"] = str(res.output_dir) if res.output_dir else None

@@ -9,10 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emostudio.errors import AudioError, EmoStudioError, OutputError, UsageError
 from emostudio.server.service import BadRequestError, RunNotFoundError, Service
 from emostudio.server.settings import DOWNLOADS, safe_filename
+from emostudio.server.text_fields import TEXT_FIELD_HELP, WEIGHT_FIELD_HELP, RestTextBackend, apply_text
 from emostudio.server.worker import QueueFullError, UnavailableError
 
 log = logging.getLogger("emostudio.server")
@@ -71,8 +73,22 @@ def install_error_handlers(app) -> None:
             parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}")
         return error_response(422, "bad_parameters", "; ".join(parts) or "invalid request")
 
+    async def on_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own refusals (e.g. a form field over its 1 MB part limit) in our error format too
+        detail = str(exc.detail)
+        if "exceeded maximum size" in detail:
+            return error_response(
+                413,
+                "too_large",
+                f"a form field is too large: {detail} (a `text` transcript "
+                "is analysed up to 10000 characters; send at most 1 MB)",
+            )
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        return error_response(exc.status_code, code if exc.status_code < 500 else "internal_error", detail)
+
     app.add_exception_handler(EmoStudioError, on_error)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
 
 
 def bearer_auth(token: str | None):
@@ -137,11 +153,15 @@ def build_router(service: Service) -> APIRouter:
         enhance: Annotated[
             bool, Form(description="denoise/normalise first and compare before/after")
         ] = False,
+        text: Annotated[str | None, Form(description=TEXT_FIELD_HELP)] = None,
+        text_weight: Annotated[float, Form(ge=0, le=1, description=WEIGHT_FIELD_HELP)] = 0.3,
+        text_backend: Annotated[RestTextBackend, Form()] = "auto",
     ) -> dict:
         data, name = await read_upload(service, file)
         done = await service.analyze(
             data, name=name, granularity=granularity, embedding=embedding, enhance=enhance
         )
+        done = await apply_text(service, done, text, text_weight, text_backend)  # transcript → `text` block
         return with_links(done.to_dict(), done.run_id)
 
     @router.get("/runs", summary="Finished runs, newest first")

@@ -19,8 +19,10 @@ import pandas as pd
 
 from emostudio.errors import EmoStudioError
 from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.multimodal.render import render_text_html
 from emostudio.server.service import Service
 from emostudio.server.settings import DOWNLOADS
+from emostudio.server.text_fields import apply_text
 
 MAX_TIMELINE_POINTS = 600  # time steps drawn at most; longer timelines are thinned for display
 
@@ -159,6 +161,7 @@ def render_card(doc: dict | None, lang: str) -> str:
         lines.append(f"<div>{t['compound']}: <b>{html.escape(doc['compound'][lang])}</b></div>")
     if doc.get("quality_warning"):
         lines.append(f'<div class="warn">⚠ {html.escape(doc["quality_warning"])}</div>')
+    lines.append(render_text_html(doc, lang))  # transcript + voice section (empty without a transcript)
     if (doc.get("model") or {}).get("is_random"):
         lines.append(f'<div class="warn">{t["random"]}</div>')
     src = doc.get("source") or ""
@@ -319,6 +322,12 @@ def build_ui(service: Service) -> gr.Blocks:
                         )
                         emb = gr.Checkbox(False, label=TEXT["zh"]["embedding"], elem_id="embedding")
                         enh = gr.Checkbox(False, label=TEXT["zh"]["enhance"], elem_id="enhance")
+                        text_in = gr.Textbox(
+                            label="转写文本（可选）/ Transcript (optional)", lines=3, elem_id="text-in"
+                        )
+                        text_w = gr.Slider(
+                            0, 1, 0.3, step=0.05, label="文字权重 / Text weight", elem_id="text-weight"
+                        )
                         go = gr.Button(TEXT["zh"]["analyze"], variant="primary", elem_id="analyze-btn")
                     with gr.Column(scale=3):
                         card = gr.HTML(label=TEXT["zh"]["card"], elem_id="result-card")
@@ -411,7 +420,16 @@ def build_ui(service: Service) -> gr.Blocks:
             )
 
         # Gradio finds the progress tracker by this default argument: its documented pattern
-        async def analyze(path, granularity, embedding, enhance, choice, progress=gr.Progress()):  # noqa: B008
+        async def analyze(
+            path,
+            granularity,
+            embedding,
+            enhance,
+            text,
+            text_weight,
+            choice,
+            progress=gr.Progress(),  # noqa: B008
+        ):
             t = TEXT[_lang(choice)]
             if not path:
                 raise gr.Error(t["no_audio"])
@@ -424,6 +442,7 @@ def build_ui(service: Service) -> gr.Blocks:
                     enhance=enhance,
                     progress=lambda f, text: progress(f, desc=text),
                 )
+                done = await apply_text(service, done, text, text_weight)  # the transcript's `text` block
             except EmoStudioError as exc:
                 raise gr.Error(str(exc)) from exc
             doc = done.to_dict()
@@ -440,7 +459,7 @@ def build_ui(service: Service) -> gr.Blocks:
 
         go.click(
             analyze,
-            [audio_in, gran, emb, enh, lang_in],
+            [audio_in, gran, emb, enh, text_in, text_w, lang_in],
             [last, card, bars, line, quality, enh_html, enh_row, before, after, files],
             concurrency_limit=None,
         )

