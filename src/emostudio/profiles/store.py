@@ -88,7 +88,9 @@ class ProfileStore:
         self.durable = durable
         if is_url(location):
             self.location, self.kind = str(location), "server"
-            self.client = QdrantClient(url=self.location, api_key=api_key, timeout=int(max(1, timeout_s)))
+            self.client = QdrantClient(
+                url=self.location, api_key=api_key, timeout=int(max(1, timeout_s)), check_compatibility=False
+            )
             self._call(self.client.get_collections)  # fail now, clearly, if nobody answers
         elif str(location) == ":memory:":
             self.location, self.kind = ":memory:", "memory"
