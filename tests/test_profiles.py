@@ -170,6 +170,8 @@ def test_records_survive_close_and_reopen(big_store):
         assert np.allclose(r.scores, want.scores, atol=1e-6)
         assert np.allclose(r.embedding, want.embedding, atol=1e-4)  # stored as a unit vector and its length
     with ProfileStore(path) as store:
+        every = store.records(with_vectors=True)  # several scroll pages with vectors
+        assert len(every) == 10_000 and {r.id for r in every} == set(by_id)
         spk = store.speakers()
         assert spk == {f"spk{i}": 1000 for i in range(10)}
         window = store.records(speaker="spk1", since=T0 + timedelta(days=30))
@@ -418,3 +420,18 @@ def test_add_runs_and_batch_results(tmp_path, recognizer):
             add_batch_results(store, tmp_path / "batch_no_emb")
         with pytest.raises(ProfileError, match="no finished batch"):
             add_batch_results(store, tmp_path)
+
+
+def test_benchmark_runs_end_to_end(capsys):
+    """The throughput benchmark works (tiny sizes, no timing judged): one table row per size."""
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:  # `benchmarks` is a top-level package beside `src`, not installed
+        sys.path.insert(0, root)
+    from benchmarks import profiles_bench
+
+    assert profiles_bench.main(["--sizes", "300", "--dim", "8", "--queries", "2", "--filtered", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| 300 | 8 | WAL |" in out and "add records/s" in out

@@ -194,6 +194,20 @@ def rank(query: np.ndarray, matrix: np.ndarray, top: int = 5) -> list[tuple[int,
     return [(int(i), float(np.clip(sims[i], -1, 1))) for i in order]
 
 
+# one colour per emotion, the same in every chart (cluster maps, trend charts)
+EMOTION_COLOURS = {
+    "angry": "#d62728",
+    "disgusted": "#8c564b",
+    "fearful": "#9467bd",
+    "happy": "#f2b701",
+    "neutral": "#7f7f7f",
+    "other": "#17becf",
+    "sad": "#1f77b4",
+    "surprised": "#2ca02c",
+    "unknown": "#c7c7c7",
+}
+
+
 # ---- clustering ----------------------------------------------------------------------------------------------
 @dataclass
 class Clustering:
@@ -312,13 +326,11 @@ def cluster_map_png(
     if probs is not None:
         ax2 = axes[0][1]
         labels = np.argmax(np.asarray(probs), axis=1)
-        ecmap = plt.get_cmap("tab10")
         for i, key in enumerate(KEYS):
             m = labels == i
             if m.any():
-                ax2.scatter(
-                    xy[m, 0], xy[m, 1], s=22, color=ecmap(i), label=f"{BY_KEY[key].en} ({int(m.sum())})"
-                )
+                ax2.scatter(xy[m, 0], xy[m, 1], s=22, color=EMOTION_COLOURS[key],
+                            label=f"{BY_KEY[key].en} ({int(m.sum())})")  # fmt: skip
         ax2.set_title("by predicted emotion")
         ax2.legend(fontsize=8, loc="best")
     ev = clustering.explained_variance

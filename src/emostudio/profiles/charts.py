@@ -9,21 +9,11 @@ import io
 
 import numpy as np
 
+from emostudio.embeddings import EMOTION_COLOURS
 from emostudio.model.labels import BY_KEY, KEYS
 from emostudio.profiles.analysis import Trend
 
-# one colour per emotion, kept the same in every chart
-COLOURS = {
-    "angry": "#d62728",
-    "disgusted": "#8c564b",
-    "fearful": "#9467bd",
-    "happy": "#f2b701",
-    "neutral": "#7f7f7f",
-    "other": "#17becf",
-    "sad": "#1f77b4",
-    "surprised": "#2ca02c",
-    "unknown": "#c7c7c7",
-}
+COLOURS = EMOTION_COLOURS
 _FONTS = (
     "DejaVu Sans",
     "Noto Sans CJK SC",
@@ -52,7 +42,7 @@ def trend_png(trend: Trend, title: str | None = None) -> bytes:
     t = trend.table
     x = np.arange(len(t))
     labels = t["period"].tolist()
-    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": _fonts()}):
+    with plt.rc_context({"font.family": _fonts()}):  # a list: glyphs missing in one font come from the next
         fig, (top, bottom) = plt.subplots(
             2,
             1,

@@ -50,7 +50,8 @@ from emostudio.profiles.records import (
     parse_time,
 )
 
-PAGE = 1024  # points per scroll page / upsert request
+PAGE = 1024  # points per request to a server (ids per retrieve, points per scroll page)
+LOCAL_PAGE = 50_000  # local mode sorts every id for each scroll page: few large pages are much faster
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,12 @@ class ProfileStore:
         timeout_s: float = 10.0,
         durable: bool = False,
     ):
-        from qdrant_client import QdrantClient
+        try:
+            from qdrant_client import QdrantClient
+        except ImportError as e:
+            raise ProfileError(
+                "the profile store needs qdrant-client: pip install 'emostudio[store]' (or qdrant-client)"
+            ) from e
 
         self._lock = threading.RLock()
         self._refs: dict[str, CollectionRef] = {}
@@ -194,12 +200,19 @@ class ProfileStore:
         with self._lock:
             if name in self._refs or self._call(self.client.collection_exists, name):
                 return name
-            self._call(
-                self.client.create_collection,
-                name,
-                vectors_config=models.VectorParams(size=int(dim), distance=models.Distance.COSINE),
-                metadata={"model_id": model_id, "dim": int(dim), "schema": 1},
-            )
+            vectors = models.VectorParams(size=int(dim), distance=models.Distance.COSINE)
+            try:
+                self._call(
+                    self.client.create_collection,
+                    name,
+                    vectors_config=vectors,
+                    metadata={"model_id": model_id, "dim": int(dim), "schema": 1},
+                )
+            except ProfileError:
+                if self.kind != "server":
+                    raise
+                # a Qdrant server older than 1.16 has no collection metadata: the points carry the model id
+                self._call(self.client.create_collection, name, vectors_config=vectors)
             if self.kind == "server":  # indexes for the filters we use (local mode has none)
                 for field_name, schema in (
                     ("speaker", models.PayloadSchemaType.KEYWORD),
@@ -347,12 +360,14 @@ class ProfileStore:
 
     def _scroll(self, name: str, flt, with_vectors: bool, payload=True) -> Iterator:
         offset = None
+        # vectors come back as Python lists (~32 bytes a value): smaller pages bound the memory
+        page = PAGE if self.kind == "server" else (LOCAL_PAGE // 12 if with_vectors else LOCAL_PAGE)
         while True:
             pts, offset = self._call(
                 self.client.scroll,
                 name,
                 scroll_filter=flt,
-                limit=PAGE,
+                limit=page,
                 offset=offset,
                 with_payload=payload,
                 with_vectors=with_vectors,
@@ -429,8 +444,6 @@ class ProfileStore:
             raise ProfileError("the query embedding is empty, zero or not finite")
         ref = self._pick(model_id, len(q))
         flt = self._filter(speaker, since, until, tag)
-        if speaker is not None:
-            self.require_speaker(speaker, ref.model_id)
         res = self._call(
             self.client.query_points,
             ref.name,
@@ -440,6 +453,8 @@ class ProfileStore:
             with_payload=True,
             with_vectors=False,
         )
+        if not res.points and speaker is not None:  # nothing found: say so if the speaker is unknown
+            self.require_speaker(speaker, ref.model_id)
         return [
             ProfileRecord.from_payload(str(p.id), p.payload or {}, None, float(p.score)) for p in res.points
         ]
