@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from audio_factory import encode, make_voice
+from playwright.sync_api import expect
 from test_ui_browser import ARTIFACTS, browser, live  # noqa: F401 (fixtures: a live server, chromium)
 
 from emostudio.profiles import ProfileStore
@@ -44,7 +45,8 @@ def test_profiles_tab_in_the_browser(live, browser):  # noqa: F811
     assert "数据不足" in summary.inner_text()  # one record: not enough data for the alert, and it says so
     page.locator("#profile-trend img").wait_for(timeout=30_000)
     nearest = page.locator("#profile-nearest")
-    nearest.get_by_text("1.000").first.wait_for(timeout=30_000)  # the clip itself is the nearest moment
+    expect(nearest).to_contain_text("1.000", timeout=30_000)  # the clip itself is the nearest moment
+    expect(nearest).to_contain_text("profile_voice.wav")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui_profiles.png"), full_page=True)
     assert outside == [], f"the page tried to reach the internet: {outside}"

@@ -85,8 +85,8 @@ def trend_png(trend: Trend, title: str | None = None) -> bytes:
         bottom.set_xticks(x)
         bottom.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
         bottom.grid(alpha=0.3)
-        state = (
-            "ALERT: negative share rising" if a.triggered else ("no alert" if a.status == "ok" else a.status)
+        state = {"alert": "ALERT: negative share rising", "ok": "no alert"}.get(
+            a.status, "too little data to judge"
         )
         fig.suptitle(title or f"{trend.speaker} · emotion trend by {trend.by} · {state}", fontsize=11)
         fig.tight_layout()

@@ -82,7 +82,7 @@ def render_summary(summary, alert, lang: str) -> str:
         for k in sorted(KEYS, key=lambda k: -summary.label_counts[k])
         if summary.label_counts[k]
     )
-    colour = "#b91c1c" if alert.triggered else "#166534"
+    colour = {"alert": "#b91c1c", "ok": "#166534"}.get(alert.status, "#57534e")
     return (
         f"<h3>{html.escape(summary.speaker)} · {summary.count} {t['records']}</h3>"
         f"<div>{t['top']}: <b>{html.escape(_emo(summary.top, lang))}</b> · {t['negative']}: "
