@@ -236,6 +236,11 @@ def test_typed_errors(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ProfileError, match="must be a folder"):
         ProfileStore(tmp_path / "file")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "meta.json").write_text("{not json")
+    with pytest.raises(ProfileError, match="cannot open the profile store"):
+        ProfileStore(tmp_path / "broken")
+    assert (tmp_path / "broken" / "meta.json").read_text() == "{not json"  # left as it was
 
 
 def test_unreachable_server_is_a_typed_error():

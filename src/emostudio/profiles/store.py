@@ -118,7 +118,16 @@ class ProfileStore:
                         "command or an `emostudio serve`). Wait for it to finish, use another --store folder, "
                         "or run a Qdrant server (--store http://host:6333) to share one store"
                     ) from e
-                raise
+                raise ProfileError(f"{path}: cannot open the profile store ({e})") from e
+            except (
+                OSError,
+                ValueError,
+                KeyError,
+                sqlite3.DatabaseError,
+            ) as e:  # unreadable meta.json or SQLite
+                raise ProfileError(
+                    f"{path}: cannot open the profile store ({type(e).__name__}: {e}); it was left as it is"
+                ) from e
             self._tune_local()
 
     # ---- plumbing ----------------------------------------------------------------------------------------------

@@ -47,12 +47,16 @@ class ProfilesService:
     """The server's profile store (opened lazily, one per process) and the steps the REST API and UI share."""
 
     def __init__(self, service: Service, location: str | os.PathLike | None = None):
-        self.service = service
+        self._service = weakref.ref(service)  # the registry below is keyed weakly by the service
         self.location = str(
             location or os.environ.get(SERVER_STORE_ENV) or Path(service.settings.outputs) / "profiles"
         )
         self._store: ProfileStore | None = None
         self._lock = threading.Lock()
+
+    @property
+    def service(self) -> Service:
+        return self._service()
 
     def store(self) -> ProfileStore:
         with self._lock:
@@ -86,8 +90,16 @@ class ProfilesService:
         async def job() -> Clip:
             item = await self.service._in_pool(rec.prepare, source, name=name, quality=False)
             res = await asyncio.wrap_future(worker.submit(item, "utterance", True))
-            return Clip(name, np.asarray(res.embedding, np.float32), res.probs, res.model.id, res.model.is_random,
-                        name, None, None, round(item.duration_s, 3), res.timestamp)  # fmt: skip
+            return Clip(
+                name,
+                np.asarray(res.embedding, np.float32),
+                probs=res.probs,
+                model_id=res.model.id,
+                random_weights=res.model.is_random,
+                source=name,
+                duration_s=round(item.duration_s, 3),
+                analysed_at=res.timestamp,
+            )
 
         return await self.service._admitted(job())
 
@@ -166,9 +178,11 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         lifespan=lifespan,
     )
 
-    async def query_clip(file: UploadFile | None, run_id: str | None, field: str = "file") -> Clip:
+    async def query_clip(
+        file: UploadFile | None, run_id: str | None, field: str = "file", run_field: str = "run_id"
+    ) -> Clip:
         if (file is None) == (run_id is None):
-            raise ApiError(422, "bad_parameters", f"give exactly one of {field} or run_id")
+            raise ApiError(422, "bad_parameters", f"give exactly one of {field} or {run_field}")
         if run_id is not None:
             return (await ps.clip_of_run(run_id))[0]
         data, name = await read_upload(service, file, field)
@@ -184,8 +198,8 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         run_a: Annotated[str | None, Form()] = None,
         run_b: Annotated[str | None, Form()] = None,
     ) -> dict:
-        a = await query_clip(file_a, run_a, "file_a")
-        b = await query_clip(file_b, run_b, "file_b")
+        a = await query_clip(file_a, run_a, "file_a", "run_a")
+        b = await query_clip(file_b, run_b, "file_b", "run_b")
         if a.model_id and b.model_id and a.model_id != b.model_id:
             raise ApiError(422, "model_mismatch", f"{a.name} and {b.name} come from different models")
         try:
