@@ -95,7 +95,9 @@ def test_profiles_rest_end_to_end(tmp_path, tiny_model_dir, clips):
         sim = c.post("/v1/similar", data={"run_a": run_a}, files={"file_b": ("b.wav", clips["b"])}).json()
         assert sim["cosine"] < 1 and sim["score_distance"] is not None and sim["a"]["run_id"] == run_a
 
-        assert "file_b or run_b" in _error(c.post("/v1/similar", data={"run_a": run_a}), 422, "bad_parameters")
+        assert "file_b or run_b" in _error(
+            c.post("/v1/similar", data={"run_a": run_a}), 422, "bad_parameters"
+        )
         c.post("/v1/profiles/bob/records", data={"run_id": up.json()["run_id"]})
         cmp = c.get("/v1/profiles/compare", params={"a": "alice", "b": "bob"}).json()
         assert cmp["a"]["records"] == 2 and cmp["b"]["records"] == 1 and "reading" in cmp
