@@ -235,3 +235,20 @@ def test_kill_9_during_profile_add_then_rerun_adds_the_rest_exactly_once(tmp_pat
     with ProfileStore(store) as st:
         final = st.records()
     assert len(final) == n and {r.id for r in final} == expected  # the rest exactly once, nothing doubled
+
+
+def test_profile_add_reads_finished_batch_folders_and_names_what_it_cannot_read(
+    clips, recognizer, tmp_path, capsys
+):
+    from emostudio.batch import InputItem, run_batch
+
+    items = [InputItem(f"c{i}", str(clips / f"c{i}.wav"), speaker=f"s{i % 2}") for i in range(4)]
+    run_batch(items, tmp_path / "batch", recognizer=recognizer, embedding=True, workers=0)
+    st = ["--store", str(tmp_path / "store")]
+    assert main(["profile", "add", str(tmp_path / "batch"), "--tag", "b", "--json", *st]) == 0
+    rep = _json(capsys)
+    assert rep["added"] == 4 and rep["speakers"] == {"s0": 2, "s1": 2}
+    missing = tmp_path / "nope.wav"
+    assert main(["profile", "add", str(missing), "--speaker", "x", "--model", "demo", *st]) == 1
+    err = capsys.readouterr().err
+    assert f"{missing}: no such file" in err and err.count("no such file") == 1

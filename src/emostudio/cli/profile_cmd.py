@@ -159,7 +159,7 @@ def _emo(key: str | None) -> str:
 @_guard
 def run_add(args) -> int:
     from emostudio.cli.similar_cmd import progress_bar
-    from emostudio.profiles import add_sources
+    from emostudio.profiles import AddReport, add_batch_results, add_sources
 
     loaded: list = []
 
@@ -168,6 +168,10 @@ def run_add(args) -> int:
             loaded.append(load_recognizer(args))
         return loaded[0]
 
+    # finished `emostudio batch --embedding` folders are read as they are; everything else is analysed
+    batches = [p for p in args.inputs if Path(p).is_dir() and any(Path(p).glob("part-*.parquet"))]
+    others = [p for p in args.inputs if p not in batches]
+    report = AddReport()
     with _open(args) as store:
         bar = progress_bar(2, "adding clips")
         task = bar.add_task("adding clips", total=None)
@@ -178,25 +182,35 @@ def run_add(args) -> int:
                 err_console.print(f"[red]✗ {item.message}[/]", highlight=False)
 
         with bar:
-            report = add_sources(
-                store,
-                args.inputs,
-                speaker=args.speaker,
-                recognizer=recognizer,
-                at=args.at,
-                tags=args.tag,
-                runs_root=args.runs,
-                update=args.update,
-                chunk=max(1, args.chunk),
-                model_id=args.model_id,
-                on_plan=lambda n: bar.update(task, total=n),
-                on_item=on_item,
-            )
+            if others:
+                report = add_sources(
+                    store,
+                    others,
+                    speaker=args.speaker,
+                    recognizer=recognizer,
+                    at=args.at,
+                    tags=args.tag,
+                    runs_root=args.runs,
+                    update=args.update,
+                    chunk=max(1, args.chunk),
+                    model_id=args.model_id,
+                    on_plan=lambda n: bar.update(task, total=n),
+                    on_item=on_item,
+                )
+            for folder in batches:
+                part = add_batch_results(
+                    store,
+                    folder,
+                    speaker=args.speaker,
+                    at=args.at,
+                    tags=args.tag,
+                    on_part=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+                for f in part.failed:
+                    err_console.print(f"[red]✗ {f.message}[/]", highlight=False)
+                report.merge(part)
         if loaded and loaded[0] is None:
             return 2
-        for f in report.failed:
-            if f.code in ("file_missing", "empty_folder", "run_not_found", "batch_error"):
-                err_console.print(f"[red]✗ {f.message}[/]", highlight=False)
         if args.json:
             _emit(args, {**report.to_dict(), "store": store.location})
         else:

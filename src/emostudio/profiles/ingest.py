@@ -106,6 +106,14 @@ class AddReport:
     speakers: Counter = field(default_factory=Counter)
     ids: list[str] = field(default_factory=list)
 
+    def merge(self, other: AddReport) -> None:
+        """Add another report's counts, failures, speakers and ids to this one."""
+        self.added += other.added
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.speakers.update(other.speakers)
+        self.ids += other.ids
+
     def to_dict(self) -> dict:
         return {
             "added": self.added,
@@ -143,11 +151,14 @@ def add_sources(
 
     A manifest's speaker and time columns win over `speaker`; `at` wins over every other time. `recognizer` is a
     Recognizer or a function returning one (called only if audio must be scored). `on_plan(n)` is told how many
-    inputs will be read; `on_item` gets each clip or failure.
+    inputs will be read; `on_item` gets each clip and each failure (names that resolve to nothing included).
     """
     at_time = parse_time(at, what="--at")
     sources, failures = resolve_sources(specs, runs_root)
     report = AddReport(failed=list(failures))
+    for f in failures:
+        if on_item:
+            on_item(f)
     plan: list[_Planned] = []
     for src in sources:
         try:
@@ -156,6 +167,8 @@ def add_sources(
         except (EmoStudioError, OSError, ValueError) as e:
             code = getattr(e, "code", "file_missing" if isinstance(e, OSError) else "bad_input")
             report.failed.append(ClipFailure(src.name, code, f"{src.name}: {e}", src))
+            if on_item:
+                on_item(report.failed[-1])
             continue
         plan.append(_Planned(src, spk, key, record_id(spk, key)))
 
