@@ -300,6 +300,10 @@ def test_flat_series_does_not_alert_and_gaps_are_kept():
     assert days.table["records"].sum() == len(flat)
     with pytest.raises(ProfileError):
         trend(flat, by="year")
+    with pytest.raises(ProfileError, match="time zone"):
+        trend(flat, tz="Mars/Olympus")
+    shanghai = trend(flat, by="day", tz="Asia/Shanghai")  # periods are local days of that zone
+    assert shanghai.tz == "Asia/Shanghai" and shanghai.table["records"].sum() == len(flat)
     with pytest.raises(ProfileError):
         AlertRule(threshold=1.5)
 

@@ -121,7 +121,7 @@ def test_profiles_rest_end_to_end(tmp_path, tiny_model_dir, clips):
         _error(c.post("/v1/profiles/alice/records", data={}), 422, "bad_parameters")
         _error(c.post("/v1/profiles/ /records", data={"run_id": run_a}), 422, "profile_error")
         _error(c.post("/v1/profiles/alice/records", data={"run_id": run_a, "at": "soon"}), 422, "bad_time")
-        _error(c.get("/v1/profiles/alice/trend", params={"tz": "Mars/Base"}), 422, "bad_parameters")
+        _error(c.get("/v1/profiles/alice/trend", params={"tz": "Mars/Base"}), 422, "profile_error")
         _error(c.get("/v1/profiles/alice/trend", params={"threshold": 2}), 422, "bad_parameters")
 
         assert c.delete("/v1/profiles/alice").json() == {"speaker": "alice", "deleted": 2}

@@ -330,10 +330,7 @@ def run_trend(args) -> int:
         )
     if not recs:
         raise EmoStudioError(f"speaker {args.speaker!r} has no records in that time range / tag")
-    try:
-        tr = trend(recs, by=args.by, rule=rule, tz=args.tz)
-    except (KeyError, ValueError) as e:  # an unknown time zone name
-        raise EmoStudioError(f"--tz {args.tz!r}: {e}") from e
+    tr = trend(recs, by=args.by, rule=rule, tz=args.tz)
     files = {}
     if not args.no_chart:
         png = trend_png(tr)

@@ -190,7 +190,10 @@ def trend(
     if not records:
         raise ProfileError("no records to draw a trend from")
     zone = tz or local_zone()
-    times = pd.to_datetime([r.recorded_at for r in records], utc=True).tz_convert(zone)
+    try:
+        times = pd.to_datetime([r.recorded_at for r in records], utc=True).tz_convert(zone)
+    except (KeyError, ValueError, TypeError) as e:  # pytz / zoneinfo: unknown zone name
+        raise ProfileError(f"unknown time zone {tz!r}: use an IANA name such as Asia/Shanghai or UTC") from e
     df = pd.DataFrame(
         {"period": times.tz_localize(None).to_period(PERIODS[by]), "label": [r.label for r in records]}
     )

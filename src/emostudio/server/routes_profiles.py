@@ -352,10 +352,7 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         recs = ps.store().speaker_records(speaker, model_id, since=since, until=until)
         if not recs:
             raise ApiError(404, "no_records", f"{speaker!r} has no records in that time range")
-        try:
-            tr = trend(recs, by, AlertRule(threshold=threshold, recent=recent, min_records=min_records), tz)
-        except (KeyError, ValueError) as e:
-            raise ApiError(422, "bad_parameters", f"tz {tz!r}: {e}") from e
+        tr = trend(recs, by, AlertRule(threshold=threshold, recent=recent, min_records=min_records), tz)
         if format == "png":
             return Response(trend_png(tr), media_type="image/png")
         if format == "html":
