@@ -1,8 +1,27 @@
-"""Utterance embeddings: comparing clips by cosine similarity."""
+"""Utterance embeddings at work: similarity of two clips, ranking many against one, clustering.
+
+Vectors are emotion2vec+ utterance embeddings, (dim,) floats; frame embeddings (frames, dim) are mean-pooled.
+Score distributions are the model's 9 class probabilities in `emostudio.model.labels.KEYS` order.
+
+- `similarity(u, v, p, q)`: cosine similarity of the embeddings, the Jensen–Shannon distance of the two score
+  distributions, and a plain-language reading in zh and en.
+- `rank(query, matrix, ...)`: the `top` nearest rows of a matrix by cosine.
+- `cluster_vectors(X, k)`: k-means (scikit-learn) on unit-length rows, k chosen by silhouette for `"auto"`,
+  plus a 2-D PCA map; `write_clusters` writes clusters.csv, cluster_summary.csv, clusters.json and a PNG map.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import numpy as np
+
+from emostudio import atomic
+from emostudio.model.labels import BY_KEY, KEYS
 
 
 def utterance_vector(embedding: np.ndarray) -> np.ndarray:
@@ -28,3 +47,372 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
     if nu == 0.0 or nv == 0.0:
         raise ValueError("an embedding is all zeros; cosine similarity is undefined")
     return float(np.clip(np.dot(u, v) / (nu * nv), -1.0, 1.0))
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """(n, dim) float64 rows scaled to length 1; raises ValueError for a zero or non-finite row."""
+    x = np.asarray(matrix, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"expected an (n, dim) matrix, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("embeddings contain NaN or infinite values")
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ValueError(f"row {int(np.flatnonzero(norms[:, 0] == 0)[0])} is all zeros")
+    return x / norms
+
+
+def score_distance(p: np.ndarray, q: np.ndarray) -> float:
+    """Jensen–Shannon distance (base 2, in [0, 1]) of two 9-class score distributions; 0 = identical."""
+    from scipy.spatial.distance import jensenshannon
+
+    a, b = np.asarray(p, np.float64), np.asarray(q, np.float64)
+    if a.shape != (len(KEYS),) or b.shape != (len(KEYS),):
+        raise ValueError(f"score distributions must have {len(KEYS)} entries, got {a.shape} and {b.shape}")
+    if np.any(a < 0) or np.any(b < 0) or a.sum() <= 0 or b.sum() <= 0:
+        raise ValueError("score distributions must be non-negative and not all zero")
+    return float(np.clip(jensenshannon(a, b, base=2.0), 0.0, 1.0))
+
+
+# ---- plain-language reading ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SimilarityScale:
+    """Rules of thumb for the reading: cosine at least `close[i]` is level i; JS distance at most `scores[i]`.
+
+    Levels: 0 very close, 1 close, 2 somewhat alike, 3 different. Embedding cosines of one model sit in a narrow
+    band (random-weight models put almost everything above 0.9), so the reading is a guide, not a test.
+    """
+
+    close: tuple[float, float, float] = (0.95, 0.85, 0.70)
+    scores: tuple[float, float, float] = (0.10, 0.25, 0.50)
+
+
+_COS_WORDS = (
+    ("very close", "非常接近"),
+    ("close", "接近"),
+    ("somewhat alike", "有些相似"),
+    ("far apart", "差异明显"),
+)
+_JS_WORDS = (
+    ("nearly identical", "几乎相同"),
+    ("similar", "相近"),
+    ("different", "不同"),
+    ("very different", "差异很大"),
+)
+_OVERALL = (
+    ("Very similar expression", "表达非常相似"),
+    ("Similar expression", "表达相似"),
+    ("Partly similar expression", "表达部分相似"),
+    ("Different expression", "表达差异明显"),
+)
+
+
+def _level_high(value: float, cuts: tuple[float, ...]) -> int:
+    return next((i for i, c in enumerate(cuts) if value >= c), len(cuts))
+
+
+def _level_low(value: float, cuts: tuple[float, ...]) -> int:
+    return next((i for i, c in enumerate(cuts) if value <= c), len(cuts))
+
+
+def read_similarity(
+    cosine: float,
+    distance: float | None,
+    label_a: str | None = None,
+    label_b: str | None = None,
+    scale: SimilarityScale = SimilarityScale(),
+    names: tuple[str, str] = ("A", "B"),
+) -> dict[str, str]:
+    """{"zh": ..., "en": ...}: one sentence on how alike two clips are, from cosine, JS distance and labels."""
+    lc = _level_high(cosine, scale.close)
+    lj = None if distance is None else _level_low(distance, scale.scores)
+    overall = lc if lj is None else max(lc, lj)
+    en, zh = [f"{_OVERALL[overall][0]}:"], [f"{_OVERALL[overall][1]}："]
+    if label_a in BY_KEY and label_b in BY_KEY:
+        a, b = BY_KEY[label_a], BY_KEY[label_b]
+        if label_a == label_b:
+            en.append(f"both sound {a.emoji} {a.en};")
+            zh.append(f"两者听起来都是 {a.emoji} {a.zh}；")
+        else:
+            en.append(f"{names[0]} sounds {a.emoji} {a.en}, {names[1]} {b.emoji} {b.en};")
+            zh.append(f"{names[0]} 听起来是 {a.emoji} {a.zh}，{names[1]} 是 {b.emoji} {b.zh}；")
+    if lj is not None:
+        en.append(f"emotion scores {_JS_WORDS[lj][0]} (Jensen–Shannon distance {distance:.2f});")
+        zh.append(f"情感得分{_JS_WORDS[lj][1]}（JS 距离 {distance:.2f}）；")
+    en.append(f"embeddings {_COS_WORDS[lc][0]} (cosine {cosine:.3f}).")
+    zh.append(f"特征向量{_COS_WORDS[lc][1]}（余弦 {cosine:.3f}）。")
+    return {"zh": "".join(zh), "en": " ".join(en)}
+
+
+@dataclass
+class Similarity:
+    """How alike two clips are. `score_distance` is None when a side has no scores (a bare .npy file)."""
+
+    cosine: float
+    score_distance: float | None
+    reading: dict[str, str]  # {"zh", "en"}
+    label_a: str | None = None
+    label_b: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "cosine": round(self.cosine, 6),
+            "score_distance": None if self.score_distance is None else round(self.score_distance, 6),
+            "reading": self.reading,
+            "label_a": self.label_a,
+            "label_b": self.label_b,
+        }
+
+
+def _label(p: np.ndarray | None) -> str | None:
+    return None if p is None else KEYS[int(np.argmax(p))]
+
+
+def similarity(
+    u: np.ndarray,
+    v: np.ndarray,
+    p: np.ndarray | None = None,
+    q: np.ndarray | None = None,
+    scale: SimilarityScale = SimilarityScale(),
+) -> Similarity:
+    """Similarity of two clips: embeddings `u`, `v` ((dim,) or (frames, dim)); score distributions `p`, `q` (9,)."""
+    cos = cosine_similarity(u, v)
+    dist = score_distance(p, q) if p is not None and q is not None else None
+    la, lb = _label(p), _label(q)
+    return Similarity(cos, dist, read_similarity(cos, dist, la, lb, scale), la, lb)
+
+
+def rank(query: np.ndarray, matrix: np.ndarray, top: int = 5) -> list[tuple[int, float]]:
+    """The `top` rows of `matrix` (n, dim) nearest to `query` (dim,) by cosine: [(row, cosine)], best first."""
+    q = utterance_vector(query)
+    m = unit_rows(matrix)
+    if m.shape[1] != q.shape[0]:
+        raise ValueError(f"embeddings differ in size: query {q.shape[0]} vs {m.shape[1]} (different models?)")
+    q = q / (np.linalg.norm(q) or 1.0)
+    sims = m @ q
+    order = np.argsort(-sims, kind="stable")[: max(0, top)]
+    return [(int(i), float(np.clip(sims[i], -1, 1))) for i in order]
+
+
+# one colour per emotion, the same in every chart (cluster maps, trend charts)
+EMOTION_COLOURS = {
+    "angry": "#d62728",
+    "disgusted": "#8c564b",
+    "fearful": "#9467bd",
+    "happy": "#f2b701",
+    "neutral": "#7f7f7f",
+    "other": "#17becf",
+    "sad": "#1f77b4",
+    "surprised": "#2ca02c",
+    "unknown": "#c7c7c7",
+}
+
+
+# ---- clustering ----------------------------------------------------------------------------------------------
+@dataclass
+class Clustering:
+    """k-means on unit-length embeddings. `labels` (n,) cluster per row; `coords` (n, 2) PCA map of the rows."""
+
+    labels: np.ndarray
+    k: int
+    centroids: np.ndarray  # (k, dim) in the unit-row space
+    coords: np.ndarray  # (n, 2)
+    explained_variance: tuple[float, float]  # share of variance on each map axis
+    silhouette: float | None  # cosine silhouette of the chosen k (None when k = 1 or every row is a cluster)
+    silhouettes: dict[int, float] = field(default_factory=dict)  # every k tried when k was "auto"
+    distances: np.ndarray | None = None  # (n,) cosine distance of each row to its centroid
+
+
+def _kmeans(x: np.ndarray, k: int, seed: int):
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x)
+
+
+def cluster_vectors(matrix: np.ndarray, k: int | str = "auto", k_max: int = 10, seed: int = 0) -> Clustering:
+    """Cluster (n, dim) embeddings with k-means on unit rows; `k="auto"` takes the k in 2..k_max with the best
+    cosine silhouette. Deterministic for a given seed."""
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import silhouette_score
+
+    x = unit_rows(matrix)
+    n = len(x)
+    if n < 2:
+        raise ValueError(f"clustering needs at least 2 clips, got {n}")
+    silhouettes: dict[int, float] = {}
+    if k == "auto":
+        candidates = range(2, min(k_max, n - 1) + 1)
+        if not candidates:
+            fits = {1: _kmeans(x, 1, seed)}
+        else:
+            fits = {}
+            for kk in candidates:
+                fit = _kmeans(x, kk, seed)
+                if len(set(fit.labels_.tolist())) < 2:
+                    continue
+                fits[kk] = fit
+                silhouettes[kk] = float(silhouette_score(x, fit.labels_, metric="cosine"))
+            if not silhouettes:  # every row identical: one cluster
+                fits = {1: _kmeans(x, 1, seed)}
+        best = max(silhouettes, key=lambda kk: (silhouettes[kk], -kk)) if silhouettes else 1
+        fit = fits[best]
+    else:
+        best = int(k)
+        if not 1 <= best <= n:
+            raise ValueError(f"k must be between 1 and the number of clips ({n}), got {best}")
+        fit = _kmeans(x, best, seed)
+    labels = fit.labels_.astype(int)
+    sil = silhouettes.get(best)
+    if sil is None and 1 < len(set(labels.tolist())) < n:
+        sil = float(silhouette_score(x, labels, metric="cosine"))
+    centroids = fit.cluster_centers_
+    cn = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    dist = 1.0 - np.einsum("ij,ij->i", x, cn[labels])
+    if n >= 2 and x.shape[1] >= 2:
+        pca = PCA(n_components=2, random_state=seed).fit(x)
+        coords = pca.transform(x)
+        ev = tuple(float(v) for v in pca.explained_variance_ratio_)
+    else:
+        coords, ev = np.zeros((n, 2)), (0.0, 0.0)
+    return Clustering(labels, best, centroids, coords, ev, sil, silhouettes, dist)  # type: ignore[arg-type]
+
+
+def cluster_summary(clustering: Clustering, probs: np.ndarray | None) -> list[dict]:
+    """Per cluster: size, the dominant emotions (labels by count, top 3) and mean scores when `probs` (n, 9)."""
+    out = []
+    for c in range(clustering.k):
+        rows = np.flatnonzero(clustering.labels == c)
+        entry: dict = {"cluster": c, "size": int(len(rows))}
+        if probs is not None and len(rows):
+            p = np.asarray(probs)[rows]
+            labels = np.argmax(p, axis=1)
+            counts = np.bincount(labels, minlength=len(KEYS)) / len(rows)
+            order = np.argsort(-counts, kind="stable")
+            entry["dominant"] = [
+                {"emotion": KEYS[i], "share": round(float(counts[i]), 4)} for i in order[:3] if counts[i] > 0
+            ]
+            entry["mean_scores"] = {k: round(float(v), 6) for k, v in zip(KEYS, p.mean(axis=0), strict=True)}
+        out.append(entry)
+    return out
+
+
+def _dominant_text(entry: dict, lang: str) -> str:
+    parts = []
+    for d in entry.get("dominant", []):
+        e = BY_KEY[d["emotion"]]
+        parts.append(f"{e.zh if lang == 'zh' else e.en} {d['share'] * 100:.0f}%")
+    return ", ".join(parts)
+
+
+def cluster_map_png(
+    clustering: Clustering, probs: np.ndarray | None, title: str = "Emotion Studio clusters"
+) -> bytes:
+    """A PNG with the 2-D PCA map twice: coloured by cluster, and by predicted emotion (when `probs` given)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = 2 if probs is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6.2 * panels, 5.2), squeeze=False)
+    xy = clustering.coords
+    ax = axes[0][0]
+    cmap = plt.get_cmap("tab10" if clustering.k <= 10 else "tab20")
+    for c in range(clustering.k):
+        m = clustering.labels == c
+        ax.scatter(xy[m, 0], xy[m, 1], s=22, color=cmap(c % cmap.N), label=f"cluster {c} ({int(m.sum())})")
+    ax.set_title("by cluster")
+    ax.legend(fontsize=8, loc="best")
+    if probs is not None:
+        ax2 = axes[0][1]
+        labels = np.argmax(np.asarray(probs), axis=1)
+        for i, key in enumerate(KEYS):
+            m = labels == i
+            if m.any():
+                ax2.scatter(xy[m, 0], xy[m, 1], s=22, color=EMOTION_COLOURS[key],
+                            label=f"{BY_KEY[key].en} ({int(m.sum())})")  # fmt: skip
+        ax2.set_title("by predicted emotion")
+        ax2.legend(fontsize=8, loc="best")
+    ev = clustering.explained_variance
+    for a in axes[0]:
+        a.set_xlabel(f"PC1 ({ev[0] * 100:.0f}% of variance)")
+        a.set_ylabel(f"PC2 ({ev[1] * 100:.0f}% of variance)")
+        a.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+CLUSTERS_CSV = "clusters.csv"
+SUMMARY_CSV = "cluster_summary.csv"
+CLUSTERS_JSON = "clusters.json"
+MAP_PNG = "cluster_map.png"
+
+
+def write_clusters(
+    out_dir: str | os.PathLike,
+    names: list[str],
+    clustering: Clustering,
+    probs: np.ndarray | None = None,
+    extra: dict | None = None,
+) -> dict[str, Path]:
+    """Write clusters.csv (one row per clip: name, cluster, distance, label, confidence, 9 scores),
+    cluster_summary.csv (size and dominant emotions per cluster), clusters.json and cluster_map.png, atomically.
+    Returns {kind: path}."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = cluster_summary(clustering, probs)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["name", "cluster", "distance_to_centroid", "pc1", "pc2", "label", "confidence", *KEYS])
+    for i, name in enumerate(names):
+        row = [
+            name,
+            int(clustering.labels[i]),
+            f"{clustering.distances[i]:.6f}" if clustering.distances is not None else "",
+            f"{clustering.coords[i, 0]:.6f}",
+            f"{clustering.coords[i, 1]:.6f}",
+        ]
+        if probs is not None:
+            p = np.asarray(probs[i])
+            row += [KEYS[int(np.argmax(p))], f"{p.max():.6f}", *(f"{x:.6f}" for x in p)]
+        else:
+            row += ["", "", *([""] * len(KEYS))]
+        w.writerow(row)
+    paths = {"clusters_csv": out / CLUSTERS_CSV}
+    atomic.write_text(paths["clusters_csv"], buf.getvalue())
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["cluster", "size", "dominant_en", "dominant_zh", *(f"mean_{k}" for k in KEYS)])
+    for e in summary:
+        means = e.get("mean_scores") or {}
+        w.writerow(
+            [
+                e["cluster"],
+                e["size"],
+                _dominant_text(e, "en"),
+                _dominant_text(e, "zh"),
+                *(f"{means[k]:.6f}" if k in means else "" for k in KEYS),
+            ]
+        )
+    paths["summary_csv"] = out / SUMMARY_CSV
+    atomic.write_text(paths["summary_csv"], buf.getvalue())
+
+    paths["map_png"] = out / MAP_PNG
+    atomic.write_bytes(paths["map_png"], cluster_map_png(clustering, probs))
+    doc = {
+        "k": clustering.k,
+        "silhouette": None if clustering.silhouette is None else round(clustering.silhouette, 6),
+        "silhouettes": {str(k): round(v, 6) for k, v in clustering.silhouettes.items()},
+        "explained_variance": [round(v, 6) for v in clustering.explained_variance],
+        "clusters": summary,
+        "files": {k: p.name for k, p in paths.items()},
+        **(extra or {}),
+    }
+    paths["json"] = out / CLUSTERS_JSON
+    atomic.write_json(paths["json"], doc)
+    return paths

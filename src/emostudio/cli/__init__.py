@@ -16,7 +16,7 @@ import traceback
 from emostudio import __version__
 
 # each module exposes register(subparsers) and run(args) -> int
-COMMANDS = ("analyze", "quality", "enhance", "model", "batch", "serve")
+COMMANDS = ("analyze", "quality", "enhance", "model", "batch", "serve", "similar", "cluster", "profile")
 
 
 def build_parser() -> argparse.ArgumentParser:

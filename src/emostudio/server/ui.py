@@ -23,6 +23,7 @@ from emostudio.multimodal.render import render_text_html
 from emostudio.server.service import Service
 from emostudio.server.settings import DOWNLOADS
 from emostudio.server.text_fields import apply_text
+from emostudio.server.ui_profiles import build_profiles_tab
 
 MAX_TIMELINE_POINTS = 600  # time steps drawn at most; longer timelines are thinned for display
 
@@ -388,6 +389,7 @@ def build_ui(service: Service) -> gr.Blocks:
                         run_b = gr.Dropdown([], label=TEXT["zh"]["run_b"], allow_custom_value=False)
                 cmp_btn = gr.Button(TEXT["zh"]["compare"], variant="primary", elem_id="compare-btn")
                 cmp_out = gr.HTML(elem_id="similarity")
+            build_profiles_tab(service, last, lang_in)
 
         # ---- events ----------------------------------------------------------------------------------------------
         def show_status(choice):

@@ -1,0 +1,114 @@
+"""`emostudio cluster DIR|MANIFEST [--k N|auto] [--out DIR]`: group clips by how they sound (k-means on embeddings)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+
+from rich.table import Table
+
+from emostudio.cli.common import add_model_args, console, err_console
+from emostudio.errors import EmoStudioError
+
+
+def _k(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        k = int(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError("--k takes a number or 'auto'") from e
+    if k < 1:
+        raise argparse.ArgumentTypeError("--k must be at least 1")
+    return k
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "cluster",
+        help="group clips by how they sound (k-means on embeddings) with a 2-D map",
+        description="Cluster audio files, .npy embeddings or run folders (folders, manifests or run ids) with "
+        "k-means on their utterance embeddings. Writes clusters.csv (each clip's cluster), cluster_summary.csv "
+        "(size and dominant emotions), clusters.json and cluster_map.png (PCA map by cluster and by emotion).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="DIR|MANIFEST", help="folders, manifests, files or run ids")
+    p.add_argument(
+        "--k", type=_k, default="auto", help="number of clusters, or 'auto' (best silhouette; default)"
+    )
+    p.add_argument("--k-max", type=int, default=10, help="largest k tried with --k auto (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
+    p.add_argument("--out", default="clusters", help="folder for the result files (default: clusters)")
+    p.add_argument(
+        "--runs", default="outputs", help="folder holding run folders, for run ids (default: outputs)"
+    )
+    p.add_argument("--json", action="store_true", help="print clusters.json on stdout")
+    add_model_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from emostudio.cli.similar_cmd import read_clips
+    from emostudio.clips import resolve_sources
+    from emostudio.embeddings import cluster_vectors, write_clusters
+    from emostudio.model.labels import BY_KEY
+
+    try:
+        sources, failures = resolve_sources(args.inputs, args.runs)
+        for f in failures:
+            err_console.print(f"[red]✗ {f.message}[/]", highlight=False)
+        items, ok = read_clips(args, sources, "embedding clips")
+        if not ok:
+            return 2
+        clips = [c for c in items if hasattr(c, "vector")]
+        failures += [c for c in items if not hasattr(c, "vector")]
+        by_model = Counter(c.model_id for c in clips)
+        if len(by_model) > 1:
+            raise EmoStudioError(
+                "clips from several models cannot be clustered together: "
+                + ", ".join(f"{m or 'unknown (.npy)'} ({n})" for m, n in by_model.items())
+            )
+        dims = Counter(c.vector.shape[0] for c in clips)
+        if len(dims) > 1:
+            raise EmoStudioError(f"embeddings of different sizes: {dict(dims)}")
+        if len(clips) < 2:
+            raise EmoStudioError(f"clustering needs at least 2 readable clips, got {len(clips)}")
+        probs = np.stack([c.probs for c in clips]) if all(c.probs is not None for c in clips) else None
+        try:
+            result = cluster_vectors(np.stack([c.vector for c in clips]), args.k, args.k_max, args.seed)
+        except ValueError as e:
+            raise EmoStudioError(str(e)) from e
+        extra = {
+            "clips": len(clips),
+            "failed": [f.to_dict() if hasattr(f, "to_dict") else {"error": str(f)} for f in failures],
+            "model_id": next(iter(by_model)),
+            "random_weights": any(c.random_weights for c in clips),
+        }
+        paths = write_clusters(args.out, [c.name for c in clips], result, probs, extra)
+        doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+        if args.json:
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+        else:
+            sil = "–" if result.silhouette is None else f"{result.silhouette:.3f}"
+            t = Table(
+                title=f"{len(clips)} clips in {result.k} clusters (silhouette {sil})", title_justify="left"
+            )
+            t.add_column("cluster", justify="right")
+            t.add_column("size", justify="right")
+            t.add_column("dominant emotions")
+            for e in doc["clusters"]:
+                dom = ", ".join(
+                    f"{BY_KEY[d['emotion']].display()} {d['share'] * 100:.0f}%" for d in e.get("dominant", [])
+                )
+                t.add_row(str(e["cluster"]), str(e["size"]), dom or "–")
+            console.print(t)
+            for p in paths.values():
+                console.print(f"  {p}", highlight=False)
+            if extra["random_weights"]:
+                console.print("⚠ random weights: scores are meaningless", highlight=False)
+        return 1 if failures else 0
+    except EmoStudioError as e:
+        err_console.print(f"[red]✗ {getattr(e, 'code', 'error')}: {e}[/]", highlight=False)
+        return 2

@@ -1,0 +1,367 @@
+"""REST routes for speaker profiles (/v1/profiles/...) and two-clip similarity with a reading (/v1/similar).
+
+The server's store lives in `<outputs>/profiles` (local Qdrant) unless `build_profiles_router(service, store=...)`
+or $EMOSTUDIO_SERVER_PROFILE_STORE names another folder or a Qdrant server URL. It is opened on first use and
+shared with the web UI's Profiles tab (`profiles_service(service)`), and closed when the app shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import json
+import os
+import tempfile
+import threading
+import weakref
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from emostudio.clips import Clip, ClipError, ClipSource, clip_from_doc, read_stored
+from emostudio.embeddings import similarity
+from emostudio.profiles import (
+    AlertRule,
+    ProfileError,
+    ProfileRecord,
+    ProfileStore,
+    add_run,
+    compare,
+    summarize,
+    trend,
+)
+from emostudio.results import AUDIO_FILE, RESULT_FILE
+from emostudio.server.api import ApiError, bearer_auth, read_upload
+from emostudio.server.service import Service
+
+SERVER_STORE_ENV = "EMOSTUDIO_SERVER_PROFILE_STORE"
+
+
+class ProfilesService:
+    """The server's profile store (opened lazily, one per process) and the steps the REST API and UI share."""
+
+    def __init__(self, service: Service, location: str | os.PathLike | None = None):
+        self._service = weakref.ref(service)  # the registry below is keyed weakly by the service
+        self.location = str(
+            location or os.environ.get(SERVER_STORE_ENV) or Path(service.settings.outputs) / "profiles"
+        )
+        self._store: ProfileStore | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def service(self) -> Service:
+        return self._service()
+
+    def store(self) -> ProfileStore:
+        with self._lock:
+            if self._store is None:
+                self._store = ProfileStore(self.location)
+            return self._store
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    async def clip_of_run(self, run_id: str) -> tuple[Clip, Path]:
+        """A run's clip: its embedding.npy, or (without one) its processed audio scored again by the worker."""
+        folder = self.service.run_dir(run_id)
+        src = ClipSource(folder.name, "run", folder)
+        clip = await run_in_threadpool(read_stored, src)
+        if clip is None:  # no embedding.npy: the run's scores, the embedding of its audio scored again
+            doc = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+            fresh = await self.score(folder / AUDIO_FILE, f"{folder.name}/{AUDIO_FILE}")
+            clip = clip_from_doc(folder.name, fresh.vector, doc, folder, src)
+            if clip.probs is None:
+                clip.probs = fresh.probs
+        return clip, folder
+
+    async def score(self, source, name: str) -> Clip:
+        """Score audio (a path or bytes) with the server's model, utterance embedding on; nothing is saved."""
+        rec, worker = self.service._ready()
+
+        async def job() -> Clip:
+            item = await self.service._in_pool(rec.prepare, source, name=name, quality=False)
+            res = await asyncio.wrap_future(worker.submit(item, "utterance", True))
+            return Clip(
+                name,
+                np.asarray(res.embedding, np.float32),
+                probs=res.probs,
+                model_id=res.model.id,
+                random_weights=res.model.is_random,
+                source=name,
+                duration_s=round(item.duration_s, 3),
+                analysed_at=res.timestamp,
+            )
+
+        return await self.service._admitted(job())
+
+    async def add_run(self, speaker: str, run_id: str, at: str | None, tags: list[str]) -> ProfileRecord:
+        clip, folder = await self.clip_of_run(run_id)
+        store = await run_in_threadpool(self.store)
+        return await run_in_threadpool(
+            functools.partial(add_run, store, folder, speaker, at=at, tags=tags, clip=clip)
+        )
+
+    async def add_upload(self, speaker: str, data: bytes, name: str, at: str | None, tags: list[str]):
+        done = await self.service.analyze(data, name=name, granularity="utterance", embedding=True)
+        return await self.add_run(speaker, done.run_id, at, tags), done.run_id
+
+
+_registry: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_registry_lock = threading.Lock()
+
+
+def profiles_service(service: Service, location: str | os.PathLike | None = None) -> ProfilesService:
+    """The one ProfilesService of a Service (created on first call; `location` counts only then)."""
+    with _registry_lock:
+        if service not in _registry:
+            _registry[service] = ProfilesService(service, location)
+        return _registry[service]
+
+
+def as_api(exc: Exception) -> ApiError:
+    if isinstance(exc, ProfileError):
+        return ApiError(getattr(exc, "status", 422), exc.code, str(exc))
+    if isinstance(exc, ClipError):
+        return ApiError(404 if exc.code == "run_not_found" else 422, exc.code, str(exc))
+    raise exc
+
+
+def _typed(fn):
+    """Profile and clip errors become their HTTP status; others go to the app's handlers as usual."""
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def wrapped_async(*args, **kwargs):
+            try:
+                return await fn(*args, **kwargs)
+            except (ProfileError, ClipError) as e:
+                raise as_api(e) from e
+
+        return wrapped_async
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ProfileError, ClipError) as e:
+            raise as_api(e) from e
+
+    return wrapped
+
+
+def _tags(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def build_profiles_router(service: Service, store: str | os.PathLike | None = None) -> APIRouter:
+    """/v1/profiles/... and /v1/similar, behind the same bearer token as the rest of /v1."""
+    ps = profiles_service(service, store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        ps.close()
+
+    router = APIRouter(
+        prefix="/v1",
+        dependencies=[Depends(bearer_auth(service.settings.token))],
+        tags=["profiles"],
+        lifespan=lifespan,
+    )
+
+    async def query_clip(
+        file: UploadFile | None, run_id: str | None, field: str = "file", run_field: str = "run_id"
+    ) -> Clip:
+        if (file is None) == (run_id is None):
+            raise ApiError(422, "bad_parameters", f"give exactly one of {field} or {run_field}")
+        if run_id is not None:
+            return (await ps.clip_of_run(run_id))[0]
+        data, name = await read_upload(service, file, field)
+        return await ps.score(data, name)
+
+    @router.post(
+        "/similar", summary="How alike two clips are: cosine, score distance (JS) and a zh/en reading"
+    )
+    @_typed
+    async def similar(
+        file_a: Annotated[UploadFile | None, File()] = None,
+        file_b: Annotated[UploadFile | None, File()] = None,
+        run_a: Annotated[str | None, Form()] = None,
+        run_b: Annotated[str | None, Form()] = None,
+    ) -> dict:
+        a = await query_clip(file_a, run_a, "file_a", "run_a")
+        b = await query_clip(file_b, run_b, "file_b", "run_b")
+        if a.model_id and b.model_id and a.model_id != b.model_id:
+            raise ApiError(422, "model_mismatch", f"{a.name} and {b.name} come from different models")
+        try:
+            sim = similarity(a.vector, b.vector, a.probs, b.probs)
+        except ValueError as e:
+            raise ApiError(422, "dimension_mismatch", str(e)) from e
+        info = lambda c: {"name": c.name, "run_id": c.run_id, "emotion": c.label}  # noqa: E731
+        return {
+            **sim.to_dict(),
+            "a": info(a),
+            "b": info(b),
+            "random_weights": a.random_weights or b.random_weights,
+        }
+
+    @router.get(
+        "/profiles", summary="Speakers in the store (records per speaker) and the models' collections"
+    )
+    @_typed
+    def overview(model_id: str | None = None) -> dict:
+        st = ps.store()
+        return {
+            "store": st.location,
+            "kind": st.kind,
+            "collections": [r.to_dict() for r in st.collections()],
+            "speakers": st.speakers(model_id),
+        }
+
+    @router.post("/profiles/search", summary="Stored moments nearest to a clip (an upload or a run id)")
+    @_typed
+    async def search(
+        file: Annotated[UploadFile | None, File()] = None,
+        run_id: Annotated[str | None, Form()] = None,
+        k: Annotated[int, Form(ge=1, le=100)] = 5,
+        speaker: Annotated[str | None, Form()] = None,
+        since: Annotated[str | None, Form()] = None,
+        until: Annotated[str | None, Form()] = None,
+        tag: Annotated[str | None, Form()] = None,
+        model_id: Annotated[str | None, Form()] = None,
+    ) -> dict:
+        q = await query_clip(file, run_id)
+        st = await run_in_threadpool(ps.store)
+        hits = await run_in_threadpool(
+            functools.partial(
+                st.search,
+                q.vector,
+                model_id=model_id or q.model_id,
+                k=k,
+                speaker=speaker,
+                since=since,
+                until=until,
+                tag=tag,
+            )  # fmt: skip
+        )
+        return {"query": {"name": q.name, "run_id": q.run_id, "emotion": q.label},
+                "matches": [h.to_dict() for h in hits]}  # fmt: skip
+
+    @router.get("/profiles/compare", summary="How speaker B's expression differs from speaker A's")
+    @_typed
+    def compare_speakers(a: str, b: str, model_id: str | None = None) -> dict:
+        st = ps.store()
+        return compare(
+            st.speaker_records(a, model_id, with_vectors=True),
+            st.speaker_records(b, model_id, with_vectors=True),
+        ).to_dict()
+
+    @router.get("/profiles/export", summary="Every record (or one speaker's) as Parquet or CSV")
+    @_typed
+    def export(
+        format: Literal["parquet", "csv"] = "parquet",
+        speaker: str | None = None,
+        model_id: str | None = None,
+    ) -> Response:
+        from emostudio.profiles.export import export_records
+
+        st = ps.store()
+        if speaker is not None:
+            st.require_speaker(speaker, model_id)
+        recs = st.records(speaker=speaker, model_id=model_id, with_vectors=format == "parquet")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"profiles.{format}"
+            export_records(recs, path, format, embedding=format == "parquet")
+            data = path.read_bytes()
+        media = "application/vnd.apache.parquet" if format == "parquet" else "text/csv"
+        return Response(data, media_type=media,
+                        headers={"Content-Disposition": f'attachment; filename="profiles.{format}"'})  # fmt: skip
+
+    @router.post(
+        "/profiles/{speaker}/records", summary="Add a finished run (run_id) or an uploaded file to a speaker"
+    )
+    @_typed
+    async def add(
+        speaker: str,
+        file: Annotated[UploadFile | None, File()] = None,
+        run_id: Annotated[str | None, Form()] = None,
+        at: Annotated[str | None, Form(description="time of the recording, ISO 8601")] = None,
+        tags: Annotated[str | None, Form(description="comma-separated tags")] = None,
+    ) -> dict:
+        if (file is None) == (run_id is None):
+            raise ApiError(422, "bad_parameters", "give exactly one of file or run_id")
+        if run_id is not None:
+            rec, rid = await ps.add_run(speaker, run_id, at, _tags(tags)), run_id
+        else:
+            data, name = await read_upload(service, file)
+            rec, rid = await ps.add_upload(speaker, data, name, at, _tags(tags))
+        return {"record": rec.to_dict(), "run_id": rid}
+
+    @router.get(
+        "/profiles/{speaker}", summary="A speaker's profile: counts, emotion shares, confidence, last seen"
+    )
+    @_typed
+    def show(speaker: str, model_id: str | None = None, since: str | None = None, until: str | None = None,
+             tag: str | None = None) -> dict:  # fmt: skip
+        recs = ps.store().speaker_records(speaker, model_id, since=since, until=until, tag=tag)
+        if not recs:
+            raise ApiError(404, "no_records", f"{speaker!r} has no records in that time range / tag")
+        return summarize(recs).to_dict()
+
+    @router.get("/profiles/{speaker}/records", summary="A speaker's records, newest first")
+    @_typed
+    def records(
+        speaker: str,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        model_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        tag: str | None = None,
+    ) -> dict:
+        recs = ps.store().speaker_records(speaker, model_id, since=since, until=until, tag=tag)[::-1]
+        return {"total": len(recs), "limit": limit, "offset": offset,
+                "records": [r.to_dict() for r in recs[offset : offset + limit]]}  # fmt: skip
+
+    @router.get("/profiles/{speaker}/trend", summary="Emotion shares per period and the negative-share alert "
+                "(format=json, png or html)")  # fmt: skip
+    @_typed
+    def speaker_trend(
+        speaker: str,
+        by: Literal["day", "week", "month"] = "week",
+        format: Literal["json", "png", "html"] = "json",
+        threshold: Annotated[float, Query(gt=0, lt=1)] = 0.15,
+        recent: Annotated[int, Query(ge=1, le=52)] = 3,
+        min_records: Annotated[int, Query(ge=1)] = 3,
+        tz: str | None = None,
+        model_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ):
+        from emostudio.profiles.charts import trend_html, trend_png
+
+        recs = ps.store().speaker_records(speaker, model_id, since=since, until=until)
+        if not recs:
+            raise ApiError(404, "no_records", f"{speaker!r} has no records in that time range")
+        tr = trend(recs, by, AlertRule(threshold=threshold, recent=recent, min_records=min_records), tz)
+        if format == "png":
+            return Response(trend_png(tr), media_type="image/png")
+        if format == "html":
+            return HTMLResponse(trend_html(tr))
+        return tr.to_dict()
+
+    @router.delete("/profiles/{speaker}", summary="Delete every record of a speaker (right to be forgotten)")
+    @_typed
+    def delete(speaker: str) -> dict:
+        return {"speaker": speaker, "deleted": ps.store().delete_speaker(speaker)}
+
+    return router
