@@ -265,3 +265,40 @@ def test_resume_never_mixes_precisions_or_weights(clips200, tmp_path):
     assert len(rows) == 6 and {(r["dtype"], r["weights_sha256"]) for r in rows} == {
         ("int8", file_sha256(model / "model.pt"))
     }
+
+
+def test_batch_reads_transcripts_and_fills_a_profile_store(tmp_path, tiny_model_dir):
+    """A manifest's text column is fused with the voice (text columns in every row), and --store adds each
+    result to the speaker profile store: one command, the same job."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    rows = []
+    texts = ["I am so happy, this is wonderful!", "这太糟糕了，我很生气。", "", "Thanks, that helps a lot."]
+    for i, text in enumerate(texts):
+        path = encode(folder / f"c{i}.wav", make_voice(1.5 + 0.3 * i, 16000, seed=60 + i), 16000, "wav").path
+        rows.append({"id": f"c{i}", "path": path.name, "speaker": f"spk{i % 2}", "text": text})
+    manifest = folder / "calls.jsonl"
+    manifest.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out, store = tmp_path / "job", tmp_path / "store"
+    cmd = [sys.executable, "-m", "emostudio", "batch", str(manifest), "--out", str(out), "--model",
+           str(tiny_model_dir), "--offline", "--device", "cpu", "--embedding", "--store", str(store), "--json"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["store"]["added"] == 4
+    by_id = {r["id"]: r for r in read_results(out).to_pylist()}
+    assert by_id["c0"]["text_language"] == "en" and by_id["c0"]["text_polarity"] > 0
+    assert by_id["c1"]["text_language"] == "zh" and by_id["c1"]["text_polarity"] < 0
+    assert by_id["c2"]["text_polarity"] is None and by_id["c2"]["agreement"] is None  # no transcript
+    for r in by_id.values():
+        if r["fused_label"] is not None:
+            assert r["fused_label"] in KEYS and 0 < r["fused_confidence"] <= 1
+    show = subprocess.run(
+        [sys.executable, "-m", "emostudio", "profile", "show", "--speaker", "spk0", "--store", str(store), "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert show.returncode == 0, show.stderr[-2000:]
+    assert json.loads(show.stdout)["records"] == 2

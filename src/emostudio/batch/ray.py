@@ -39,6 +39,7 @@ class ActorSpec:
     allow_download: bool
     settings: object  # emostudio.settings.Settings
     options: PipelineOptions  # granularity, embedding, enhance, quality, prepare threads
+    text_options: object = None  # emostudio.multimodal.TextOptions when inputs carry transcripts
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class EmotionActor:
             allow_download=spec.allow_download,
         )
         self.options = spec.options
+        self.text_options = spec.text_options
         self.context = replace(context, random_weights=self.rec.model_ref.is_random)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -84,7 +86,9 @@ class EmotionActor:
             if o.error is not None:
                 rows.append(error_row(o.item, o.error, self.context))
             else:
-                rows.append(result_row(o.item, o.result, o.prepared.duration_s, self.context))
+                rows.append(
+                    result_row(o.item, o.result, o.prepared.duration_s, self.context, self.text_options)
+                )
             o.prepared = None
         out = np.empty(len(rows), dtype=object)
         out[:] = [pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL) for r in rows]
@@ -140,6 +144,9 @@ def run_ray_batch(
     shard_size: int = 256,
     force: bool = False,
     shutdown: bool = True,
+    text: bool = True,
+    text_weight: float | None = None,
+    text_backend: str | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchSummary:
     """`emostudio.batch.run_batch` on Ray Data: `address` None starts a local cluster of `num_cpus` CPUs.
@@ -148,6 +155,7 @@ def run_ray_batch(
     the cluster has GPUs, else 0; fractions such as 0.5 pack actors onto one GPU); `batch_size` inputs per
     actor call. Writes the same shards, job.json and summary.json as the local runner.
     """
+    from emostudio.batch.runner import text_options_for
     from emostudio.recognize import check_device, precision_name
     from emostudio.settings import Settings
 
@@ -163,6 +171,9 @@ def run_ray_batch(
     if batch_seconds is not None:
         settings = replace(settings, batch_seconds=float(batch_seconds))
     model_id, weights = _model_identity(model, allow_download)
+    text_options = text_options_for(items, text_weight, text_backend, text)
+    identity_settings = {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"}
+    identity_settings["text"] = text_options
     identity = job_identity(
         model_id,
         weights,
@@ -171,9 +182,9 @@ def run_ray_batch(
         embedding,
         enhance,
         quality,
-        {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"},
+        identity_settings,
     )
-    spec = ActorSpec(os.fspath(model), device, dtype, allow_download, settings, options)
+    spec = ActorSpec(os.fspath(model), device, dtype, allow_download, settings, options, text_options)
     ray_opts = RayOptions(address, actors, gpus_per_actor, batch_size, num_cpus, shutdown)
     out = Path(out_dir)
     t0 = time.perf_counter()

@@ -20,10 +20,25 @@ from emostudio.pipeline import PipelineOptions, iter_results
 from emostudio.records import InputItem
 
 
-def identity_of(recognizer, options: PipelineOptions) -> dict:
+def text_options_for(
+    items: Sequence[InputItem], text_weight: float | None, text_backend: str | None, text: bool
+):
+    """The TextOptions transcripts are read with (None when no input has one, or `text` is off)."""
+    if not text or not any(it.text for it in items):
+        return None
+    from emostudio.multimodal import TextOptions
+    from emostudio.multimodal.fusion import DEFAULT_TEXT_WEIGHT
+
+    return TextOptions(
+        weight=DEFAULT_TEXT_WEIGHT if text_weight is None else text_weight, backend=text_backend or "auto"
+    )
+
+
+def identity_of(recognizer, options: PipelineOptions, text_options=None) -> dict:
     """The job identity of running `options` with `recognizer` (see emostudio.batch.job)."""
     ref = recognizer.model_ref
     settings = {k: v for k, v in recognizer.settings.to_dict().items() if k != "batch_seconds"}
+    settings["text"] = text_options
     return job_identity(
         ref.id,
         recognizer.model.fingerprint(),
@@ -59,6 +74,9 @@ def run_batch(
     shard_size: int = 256,
     group_seconds: float | None = None,
     force: bool = False,
+    text: bool = True,
+    text_weight: float | None = None,
+    text_backend: str | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchSummary:
     """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
@@ -67,7 +85,8 @@ def run_batch(
     process pool, `workers=0` inline) while the model scores groups of about `group_seconds` of audio (default
     4 × batch_seconds) in length-sorted batches of at most `batch_seconds` padded seconds. Every `shard_size`
     rows are committed as one shard. A failing input becomes a row with `error_code` and `error`; it never
-    stops the job. Writes `summary.json` at the end and returns the summary.
+    stops the job. Inputs with a transcript (a manifest's `text` column) also get the text columns
+    (emostudio.multimodal; `text=False` skips them). Writes `summary.json` at the end and returns the summary.
     """
     from emostudio.recognize import Recognizer
 
@@ -93,7 +112,8 @@ def run_batch(
             rec = Recognizer(
                 model=rec.model, settings=replace(rec.settings, batch_seconds=float(batch_seconds))
             )
-        identity = identity_of(rec, options)
+        text_options = text_options_for(items, text_weight, text_backend, text)
+        identity = identity_of(rec, options, text_options)
         previous = check_job(store, identity, force)
         done = store.done_ids()
         todo = [it for it in items if it.id not in done]
@@ -105,7 +125,7 @@ def run_batch(
             if outcome.error is not None:
                 row = error_row(item, outcome.error, ctx)
             else:
-                row = result_row(item, outcome.result, outcome.prepared.duration_s, ctx)
+                row = result_row(item, outcome.result, outcome.prepared.duration_s, ctx, text_options)
                 state.audio_s += outcome.prepared.duration_s
             outcome.prepared = None
             buffer.append(row)
@@ -127,6 +147,9 @@ def run_batch(
             "workers": workers,
             "executor": executor,
             "shard_size": shard_size,
+            "text": None
+            if text_options is None
+            else {"weight": text_options.weight, "backend": text_options.backend},
         }
         return finish_job(
             store, identity, ctx.random_weights, state, time.perf_counter() - t0, settings, previous

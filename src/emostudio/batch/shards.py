@@ -53,6 +53,13 @@ SCHEMA = pa.schema(
         ("dtype", pa.string()),  # float32 | bfloat16 | float16 | int8
         ("random_weights", pa.bool_()),
         ("segments", pa.int32()),
+        # transcripts (a `text` column in the manifest): the words' polarity and the fused reading
+        # (emostudio.multimodal); None without text
+        ("text_polarity", pa.float64()),
+        ("text_language", pa.string()),
+        ("fused_label", pa.string()),
+        ("fused_confidence", pa.float64()),
+        ("agreement", pa.string()),
         # rows of embeddings-NNNNN.npy that belong to this input (1 row in utterance mode, one per frame in
         # frame mode, 0 for a failure); only filled when embeddings were asked for
         ("embedding_start", pa.int64()),
@@ -113,9 +120,20 @@ def error_row(item: InputItem, error: BaseException, ctx: RowContext) -> Row:
     return Row(rec)
 
 
-def result_row(item: InputItem, result, duration_s: float, ctx: RowContext) -> Row:
-    """The row of an input that was recognised (`result` is an emostudio.results.Result)."""
+def result_row(item: InputItem, result, duration_s: float, ctx: RowContext, text_options=None) -> Row:
+    """The row of an input that was recognised (`result` is an emostudio.results.Result).
+
+    With `text_options` (emostudio.multimodal.TextOptions) and a transcript in the item, the text columns are
+    filled; a transcript that cannot be read keeps the speech result and says why in `warnings`.
+    """
     rec = _base_record(item, ctx)
+    if text_options is not None and item.text:
+        from emostudio.multimodal import text_columns
+
+        try:
+            rec.update(text_columns(result, item.text, text_options))
+        except EmoStudioError as e:
+            result.warnings.append(f"transcript not used: {e}")
     rec.update(
         duration_s=round(float(duration_s), 6),
         label=result.label,

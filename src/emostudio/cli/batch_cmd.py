@@ -84,6 +84,24 @@ def register(sub) -> None:
         help="with --ray: GPUs per model actor (fractions share a GPU; default 1 if GPUs, else 0)",
     )
     p.add_argument("--ray-batch-size", type=int, default=32, help="with --ray: inputs per actor call")
+    p.add_argument(
+        "--no-text",
+        action="store_true",
+        help="ignore the manifest's transcripts (by default a `text` column is read and fused with the voice)",
+    )
+    p.add_argument(
+        "--text-weight", type=float, default=None, help="weight of the words in the fusion, 0–1 (default 0.3)"
+    )
+    p.add_argument("--text-backend", default=None, help="auto | snownlp | cnsenti | vader | hf:DIR")
+    p.add_argument(
+        "--store",
+        default=None,
+        metavar="PATH|URL",
+        help="also add every result to a speaker profile store (a folder, or http://host:6333); needs --embedding",
+    )
+    p.add_argument(
+        "--speaker", default=None, help="with --store: the speaker of rows whose manifest names none"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     add_model_args(p)
     p.set_defaults(func=run)
@@ -105,6 +123,28 @@ def summary_table(s) -> Table:
     return t
 
 
+def _store_results(args: argparse.Namespace, out_dir: str) -> dict | None:
+    """Add the finished job's rows to the profile store; a summary dict, or None after printing why not."""
+    try:
+        from emostudio.profiles import ProfileStore, add_batch_results
+
+        with ProfileStore(args.store) as store:
+            report = add_batch_results(store, out_dir, speaker=args.speaker)
+    except ImportError:
+        fail("--store needs the profile store's library: pip install 'emostudio[store]'")
+        return None
+    except EmoStudioError as exc:
+        fail(str(exc))
+        return None
+    summary = report.to_dict()
+    if not args.json:
+        say(
+            f"profile store {args.store}: {report.added} added, {report.skipped} already there, "
+            f"{len(report.failed)} not stored (failed or without a speaker)"
+        )
+    return summary
+
+
 def run(args: argparse.Namespace) -> int:
     import json
 
@@ -116,7 +156,16 @@ def run(args: argparse.Namespace) -> int:
     except EmoStudioError as exc:
         fail(str(exc))
         return EXIT_USAGE
+    if args.store and not args.embedding:
+        fail("--store needs --embedding: profiles are built from the clips' embeddings")
+        return EXIT_USAGE
+    if args.text_weight is not None and not 0 <= args.text_weight <= 1:
+        fail(f"--text-weight must be between 0 and 1, got {args.text_weight}")
+        return EXIT_USAGE
     common = dict(
+        text=not args.no_text,
+        text_weight=args.text_weight,
+        text_backend=args.text_backend,
         granularity=args.granularity,
         embedding=args.embedding,
         enhance=args.enhance,
@@ -185,8 +234,16 @@ def run(args: argparse.Namespace) -> int:
         except EmoStudioError as exc:
             fail(str(exc))
             return EXIT_USAGE
+    stored = None
+    if args.store:
+        stored = _store_results(args, s.out_dir)
+        if stored is None:
+            return EXIT_USAGE
     if args.json:
-        print(json.dumps(s.to_dict(), ensure_ascii=False, indent=2))
+        doc = s.to_dict()
+        if stored is not None:
+            doc["store"] = stored
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         console.print(summary_table(s))
         if s.previous:

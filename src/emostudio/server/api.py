@@ -52,6 +52,9 @@ def as_api_error(exc: Exception) -> ApiError:
         return ApiError(422, exc.code, str(exc))
     if isinstance(exc, OutputError):
         return ApiError(507, exc.code, str(exc))
+    status = getattr(exc, "status", None)
+    if isinstance(exc, EmoStudioError) and isinstance(status, int) and 400 <= status < 600:
+        return ApiError(status, exc.code, str(exc))  # a typed error that knows its own HTTP status
     if isinstance(exc, EmoStudioError):  # typed, but the server's side (the model failed, an internal error)
         return ApiError(500, exc.code, str(exc))
     return ApiError(500, "internal_error", f"{type(exc).__name__}: {exc}")
