@@ -36,7 +36,8 @@ from emostudio.errors import AudioError, EmoStudioError, InferenceError, Interna
 from emostudio.records import InputItem
 
 if TYPE_CHECKING:
-    from emostudio.recognize import Prepared, Recognizer
+    from emostudio.prepare import Prepared
+    from emostudio.recognize import Recognizer
     from emostudio.results import Result
     from emostudio.settings import Settings
 
@@ -189,7 +190,7 @@ class _Failed:
 
 def _prepare_job(job: Job, enhance: bool | EnhanceSettings, quality: bool, in_process: bool):
     """Runs in a worker: a Prepared, or the input's error (an unexpected exception becomes InternalError)."""
-    from emostudio.recognize import prepare
+    from emostudio.prepare import prepare
 
     try:
         return prepare(

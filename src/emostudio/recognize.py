@@ -21,15 +21,13 @@ import torch
 
 from emostudio import audio as audio_io
 from emostudio import enhance as enhance_mod
-from emostudio import quality as quality_mod
-from emostudio import segment as segment_mod
 from emostudio.errors import EmoStudioError, InferenceError, OutputError, UsageError, printable
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
 from emostudio.model.encoder import FRAME_RATE_HZ, receptive_field
 from emostudio.pipeline import GRANULARITIES, Outcome, PipelineOptions, check_granularity, iter_results, score
-from emostudio.pipeline import source_name as _source_name
+from emostudio.prepare import Prepared, Source, prepare, segment_weights
 from emostudio.results import (
     EnhancementReport,
     FrameTimeline,
@@ -42,39 +40,8 @@ from emostudio.results import (
 from emostudio.settings import Settings
 
 __all__ = ["GRANULARITIES", "Outcome", "Prepared", "Recognizer", "prepare", "segment_weights"]
-Source = str | os.PathLike | bytes | np.ndarray | audio_io.Audio
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 DTYPES = (None, "fp32", "float32", "bf16", "bfloat16", "fp16", "float16", "half", "int8")
-
-
-@dataclass
-class Prepared:
-    """A decoded, checked (and optionally enhanced) input, ready for the model."""
-
-    name: str
-    audio: audio_io.Audio  # the original, 16 kHz mono
-    waveform: np.ndarray  # what the model scores: (samples,) float32, enhanced when enhancement is on
-    spans: list[segment_mod.Span]  # stretches scored separately (one covering the clip unless it was long)
-    speech: list[segment_mod.Span] | None = None  # VAD speech runs, when the VAD ran
-    quality: quality_mod.QualityReport | None = None
-    enhanced: enhance_mod.Enhanced | None = None
-    quality_after: quality_mod.QualityReport | None = None
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.waveform) / audio_io.SAMPLE_RATE
-
-
-def segment_weights(spans: list[segment_mod.Span], speech: list[segment_mod.Span] | None) -> np.ndarray:
-    """How much each segment counts in the overall scores: its seconds of detected speech.
-
-    Falls back to segment length when the VAD found no speech (or did not run), so nothing is ignored.
-    """
-    if speech:
-        w = np.array([segment_mod.speech_overlap_s(sp, speech) for sp in spans])
-        if w.sum() > 0:
-            return w
-    return np.array([max(sp.end_s - sp.start_s, 1e-6) for sp in spans])
 
 
 @dataclass
@@ -85,66 +52,6 @@ class _Scored:
     frame_logits: np.ndarray  # (frames, 9)
     embedding: np.ndarray  # (dim,)
     features: np.ndarray | None = None  # (frames, dim) when frame embeddings were asked for
-
-
-def prepare(
-    source: Source,
-    settings: Settings | None = None,
-    *,
-    name: str | None = None,
-    sample_rate: int | None = None,
-    enhance: bool | enhance_mod.EnhanceSettings = False,
-    quality: bool = True,
-) -> Prepared:
-    """Decode and check one input, measure its quality, optionally enhance it, and plan its segments.
-
-    Raises an AudioError subclass for bad audio (`too_short` below `settings.min_duration_s`), UsageError for
-    an input of the wrong kind (a numpy array without `sample_rate`, None, ...).
-    """
-    label = _source_name(source, name)
-    s = settings or Settings()
-    if isinstance(source, audio_io.Audio):
-        audio = source
-    elif isinstance(source, np.ndarray):
-        if sample_rate is None:
-            raise UsageError(f"{printable(label)}: a numpy waveform needs sample_rate= (its rate in Hz)")
-        audio = audio_io.from_array(source, sample_rate, name=label, max_duration_s=s.max_duration_s)
-    elif isinstance(source, str | os.PathLike | bytes | bytearray | memoryview):
-        audio = audio_io.decode(source, name=name, max_duration_s=s.max_duration_s)
-    else:
-        raise UsageError(
-            f"{printable(label)}: cannot analyse a {type(source).__name__}; give a file path, the file's bytes, "
-            "a numpy waveform with sample_rate=, or an emostudio.audio.Audio"
-        )
-    if audio.duration_s < s.min_duration_s:
-        raise audio_io.TooShortError(
-            label,
-            f"audio is too short ({1000 * audio.duration_s:.1f} ms; at least {1000 * s.min_duration_s:g} ms "
-            "are needed, and 3–10 s work best)",
-        )
-    speech = (
-        segment_mod.speech_spans(audio.waveform)
-        if (quality or enhance or audio.duration_s > s.max_segment_s)
-        else None
-    )
-    report = (
-        quality_mod.assess(audio.waveform, audio.source, thresholds=s.quality, spans=speech)
-        if quality
-        else None
-    )
-    waveform, enhanced, report_after = audio.waveform, None, None
-    if enhance:
-        cfg = enhance if isinstance(enhance, enhance_mod.EnhanceSettings) else enhance_mod.EnhanceSettings()
-        enhanced = enhance_mod.enhance(audio.waveform, cfg, spans=speech)
-        waveform = enhanced.waveform
-        if quality:
-            report_after = quality_mod.assess(waveform, audio.source, thresholds=s.quality, spans=speech)
-    duration = len(waveform) / audio_io.SAMPLE_RATE
-    if duration > s.max_segment_s:
-        spans = segment_mod.split_for_model(waveform, max_segment_s=s.max_segment_s, spans=speech)
-    else:
-        spans = [segment_mod.Span(0.0, duration)]
-    return Prepared(label, audio, waveform, spans, speech, report, enhanced, report_after)
 
 
 def precision_name(dtype: str | torch.dtype | None) -> str:

@@ -148,7 +148,7 @@ def _decode_container(
         if unfinished:
             damage.problems.append(unfinished)
 
-    sink = _MonoSink(name, max_duration_s)
+    sink = _MonoSink(name, max_duration_s, declared_s)
     packets = container.demux(stream)
     first_bad: tuple[float, str] | None = None
     while True:
@@ -208,13 +208,39 @@ def _last_error(logs: list) -> str:
     return " ".join(errors[-1].split()) if errors else ""
 
 
-class _MonoSink:
-    """Collects decoded frames: downmix, integrity checks, streaming resample to 16 kHz."""
+class _Buffer:
+    """A growing float32 array for the decoded 16 kHz samples, filled in place.
 
-    def __init__(self, name: str, max_duration_s: float):
+    Decoded frames are small (tens of ms); keeping them in a list and joining them at the end would leave the
+    process holding twice the waveform (the freed pieces stay in the heap). The buffer is reserved up front
+    (the declared duration, else 10 minutes, then doubling); pages never written are never resident.
+    """
+
+    def __init__(self, expected_samples: int):
+        self.data = np.empty(max(expected_samples, SAMPLE_RATE), np.float32)
+        self.size = 0
+
+    def append(self, x: np.ndarray) -> None:
+        end = self.size + len(x)
+        if end > len(self.data):
+            grown = np.empty(max(end, 2 * len(self.data)), np.float32)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size : end] = x
+        self.size = end
+
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+
+class _MonoSink:
+    """Collects decoded frames: downmix, integrity checks, streaming resample to 16 kHz into one buffer."""
+
+    def __init__(self, name: str, max_duration_s: float, expected_s: float | None = None):
         self.name = name
         self.max_duration_s = max_duration_s
-        self.chunks: list[np.ndarray] = []
+        reserve_s = min(max_duration_s, 1.05 * expected_s + 1.0) if expected_s else min(max_duration_s, 600.0)
+        self.buffer = _Buffer(int(reserve_s * SAMPLE_RATE))
         self.samples = 0  # at the original rate(s)
         self.seconds = 0.0
         self.peak = 0.0
@@ -250,24 +276,17 @@ class _MonoSink:
         self.seconds = self._done_s + self._segment / rate  # exact per segment, no float drift
         if self.seconds > self.max_duration_s:
             raise TooLongError(self.name, too_long(self.seconds, self.max_duration_s, "decodes to more than"))
-        self.chunks.append(mono if self._resampler is None else self._resampler.resample_chunk(mono))
+        self.buffer.append(mono if self._resampler is None else self._resampler.resample_chunk(mono))
 
     def _flush(self) -> None:
         if self._resampler is not None:
-            self.chunks.append(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+            self.buffer.append(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
 
     def finish(self) -> np.ndarray:
-        """The whole 16 kHz waveform; chunks are released as they are copied (peak ≈ one waveform)."""
+        """The whole 16 kHz waveform (a view of the buffer: no second copy)."""
         self._flush()
         self._resampler = None
-        out = np.empty(sum(len(c) for c in self.chunks), np.float32)
-        pos = 0
-        self.chunks.reverse()
-        while self.chunks:
-            c = self.chunks.pop()
-            out[pos : pos + len(c)] = c
-            pos += len(c)
-        return out
+        return self.buffer.view()
 
 
 def _declared_duration_s(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:

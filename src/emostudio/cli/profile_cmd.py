@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from emostudio.cli.common import add_model_args, console, err_console, load_recognizer
+from emostudio.cli.common import add_model_args, console, err_console, fail, load_recognizer
 from emostudio.errors import EmoStudioError
 
 
@@ -135,7 +135,10 @@ def _guard(fn):
         try:
             return fn(args)
         except EmoStudioError as e:
-            err_console.print(f"[red]✗ {getattr(e, 'code', 'error')}: {e}[/]", highlight=False)
+            fail(f"{getattr(e, 'code', 'error')}: {e}")
+            return 2
+        except ImportError as e:  # the optional store libraries are missing
+            fail(f"the profile store needs its libraries ({e.name or e}): pip install 'emostudio[store]'")
             return 2
 
     return wrapped
