@@ -9,7 +9,7 @@ import sys
 from emostudio import __version__
 
 # each module exposes register(subparsers) and run(args) -> int
-COMMANDS = ("analyze", "quality", "enhance", "model", "batch", "serve")
+COMMANDS = ("analyze", "quality", "enhance", "model", "batch", "serve", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:
