@@ -28,7 +28,13 @@ from emostudio.evaluate.run import (
     Evaluation,
     evaluate,
 )
-from emostudio.evaluate.runner import ModelUnderTest, Progress, load_models, model_from_recognizer
+from emostudio.evaluate.runner import (
+    EvaluationAborted,
+    ModelUnderTest,
+    Progress,
+    load_models,
+    model_from_recognizer,
+)
 from emostudio.evaluate.stability import StabilityThresholds, read_history
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_OK",
     "EXIT_UNSTABLE",
+    "EvaluationAborted",
     "FOUR_CLASSES",
     "REPORT_ID",
     "BadRow",

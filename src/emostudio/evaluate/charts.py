@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -243,6 +243,11 @@ def history(entries: Sequence[dict], title: str = ""):
         ax.plot(
             times, [e.get("ua") for e in runs], marker="s", ms=3, ls="--", color=colour, label=f"UA · {short}"
         )
+    stamps = [datetime.fromisoformat(e["time"]) for e in entries]
+    if stamps and max(stamps) - min(stamps) < timedelta(
+        minutes=10
+    ):  # one run (or a burst): a readable window
+        ax.set_xlim(min(stamps) - timedelta(minutes=30), max(stamps) + timedelta(minutes=30))
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
     ax.legend(fontsize=7, loc="lower left")

@@ -60,9 +60,11 @@ class LabelledItem:
     speaker: str | None = None
     text: str | None = None
     ref: str = ""  # how messages name the row: "test.csv line 7" (default: `where`)
+    display: str = ""  # the file as the manifest names it (default: `path`)
 
     def __post_init__(self) -> None:
         self.ref = self.ref or self.where
+        self.display = self.display or self.path
 
 
 @dataclass
@@ -189,7 +191,9 @@ def _row_item(
         key = normalise_label(raw)
     except ValueError as e:
         return BadRow(where, "unknown_label", f"{ref}: {e}", rid, str(full))
-    return LabelledItem(rid, str(full), key, where, raw, _field(row, "speaker"), _field(row, "text"), ref)
+    return LabelledItem(
+        rid, str(full), key, where, raw, _field(row, "speaker"), _field(row, "text"), ref, path
+    )
 
 
 def _from_folder(root: Path, roots: Sequence[Path] | None) -> tuple[list[LabelledItem | BadRow], int]:
@@ -219,7 +223,7 @@ def _from_folder(root: Path, roots: Sequence[Path] | None) -> tuple[list[Labelle
         except ValueError as e:
             out.append(BadRow(rel, "unknown_label", f"{root}: {rel}: folder {folder!r}: {e}", rel, str(p)))
             continue
-        out.append(LabelledItem(rel, str(p), key, rel, folder))
+        out.append(LabelledItem(rel, str(p), key, rel, folder, display=rel))
     return out, len(files)
 
 

@@ -19,6 +19,13 @@ import numpy as np
 from emostudio.errors import EmoStudioError
 from emostudio.evaluate.manifest import BadRow, EvaluationError, LabelledItem
 
+
+class EvaluationAborted(EvaluationError):
+    """Raised by a model's `infer` (or `prepare`) to stop the whole run, e.g. when the server shuts down."""
+
+    code = "evaluation_aborted"
+
+
 DTYPES = ("fp32", "bf16", "fp16", "int8")
 DEFAULT_CHUNK_SECONDS = 300.0
 
@@ -100,7 +107,9 @@ def _bad_row(item: LabelledItem, exc: BaseException, model: str | None = None) -
     code = exc.code if isinstance(exc, EmoStudioError) else "internal"
     text = str(exc) if isinstance(exc, EmoStudioError) else f"{type(exc).__name__}: {exc}"
     who = f" (model {model})" if model else ""
-    named = "" if item.path in text else f"{item.path}: "  # audio errors already name the file
+    named = (
+        "" if item.path in text or item.display in text else f"{item.display}: "
+    )  # audio errors name the file
     return BadRow(item.where, code, f"{item.ref}{who}: {named}{text}", item.id, item.path, model)
 
 
@@ -131,6 +140,8 @@ def score_items(
     def prep(i: int):
         try:
             return prepare(items[i].path)
+        except EvaluationAborted:
+            raise
         except Exception as exc:  # a bad file is a bad row, never the end of the run
             return exc
 
@@ -138,11 +149,15 @@ def score_items(
         for m in models:
             try:
                 results = m.infer([p for _, p in group])
+            except EvaluationAborted:
+                raise
             except Exception:  # find the file(s) at fault: score them one by one
                 results = []
                 for _, p in group:
                     try:
                         results.append(m.infer([p])[0])
+                    except EvaluationAborted:
+                        raise
                     except Exception as exc:
                         results.append(exc)
             for (i, _), res in zip(group, results, strict=True):

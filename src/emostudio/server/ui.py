@@ -21,6 +21,7 @@ from emostudio.errors import EmoStudioError
 from emostudio.model.labels import BY_KEY, KEYS
 from emostudio.server.service import Service
 from emostudio.server.settings import DOWNLOADS
+from emostudio.server.ui_evaluate import build_evaluate_tab
 
 MAX_TIMELINE_POINTS = 600  # time steps drawn at most; longer timelines are thinned for display
 
@@ -379,6 +380,7 @@ def build_ui(service: Service) -> gr.Blocks:
                         run_b = gr.Dropdown([], label=TEXT["zh"]["run_b"], allow_custom_value=False)
                 cmp_btn = gr.Button(TEXT["zh"]["compare"], variant="primary", elem_id="compare-btn")
                 cmp_out = gr.HTML(elem_id="similarity")
+            build_evaluate_tab(service, lang_in)
 
         # ---- events ----------------------------------------------------------------------------------------------
         def show_status(choice):
