@@ -507,3 +507,16 @@ def test_cli_refuses_what_it_cannot_run(testset, tiny_model_dir, tmp_path, capsy
     assert _cli(clean, "--model", tmp_path / "no_model", "--offline", "--no-history") == 2
     assert _cli(clean, *common, "--model", tiny_model_dir) == 2  # the same model twice
     assert "named twice" in capsys.readouterr().err
+
+
+def test_without_matplotlib_the_report_still_has_every_number(testset, recognizer, tmp_path, monkeypatch):
+    from emostudio.evaluate import run as run_mod
+
+    monkeypatch.setattr(run_mod.charts_mod, "available", lambda: False)
+    d, clean, _ = testset
+    ev = evaluate(clean, [model_from_recognizer("tiny", recognizer)], report_dir=tmp_path / "r", history_dir=False)
+    names = sorted(p.name for p in ev.report_dir.iterdir())
+    assert names == ["metrics.json", "predictions.csv", "report.html"]
+    assert "emostudio[report]" in ev.doc["files"]["charts_note"] and ev.doc["ua"] is not None
+    page = (ev.report_dir / "report.html").read_text()
+    assert "<img" not in page and "混淆矩阵 / Confusion matrix" in page

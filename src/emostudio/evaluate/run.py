@@ -35,7 +35,13 @@ from emostudio.evaluate.report import (
     write_report,
 )
 from emostudio.evaluate.runner import DEFAULT_CHUNK_SECONDS, ModelUnderTest, Progress, score_items
-from emostudio.evaluate.stability import StabilityThresholds, append_history, compare, read_history
+from emostudio.evaluate.stability import (
+    StabilityThresholds,
+    append_history,
+    compare,
+    history_file,
+    read_history,
+)
 from emostudio.interpret import BandThresholds
 
 SCHEMA = "emostudio.evaluation/1"
@@ -255,8 +261,8 @@ def evaluate(
     if hist_dir:
         doc["history"] = {
             "dir": str(hist_dir),
-            "file": str(hist_dir / f"{man.fingerprint[:16]}.jsonl"),
-            "runs": len({e["time"] for e in timeline}),
+            "file": str(history_file(hist_dir, man.fingerprint)),
+            "runs": len({(e["time"], e.get("report")) for e in timeline}),
         }
 
     pngs = _draw_charts(doc, timeline) if charts_mod.available() else {}
