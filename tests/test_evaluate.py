@@ -514,9 +514,26 @@ def test_without_matplotlib_the_report_still_has_every_number(testset, recognize
 
     monkeypatch.setattr(run_mod.charts_mod, "available", lambda: False)
     d, clean, _ = testset
-    ev = evaluate(clean, [model_from_recognizer("tiny", recognizer)], report_dir=tmp_path / "r", history_dir=False)
+    ev = evaluate(
+        clean, [model_from_recognizer("tiny", recognizer)], report_dir=tmp_path / "r", history_dir=False
+    )
     names = sorted(p.name for p in ev.report_dir.iterdir())
     assert names == ["metrics.json", "predictions.csv", "report.html"]
     assert "emostudio[report]" in ev.doc["files"]["charts_note"] and ev.doc["ua"] is not None
     page = (ev.report_dir / "report.html").read_text()
     assert "<img" not in page and "混淆矩阵 / Confusion matrix" in page
+
+
+def test_an_aborted_run_leaves_no_report_folder(testset, recognizer, tmp_path):
+    from emostudio.evaluate import EvaluationAborted
+
+    d, clean, _ = testset
+    m = model_from_recognizer("tiny", recognizer)
+
+    def infer(items):
+        raise EvaluationAborted("stopped by the test")
+
+    m.infer = infer
+    with pytest.raises(EvaluationAborted, match="stopped by the test"):
+        evaluate(clean, [m], reports_root=tmp_path / "reports", history_dir=False)
+    assert not (tmp_path / "reports").exists() or list((tmp_path / "reports").iterdir()) == []

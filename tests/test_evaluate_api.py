@@ -16,7 +16,8 @@ from audio_factory import bad_truncated_wav, encode, make_voice
 from fastapi.testclient import TestClient
 
 from emostudio.server.app import create_app
-from emostudio.server.evaluations import ROOTS_ENV, Job, evaluations_for
+from emostudio.server.evaluation_inputs import ROOTS_ENV
+from emostudio.server.evaluations import Job, evaluations_for
 from emostudio.server.settings import ServerSettings
 
 SR = 16000

@@ -22,8 +22,8 @@ from emostudio import __version__
 from emostudio.evaluate import charts as charts_mod
 from emostudio.evaluate.manifest import BadRow, EvaluationError, Manifest, load_manifest
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics, restrict
+from emostudio.evaluate.page import CHARTS, render_html
 from emostudio.evaluate.report import (
-    CHARTS,
     HTML_FILE,
     METRICS_FILE,
     PREDICTIONS_FILE,
@@ -31,7 +31,6 @@ from emostudio.evaluate.report import (
     new_report_dir,
     prediction_rows,
     read_report,
-    render_html,
     write_report,
 )
 from emostudio.evaluate.runner import DEFAULT_CHUNK_SECONDS, ModelUnderTest, Progress, score_items
@@ -76,9 +75,10 @@ class Evaluation:
         return self.doc.get("stability")
 
 
-def _report_folder(report_dir, reports_root, overwrite: bool) -> Path:
+def _check_report_dir(report_dir, overwrite: bool) -> None:
+    """Refuse a --report folder that would mix two reports, before any work is done."""
     if report_dir is None:
-        return new_report_dir(reports_root)
+        return
     folder = Path(report_dir)
     if folder.exists() and not folder.is_dir():
         raise EvaluationError(f"{folder}: exists and is not a folder")
@@ -86,8 +86,6 @@ def _report_folder(report_dir, reports_root, overwrite: bool) -> Path:
         raise EvaluationError(
             f"{folder}: not empty; choose a new report folder (or overwrite=True / --overwrite)"
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _bad_rows(manifest: Manifest, scored: Sequence, model_names: Sequence[str]) -> list[BadRow]:
@@ -175,12 +173,17 @@ def evaluate(
     if bands is None:
         rec = models[0].recognizer
         bands = rec.settings.bands if rec is not None else BandThresholds()
-    folder = _report_folder(report_dir, reports_root, overwrite)
+    _check_report_dir(report_dir, overwrite)
     created = datetime.now().astimezone().isoformat(timespec="seconds")
-
     scored = score_items(
         man.items, models, prepare, chunk_seconds=chunk_seconds, workers=workers, progress=progress
     )
+    # the folder is made only now, so a run that stops while scoring leaves no empty report folder behind
+    if report_dir is None:
+        folder = new_report_dir(reports_root)
+    else:
+        folder = Path(report_dir)
+        folder.mkdir(parents=True, exist_ok=True)
     rows = prediction_rows(scored, names, class_keys, bands)
     bad = _bad_rows(man, scored, names)
     evaluated = sum(1 for s in scored if s.probs)

@@ -22,13 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from emostudio.errors import EmoStudioError
 from emostudio.evaluate import EvaluationError, StabilityThresholds
 from emostudio.server.api import ApiError, as_api_error, bearer_auth
-from emostudio.server.evaluations import (
-    EvaluationNotFoundError,
-    Evaluations,
-    ForbiddenPathError,
-    UploadError,
-    evaluations_for,
-)
+from emostudio.server.evaluation_inputs import ForbiddenPathError, UploadError
+from emostudio.server.evaluations import EvaluationNotFoundError, Evaluations, evaluations_for
 from emostudio.server.settings import safe_filename
 
 MEDIA = {".json": "application/json", ".csv": "text/csv", ".html": "text/html", ".png": "image/png"}

@@ -20,7 +20,8 @@ import pandas as pd
 from emostudio.errors import EmoStudioError
 from emostudio.evaluate.report import HTML_FILE, METRICS_FILE, PREDICTIONS_FILE
 from emostudio.model.labels import BY_KEY
-from emostudio.server.evaluations import Evaluations, UploadError, evaluations_for
+from emostudio.server.evaluation_inputs import UploadError
+from emostudio.server.evaluations import Evaluations, evaluations_for
 
 LANGS = {"中文": "zh", "English": "en"}  # the choices of the UI's language switch (ui.py)
 BOX = {
