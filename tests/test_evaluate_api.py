@@ -293,3 +293,25 @@ def test_a_server_stopping_mid_run_leaves_a_failed_evaluation_not_a_half_report(
         assert c.get(f"/v1/evaluations/{st['id']}").json()["state"] == "failed"
         assert service.in_flight == 0  # the slots were given back
         assert _leftovers(tmp_path / "outputs") == []
+
+
+def test_archive_extraction_repairs_gbk_names_and_stops_at_the_size_limit(tmp_path):
+    from emostudio.server.evaluation_inputs import UploadError, extract_archive, find_test_set
+
+    # a zip made on Chinese Windows: GBK names without the UTF-8 flag (written with a placeholder, then patched)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("set/XXXX/a.wav", b"RIFF")
+    data = buf.getvalue().replace(b"set/XXXX/", b"set/" + "生气".encode("gbk") + b"/")
+    (tmp_path / "gbk.zip").write_bytes(data)
+    out = extract_archive(tmp_path / "gbk.zip", tmp_path / "x", max_bytes=1 << 20)
+    assert (out / "set" / "生气" / "a.wav").read_bytes() == b"RIFF"
+    assert find_test_set(out) == out / "set"  # the wrapping folder is looked through
+    # a small archive that inflates past the limit is stopped while writing
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sad/big.wav", b"\0" * (4 << 20))
+    (tmp_path / "bomb.zip").write_bytes(buf.getvalue())
+    assert (tmp_path / "bomb.zip").stat().st_size < 64 << 10
+    with pytest.raises(UploadError, match="once extracted"):
+        extract_archive(tmp_path / "bomb.zip", tmp_path / "y", max_bytes=1 << 20)

@@ -71,7 +71,11 @@ def register(sub) -> None:
         default=None,
         help="report folder to write (new or empty); default evaluations/eval_YYYYMMDD_HHMMSS",
     )
-    p.add_argument("--overwrite", action="store_true", help="write into a --report folder that is not empty")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a --report folder that is not empty (same-named files are replaced)",
+    )
     p.add_argument("--baseline", metavar="DIR", default=None, help="an earlier report folder to compare with")
     p.add_argument(
         "--history",
@@ -80,7 +84,12 @@ def register(sub) -> None:
         help="history folder (one JSONL file per test set); default <report folder's parent>/history",
     )
     p.add_argument("--no-history", action="store_true", help="neither read nor append the run history")
-    p.add_argument("--ece-bins", type=int, default=DEFAULT_ECE_BINS, help="equal-width calibration bins")
+    p.add_argument(
+        "--ece-bins",
+        type=int,
+        default=DEFAULT_ECE_BINS,
+        help=f"equal-width calibration bins for ECE (default {DEFAULT_ECE_BINS})",
+    )
     g = p.add_argument_group("stability thresholds (with --baseline; scores and metrics are 0-1)")
     g.add_argument(
         "--max-flip-rate",
