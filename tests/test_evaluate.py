@@ -358,13 +358,13 @@ def test_report_stability_and_history_through_the_cli(
     assert (m["compared"], m["flipped"], m["drift_max"], m["drift_mean"]) == (len(LABELS), [], 0.0, 0.0)
     assert m["deltas"] == {"wa": 0.0, "ua": 0.0, "macro_f1": 0.0, "ece": 0.0}
 
-    # other random weights: flagged, the flipped files listed, exit 1
+    # other random weights: flagged, the flipped files listed, exit 4
     capsys.readouterr()
-    assert _cli(clean, "--model", other_model_dir, "--report", third, "--baseline", first, *common) == 1
+    assert _cli(clean, "--model", other_model_dir, "--report", third, "--baseline", first, *common) == 4
     out = capsys.readouterr()
     doc3 = json.loads((third / "metrics.json").read_text())
     st = doc3["stability"]
-    assert not st["passed"] and doc3["status"]["code"] == 1
+    assert not st["passed"] and doc3["status"]["code"] == 4
     (m,) = st["models"]
     assert m["drift_max"] > 0.02 and st["reasons"]
     old = {r["id"]: r["predicted"] for r in rows}
@@ -372,7 +372,7 @@ def test_report_stability_and_history_through_the_cli(
     flipped = sorted(i for i in old if old[i] != new[i])
     assert flipped and sorted(f["id"] for f in m["flipped"]) == flipped
     assert f"flipped {flipped[0]}" in out.out
-    assert "FAILED" in out.out and "exit 1" in out.err
+    assert "FAILED" in out.out and "exit 4" in out.err
     assert flipped[0] in (third / "report.html").read_text()
 
     # the history of this test set: three runs, oldest first, drawn in the last report
@@ -394,7 +394,7 @@ def test_bad_rows_are_reported_by_line_and_the_rest_evaluates(testset, recognize
     ev = evaluate(
         dirty, [model_from_recognizer("tiny", recognizer)], report_dir=tmp_path / "r", history_dir=False
     )
-    assert ev.exit_code == 3 and ev.doc["status"]["code"] == 3
+    assert ev.exit_code == 1 and ev.doc["status"]["code"] == 1
     bad = {b["where"]: b for b in ev.bad_rows}
     assert bad["line 8"]["code"] == "missing" and "gone.wav" in bad["line 8"]["message"]
     assert bad["line 9"]["code"] == "unknown_label" and "bored" in bad["line 9"]["message"]
@@ -487,7 +487,7 @@ def test_a_model_failing_on_one_file_loses_only_that_row(testset, recognizer, tm
 
     m.infer = infer
     ev = evaluate(clean, [m], report_dir=tmp_path / "r", history_dir=False)
-    assert ev.doc["n"] == len(LABELS) - 1 and ev.exit_code == 3
+    assert ev.doc["n"] == len(LABELS) - 1 and ev.exit_code == 1
     (b,) = ev.bad_rows
     assert b["where"] == "line 5" and b["model"] == "flaky" and "simulated failure" in b["message"]
 
@@ -537,3 +537,26 @@ def test_an_aborted_run_leaves_no_report_folder(testset, recognizer, tmp_path):
     with pytest.raises(EvaluationAborted, match="stopped by the test"):
         evaluate(clean, [m], reports_root=tmp_path / "reports", history_dir=False)
     assert not (tmp_path / "reports").exists() or list((tmp_path / "reports").iterdir()) == []
+
+
+def test_cli_prints_names_as_they_are(testset, tiny_model_dir, tmp_path, capsys):
+    d, clean, _ = testset
+    m = _write_csv(
+        tmp_path / "m.csv",
+        ["path", "label"],
+        [[str(d / "clip00.wav"), "生气"], ["take [red] two.wav", "sad"]],
+    )
+    code = _cli(
+        m,
+        "--model",
+        tiny_model_dir,
+        "--device",
+        "cpu",
+        "--offline",
+        "--no-history",
+        "--report",
+        tmp_path / "r",
+    )
+    assert code == 1  # evaluated, one row missing
+    err = capsys.readouterr().err
+    assert "take [red] two.wav" in err and "m.csv line 3" in err and "exit 1" in err

@@ -115,7 +115,7 @@ def test_manifest_and_files_upload_waits_for_the_report(server, clips):
     st = r.json()
     assert st["state"] == "done" and st["links"]["report.html"].endswith("/files/report.html")
     doc = st["metrics"]
-    assert doc["n"] == len(LABELS) and doc["status"]["code"] == 3
+    assert doc["n"] == len(LABELS) and doc["status"]["code"] == 1
     assert {r["class"]: r["support"] for r in doc["models"][doc["comparison"][0]["model"]]["per_class"]}[
         "angry"
     ] == 3

@@ -7,15 +7,18 @@ import json
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from emostudio.cli.common import console, err_console
 
 EPILOG = """\
 exit codes:
   0  evaluated; stable against the baseline (when one was given)
-  1  changed past a stability threshold against --baseline (flips, score drift, metric drop, new failures)
+  1  evaluated, but some rows were not (missing file, unknown label, corrupt audio; listed by line)
   2  could not run: bad options, unreadable manifest or baseline, no model weights, no file evaluable
-  3  evaluated, but some rows were not (missing file, unknown label, corrupt audio; listed by line)
+  3  internal error (a bug)
+  4  changed past a stability threshold against --baseline (flips, score drift, metric drop, new failures);
+     wins over 1
 """
 
 
@@ -137,13 +140,18 @@ def _pct(x) -> str:
     return "–" if x is None else f"{x * 100:.1f}%"
 
 
+def say(text: str, style: str | None = None, *, err: bool = False) -> None:
+    """Print `text` as is: names from the manifest (`take [red] two.wav`) are never read as rich markup."""
+    (err_console if err else console).print(Text(text, style=style or ""), highlight=False)
+
+
 def summary_table(doc: dict) -> Table:
-    t = Table(title=f"evaluation · {doc['manifest']['source']} · classes {doc['classes']}")
+    t = Table(title=Text(f"evaluation · {doc['manifest']['source']} · classes {doc['classes']}"))
     for col in ("model", "n", "WA", "UA", "macro-F1", f"ECE ({doc['ece_bins']} bins)", "failed"):
         t.add_column(col, justify="left" if col == "model" else "right")
     for name, m in doc["models"].items():
         t.add_row(
-            name,
+            Text(name),
             str(m["n"]),
             _pct(m["wa"]),
             _pct(m["ua"]),
@@ -155,13 +163,13 @@ def summary_table(doc: dict) -> Table:
 
 
 def stability_table(st: dict) -> Table:
-    t = Table(title=f"stability vs {st['baseline']}: {'passed' if st['passed'] else 'FAILED'}")
+    t = Table(title=Text(f"stability vs {st['baseline']}: {'passed' if st['passed'] else 'FAILED'}"))
     for col in ("model", "compared", "flipped", "drift mean", "drift max", "ΔWA", "ΔUA", "ΔF1"):
         t.add_column(col, justify="left" if col == "model" else "right")
     for m in st["models"]:
         d = m.get("deltas", {})
         t.add_row(
-            m["model"],
+            Text(m["model"]),
             str(m["compared"]),
             str(len(m["flipped"])),
             f"{m['drift_mean']:.4f}",
@@ -173,7 +181,7 @@ def stability_table(st: dict) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     from emostudio.errors import EmoStudioError, ModelError
-    from emostudio.evaluate import StabilityThresholds, evaluate, load_manifest, load_models
+    from emostudio.evaluate import EXIT_ERROR, StabilityThresholds, evaluate, load_manifest, load_models
     from emostudio.model.checkpoint import DEFAULT_MODEL, ModelNotFoundError
 
     specs = args.model or [DEFAULT_MODEL]
@@ -185,24 +193,23 @@ def run(args: argparse.Namespace) -> int:
         with err_console.status(f"loading {len(specs)} model(s) …"):
             models = load_models(specs, device=args.device, dtype=args.dtype, allow_download=not args.offline)
     except ModelNotFoundError as exc:
-        err_console.print(f"[bold red]No model weights found.[/]\n{exc}", markup=True, highlight=False)
-        return 2
+        say("No model weights found.", "bold red", err=True)
+        say(str(exc), err=True)
+        return EXIT_ERROR
     except ModelError as exc:
-        err_console.print(f"[bold red]Cannot load the model:[/] {exc}", markup=True, highlight=False)
-        return 2
+        say(f"Cannot load the model: {exc}", "bold red", err=True)
+        return EXIT_ERROR
     except EmoStudioError as exc:
-        err_console.print(f"[bold red]{exc}[/]", highlight=False)
-        return 2
+        say(f"✗ {exc}", "bold red", err=True)
+        return EXIT_ERROR
     for m in models:
         if m.info.get("is_random"):
-            err_console.print(
-                f"[yellow]⚠ random weights: scores are meaningless ({m.name})[/]", highlight=False
-            )
+            say(f"⚠ random weights: scores are meaningless ({m.name})", "yellow", err=True)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
+        TextColumn("{task.fields[info]}", markup=False),
         TimeRemainingColumn(),
         console=err_console,
         transient=True,
@@ -233,39 +240,33 @@ def run(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
             )
         except EmoStudioError as exc:
-            err_console.print(f"[bold red]{exc}[/]", highlight=False)
-            return 2
+            say(f"✗ {exc}", "bold red", err=True)
+            return EXIT_ERROR
     doc = ev.doc
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         console.print(summary_table(doc))
         if doc["manifest"]["excluded"]:
-            console.print(
+            say(
                 f"{doc['manifest']['excluded']} row(s) outside the {doc['classes']} classes left out "
-                f"({', '.join(doc['manifest']['excluded_labels'])})",
-                highlight=False,
+                f"({', '.join(doc['manifest']['excluded_labels'])})"
             )
         if ev.stability:
             console.print(stability_table(ev.stability))
             for m in ev.stability["models"]:
                 for f in m["flipped"][:20]:
-                    console.print(
-                        f"  flipped {f['id']}: {f['before']} → {f['after']} (reference {f['label']})",
-                        highlight=False,
-                    )
+                    say(f"  flipped {f['id']}: {f['before']} → {f['after']} (reference {f['label']})")
                 if len(m["flipped"]) > 20:
-                    console.print(f"  … {len(m['flipped']) - 20} more in metrics.json", highlight=False)
-        console.print(f"report: {ev.report_dir / 'report.html'}", highlight=False)
+                    say(f"  … {len(m['flipped']) - 20} more in metrics.json")
+        say(f"report: {ev.report_dir / 'report.html'}")
     for b in ev.bad_rows[:50]:
-        err_console.print(f"[red]✗ {b['message']}[/]", highlight=False)
+        say(f"✗ {b['message']}", "red", err=True)
     if len(ev.bad_rows) > 50:
-        err_console.print(
-            f"… {len(ev.bad_rows) - 50} more rows not evaluated (see metrics.json)", highlight=False
-        )
+        say(f"… {len(ev.bad_rows) - 50} more rows not evaluated (see metrics.json)", err=True)
     status = doc["status"]
-    colour = "green" if status["code"] == 0 else "yellow" if status["code"] == 3 else "red"
-    err_console.print(f"[{colour}]exit {status['code']}: {status['en']} / {status['zh']}[/]", highlight=False)
+    colour = "green" if status["code"] == 0 else "yellow" if status["code"] == 1 else "red"
+    say(f"exit {status['code']}: {status['en']} / {status['zh']}", colour, err=True)
     for reason in status["reasons"]:
-        err_console.print(f"  • {reason}", highlight=False)
+        say(f"  • {reason}", err=True)
     return status["code"]

@@ -81,7 +81,7 @@ def render_html(doc: dict, charts: dict[str, bytes]) -> str:
             "<p class='warn'>⚠ 随机权重模型：得分没有意义 / random weights: scores are meaningless</p>"
         )
     status = doc["status"]
-    cls = "pass" if status["code"] == 0 else ("warn" if status["code"] == 3 else "fail")
+    cls = "pass" if status["code"] == 0 else ("warn" if status["code"] == 1 else "fail")
     parts.append(
         f"<p class='{cls}'><b>退出码 / exit code {status['code']}</b>: {_e(status['zh'])} / {_e(status['en'])}"
         + "".join(f"<br>• {_e(r)}" for r in status["reasons"])

@@ -3,9 +3,10 @@
     manifest → score every file (one decode per file, every model) → metrics per model → compare with a
     baseline report → append to the test set's history → charts, metrics.json, predictions.csv, report.html
 
-Exit codes (also in metrics.json `status`): 0 evaluated and stable; 1 changed past the stability thresholds
-against the baseline; 2 nothing could be evaluated (or the run could not start); 3 evaluated, but some rows
-could not be (they are listed by line). 1 wins over 3 when both apply.
+Exit codes (also in metrics.json `status`), following the CLI's convention (0 done, 1 some inputs failed, 2 nothing
+done, 3 internal error): 0 evaluated (and stable against the baseline); 1 evaluated, but some rows could not be
+(they are listed by line); 2 nothing could be evaluated (or the run could not start); 4 changed past the
+stability thresholds against the baseline. 4 wins over 1 when both apply.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from emostudio.evaluate.stability import (
 from emostudio.interpret import BandThresholds
 
 SCHEMA = "emostudio.evaluation/1"
-EXIT_OK, EXIT_UNSTABLE, EXIT_ERROR, EXIT_BAD_ROWS = 0, 1, 2, 3
+EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR, EXIT_UNSTABLE = 0, 1, 2, 4
 STATUS_TEXT = {
     EXIT_OK: ("评测完成", "evaluation complete"),
     EXIT_UNSTABLE: ("与基线相比变化超过阈值", "changed past the stability thresholds against the baseline"),

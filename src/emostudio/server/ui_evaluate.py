@@ -170,7 +170,7 @@ def verdict_html(status: dict, lang: str) -> str:
     doc = status["metrics"]
     st = doc["status"]
     text = st["zh"] if lang == "zh" else st["en"]
-    box = BOX["pass" if st["code"] == 0 else "warn" if st["code"] == 3 else "fail"]
+    box = BOX["pass" if st["code"] == 0 else "warn" if st["code"] == 1 else "fail"]
     parts = [f"<div style='{box}' id='eval-verdict'><b>{t['exit']} {st['code']}</b>: {html.escape(text)}"]
     parts += [f"<br>• {html.escape(r)}" for r in st["reasons"]]
     parts.append("</div>")
