@@ -177,13 +177,14 @@ def compute_metrics(
     speakers: Sequence[str | None] | None = None,
     qualities: Sequence[dict | None] | None = None,
     ece_bins: int = DEFAULT_ECE_BINS,
-    bands: BandThresholds = BandThresholds(),
+    bands: BandThresholds | None = None,
 ) -> dict:
     """Every metric of one model on one labelled set.
 
     labels: (n,) reference keys, each in `class_keys`; probs: (n, len(class_keys)) probabilities in
     `class_keys` order (rows sum to 1). The prediction is the arg-max class, the confidence its probability.
     Returns a JSON-ready dict (see the module docstring for the definitions); values are None when n is 0.
+    `bands`: the confidence bands (default: emostudio.interpret's, > 80 % / 60–80 % / < 60 %).
     """
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
@@ -242,7 +243,7 @@ def compute_metrics(
             "columns": "predicted",
         },
         "reliability": reliability_bins(correct, confidence, ece_bins),
-        "bands": band_accuracy(correct, confidence, bands),
+        "bands": band_accuracy(correct, confidence, bands or BandThresholds()),
     }
     if speakers is not None and any(speakers):
         out["speakers"] = speaker_accuracy(truth, pred, speakers)

@@ -80,13 +80,14 @@ def prediction_rows(
     scored: Sequence,
     model_names: Sequence[str],
     class_keys: Sequence[str],
-    bands: BandThresholds = BandThresholds(),
+    bands: BandThresholds | None = None,
 ) -> list[dict]:
     """One row per scored file and model (see PREDICTION_COLUMNS); failures keep their error and no scores.
 
     `predicted` / `confidence` / `band` follow the evaluated classes (renormalised over the subset with
     `--classes 4`); `score_*` are the model's own 9 probabilities.
     """
+    bands = bands or BandThresholds()
     rows = []
     for s in scored:
         it = s.item

@@ -127,7 +127,7 @@ def evaluate(
     report_dir: str | os.PathLike | None = None,
     reports_root: str | os.PathLike = "evaluations",
     baseline: str | os.PathLike | None = None,
-    thresholds: StabilityThresholds = StabilityThresholds(),
+    thresholds: StabilityThresholds | None = None,
     history_dir: str | os.PathLike | None | bool = None,
     ece_bins: int = DEFAULT_ECE_BINS,
     bands: BandThresholds | None = None,
@@ -207,7 +207,13 @@ def evaluate(
 
     stability = None
     if base_rows is not None:
-        stability = compare(rows, base_rows, classes=man.classes, thresholds=thresholds, ece_bins=ece_bins)
+        stability = compare(
+            rows,
+            base_rows,
+            classes=man.classes,
+            thresholds=thresholds or StabilityThresholds(),
+            ece_bins=ece_bins,
+        )
         stability.update(
             baseline=str(baseline),
             baseline_created=base_doc.get("created"),

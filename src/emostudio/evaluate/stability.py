@@ -65,7 +65,7 @@ def compare(
     baseline_rows: Sequence[dict],
     *,
     classes: str,
-    thresholds: StabilityThresholds = StabilityThresholds(),
+    thresholds: StabilityThresholds | None = None,
     ece_bins: int = 15,
 ) -> dict:
     """Compare two runs' prediction rows (predictions.csv rows: id, model, label, predicted, score_*, error_code).
@@ -74,6 +74,7 @@ def compare(
     "unpaired"}; each model entry lists its flipped files, drift, newly failing files and metric deltas.
     """
     keys = CLASS_MODES[classes]
+    thresholds = thresholds or StabilityThresholds()
     cur_models = list(dict.fromkeys(r["model"] for r in current_rows))
     base_models = list(dict.fromkeys(r["model"] for r in baseline_rows))
     pairs = _pair_models(cur_models, base_models)

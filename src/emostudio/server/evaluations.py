@@ -188,7 +188,7 @@ class Evaluations:
         uploads: Path | None,
         *,
         baseline: str | None = None,
-        thresholds: StabilityThresholds = StabilityThresholds(),
+        thresholds: StabilityThresholds | None = None,
     ) -> Job:
         """Start evaluating `manifest` into `folder` in the background; returns the running Job.
 

@@ -336,7 +336,7 @@ def build_evaluate_tab(service, lang_in: gr.Radio) -> gr.Tab:
         ch = past_choices(evals)
         return gr.update(choices=ch), gr.update(choices=ch)
 
-    async def run(manifest_path, audio_paths, folder_text, cls, base, choice, progress=gr.Progress()):
+    async def run(manifest_path, audio_paths, folder_text, cls, base, choice, progress=gr.Progress()):  # noqa: B008
         lang = _lang(choice)
         if not manifest_path and not (folder_text or "").strip():
             raise gr.Error(TEXT[lang]["need_input"])
