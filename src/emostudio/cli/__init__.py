@@ -16,7 +16,18 @@ import traceback
 from emostudio import __version__
 
 # each module exposes register(subparsers) and run(args) -> int
-COMMANDS = ("analyze", "quality", "enhance", "model", "batch", "serve", "similar", "cluster", "profile")
+COMMANDS = (
+    "analyze",
+    "quality",
+    "enhance",
+    "model",
+    "batch",
+    "serve",
+    "similar",
+    "cluster",
+    "profile",
+    "evaluate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ Display names follow the seed WebUI (`😊 快乐 (Happy)`); the model's own zh 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -88,3 +89,48 @@ def normalise_token(token: str) -> str | None:
 def read_tokens(text: str) -> list[str]:
     """Tokens from the text of a tokens.txt, one per line (FunASR keeps `line.rstrip()`; blank lines dropped)."""
     return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+
+# Reference labels as people write them in their own test sets (lower-cased English, Chinese, dataset
+# abbreviations such as IEMOCAP's `ang`/`hap`/`neu` or CREMA-D's `ANG`/`FEA`) → the 9 keys. The class names,
+# display names and tokens above are accepted too. `excited` is merged into happy as EmoBox and most IEMOCAP
+# 4-class setups do; `calm` is not merged into neutral (RAVDESS keeps them apart).
+LABEL_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "angry": ("anger", "ang", "mad", "furious", "生气", "愤怒", "发怒", "恼怒", "气愤", "怒"),
+    "disgusted": ("disgust", "dis", "disgusting", "厌恶", "恶心", "反感", "嫌弃"),
+    "fearful": ("fear", "fea", "afraid", "scared", "恐惧", "害怕", "惧怕", "恐慌"),
+    "happy": ("happiness", "joy", "joyful", "hap", "glad", "excited", "exc", "开心", "快乐", "高兴", "喜悦",
+              "愉快", "兴奋"),
+    "neutral": ("neu", "neutrality", "中性", "中立", "平静", "无情绪"),
+    "other": ("others", "oth", "其他", "其它"),
+    "sad": ("sadness", "sorrow", "unhappy", "悲伤", "难过", "伤心", "悲哀", "哀伤"),
+    "surprised": ("surprise", "sur", "surprising", "amazed", "惊讶", "吃惊", "惊奇", "意外"),
+    "unknown": ("unk", "<unk>", "xxx", "未知"),
+}  # fmt: skip
+_BY_LABEL: dict[str, str] = dict(_BY_ANY_NAME)
+for _key, _names in LABEL_SYNONYMS.items():
+    for _name in _names:
+        _BY_LABEL[_name] = _key
+for _e in EMOTIONS:  # emoji and display strings as this program writes them (`😠`, `😠 愤怒 (Angry)`)
+    _BY_LABEL[_e.emoji] = _e.key
+    _BY_LABEL[_e.display().lower()] = _e.key
+
+
+def normalise_label(label: str) -> str:
+    """Map a reference label (`Angry`, `anger`, `生气`, `愤怒`, `ANG`, `开心/happy`, `😠`) to one of the 9 keys.
+
+    Case, surrounding spaces and full-width characters are ignored. Raises ValueError naming the label and the
+    accepted keys when it is none of the 9 classes.
+    """
+    text = unicodedata.normalize("NFKC", str(label)).strip()
+    candidates = [text.lower(), text]
+    if "/" in text:  # `生气/angry`, as tokens.txt writes them
+        zh, _, en = text.partition("/")
+        candidates += [en.strip().lower(), zh.strip()]
+    for c in candidates:
+        if c in _BY_LABEL:
+            return _BY_LABEL[c]
+    raise ValueError(
+        f"unknown emotion label {label!r}; use one of {', '.join(KEYS)} (English or Chinese names and common "
+        "synonyms such as anger/生气, joy/开心, 中立, 难过, 吃惊 are accepted too)"
+    )

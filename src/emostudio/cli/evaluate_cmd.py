@@ -1,0 +1,272 @@
+"""`emostudio evaluate MANIFEST`: metrics, calibration and stability of one or more models on a labelled set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from emostudio.cli.common import console, err_console
+
+EPILOG = """\
+exit codes:
+  0  evaluated; stable against the baseline (when one was given)
+  1  evaluated, but some rows were not (missing file, unknown label, corrupt audio; listed by line)
+  2  could not run: bad options, unreadable manifest or baseline, no model weights, no file evaluable
+  3  internal error (a bug)
+  4  changed past a stability threshold against --baseline (flips, score drift, metric drop, new failures);
+     wins over 1
+"""
+
+
+def register(sub) -> None:
+    from emostudio.evaluate.metrics import DEFAULT_ECE_BINS
+    from emostudio.evaluate.runner import DEFAULT_CHUNK_SECONDS
+    from emostudio.evaluate.stability import StabilityThresholds
+
+    t = StabilityThresholds()
+    p = sub.add_parser(
+        "evaluate",
+        help="accuracy, calibration and stability on your own labelled test set",
+        description="Evaluate one or more models on a labelled test set: WA, UA, macro-F1, per-class scores, "
+        "confusion matrix, calibration (ECE, reliability diagram), accuracy per confidence band, per speaker, "
+        "audio quality of errors vs hits; compare with an earlier report (--baseline). Writes metrics.json, "
+        "predictions.csv, report.html and charts to the report folder, and appends the run to the test set's "
+        "history.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "manifest",
+        metavar="MANIFEST",
+        help="CSV/TSV/JSONL with path and label (optional id, speaker, text), or a folder ROOT/<label>/<files>",
+    )
+    p.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        metavar="ID|DIR",
+        help="model to evaluate; repeat for a side-by-side table (one decode per file shared by all). "
+        "Add @fp32/@bf16/@fp16/@int8 for a per-model precision, e.g. --model large --model large@int8 "
+        "(default: iic/emotion2vec_plus_large)",
+    )
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where the models run")
+    p.add_argument(
+        "--dtype",
+        default=None,
+        choices=["fp32", "bf16", "fp16", "int8"],
+        help="precision of every --model without its own @dtype (default fp32)",
+    )
+    p.add_argument("--offline", action="store_true", help="never try a hub download")
+    p.add_argument(
+        "--classes",
+        choices=["all", "4"],
+        default="all",
+        help="all 9 classes, or 4 (angry/happy/neutral/sad as EmoBox: other rows left out, prediction "
+        "restricted to the 4 by renormalising their scores)",
+    )
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        default=None,
+        help="report folder to write (new or empty); default evaluations/eval_YYYYMMDD_HHMMSS",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a --report folder that is not empty (same-named files are replaced)",
+    )
+    p.add_argument("--baseline", metavar="DIR", default=None, help="an earlier report folder to compare with")
+    p.add_argument(
+        "--history",
+        metavar="DIR",
+        default=None,
+        help="history folder (one JSONL file per test set); default <report folder's parent>/history",
+    )
+    p.add_argument("--no-history", action="store_true", help="neither read nor append the run history")
+    p.add_argument(
+        "--ece-bins",
+        type=int,
+        default=DEFAULT_ECE_BINS,
+        help=f"equal-width calibration bins for ECE (default {DEFAULT_ECE_BINS})",
+    )
+    g = p.add_argument_group("stability thresholds (with --baseline; scores and metrics are 0-1)")
+    g.add_argument(
+        "--max-flip-rate",
+        type=float,
+        default=t.max_flip_rate,
+        help=f"share of files whose label may change (default {t.max_flip_rate:g})",
+    )
+    g.add_argument(
+        "--max-drift",
+        type=float,
+        default=t.max_drift,
+        help=f"largest |score change| of any class on any file (default {t.max_drift:g})",
+    )
+    g.add_argument(
+        "--max-mean-drift",
+        type=float,
+        default=t.max_mean_drift,
+        help=f"mean over files of the largest score change (default {t.max_mean_drift:g})",
+    )
+    g.add_argument(
+        "--max-drop",
+        type=float,
+        default=t.max_drop,
+        help=f"largest drop of WA, UA or macro-F1 (default {t.max_drop:g})",
+    )
+    g.add_argument(
+        "--max-new-failures",
+        type=int,
+        default=t.max_new_failures,
+        help=f"files the baseline scored that may fail now (default {t.max_new_failures})",
+    )
+    p.add_argument("--enhance", action="store_true", help="high-pass, denoise and normalise before scoring")
+    p.add_argument(
+        "--chunk-seconds",
+        type=float,
+        default=DEFAULT_CHUNK_SECONDS,
+        help=f"audio decoded and held at once, shared by all models (default {DEFAULT_CHUNK_SECONDS:g})",
+    )
+    p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
+    p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
+    p.set_defaults(func=run)
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{x * 100:.1f}%"
+
+
+def say(text: str, style: str | None = None, *, err: bool = False) -> None:
+    """Print `text` as is: names from the manifest (`take [red] two.wav`) are never read as rich markup."""
+    (err_console if err else console).print(Text(text, style=style or ""), highlight=False)
+
+
+def summary_table(doc: dict) -> Table:
+    t = Table(title=Text(f"evaluation · {doc['manifest']['source']} · classes {doc['classes']}"))
+    for col in ("model", "n", "WA", "UA", "macro-F1", f"ECE ({doc['ece_bins']} bins)", "failed"):
+        t.add_column(col, justify="left" if col == "model" else "right")
+    for name, m in doc["models"].items():
+        t.add_row(
+            Text(name),
+            str(m["n"]),
+            _pct(m["wa"]),
+            _pct(m["ua"]),
+            _pct(m["macro_f1"]),
+            _pct(m["ece"]),
+            str(m["failed"]),
+        )
+    return t
+
+
+def stability_table(st: dict) -> Table:
+    t = Table(title=Text(f"stability vs {st['baseline']}: {'passed' if st['passed'] else 'FAILED'}"))
+    for col in ("model", "compared", "flipped", "drift mean", "drift max", "ΔWA", "ΔUA", "ΔF1"):
+        t.add_column(col, justify="left" if col == "model" else "right")
+    for m in st["models"]:
+        d = m.get("deltas", {})
+        t.add_row(
+            Text(m["model"]),
+            str(m["compared"]),
+            str(len(m["flipped"])),
+            f"{m['drift_mean']:.4f}",
+            f"{m['drift_max']:.4f}",
+            *(f"{d[k] * 100:+.1f}" if k in d else "–" for k in ("wa", "ua", "macro_f1")),
+        )
+    return t
+
+
+def run(args: argparse.Namespace) -> int:
+    from emostudio.errors import EmoStudioError, ModelError
+    from emostudio.evaluate import EXIT_ERROR, StabilityThresholds, evaluate, load_manifest, load_models
+    from emostudio.model.checkpoint import DEFAULT_MODEL, ModelNotFoundError
+
+    specs = args.model or [DEFAULT_MODEL]
+    try:
+        thresholds = StabilityThresholds(
+            args.max_flip_rate, args.max_drift, args.max_mean_drift, args.max_drop, args.max_new_failures
+        )
+        manifest = load_manifest(args.manifest, args.classes)
+        with err_console.status(f"loading {len(specs)} model(s) …"):
+            models = load_models(specs, device=args.device, dtype=args.dtype, allow_download=not args.offline)
+    except ModelNotFoundError as exc:
+        say("No model weights found.", "bold red", err=True)
+        say(str(exc), err=True)
+        return EXIT_ERROR
+    except ModelError as exc:
+        say(f"Cannot load the model: {exc}", "bold red", err=True)
+        return EXIT_ERROR
+    except EmoStudioError as exc:
+        say(f"✗ {exc}", "bold red", err=True)
+        return EXIT_ERROR
+    for m in models:
+        if m.info.get("is_random"):
+            say(f"⚠ random weights: scores are meaningless ({m.name})", "yellow", err=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}", markup=False),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"evaluating × {len(models)} model(s)", total=len(manifest.items), info="")
+
+        def progress(p) -> None:
+            bar.update(
+                task,
+                completed=p.done,
+                total=p.total,
+                info=f"{p.audio_s / 60:.1f} min audio · {p.failed} failed",
+            )
+
+        try:
+            ev = evaluate(
+                manifest,
+                models,
+                report_dir=args.report,
+                baseline=args.baseline,
+                thresholds=thresholds,
+                history_dir=False if args.no_history else args.history,
+                ece_bins=args.ece_bins,
+                enhance=args.enhance,
+                chunk_seconds=args.chunk_seconds,
+                workers=args.workers,
+                progress=progress,
+                overwrite=args.overwrite,
+            )
+        except EmoStudioError as exc:
+            say(f"✗ {exc}", "bold red", err=True)
+            return EXIT_ERROR
+    doc = ev.doc
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        console.print(summary_table(doc))
+        if doc["manifest"]["excluded"]:
+            say(
+                f"{doc['manifest']['excluded']} row(s) outside the {doc['classes']} classes left out "
+                f"({', '.join(doc['manifest']['excluded_labels'])})"
+            )
+        if ev.stability:
+            console.print(stability_table(ev.stability))
+            for m in ev.stability["models"]:
+                for f in m["flipped"][:20]:
+                    say(f"  flipped {f['id']}: {f['before']} → {f['after']} (reference {f['label']})")
+                if len(m["flipped"]) > 20:
+                    say(f"  … {len(m['flipped']) - 20} more in metrics.json")
+        say(f"report: {ev.report_dir / 'report.html'}")
+    for b in ev.bad_rows[:50]:
+        say(f"✗ {b['message']}", "red", err=True)
+    if len(ev.bad_rows) > 50:
+        say(f"… {len(ev.bad_rows) - 50} more rows not evaluated (see metrics.json)", err=True)
+    status = doc["status"]
+    colour = "green" if status["code"] == 0 else "yellow" if status["code"] == 1 else "red"
+    say(f"exit {status['code']}: {status['en']} / {status['zh']}", colour, err=True)
+    for reason in status["reasons"]:
+        say(f"  • {reason}", err=True)
+    return status["code"]

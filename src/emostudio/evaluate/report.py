@@ -1,0 +1,172 @@
+"""The report folder of an evaluation and what is in each file.
+
+    evaluations/eval_YYYYMMDD_HHMMSS[_N]/
+        metrics.json        every metric (see emostudio.evaluate.run); written last: it marks a complete report
+        predictions.csv     one row per file and model: id, where, path, speaker, label, model, predicted,
+                            confidence, band, correct, score_<class> × 9 (the model's own 9 probabilities),
+                            duration_s, quality_verdict, error_code, error
+        report.html         self-contained (charts inline as PNG, no scripts or fonts from anywhere), zh / en
+        confusion_matrix.png, reliability.png, per_class.png, bands.png (one set per model: `_m1`, `_m2`, … when
+        several), models.png (several models), history.png (when the test set has a history)
+Every file is written atomically (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from emostudio import atomic
+from emostudio.evaluate.manifest import EvaluationError
+from emostudio.evaluate.metrics import restrict
+from emostudio.interpret import BandThresholds, band_for
+from emostudio.model.labels import KEYS
+
+METRICS_FILE = "metrics.json"
+PREDICTIONS_FILE = "predictions.csv"
+HTML_FILE = "report.html"
+REPORT_ID = re.compile(r"^eval_\d{8}_\d{6}(_\d+)?$")
+SCORE_COLUMNS = tuple(f"score_{k}" for k in KEYS)
+PREDICTION_COLUMNS = (
+    "id",
+    "where",
+    "path",
+    "speaker",
+    "text",
+    "label",
+    "model",
+    "predicted",
+    "confidence",
+    "band",
+    "correct",
+    *SCORE_COLUMNS,
+    "duration_s",
+    "quality_verdict",
+    "error_code",
+    "error",
+)
+
+
+def new_report_dir(root: str | os.PathLike, now: datetime | None = None) -> Path:
+    """Create and return a fresh `eval_YYYYMMDD_HHMMSS[_N]` folder under `root` (never reused)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    stem = f"eval_{(now or datetime.now()).strftime('%Y%m%d_%H%M%S')}"
+    n = 1
+    while True:
+        path = root / (stem if n == 1 else f"{stem}_{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
+
+
+def chart_file(chart: str, model_index: int, n_models: int) -> str:
+    """File name of one model's chart: `reliability.png`, or `reliability_m2.png` when several models ran."""
+    return f"{chart}.png" if n_models == 1 else f"{chart}_m{model_index + 1}.png"
+
+
+# ---------------------------------------------------------------------------------------------- predictions
+def prediction_rows(
+    scored: Sequence,
+    model_names: Sequence[str],
+    class_keys: Sequence[str],
+    bands: BandThresholds | None = None,
+) -> list[dict]:
+    """One row per scored file and model (see PREDICTION_COLUMNS); failures keep their error and no scores.
+
+    `predicted` / `confidence` / `band` follow the evaluated classes (renormalised over the subset with
+    `--classes 4`); `score_*` are the model's own 9 probabilities.
+    """
+    bands = bands or BandThresholds()
+    rows = []
+    for s in scored:
+        it = s.item
+        for name in model_names:
+            row = dict.fromkeys(PREDICTION_COLUMNS, "")
+            row.update(
+                id=it.id,
+                where=it.where,
+                path=it.path,
+                speaker=it.speaker or "",
+                text=it.text or "",
+                label=it.label,
+                model=name,
+            )
+            if s.duration_s is not None:
+                row["duration_s"] = round(s.duration_s, 3)
+            if s.quality:
+                row["quality_verdict"] = s.quality.get("verdict", "")
+            if name in s.probs:
+                p9 = s.probs[name]
+                p = restrict(p9, class_keys)[0]
+                k = int(np.argmax(p))
+                row.update(
+                    predicted=class_keys[k],
+                    confidence=float(p[k]),
+                    band=band_for(float(p[k]), bands).key,
+                    correct=int(class_keys[k] == it.label),
+                )
+                row.update({c: float(v) for c, v in zip(SCORE_COLUMNS, p9, strict=True)})
+            else:
+                err = s.errors.get(name)
+                row.update(error_code=err.code if err else "", error=err.message if err else "")
+            rows.append(row)
+    return rows
+
+
+def predictions_csv(rows: Sequence[dict]) -> str:
+    """predictions.csv text; floats are written in full (shortest round-trip form) so reruns compare exactly."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, PREDICTION_COLUMNS, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: repr(v) if isinstance(v, float) else v for k, v in r.items()})
+    return buf.getvalue()
+
+
+def read_predictions(path: str | os.PathLike) -> list[dict]:
+    """Rows of a predictions.csv (strings, as written)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = {"id", "model", "label", "predicted", "confidence", *SCORE_COLUMNS} - set(
+            reader.fieldnames or []
+        )
+        if missing:
+            raise EvaluationError(
+                f"{path}: not an evaluation predictions.csv (missing columns {sorted(missing)})"
+            )
+        return list(reader)
+
+
+def read_report(folder: str | os.PathLike) -> tuple[dict, list[dict]]:
+    """(metrics.json document, predictions rows) of a finished report folder. Raises EvaluationError."""
+    folder = Path(folder)
+    metrics, preds = folder / METRICS_FILE, folder / PREDICTIONS_FILE
+    if not metrics.is_file() or not preds.is_file():
+        raise EvaluationError(
+            f"{folder}: not a finished evaluation report (needs {METRICS_FILE} and {PREDICTIONS_FILE})"
+        )
+    try:
+        doc = json.loads(metrics.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise EvaluationError(f"{metrics}: unreadable ({e})") from e
+    return doc, read_predictions(preds)
+
+
+def write_report(folder: Path, doc: dict, rows: Sequence[dict], charts: dict[str, bytes], page: str) -> None:
+    """Write every file of a report atomically; metrics.json last."""
+    for name, data in charts.items():
+        atomic.write_bytes(folder / name, data)
+    atomic.write_text(folder / PREDICTIONS_FILE, predictions_csv(rows))
+    atomic.write_text(folder / HTML_FILE, page)
+    atomic.write_json(folder / METRICS_FILE, doc)

@@ -1,0 +1,190 @@
+"""REST routes for evaluations on a labelled test set (see emostudio.server.evaluations for the layout).
+
+POST /v1/evaluations                    start one: a zip `archive`, or a `manifest` + `files`, or a server
+                                        `folder` under the allowed roots; `wait=true` answers when done
+GET  /v1/evaluations                    evaluations, newest first, with headline metrics
+GET  /v1/evaluations/{id}               state (running with progress / done with metrics.json / failed)
+GET  /v1/evaluations/{id}/files/{name}  metrics.json, predictions.csv, report.html, the PNG charts
+GET  /v1/evaluations/{id}/history       accuracy over time of that test set (one entry per run)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from emostudio.errors import EmoStudioError
+from emostudio.evaluate import EvaluationError, StabilityThresholds
+from emostudio.server.api import ApiError, as_api_error, bearer_auth
+from emostudio.server.evaluation_inputs import ForbiddenPathError, UploadError
+from emostudio.server.evaluations import EvaluationNotFoundError, Evaluations, evaluations_for
+from emostudio.server.settings import safe_filename
+
+MEDIA = {".json": "application/json", ".csv": "text/csv", ".html": "text/html", ".png": "image/png"}
+# report.html holds only inline styles and data: images; forbid anything else if it is opened from the server
+HTML_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def api_error(exc: Exception) -> ApiError:
+    """HTTP status of an evaluation error (others as the rest of the API answers them)."""
+    if isinstance(exc, EvaluationNotFoundError):
+        return ApiError(404, exc.code, str(exc))
+    if isinstance(exc, ForbiddenPathError):
+        return ApiError(403, exc.code, str(exc))
+    if isinstance(exc, UploadError | EvaluationError):
+        return ApiError(422, exc.code, str(exc))
+    return as_api_error(exc)
+
+
+def links(report_id: str) -> dict:
+    base = f"/v1/evaluations/{report_id}"
+    files = {n: f"{base}/files/{n}" for n in ("metrics.json", "predictions.csv", "report.html")}
+    return {"self": base, "history": f"{base}/history", **files}
+
+
+async def _save(upload: UploadFile, dest: Path) -> Path:
+    def copy() -> None:
+        upload.file.seek(0)
+        with open(dest, "wb") as out:
+            shutil.copyfileobj(upload.file, out, 1 << 20)
+
+    await run_in_threadpool(copy)
+    return dest
+
+
+def build_evaluate_router(service) -> APIRouter:
+    router = APIRouter(
+        prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["evaluations"]
+    )
+    evals: Evaluations = evaluations_for(service)
+
+    @router.post("/evaluations", summary="Evaluate the server's model on a labelled test set")
+    async def start(
+        archive: Annotated[
+            UploadFile | None,
+            File(
+                description="zip: a folder of label sub-folders (angry/, 生气/, …) or a manifest with its audio"
+            ),
+        ] = None,
+        manifest: Annotated[
+            UploadFile | None,
+            File(description="CSV/TSV/JSONL with path and label (optional id, speaker, text)"),
+        ] = None,
+        files: Annotated[
+            list[UploadFile] | None, File(description="the audio files the manifest names")
+        ] = None,
+        folder: Annotated[
+            str | None, Form(description="a manifest or label folder on the server, under the allowed roots")
+        ] = None,
+        classes: Annotated[Literal["all", "4"], Form()] = "all",
+        baseline: Annotated[
+            str | None, Form(description="id of an earlier evaluation of the same set")
+        ] = None,
+        wait: Annotated[bool, Form(description="answer when the evaluation has finished")] = False,
+        max_flip_rate: Annotated[float | None, Form(ge=0, le=1)] = None,
+        max_drift: Annotated[float | None, Form(ge=0, le=1)] = None,
+        max_mean_drift: Annotated[float | None, Form(ge=0, le=1)] = None,
+        max_drop: Annotated[float | None, Form(ge=0, le=1)] = None,
+        max_new_failures: Annotated[int | None, Form(ge=0)] = None,
+    ) -> JSONResponse:
+        given = [x for x in (archive, manifest, folder) if x is not None]
+        if len(given) != 1:
+            raise ApiError(422, "bad_parameters", "give exactly one of archive, manifest (+ files) or folder")
+        if files and manifest is None:
+            raise ApiError(422, "bad_parameters", "files need the manifest that labels them")
+        defaults = StabilityThresholds()
+        thresholds = StabilityThresholds(
+            *(
+                getattr(defaults, k) if v is None else v
+                for k, v in (
+                    ("max_flip_rate", max_flip_rate),
+                    ("max_drift", max_drift),
+                    ("max_mean_drift", max_mean_drift),
+                    ("max_drop", max_drop),
+                    ("max_new_failures", max_new_failures),
+                )
+            )
+        )
+        try:
+            if baseline:
+                evals.report_dir(baseline)  # 404 before any work
+            folder_dir, uploads = evals.new_job_dirs()
+        except EmoStudioError as exc:
+            raise api_error(exc) from exc
+        try:
+            if archive is not None:
+                path = await _save(archive, uploads / "archive.zip")
+                man = await run_in_threadpool(evals.manifest_from_archive, path, uploads, classes)
+            elif manifest is not None:
+                mpath = await _save(
+                    manifest, uploads / ("manifest" + Path(safe_filename(manifest.filename)).suffix)
+                )
+                (uploads / "files").mkdir()
+                saved = []
+                for f in files or []:
+                    dest = uploads / "files" / safe_filename(f.filename)
+                    if dest.exists():
+                        raise UploadError(
+                            f"two uploaded files are called {dest.name}; file names must be unique"
+                        )
+                    saved.append(await _save(f, dest))
+                man = await run_in_threadpool(evals.manifest_from_files, mpath, saved, classes)
+            else:
+                man = await run_in_threadpool(evals.manifest_from_server, folder, classes)
+                shutil.rmtree(uploads, ignore_errors=True)
+                uploads = None
+            job = await evals.start(man, folder_dir, uploads, baseline=baseline, thresholds=thresholds)
+        except BaseException as exc:
+            evals.discard(folder_dir, uploads)
+            if isinstance(exc, EmoStudioError):
+                raise api_error(exc) from exc
+            raise
+        if wait:
+            await asyncio.shield(job.task)
+            return JSONResponse({**evals.status(job.id), "links": links(job.id)})
+        return JSONResponse({**evals.status(job.id), "links": links(job.id)}, status_code=202)
+
+    @router.get("/evaluations", summary="Evaluations, newest first")
+    def list_evaluations(
+        limit: Annotated[int, Query(ge=1, le=200)] = 20, offset: Annotated[int, Query(ge=0)] = 0
+    ) -> dict:
+        return evals.list_reports(limit, offset)
+
+    @router.get("/evaluations/{report_id}", summary="State of an evaluation; its metrics.json when done")
+    def status(report_id: str) -> dict:
+        try:
+            return {**evals.status(report_id), "links": links(report_id)}
+        except EmoStudioError as exc:
+            raise api_error(exc) from exc
+
+    @router.get("/evaluations/{report_id}/files/{name}", summary="Download a file of an evaluation report")
+    def report_file(report_id: str, name: str) -> FileResponse:
+        try:
+            path = evals.file(report_id, name)
+        except EmoStudioError as exc:
+            raise api_error(exc) from exc
+        headers = {"Content-Security-Policy": HTML_CSP} if path.suffix == ".html" else None
+        return FileResponse(
+            path,
+            media_type=MEDIA[path.suffix],
+            filename=f"{report_id}_{name}",
+            headers=headers,
+            content_disposition_type="inline" if path.suffix in (".html", ".png") else "attachment",
+        )
+
+    @router.get(
+        "/evaluations/{report_id}/history", summary="Earlier runs on the same test set (accuracy over time)"
+    )
+    def history(report_id: str) -> dict:
+        try:
+            return {"id": report_id, "runs": evals.history(report_id)}
+        except EmoStudioError as exc:
+            raise api_error(exc) from exc
+
+    return router

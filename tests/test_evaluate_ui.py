@@ -1,0 +1,135 @@
+"""The "评测 / Evaluate" tab: its functions on a live Service, and a real browser running an evaluation."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from audio_factory import encode, make_voice
+from playwright.sync_api import sync_playwright
+
+from emostudio.server.app import create_app
+from emostudio.server.evaluations import evaluations_for
+from emostudio.server.process import ServerProcess
+from emostudio.server.settings import ServerSettings
+from emostudio.server.ui import build_ui
+from emostudio.server.ui_evaluate import report_view, start_evaluation
+
+SR = 16000
+LABELS = ["生气", "Angry", "开心", "中立", "难过", "sad"]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def testset_zip(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("uiset")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i, lab in enumerate(LABELS):
+            wav = encode(d / f"c{i}.wav", make_voice(0.9 + 0.1 * i, SR, seed=300 + i), SR, "wav").path
+            zf.write(wav, f"set/{lab}/c{i}.wav")
+    path = d / "set.zip"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_tab_functions_on_a_live_service(tmp_path, tiny_model_dir, testset_zip):
+    app = create_app(
+        ServerSettings(
+            model=str(tiny_model_dir), device="cpu", allow_download=False, outputs=tmp_path / "out", ui=False
+        )
+    )
+    service = app.state.service
+    assert service.wait_ready(120)
+    blocks = build_ui(service)  # the tab builds inside the existing Blocks
+    ids = {c.get("props", {}).get("elem_id") for c in blocks.config["components"]}
+    assert {"eval-run", "eval-manifest", "eval-result", "eval-confusion", "eval-history"} <= ids
+    evals = evaluations_for(service)
+
+    async def run(baseline=None):
+        job = await start_evaluation(evals, str(testset_zip), None, None, "all", baseline)
+        await job.task
+        return job
+
+    first = asyncio.run(run())
+    second = asyncio.run(run(first.id))
+    verdict, table, per_class, confusion, reliability, bands, history, files = report_view(
+        evals, second.id, "en"
+    )
+    assert "exit code 0" in verdict and "Stability" in verdict and "random weights" in verdict
+    assert list(table.columns)[:4] == ["Model", "n", "WA", "UA"] and table.iloc[0]["n"] == len(LABELS)
+    assert "😠 Angry" in list(per_class["Class"])
+    for png in (confusion, reliability, bands, history):
+        assert Path(png).read_bytes()[:4] == b"\x89PNG"
+    assert [r["report"] for r in evals.history(second.id)] == [
+        str(evals.report_dir(first.id)),
+        str(evals.report_dir(second.id)),
+    ]
+    assert sorted(Path(f).name for f in files) == ["metrics.json", "predictions.csv", "report.html"]
+    zh = report_view(evals, second.id, "zh")
+    assert "退出码 0" in zh[0] and "😠 愤怒" in list(zh[2]["类别"])
+    service.close()
+
+
+def test_evaluate_in_the_browser(tmp_path, tiny_model_dir, testset_zip):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
+    args = [
+        "--model",
+        str(tiny_model_dir),
+        "--device",
+        "cpu",
+        "--offline",
+        "--outputs",
+        str(tmp_path / "outputs"),
+    ]
+    with ServerProcess(args, log_path=tmp_path / "server.log") as srv, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        outside: list[str] = []
+
+        def only_local(route):
+            url = route.request.url
+            if url.startswith((srv.url + "/", "data:", "blob:")):
+                return route.continue_()
+            outside.append(url)
+            return route.abort()
+
+        page.route("**/*", only_local)
+        page.goto(srv.url + "/", wait_until="load")
+        page.get_by_role("tab", name="评测 / Evaluate").click()
+        page.locator("#eval-manifest input[type=file]").set_input_files(str(testset_zip))
+        page.locator("#eval-run").click()
+        verdict = page.locator("#eval-verdict")
+        verdict.wait_for(timeout=90_000)
+        reports = [d for d in (tmp_path / "outputs" / "evaluations").iterdir() if d.name.startswith("eval_")]
+        assert len(reports) == 1
+        doc = json.loads((reports[0] / "metrics.json").read_text())
+        assert doc["n"] == len(LABELS) and f"退出码 {doc['status']['code']}" in verdict.inner_text()
+        assert page.locator("#eval-metrics").inner_text().count(f"{doc['wa'] * 100:.1f}%") >= 1
+        page.locator("#eval-confusion img").wait_for(timeout=15_000)
+        assert page.locator("#eval-confusion img").bounding_box()["height"] > 100
+        page.locator("#eval-history img").wait_for(timeout=15_000)
+        page.wait_for_timeout(500)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui_evaluate.png"), full_page=True)
+        page.locator("#lang").get_by_text("English").click()
+        page.locator("#eval-run").get_by_text("Evaluate").wait_for(timeout=10_000)
+        assert f"exit code {doc['status']['code']}" in page.locator("#eval-verdict").inner_text()
+        assert outside == [], f"the page tried to reach the internet: {outside}"
+        browser.close()
