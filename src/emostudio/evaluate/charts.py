@@ -1,7 +1,7 @@
 """The charts of an evaluation report as PNG bytes (matplotlib, Agg; no pyplot state, safe in worker threads).
 
 Class names are drawn as `愤怒 Angry` when a CJK font is installed, else in English only.
-Needs matplotlib (`pip install "emostudio[report]"`); `available()` says whether it is there.
+Needs matplotlib (a dependency of emostudio); `available()` says whether it is importable.
 """
 
 from __future__ import annotations

@@ -277,7 +277,7 @@ def evaluate(
 
     pngs = _draw_charts(doc, timeline) if charts_mod.available() else {}
     if not pngs:
-        doc["files"]["charts_note"] = 'charts need matplotlib: pip install "emostudio[report]"'
+        doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
     write_report(folder, doc, rows, pngs, render_html(doc, pngs))
     if hist_dir:
         append_history(hist_dir, man.fingerprint, history_entries)

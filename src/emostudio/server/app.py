@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse  # noqa: E402
 
 from emostudio import __version__  # noqa: E402
 from emostudio.server.api import build_router, error_response, install_error_handlers  # noqa: E402
-from emostudio.server.routes_profiles import build_profiles_router  # noqa: E402
 from emostudio.server.routes_evaluate import build_evaluate_router  # noqa: E402
+from emostudio.server.routes_profiles import build_profiles_router  # noqa: E402
 from emostudio.server.service import Service  # noqa: E402
 from emostudio.server.settings import ServerSettings, check_bind  # noqa: E402
 

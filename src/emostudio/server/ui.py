@@ -23,8 +23,8 @@ from emostudio.multimodal.render import render_text_html
 from emostudio.server.service import Service
 from emostudio.server.settings import DOWNLOADS
 from emostudio.server.text_fields import apply_text
-from emostudio.server.ui_profiles import build_profiles_tab
 from emostudio.server.ui_evaluate import build_evaluate_tab
+from emostudio.server.ui_profiles import build_profiles_tab
 
 MAX_TIMELINE_POINTS = 600  # time steps drawn at most; longer timelines are thinned for display
 
