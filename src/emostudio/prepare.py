@@ -104,7 +104,10 @@ def prepare(
         enhanced = enhance_mod.enhance(audio.waveform, cfg, spans=speech)
         waveform = enhanced.waveform
         if quality:
-            report_after = quality_mod.assess(waveform, audio.source, thresholds=s.quality, spans=speech)
+            # measured the way the original was (same SNR method), so the two compare
+            report_after = quality_mod.assess(
+                waveform, audio.source, thresholds=s.quality, spans=speech, like=report
+            )
     duration = len(waveform) / audio_io.SAMPLE_RATE
     if duration > s.max_segment_s:
         spans = segment_mod.split_for_model(waveform, max_segment_s=s.max_segment_s, spans=speech)

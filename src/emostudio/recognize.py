@@ -247,14 +247,16 @@ class Recognizer:
             )
 
         band = band_for(float(probs.max()), s.bands)
-        final_quality = item.quality_after or item.quality
-        warning = None
+        # the upload's own quality decides the verdicts and the low-confidence note, also when enhanced:
+        # enhancement cannot undo clipping or a low sample rate, and the user must see what they recorded
+        original_quality = item.quality
+        warning = warning_zh = None
         if (
-            final_quality is not None
+            original_quality is not None
             and band.key != "confident"
-            and final_quality.likely_explains_low_confidence()
+            and original_quality.likely_explains_low_confidence()
         ):
-            warning = final_quality.warning_line("en")
+            warning, warning_zh = original_quality.warning_line("en"), original_quality.warning_line("zh")
         audio_info = {
             "duration_s": round(item.duration_s, 3),
             "sample_rate": audio_io.SAMPLE_RATE,
@@ -279,8 +281,9 @@ class Recognizer:
             settings=settings,
             frames=frames,
             embedding=emb,
-            quality=final_quality.to_dict() if final_quality else None,
+            quality=original_quality.to_dict() if original_quality else None,
             quality_warning=warning,
+            quality_warning_zh=warning_zh,
             enhancement=enh,
             source_name=item.name,
             warnings=list(item.audio.warnings),

@@ -177,7 +177,8 @@ class Result:
     frames: FrameTimeline | None = None
     embedding: np.ndarray | None = None  # (dim,) or (frames, dim) float32
     quality: dict | None = None  # QualityReport.to_dict()
-    quality_warning: str | None = None
+    quality_warning: str | None = None  # English; the Chinese one in quality_warning_zh
+    quality_warning_zh: str | None = None
     enhancement: EnhancementReport | None = None
     source_name: str = ""
     output_dir: Path | None = None
@@ -241,6 +242,7 @@ class Result:
             "settings": self.settings,
             "quality": self.quality,
             "quality_warning": self.quality_warning,
+            "quality_warning_zh": self.quality_warning_zh,
             "segments": [s.to_dict() for s in self.segments],
             "frames": self.frames.to_dict() if self.frames else None,
             "enhancement": self.enhancement.to_dict(self.probs) if self.enhancement else None,

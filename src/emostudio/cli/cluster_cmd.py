@@ -8,7 +8,7 @@ from collections import Counter
 
 from rich.table import Table
 
-from emostudio.cli.common import add_model_args, console, err_console
+from emostudio.cli.common import add_model_args, console, fail, say
 from emostudio.errors import EmoStudioError
 
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         sources, failures = resolve_sources(args.inputs, args.runs)
         for f in failures:
-            err_console.print(f"[red]✗ {f.message}[/]", highlight=False)
+            fail(str(f.message))
         items, ok = read_clips(args, sources, "embedding clips")
         if not ok:
             return 2
@@ -105,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
                 t.add_row(str(e["cluster"]), str(e["size"]), dom or "–")
             console.print(t)
             for p in paths.values():
-                console.print(f"  {p}", highlight=False)
+                say(f"  {p}")
             if extra["random_weights"]:
                 console.print("⚠ random weights: scores are meaningless", highlight=False)
         return 1 if failures else 0
     except EmoStudioError as e:
-        err_console.print(f"[red]✗ {getattr(e, 'code', 'error')}: {e}[/]", highlight=False)
+        fail(f"{getattr(e, 'code', 'error')}: {e}")
         return 2

@@ -7,7 +7,7 @@ import json
 
 from rich.table import Table
 
-from emostudio.cli.common import console, err_console
+from emostudio.cli.common import console, err_console, say
 from emostudio.errors import ModelError
 
 
@@ -65,12 +65,12 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "init-random":
             with err_console.status(f"writing random {args.arch} checkpoint …"):
                 out = init_random(args.directory, args.arch, args.seed)
-            console.print(f"wrote random {args.arch} checkpoint (seed {args.seed}) to {out}", highlight=False)
+            say(f"wrote random {args.arch} checkpoint (seed {args.seed}) to {out}")
             err_console.print("[yellow]⚠ random weights: scores from it are meaningless[/]")
         elif args.action == "convert":
             with err_console.status(f"converting {args.src} …"):
                 out = convert(args.src, args.dst)
-            console.print(f"wrote {out / 'model.safetensors'} (+ config.yaml, tokens.txt)", highlight=False)
+            say(f"wrote {out / 'model.safetensors'} (+ config.yaml, tokens.txt)")
         else:
             with err_console.status(f"loading {args.model} …"):
                 info = model_info(args.model)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from emostudio.cli.common import add_model_args, console, err_console, fail, load_recognizer
+from emostudio.cli.common import add_model_args, console, fail, load_recognizer, say
 from emostudio.errors import EmoStudioError
 
 
@@ -182,7 +182,7 @@ def run_add(args) -> int:
         def on_item(item) -> None:
             bar.advance(task)
             if not hasattr(item, "vector"):
-                err_console.print(f"[red]✗ {item.message}[/]", highlight=False)
+                fail(str(item.message))
 
         with bar:
             if others:
@@ -210,7 +210,7 @@ def run_add(args) -> int:
                     on_part=lambda done, total: bar.update(task, completed=done, total=total),
                 )
                 for f in part.failed:
-                    err_console.print(f"[red]✗ {f.message}[/]", highlight=False)
+                    fail(str(f.message))
                 report.merge(part)
         if loaded and loaded[0] is None:
             return 2
@@ -298,7 +298,7 @@ def run_show(args) -> int:
                 t.add_row(spk, str(n))
             console.print(t)
             for r in refs:
-                console.print(f"  model {r.model_id} · {r.dim}-d · {r.count} record(s)", highlight=False)
+                say(f"  model {r.model_id} · {r.dim}-d · {r.count} record(s)")
             return 0
         recs = store.speaker_records(
             args.speaker, args.model_id, since=args.since, until=args.until, tag=args.tag
@@ -357,9 +357,9 @@ def run_trend(args) -> int:
             t.add_row(r["period"], str(r["records"]), *cells, neg)
         console.print(t)
         style = "bold red" if tr.alert.triggered else "green"
-        console.print(f"[{style}]{tr.alert.message['zh']}\n{tr.alert.message['en']}[/]", highlight=False)
+        say(f"{tr.alert.message['zh']}\n{tr.alert.message['en']}", style)
         for f in files.values():
-            console.print(f"  {f}", highlight=False)
+            say(f"  {f}")
     return 3 if (args.fail_on_alert and tr.alert.triggered) else 0
 
 
@@ -386,7 +386,7 @@ def run_compare(args) -> int:
                   f"{c.share_diff[k] * 100:+.0f}", f"{c.score_diff[k]:+.3f}")  # fmt: skip
     console.print(t)
     console.print(f"centroid cosine {c.centroid_cosine:.4f} · score distance (JS) {c.score_distance:.4f}")
-    console.print(f"{c.reading['zh']}\n{c.reading['en']}", highlight=False)
+    say(f"{c.reading['zh']}\n{c.reading['en']}")
     return 0
 
 
@@ -426,5 +426,5 @@ def run_delete(args) -> int:
     if args.json:
         _emit(args, {"speaker": args.speaker, "deleted": n})
     else:
-        console.print(f"deleted {n} record(s) of {args.speaker}", highlight=False)
+        say(f"deleted {n} record(s) of {args.speaker}")
     return 0

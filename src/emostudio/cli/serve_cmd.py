@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from emostudio.cli.common import add_model_args, err_console
+from emostudio.cli.common import add_model_args, err_console, fail
 
 
 def register(sub) -> None:
@@ -30,7 +30,12 @@ def register(sub) -> None:
         default="outputs",
         help="folder for run folders (default: outputs); the server writes nowhere else",
     )
-    p.add_argument("--max-upload-mb", type=float, default=100.0, help="largest upload in MB (default 100)")
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=100.0,
+        help="largest upload in MB (1 MB = 1,000,000 bytes; default 100)",
+    )
     p.add_argument("--max-duration", type=float, default=600.0, help="longest audio in seconds (default 600)")
     p.add_argument(
         "--queue-size",
@@ -64,7 +69,7 @@ def settings_from_args(args: argparse.Namespace):
         allow_download=not args.offline,
         token=args.token,
         outputs=args.outputs,
-        max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        max_upload_bytes=int(args.max_upload_mb * 1_000_000),
         max_duration_s=args.max_duration,
         queue_size=args.queue_size,
         workers=args.workers,
@@ -93,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         settings = settings_from_args(args)
         app = create_app(settings)
     except (UnsafeBindError, ValueError) as exc:
-        err_console.print(f"[bold red]cannot start:[/] {exc}", highlight=False)
+        fail(f"cannot start: {exc}")
         return 2
     # uploads larger than Starlette's in-memory limit are spooled to a temp file: keep those under outputs too
     spool = settings.outputs / ".tmp"

@@ -8,7 +8,7 @@ import json
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from emostudio.cli.common import add_model_args, console, err_console, load_recognizer
+from emostudio.cli.common import add_model_args, console, err_console, fail, load_recognizer, say
 from emostudio.errors import EmoStudioError
 
 
@@ -63,7 +63,7 @@ def read_clips(args, sources: list, what: str):
             bar.advance(task)
             items.append(item)
             if not hasattr(item, "vector"):
-                err_console.print(f"[red]✗ {item.message}[/]", highlight=False)
+                fail(str(item.message))
     return items, True
 
 
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             raise EmoStudioError(msg)
         targets, failures = resolve_sources(args.targets, args.runs)
         for f in failures:
-            err_console.print(f"[red]✗ {f.message}[/]", highlight=False)
+            fail(str(f.message))
         pair = (
             len(args.targets) == 1
             and len(targets) == 1
@@ -131,13 +131,13 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(doc, ensure_ascii=False, indent=2))
             else:
-                console.print(f"[bold]{query.name}[/] ↔ [bold]{b.name}[/]", highlight=False)
-                console.print(f"  cosine similarity: {sim.cosine:.4f}", highlight=False)
+                say(f"{query.name} ↔ {b.name}", "bold")
+                say(f"  cosine similarity: {sim.cosine:.4f}")
                 if sim.score_distance is not None:
                     console.print(
                         f"  score distance (Jensen–Shannon): {sim.score_distance:.4f}", highlight=False
                     )
-                console.print(f"  {sim.reading['zh']}\n  {sim.reading['en']}", highlight=False)
+                say(f"  {sim.reading['zh']}\n  {sim.reading['en']}")
                 if doc["random_weights"]:
                     console.print("  ⚠ random weights: scores are meaningless", highlight=False)
             return 0
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
                 usable.append(c)
             except EmoStudioError as e:
                 failures.append(e)
-                err_console.print(f"[red]✗ {e}[/]", highlight=False)
+                fail(str(e))
         if not usable:
             err_console.print("[red]✗ nothing to rank[/]", highlight=False)
             return 2
@@ -189,5 +189,5 @@ def run(args: argparse.Namespace) -> int:
             console.print(t)
         return 1 if failures else 0
     except EmoStudioError as e:
-        err_console.print(f"[red]✗ {getattr(e, 'code', 'error')}: {e}[/]", highlight=False)
+        fail(f"{getattr(e, 'code', 'error')}: {e}")
         return 2

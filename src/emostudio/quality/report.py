@@ -33,6 +33,7 @@ class Metric:
     advice_zh: str = ""
     label_en: str = ""
     label_zh: str = ""
+    detail: dict = field(default_factory=dict)  # how it was measured (SNR: method, spectral blend weight)
 
     def value_text(self, lang: str = "en") -> str:
         """`-23.4 LUFS`, `0.12%`, or `n/a` / `无法测量` for a value that could not be measured."""
@@ -101,8 +102,10 @@ def measure(
     spans: list[Span],
     original: np.ndarray | None = None,
     original_rate: int | None = None,
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Every metric's value by name (None where not measurable) and context for the labels."""
+    like: QualityReport | None = None,
+) -> tuple[dict[str, Any], dict[str, str], dict[str, dict]]:
+    """Every metric's value by name (None where not measurable), context for the labels, and how each was
+    measured. With `like` (another report), methods that choose how to measure repeat that report's choice."""
     values: dict[str, Any] = {}
     rate = source.sample_rate if source is not None else original_rate
     values["sample_rate"] = None if rate is None else int(rate)
@@ -123,15 +126,21 @@ def measure(
         clip = measures.clipping_ratio(x, *clip_args, lossy=True)
     values["clipping"] = 100 * clip
     values["dc_offset"] = lv.mean
-    value, method = snr.estimate_snr(x, spans)
-    values["snr"] = value
+    like_snr = None
+    if like is not None:
+        d = next((m.detail for m in like.metrics if m.name == "snr"), {})
+        like_snr = snr.SnrReading(
+            None, d.get("method", "none"), d.get("base", "none"), d.get("spectral_weight", 0.0)
+        )
+    reading = snr.measure_snr(x, spans, like_snr)
+    values["snr"], method = reading.value, reading.method
     values["speech_ratio"] = 100 * measures.covered_fraction(spans, len(x))
     fp = measures.frame_power(x)
     if fp.size:
         frame_db = 10 * np.log10(np.maximum(fp, 1e-10))
         values["dynamic_range"] = float(np.percentile(frame_db, 95) - np.percentile(frame_db, 5))
     values["hum"] = measures.hum_db(x, t.hum_cutoff_hz)
-    return values, {"method": method, "method_zh": snr.METHODS[method][1]}
+    return values, {"method": method, "method_zh": snr.METHODS[method][1]}, {"snr": reading.to_dict()}
 
 
 def assess(
@@ -142,11 +151,13 @@ def assess(
     spans: list[Span] | None = None,
     original: np.ndarray | None = None,
     original_rate: int | None = None,
+    like: QualityReport | None = None,
 ) -> QualityReport:
     """Measure a 16 kHz mono waveform (samples,) and judge each measurement against `thresholds`.
 
     `spans` are VAD speech spans (computed when not given). `original` (samples,) at `original_rate` Hz
-    lets clipping be measured before resampling, where plateaus are still flat.
+    lets clipping be measured before resampling, where plateaus are still flat. `like`: measure the way that
+    report was measured (an enhanced copy against its original: same SNR method).
     """
     thresholds = thresholds or QualityThresholds()
     x = np.asarray(waveform16k)
@@ -157,7 +168,7 @@ def assess(
         from emostudio.segment import speech_spans
 
         spans = speech_spans(x)
-    values, ctx = measure(x, source, thresholds, spans, original, original_rate)
+    values, ctx, details = measure(x, source, thresholds, spans, original, original_rate, like)
     metrics = []
     for rule in RULES:
         if rule.name not in values:
@@ -165,7 +176,12 @@ def assess(
         value = _clean(values[rule.name])
         verdict, advice_en, advice_zh = rule.verdict_and_advice(value, thresholds, ctx)
         label_en, label_zh = rule.labels(thresholds, ctx)
-        metrics.append(Metric(rule.name, value, rule.unit, verdict, advice_en, advice_zh, label_en, label_zh))
+        metrics.append(
+            Metric(
+                rule.name, value, rule.unit, verdict, advice_en, advice_zh, label_en, label_zh,
+                details.get(rule.name, {}),
+            )
+        )  # fmt: skip
     hints = pitch.hints(x, thresholds) if x.size else []
     worst = max((m.verdict for m in metrics), key=VERDICTS.index, default="info")
     return QualityReport(metrics, hints, worst)

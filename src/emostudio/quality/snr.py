@@ -8,6 +8,7 @@ spaced excerpts.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal, stats
@@ -121,14 +122,34 @@ def estimate_snr(x: np.ndarray, spans: list[Span]) -> tuple[float | None, str]:
     floor — a steady tone, steady noise, music without pauses: there is no "noise" apart from the "signal".
     Limits: noise that is itself one dominant talker, or changes level within the clip, has no single SNR.
     """
-    if x.size == 0 or not spans:
-        return None, "none"
+    reading = measure_snr(x, spans)
+    return reading.value, reading.method
+
+
+@dataclass(frozen=True)
+class SnrReading:
+    """An SNR measurement and how it was made, so a second signal can be measured the same way."""
+
+    value: float | None  # dB; None when not measurable
+    method: str  # "vad" | "floor" | "spectral" | "none"
+    base: str = "none"  # the time-domain estimate used: "vad" or "floor"
+    spectral_weight: float = 0.0  # share of the spectral estimate in the blend, 0–1
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "base": self.base, "spectral_weight": round(self.spectral_weight, 4)}
+
+
+def measure_snr(x: np.ndarray, spans: list[Span], like: SnrReading | None = None) -> SnrReading:
+    """`estimate_snr` with its method; with `like`, measured exactly the way `like` was (the same time-domain
+    estimate and the same spectral blend weight), so an enhanced copy compares with its original."""
+    if x.size == 0 or not spans or (like is not None and like.method == "none"):
+        return SnrReading(None, "none")
     fp = frame_power(x)
     if fp.size == 0:
-        return None, "none"
+        return SnrReading(None, "none")
     speech_sq, speech_n = sum_squares(x, spans)
     if speech_n == 0:
-        return None, "none"
+        return SnrReading(None, "none")
     mean_sq = levels(x).mean_square
     p_speech = speech_sq / speech_n
     noise_frames = (
@@ -136,24 +157,28 @@ def estimate_snr(x: np.ndarray, spans: list[Span]) -> tuple[float | None, str]:
     )
     floor = float(np.mean(fp[fp <= np.quantile(fp, 0.1)]))
     vad_ok = noise_frames.sum() >= 0.5 / FRAME_S and noise_frames.mean() >= 0.1
-    p_n = float(np.median(fp[noise_frames])) if vad_ok else math.inf
-    if p_n <= floor * 10 ** (FLOOR_MARGIN_DB / 10):
-        p_s, method = p_speech, "vad"
+    p_n = float(np.median(fp[noise_frames])) if vad_ok and noise_frames.any() else math.inf
+    base = (
+        like.base if like is not None else ("vad" if p_n <= floor * 10 ** (FLOOR_MARGIN_DB / 10) else "floor")
+    )
+    if base == "vad" and math.isfinite(p_n):
+        p_s = p_speech
     else:  # no non-speech, or "non-speech" far above the quietest frames: speech the VAD missed
-        p_s, p_n, method = mean_sq, floor, "floor"
+        p_s, p_n, base = mean_sq, floor, "floor"
     snr = _snr_db(p_s, p_n)
     if snr is None:
-        return None, "none"
-    spec = noise_spectrum(x)
-    if spec is None:
-        return snr, method
-    noise_bins, mean_bins = spec
-    p_n_spec = float(noise_bins.sum() / max(mean_bins.sum(), 1e-30)) * mean_sq
-    snr_spec = _snr_db(p_speech, p_n_spec)
-    if snr_spec is None:
-        return snr, method
-    lo, hi = SPEC_TRUST_DB
-    w = min(1.0, max(0.0, (hi - snr_spec) / (hi - lo)))
-    if w == 0:
-        return snr, method
-    return w * snr_spec + (1 - w) * snr, ("spectral" if w >= 0.5 else method)
+        return SnrReading(None, "none")
+    w = 0.0
+    snr_spec = None
+    if like is None or like.spectral_weight > 0:
+        spec = noise_spectrum(x)
+        if spec is not None:
+            noise_bins, mean_bins = spec
+            p_n_spec = float(noise_bins.sum() / max(mean_bins.sum(), 1e-30)) * mean_sq
+            snr_spec = _snr_db(p_speech, p_n_spec)
+    if snr_spec is not None:
+        lo, hi = SPEC_TRUST_DB
+        w = like.spectral_weight if like is not None else min(1.0, max(0.0, (hi - snr_spec) / (hi - lo)))
+    if w == 0 or snr_spec is None:
+        return SnrReading(snr, base, base, 0.0)
+    return SnrReading(w * snr_spec + (1 - w) * snr, "spectral" if w >= 0.5 else base, base, w)

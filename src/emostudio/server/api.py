@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emostudio.errors import AudioError, EmoStudioError, OutputError, UsageError
+from emostudio.messages import format_size
 from emostudio.server.service import BadRequestError, RunNotFoundError, Service
 from emostudio.server.settings import DOWNLOADS, safe_filename
 from emostudio.server.text_fields import TEXT_FIELD_HELP, WEIGHT_FIELD_HELP, RestTextBackend, apply_text
@@ -94,14 +95,19 @@ def install_error_handlers(app) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
 
 
+def token_ok(request: Request, token: str) -> bool:
+    """Whether the request carries `Authorization: Bearer <token>`."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode())
+
+
 def bearer_auth(token: str | None):
     """A dependency that demands `Authorization: Bearer <token>` when a token is set."""
 
     async def check(request: Request) -> None:
         if not token:
             return
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.encode()):
+        if not token_ok(request, token):
             raise ApiError(
                 401,
                 "unauthorized",
@@ -129,7 +135,22 @@ async def read_upload(service: Service, upload: UploadFile, field: str = "file")
 
 
 def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+    return format_size(n)
+
+
+async def two_sides(service: Service, file_a, file_b, run_a: str | None, run_b: str | None) -> list[dict]:
+    """The A and B of a two-clip request: each exactly one upload or one run id (checked before any work)."""
+    sides = []
+    for label, upload, run_id in (("a", file_a, run_a), ("b", file_b, run_b)):
+        if (upload is None) == (run_id is None):
+            raise ApiError(422, "bad_parameters", f"give exactly one of file_{label} or run_{label}")
+        if run_id is not None:
+            service.run_dir(run_id)  # 404 before any work
+            sides.append({"run_id": run_id})
+        else:
+            data, name = await read_upload(service, upload, f"file_{label}")
+            sides.append({"source": data, "name": name})
+    return sides
 
 
 def with_links(doc: dict, run_id: str) -> dict:
@@ -203,16 +224,18 @@ def build_router(service: Service) -> APIRouter:
         run_a: Annotated[str | None, Form()] = None,
         run_b: Annotated[str | None, Form()] = None,
     ) -> dict:
-        sides = []
-        for label, upload, run_id in (("a", file_a, run_a), ("b", file_b, run_b)):
-            if (upload is None) == (run_id is None):
-                raise ApiError(422, "bad_parameters", f"give exactly one of file_{label} or run_{label}")
-            if run_id is not None:
-                service.run_dir(run_id)  # 404 before any work
-                sides.append({"run_id": run_id})
-            else:
-                data, name = await read_upload(service, upload, f"file_{label}")
-                sides.append({"source": data, "name": name})
-        return await service.similarity(*sides)
+        return await service.similarity(*await two_sides(service, file_a, file_b, run_a, run_b))
+
+    @router.post(
+        "/compare",
+        summary="Two takes side by side: labels, scores, quality with deltas, and which reading is more reliable",
+    )
+    async def compare(
+        file_a: Annotated[UploadFile | None, File()] = None,
+        file_b: Annotated[UploadFile | None, File()] = None,
+        run_a: Annotated[str | None, Form()] = None,
+        run_b: Annotated[str | None, Form()] = None,
+    ) -> dict:
+        return await service.compare(*await two_sides(service, file_a, file_b, run_a, run_b))
 
     return router

@@ -7,104 +7,21 @@ and /readyz turns ready (or reports where it looked for weights) when loading en
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported anywhere below
 
-from fastapi import FastAPI  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 
 from emostudio import __version__  # noqa: E402
-from emostudio.server.api import build_router, error_response, install_error_handlers  # noqa: E402
+from emostudio.server.api import build_router, install_error_handlers, token_ok  # noqa: E402
+from emostudio.server.docs import install_docs  # noqa: E402
+from emostudio.server.middleware import ApiRoutes, BodyLimit, CatchAll  # noqa: E402
 from emostudio.server.routes_evaluate import build_evaluate_router  # noqa: E402
 from emostudio.server.routes_profiles import build_profiles_router  # noqa: E402
 from emostudio.server.service import Service  # noqa: E402
 from emostudio.server.settings import ServerSettings, check_bind  # noqa: E402
-
-log = logging.getLogger("emostudio.server")
-# multipart framing on top of the file itself
-_MULTIPART_SLACK = 1024 * 1024
-
-
-class BodyLimit:
-    """ASGI middleware: answer 413 as soon as a request body is known to exceed `limit` bytes."""
-
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        message = f"upload is larger than the {self.limit / 1e6:.1f} MB limit"
-        if declared is not None and declared.isdigit() and int(declared) > self.limit + _MULTIPART_SLACK:
-            return await error_response(413, "too_large", message)(scope, receive, send)
-        seen = 0
-        started = False
-
-        async def counted_receive():
-            nonlocal seen
-            msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.limit + _MULTIPART_SLACK:
-                    raise _TooLarge
-            return msg
-
-        async def tracked_send(msg):
-            nonlocal started
-            started = started or msg["type"] == "http.response.start"
-            await send(msg)
-
-        try:
-            await self.app(scope, counted_receive, tracked_send)
-        except _TooLarge:
-            if not started:
-                await error_response(413, "too_large", message)(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class CatchAll:
-    """ASGI middleware: an unhandled exception becomes the JSON error shape with status 500 and one log line.
-
-    The line names the method, path and exception, never the request's body (no audio, no tokens); the
-    traceback is logged only at DEBUG level. The process keeps serving.
-    """
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        started = False
-
-        async def tracked_send(msg):
-            nonlocal started
-            started = started or msg["type"] == "http.response.start"
-            await send(msg)
-
-        try:
-            await self.app(scope, receive, tracked_send)
-        except Exception as exc:  # the last line of defence: one clean answer and one log line
-            log.error(
-                "internal error on %s %s: %s: %s",
-                scope.get("method"),
-                scope.get("path"),
-                type(exc).__name__,
-                " ".join(str(exc).split())[:300],
-            )
-            log.debug("traceback", exc_info=True)
-            if not started:
-                await error_response(
-                    500,
-                    "internal_error",
-                    f"the server failed on this request ({type(exc).__name__}); it keeps serving others",
-                )(scope, receive, send)
 
 
 def create_app(settings: ServerSettings | None = None, service: Service | None = None) -> FastAPI:
@@ -126,7 +43,10 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
         version=__version__,
         lifespan=lifespan,
         description='Speech emotion recognition with emotion2vec+. Errors: {"error": {code, message}}.',
+        docs_url=None,  # served with local assets by install_docs: they work offline
+        redoc_url=None,
     )
+    install_docs(app, "Emotion Studio")
     app.state.service = service
     install_error_handlers(app)
     app.include_router(build_router(service))
@@ -138,8 +58,13 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
         return {"status": "ok", "version": __version__}
 
     @app.get("/readyz", tags=["health"], summary="The model is loaded and requests can be served")
-    async def readyz() -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness. With a token, callers without it see only whether the server is ready and its state:
+        where weights were looked for (paths under the home folder) is for the token holder."""
         st = service.model_state
+        status = 200 if st.state == "ready" else 503
+        if settings.token and not token_ok(request, settings.token):
+            return JSONResponse({"ready": st.state == "ready", "state": st.state}, status_code=status)
         body = {
             "ready": st.state == "ready",
             **st.to_dict(),
@@ -150,7 +75,7 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
             body["worker"] = vars(service.worker.stats).copy()
         if st.state != "ready":
             body["message"] = service.unavailable_message()
-        return JSONResponse(body, status_code=200 if st.state == "ready" else 503)
+        return JSONResponse(body, status_code=status)
 
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -161,6 +86,7 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(ApiRoutes, router=app.router)
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
 

@@ -33,6 +33,11 @@ class RunNotFoundError(EmoStudioError):
     code = "run_not_found"
 
 
+class RunFileNotFoundError(EmoStudioError):
+    code = "file_not_found"
+    status = 404
+
+
 class BadRequestError(EmoStudioError):
     code = "bad_parameters"
 
@@ -215,7 +220,8 @@ class Service:
         """Decode, check, score and save one upload; returns the Result and its run folder.
 
         Raises AudioError subclasses for bad audio, QueueFullError when busy, UnavailableError without a model.
-        `progress(fraction, text)` is called between stages when given.
+        `progress(fraction, key)` is called between stages when given; `key` names the stage in the message
+        catalogue (progress_decoding, progress_waiting, progress_model, progress_saving).
         """
         if granularity not in GRANULARITIES:
             raise BadRequestError(
@@ -225,11 +231,11 @@ class Service:
 
         async def job() -> Analysis:
             step = progress or (lambda *_: None)
-            step(0.1, "decoding and checking audio")
+            step(0.1, "progress_decoding")
             item: Prepared = await self._in_pool(rec.prepare, source, name=name, enhance=enhance)
-            step(0.4, "waiting for the model" if worker.waiting else "running the model")
+            step(0.4, "progress_waiting" if worker.waiting else "progress_model")
             result: Result = await asyncio.wrap_future(worker.submit(item, granularity, embedding))
-            step(0.9, "saving results")
+            step(0.9, "progress_saving")
             run_dir: Path = await self._in_pool(rec.save, result, item, self.settings.outputs)
             return Analysis(result, run_dir.name, run_dir)
 
@@ -287,6 +293,39 @@ class Service:
 
         return await self._admitted(job(), n=2)
 
+    async def compare(self, a: dict, b: dict) -> dict:
+        """Two takes side by side (`emostudio.compare.compare_takes`): which is the more reliable reading and why.
+
+        Each side is {"run_id": id} (its result.json, and its utterance embedding when it has one) or
+        {"source": bytes|path, "name": str}: analysed with quality and an utterance embedding, and saved as a run.
+        """
+        from emostudio.compare import compare_takes
+
+        rec, worker = self._ready()
+
+        async def side(spec: dict) -> tuple[dict, np.ndarray | None]:
+            if "run_id" in spec:
+                folder = self.run_dir(spec["run_id"])
+                doc = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+                emb = None
+                if (folder / EMBEDDING_FILE).is_file():
+                    vec = np.load(folder / EMBEDDING_FILE, allow_pickle=False)
+                    emb = vec if vec.ndim == 1 else vec.mean(axis=0)
+                return doc, emb
+            item: Prepared = await self._in_pool(rec.prepare, spec["source"], name=spec["name"])
+            res: Result = await asyncio.wrap_future(worker.submit(item, "utterance", True))
+            run_dir: Path = await self._in_pool(rec.save, res, item, self.settings.outputs)
+            doc = json.loads((run_dir / RESULT_FILE).read_text(encoding="utf-8"))
+            return doc, res.embedding
+
+        async def job() -> dict:
+            (da, ea), (db, eb) = await asyncio.gather(side(a), side(b))
+            out = compare_takes(da, db, (ea, eb))
+            out["model"] = self.model_state.model
+            return out
+
+        return await self._admitted(job(), n=2)
+
     # ---- runs ------------------------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
         folder = run_folder(self.settings.outputs, run_id)
@@ -326,11 +365,12 @@ class Service:
         return {"total": len(ids), "limit": limit, "offset": offset, "runs": page}
 
     def run_file(self, run_id: str, name: str) -> Path:
+        folder = self.run_dir(run_id)  # an unknown run is run_not_found, a known run without the file is not
         if name not in DOWNLOADS:
-            raise RunNotFoundError(f"{name!r} is not a run file; choose one of {', '.join(DOWNLOADS)}")
-        path = self.run_dir(run_id) / name
+            raise RunFileNotFoundError(f"{name!r} is not a run file; choose one of {', '.join(DOWNLOADS)}")
+        path = folder / name
         if not path.is_file():
-            raise RunNotFoundError(f"run {run_id} has no {name}")
+            raise RunFileNotFoundError(f"run {run_id} has no {name}")
         return path
 
     def zip_run(self, run_id: str) -> bytes:

@@ -38,7 +38,7 @@ class ServerSettings:
     allow_download: bool = True
     token: str | None = None
     outputs: Path = Path("outputs")
-    max_upload_bytes: int = 100 * 1024 * 1024
+    max_upload_bytes: int = 100_000_000  # 100 MB (decimal, the one unit every message uses)
     max_duration_s: float = 600.0
     queue_size: int = 8  # requests admitted at once (waiting or running); more get 429
     workers: int = 1  # model worker threads

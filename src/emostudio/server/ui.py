@@ -1,16 +1,16 @@
 """The Gradio web UI, mounted at / on the same FastAPI app as the REST API and calling the same Service.
 
-Inputs left, results right (like the seed WebUI): upload or record, utterance/frame, embedding, enhance;
-a result card, a 9-class bar chart, a frame timeline, the quality report, before/after players, downloads;
-a history tab and a compare (similarity) tab. 中文 / English switch. Nothing is fetched from the internet:
-the theme uses system fonts and Gradio's analytics are off.
+Layout and events only: every text comes from `emostudio.messages` (zh/en), every chart and table from
+`server/render.py`. Inputs left, results right (like the seed WebUI); tabs for history, comparing two takes,
+speaker profiles and evaluation. Nothing is fetched from the internet: the theme uses system fonts, the charts
+are inline HTML/SVG and Gradio's analytics are off.
 """
 
 from __future__ import annotations
 
-import html
 import os
 import secrets
+import wave
 import zipfile
 from pathlib import Path
 
@@ -18,251 +18,68 @@ import gradio as gr
 import pandas as pd
 
 from emostudio.errors import EmoStudioError
-from emostudio.model.labels import BY_KEY, KEYS
-from emostudio.multimodal.render import render_text_html
+from emostudio.examples import ensure_examples
+from emostudio.messages import error_text, format_size, t
+from emostudio.model.labels import BY_KEY
+from emostudio.server import render
 from emostudio.server.service import Service
 from emostudio.server.settings import DOWNLOADS
 from emostudio.server.text_fields import apply_text
 from emostudio.server.ui_evaluate import build_evaluate_tab
 from emostudio.server.ui_profiles import build_profiles_tab
 
-MAX_TIMELINE_POINTS = 600  # time steps drawn at most; longer timelines are thinned for display
-
-TEXT = {
-    "zh": {
-        "title": "## 🎭 Emotion Studio 语音情感识别",
-        "audio": "上传或录制音频",
-        "granularity": "粒度",
-        "utterance": "整句 (utterance)",
-        "frame": "逐帧时间线 (frame)",
-        "embedding": "提取特征向量 (embedding)",
-        "enhance": "音频增强 (降噪/归一化)",
-        "analyze": "开始分析",
-        "card": "识别结果",
-        "scores": "9 类情感得分",
-        "timeline": "情感时间线",
-        "quality": "音频质量",
-        "before": "增强前",
-        "after": "增强后",
-        "files": "下载结果",
-        "tab_analyze": "分析",
-        "tab_history": "历史记录",
-        "tab_compare": "对比两段音频",
-        "refresh": "刷新",
-        "clip_a": "音频 A",
-        "clip_b": "音频 B",
-        "run_a": "或选择历史记录 A",
-        "run_b": "或选择历史记录 B",
-        "compare": "计算相似度",
-        "confidence": "置信度",
-        "band": "判断",
-        "compound": "复合情绪",
-        "runner_up": "第二可能",
-        "random": "⚠ 随机权重模型：得分没有意义",
-        "load_demo": "加载演示模型 (随机权重)",
-        "emotion": "情感",
-        "score": "得分",
-        "time": "时间 (秒)",
-        "similarity": "余弦相似度",
-        "no_audio": "请先上传或录制一段音频",
-        "need_two": "请为 A 和 B 各选择一段音频或一条历史记录",
-        "metric": "指标",
-        "value": "数值",
-        "verdict": "评价",
-        "advice": "建议",
-        "hints": "提示",
-        "enh_report": "增强前后对比",
-        "label_changed": "增强后结果改变",
-        "history_cols": ["运行", "时间", "文件", "情感", "置信度", "粒度"],
-    },
-    "en": {
-        "title": "## 🎭 Emotion Studio — speech emotion recognition",
-        "audio": "Upload or record audio",
-        "granularity": "Granularity",
-        "utterance": "Utterance",
-        "frame": "Frame timeline",
-        "embedding": "Extract embedding",
-        "enhance": "Enhance (denoise / normalise)",
-        "analyze": "Analyze",
-        "card": "Result",
-        "scores": "Scores of the 9 classes",
-        "timeline": "Emotion timeline",
-        "quality": "Audio quality",
-        "before": "Before enhancement",
-        "after": "After enhancement",
-        "files": "Downloads",
-        "tab_analyze": "Analyze",
-        "tab_history": "History",
-        "tab_compare": "Compare two clips",
-        "refresh": "Refresh",
-        "clip_a": "Clip A",
-        "clip_b": "Clip B",
-        "run_a": "or a past run A",
-        "run_b": "or a past run B",
-        "compare": "Compute similarity",
-        "confidence": "Confidence",
-        "band": "Reading",
-        "compound": "Compound",
-        "runner_up": "Runner-up",
-        "random": "⚠ random weights: scores are meaningless",
-        "load_demo": "Load the demo model (random weights)",
-        "emotion": "Emotion",
-        "score": "Score",
-        "time": "Time (s)",
-        "similarity": "Cosine similarity",
-        "no_audio": "Upload or record a clip first",
-        "need_two": "Choose a clip or a past run for both A and B",
-        "metric": "Metric",
-        "value": "Value",
-        "verdict": "Verdict",
-        "advice": "Advice",
-        "hints": "Hints",
-        "enh_report": "Before / after enhancement",
-        "label_changed": "the label changed after enhancement",
-        "history_cols": ["Run", "Time", "File", "Emotion", "Confidence", "Granularity"],
-    },
-}
 LANGS = {"中文": "zh", "English": "en"}
-VERDICT_ICON = {"ok": "✅", "warn": "⚠️", "bad": "❌", "info": "ℹ️"}
-CSS = """
-#result-card .emo {font-size: 3.2rem; line-height: 1.1}
-#result-card .name {font-size: 1.6rem; font-weight: 600}
-#result-card .warn {color: #b45309}
-.emo-table td, .emo-table th {padding: 2px 8px; text-align: left}
-"""
 
 
 def _lang(choice: str | None) -> str:
     return LANGS.get(choice or "", "zh")
 
 
-def emotion_name(key: str, lang: str) -> str:
-    e = BY_KEY[key]
-    return f"{e.emoji} {e.zh}" if lang == "zh" else f"{e.emoji} {e.en}"
+class Labels:
+    """Components whose text follows the language switch: (component, property, message key, extra)."""
 
+    def __init__(self) -> None:
+        self.items: list[tuple[gr.components.Component | gr.Tab, str, str, dict]] = []
 
-# ---- rendering (pure functions of a result.json document) -------------------------------------------------------
-def render_card(doc: dict | None, lang: str) -> str:
-    if not doc:
-        return ""
-    t = TEXT[lang]
-    e = BY_KEY[doc["emotion"]]
-    band = doc["band"][lang]
-    ru = doc.get("runner_up") or {}
-    lines = [
-        f'<div class="emo">{e.emoji}</div>',
-        f'<div class="name" id="result-label">{html.escape(e.zh)} ({html.escape(e.en)})</div>',
-        f"<div>{t['confidence']}: <b>{doc['confidence'] * 100:.1f}%</b> · {t['band']}: {html.escape(band)}</div>",
-    ]
-    if ru.get("emotion"):
-        lines.append(
-            f"<div>{t['runner_up']}: {html.escape(emotion_name(ru['emotion'], lang))} "
-            f"{ru['score'] * 100:.1f}%</div>"
-        )
-    if doc.get("compound"):
-        lines.append(f"<div>{t['compound']}: <b>{html.escape(doc['compound'][lang])}</b></div>")
-    if doc.get("quality_warning"):
-        lines.append(f'<div class="warn">⚠ {html.escape(doc["quality_warning"])}</div>')
-    lines.append(render_text_html(doc, lang))  # transcript + voice section (empty without a transcript)
-    if (doc.get("model") or {}).get("is_random"):
-        lines.append(f'<div class="warn">{t["random"]}</div>')
-    src = doc.get("source") or ""
-    lines.append(f"<div><small>{html.escape(src)} · {html.escape(doc.get('run_id', ''))}</small></div>")
-    return "\n".join(lines)
+    def add(self, component, prop: str, key: str, **fmt):
+        self.items.append((component, prop, key, fmt))
+        return component
 
+    @property
+    def components(self) -> list:
+        return [c for c, *_ in self.items]
 
-def score_frame(doc: dict | None, lang: str) -> pd.DataFrame:
-    """One row per class: emotion (display name), score (%)."""
-    scores = (doc or {}).get("scores") or {}
-    return pd.DataFrame(
-        {
-            "emotion": [emotion_name(k, lang) for k in KEYS],
-            "score": [round(100 * float(scores.get(k, 0.0)), 2) for k in KEYS],
-        }
-    )
-
-
-def timeline_frame(doc: dict | None, lang: str) -> pd.DataFrame:
-    """Long format for a line chart: time_s, emotion, score (%); at most MAX_TIMELINE_POINTS time steps."""
-    frames = (doc or {}).get("frames")
-    if not frames or not frames.get("start_s"):
-        return pd.DataFrame({"time_s": [], "emotion": [], "score": []})
-    starts, rows = frames["start_s"], frames["scores"]
-    stride = max(1, -(-len(starts) // MAX_TIMELINE_POINTS))
-    data = {"time_s": [], "emotion": [], "score": []}
-    for t, row in zip(starts[::stride], rows[::stride], strict=True):
-        for k, p in zip(KEYS, row, strict=True):
-            data["time_s"].append(t)
-            data["emotion"].append(emotion_name(k, lang))
-            data["score"].append(round(100 * p, 2))
-    return pd.DataFrame(data)
-
-
-def render_quality(doc: dict | None, lang: str) -> str:
-    q = (doc or {}).get("quality")
-    if not q:
-        return ""
-    t = TEXT[lang]
-    rows = []
-    for m in q.get("metrics", []):
-        value = m.get("value")
-        shown = f"{value:.2f}" if isinstance(value, float) else html.escape(str(value))
-        rows.append(
-            f"<tr><td>{html.escape(str(m.get(f'label_{lang}') or m.get('name', '')))}</td>"
-            f"<td>{shown} {html.escape(str(m.get('unit') or ''))}</td>"
-            f"<td>{VERDICT_ICON.get(m.get('verdict'), html.escape(str(m.get('verdict', ''))))}</td>"
-            f"<td>{html.escape(str(m.get(f'advice_{lang}') or ''))}</td></tr>"
-        )
-    out = [
-        f"<h4>{t['quality']} {VERDICT_ICON.get(q.get('verdict'), '')}</h4>",
-        f'<table class="emo-table"><tr><th>{t["metric"]}</th><th>{t["value"]}</th><th>{t["verdict"]}</th>'
-        f"<th>{t['advice']}</th></tr>{''.join(rows)}</table>",
-    ]
-    hints = q.get("hints") or []
-    if hints:
-        items = "".join(
-            f"<li>{html.escape(h.get(lang, str(h)) if isinstance(h, dict) else str(h))}</li>" for h in hints
-        )
-        out.append(f"<div>{t['hints']}:<ul>{items}</ul></div>")
-    return "\n".join(out)
-
-
-def render_enhancement(doc: dict | None, lang: str) -> str:
-    enh = (doc or {}).get("enhancement")
-    if not enh:
-        return ""
-    t = TEXT[lang]
-    b, a = enh["before"], enh["after"]
-    rows = [
-        f"<tr><td>{t['before']}</td><td>{html.escape(emotion_name(b['emotion'], lang))}</td>"
-        f"<td>{b['confidence'] * 100:.1f}%</td></tr>",
-        f"<tr><td>{t['after']}</td><td>{html.escape(emotion_name(a['emotion'], lang))}</td>"
-        f"<td>{a['confidence'] * 100:.1f}%</td></tr>",
-    ]
-    deltas = "".join(
-        f"<li>{html.escape(k)}: {v:+.2f}</li>" for k, v in (enh.get("quality_delta") or {}).items()
-    )
-    changed = f"<div class='warn'>{t['label_changed']}</div>" if enh.get("label_changed") else ""
-    return (
-        f"<h4>{t['enh_report']}</h4><div>{html.escape(' → '.join(enh.get('steps') or []))}</div>"
-        f'<table class="emo-table">{"".join(rows)}</table>{changed}<ul>{deltas}</ul>'
-    )
+    def updates(self, lang: str) -> list:
+        return [gr.update(**{prop: t(key, lang, **fmt)}) for _, prop, key, fmt in self.items]
 
 
 def status_markdown(service: Service, lang: str) -> str:
     st = service.model_state
     if st.state == "ready":
-        note = f" — {TEXT[lang]['random']}" if st.is_random else ""
-        return f"✅ model `{st.model}` ready{note}"
+        note = f" — {t('random', lang)}" if st.is_random else ""
+        return t("model_ready", lang, model=st.model) + note
     if st.state == "loading":
-        return f"⏳ loading model `{st.model}` …"
-    message = service.unavailable_message().replace("~", "\\~")  # "~/.cache … ~/.cache" is not strikethrough
-    return "❌ " + message.replace("\n", "\n\n")
+        return t("model_loading", lang, model=st.model)
+    if st.state == "missing":
+        searched = "\n".join(f"- `{p}`" for p in (st.searched or []))
+        return (
+            t("model_missing", lang, model=st.model, button=t("load_demo", lang))
+            + "\n\n"
+            + searched.replace("~", "\\~")
+        )
+    return t("model_failed", lang, model=st.model, error=st.message)
 
 
-# ---- the app -------------------------------------------------------------------------------------------------------
+def _granularity_choices(lang: str) -> list[tuple[str, str]]:
+    return [(t("utterance", lang), "utterance"), (t("frame", lang), "frame")]
+
+
 def build_ui(service: Service) -> gr.Blocks:
-    zips = service.settings.outputs / ".gradio" / "zips"
+    outputs_root = service.settings.outputs
+    zips = outputs_root / ".gradio" / "zips"
+    segment_dir = outputs_root / ".gradio" / "segments"
+    examples = ensure_examples(outputs_root / ".examples")
+    upload_note = t("upload_limit", "zh", size=format_size(service.settings.max_upload_bytes))
 
     def downloads(doc: dict) -> list[str]:
         folder = service.run_dir(doc["run_id"])
@@ -276,129 +93,184 @@ def build_ui(service: Service) -> gr.Blocks:
 
     def history_rows(lang: str) -> pd.DataFrame:
         runs = service.list_runs(limit=100)["runs"]
-        cols = TEXT[lang]["history_cols"]
         return pd.DataFrame(
             [
                 [
                     r["run_id"],
                     r.get("timestamp"),
                     r.get("source"),
-                    emotion_name(r["emotion"], lang) if r.get("emotion") in BY_KEY else "",
+                    render.emotion_name(r["emotion"], lang) if r.get("emotion") in BY_KEY else "",
                     f"{(r.get('confidence') or 0) * 100:.1f}%",
                     r.get("granularity"),
                 ]
                 for r in runs
             ],
-            columns=cols,
+            columns=list(t("history_cols", lang)),
         )
 
-    def run_choices() -> list[str]:
-        return [r["run_id"] for r in service.list_runs(limit=100)["runs"]]
+    def run_choices(lang: str) -> list[tuple[str, str]]:
+        out = []
+        for r in service.list_runs(limit=100)["runs"]:
+            if r.get("emotion") not in BY_KEY:
+                continue
+            label = f"{r.get('source')} · {render.emotion_name(r['emotion'], lang)} {(r.get('confidence') or 0) * 100:.0f}% · {r['run_id']}"
+            out.append((label, r["run_id"]))
+        return out
 
+    def read_run(run_id: str) -> dict:
+        import json
+
+        folder = service.run_dir(run_id)
+        return json.loads((folder / "result.json").read_text(encoding="utf-8"))
+
+    L = Labels()
     # uploads, recordings and zips in Gradio's cache (under the outputs dir) are deleted after a day
     with gr.Blocks(title="Emotion Studio", analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
-        last = gr.State(None)
-        with gr.Row():
-            title = gr.Markdown(TEXT["zh"]["title"])
+        last = gr.State(None)  # the result.json shown on the Analyze tab
+        opened = gr.State(None)  # the run opened on the History tab
+        with gr.Row(elem_id="header"):
+            L.add(gr.Markdown(t("title", "zh")), "value", "title")
             lang_in = gr.Radio(
-                list(LANGS), value="中文", label="语言 / Language", elem_id="lang", scale=0, min_width=220
+                list(LANGS), value="中文", label=t("lang"), elem_id="lang", scale=0, min_width=220
             )
         status = gr.Markdown(elem_id="model-status")
-        demo_btn = gr.Button(TEXT["zh"]["load_demo"], visible=False, elem_id="load-demo")
+        demo_btn = L.add(gr.Button(t("load_demo"), visible=False, elem_id="load-demo"), "value", "load_demo")
         timer = gr.Timer(1.0)
         with gr.Tabs():
-            with gr.Tab(TEXT["zh"]["tab_analyze"], id="analyze") as tab_an:
+            with L.add(gr.Tab(t("tab_analyze"), id="analyze"), "label", "tab_analyze"):
                 with gr.Row():
                     with gr.Column(scale=2):
                         audio_in = gr.Audio(
                             sources=["upload", "microphone"],
                             type="filepath",
-                            label=TEXT["zh"]["audio"],
+                            label=f"{t('audio')}（{upload_note}）",
                             elem_id="audio-in",
                         )
+                        gr.Examples(
+                            [[str(p)] for p, _ in examples],
+                            inputs=[audio_in],
+                            label=f"{t('examples', 'zh')} / {t('examples', 'en')}",
+                            example_labels=[f"{ex.zh} / {ex.en}" for _, ex in examples],
+                            elem_id="examples",
+                        )
                         gran = gr.Radio(
-                            [(TEXT["zh"]["utterance"], "utterance"), (TEXT["zh"]["frame"], "frame")],
+                            _granularity_choices("zh"),
                             value="utterance",
-                            label=TEXT["zh"]["granularity"],
+                            label=t("granularity"),
                             elem_id="granularity",
                         )
-                        emb = gr.Checkbox(False, label=TEXT["zh"]["embedding"], elem_id="embedding")
-                        enh = gr.Checkbox(False, label=TEXT["zh"]["enhance"], elem_id="enhance")
-                        text_in = gr.Textbox(
-                            label="转写文本（可选）/ Transcript (optional)", lines=3, elem_id="text-in"
+                        emb = L.add(
+                            gr.Checkbox(False, label=t("embedding"), elem_id="embedding"),
+                            "label",
+                            "embedding",
                         )
-                        text_w = gr.Slider(
-                            0, 1, 0.3, step=0.05, label="文字权重 / Text weight", elem_id="text-weight"
+                        enh = L.add(
+                            gr.Checkbox(False, label=t("enhance"), elem_id="enhance"), "label", "enhance"
                         )
-                        go = gr.Button(TEXT["zh"]["analyze"], variant="primary", elem_id="analyze-btn")
+                        text_in = L.add(
+                            gr.Textbox(label=t("transcript"), lines=3, elem_id="text-in"),
+                            "label",
+                            "transcript",
+                        )
+                        text_w = L.add(
+                            gr.Slider(0, 1, 0.3, step=0.05, label=t("text_weight"), elem_id="text-weight"),
+                            "label",
+                            "text_weight",
+                        )
+                        go = L.add(
+                            gr.Button(t("analyze"), variant="primary", elem_id="analyze-btn"),
+                            "value",
+                            "analyze",
+                        )
                     with gr.Column(scale=3):
-                        card = gr.HTML(label=TEXT["zh"]["card"], elem_id="result-card")
-                        bars = gr.BarPlot(
-                            score_frame(None, "zh"),
-                            x="emotion",
-                            y="score",
-                            y_lim=[0, 100],
-                            label=TEXT["zh"]["scores"],
-                            elem_id="score-chart",
-                            sort=[emotion_name(k, "zh") for k in KEYS],
-                            x_title=" ",
-                            y_title="%",
-                        )
-                        line = gr.LinePlot(
-                            timeline_frame(None, "zh"),
-                            x="time_s",
-                            y="score",
-                            color="emotion",
-                            y_lim=[0, 100],
-                            label=TEXT["zh"]["timeline"],
-                            elem_id="timeline-chart",
+                        card = gr.HTML(elem_id="result-card")
+                        bars = gr.HTML(elem_id="score-chart")
+                        line = gr.HTML(elem_id="timeline-chart")
+                        seg_html = gr.HTML(elem_id="segments-strip")
+                        seg_table = gr.Dataframe(
+                            headers=list(t("segment_cols")),
+                            interactive=False,
                             visible=False,
-                            x_title=TEXT["zh"]["time"],
-                            y_title="%",
+                            elem_id="segments-table",
+                        )
+                        seg_player = gr.Audio(
+                            label=t("segment_player"),
+                            interactive=False,
+                            visible=False,
+                            elem_id="segment-player",
                         )
                         quality = gr.HTML(elem_id="quality-report")
                         with gr.Row(visible=False) as enh_row:
-                            before = gr.Audio(label=TEXT["zh"]["before"], interactive=False, elem_id="before")
-                            after = gr.Audio(label=TEXT["zh"]["after"], interactive=False, elem_id="after")
+                            before = L.add(
+                                gr.Audio(label=t("before"), interactive=False, elem_id="before"),
+                                "label",
+                                "before",
+                            )
+                            after = L.add(
+                                gr.Audio(label=t("after"), interactive=False, elem_id="after"),
+                                "label",
+                                "after",
+                            )
                         enh_html = gr.HTML(elem_id="enhancement-report")
-                        files = gr.File(
-                            label=TEXT["zh"]["files"],
-                            file_count="multiple",
-                            interactive=False,
-                            elem_id="downloads",
+                        files = L.add(
+                            gr.File(
+                                label=t("files"),
+                                file_count="multiple",
+                                interactive=False,
+                                elem_id="downloads",
+                            ),
+                            "label",
+                            "files",
                         )
-            with gr.Tab(TEXT["zh"]["tab_history"], id="history") as tab_hist:
-                refresh = gr.Button(TEXT["zh"]["refresh"], elem_id="history-refresh")
+            with L.add(gr.Tab(t("tab_history"), id="history"), "label", "tab_history") as tab_hist:
+                refresh = L.add(gr.Button(t("refresh"), elem_id="history-refresh"), "value", "refresh")
+                L.add(gr.Markdown(t("history_open")), "value", "history_open")
                 history = gr.Dataframe(history_rows("zh"), interactive=False, elem_id="history")
-            with gr.Tab(TEXT["zh"]["tab_compare"], id="compare") as tab_cmp:
+                h_card = gr.HTML(elem_id="history-card")
+                h_bars = gr.HTML(elem_id="history-scores")
+                h_line = gr.HTML(elem_id="history-timeline")
+                h_quality = gr.HTML(elem_id="history-quality")
+                h_files = gr.File(
+                    label=t("files"), file_count="multiple", interactive=False, elem_id="history-downloads"
+                )
+            with L.add(gr.Tab(t("tab_compare"), id="compare"), "label", "tab_compare") as tab_cmp:
                 with gr.Row():
                     with gr.Column():
-                        clip_a = gr.Audio(
-                            sources=["upload", "microphone"],
-                            type="filepath",
-                            label=TEXT["zh"]["clip_a"],
-                            elem_id="clip-a",
+                        clip_a = L.add(
+                            gr.Audio(
+                                sources=["upload", "microphone"],
+                                type="filepath",
+                                label=t("clip_a"),
+                                elem_id="clip-a",
+                            ),
+                            "label",
+                            "clip_a",
                         )
-                        run_a = gr.Dropdown([], label=TEXT["zh"]["run_a"], allow_custom_value=False)
+                        run_a = L.add(gr.Dropdown([], label=t("run_a"), elem_id="run-a"), "label", "run_a")
                     with gr.Column():
-                        clip_b = gr.Audio(
-                            sources=["upload", "microphone"],
-                            type="filepath",
-                            label=TEXT["zh"]["clip_b"],
-                            elem_id="clip-b",
+                        clip_b = L.add(
+                            gr.Audio(
+                                sources=["upload", "microphone"],
+                                type="filepath",
+                                label=t("clip_b"),
+                                elem_id="clip-b",
+                            ),
+                            "label",
+                            "clip_b",
                         )
-                        run_b = gr.Dropdown([], label=TEXT["zh"]["run_b"], allow_custom_value=False)
-                cmp_btn = gr.Button(TEXT["zh"]["compare"], variant="primary", elem_id="compare-btn")
-                cmp_out = gr.HTML(elem_id="similarity")
+                        run_b = L.add(gr.Dropdown([], label=t("run_b"), elem_id="run-b"), "label", "run_b")
+                cmp_btn = L.add(
+                    gr.Button(t("compare"), variant="primary", elem_id="compare-btn"), "value", "compare"
+                )
+                cmp_out = gr.HTML(elem_id="comparison-view")
             build_profiles_tab(service, last, lang_in)
             build_evaluate_tab(service, lang_in)
 
-        # ---- events ----------------------------------------------------------------------------------------------
+        # ---- model status ----------------------------------------------------------------------------------------
         def show_status(choice):
-            lang = _lang(choice)
             st = service.model_state.state
             return (
-                status_markdown(service, lang),
+                status_markdown(service, _lang(choice)),
                 gr.update(visible=st in ("missing", "failed")),
                 gr.Timer(active=st == "loading"),
             )
@@ -412,16 +284,29 @@ def build_ui(service: Service) -> gr.Blocks:
 
         demo_btn.click(load_demo, lang_in, [status, demo_btn, timer])
 
-        def render(doc, choice):
-            lang = _lang(choice)
-            frame = bool(doc and doc.get("frames"))
+        # ---- analyze -----------------------------------------------------------------------------------------------
+        result_views = [card, bars, line, seg_html, seg_table, seg_player, quality, enh_html]
+
+        def render_result(doc, lang):
+            segs = render.segment_rows(doc, lang)
             return (
-                render_card(doc, lang),
-                score_frame(doc, lang),
-                gr.update(value=timeline_frame(doc, lang), visible=frame),
-                render_quality(doc, lang),
-                render_enhancement(doc, lang),
+                render.card(doc, lang),
+                render.score_bars(doc, lang),
+                render.timeline(doc, lang, "an"),
+                render.segments_strip(doc, lang),
+                gr.update(
+                    value=pd.DataFrame(segs, columns=list(t("segment_cols", lang))), visible=len(segs) > 1
+                ),
+                gr.update(value=None, visible=False, label=t("segment_player", lang)),
+                render.quality(doc, lang),
+                render.enhancement(doc, lang),
             )
+
+        analysis_outputs = [last, *result_views, enh_row, before, after, files]
+
+        def clear():
+            """Empty every result view first: after an error nothing of the previous result stays on screen."""
+            return (None, *render_result(None, "zh"), gr.update(visible=False), None, None, None)
 
         # Gradio finds the progress tracker by this default argument: its documented pattern
         async def analyze(
@@ -434,50 +319,102 @@ def build_ui(service: Service) -> gr.Blocks:
             choice,
             progress=gr.Progress(),  # noqa: B008
         ):
-            t = TEXT[_lang(choice)]
+            lang = _lang(choice)
             if not path:
-                raise gr.Error(t["no_audio"])
+                raise gr.Error(t("no_audio", lang))
+            name = os.path.basename(path)
             try:
                 done = await service.analyze(
                     Path(path),
-                    name=os.path.basename(path),
+                    name=name,
                     granularity=granularity,
                     embedding=embedding,
                     enhance=enhance,
-                    progress=lambda f, text: progress(f, desc=text),
+                    progress=lambda f, key: progress(f, desc=t(key, lang)),
                 )
                 done = await apply_text(service, done, text, text_weight)  # the transcript's `text` block
             except EmoStudioError as exc:
-                raise gr.Error(str(exc)) from exc
+                raise gr.Error(
+                    error_text(exc, lang, name=name, size=format_size(service.settings.max_upload_bytes))
+                ) from None
             doc = done.to_dict()
             enhanced = bool(doc.get("enhancement"))
             after_path = str(done.run_dir / "processed_audio.wav") if enhanced else None
             return (
                 doc,
-                *render(doc, choice),
+                *render_result(doc, lang),
                 gr.update(visible=enhanced),
                 path if enhanced else None,
                 after_path,
                 downloads(doc),
             )
 
-        go.click(
+        go.click(clear, None, analysis_outputs, queue=False).then(
             analyze,
             [audio_in, gran, emb, enh, text_in, text_w, lang_in],
-            [last, card, bars, line, quality, enh_html, enh_row, before, after, files],
+            analysis_outputs,
             concurrency_limit=None,
         )
 
+        def play_segment(doc, evt: gr.SelectData):
+            """The clicked segment of the run's processed audio, as a clip for the player."""
+            segs = (doc or {}).get("segments") or []
+            row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+            if not doc or row is None or not 0 <= row < len(segs):
+                return gr.update(value=None, visible=False)
+            folder = service.run_dir(doc["run_id"])
+            seg = segs[row]
+            out = segment_dir / f"{folder.name}_{row:03d}.wav"
+            if not out.is_file():
+                with wave.open(str(folder / "processed_audio.wav")) as w:
+                    rate = w.getframerate()
+                    w.setpos(int(seg["start_s"] * rate))
+                    frames = w.readframes(int((seg["end_s"] - seg["start_s"]) * rate))
+                segment_dir.mkdir(parents=True, exist_ok=True)
+                with wave.open(str(out), "wb") as o:
+                    o.setnchannels(1)
+                    o.setsampwidth(2)
+                    o.setframerate(rate)
+                    o.writeframes(frames)
+            return gr.update(value=str(out), visible=True)
+
+        seg_table.select(play_segment, [last], seg_player)
+
+        # ---- history -----------------------------------------------------------------------------------------------
         def show_history(choice):
-            choices = run_choices()
-            return history_rows(_lang(choice)), gr.update(choices=choices), gr.update(choices=choices)
+            lang = _lang(choice)
+            choices = run_choices(lang)
+            return history_rows(lang), gr.update(choices=choices), gr.update(choices=choices)
 
         refresh.click(show_history, lang_in, [history, run_a, run_b])
         tab_hist.select(show_history, lang_in, [history, run_a, run_b])
         tab_cmp.select(show_history, lang_in, [history, run_a, run_b])
 
+        def render_opened(doc, lang):
+            if not doc:
+                return "", "", "", "", gr.update(value=None, label=t("files", lang))
+            return (
+                render.card(doc, lang),
+                render.score_bars(doc, lang, "history-bars"),
+                render.timeline(doc, lang, "hi"),
+                render.quality(doc, lang),
+                gr.update(value=downloads(doc), label=t("files", lang)),
+            )
+
+        def open_run(table, choice, evt: gr.SelectData):
+            row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+            try:
+                run_id = str(table.iloc[row, 0])
+                doc = read_run(run_id)
+            except (EmoStudioError, IndexError, KeyError, ValueError) as exc:
+                raise gr.Error(error_text(exc, _lang(choice))) from None
+            return (doc, *render_opened(doc, _lang(choice)))
+
+        history.select(open_run, [history, lang_in], [opened, h_card, h_bars, h_line, h_quality, h_files])
+
+        # ---- compare two takes --------------------------------------------------------------------------------------
         async def compare(a_path, b_path, a_run, b_run, choice):
-            t = TEXT[_lang(choice)]
+            lang = _lang(choice)
             sides = []
             for p, r in ((a_path, a_run), (b_path, b_run)):
                 if r:
@@ -485,90 +422,50 @@ def build_ui(service: Service) -> gr.Blocks:
                 elif p:
                     sides.append({"source": Path(p), "name": os.path.basename(p)})
             if len(sides) != 2:
-                raise gr.Error(t["need_two"])
+                raise gr.Error(t("need_two", lang))
             try:
-                out = await service.similarity(*sides)
+                out = await service.compare(*sides)
             except EmoStudioError as exc:
-                raise gr.Error(str(exc)) from exc
-            lang = _lang(choice)
-            rows = "".join(
-                f"<tr><td>{side.upper()}</td><td>{html.escape(str(out[side].get('source') or ''))}</td>"
-                f"<td>{html.escape(emotion_name(out[side]['emotion'], lang))}</td></tr>"
-                for side in ("a", "b")
-                if out[side].get("emotion") in BY_KEY
-            )
-            warn = f"<div class='warn'>{t['random']}</div>" if out.get("is_random") else ""
-            return (
-                f"<h3>{t['similarity']}: <span id='similarity-value'>{out['similarity']:.3f}</span></h3>"
-                f'<table class="emo-table">{rows}</table>{warn}'
-            )
+                raise gr.Error(error_text(exc, lang)) from None
+            return out, render.comparison(out, lang)
 
-        cmp_btn.click(compare, [clip_a, clip_b, run_a, run_b, lang_in], cmp_out, concurrency_limit=None)
+        compared = gr.State(None)
+        cmp_btn.click(
+            compare, [clip_a, clip_b, run_a, run_b, lang_in], [compared, cmp_out], concurrency_limit=None
+        )
 
-        def relabel(choice, doc):
+        # ---- language --------------------------------------------------------------------------------------------------
+        def relabel(choice, doc, opened_doc, compared_doc):
             lang = _lang(choice)
-            t = TEXT[lang]
             return (
-                t["title"],
-                gr.update(label=t["audio"]),
+                *L.updates(lang),
+                gr.update(choices=_granularity_choices(lang), label=t("granularity", lang)),
                 gr.update(
-                    label=t["granularity"], choices=[(t["utterance"], "utterance"), (t["frame"], "frame")]
+                    label=f"{t('audio', lang)}（{t('upload_limit', lang, size=format_size(service.settings.max_upload_bytes))}）"
                 ),
-                gr.update(label=t["embedding"]),
-                gr.update(label=t["enhance"]),
-                gr.update(value=t["analyze"]),
-                gr.update(label=t["scores"], sort=[emotion_name(k, lang) for k in KEYS]),
-                gr.update(label=t["timeline"], x_title=t["time"]),
-                gr.update(label=t["before"]),
-                gr.update(label=t["after"]),
-                gr.update(label=t["files"]),
-                gr.update(label=t["tab_analyze"]),
-                gr.update(label=t["tab_history"]),
-                gr.update(label=t["tab_compare"]),
-                gr.update(value=t["refresh"]),
-                gr.update(label=t["clip_a"]),
-                gr.update(label=t["clip_b"]),
-                gr.update(label=t["run_a"]),
-                gr.update(label=t["run_b"]),
-                gr.update(value=t["compare"]),
-                gr.update(value=t["load_demo"]),
                 status_markdown(service, lang),
                 history_rows(lang),
-                *render(doc, choice),
+                *render_result(doc, lang),
+                *render_opened(opened_doc, lang),
+                render.comparison(compared_doc, lang) if compared_doc else "",
             )
 
         lang_in.change(
             relabel,
-            [lang_in, last],
+            [lang_in, last, opened, compared],
             [
-                title,
-                audio_in,
+                *L.components,
                 gran,
-                emb,
-                enh,
-                go,
-                bars,
-                line,
-                before,
-                after,
-                files,
-                tab_an,
-                tab_hist,
-                tab_cmp,
-                refresh,
-                clip_a,
-                clip_b,
-                run_a,
-                run_b,
-                cmp_btn,
-                demo_btn,
+                audio_in,
                 status,
                 history,
-                card,
-                bars,
-                line,
-                quality,
-                enh_html,
+                *result_views,
+                h_card,
+                h_bars,
+                h_line,
+                h_quality,
+                h_files,
+                cmp_out,
             ],
         )
     return blocks
@@ -593,10 +490,9 @@ def mount_ui(app, service: Service) -> None:
         if token
         else None,
         allowed_paths=[str(service.settings.outputs)],
-        max_file_size=service.settings.max_upload_bytes,
         ssr_mode=False,
         theme=theme,
-        css=CSS,
+        css=render.CSS,
         footer_links=["api"],
         mcp_server=False,
     )
