@@ -1,22 +1,25 @@
 """A real browser (Debian's chromium via Playwright) drives the web UI of a live `emostudio serve`.
 
-Upload a wav, choose frame mode, analyze: the result card, the score chart and the timeline appear, and the
-label matches the run's result.json. Every request leaving 127.0.0.1 is blocked and recorded: there must be none.
-Screenshot: test-artifacts/ui_frame_mode.png.
+One test per point a demanding user raised (issue 18), at 1400 px and 390 px, in Chinese and English; every
+request leaving 127.0.0.1 is blocked and recorded (there must be none). Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
-from audio_factory import encode, make_voice
+from hostile import wav_bytes
 from playwright.sync_api import sync_playwright
+from signals import mix, voice, white
 
-from emostudio.model.labels import BY_KEY
+from emostudio.model.labels import BY_KEY, KEYS
 from emostudio.server.process import ServerProcess
 
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -29,15 +32,32 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+WIDE, NARROW = {"width": 1400, "height": 1300}, {"width": 390, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("ui_clips")
+    x, active = voice(5, seed=41)
+    long, _ = voice(45, seed=42)
+    t = np.arange(2 * 16000) / 16000
+    files = {
+        "clean.wav": wav_bytes(x, 16000),
+        "noisy.wav": wav_bytes(mix(x, active, white(len(x), seed=4), 5), 16000),
+        "long.wav": wav_bytes(long, 16000),
+        "tone.wav": wav_bytes(0.3 * np.sin(2 * np.pi * 220 * t), 16000),
+        "notes.wav": b"Meeting notes: this is text, not audio.\n" * 30,
+    }
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+    return {name: d / name for name in files}
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, tiny_model_dir):
     tmp = tmp_path_factory.mktemp("live")
-    with ServerProcess(
-        ["--model", str(tiny_model_dir), "--device", "cpu", "--offline", "--outputs", str(tmp / "outputs")],
-        log_path=tmp / "server.log",
-    ) as srv:
+    args = ["--model", str(tiny_model_dir), "--device", "cpu", "--offline", "--outputs", str(tmp / "outputs")]
+    with ServerProcess(args, log_path=tmp / "server.log") as srv:
         yield srv, tmp
 
 
@@ -51,54 +71,269 @@ def browser():
         b.close()
 
 
-def test_frame_mode_analysis_in_the_browser(live, browser):
+class Page:
+    """A page on the live server with every non-local request blocked and recorded."""
+
+    def __init__(self, browser, srv, viewport: dict, lang: str = "zh"):
+        self.outside: list[str] = []
+        self.page = browser.new_page(viewport=viewport)
+        self.url = srv.url
+
+        def only_local(route):
+            url = route.request.url
+            if url.startswith((srv.url + "/", "data:", "blob:")):
+                return route.continue_()
+            self.outside.append(url)
+            return route.abort()
+
+        self.page.route("**/*", only_local)
+        self.page.goto(srv.url + "/", wait_until="load")
+        self.page.locator("#analyze-btn").wait_for(timeout=30_000)
+        if lang == "en":
+            self.english()
+
+    def english(self) -> None:
+        self.page.locator("#lang").get_by_text("English").click()
+        self.page.locator("#analyze-btn").get_by_text("Analyze").wait_for(timeout=10_000)
+
+    def analyze(self, path: Path, *, frame: bool = False, enhance: bool = False, wait: bool = True) -> None:
+        p = self.page
+        clear = p.locator("#audio-in button[aria-label=Clear]")
+        if clear.count() and clear.first.is_visible():  # a clip is loaded: remove it first
+            clear.first.click()
+        p.locator("#audio-in input[type=file]").set_input_files(str(path))
+        p.locator(
+            "#granularity input[value=frame]" if frame else "#granularity input[value=utterance]"
+        ).check()
+        box = p.locator("#enhance input")
+        box.check() if enhance else box.uncheck()
+        p.locator("#analyze-btn").click()
+        if wait:
+            p.locator("#result-label").wait_for(timeout=120_000)
+            p.wait_for_timeout(300)
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.wait_for_timeout(300)
+        self.page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+    def close(self) -> None:
+        assert self.outside == [], f"the page tried to reach the internet: {self.outside}"
+        self.page.close()
+
+
+def _latest_run(tmp: Path) -> dict:
+    runs = sorted(
+        (p for p in (tmp / "outputs").iterdir() if p.name.startswith("outputs_")),
+        key=lambda p: p.stat().st_mtime,
+    )
+    return json.loads((runs[-1] / "result.json").read_text())
+
+
+def _float(text: str) -> float:
+    return float(re.search(r"-?\d+(\.\d+)?", text).group(0))
+
+
+def test_1_enhanced_upload_shows_its_own_quality_beside_the_enhanced(live, browser, clips):
     srv, tmp = live
-    wav = encode(tmp / "voice.wav", make_voice(3.0, 16000, seed=1), 16000, "wav").path
-    outside: list[str] = []
-    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    ui = Page(browser, srv, WIDE)
+    ui.analyze(clips["noisy.wav"], enhance=True)
+    doc = _latest_run(tmp)
+    row = ui.page.locator("#quality-report tr[data-metric=snr] td")
+    original, enhanced = row.nth(1).inner_text(), row.nth(2).inner_text()
+    assert _float(original) == pytest.approx(5, abs=3), original  # the upload's SNR, not the cleaned audio's
+    snr = next(m for m in doc["quality"]["metrics"] if m["name"] == "snr")
+    assert _float(original) == pytest.approx(snr["value"], abs=0.1) and snr["verdict"] == "bad"
+    assert "❌" in row.nth(4).inner_text() and _float(enhanced) != _float(original)
+    after = next(m for m in doc["enhancement"]["quality_after"]["metrics"] if m["name"] == "snr")
+    assert after["detail"]["base"] == snr["detail"]["base"]  # measured the same way
+    assert "音频质量可能是置信度低的原因" in ui.page.locator("#quality-warning").inner_text()
+    ui.shot("ui_1_enhanced_noisy_zh_1400.png")
+    ui.close()
 
-    def only_local(route):
-        url = route.request.url
-        if url.startswith((srv.url + "/", "data:", "blob:")):
-            return route.continue_()
-        outside.append(url)
-        return route.abort()
 
-    page.route("**/*", only_local)
-    page.goto(srv.url + "/", wait_until="load")
-    page.locator("#analyze-btn").wait_for(timeout=30_000)
-    page.locator("#audio-in input[type=file]").set_input_files(str(wav))
-    page.locator("#granularity").get_by_text("frame").click()
-    page.locator("#analyze-btn").click()
-    label = page.locator("#result-label")
-    label.wait_for(timeout=60_000)
+def test_2_long_audio_shows_its_segments_and_plays_them(live, browser, clips):
+    srv, tmp = live
+    ui = Page(browser, srv, WIDE, "en")
+    ui.analyze(clips["long.wav"])
+    doc = _latest_run(tmp)
+    segs = doc["segments"]
+    assert len(segs) >= 2
+    assert ui.page.locator("#segments-strip .strip span").count() == len(segs)
+    table = ui.page.locator("#segments-table")
+    for seg in segs:  # one row per segment: start, end, emotion, confidence
+        table.get_by_text(f"{seg['end_s']:.1f}", exact=True).locator("visible=true").first.wait_for(
+            timeout=15_000
+        )
+    table.get_by_text(f"{segs[1]['end_s']:.1f}", exact=True).locator("visible=true").first.click()
+    player = ui.page.locator("#segment-player")
+    player.wait_for(state="visible", timeout=15_000)
+    ui.page.wait_for_function("document.querySelector('#segment-player').innerHTML.includes('_001.wav')")
+    assert f"segments/{doc['run_id']}_001.wav" in player.inner_html()  # the second segment, cut from the run
+    ui.shot("ui_2_segments_en_1400.png")
+    ui.page.set_viewport_size(NARROW)
+    ui.shot("ui_2_segments_en_390.png")
+    ui.close()
 
-    runs = [p for p in (tmp / "outputs").iterdir() if p.name.startswith("outputs_")]
-    assert len(runs) == 1
-    doc = json.loads((runs[0] / "result.json").read_text())
-    assert doc["granularity"] == "frame" and doc["source"] == "voice.wav"
+
+def test_3_an_error_clears_the_previous_result(live, browser, clips):
+    srv, tmp = live
+    ui = Page(browser, srv, WIDE)
+    ui.analyze(clips["clean.wav"])
+    assert ui.page.locator("#result-card").inner_text().strip()
+    ui.analyze(clips["notes.wav"], wait=False)
+    toast = ui.page.get_by_text("notes.wav：不是音频文件")
+    toast.first.wait_for(timeout=60_000)
+    assert ui.page.locator("#result-label").count() == 0  # the previous card is gone …
+    assert ui.page.locator("#quality-report table").count() == 0  # … and so are its quality table …
+    assert ui.page.locator("#score-chart .bar-row").count() == 0  # … and its scores
+    ui.shot("ui_3_error_cleared_zh_1400.png")
+    ui.close()
+    log = (tmp / "server.log").read_text(errors="replace")
+    assert "Traceback" not in log  # a user's mistake is one line in the log, not a traceback
+
+
+def test_4_the_chinese_ui_speaks_chinese(live, browser, clips):
+    srv, tmp = live
+    ui = Page(browser, srv, WIDE)
+    ui.analyze(clips["noisy.wav"], frame=True, enhance=True, wait=False)
+    ui.page.get_by_text(re.compile("正在解码并检查音频|等待模型空闲|模型打分中|保存结果")).first.wait_for(
+        timeout=60_000
+    )
+    ui.page.locator("#result-label").wait_for(timeout=120_000)
+    text = ui.page.locator("#component-0, body").first.inner_text()
+    for english in (
+        "emotion\n", "ready", "load demo model", "(spectral)", "(floor)", "sample_rate", "hum:", "Audio quality may",
+        "decoding and checking", "running the model", "Before enhancement", "Downloads", "Confidence", "Reading",
+    ):  # fmt: skip
+        assert english not in text, english
+    for chinese in ("已就绪", "信噪比", "原始音频", "增强后", "情感时间线", "下载结果", "置信度"):
+        assert chinese in text, chinese
+    ui.shot("ui_4_chinese_zh_1400.png")
+    ui.close()
+
+
+def test_5_api_docs_render_offline(live, browser):
+    srv, _ = live
+    ui = Page(browser, srv, WIDE)
+    ui.page.goto(srv.url + "/docs", wait_until="load")
+    ui.page.locator(".swagger-ui .opblock").first.wait_for(timeout=30_000)
+    assert ui.page.locator(".swagger-ui .opblock").count() >= 8
+    ui.shot("ui_5_docs.png")
+    ui.page.goto(srv.url + "/redoc", wait_until="load")
+    ui.page.locator("h1").filter(has_text="Emotion Studio").first.wait_for(timeout=30_000)
+    assert ui.page.get_by_text("Recognise the emotion of one audio file").count() >= 1
+    ui.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("viewport", [WIDE, NARROW], ids=["1400", "390"])
+def test_7_nothing_overlaps_and_the_title_stays_whole(live, browser, clips, lang, viewport):
+    srv, _ = live
+    ui = Page(browser, srv, viewport, lang)
+    ui.analyze(clips["clean.wav"])
+    labels = ui.page.locator("#score-bars .bar-label")
+    tracks = ui.page.locator("#score-bars .bar-track")
+    boxes = [labels.nth(i).bounding_box() for i in range(9)]
+    for i in range(9):
+        track = tracks.nth(i).bounding_box()
+        assert boxes[i]["x"] + boxes[i]["width"] <= track["x"] + 0.5  # label ends before its bar starts
+        if i:
+            assert boxes[i]["y"] >= boxes[i - 1]["y"] + boxes[i - 1]["height"] - 0.5  # rows do not overlap
+    for i, k in enumerate(KEYS):  # every label is shown whole, emoji and name
+        e = BY_KEY[k]
+        assert labels.nth(i).inner_text().strip() == f"{e.emoji} {e.zh if lang == 'zh' else e.en}"
+        assert labels.nth(i).evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+    title = ui.page.locator("#header h2").first
+    assert title.bounding_box()["height"] < 3 * float(
+        title.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)")
+    )
+    assert ui.page.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth + 1"
+    )  # no sideways page
+    ui.shot(f"ui_7_layout_{lang}_{viewport['width']}.png")
+    ui.close()
+
+
+def test_8_history_rows_open_and_compare_lists_runs_by_name(live, browser, clips):
+    srv, tmp = live
+    ui = Page(browser, srv, WIDE, "en")
+    ui.analyze(clips["clean.wav"])
+    doc = _latest_run(tmp)
+    ui.page.get_by_role("tab", name="History").click()
+    cell = ui.page.locator("#history").get_by_text(doc["run_id"], exact=True).locator("visible=true").first
+    cell.wait_for(timeout=15_000)
+    cell.click()
+    card = ui.page.locator("#history-card")
+    card.get_by_text(doc["run_id"]).wait_for(timeout=15_000)
     e = BY_KEY[doc["emotion"]]
-    assert label.inner_text().strip() == f"{e.zh} ({e.en})"
-    card = page.locator("#result-card").inner_text()
-    assert f"{doc['confidence'] * 100:.1f}%" in card and runs[0].name in card
-    # the charts draw with Vega into SVG/canvas: the bar chart has its 9 classes, the timeline is visible
-    bars = page.locator("#score-chart")
-    timeline = page.locator("#timeline-chart")
-    assert bars.is_visible() and timeline.is_visible()
-    bars.locator("canvas, svg").first.wait_for(timeout=15_000)
-    timeline.locator("canvas, svg").first.wait_for(timeout=15_000)
-    assert bars.bounding_box()["height"] > 150 and timeline.bounding_box()["height"] > 150
-    row = page.locator("#downloads tr", has=page.locator('td[aria-label="frames.csv"]'))
-    row.wait_for(timeout=10_000)
-    href = row.locator("a[data-testid=download-link]").get_attribute("href")
-    got = page.request.get(href)
-    assert got.ok and got.body() == (runs[0] / "frames.csv").read_bytes()
-    page.wait_for_timeout(500)  # let the charts finish their transition before the screenshot
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "ui_frame_mode.png"), full_page=True)
-    # switching to English relabels the UI and re-renders the card
-    page.locator("#lang").get_by_text("English").click()
-    page.locator("#analyze-btn").get_by_text("Analyze").wait_for(timeout=10_000)
-    assert f"Confidence: {doc['confidence'] * 100:.1f}%" in page.locator("#result-card").inner_text()
-    assert outside == [], f"the page tried to reach the internet: {outside}"
-    page.close()
+    assert f"{e.zh} ({e.en})" in card.inner_text()
+    ui.page.get_by_role("tab", name="Compare two takes").click()
+    ui.page.locator("#run-a input").click()
+    option = ui.page.get_by_role("option").filter(has_text=doc["run_id"]).first
+    option.wait_for(timeout=15_000)
+    assert "clean.wav" in option.inner_text() and e.en in option.inner_text()
+    ui.close()
+
+
+def test_9_timeline_has_a_dominant_strip_and_lines_that_toggle(live, browser, clips):
+    srv, tmp = live
+    ui = Page(browser, srv, WIDE, "en")
+    ui.analyze(clips["clean.wav"], frame=True)
+    doc = _latest_run(tmp)
+    strip = ui.page.locator("#timeline-chart .tl-strip span")
+    assert strip.count() == min(doc["frames"]["count"], 600)
+    line = ui.page.locator("#timeline-chart polyline.line-angry")
+    assert line.evaluate("el => getComputedStyle(el).display") != "none"
+    ui.page.locator("#timeline-chart label[for=tl-an-angry]").click()
+    assert line.evaluate("el => getComputedStyle(el).display") == "none"
+    assert (
+        ui.page.locator("#timeline-chart polyline.line-sad").evaluate("el => getComputedStyle(el).display")
+        != "none"
+    )
+    ui.page.locator("#timeline-chart label[for=tl-an-angry]").click()
+    assert line.evaluate("el => getComputedStyle(el).display") != "none"
+    ui.shot("ui_9_timeline_en_1400.png")
+    ui.page.set_viewport_size(NARROW)
+    ui.shot("ui_9_timeline_en_390.png")
+    ui.close()
+
+
+def test_11_a_steady_tone_has_no_snr_number(live, browser, clips):
+    srv, _ = live
+    ui = Page(browser, srv, WIDE)
+    ui.analyze(clips["tone.wav"])
+    row = ui.page.locator("#quality-report tr[data-metric=snr] td")
+    assert row.nth(1).inner_text().strip() == "无法测量" and "80" not in row.nth(1).inner_text()
+    ui.close()
+
+
+def test_12_compare_two_takes_side_by_side(live, browser, clips):
+    srv, _ = live
+    ui = Page(browser, srv, WIDE)
+    ui.page.get_by_role("tab", name="对比两段录音").click()
+    ui.page.locator("#clip-a input[type=file]").set_input_files(str(clips["noisy.wav"]))
+    ui.page.locator("#clip-b input[type=file]").set_input_files(str(clips["clean.wav"]))
+    ui.page.locator("#compare-btn").click()
+    verdict = ui.page.locator("#compare-verdict")
+    verdict.wait_for(timeout=120_000)
+    assert "录音 B 的结果更可靠" in verdict.inner_text() and "信噪比" in verdict.inner_text()
+    assert ui.page.locator("#comparison .bar-pair").count() == 9
+    assert ui.page.locator("#take-b").inner_text().count("★") == 1
+    ui.shot("ui_12_compare_zh_1400.png")
+    ui.page.set_viewport_size(NARROW)
+    ui.shot("ui_12_compare_zh_390.png")
+    ui.close()
+
+
+def test_examples_are_offered_and_analyse(live, browser):
+    srv, _ = live
+    ui = Page(browser, srv, WIDE, "en")
+    examples = ui.page.locator("#examples button")
+    assert examples.count() == 4 and "synthetic" in ui.page.locator("#examples").inner_text()
+    examples.first.click()
+    ui.page.locator("#analyze-btn").click()
+    ui.page.locator("#result-label").wait_for(timeout=120_000)
+    assert "calm_voice.wav" in ui.page.locator("#result-card").inner_text()
+    assert "100 MB" in ui.page.locator("#audio-in").inner_text()  # the limit in the one unit used everywhere
+    ui.close()

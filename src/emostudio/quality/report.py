@@ -140,7 +140,8 @@ def measure(
         frame_db = 10 * np.log10(np.maximum(fp, 1e-10))
         values["dynamic_range"] = float(np.percentile(frame_db, 95) - np.percentile(frame_db, 5))
     values["hum"] = measures.hum_db(x, t.hum_cutoff_hz)
-    return values, {"method": method, "method_zh": snr.METHODS[method][1]}, {"snr": reading.to_dict()}
+    method_en = "not measurable" if method == "none" else method
+    return values, {"method": method_en, "method_zh": snr.METHODS[method][1]}, {"snr": reading.to_dict()}
 
 
 def assess(

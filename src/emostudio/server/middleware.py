@@ -80,13 +80,9 @@ class ApiRoutes:
         path = scope.get("path", "")
         if scope["type"] != "http" or not (path == self.prefix or path.startswith(self.prefix + "/")):
             return await self.app(scope, receive, send)
-        allowed: set[str] = set()
-        for route in self.router.routes:
-            match, _ = route.matches(scope)
-            if match == Match.FULL:
-                return await self.app(scope, receive, send)
-            if match == Match.PARTIAL:
-                allowed |= set(getattr(route, "methods", None) or ())
+        served, allowed = _lookup(self.router.routes, scope)
+        if served:
+            return await self.app(scope, receive, send)
         if allowed:
             methods = ", ".join(sorted(allowed))
             answer = error_response(
@@ -98,6 +94,27 @@ class ApiRoutes:
         else:
             answer = error_response(404, "not_found", f"no API route {path}; see /docs for the routes")
         await answer(scope, receive, send)
+
+
+def _lookup(routes, scope) -> tuple[bool, set[str]]:
+    """(some route serves this method and path, the methods of routes that match the path only).
+
+    Included routers (FastAPI wraps them) are searched through."""
+    allowed: set[str] = set()
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return True, set()
+        if match == Match.PARTIAL:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                served, methods = _lookup(inner.routes, scope)
+                if served:
+                    return True, set()
+                allowed |= methods
+            else:
+                allowed |= set(getattr(route, "methods", None) or ())
+    return False, allowed
 
 
 class CatchAll:

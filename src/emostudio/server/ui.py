@@ -8,6 +8,7 @@ are inline HTML/SVG and Gradio's analytics are off.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import wave
@@ -29,10 +30,17 @@ from emostudio.server.ui_evaluate import build_evaluate_tab
 from emostudio.server.ui_profiles import build_profiles_tab
 
 LANGS = {"中文": "zh", "English": "en"}
+log = logging.getLogger("emostudio.server")
 
 
 def _lang(choice: str | None) -> str:
     return LANGS.get(choice or "", "zh")
+
+
+def user_error(message: str, exc: BaseException | None = None) -> gr.Error:
+    """The toast for a user's mistake: one line in the server log, never a traceback."""
+    log.info("web UI: %s", str(exc) if exc is not None else message)
+    return gr.Error(message, print_exception=False)
 
 
 class Labels:
@@ -321,7 +329,7 @@ def build_ui(service: Service) -> gr.Blocks:
         ):
             lang = _lang(choice)
             if not path:
-                raise gr.Error(t("no_audio", lang))
+                raise user_error(t("no_audio", lang))
             name = os.path.basename(path)
             try:
                 done = await service.analyze(
@@ -334,9 +342,8 @@ def build_ui(service: Service) -> gr.Blocks:
                 )
                 done = await apply_text(service, done, text, text_weight)  # the transcript's `text` block
             except EmoStudioError as exc:
-                raise gr.Error(
-                    error_text(exc, lang, name=name, size=format_size(service.settings.max_upload_bytes))
-                ) from None
+                size = format_size(service.settings.max_upload_bytes)
+                raise user_error(error_text(exc, lang, name=name, size=size), exc) from None
             doc = done.to_dict()
             enhanced = bool(doc.get("enhancement"))
             after_path = str(done.run_dir / "processed_audio.wav") if enhanced else None
@@ -407,7 +414,7 @@ def build_ui(service: Service) -> gr.Blocks:
                 run_id = str(table.iloc[row, 0])
                 doc = read_run(run_id)
             except (EmoStudioError, IndexError, KeyError, ValueError) as exc:
-                raise gr.Error(error_text(exc, _lang(choice))) from None
+                raise user_error(error_text(exc, _lang(choice)), exc) from None
             return (doc, *render_opened(doc, _lang(choice)))
 
         history.select(open_run, [history, lang_in], [opened, h_card, h_bars, h_line, h_quality, h_files])
@@ -422,11 +429,11 @@ def build_ui(service: Service) -> gr.Blocks:
                 elif p:
                     sides.append({"source": Path(p), "name": os.path.basename(p)})
             if len(sides) != 2:
-                raise gr.Error(t("need_two", lang))
+                raise user_error(t("need_two", lang))
             try:
                 out = await service.compare(*sides)
             except EmoStudioError as exc:
-                raise gr.Error(error_text(exc, lang)) from None
+                raise user_error(error_text(exc, lang), exc) from None
             return out, render.comparison(out, lang)
 
         compared = gr.State(None)

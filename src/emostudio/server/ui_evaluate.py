@@ -102,6 +102,11 @@ TEXT = {
 }
 
 
+def _toast(message: str) -> gr.Error:
+    """A user's mistake: a toast, never a traceback in the server log."""
+    return gr.Error(message, print_exception=False)
+
+
 def _lang(choice: str | None) -> str:
     return LANGS.get(choice or "", "zh")
 
@@ -339,11 +344,11 @@ def build_evaluate_tab(service, lang_in: gr.Radio) -> gr.Tab:
     async def run(manifest_path, audio_paths, folder_text, cls, base, choice, progress=gr.Progress()):  # noqa: B008
         lang = _lang(choice)
         if not manifest_path and not (folder_text or "").strip():
-            raise gr.Error(TEXT[lang]["need_input"])
+            raise _toast(TEXT[lang]["need_input"])
         try:
             job = await start_evaluation(evals, manifest_path, audio_paths, folder_text, cls, base)
         except EmoStudioError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise _toast(str(exc)) from exc
         progress(0.0, desc=TEXT[lang]["running"])
         while not job.task.done():
             p = job.progress

@@ -65,6 +65,11 @@ TEXT = {
 LANGS = {"中文": "zh", "English": "en"}
 
 
+def _toast(message: str) -> gr.Error:
+    """A user's mistake: a toast, never a traceback in the server log."""
+    return gr.Error(message, print_exception=False)
+
+
 def _lang(choice: str | None) -> str:
     return LANGS.get(choice or "", "zh")
 
@@ -119,7 +124,7 @@ def build_profiles_tab(service: Service, last: gr.State, lang_in: gr.Radio) -> g
         try:
             return list(ps.store().speakers())
         except ProfileError as e:
-            raise gr.Error(str(e)) from e
+            raise _toast(str(e)) from e
 
     def refresh_choices(current):
         names = speakers()
@@ -128,14 +133,14 @@ def build_profiles_tab(service: Service, last: gr.State, lang_in: gr.Radio) -> g
     async def add_current(doc, speaker, tag_text, at_text, choice):
         t = TEXT[_lang(choice)]
         if not doc or not doc.get("run_id"):
-            raise gr.Error(t["need_result"])
+            raise _toast(t["need_result"])
         if not (speaker or "").strip():
-            raise gr.Error(t["need_speaker"])
+            raise _toast(t["need_speaker"])
         tag_list = [x.strip() for x in (tag_text or "").split(",") if x.strip()]
         try:
             rec = await ps.add_run(speaker.strip(), doc["run_id"], at_text or None, tag_list)
         except (EmoStudioError, ClipError) as e:
-            raise gr.Error(str(e)) from e
+            raise _toast(str(e)) from e
         names = await run_in_threadpool(speakers)
         return t["added"].format(speaker=rec.speaker, id=rec.id), gr.update(choices=names, value=rec.speaker)
 
@@ -186,7 +191,7 @@ def build_profiles_tab(service: Service, last: gr.State, lang_in: gr.Radio) -> g
                 vector = (await ps.clip_of_run(doc["run_id"]))[0].vector
             return await run_in_threadpool(view, speaker, period, vector, _lang(choice))
         except (EmoStudioError, ClipError) as e:
-            raise gr.Error(str(e)) from e
+            raise _toast(str(e)) from e
 
     add_btn.click(
         add_current, [last, new_speaker, tags, at, lang_in], [add_out, pick], concurrency_limit=None
