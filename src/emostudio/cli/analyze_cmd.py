@@ -20,6 +20,7 @@ from emostudio.cli.common import (
     say,
 )
 from emostudio.cli.text_args import add_text_args, prepare_text, text_lines
+from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
 
 
@@ -56,12 +57,13 @@ def describe(result) -> list[str]:
     ru = BY_KEY[ru_key]
     lines = [
         result.summary("zh"),
-        f"band: {result.band.en} ({result.band.zh}) · runner-up: {ru.display()} {ru_p * 100:.1f}%",
+        f"{t('cli_band', 'en')}: {result.band.en} ({result.band.zh}) · {t('cli_runner_up', 'en')}: "
+        f"{ru.display()} {ru_p * 100:.1f}%",
     ]
     if result.compound:
-        lines.append(f"compound: {result.compound.zh} ({result.compound.en})")
+        lines.append(f"{t('cli_compound', 'en')}: {result.compound.zh} ({result.compound.en})")
     if len(result.segments) > 1:
-        lines.append(f"segments: {len(result.segments)} (long recording split at pauses)")
+        lines.append(t("cli_segments", "en", n=len(result.segments)))
     if result.enhancement:
         b = result.enhancement.before_probs
         before = BY_KEY[KEYS[int(b.argmax())]]
@@ -74,9 +76,9 @@ def describe(result) -> list[str]:
     for warning in result.warnings:
         lines.append(f"⚠ {warning}")
     if result.model.is_random:
-        lines.append("⚠ random weights: scores are meaningless")
+        lines.append(t("random", "en"))
     if result.output_dir:
-        lines.append(f"folder: {result.output_dir}")
+        lines.append(f"{t('cli_folder', 'en')}: {result.output_dir}")
     return lines
 
 
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         fail(str(problem))
     files = expanded.files
     if not files:
-        fail("nothing to analyse: no audio files among the inputs")
+        fail(t("cli_nothing", "en"))
         return EXIT_USAGE
     if not check_out_dir(args.out):  # before the model loads or any file is decoded
         return EXIT_USAGE
@@ -146,5 +148,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(docs if len(docs) != 1 else docs[0], ensure_ascii=False, indent=2))
     if failures:
-        say(f"{failures} of {len(files) + len(expanded.problems)} input(s) failed", err=True)
+        say(t("cli_failed", "en", failed=failures, total=len(files) + len(expanded.problems)), err=True)
     return EXIT_FAILED_INPUTS if failures else EXIT_OK

@@ -20,6 +20,7 @@ from emostudio.cli.common import (
     say,
 )
 from emostudio.errors import EmoStudioError
+from emostudio.messages import t
 from emostudio.model.labels import BY_KEY
 
 
@@ -249,5 +250,5 @@ def run(args: argparse.Namespace) -> int:
         if s.previous:
             say(f"the earlier job's results were moved to {s.previous}", "yellow")
         if s.random_weights:
-            say("⚠ random weights: scores are meaningless", "yellow")
+            say(t("random", "en"), "yellow")
     return EXIT_FAILED_INPUTS if s.failed else EXIT_OK

@@ -19,6 +19,7 @@ from emostudio.cli.common import (
     load_recognizer,
     say,
 )
+from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
 
 
@@ -105,5 +106,5 @@ def run(args: argparse.Namespace) -> int:
     if cmp.get("similarity") is not None:
         say(f"cosine similarity of the embeddings: {cmp['similarity']:.3f}")
     if cmp["is_random"]:
-        say("⚠ random weights: scores are meaningless", "yellow")
+        say(t("random", "en"), "yellow")
     return EXIT_OK

@@ -311,7 +311,7 @@ def run_show(args) -> int:
     else:
         console.print(_summary_table(s))
         if s.random_weights:
-            console.print("⚠ random weights: scores are meaningless", highlight=False)
+            console.print(t("random", "en"), highlight=False)
     return 0
 
 

@@ -7,9 +7,11 @@ import json
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from emostudio.cli.common import add_model_args, console, err_console, fail, load_recognizer, say
 from emostudio.errors import EmoStudioError
+from emostudio.messages import t
 
 
 def register(sub) -> None:
@@ -139,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
                     )
                 say(f"  {sim.reading['zh']}\n  {sim.reading['en']}")
                 if doc["random_weights"]:
-                    console.print("  ⚠ random weights: scores are meaningless", highlight=False)
+                    console.print("  " + t("random", "en"), highlight=False)
             return 0
 
         usable = []
@@ -177,16 +179,16 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"query": _info(query), "compared": len(usable), "matches": hits}, ensure_ascii=False,
                              indent=2))  # fmt: skip
         else:
-            t = Table(title=f"nearest to {query.name} ({len(usable)} compared)", title_justify="left")
+            table = Table(title=Text(f"nearest to {query.name} ({len(usable)} compared)"), title_justify="left")
             for col in ("#", "cosine", "JS distance", "emotion", "clip"):
-                t.add_column(col, justify="right" if col in ("#", "cosine", "JS distance") else "left")
+                table.add_column(col, justify="right" if col in ("#", "cosine", "JS distance") else "left")
             from emostudio.model.labels import BY_KEY
 
             for h in hits:
                 js = "–" if h["score_distance"] is None else f"{h['score_distance']:.3f}"
                 emo = BY_KEY[h["emotion"]].display() if h["emotion"] else "–"
-                t.add_row(str(h["rank"]), f"{h['cosine']:.4f}", js, emo, h["name"])
-            console.print(t)
+                table.add_row(str(h["rank"]), f"{h['cosine']:.4f}", js, emo, Text(h["name"]))
+            console.print(table)
         return 1 if failures else 0
     except EmoStudioError as e:
         fail(f"{getattr(e, 'code', 'error')}: {e}")

@@ -42,6 +42,7 @@ CSS = """
 .bar-fill {display: block; height: 100%; border-radius: 3px}
 .bar-fill.b {opacity: 0.55}
 .bar-pair {display: flex; flex-direction: column; gap: 2px}
+.emo-bars.pairs .bar-row {grid-template-columns: minmax(5.5em, 9.5em) minmax(40px, 1fr) 6.5em}
 .bar-value {text-align: right; font-variant-numeric: tabular-nums}
 .tl-controls {display: flex; flex-wrap: wrap; gap: 4px 12px; margin: 4px 0}
 .tl-controls label {white-space: nowrap; cursor: pointer}
@@ -353,7 +354,7 @@ def comparison(cmp: dict, lang: str) -> str:
     return (
         f'<div id="comparison"><div class="verdict" id="compare-verdict">{esc(cmp["verdict"][lang])}</div>'
         f'<div>{esc(cmp["agreement"][lang])}</div>{sim}{random}<div class="takes">{"".join(takes)}</div>'
-        f'<h4>{t("scores", lang)} (A / B)</h4><div class="emo-bars">{"".join(bars)}</div>'
+        f'<h4>{t("scores", lang)} (A / B)</h4><div class="emo-bars pairs">{"".join(bars)}</div>'
         f'<h4>{t("quality", lang)}</h4><div class="table-wrap"><table class="emo-table">{head}{"".join(qrows)}'
         f"</table></div></div>"
     )
