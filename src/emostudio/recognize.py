@@ -21,7 +21,7 @@ import torch
 
 from emostudio import audio as audio_io
 from emostudio import enhance as enhance_mod
-from emostudio.errors import EmoStudioError, InferenceError, OutputError, UsageError, printable
+from emostudio.errors import EmoStudioError, InferenceError, ModelError, OutputError, UsageError, printable
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
@@ -100,6 +100,12 @@ class Recognizer:
                 # int8 also quantises the matmuls (about 2x faster; probabilities move ~1e-3). GPU: refused.
                 loaded = optimise_for_cpu(loaded, dtype or "fp32", threads=torch.get_num_threads())
             self.model = loaded
+        if self.model.encoder.head is None:
+            raise ModelError(
+                f"{printable(self.model.source)}: this model has no emotion classification head (its folder "
+                "has no tokens.txt), so it cannot recognise emotions; use an emotion2vec+ model "
+                "(seed, base or large)"
+            )
         self.settings = settings or Settings()
 
     @property
