@@ -345,6 +345,13 @@ def test_export_parquet_and_csv(tmp_path):
     assert set(df["tags"].fillna("")) <= {"", "vip"}
     with pytest.raises(ProfileError):
         export_records(back, tmp_path / "p.xlsx", "xlsx")
+    # records read without their vectors: the same clear error in both formats, and no file written
+    with ProfileStore(tmp_path / "s") as store:
+        bare = store.records(with_vectors=False)
+    for fmt in ("parquet", "csv"):
+        with pytest.raises(ProfileError, match="with their vectors"):
+            export_records(bare, tmp_path / f"bare.{fmt}", fmt)
+    assert not list(tmp_path.glob("bare.*"))
 
 
 # ---- filling the store from audio, runs and batches -------------------------------------------------------------
