@@ -143,6 +143,8 @@ class Recognizer:
             if not batch:
                 return
             enc = self.model.encoder.encode([waveforms[i] for i in batch])
+            if enc.logits is None or enc.frame_logits is None:  # refused in __init__; a head gives both
+                raise ModelError(f"{printable(self.model.source)}: this model has no classification head")
             logits = self.model.key_logits(enc.logits).float().numpy()
             frame_logits = self.model.key_logits(enc.frame_logits).float().numpy()
             for j, i in enumerate(batch):
@@ -368,7 +370,7 @@ class Recognizer:
         for outcome in iter_results(self, sources, options):
             if outcome.result is not None and output_dir is not None:
                 try:
-                    self.save(outcome.result, outcome.prepared, output_dir)
+                    self.save(outcome.result, outcome.scored_audio(), output_dir)
                 except OutputError as e:
                     outcome.error = e
             outcome.prepared = None  # the audio is not kept for the whole list

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -94,7 +95,7 @@ class RowContext:
 
 
 def _base_record(item: InputItem, ctx: RowContext) -> dict:
-    rec = {c: None for c in SCHEMA.names}
+    rec: dict[str, Any] = {c: None for c in SCHEMA.names}
     rec.update(
         id=item.id,
         path=item.path,

@@ -99,11 +99,11 @@ def run(args: argparse.Namespace) -> int:
             table.add_column("cluster", justify="right")
             table.add_column("size", justify="right")
             table.add_column("dominant emotions")
-            for e in doc["clusters"]:
+            for c in doc["clusters"]:
                 dom = ", ".join(
-                    f"{BY_KEY[d['emotion']].display()} {d['share'] * 100:.0f}%" for d in e.get("dominant", [])
+                    f"{BY_KEY[d['emotion']].display()} {d['share'] * 100:.0f}%" for d in c.get("dominant", [])
                 )
-                table.add_row(str(e["cluster"]), str(e["size"]), dom or "–")
+                table.add_row(str(c["cluster"]), str(c["size"]), dom or "–")
             console.print(table)
             for p in paths.values():
                 say(f"  {p}")

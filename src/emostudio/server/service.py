@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from emostudio.embeddings import cosine_similarity
-from emostudio.errors import EmoStudioError
+from emostudio.errors import EmoStudioError, InternalError
 from emostudio.recognize import GRANULARITIES, Prepared, Recognizer
 from emostudio.results import AUDIO_FILE, EMBEDDING_FILE, RESULT_FILE, Result
 from emostudio.server.settings import DOWNLOADS, RUN_ID, ServerSettings, run_folder, run_sort_key
@@ -275,6 +275,8 @@ class Service:
             res: Result = await asyncio.wrap_future(worker.submit(item, "utterance", True))
             info.setdefault("emotion", res.label)
             info.setdefault("confidence", round(res.confidence, 6))
+            if res.embedding is None:  # not reached: the worker was asked for the embedding
+                raise InternalError(f"{name}: the model gave no embedding")
             return res.embedding, info
 
         async def job() -> dict:
@@ -342,7 +344,7 @@ class Service:
             else []
         )
         ids.sort(key=run_sort_key, reverse=True)
-        page = []
+        page: list[dict] = []
         for run_id in ids[offset : offset + limit]:
             try:
                 doc = json.loads((root / run_id / RESULT_FILE).read_text(encoding="utf-8"))
