@@ -116,6 +116,9 @@ def test_record_ids_times_and_validation():
         ProfileRecord(
             speaker="a", recorded_at=T0, scores=probs_for("sad"), model_id="m", key="k", embedding=np.zeros(4)
         )
+    for no_time in ("", None):  # refused here, not later by the store
+        with pytest.raises(ProfileError, match="recorded_at is empty"):
+            ProfileRecord(speaker="a", recorded_at=no_time, scores=probs_for("sad"), model_id="m", key="k")
 
 
 # ---- store -----------------------------------------------------------------------------------------------------
