@@ -373,7 +373,10 @@ def gather(
     sources, failures = resolve_sources(specs, runs_root)
     clips: list[Clip] = []
     for item in iter_clips(sources, recognizer, quality=quality, on_item=on_item):
-        (clips if isinstance(item, Clip) else failures).append(item)  # type: ignore[arg-type]
+        if isinstance(item, Clip):
+            clips.append(item)
+        else:
+            failures.append(item)
     return clips, failures
 
 

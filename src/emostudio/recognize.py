@@ -21,7 +21,15 @@ import torch
 
 from emostudio import audio as audio_io
 from emostudio import enhance as enhance_mod
-from emostudio.errors import EmoStudioError, InferenceError, ModelError, OutputError, UsageError, printable
+from emostudio.errors import (
+    EmoStudioError,
+    InferenceError,
+    InternalError,
+    ModelError,
+    OutputError,
+    UsageError,
+    printable,
+)
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
@@ -163,7 +171,10 @@ class Recognizer:
                 flush()
             batch.append(i)
         flush()
-        return out  # type: ignore[return-value]
+        scored = [s for s in out if s is not None]
+        if len(scored) != len(out):  # not reached: every index is in one batch
+            raise InternalError(f"{len(out) - len(scored)} waveform(s) were never scored")
+        return scored
 
     def infer(
         self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
