@@ -226,13 +226,13 @@ def _read_doc(folder: Path, name: str) -> dict:
     return doc
 
 
-def clip_from_doc(name: str, vector: np.ndarray | None, doc: dict, folder: Path | None, src) -> Clip:
+def clip_from_doc(name: str, vector: np.ndarray, doc: dict, folder: Path | None, src) -> Clip:
     """A clip from a result.json document and its embedding."""
     model = doc.get("model") or {}
     audio = doc.get("audio") or {}
     return Clip(
         name=name,
-        vector=vector,  # type: ignore[arg-type]
+        vector=vector,
         probs=probs_of(doc),
         model_id=model.get("id"),
         random_weights=bool(model.get("is_random")),

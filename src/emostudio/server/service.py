@@ -93,8 +93,8 @@ class Service:
 
         name = model or self.settings.model or DEFAULT_MODEL
         with self._lock:
-            if self.model_state.state == "ready" or (self._loader and self._loader.is_alive()):
-                return self._loader  # type: ignore[return-value]
+            if self._loader is not None and (self.model_state.state == "ready" or self._loader.is_alive()):
+                return self._loader  # ready (only the loader makes it so) or still loading
             self.model_state = ModelState("loading", name, f"loading model {name} …")
             self._loader = threading.Thread(
                 target=self._load, args=(name,), name="emostudio-load", daemon=True
