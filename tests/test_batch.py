@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,14 @@ from emostudio.batch import (
     SCORE_COLUMNS,
     BatchError,
     InputItem,
+    RowContext,
     ShardStore,
+    error_row,
     load_inputs,
     read_results,
     run_batch,
 )
+from emostudio.errors import EmoStudioError
 from emostudio.model.labels import KEYS
 
 GOOD_FORMATS = ("wav", "flac", "mp3", "ogg", "m4a", "opus")
@@ -160,6 +164,19 @@ def test_resume_skips_done_inputs_cleans_leftovers_and_checks_settings(clips200,
     # a second writer on the same folder is refused while the first holds it
     with ShardStore(out), pytest.raises(BatchError, match="another batch job"):
         ShardStore(out)
+
+
+def test_a_copied_part_file_is_not_a_shard(tmp_path):
+    """Only part-NNNNN.parquet are the job's shards: a copy such as 'part-00000 (1).parquet' neither stops the
+    folder from opening nor counts its rows twice."""
+    out = tmp_path / "job"
+    with ShardStore(out) as store:
+        store.commit([error_row(InputItem("a", "a.wav"), EmoStudioError("broken"), RowContext("demo", True))])
+    shutil.copy(out / "part-00000.parquet", out / "part-00000 (1).parquet")
+    with ShardStore(out) as store:
+        assert (store.parts, store.next_index, store.done_ids()) == ([out / "part-00000.parquet"], 1, {"a"})
+        assert store.read().column("id").to_pylist() == ["a"]
+    assert read_results(out).column("id").to_pylist() == ["a"]
 
 
 def test_frame_mode_writes_frame_tables_and_embedding_shards(clips200, recognizer, tmp_path):

@@ -306,6 +306,23 @@ def test_real_config_keys_load_into_plus_large_names():
     assert enc.pos_convs[0].weight.shape == (1024, 64, 19)
 
 
+def test_a_model_without_a_head_is_described_but_refused_for_recognition(tmp_path, tiny_dir):
+    """A folder with no tokens.txt and no head tensors (a pretraining-only checkpoint) loads for `model info`,
+    but a Recognizer on it is refused at once instead of failing every input."""
+    from emostudio.errors import ModelError
+    from emostudio.recognize import Recognizer
+
+    d = shutil.copytree(tiny_dir, tmp_path / "headless")
+    (d / "tokens.txt").unlink()
+    state = torch.load(d / "model.pt", weights_only=True)["model"]
+    torch.save(
+        {"model": {k: v for k, v in state.items() if not k.startswith("d2v_model.proj.")}}, d / "model.pt"
+    )
+    assert model_info(d)["arch"]["vocab_size"] == 0
+    with pytest.raises(ModelError, match="no emotion classification head"):
+        Recognizer(model=str(d), device="cpu")
+
+
 def test_missing_tokens_file_with_a_head_says_so(tmp_path, tiny_dir):
     d = shutil.copytree(tiny_dir, tmp_path / "notok")
     (d / "tokens.txt").unlink()

@@ -116,6 +116,9 @@ def test_record_ids_times_and_validation():
         ProfileRecord(
             speaker="a", recorded_at=T0, scores=probs_for("sad"), model_id="m", key="k", embedding=np.zeros(4)
         )
+    for no_time in ("", None):  # refused here, not later by the store
+        with pytest.raises(ProfileError, match="recorded_at is empty"):
+            ProfileRecord(speaker="a", recorded_at=no_time, scores=probs_for("sad"), model_id="m", key="k")
 
 
 # ---- store -----------------------------------------------------------------------------------------------------
@@ -345,6 +348,13 @@ def test_export_parquet_and_csv(tmp_path):
     assert set(df["tags"].fillna("")) <= {"", "vip"}
     with pytest.raises(ProfileError):
         export_records(back, tmp_path / "p.xlsx", "xlsx")
+    # records read without their vectors: the same clear error in both formats, and no file written
+    with ProfileStore(tmp_path / "s") as store:
+        bare = store.records(with_vectors=False)
+    for fmt in ("parquet", "csv"):
+        with pytest.raises(ProfileError, match="with their vectors"):
+            export_records(bare, tmp_path / f"bare.{fmt}", fmt)
+    assert not list(tmp_path.glob("bare.*"))
 
 
 # ---- filling the store from audio, runs and batches -------------------------------------------------------------

@@ -226,13 +226,13 @@ def _read_doc(folder: Path, name: str) -> dict:
     return doc
 
 
-def clip_from_doc(name: str, vector: np.ndarray | None, doc: dict, folder: Path | None, src) -> Clip:
+def clip_from_doc(name: str, vector: np.ndarray, doc: dict, folder: Path | None, src) -> Clip:
     """A clip from a result.json document and its embedding."""
     model = doc.get("model") or {}
     audio = doc.get("audio") or {}
     return Clip(
         name=name,
-        vector=vector,  # type: ignore[arg-type]
+        vector=vector,
         probs=probs_of(doc),
         model_id=model.get("id"),
         random_weights=bool(model.get("is_random")),
@@ -373,7 +373,10 @@ def gather(
     sources, failures = resolve_sources(specs, runs_root)
     clips: list[Clip] = []
     for item in iter_clips(sources, recognizer, quality=quality, on_item=on_item):
-        (clips if isinstance(item, Clip) else failures).append(item)  # type: ignore[arg-type]
+        if isinstance(item, Clip):
+            clips.append(item)
+        else:
+            failures.append(item)
     return clips, failures
 
 

@@ -79,9 +79,9 @@ def compare_takes(
     quality = []
     for name in COMPARED_METRICS:
         ma, mb = qa.get(name), qb.get(name)
-        if ma is None and mb is None:
-            continue
         ref = ma or mb
+        if ref is None:  # neither take has it
+            continue
         va, vb = (ma or {}).get("value"), (mb or {}).get("value")
         delta = vb - va if isinstance(va, int | float) and isinstance(vb, int | float) else None
         quality.append(
@@ -109,7 +109,7 @@ def compare_takes(
         better, why = ("a" if ca > cb else "b"), "confidence"
     else:
         better, why = None, "equal"
-    reasons = {"en": [], "zh": []}
+    reasons: dict[str, list[str]] = {"en": [], "zh": []}
     if why == "quality":
         worse_found = found_b if better == "a" else found_a
         worse_m, better_m = (qb, qa) if better == "a" else (qa, qb)
@@ -117,11 +117,11 @@ def compare_takes(
             name = m["name"]
             for lang in ("en", "zh"):
                 label = m.get(f"label_{lang}") or name
-                verdict = {"bad": ("差", "bad"), "warn": ("一般", "so-so")}[m["verdict"]][
+                grade = {"bad": ("差", "bad"), "warn": ("一般", "so-so")}[m["verdict"]][
                     0 if lang == "zh" else 1
                 ]
                 reasons[lang].append(
-                    f"{label}: {_value(better_m.get(name), lang)} vs {_value(worse_m.get(name), lang)} ({verdict})"
+                    f"{label}: {_value(better_m.get(name), lang)} vs {_value(worse_m.get(name), lang)} ({grade})"
                 )
     for lang in ("en", "zh"):
         word = "置信度" if lang == "zh" else "confidence"

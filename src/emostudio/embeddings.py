@@ -271,10 +271,10 @@ def cluster_vectors(matrix: np.ndarray, k: int | str = "auto", k_max: int = 10, 
     if n >= 2 and x.shape[1] >= 2:
         pca = PCA(n_components=2, random_state=seed).fit(x)
         coords = pca.transform(x)
-        ev = tuple(float(v) for v in pca.explained_variance_ratio_)
+        ev = (float(pca.explained_variance_ratio_[0]), float(pca.explained_variance_ratio_[1]))
     else:
         coords, ev = np.zeros((n, 2)), (0.0, 0.0)
-    return Clustering(labels, best, centroids, coords, ev, sil, silhouettes, dist)  # type: ignore[arg-type]
+    return Clustering(labels, best, centroids, coords, ev, sil, silhouettes, dist)
 
 
 def cluster_summary(clustering: Clustering, probs: np.ndarray | None) -> list[dict]:

@@ -131,7 +131,10 @@ def normalise_peak(waveform: np.ndarray, peak_dbfs: float = -1.0) -> np.ndarray:
 
 def _noise_from_vad(x: np.ndarray, spans: list[Span], sample_rate: int) -> np.ndarray:
     """Samples outside the speech spans (50 ms away from their edges), at most MAX_NOISE_PROFILE_S of them."""
-    edges = sorted(Span(s.start_s - 0.05, s.end_s + 0.05).samples(sample_rate) for s in spans)
+    edges = sorted(
+        (Span(s.start_s - 0.05, s.end_s + 0.05).samples(sample_rate) for s in spans),
+        key=lambda sl: (sl.start, sl.stop),
+    )
     gaps, pos = [], 0
     for sl in edges:
         if sl.start > pos:

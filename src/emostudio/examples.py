@@ -90,7 +90,7 @@ def synthesize(ex: Example) -> np.ndarray:
             out[pos : pos + len(syl)] = syl
             pos += len(syl) + int(rng.uniform(0.02, 0.05) * SAMPLE_RATE)
         pause = rng.uniform(0.25, 0.5)
-        if next_pause is not None and pos / SAMPLE_RATE >= next_pause:
+        if next_pause is not None and ex.pauses_every_s is not None and pos / SAMPLE_RATE >= next_pause:
             pause, next_pause = 1.0, next_pause + ex.pauses_every_s
         pos += int(pause * SAMPLE_RATE)
     out = 0.5 * out / max(np.abs(out).max(), 1e-9)

@@ -14,7 +14,8 @@ from typing import Any
 
 LANGS = ("zh", "en")
 
-MESSAGES: dict[str, tuple[str, str]] = {
+# (zh, en): a format string each, or for table headers a tuple of column names each
+MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] = {
     # --- page, tabs, inputs
     "title": ("## 🎭 Emotion Studio 语音情感识别", "## 🎭 Emotion Studio — speech emotion recognition"),
     "lang": ("语言 / Language", "语言 / Language"),

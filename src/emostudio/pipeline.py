@@ -112,6 +112,12 @@ class Outcome:
     def ok(self) -> bool:
         return self.result is not None and self.error is None
 
+    def scored_audio(self) -> Prepared:
+        """The scored audio of a recognised input (InternalError once it was dropped, or for a failed one)."""
+        if self.prepared is None:
+            raise InternalError(f"{printable(self.source)}: the scored audio is not kept (failed or dropped)")
+        return self.prepared
+
 
 def source_name(source: object, name: str | None = None) -> str:
     if name:
@@ -213,7 +219,8 @@ def _prepare_job(job: Job, enhance: bool | EnhanceSettings, quality: bool, in_pr
 def _rebuild(failed: _Failed) -> EmoStudioError:
     """The typed error for a `_Failed` from a worker process."""
     if failed.path is not None:
-        for cls in (*ALL_ERRORS, AudioError):
+        classes: tuple[type[AudioError], ...] = (*ALL_ERRORS, AudioError)
+        for cls in classes:
             if cls.code == failed.code:
                 return cls(failed.path, failed.message)
     err = EmoStudioError(failed.message)

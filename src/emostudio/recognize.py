@@ -21,7 +21,15 @@ import torch
 
 from emostudio import audio as audio_io
 from emostudio import enhance as enhance_mod
-from emostudio.errors import EmoStudioError, InferenceError, OutputError, UsageError, printable
+from emostudio.errors import (
+    EmoStudioError,
+    InferenceError,
+    InternalError,
+    ModelError,
+    OutputError,
+    UsageError,
+    printable,
+)
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
@@ -100,6 +108,12 @@ class Recognizer:
                 # int8 also quantises the matmuls (about 2x faster; probabilities move ~1e-3). GPU: refused.
                 loaded = optimise_for_cpu(loaded, dtype or "fp32", threads=torch.get_num_threads())
             self.model = loaded
+        if self.model.encoder.head is None:
+            raise ModelError(
+                f"{printable(self.model.source)}: this model has no emotion classification head (its folder "
+                "has no tokens.txt), so it cannot recognise emotions; use an emotion2vec+ model "
+                "(seed, base or large)"
+            )
         self.settings = settings or Settings()
 
     @property
@@ -137,6 +151,8 @@ class Recognizer:
             if not batch:
                 return
             enc = self.model.encoder.encode([waveforms[i] for i in batch])
+            if enc.logits is None or enc.frame_logits is None:  # refused in __init__; a head gives both
+                raise ModelError(f"{printable(self.model.source)}: this model has no classification head")
             logits = self.model.key_logits(enc.logits).float().numpy()
             frame_logits = self.model.key_logits(enc.frame_logits).float().numpy()
             for j, i in enumerate(batch):
@@ -155,7 +171,10 @@ class Recognizer:
                 flush()
             batch.append(i)
         flush()
-        return out  # type: ignore[return-value]
+        scored = [s for s in out if s is not None]
+        if len(scored) != len(out):  # not reached: every index is in one batch
+            raise InternalError(f"{len(out) - len(scored)} waveform(s) were never scored")
+        return scored
 
     def infer(
         self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
@@ -362,7 +381,7 @@ class Recognizer:
         for outcome in iter_results(self, sources, options):
             if outcome.result is not None and output_dir is not None:
                 try:
-                    self.save(outcome.result, outcome.prepared, output_dir)
+                    self.save(outcome.result, outcome.scored_audio(), output_dir)
                 except OutputError as e:
                     outcome.error = e
             outcome.prepared = None  # the audio is not kept for the whole list

@@ -293,9 +293,11 @@ def check_output_root(root: str | os.PathLike) -> Path:
     except FileExistsError:
         raise OutputError(f"{shown}: cannot write results there (a part of the path is a file)") from None
     except OSError as e:
-        why = {errno.EACCES: "permission denied", errno.EROFS: "read-only file system"}.get(
-            e.errno, e.strerror or str(e)
-        )
+        known: dict[int | None, str] = {
+            errno.EACCES: "permission denied",
+            errno.EROFS: "read-only file system",
+        }
+        why = known.get(e.errno, e.strerror or str(e))
         raise OutputError(f"{shown}: cannot write results there ({why})") from None
     return path
 

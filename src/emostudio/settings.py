@@ -26,4 +26,7 @@ class Settings:
     batch_seconds: float = 120.0  # total padded audio seconds per model batch
 
     def to_dict(self) -> dict:
-        return {k: (asdict(v) if is_dataclass(v) else v) for k, v in self.__dict__.items()}
+        return {
+            k: (asdict(v) if is_dataclass(v) and not isinstance(v, type) else v)
+            for k, v in self.__dict__.items()
+        }

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+from typing import cast
 
 import av
 import av.logging
@@ -124,7 +125,8 @@ def _decode_container(
         raise NotAudioError(
             name, f"not an audio file (no audio stream found; container: {fmt}, streams: {found})"
         )
-    stream = container.streams.best("audio") or container.streams.audio[0]
+    # PyAV types best() as any Stream; best("audio") returns an audio stream
+    stream = cast(av.AudioStream | None, container.streams.best("audio")) or container.streams.audio[0]
     if stream.codec_context is None:
         raise UnsupportedFormatError(
             name, f"unsupported audio codec (ffmpeg has no decoder for it; container: {fmt})"

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +29,10 @@ from emostudio.errors import EmoStudioError, UsageError
 from emostudio.pipeline import PipelineOptions, iter_results
 from emostudio.records import InputItem
 
+if TYPE_CHECKING:
+    from emostudio.multimodal import TextOptions
+    from emostudio.settings import Settings
+
 
 @dataclass(frozen=True)
 class ActorSpec:
@@ -37,9 +42,9 @@ class ActorSpec:
     device: str
     dtype: str | None
     allow_download: bool
-    settings: object  # emostudio.settings.Settings
+    settings: Settings
     options: PipelineOptions  # granularity, embedding, enhance, quality, prepare threads
-    text_options: object = None  # emostudio.multimodal.TextOptions when inputs carry transcripts
+    text_options: TextOptions | None = None  # when inputs carry transcripts
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,12 @@ class RayOptions:
 def _text(value) -> str | None:
     """A manifest field back from Ray; missing ones travel as "" (Ray turns a None among strings into 'nan')."""
     return None if value is None or value == "" else str(value)
+
+
+def _item(values: Sequence[object]) -> InputItem:
+    """An input back from Ray's columns (id, path, speaker, time, label, text); id and path are never empty."""
+    id_, path, *rest = values
+    return InputItem(str(id_), str(path), *(_text(v) for v in rest))
 
 
 class EmotionActor:
@@ -78,16 +89,14 @@ class EmotionActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         fields = ("id", "path", "speaker", "time", "label", "text")
-        items = [
-            InputItem(*(_text(v) for v in vals)) for vals in zip(*(batch[f] for f in fields), strict=True)
-        ]
+        items = [_item(vals) for vals in zip(*(batch[f] for f in fields), strict=True)]
         rows: list[Row] = []
         for o in iter_results(self.rec, items, self.options):
             if o.error is not None:
                 rows.append(error_row(o.item, o.error, self.context))
             else:
                 rows.append(
-                    result_row(o.item, o.result, o.prepared.duration_s, self.context, self.text_options)
+                    result_row(o.item, o.result, o.scored_audio().duration_s, self.context, self.text_options)
                 )
             o.prepared = None
         out = np.empty(len(rows), dtype=object)
@@ -112,7 +121,7 @@ def init_ray(address: str | None = None, num_cpus: int = 2, object_store_mb: int
 
     if ray.is_initialized():
         return
-    quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+    quiet: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     if address:
         ray.init(address=address, **quiet)
     else:
@@ -247,7 +256,9 @@ def _run(
     actor_spec = replace(
         spec, device="cuda" if per > 0 else ("cpu" if spec.device == "auto" else spec.device)
     )
-    ds = ray.data.from_items([{k: "" if v is None else v for k, v in asdict(it).items()} for it in todo])
+    ds: ray.data.Dataset = ray.data.from_items(
+        [{k: "" if v is None else v for k, v in asdict(it).items()} for it in todo]
+    )
     ds = ds.map_batches(
         EmotionActor,
         fn_constructor_kwargs=dict(spec=actor_spec, context=ctx),

@@ -88,7 +88,7 @@ def run_batch(
     stops the job. Inputs with a transcript (a manifest's `text` column) also get the text columns
     (emostudio.multimodal; `text=False` skips them). Writes `summary.json` at the end and returns the summary.
     """
-    from emostudio.recognize import Recognizer
+    from emostudio.recognize import DEFAULT_MODEL, Recognizer
 
     options = PipelineOptions(
         granularity, embedding, enhance, quality, workers, executor, group_seconds=group_seconds
@@ -105,8 +105,9 @@ def run_batch(
     t0 = time.perf_counter()
     with ShardStore(out) as store:  # before loading the model: a bad --out or a busy folder fails at once
         if recognizer is None:
-            kw = {} if model is None else {"model": model}
-            recognizer = Recognizer(device=device, dtype=dtype, allow_download=allow_download, **kw)
+            recognizer = Recognizer(
+                DEFAULT_MODEL if model is None else model, device, dtype, allow_download=allow_download
+            )
         rec = recognizer
         if batch_seconds is not None and batch_seconds != rec.settings.batch_seconds:  # never the caller's
             rec = Recognizer(
@@ -125,8 +126,9 @@ def run_batch(
             if outcome.error is not None:
                 row = error_row(item, outcome.error, ctx)
             else:
-                row = result_row(item, outcome.result, outcome.prepared.duration_s, ctx, text_options)
-                state.audio_s += outcome.prepared.duration_s
+                duration_s = outcome.scored_audio().duration_s
+                row = result_row(item, outcome.result, duration_s, ctx, text_options)
+                state.audio_s += duration_s
             outcome.prepared = None
             buffer.append(row)
             state.done += 1

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -94,7 +95,7 @@ class RowContext:
 
 
 def _base_record(item: InputItem, ctx: RowContext) -> dict:
-    rec = {c: None for c in SCHEMA.names}
+    rec: dict[str, Any] = {c: None for c in SCHEMA.names}
     rec.update(
         id=item.id,
         path=item.path,
@@ -198,8 +199,10 @@ class ShardStore:
                 f"{shown}: another batch job is writing this folder (wait for it to finish, or use another --out)"
             ) from None
         self.removed = self._clean()
-        self.parts = sorted(self.dir.glob("part-*.parquet"))
-        self.next_index = 1 + max((int(PART_RE.match(p.name).group(1)) for p in self.parts), default=-1)
+        self.parts = committed_parts(self.dir)
+        self.next_index = 1 + max(
+            (int(m.group(1)) for p in self.parts if (m := PART_RE.match(p.name))), default=-1
+        )
 
     def close(self) -> None:
         if not self._lock.closed:
@@ -282,7 +285,13 @@ class ShardStore:
         return pa.concat_tables([read_part(p) for p in self.parts])
 
 
+def committed_parts(folder: Path) -> list[Path]:
+    """The shards of a job folder in order: part-NNNNN.parquet only (a copy like 'part-00001 (1).parquet' is
+    not one of them)."""
+    return sorted(p for p in folder.glob("part-*.parquet") if PART_RE.match(p.name))
+
+
 def read_results(out_dir: str | os.PathLike) -> pa.Table:
     """All rows of a job folder (committed shards only), as one Arrow table."""
-    parts = sorted(Path(out_dir).glob("part-*.parquet"))
+    parts = committed_parts(Path(out_dir))
     return pa.concat_tables([read_part(p) for p in parts]) if parts else SCHEMA.empty_table()

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from emostudio.cli.common import add_model_args, console, fail, say
 from emostudio.errors import EmoStudioError
+from emostudio.messages import t
 
 
 def _k(text: str) -> int | str:
@@ -92,18 +93,18 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(doc, ensure_ascii=False, indent=2))
         else:
             sil = "–" if result.silhouette is None else f"{result.silhouette:.3f}"
-            t = Table(
+            table = Table(
                 title=f"{len(clips)} clips in {result.k} clusters (silhouette {sil})", title_justify="left"
             )
-            t.add_column("cluster", justify="right")
-            t.add_column("size", justify="right")
-            t.add_column("dominant emotions")
-            for e in doc["clusters"]:
+            table.add_column("cluster", justify="right")
+            table.add_column("size", justify="right")
+            table.add_column("dominant emotions")
+            for c in doc["clusters"]:
                 dom = ", ".join(
-                    f"{BY_KEY[d['emotion']].display()} {d['share'] * 100:.0f}%" for d in e.get("dominant", [])
+                    f"{BY_KEY[d['emotion']].display()} {d['share'] * 100:.0f}%" for d in c.get("dominant", [])
                 )
-                t.add_row(str(e["cluster"]), str(e["size"]), dom or "–")
-            console.print(t)
+                table.add_row(str(c["cluster"]), str(c["size"]), dom or "–")
+            console.print(table)
             for p in paths.values():
                 say(f"  {p}")
             if extra["random_weights"]:

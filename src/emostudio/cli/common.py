@@ -116,7 +116,7 @@ def expand_inputs(patterns: list[str], extensions: frozenset[str]) -> Expanded:
     from emostudio.batch.inputs import audio_files
 
     out: list[str] = []
-    problems: list[EmoStudioError] = []
+    problems: list[AudioError] = []
     for pat in patterns:
         try:
             is_dir = os.path.isdir(pat)
@@ -136,8 +136,7 @@ def expand_inputs(patterns: list[str], extensions: frozenset[str]) -> Expanded:
             out += sorted(glob.glob(pat, recursive=True)) or [pat]
         else:
             out.append(pat)
-    seen: set[str] = set()
-    return Expanded([p for p in out if not (p in seen or seen.add(p))], problems)
+    return Expanded(list(dict.fromkeys(out)), problems)  # each once, first place kept
 
 
 def check_out_dir(path: str) -> bool:

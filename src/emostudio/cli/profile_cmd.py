@@ -12,6 +12,7 @@ from rich.table import Table
 
 from emostudio.cli.common import add_model_args, console, fail, load_recognizer, say
 from emostudio.errors import EmoStudioError
+from emostudio.messages import t
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
@@ -291,12 +292,14 @@ def run_show(args) -> int:
                 _emit(args, {"store": store.location, "collections": [r.to_dict() for r in refs],
                              "speakers": speakers})  # fmt: skip
                 return 0
-            t = Table(title=f"{store.describe()} · {sum(speakers.values())} record(s)", title_justify="left")
-            t.add_column("speaker")
-            t.add_column("records", justify="right")
+            table = Table(
+                title=f"{store.describe()} · {sum(speakers.values())} record(s)", title_justify="left"
+            )
+            table.add_column("speaker")
+            table.add_column("records", justify="right")
             for spk, n in speakers.items():
-                t.add_row(spk, str(n))
-            console.print(t)
+                table.add_row(spk, str(n))
+            console.print(table)
             for r in refs:
                 say(f"  model {r.model_id} · {r.dim}-d · {r.count} record(s)")
             return 0

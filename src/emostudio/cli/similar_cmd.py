@@ -91,7 +91,7 @@ def _same_model(a, b) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostudio.clips import resolve_sources
+    from emostudio.clips import ClipFailure, resolve_sources
     from emostudio.embeddings import rank, score_distance, similarity
 
     try:
@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
                     )
                 usable.append(c)
             except EmoStudioError as e:
-                failures.append(e)
+                failures.append(ClipFailure(c.name, e.code, str(e)))
                 fail(str(e))
         if not usable:
             err_console.print("[red]✗ nothing to rank[/]", highlight=False)
@@ -179,7 +179,9 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"query": _info(query), "compared": len(usable), "matches": hits}, ensure_ascii=False,
                              indent=2))  # fmt: skip
         else:
-            table = Table(title=Text(f"nearest to {query.name} ({len(usable)} compared)"), title_justify="left")
+            table = Table(
+                title=Text(f"nearest to {query.name} ({len(usable)} compared)"), title_justify="left"
+            )
             for col in ("#", "cosine", "JS distance", "emotion", "clip"):
                 table.add_column(col, justify="right" if col in ("#", "cosine", "JS distance") else "left")
             from emostudio.model.labels import BY_KEY

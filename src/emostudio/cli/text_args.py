@@ -6,10 +6,15 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
 from emostudio.cli.common import err_console
+
+if TYPE_CHECKING:
+    from emostudio.multimodal import TextOptions
+    from emostudio.multimodal.asr import AsrModel
 
 
 def _weight(value: str) -> float:
@@ -58,10 +63,10 @@ def add_text_args(p: argparse.ArgumentParser) -> None:
 class TextStep:
     """Reads the transcript (or transcribes) and attaches it to each result, rewriting its result.json."""
 
-    options: object  # emostudio.multimodal.TextOptions
-    text: str | None
+    options: TextOptions
+    text: str | None  # None with asr (--text, --text-file and --asr exclude each other)
     source: str
-    asr: object | None  # emostudio.multimodal.asr.AsrModel
+    asr: AsrModel | None
 
     def apply(self, result, input_path: str) -> None:
         from emostudio.errors import EmoStudioError
@@ -69,10 +74,10 @@ class TextStep:
         from emostudio.multimodal.attach import attach_asr
 
         try:
-            if self.asr is None:
-                attach_text(result, self.text, self.options, source=self.source)
-            else:
+            if self.asr is not None:
                 attach_asr(result, self.asr, _waveform(result, input_path), self.options)
+            elif self.text is not None:
+                attach_text(result, self.text, self.options, source=self.source)
         except EmoStudioError as exc:  # the speech result stands; say why there is no text reading
             err_console.print(
                 f"[yellow]⚠ {escape(f'{input_path}: no text reading: {exc}')}[/]", highlight=False

@@ -49,7 +49,7 @@ def cjk_font() -> str | None:
         _cjk_font = next((n for n in _CJK_PREFERRED if n in names), None) or next(
             (n for n in sorted(names) if "CJK" in n), None
         )
-    return _cjk_font  # type: ignore[return-value]
+    return _cjk_font if isinstance(_cjk_font, str) else None
 
 
 def class_name(key: str) -> str:

@@ -178,9 +178,9 @@ def _row_item(
     where = f"line {line}"
     ref = f"{source.name} {where}"
     path, raw = _field(row, "path"), _field(row, "label")
-    rid = _field(row, "id") or path
     if path is None:
-        return BadRow(where, "missing_path", f"{ref}: no path", rid)
+        return BadRow(where, "missing_path", f"{ref}: no path", _field(row, "id"))
+    rid = _field(row, "id") or path
     full = Path(os.path.expanduser(path))
     full = full if full.is_absolute() else base / full
     if roots is not None and not _inside(full, roots):
@@ -271,8 +271,8 @@ def load_manifest(
         text = _decode(src.read_bytes(), src)
         base = src.parent
         rows = []
-        for line, row in reader(text, src):
-            rows.append(row if isinstance(row, BadRow) else _row_item(line, row, base, roots, src))
+        for line, fields in reader(text, src):
+            rows.append(fields if isinstance(fields, BadRow) else _row_item(line, fields, base, roots, src))
         count = len(rows)
         if count == 0:
             raise ManifestError(f"{src}: the manifest lists no rows")

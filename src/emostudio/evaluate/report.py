@@ -92,7 +92,7 @@ def prediction_rows(
     for s in scored:
         it = s.item
         for name in model_names:
-            row = dict.fromkeys(PREDICTION_COLUMNS, "")
+            row: dict[str, str | float | int] = dict.fromkeys(PREDICTION_COLUMNS, "")
             row.update(
                 id=it.id,
                 where=it.where,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -43,6 +44,9 @@ from emostudio.evaluate.stability import (
     read_history,
 )
 from emostudio.interpret import BandThresholds
+
+if TYPE_CHECKING:
+    from emostudio.prepare import Prepared
 
 SCHEMA = "emostudio.evaluation/1"
 EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR, EXIT_UNSTABLE = 0, 1, 2, 4
@@ -128,10 +132,10 @@ def evaluate(
     reports_root: str | os.PathLike = "evaluations",
     baseline: str | os.PathLike | None = None,
     thresholds: StabilityThresholds | None = None,
-    history_dir: str | os.PathLike | None | bool = None,
+    history_dir: str | os.PathLike | Literal[False] | None = None,
     ece_bins: int = DEFAULT_ECE_BINS,
     bands: BandThresholds | None = None,
-    prepare: Callable[[str], object] | None = None,
+    prepare: Callable[[str], Prepared] | None = None,
     enhance: bool = False,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
     workers: int = 2,
@@ -167,10 +171,10 @@ def evaluate(
                 f"{man.classes!r}; compare runs made with the same --classes"
             )
     if prepare is None:
-        rec = models[0].recognizer
-        if rec is None:
+        preparer = models[0].recognizer
+        if preparer is None:
             raise EvaluationError("give prepare= when the models are not built from a Recognizer")
-        prepare = lambda path: rec.prepare(path, enhance=enhance)  # noqa: E731
+        prepare = lambda path: preparer.prepare(path, enhance=enhance)  # noqa: E731
     if bands is None:
         rec = models[0].recognizer
         bands = rec.settings.bands if rec is not None else BandThresholds()
@@ -206,7 +210,7 @@ def evaluate(
         per_model[m.name] = {"model": m.info, **metrics, "failed": failed}
 
     stability = None
-    if base_rows is not None:
+    if base_doc is not None and base_rows is not None:
         stability = compare(
             rows,
             base_rows,

@@ -12,12 +12,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from emostudio.errors import EmoStudioError
 from emostudio.evaluate.manifest import BadRow, EvaluationError, LabelledItem
+
+if TYPE_CHECKING:
+    from emostudio.prepare import Prepared
+    from emostudio.recognize import Recognizer
 
 
 class EvaluationAborted(EvaluationError):
@@ -40,7 +45,7 @@ class ModelUnderTest:
     name: str
     infer: Callable[[list], list]
     info: dict
-    recognizer: object | None = None  # the Recognizer behind `infer`, when there is one
+    recognizer: Recognizer | None = None  # the Recognizer behind `infer`, when there is one
 
 
 def model_from_recognizer(name: str, recognizer) -> ModelUnderTest:
@@ -116,7 +121,7 @@ def _bad_row(item: LabelledItem, exc: BaseException, model: str | None = None) -
 def score_items(
     items: Sequence[LabelledItem],
     models: Sequence[ModelUnderTest],
-    prepare: Callable[[str], object],
+    prepare: Callable[[str], Prepared],
     *,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
     workers: int = 2,
@@ -127,17 +132,13 @@ def score_items(
         raise EvaluationError("no model to evaluate")
     started = time.monotonic()
     out = [Scored(it) for it in items]
-    state = {"done": 0, "failed": 0, "audio_s": 0.0}
+    state = Progress(0, len(items), 0, 0.0, 0.0)
 
     def report() -> None:
         if progress:
-            progress(
-                Progress(
-                    state["done"], len(items), state["failed"], state["audio_s"], time.monotonic() - started
-                )
-            )
+            progress(replace(state, elapsed_s=time.monotonic() - started))
 
-    def prep(i: int):
+    def prep(i: int) -> Prepared | Exception:
         try:
             return prepare(items[i].path)
         except EvaluationAborted:
@@ -145,7 +146,7 @@ def score_items(
         except Exception as exc:  # a bad file is a bad row, never the end of the run
             return exc
 
-    def finish(group: list[tuple[int, object]]) -> None:
+    def finish(group: list[tuple[int, Prepared]]) -> None:
         for m in models:
             try:
                 results = m.infer([p for _, p in group])
@@ -168,13 +169,13 @@ def score_items(
                     if out[i].quality is None and res.quality:
                         out[i].quality = res.quality
         for i, p in group:
-            state["done"] += 1
-            state["audio_s"] += float(p.duration_s)
-            state["failed"] += len(out[i].errors) == len(models)
+            state.done += 1
+            state.audio_s += float(p.duration_s)
+            state.failed += len(out[i].errors) == len(models)
         group.clear()
         report()
 
-    def prepared_in_order(pool: ThreadPoolExecutor) -> Iterator[tuple[int, object]]:
+    def prepared_in_order(pool: ThreadPoolExecutor) -> Iterator[tuple[int, Prepared | Exception]]:
         ahead = 2 * max(1, workers)
         pending: deque[tuple[int, Future]] = deque()
         nxt = 0
@@ -185,7 +186,7 @@ def score_items(
             i, fut = pending.popleft()
             yield i, fut.result()
 
-    group: list[tuple[int, object]] = []
+    group: list[tuple[int, Prepared]] = []
     seconds = 0.0
     report()
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="emostudio-eval") as pool:
@@ -193,8 +194,8 @@ def score_items(
             if isinstance(prepared, BaseException):
                 err = _bad_row(items[i], prepared)
                 out[i].errors = {m.name: err for m in models}
-                state["done"] += 1
-                state["failed"] += 1
+                state.done += 1
+                state.failed += 1
                 report()
                 continue
             out[i].duration_s = float(prepared.duration_s)

@@ -99,6 +99,7 @@ class ChunkedFrontend(nn.Module):
         if chunk_frames < 1:
             raise ValueError(f"chunk_frames must be at least 1, not {chunk_frames}")
         self.layers = nn.ModuleList(layers)
+        self.geometry = [(layer.kernel, layer.stride) for layer in layers]  # samples, per layer
         self.chunk_frames = int(chunk_frames)
         self.hop = math.prod(layer.stride for layer in layers)  # samples per output frame
         field = 1
@@ -124,8 +125,8 @@ class ChunkedFrontend(nn.Module):
             for layer in self.layers:
                 x, _ = layer(x, lengths)
             out = x.transpose(1, 2)
-        for layer in self.layers:
-            lengths = torch.div(lengths - layer.kernel, layer.stride, rounding_mode="floor") + 1
+        for kernel, stride in self.geometry:
+            lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
         return out.transpose(1, 2), lengths
 
 
@@ -134,8 +135,8 @@ def chunk_frontend_(encoder: Emotion2vecEncoder, chunk_frames: int = 64) -> Emot
     front-end cannot be channels-last (extractor_mode `default`) and already chunked ones are left as they
     are. Returns the encoder."""
     channels_last_frontend_(encoder)
-    layers = list(encoder.conv_layers)
-    if all(isinstance(layer, ChannelsLastConvLayer) for layer in layers):
+    layers = [layer for layer in encoder.conv_layers if isinstance(layer, ChannelsLastConvLayer)]
+    if len(layers) == len(encoder.conv_layers):
         encoder.conv_layers = nn.ModuleList([ChunkedFrontend(layers, chunk_frames)])
     return encoder
 
@@ -201,4 +202,6 @@ def probability_drift(reference: LoadedModel, other: LoadedModel, waveforms: lis
     models over the same 16 kHz waveforms."""
     a = reference.encoder.encode(waveforms).logits
     b = other.encoder.encode(waveforms).logits
+    if a is None or b is None:
+        raise ModelError("probability_drift: both models need a classification head")
     return float((F.softmax(a, -1) - F.softmax(b, -1)).abs().max())

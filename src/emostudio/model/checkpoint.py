@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import safetensors
 import safetensors.torch
@@ -220,7 +221,7 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: the weights file is empty (0 bytes); download it again")
     if path.suffix == ".safetensors":
         try:
-            obj = safetensors.torch.load_file(str(path))
+            obj: object = safetensors.torch.load_file(str(path))
         except Exception as e:  # any failure of the reader means the same thing to the user
             raise CheckpointError(f"{path}: not a readable safetensors file ({_first_line(e)})") from None
     else:
@@ -505,7 +506,7 @@ def load_model(
 
 
 def _configuration_json(weights: str, random: bool) -> dict:
-    meta = {
+    meta: dict[str, Any] = {
         "framework": "pytorch",
         "task": "emotion-recognition",
         "pipeline": {"type": "funasr-pipeline"},

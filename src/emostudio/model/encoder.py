@@ -450,8 +450,8 @@ class Emotion2vecEncoder(nn.Module):
             x, lengths = layer(x, lengths)
         x = self.feature_proj(self.feature_norm(x.transpose(1, 2)))
         b, t, _ = x.shape
-        valid = torch.arange(t, device=x.device)[None, :] < lengths[:, None]
-        valid = valid if always_mask or not bool(valid.all()) else None
+        in_length = torch.arange(t, device=x.device)[None, :] < lengths[:, None]
+        valid = in_length if always_mask or not bool(in_length.all()) else None
         x = x + self._positional(x, valid)
         e = self.config.num_extra_tokens
         if self.extra_tokens is not None:
@@ -477,7 +477,7 @@ class Emotion2vecEncoder(nn.Module):
             if mask is not None:
                 x = x * mask
             y = conv(x.transpose(1, 2))
-            if conv.kernel_size[0] % 2 == 0:
+            if self.config.conv_pos_kernel % 2 == 0:
                 y = y[:, :, :-1]
             x = F.gelu(F.layer_norm(y.transpose(1, 2).float(), (d,), eps=1e-5).to(x.dtype))
         return x

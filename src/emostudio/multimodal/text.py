@@ -233,7 +233,7 @@ def detect_language(text: str) -> Language:
         "en": round(en_units / total, 4),
         "other": round(other_units / total, 4),
     }
-    main_other = max(others, key=others.get) if others else ""
+    main_other = max(others, key=lambda name: others[name]) if others else ""
     if kana_or_hangul and kana_or_hangul >= 0.1 * (han + kana_or_hangul):
         # Japanese writes with Han characters too: kana (or hangul) decide
         return Language("und", shares, "Japanese" if others.get("Japanese") else "Korean")

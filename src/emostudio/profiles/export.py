@@ -38,13 +38,19 @@ def records_table(records: list[ProfileRecord], embedding: bool = False) -> pa.T
                 cols[c].append(d.get(c))
     table = pa.table(cols)
     if embedding:
-        if any(r.embedding is None for r in records):
-            raise ProfileError("read the records with their vectors to export embeddings")
         table = table.append_column(
             "embedding",
-            pa.array([r.embedding.astype(np.float32).tolist() for r in records], pa.list_(pa.float32())),
+            pa.array([v.astype(np.float32).tolist() for v in _vectors(records)], pa.list_(pa.float32())),
         )
     return table
+
+
+def _vectors(records: list[ProfileRecord]) -> list[np.ndarray]:
+    """The records' embeddings, in order; ProfileError when a record was read without its vector."""
+    vectors = [r.embedding for r in records if r.embedding is not None]
+    if len(vectors) != len(records):
+        raise ProfileError("read the records with their vectors to export embeddings")
+    return vectors
 
 
 def export_records(
@@ -63,6 +69,7 @@ def export_records(
         pq.write_table(records_table(records, embedding), buf)
         atomic.write_bytes(path, buf.getvalue())
         return [path]
+    vectors = _vectors(records) if embedding else []  # before the CSV: no CSV without its embeddings
     df = records_table(records, False).to_pandas()
     df["tags"] = [";".join(list(t)) if t is not None else "" for t in df["tags"]]
     atomic.write_text(path, df.to_csv(index=False, lineterminator="\n"))
@@ -74,7 +81,7 @@ def export_records(
                 f"records of several embedding sizes ({sorted(dims)}): export one model at a time (--model-id)"
             )
         buf = io.BytesIO()
-        np.save(buf, np.stack([r.embedding for r in records]).astype(np.float32), allow_pickle=False)
+        np.save(buf, np.stack(vectors).astype(np.float32), allow_pickle=False)
         npy = path.with_name(path.name + ".embeddings.npy")
         atomic.write_bytes(npy, buf.getvalue())
         written.append(npy)

@@ -272,13 +272,12 @@ def add_batch_results(
     from emostudio.batch import PART_RE, SCORE_COLUMNS
 
     folder = Path(batch_dir)
-    parts = sorted(p for p in folder.glob("part-*.parquet") if PART_RE.match(p.name))
+    parts = sorted((p, m.group(1)) for p in folder.glob("part-*.parquet") if (m := PART_RE.match(p.name)))
     if not parts:
         raise ProfileError(f"{folder}: no finished batch shards (part-NNNNN.parquet) here")
     at_time = parse_time(at, what="--at")
     report = AddReport()
-    for n, part in enumerate(parts, 1):
-        idx = PART_RE.match(part.name).group(1)
+    for n, (part, idx) in enumerate(parts, 1):
         emb_path = folder / f"embeddings-{idx}.npy"
         rows = pq.read_table(part).to_pylist()
         if not emb_path.is_file():
@@ -302,15 +301,15 @@ def add_batch_results(
                     raise ProfileError(f"{name}: no embedding rows in {emb_path.name}")
                 vec = emb[int(start) : int(start) + int(count)].astype(np.float64).mean(axis=0)
                 path = Path(row["path"]) if row.get("path") else None
-                exists = path is not None and path.is_file()
-                key = file_digest(path) if exists else f"batch:{row.get('id')}:{row.get('path')}"
+                found = path if path is not None and path.is_file() else None
+                key = file_digest(found) if found else f"batch:{row.get('id')}:{row.get('path')}"
                 when = at_time or parse_time(row.get("time"), what=f"{name}: time")
-                when = when or (file_time(path) if exists else written)
+                when = when or (file_time(found) if found else written)
                 records.append(
                     ProfileRecord(
                         speaker=spk,
                         recorded_at=when,
-                        scores=[float(row[c]) for c in SCORE_COLUMNS],
+                        scores=np.array([float(row[c]) for c in SCORE_COLUMNS]),
                         model_id=row["model_id"],
                         key=key,
                         embedding=vec,

@@ -131,7 +131,12 @@ class ProfileRecord:
             self.embedding = np.asarray(self.embedding, np.float32).reshape(-1)
             if not np.all(np.isfinite(self.embedding)) or not np.any(self.embedding):
                 raise ProfileError(f"{self.source or self.key}: the embedding is empty, zero or not finite")
-        self.recorded_at = parse_time(self.recorded_at, what="recorded_at")  # type: ignore[assignment]
+        when = parse_time(self.recorded_at, what="recorded_at")
+        if when is None:
+            raise ProfileError(
+                f"{self.source or self.key}: recorded_at is empty; give the time of the recording"
+            )
+        self.recorded_at = when
         self.tags = sorted({str(t).strip() for t in self.tags if str(t).strip()})
         if not self.id:
             self.id = record_id(self.speaker, self.key)

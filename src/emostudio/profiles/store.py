@@ -335,7 +335,7 @@ class ProfileStore:
     ):
         from qdrant_client import models
 
-        must = []
+        must: list[models.Condition] = []
         if speaker is not None:
             must.append(models.FieldCondition(key="speaker", match=models.MatchValue(value=speaker)))
         if tag is not None:

@@ -240,6 +240,8 @@ def hum_db(x: np.ndarray, cutoff_hz: float = 100.0, sample_rate: int = SAMPLE_RA
         w = max(1, (b - a) // (nper // 2))
         psd = p * w if psd is None else psd + p * w
         weight += w
+    if psd is None:  # no block (not reached: 256 samples or more make one)
+        return None
     total = float(psd.sum())
     if total <= 0:
         return None

@@ -89,8 +89,8 @@ def hints(x: np.ndarray, t: QualityThresholds) -> list[Hint]:
 
     parts = excerpts(len(x), int(HINT_MAX_S * SAMPLE_RATE), pieces=6)
     if len(parts) > 1:  # excerpts joined with 50 ms of silence so no pitch run spans a seam
-        gap = np.zeros(int(0.05 * SAMPLE_RATE), np.float32)
-        x = np.concatenate([piece for a, b in parts for piece in (x[a:b], gap)])
+        silence = np.zeros(int(0.05 * SAMPLE_RATE), np.float32)
+        x = np.concatenate([piece for a, b in parts for piece in (x[a:b], silence)])
     f0 = pitch_track(x)
     voiced = f0[f0 > 0]
     hints: list[Hint] = []

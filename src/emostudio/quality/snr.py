@@ -35,7 +35,7 @@ METHODS = {  # method -> (en, zh) as shown next to the value
 def _gamma_quantile_table(q_lo: float, q_hi: float) -> tuple[np.ndarray, np.ndarray]:
     """Gamma shapes k (ascending) and the ratio of their q_hi to q_lo quantiles (descending)."""
     k = np.exp(np.linspace(math.log(0.05), math.log(200.0), 400))
-    return k, stats.gamma.ppf(q_hi, k) / stats.gamma.ppf(q_lo, k)
+    return k, np.asarray(stats.gamma.ppf(q_hi, k) / stats.gamma.ppf(q_lo, k))
 
 
 _GAMMA_K, _GAMMA_RATIO = _gamma_quantile_table(*SPEC_Q)

@@ -140,7 +140,7 @@ def _size(n: int) -> str:
 
 async def two_sides(service: Service, file_a, file_b, run_a: str | None, run_b: str | None) -> list[dict]:
     """The A and B of a two-clip request: each exactly one upload or one run id (checked before any work)."""
-    sides = []
+    sides: list[dict] = []
     for label, upload, run_id in (("a", file_a, run_a), ("b", file_b, run_b)):
         if (upload is None) == (run_id is None):
             raise ApiError(422, "bad_parameters", f"give exactly one of file_{label} or run_{label}")

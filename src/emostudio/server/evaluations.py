@@ -29,6 +29,7 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emostudio import atomic
 from emostudio.errors import EmoStudioError
@@ -56,6 +57,9 @@ from emostudio.server.evaluation_inputs import (
     remap_to_uploads,
 )
 from emostudio.server.worker import QueueFullError, UnavailableError
+
+if TYPE_CHECKING:
+    from emostudio.server.service import Service
 
 EVAL_DIR = "evaluations"
 HISTORY_DIR = "history"
@@ -107,7 +111,7 @@ def _now() -> str:
 class Evaluations:
     """The evaluations of one server: staging, the running job, finished reports."""
 
-    def __init__(self, service):
+    def __init__(self, service: Service):
         self.service = service
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -230,11 +234,12 @@ class Evaluations:
         waiter = asyncio.ensure_future(admitted.wait())
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
-        if task.done() and task.exception() is not None:  # not admitted: the server is busy
+        refused = task.exception() if task.done() else None
+        if refused is not None:  # not admitted: the server is busy
             with self._lock:
                 self.jobs.pop(job.id, None)
             self.discard(folder, uploads)
-            raise task.exception()
+            raise refused
         job.task = task
         return job
 

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -51,13 +52,13 @@ class ServerProcess:
         self.ready_timeout_s = ready_timeout_s
         self.env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **(env or {})}
         self.proc: subprocess.Popen | None = None
-        self._log = None
+        self._log: IO[bytes] | None = None  # the server's output file, when log_path is given
 
     def __enter__(self) -> ServerProcess:
-        self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self._log = open(self.log_path, "wb") if self.log_path else None  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "emostudio", "serve", *self.args],
-            stdout=self._log,
+            stdout=subprocess.DEVNULL if self._log is None else self._log,
             stderr=subprocess.STDOUT,
             env=self.env,
         )
@@ -79,6 +80,8 @@ class ServerProcess:
             return e.code, json.loads(e.read() or b"{}")
 
     def wait_ready(self) -> dict:
+        if self.proc is None:
+            raise RuntimeError("the server is not started (use `with ServerProcess(...) as server:`)")
         deadline = time.monotonic() + self.ready_timeout_s
         last = None
         while time.monotonic() < deadline:
@@ -111,6 +114,6 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        if self._log not in (None, subprocess.DEVNULL):
+        if self._log is not None:
             self._log.close()
             self._log = None

@@ -100,17 +100,13 @@ def build_evaluate_router(service) -> APIRouter:
             raise ApiError(422, "bad_parameters", "files need the manifest that labels them")
         defaults = StabilityThresholds()
         thresholds = StabilityThresholds(
-            *(
-                getattr(defaults, k) if v is None else v
-                for k, v in (
-                    ("max_flip_rate", max_flip_rate),
-                    ("max_drift", max_drift),
-                    ("max_mean_drift", max_mean_drift),
-                    ("max_drop", max_drop),
-                    ("max_new_failures", max_new_failures),
-                )
-            )
+            defaults.max_flip_rate if max_flip_rate is None else max_flip_rate,
+            defaults.max_drift if max_drift is None else max_drift,
+            defaults.max_mean_drift if max_mean_drift is None else max_mean_drift,
+            defaults.max_drop if max_drop is None else max_drop,
+            defaults.max_new_failures if max_new_failures is None else max_new_failures,
         )
+        uploads: Path | None
         try:
             if baseline:
                 evals.report_dir(baseline)  # 404 before any work
@@ -135,17 +131,21 @@ def build_evaluate_router(service) -> APIRouter:
                         )
                     saved.append(await _save(f, dest))
                 man = await run_in_threadpool(evals.manifest_from_files, mpath, saved, classes)
-            else:
+            elif folder is not None:
                 man = await run_in_threadpool(evals.manifest_from_server, folder, classes)
                 shutil.rmtree(uploads, ignore_errors=True)
                 uploads = None
+            else:  # not reached: exactly one of the three was checked above
+                raise ApiError(
+                    422, "bad_parameters", "give exactly one of archive, manifest (+ files) or folder"
+                )
             job = await evals.start(man, folder_dir, uploads, baseline=baseline, thresholds=thresholds)
         except BaseException as exc:
             evals.discard(folder_dir, uploads)
             if isinstance(exc, EmoStudioError):
                 raise api_error(exc) from exc
             raise
-        if wait:
+        if wait and job.task is not None:  # start() returns the job with its task
             await asyncio.shield(job.task)
             return JSONResponse({**evals.status(job.id), "links": links(job.id)})
         return JSONResponse({**evals.status(job.id), "links": links(job.id)}, status_code=202)

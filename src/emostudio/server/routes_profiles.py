@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from emostudio.clips import Clip, ClipError, ClipSource, clip_from_doc, read_stored
 from emostudio.embeddings import similarity
+from emostudio.errors import InternalError
 from emostudio.profiles import (
     AlertRule,
     ProfileError,
@@ -56,7 +57,10 @@ class ProfilesService:
 
     @property
     def service(self) -> Service:
-        return self._service()
+        service = self._service()
+        if service is None:  # the registry drops this object with its Service
+            raise InternalError("the profile store's server service is gone")
+        return service
 
     def store(self) -> ProfileStore:
         with self._lock:
@@ -181,12 +185,12 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
     async def query_clip(
         file: UploadFile | None, run_id: str | None, field: str = "file", run_field: str = "run_id"
     ) -> Clip:
-        if (file is None) == (run_id is None):
-            raise ApiError(422, "bad_parameters", f"give exactly one of {field} or {run_field}")
-        if run_id is not None:
+        if run_id is not None and file is None:
             return (await ps.clip_of_run(run_id))[0]
-        data, name = await read_upload(service, file, field)
-        return await ps.score(data, name)
+        if file is not None and run_id is None:
+            data, name = await read_upload(service, file, field)
+            return await ps.score(data, name)
+        raise ApiError(422, "bad_parameters", f"give exactly one of {field} or {run_field}")
 
     @router.post(
         "/similar", summary="How alike two clips are: cosine, score distance (JS) and a zh/en reading"
@@ -297,13 +301,13 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         at: Annotated[str | None, Form(description="time of the recording, ISO 8601")] = None,
         tags: Annotated[str | None, Form(description="comma-separated tags")] = None,
     ) -> dict:
-        if (file is None) == (run_id is None):
-            raise ApiError(422, "bad_parameters", "give exactly one of file or run_id")
-        if run_id is not None:
+        if run_id is not None and file is None:
             rec, rid = await ps.add_run(speaker, run_id, at, _tags(tags)), run_id
-        else:
+        elif file is not None and run_id is None:
             data, name = await read_upload(service, file)
             rec, rid = await ps.add_upload(speaker, data, name, at, _tags(tags))
+        else:
+            raise ApiError(422, "bad_parameters", "give exactly one of file or run_id")
         return {"record": rec.to_dict(), "run_id": rid}
 
     @router.get(

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from emostudio.embeddings import cosine_similarity
-from emostudio.errors import EmoStudioError
+from emostudio.errors import EmoStudioError, InternalError
 from emostudio.recognize import GRANULARITIES, Prepared, Recognizer
 from emostudio.results import AUDIO_FILE, EMBEDDING_FILE, RESULT_FILE, Result
 from emostudio.server.settings import DOWNLOADS, RUN_ID, ServerSettings, run_folder, run_sort_key
@@ -93,8 +93,8 @@ class Service:
 
         name = model or self.settings.model or DEFAULT_MODEL
         with self._lock:
-            if self.model_state.state == "ready" or (self._loader and self._loader.is_alive()):
-                return self._loader  # type: ignore[return-value]
+            if self._loader is not None and (self.model_state.state == "ready" or self._loader.is_alive()):
+                return self._loader  # ready (only the loader makes it so) or still loading
             self.model_state = ModelState("loading", name, f"loading model {name} …")
             self._loader = threading.Thread(
                 target=self._load, args=(name,), name="emostudio-load", daemon=True
@@ -275,6 +275,8 @@ class Service:
             res: Result = await asyncio.wrap_future(worker.submit(item, "utterance", True))
             info.setdefault("emotion", res.label)
             info.setdefault("confidence", round(res.confidence, 6))
+            if res.embedding is None:  # not reached: the worker was asked for the embedding
+                raise InternalError(f"{name}: the model gave no embedding")
             return res.embedding, info
 
         async def job() -> dict:
@@ -342,7 +344,7 @@ class Service:
             else []
         )
         ids.sort(key=run_sort_key, reverse=True)
-        page = []
+        page: list[dict] = []
         for run_id in ids[offset : offset + limit]:
             try:
                 doc = json.loads((root / run_id / RESULT_FILE).read_text(encoding="utf-8"))

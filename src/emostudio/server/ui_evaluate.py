@@ -13,6 +13,7 @@ import asyncio
 import html
 import shutil
 from pathlib import Path
+from typing import TypedDict
 
 import gradio as gr
 import pandas as pd
@@ -30,7 +31,44 @@ BOX = {
     "fail": "background:#fde2e1;border:1px solid #d9534f;padding:.4em .7em;margin:.3em 0",
 }
 
-TEXT = {
+
+class _Text(TypedDict):
+    """The texts of the tab in one language (every language has every key)."""
+
+    tab: str
+    intro: str
+    manifest: str
+    audio: str
+    folder: str
+    classes: str
+    all: str
+    four: str
+    baseline: str
+    run: str
+    past: str
+    refresh: str
+    metrics: str
+    per_class: str
+    confusion: str
+    reliability: str
+    bands: str
+    history: str
+    files: str
+    need_input: str
+    running: str
+    cols: list[str]
+    class_cols: list[str]
+    random: str
+    bad_rows: str
+    stability: str
+    passed: str
+    failed: str
+    flipped: str
+    exit: str
+    state_failed: str
+
+
+TEXT: dict[str, _Text] = {
     "zh": {
         "tab": "评测",
         "intro": "用带标签的测试集检查模型：上传清单 (CSV/JSONL，含 path 和 label 列) 及其音频，"
@@ -128,12 +166,15 @@ async def start_evaluation(
     folder = (folder or "").strip() or None
     if not manifest and not folder:
         raise UploadError("give a manifest or zip archive, or a folder on the server")
+    uploads: Path | None
     report_dir, uploads = evals.new_job_dirs()
     try:
         if folder and not manifest:
             man = await asyncio.to_thread(evals.manifest_from_server, folder, classes)
             shutil.rmtree(uploads, ignore_errors=True)
             uploads = None
+        elif not manifest:  # not reached: a manifest or a folder was checked above
+            raise UploadError("give a manifest or zip archive, or a folder on the server")
         elif Path(manifest).suffix.lower() == ".zip":
             archive = uploads / "archive.zip"
             await asyncio.to_thread(shutil.copyfile, manifest, archive)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import io
+from typing import TypedDict
 
 import gradio as gr
 import pandas as pd
@@ -18,7 +19,32 @@ from emostudio.profiles import ProfileError, summarize, trend
 from emostudio.server.routes_profiles import profiles_service
 from emostudio.server.service import Service
 
-TEXT = {
+
+class _Text(TypedDict):
+    """The texts of the tab in one language (every language has every key)."""
+
+    add_title: str
+    speaker_new: str
+    tags: str
+    at: str
+    add: str
+    pick: str
+    by: str
+    periods: list[tuple[str, str]]
+    refresh: str
+    need_result: str
+    need_speaker: str
+    added: str
+    records: str
+    negative: str
+    confidence: str
+    last_seen: str
+    top: str
+    near_cols: list[str]
+    recent_cols: list[str]
+
+
+TEXT: dict[str, _Text] = {
     "zh": {
         "add_title": "### 把当前结果加入档案",
         "speaker_new": "说话人 / 客户 ID",

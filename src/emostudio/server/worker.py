@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from emostudio.errors import EmoStudioError
 from emostudio.pipeline import score
 from emostudio.recognize import Prepared, Recognizer
+from emostudio.results import Result
 
 
 class QueueFullError(EmoStudioError):
@@ -138,6 +140,7 @@ class ModelWorker:
 
     def _run(self, group: list[_Job], granularity: str, embedding: bool) -> None:
         """Score a group with the pipeline's failure policy: a bad input fails its own request only."""
+        outcomes: Sequence[Result | BaseException]
         try:
             outcomes = score(self.recognizer, [j.item for j in group], granularity, embedding)
         except (
