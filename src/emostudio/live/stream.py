@@ -38,6 +38,9 @@ from emostudio.records import SAMPLE_RATE, Span
 from emostudio.results import Result, check_output_root
 
 
+FEED_WINDOWS = 32  # `feed` scores at most this many hops per model call (a long chunk → several calls)
+
+
 @dataclass
 class LiveOptions:
     """How a live stream is cut and read. Seconds are stream audio seconds."""
@@ -54,6 +57,7 @@ class LiveOptions:
     silence_every_s: float = 5.0  # while silent, one update this often at most
     min_segment_s: float = 1.0  # live segments shorter than this merge into their neighbour
     latest_only: bool = False  # score only the newest due window (real time: never fall behind)
+    max_backlog: int = 0  # without latest_only: due hops kept waiting at most (older ones skipped); 0: all
     detect_copy_s: float = 3.0  # channels="separate": seconds of signal before judging a copied channel
     max_duration_s: float = 4 * 3600.0  # longer streams are refused while they run
     part_s: float = 600.0  # the closing pass scores at most this much audio per model job
@@ -277,20 +281,30 @@ class LiveStream:
                     )
 
     # ---- windows out -----------------------------------------------------------------------------------------
-    def take(self, latest_only: bool | None = None) -> Batch | None:
-        """The hops due now: silent ones decided, the others' windows gathered into one Prepared.
+    def take(self, latest_only: bool | None = None, limit: int | None = None) -> Batch | None:
+        """The hops due now (the oldest `limit` of them): silent ones decided, the others' windows gathered
+        into one Prepared.
 
         `latest_only` (default: the option): only the newest due hop is scored, older ones are counted as
-        skipped (a real-time consumer that fell behind catches up instead of lagging).
+        skipped (a real-time consumer that fell behind catches up instead of lagging). Otherwise every due hop
+        is scored, except that beyond `max_backlog` waiting hops the oldest are skipped.
         """
         with self._lock:
             if not self._due:
                 return None
             latest = self.options.latest_only if latest_only is None else latest_only
-            hops = self._due[-1:] if latest else list(self._due)
-            skipped = len(self._due) - len(hops)
-            self._due.clear()
+            skipped = 0
+            if latest:
+                skipped = len(self._due) - 1
+                del self._due[:-1]
+            elif self.options.max_backlog and len(self._due) > self.options.max_backlog:
+                skipped = len(self._due) - self.options.max_backlog
+                del self._due[:skipped]
+            count = len(self._due) if limit is None else max(1, min(limit, len(self._due)))
+            hops = self._due[:count]
+            del self._due[:count]
             self.stats.skipped += skipped
+            total_skipped = skipped
             items: list[_HopItem] = []
             windows: list[np.ndarray] = []
             spans: list[Span] = []
@@ -309,7 +323,8 @@ class LiveStream:
                         index = len(spans) - 1
                         pos += len(w)
                     items.append(_HopItem(hop_end, received_at, t, start, silent, speech, index, skipped))
-            keep_from = self.next_hop - self.win_n
+                skipped = 0  # the skipped hops are told once, with the first hop after them
+            keep_from = (self._due[0][0] if self._due else self.next_hop) - self.win_n
             for t in self.tracks:
                 t.trim(keep_from)
             prepared = None
@@ -319,7 +334,7 @@ class LiveStream:
                     self.name, 0, "stream", self.codec, self.rate, self.input_channels or 1, pos / SAMPLE_RATE
                 )
                 prepared = Prepared(f"{self.name} (live)", Audio(wave, SAMPLE_RATE, info), wave, spans)
-            return Batch(items, prepared, skipped)
+            return Batch(items, prepared, total_skipped)
 
     @property
     def codec(self) -> str:
@@ -398,10 +413,10 @@ class LiveStream:
         """push + take + score (with the Recognizer, on this thread) + apply: the events this chunk completes."""
         received = time.monotonic()
         self.push(chunk, received)
-        batch = self.take()
-        if batch is None:
-            return self.notices()
-        return self.apply(batch, self.score(batch))
+        events: list[LiveEvent] = []
+        while (batch := self.take(limit=FEED_WINDOWS)) is not None:
+            events += self.apply(batch, self.score(batch))
+        return events + self.notices()
 
     def score(self, batch: Batch) -> Result | None:
         """Score a batch's windows with the Recognizer (one model call for all of them)."""

@@ -12,7 +12,6 @@ import math
 import os
 import tempfile
 import threading
-from collections import deque
 
 import numpy as np
 import soxr
@@ -27,11 +26,11 @@ _vad_load_lock = threading.Lock()
 class StreamingVad:
     """silero-vad run chunk by chunk with its own model instance (its recurrent state is this stream's).
 
-    Chunks quieter than `quiet_dbfs` count as non-speech without running the model. Keeps the decisions of
-    the last `keep_s` seconds only.
+    Chunks quieter than `quiet_dbfs` count as non-speech without running the model. Keeps its decisions
+    until `trim` says they are no longer needed.
     """
 
-    def __init__(self, threshold: float = 0.5, quiet_dbfs: float = -60.0, keep_s: float = 30.0):
+    def __init__(self, threshold: float = 0.5, quiet_dbfs: float = -60.0):
         import torch
 
         from emostudio.segment import _load_vad
@@ -51,15 +50,31 @@ class StreamingVad:
         self.quiet_power = 10 ** (quiet_dbfs / 10)
         self._pending = np.zeros(0, np.float32)
         self._done = 0  # chunks decided so far
+        self._first = 0  # chunk index of decisions[0]
+        self.decisions = np.zeros(0, bool)
         self._speaking = False
         self._below = 0  # chunks below the lower threshold since speech was last heard
-        self.decisions: deque[bool] = deque(maxlen=int(keep_s * SAMPLE_RATE / VAD_CHUNK) + 1)
 
     def add(self, x: np.ndarray) -> None:
         import torch
 
         buf = np.concatenate([self._pending, x]) if len(self._pending) else x
         n = len(buf) // VAD_CHUNK
+        threads = torch.get_num_threads()
+        # one thread for this tiny model: with more, every 32 ms call wakes (and, on a busy machine, spins)
+        # the whole OpenMP team, up to 100x slower; the setting is this thread's own and is put back below
+        torch.set_num_threads(1)
+        try:
+            self._decide(buf, n)
+        finally:
+            torch.set_num_threads(threads)
+        self._done += n
+        self._pending = buf[n * VAD_CHUNK :].copy()
+
+    def _decide(self, buf: np.ndarray, n: int) -> None:
+        import torch
+
+        out = np.zeros(n, bool)
         with torch.inference_mode():
             for k in range(n):
                 chunk = buf[k * VAD_CHUNK : (k + 1) * VAD_CHUNK]
@@ -74,19 +89,23 @@ class StreamingVad:
                 elif self._speaking and prob < self.threshold - 0.15:
                     self._below += 1
                     self._speaking = self._below < HANGOVER
-                self.decisions.append(self._speaking)
-        self._done += n
-        self._pending = buf[n * VAD_CHUNK :].copy()
+                out[k] = self._speaking
+        self.decisions = np.concatenate([self.decisions, out])
 
     def speech_s(self, start: int, end: int) -> float:
         """Seconds of speech among the chunks lying within samples [start, end) (16 kHz sample indices)."""
-        first_kept = self._done - len(self.decisions)
-        a = max(math.ceil(start / VAD_CHUNK), first_kept)
-        b = min(end // VAD_CHUNK, self._done)
+        a = max(math.ceil(start / VAD_CHUNK), self._first)
+        b = min(end // VAD_CHUNK, self._first + len(self.decisions))
         if b <= a:
             return 0.0
-        kept = list(self.decisions)
-        return sum(kept[a - first_kept : b - first_kept]) * VAD_CHUNK / SAMPLE_RATE
+        return int(self.decisions[a - self._first : b - self._first].sum()) * VAD_CHUNK / SAMPLE_RATE
+
+    def trim(self, before: int) -> None:
+        """Forget the decisions of chunks that end before sample `before` (16 kHz index)."""
+        drop = min(max(0, before // VAD_CHUNK - self._first), len(self.decisions))
+        if drop:
+            self.decisions = self.decisions[drop:].copy()
+            self._first += drop
 
 
 class Spool:
@@ -187,6 +206,8 @@ class Track:
         if drop:
             self.buf = self.buf[drop:].copy()
             self.buf_start += drop
+        if self.vad is not None:
+            self.vad.trim(keep_from)
 
     def rms_dbfs(self, start: int, end: int) -> float:
         x = self.window(max(start, self.buf_start), end).astype(np.float64)
