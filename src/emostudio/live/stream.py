@@ -37,7 +37,6 @@ from emostudio.prepare import Prepared, prepare
 from emostudio.records import SAMPLE_RATE, Span
 from emostudio.results import Result, check_output_root
 
-
 FEED_WINDOWS = 32  # `feed` scores at most this many hops per model call (a long chunk → several calls)
 
 

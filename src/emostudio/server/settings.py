@@ -50,7 +50,9 @@ class ServerSettings:
     cors_origins: list[str] = field(default_factory=list)  # empty: no CORS headers at all
     ui: bool = True
     # live streams (WebSocket /v1/stream and the UI's Live tab); each holds one queue slot while it runs
-    max_streams: int | None = None  # live streams at once (0: off); below queue_size; None: min(4, queue_size - 1)
+    max_streams: int | None = (
+        None  # live streams at once (0: off); below queue_size; None: min(4, queue_size - 1)
+    )
     stream_idle_timeout_s: float = 10.0  # a stream that sends nothing this long is ended and freed
     max_stream_s: float = 7200.0  # longest live stream (its audio is spooled to disk under outputs/.live)
 
