@@ -102,3 +102,57 @@ def checked(x: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise FrameError("a chunk contains NaN or infinite samples")
     return x
+
+
+def from_wav_bytes(data: bytes) -> tuple[int, int, np.ndarray]:
+    """A WAV chunk as a browser recorder streams it → (rate Hz, channels, (samples, channels) float32).
+
+    Tolerant of what streaming writers do: the RIFF and data sizes may be unset (0xFFFFFFFF) or wrong, so the
+    samples are everything after the data header, cut to whole frames. PCM 8/16/24/32-bit and float 32/64.
+    Raises FrameError for anything that is not such a WAV.
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise FrameError("a live chunk is not a WAV file (no RIFF/WAVE header)")
+    pos, fmt = 12, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
+        body = pos + 8
+        if cid == b"fmt ":
+            if size < 16 or body + 16 > len(data):
+                raise FrameError("a live chunk has a truncated WAV format header")
+            tag = int.from_bytes(data[body : body + 2], "little")
+            channels = int.from_bytes(data[body + 2 : body + 4], "little")
+            rate = int.from_bytes(data[body + 4 : body + 8], "little")
+            bits = int.from_bytes(data[body + 14 : body + 16], "little")
+            if tag == 0xFFFE and size >= 40:  # WAVE_FORMAT_EXTENSIBLE: the sub-format's first two bytes
+                tag = int.from_bytes(data[body + 24 : body + 26], "little")
+            fmt = (tag, channels, rate, bits)
+        elif cid == b"data":
+            if fmt is None:
+                raise FrameError("a live chunk has its WAV data before the format header")
+            tag, channels, rate, bits = fmt
+            dtype = {(1, 8): "u1", (1, 16): "<i2", (1, 32): "<i4", (3, 32): "<f4", (3, 64): "<f8"}.get(
+                (tag, bits)
+            )
+            if channels < 1 or channels > MAX_INPUT_CHANNELS or rate <= 0:
+                raise FrameError(f"a live chunk says {channels} channels at {rate} Hz")
+            raw = data[body:]
+            if (tag, bits) == (1, 24):
+                n = len(raw) // (3 * channels) * 3 * channels
+                b = np.frombuffer(raw[:n], np.uint8).reshape(-1, 3)
+                ints = (
+                    b[:, 0].astype(np.int32) | b[:, 1].astype(np.int32) << 8 | b[:, 2].astype(np.int32) << 16
+                )
+                ints = np.where(ints >= 1 << 23, ints - (1 << 24), ints)
+                return (
+                    rate,
+                    channels,
+                    checked((ints / float(1 << 23)).astype(np.float32).reshape(-1, channels)),
+                )
+            if dtype is None:
+                raise FrameError(f"a live chunk has an unsupported WAV encoding (format {tag}, {bits} bits)")
+            width = np.dtype(dtype).itemsize * channels
+            x = np.frombuffer(raw[: len(raw) // width * width], dtype=dtype).reshape(-1, channels)
+            return rate, channels, checked(to_float(x))
+        pos = body + size + (size & 1)
+    raise FrameError("a live chunk has no WAV data")

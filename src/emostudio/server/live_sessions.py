@@ -102,6 +102,22 @@ class LiveSession:
     def _kick(self) -> None:
         if self._scoring is None or self._scoring.done():
             self._scoring = asyncio.ensure_future(self._score_due())
+            self._scoring.add_done_callback(self._scored)
+
+    def _scored(self, task: asyncio.Task) -> None:
+        """A bug in the scoring loop is logged and told to the client; the stream ends (its audio is kept)."""
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        log.error("live stream %s: scoring failed: %s: %s", self.id, type(exc).__name__, exc)
+        self.events.put_nowait(
+            {
+                "type": "error",
+                "code": "internal",
+                "message": f"scoring failed ({type(exc).__name__}: {exc})",
+                "fatal": False,
+            }
+        )
 
     async def _score_due(self) -> None:
         worker = self.hub.service.worker
