@@ -202,6 +202,9 @@ def run(args: argparse.Namespace) -> int:
         live.release()
         return EXIT_FAILED_INPUTS if live.duration_s else EXIT_USAGE
     try:
+        for event in live.flush():  # the resampler's last samples may complete a last hop
+            if args.json:
+                print(json.dumps(event.to_dict(), ensure_ascii=False), flush=True)
         with err_console.status(Text(f"analysing the whole stream ({live.duration_s:.1f} s) …")):
             result = live.close(output_dir=None if args.no_save else args.out)
     except EmoStudioError as exc:

@@ -169,6 +169,7 @@ class LiveStream:
         self.tracks: list[Track] = []  # the tracks that get updates (the mix, or one per channel)
         self.samples_in = 0  # frames received, at the input rate
         self.closed = False
+        self._flushed = False  # flush_audio was called: no more audio
         self._seq = 0
         self._due: list[tuple[int, float | None]] = []
         self._notices: list[LiveNotice] = []
@@ -216,7 +217,7 @@ class LiveStream:
         Returns how many hops are due for scoring. Raises FrameError for a chunk that cannot be read,
         TooLongError past `max_duration_s`, UsageError on a closed stream.
         """
-        if self.closed:
+        if self.closed or self._flushed:
             raise UsageError(f"{printable(self.name)}: the live stream is closed")
         with self._lock:
             if isinstance(chunk, bytes | bytearray | memoryview):
@@ -237,12 +238,37 @@ class LiveStream:
                 for t in self.tracks:
                     t.add(planes[t.index])
                 self._watch_copies()
-            end = self.tracks[0].total
-            while self.next_hop <= end:
-                self._due.append((self.next_hop, received_at))
-                self.next_hop += self.hop_n
-                self.stats.hops += 1
+            self._count_due(received_at)
             return len(self._due)
+
+    def _count_due(self, received_at: float | None) -> None:
+        end = self.tracks[0].total
+        while self.next_hop <= end:
+            self._due.append((self.next_hop, received_at))
+            self.next_hop += self.hop_n
+            self.stats.hops += 1
+
+    def flush_audio(self) -> int:
+        """End of audio: the resamplers' last samples go in (they may complete a last hop); no more `push`.
+
+        Returns how many hops are due.
+        """
+        with self._lock:
+            if not self._flushed and self.mix is not None:
+                self._flushed = True
+                for t in {id(t): t for t in [self.mix, *self.tracks]}.values():
+                    t.finish()
+                self._count_due(time.monotonic())
+            self._flushed = True
+            return len(self._due)
+
+    def flush(self) -> list[LiveEvent]:
+        """End of audio, with the updates of the hops that completes (score them on this thread)."""
+        self.flush_audio()
+        events: list[LiveEvent] = []
+        while (batch := self.take(limit=FEED_WINDOWS)) is not None:
+            events += self.apply(batch, self.score(batch))
+        return events + self.notices()
 
     def _watch_copies(self) -> None:
         """channels="separate": a channel that repeats an earlier one (mono saved as stereo) is one speaker."""
@@ -439,8 +465,7 @@ class LiveStream:
                 raise UsageError(f"{printable(self.name)}: the live stream is closed")
             if self.mix is None or self.samples_in == 0:
                 raise ZeroLengthError(self.name, "the stream has no audio (no samples were received)")
-            for t in {id(t): t for t in [self.mix, *self.tracks]}.values():
-                t.finish()
+            self.flush_audio()
             self._due.clear()
             s = self.recognizer.settings
             if self.mix.total / SAMPLE_RATE < s.min_duration_s:

@@ -12,6 +12,7 @@ import math
 import os
 import tempfile
 import threading
+import warnings
 
 import numpy as np
 import soxr
@@ -43,7 +44,9 @@ class StreamingVad:
 
             threads = torch.get_num_threads()
             try:
-                self.model = silero_vad.load_silero_vad(onnx=False)
+                with warnings.catch_warnings():  # its loader uses deprecated importlib/jit calls; not ours
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    self.model = silero_vad.load_silero_vad(onnx=False)
             finally:
                 torch.set_num_threads(threads)  # its import may set one thread; keep the process setting
         self.threshold = threshold

@@ -171,6 +171,9 @@ class LiveSession:
             if self._scoring is not None:
                 with contextlib.suppress(Exception):
                     await self._scoring
+            if reason in ("stop", "too_long"):  # the client is there: give it the last hop's update too
+                await to_thread.run_sync(self.stream.flush_audio)
+                await self._score_due()
             if save and service.worker is not None:
                 ending = await self._close_and_save(reason)
         except EmoStudioError as exc:

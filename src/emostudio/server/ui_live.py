@@ -181,6 +181,8 @@ def timeline_svg(rows: list[Row], lang: str, start_s: float, end_s: float, eleme
         parts.append(
             f'<rect x="{label_w}" y="{top}" width="{width - label_w - 10}" height="{line_h}" fill="#f8fafc"/>'
         )
+        parts.append(f'<text x="{label_w - 4}" y="{top + 10}" text-anchor="end" fill="#94a3b8">100%</text>')
+        parts.append(f'<text x="{label_w - 4}" y="{top + line_h}" text-anchor="end" fill="#94a3b8">0%</text>')
         for a, b, label in row.segments:
             if b < start_s or a > end_s:
                 continue
