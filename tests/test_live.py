@@ -303,3 +303,81 @@ def test_browser_wav_chunks_are_read_whatever_their_sizes_say():
     np.testing.assert_array_equal(got[:, 0], x / 32768)
     with pytest.raises(FrameError, match="not a WAV"):
         from_wav_bytes(b"OggS" + bytes(40))
+
+
+def test_batch_manifest_roles_give_one_row_per_channel(recognizer, call, tmp_path):
+    from emostudio.batch import read_results, run_batch
+
+    path, left, right, _ = call
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text(f'id,path,speaker,roles\ncall-1,{path},cust-42,"agent,customer"\nsolo,{left},,\n')
+    summary = run_batch(
+        manifest, tmp_path / "out", recognizer=recognizer, granularity="frame", embedding=True
+    )
+    rows = {r["id"]: r for r in read_results(tmp_path / "out").to_pylist()}
+    assert sorted(rows) == ["call-1", "call-1#ch0", "call-1#ch1", "solo"]
+    assert summary.total == 2 and summary.processed == 2 and sum(summary.counts.values()) == 2
+    assert rows["call-1"]["channel"] is None and rows["solo"]["role"] is None
+    for index, alone_path in ((0, left), (1, right)):
+        row = rows[f"call-1#ch{index}"]
+        assert (row["channel"], row["role"], row["channel_status"]) == (
+            index,
+            ("agent", "customer")[index],
+            "speaker",
+        )
+        assert row["speaker"] == "cust-42" and row["path"] == str(path)
+        alone = recognizer.analyze(alone_path)
+        assert row["label"] == alone.label and abs(row["confidence"] - alone.confidence) < 1e-6
+    again = run_batch(manifest, tmp_path / "out", recognizer=recognizer, granularity="frame", embedding=True)
+    assert again.skipped == 2 and again.processed == 0 and len(read_results(tmp_path / "out")) == 4
+
+
+def test_cli_analyze_separate_and_live_from_a_file(tiny_model_dir, call, tmp_path, capsys):
+    from emostudio.cli import main
+
+    path, *_ = call
+    model = ["--model", str(tiny_model_dir), "--offline"]
+    code = main(
+        [
+            "analyze",
+            str(path),
+            "--channels",
+            "separate",
+            "--roles",
+            "agent,customer",
+            "--granularity",
+            "frame",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "runs"),
+            *model,
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "channel 1 (agent):" in out and "channel 2 (customer):" in out and "timeline:" in out
+    assert main(["analyze", str(path), "--roles", "a,b", *model]) == 2  # roles need --channels separate
+    code = main(
+        [
+            "live",
+            "--input",
+            str(path),
+            "--speed",
+            "0",
+            "--json",
+            "--channels",
+            "separate",
+            "--out",
+            str(tmp_path / "live"),
+            "--model-device",
+            "cpu",
+            *model,
+        ]
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and lines[-1]["type"] == "result" and lines[-1]["speakers"] == 2
+    updates = [m for m in lines if m["type"] == "update"]
+    assert {m["channel"] for m in updates} == {0, 1} and max(m["time_s"] for m in updates) == 9.0
+    assert (tmp_path / "live").is_dir() and any((tmp_path / "live").iterdir())
+    assert main(["live", "--input", str(tmp_path / "missing.wav"), *model]) == 2
+    assert "missing.wav" in capsys.readouterr().err

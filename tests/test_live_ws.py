@@ -225,6 +225,17 @@ def test_a_client_that_stops_sending_is_closed_and_freed(server):
         ),
         ({"sample_rate": 16000}, b"\x00" * (2 << 20), "frame_too_large", 1009, "at most"),
     ],
+    ids=[
+        "rate",
+        "format",
+        "unknown-field",
+        "channels",
+        "bytes-first",
+        "not-json",
+        "ragged",
+        "nan",
+        "too-large",
+    ],
 )
 def test_bad_input_gets_a_clear_message_and_close_code(server, first, then, code, close_code, words):
     srv, _ = server
@@ -292,3 +303,24 @@ def test_the_token_is_required_when_set_and_foreign_pages_are_refused(tmp_path, 
         with connect(ws_url(srv) + "?token=s3cret", origin="http://evil.example") as ws:
             msgs, code = messages_until_close(ws, 30)
         assert code == 1008 and msgs[-1]["code"] == "forbidden_origin"
+
+
+def test_rest_analyze_scores_each_channel_of_a_call(server, tmp_path):
+    srv, _ = server
+    a, _ = voice(4, seed=15)
+    b, _ = voice(4, seed=16, pauses=False)
+    path = encode(
+        tmp_path / "call.wav", np.stack([0.3 * a, np.clip(3 * b, -1, 1)], axis=1), 16000, "wav"
+    ).path
+    status, doc = post_file(srv, path, channels="separate", roles="agent,customer", granularity="frame")
+    assert status == 200 and doc["speakers"] == 2
+    assert [(c["index"], c["role"], c["status"]) for c in doc["channels"]] == [
+        (0, "agent", "speaker"),
+        (1, "customer", "speaker"),
+    ]
+    with urllib.request.urlopen(srv.url + doc["links"]["frames_csv_ch1"], timeout=30) as r:
+        assert r.read().startswith(b"start_s,end_s,emotion,confidence")
+    status, err = post_file(srv, path, channels="both")
+    assert status == 422 and err["error"]["code"] == "bad_parameters"
+    status, err = post_file(srv, path, channels="separate", roles="a,b,c")
+    assert status == 422 and "3 roles" in err["error"]["message"]

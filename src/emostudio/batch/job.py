@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from emostudio import atomic
 from emostudio.batch.inputs import BatchError
@@ -196,6 +197,9 @@ def finish_job(
 ) -> BatchSummary:
     """Summarise every committed row and write summary.json atomically (both runners)."""
     table: pa.Table = store.read()
+    table = table.filter(
+        pc.is_null(table.column("channel"))
+    )  # inputs, not the channel rows of two-party calls
     labels = [x for x in table.column("label").to_pylist() if x is not None]
     errors = Counter(x for x in table.column("error_code").to_pylist() if x is not None)
     counts = Counter(labels)
