@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 import weakref
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +80,7 @@ class LiveSession:
         self.events: asyncio.Queue[dict | None] = asyncio.Queue()
         self.last_activity = time.monotonic()
         self.started = time.monotonic()
-        self.latencies_s: list[float] = []  # chunk received → update handed to the sender
+        self.latencies_s: deque[float] = deque(maxlen=10_000)  # chunk received → update sent (see `stamp`)
         self._scoring: asyncio.Task | None = None
         self._ending: asyncio.Task | None = None
         self.ended: Ending | None = None
@@ -138,11 +139,18 @@ class LiveSession:
                     continue
             for event in self.stream.apply(batch, result):
                 doc = event.to_dict()
-                received = getattr(event, "received_at", None)
-                if received is not None:
-                    self.latencies_s.append(time.monotonic() - received)
-                    doc["latency_ms"] = round(1000 * (time.monotonic() - received), 1)
+                if getattr(event, "received_at", None) is not None:
+                    doc["_received"] = event.received_at  # `stamp` turns it into latency_ms when sent
                 await self.events.put(doc)
+
+    def stamp(self, doc: dict) -> dict:
+        """Just before an update leaves: its latency (the chunk that completed its hop received → now)."""
+        received = doc.pop("_received", None)
+        if received is not None:
+            latency = time.monotonic() - received
+            self.latencies_s.append(latency)
+            doc["latency_ms"] = round(1000 * latency, 1)
+        return doc
 
     def drain(self) -> list[dict]:
         """The events waiting now (the UI polls; the WebSocket route awaits `events` instead)."""
@@ -153,7 +161,7 @@ class LiveSession:
             except asyncio.QueueEmpty:
                 return out
             if ev is not None:
-                out.append(ev)
+                out.append(self.stamp(ev))
 
     # ---- the end -------------------------------------------------------------------------------------------------
     async def end(self, reason: str, save: bool | None = None) -> Ending:

@@ -246,7 +246,7 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
 
     async def forward() -> None:
         while (event := await session.events.get()) is not None:
-            await _send(ws, event)
+            await _send(ws, session.stamp(event))
 
     sender = asyncio.ensure_future(forward())
     reason, fatal = "stop", None
