@@ -128,12 +128,17 @@ def measure(
             wall = time.monotonic() - t0
             cpu = cpu_seconds(srv.proc.pid) - cpu0
             lat = sorted(u["latency_ms"] for r in results for u in r.get("updates", []) if "latency_ms" in u)
-            hops = n * int(round((seconds - 1.0) / hop_s + 1))  # one hop every hop_s from 1 s on
+            stats = [(r.get("final") or {}).get("stats") or {} for r in results]
+            hops = sum(st.get("hops", 0) for st in stats)  # one hop every hop_s from 1 s on, per stream
+            skipped = sum(st.get("skipped", 0) for st in stats)
+            quiet = sum(st.get("silent_quiet", 0) for st in stats)
             rows.append(
                 {
                     "streams": n,
                     "updates": len(lat),
                     "hops": hops,
+                    "skipped": skipped,
+                    "silent_not_sent": quiet,
                     "scored_share": round(len(lat) / hops, 3) if hops else 0.0,
                     "p50_ms": percentile(lat, 0.5),
                     "p95_ms": percentile(lat, 0.95),
@@ -179,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                 table.append(row)
                 print(
                     f"  {row['streams']} stream(s): p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms, "
-                    f"max {row['max_ms']:.0f} ms, {row['updates']}/{row['hops']} hops scored, "
+                    f"max {row['max_ms']:.0f} ms, {row['updates']}/{row['hops']} hops updated "
+                    f"({row['skipped']} skipped, {row['silent_not_sent']} silent), "
                     f"server CPU {row['server_cpu_per_s']} cores",
                     flush=True,
                 )
@@ -195,20 +201,22 @@ def main(argv: list[str] | None = None) -> int:
         f"- load average before / after: {before} / {after}",
         f"- each stream: {args.seconds:g} s of synthetic continuous speech sent in real time (0.1 s frames, 16 kHz "
         f"s16le), hop {args.hop:g} s, window {args.window:g} s; latency = chunk that completed the hop received → "
-        "update sent, stamped by the server; late hops skipped (the default)",
+        "update sent, stamped by the server; late hops skipped (the default); 'silent': hops where the VAD found "
+        "no speech that gave no update (only the first silent hop and then one every 5 s are sent)",
     ]
     if args.note:
         lines.append(f"- note: {args.note}")
     lines += [
         "",
-        "| model | precision | streams | p50 ms | p95 ms | max ms | hops scored | server CPU (cores) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | precision | streams | p50 ms | p95 ms | max ms | hops updated | skipped (model busy) | "
+        "silent (no update) | server CPU (cores) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table:
         lines.append(
             f"| {r['arch']} | {r['dtype']} | {r['streams']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
-            f"{r['max_ms']:.0f} | {r['updates']}/{r['hops']} ({100 * r['scored_share']:.0f}%) | "
-            f"{r['server_cpu_per_s']} |"
+            f"{r['max_ms']:.0f} | {r['updates']}/{r['hops']} ({100 * r['scored_share']:.0f}%) | {r['skipped']} | "
+            f"{r['silent_not_sent']} | {r['server_cpu_per_s']} |"
         )
     text = "\n".join(lines) + "\n"
     print(text)

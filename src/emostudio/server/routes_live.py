@@ -277,6 +277,9 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
                         e.code, f"{e}; the stream is ended and nothing is saved", CLOSE["malformed"]
                     )
                     break
+                except UnavailableError:  # ended meanwhile (the idle reaper, or the server shutting down)
+                    reason = "idle"
+                    break
                 except TooLongError as e:
                     await session.events.put(
                         {"type": "error", "code": e.code, "message": str(e), "fatal": True}
