@@ -77,6 +77,11 @@ def prepare(
     s = settings or Settings()
     check_channels(channels)
     keep = channels == "separate"
+    if roles and not keep:
+        raise UsageError(
+            f"{printable(label)}: roles name the channels of channels='separate' (each channel its own speaker); "
+            "ask for that too"
+        )
     if isinstance(source, audio_io.Audio):
         audio = source
     elif isinstance(source, np.ndarray):

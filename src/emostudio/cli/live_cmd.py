@@ -162,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
             window_s=args.window,
             min_window_s=min(1.0, args.window),
             latest_only=realtime,
+            max_duration_s=args.max_duration,
         )
     except EmoStudioError as exc:
         source.close()

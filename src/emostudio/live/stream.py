@@ -148,6 +148,8 @@ class LiveStream:
         self.mode = channels
         self.input_channels = None if input_channels is None else pcm.check_input_channels(input_channels)
         self.role_names = parse_roles(roles)
+        if self.role_names and channels != "separate":
+            raise UsageError("roles name the channels of channels='separate' (each channel its own speaker)")
         self.format = pcm.check_format(format)
         self.name = str(name) or "live"
         opts = options or LiveOptions()
