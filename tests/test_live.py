@@ -270,6 +270,12 @@ def test_bad_live_input_gets_clear_errors(recognizer):
         recognizer.stream(16000, hop=0.5)
     with pytest.raises(UsageError, match="hop_s"):
         recognizer.stream(16000, hop_s=4.0, window_s=3.0)
+    with pytest.raises(UsageError, match="roles name the channels"):
+        recognizer.stream(16000, roles="agent,customer")
+    with pytest.raises(UsageError, match="roles name the channels"):
+        recognizer.analyze(np.zeros(16000, np.float32) + 0.1, sample_rate=16000, roles="agent,customer")
+    with pytest.raises(UsageError, match="channels must be one of mix, separate"):
+        recognizer.analyze(np.zeros(16000, np.float32) + 0.1, sample_rate=16000, channels="both")
     with recognizer.stream(16000, input_channels=2) as live:
         with pytest.raises(FrameError, match="multiple of 4 bytes"):
             live.push(b"\x00" * 6)
