@@ -423,7 +423,8 @@ class Recognizer:
         ...     for chunk in chunks:                  # (samples,) or (samples, channels), int16 or float
         ...         for update in live.feed(chunk):   # the last window's scores, label, band, segments
         ...             print(update.summary())
-        >>> result = live.close(output_dir="outputs")  # the whole stream, as analyze(file, granularity="frame")
+        ...     live.flush()                          # the last hop's update
+        ...     result = live.close(output_dir="outputs")  # the whole stream, as analyze(file, granularity="frame")
 
         `options` are those of `emostudio.live.LiveStream` (hop_s, window_s, channels, roles, format, ...).
         """
