@@ -58,6 +58,7 @@ class PipelineOptions:
     group_seconds: float | None = None  # audio scored per group; None: 4 × settings.batch_seconds
     max_group_items: int = 256  # inputs per group at most
     read_ahead: int | None = None  # inputs submitted but not yet handed out; None: max(4, 4 × workers)
+    channels: str = "mix"  # "mix" | "separate" (each channel its own speaker; an InputItem's own wins)
 
     def check(self) -> None:
         """Raise UsageError naming the first bad option."""
@@ -77,6 +78,9 @@ class PipelineOptions:
             raise UsageError(f"max_group_items must be at least 1, got {self.max_group_items!r}")
         if self.read_ahead is not None and self.read_ahead < 1:
             raise UsageError(f"read_ahead must be at least 1, got {self.read_ahead!r}")
+        from emostudio.channels import check_channels
+
+        check_channels(self.channels)
 
 
 def check_granularity(granularity: object) -> None:
@@ -194,11 +198,20 @@ class _Failed:
     message: str
 
 
-def _prepare_job(job: Job, enhance: bool | EnhanceSettings, quality: bool, in_process: bool):
+def _prepare_job(
+    job: Job, enhance: bool | EnhanceSettings, quality: bool, in_process: bool, channels: str = "mix"
+):
     """Runs in a worker: a Prepared, or the input's error (an unexpected exception becomes InternalError)."""
+    from emostudio.channels import parse_roles
     from emostudio.prepare import prepare
 
     try:
+        roles = None
+        if isinstance(
+            job.item, InputItem
+        ):  # a manifest row may name its channel roles (and so separate them)
+            roles = parse_roles(job.item.roles)
+            channels = job.item.channels or ("separate" if roles else channels)
         return prepare(
             job.source,
             _worker_settings,
@@ -206,6 +219,8 @@ def _prepare_job(job: Job, enhance: bool | EnhanceSettings, quality: bool, in_pr
             sample_rate=job.sample_rate,
             enhance=enhance,
             quality=quality,
+            channels=channels,
+            roles=roles,
         )
     except EmoStudioError as e:
         if in_process:
@@ -308,7 +323,7 @@ def iter_results(
         return held_s + sum(p.duration_s for p in done if not isinstance(p, _Failed | EmoStudioError))
 
     def submit(job: Job) -> Future:
-        return pool.submit(_prepare_job, job, opts.enhance, opts.quality, in_process)
+        return pool.submit(_prepare_job, job, opts.enhance, opts.quality, in_process, opts.channels)
 
     def result_of(job: Job, fut: Future) -> Any:
         """The worker's answer; a worker process that died takes only its own input down with it."""
@@ -322,7 +337,9 @@ def iter_results(
         pool.shutdown(wait=True, cancel_futures=True)
         pool = make_executor(opts, settings)
         try:
-            got = pool.submit(_prepare_job, job, opts.enhance, opts.quality, in_process).result()
+            got = pool.submit(
+                _prepare_job, job, opts.enhance, opts.quality, in_process, opts.channels
+            ).result()
         except BrokenExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
             pool = make_executor(opts, settings)

@@ -16,6 +16,7 @@ from emostudio import audio as audio_io
 from emostudio import enhance as enhance_mod
 from emostudio import quality as quality_mod
 from emostudio import segment as segment_mod
+from emostudio.channels import ChannelPart, check_channels, prepare_channels
 from emostudio.errors import UsageError, printable
 from emostudio.pipeline import source_name as _source_name
 from emostudio.settings import Settings
@@ -35,6 +36,7 @@ class Prepared:
     quality: quality_mod.QualityReport | None = None
     enhanced: enhance_mod.Enhanced | None = None
     quality_after: quality_mod.QualityReport | None = None
+    channels: list[ChannelPart] | None = None  # channels="separate": each channel as its own speaker
 
     @property
     def duration_s(self) -> float:
@@ -61,22 +63,35 @@ def prepare(
     sample_rate: int | None = None,
     enhance: bool | enhance_mod.EnhanceSettings = False,
     quality: bool = True,
+    channels: str = "mix",
+    roles: list[str] | None = None,
 ) -> Prepared:
     """Decode and check one input, measure its quality, optionally enhance it, and plan its segments.
 
+    `channels="separate"` also prepares each channel as its own speaker (`Prepared.channels`, see
+    emostudio.channels; `roles` names them); the mixed recording is prepared as usual either way.
     Raises an AudioError subclass for bad audio (`too_short` below `settings.min_duration_s`), UsageError for
     an input of the wrong kind (a numpy array without `sample_rate`, None, ...).
     """
     label = _source_name(source, name)
     s = settings or Settings()
+    check_channels(channels)
+    keep = channels == "separate"
+    if roles and not keep:
+        raise UsageError(
+            f"{printable(label)}: roles name the channels of channels='separate' (each channel its own speaker); "
+            "ask for that too"
+        )
     if isinstance(source, audio_io.Audio):
         audio = source
     elif isinstance(source, np.ndarray):
         if sample_rate is None:
             raise UsageError(f"{printable(label)}: a numpy waveform needs sample_rate= (its rate in Hz)")
-        audio = audio_io.from_array(source, sample_rate, name=label, max_duration_s=s.max_duration_s)
+        audio = audio_io.from_array(
+            source, sample_rate, name=label, max_duration_s=s.max_duration_s, keep_channels=keep
+        )
     elif isinstance(source, str | os.PathLike | bytes | bytearray | memoryview):
-        audio = audio_io.decode(source, name=name, max_duration_s=s.max_duration_s)
+        audio = audio_io.decode(source, name=name, max_duration_s=s.max_duration_s, keep_channels=keep)
     else:
         raise UsageError(
             f"{printable(label)}: cannot analyse a {type(source).__name__}; give a file path, the file's bytes, "
@@ -113,4 +128,9 @@ def prepare(
         spans = segment_mod.split_for_model(waveform, max_segment_s=s.max_segment_s, spans=speech)
     else:
         spans = [segment_mod.Span(0.0, duration)]
-    return Prepared(label, audio, waveform, spans, speech, report, enhanced, report_after)
+    parts = (
+        prepare_channels(audio, s, name=label, roles=roles, enhance=enhance, quality=quality)
+        if keep
+        else None
+    )
+    return Prepared(label, audio, waveform, spans, speech, report, enhanced, report_after, parts)

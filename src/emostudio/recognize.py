@@ -15,12 +15,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from emostudio import audio as audio_io
 from emostudio import enhance as enhance_mod
+from emostudio.channels import attach as attach_channels
+from emostudio.channels import parse_roles
 from emostudio.errors import (
     EmoStudioError,
     InferenceError,
@@ -46,6 +49,9 @@ from emostudio.results import (
     save_run,
 )
 from emostudio.settings import Settings
+
+if TYPE_CHECKING:
+    from emostudio.live import LiveStream
 
 __all__ = ["GRANULARITIES", "Outcome", "Prepared", "Recognizer", "prepare", "segment_weights"]
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -133,10 +139,22 @@ class Recognizer:
         sample_rate: int | None = None,
         enhance: bool | enhance_mod.EnhanceSettings = False,
         quality: bool = True,
+        channels: str = "mix",
+        roles: list[str] | None = None,
     ) -> Prepared:
-        """Decode and check one input, measure its quality, optionally enhance it, and plan its segments."""
+        """Decode and check one input, measure its quality, optionally enhance it, and plan its segments.
+
+        `channels="separate"`: each channel is also prepared as its own speaker (see emostudio.channels).
+        """
         return prepare(
-            source, self.settings, name=name, sample_rate=sample_rate, enhance=enhance, quality=quality
+            source,
+            self.settings,
+            name=name,
+            sample_rate=sample_rate,
+            enhance=enhance,
+            quality=quality,
+            channels=channels,
+            roles=roles,
         )
 
     # ---- model ---------------------------------------------------------------------------------------------
@@ -185,6 +203,9 @@ class Recognizer:
         InferenceError when the model's scores are not finite; `emostudio.pipeline.score` isolates the culprit.
         """
         check_granularity(granularity)
+        # channels="separate": each speaker channel is scored in the same pass as one more item
+        parts = [(i, p) for i, it in enumerate(items) for p in (it.channels or []) if p.prepared is not None]
+        owners, items = list(items), [*items, *(p.prepared for _, p in parts)]
         need = receptive_field(self.model.encoder.config.feature_layers)
         sr = audio_io.SAMPLE_RATE
         for item in items:
@@ -211,7 +232,9 @@ class Recognizer:
         per_item: list[dict[tuple[int, bool], _Scored]] = [{} for _ in items]
         for (i, k, before), sc in zip(index, scored, strict=True):
             per_item[i][(k, before)] = sc
-        return [self._build(item, per_item[i], granularity, embedding) for i, item in enumerate(items)]
+        built = [self._build(item, per_item[i], granularity, embedding) for i, item in enumerate(items)]
+        by_channel = {(i, p.info.index): r for (i, p), r in zip(parts, built[len(owners) :], strict=True)}
+        return attach_channels(built[: len(owners)], owners, by_channel)
 
     def _build(self, item: Prepared, scored: dict, granularity: str, embedding: bool) -> Result:
         s = self.settings
@@ -320,17 +343,31 @@ class Recognizer:
         output_dir: str | os.PathLike | None = None,
         name: str | None = None,
         sample_rate: int | None = None,
+        channels: str = "mix",
+        roles: str | list[str] | None = None,
     ) -> Result:
         """Analyse one input (path, bytes, numpy array with `sample_rate`, or decoded Audio).
 
+        `channels="separate"` scores each channel as its own speaker (`result.channels`, one entry per channel
+        with its role, whether it is a speaker, silent or a copy, and its own Result); `roles` names them
+        ("agent,customer"). The top-level result is the mixed recording either way.
         With `output_dir`, also writes a fresh run folder `output_dir/outputs_YYYYMMDD_HHMMSS[_N]/` (checked for
         writability before any work). Raises an AudioError subclass naming the file for bad input, UsageError
         for bad arguments, OutputError when the run folder cannot be written.
         """
-        PipelineOptions(granularity, embedding, enhance, quality).check()
+        PipelineOptions(granularity, embedding, enhance, quality, channels=channels).check()
+        role_names = parse_roles(roles)
         if output_dir is not None:
             check_output_root(output_dir)
-        item = self.prepare(source, name=name, sample_rate=sample_rate, enhance=enhance, quality=quality)
+        item = self.prepare(
+            source,
+            name=name,
+            sample_rate=sample_rate,
+            enhance=enhance,
+            quality=quality,
+            channels=channels,
+            roles=role_names,
+        )
         result = score(self, [item], granularity, embedding)[0]
         if isinstance(result, EmoStudioError):
             raise result
@@ -364,15 +401,25 @@ class Recognizer:
         executor: str = "thread",
         group_seconds: float | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        channels: str = "mix",
     ) -> list[Outcome]:
         """Analyse many inputs, batched; a bad input never stops the rest or costs another input its result.
 
         `sources`: a list of paths, bytes, `(array, sample_rate)` pairs or Audio (a single path counts as one).
         Returns one Outcome per input, in input order (`result`, or `error` with a typed EmoStudioError);
         `on_outcome` is called as each one is done. See `emostudio.pipeline` for grouping and memory bounds.
+        `channels="separate"` scores each channel of every input as its own speaker (see `analyze`); an
+        `InputItem` with `roles` or `channels` of its own decides for itself.
         """
         options = PipelineOptions(
-            granularity, embedding, enhance, quality, workers, executor, group_seconds=group_seconds
+            granularity,
+            embedding,
+            enhance,
+            quality,
+            workers,
+            executor,
+            group_seconds=group_seconds,
+            channels=channels,
         )
         options.check()
         if output_dir is not None:
@@ -389,3 +436,20 @@ class Recognizer:
             if on_outcome:
                 on_outcome(outcome)
         return outcomes
+
+    # ---- live ------------------------------------------------------------------------------------------------------
+    def stream(self, sample_rate: int = 16000, **options) -> LiveStream:
+        """A live stream: push PCM chunks as they arrive, get an update every hop, `close()` for the Result.
+
+        >>> with rec.stream(48000, channels="separate", roles="agent,customer") as live:
+        ...     for chunk in chunks:                  # (samples,) or (samples, channels), int16 or float
+        ...         for update in live.feed(chunk):   # the last window's scores, label, band, segments
+        ...             print(update.summary())
+        ...     live.flush()                          # the last hop's update
+        ...     result = live.close(output_dir="outputs")  # the whole stream, as analyze(file, granularity="frame")
+
+        `options` are those of `emostudio.live.LiveStream` (hop_s, window_s, channels, roles, format, ...).
+        """
+        from emostudio.live import LiveStream
+
+        return LiveStream(self, sample_rate, **options)

@@ -36,3 +36,5 @@ class InputItem:
     time: str | None = None
     label: str | None = None
     text: str | None = None
+    channels: str | None = None  # "mix" | "separate" for this input (None: the job's setting)
+    roles: str | None = None  # channel roles, e.g. "agent,customer" (implies separate channels)

@@ -32,6 +32,7 @@ from emostudio.interpret import Band, Compound, TimelineSegment, summary_line
 from emostudio.model.labels import BY_KEY, KEYS
 
 if TYPE_CHECKING:
+    from emostudio.channels import ChannelResult
     from emostudio.multimodal.attach import TextBlock
 
 SCHEMA_VERSION = "1.0"
@@ -184,6 +185,9 @@ class Result:
     output_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
     text: TextBlock | None = None  # a transcript fused with the voice (emostudio.multimodal.attach_text)
+    channels: list[ChannelResult] | None = (
+        None  # channels="separate": one entry per channel (emostudio.channels)
+    )
 
     @property
     def label(self) -> str:
@@ -252,6 +256,9 @@ class Result:
             "warnings": self.warnings + ([RANDOM_WEIGHTS_NOTE] if self.model.is_random else []),
             "text": self.text.to_dict() if self.text is not None else None,
         }
+        if self.channels is not None:  # only for channels="separate": other documents are unchanged
+            d["speakers"] = sum(c.info.status == "speaker" for c in self.channels)
+            d["channels"] = [c.to_dict() for c in self.channels]
         return d
 
     def to_json(self) -> str:
@@ -337,6 +344,11 @@ def frames_csv(frames: FrameTimeline) -> str:
     return buf.getvalue()
 
 
+def channel_frames_file(index: int) -> str:
+    """frames.csv of one channel of a channels="separate" run: frames_ch0.csv, frames_ch1.csv, ..."""
+    return f"frames_ch{index}.csv"
+
+
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
@@ -367,6 +379,17 @@ def write_run(
     if result.frames is not None:
         atomic.write_text(run_dir / FRAMES_FILE, frames_csv(result.frames))
         files["frames_csv"] = FRAMES_FILE
+    for ch in result.channels or []:  # each speaker channel's timeline (frames_chN.csv) and embedding_chN.npy
+        if ch.result is not None and ch.result.frames is not None:
+            name = channel_frames_file(ch.info.index)
+            atomic.write_text(run_dir / name, frames_csv(ch.result.frames))
+            files[f"frames_csv_ch{ch.info.index}"] = name
+        if ch.result is not None and ch.result.embedding is not None:
+            from emostudio.channels import channel_embedding_file
+
+            name = channel_embedding_file(ch.info.index)
+            save_npy(run_dir / name, ch.result.embedding)
+            files[f"embedding_ch{ch.info.index}"] = name
     doc = result.to_dict()
     doc["files"] = files
     doc["run_id"] = run_id or run_dir.name

@@ -75,11 +75,12 @@ def from_array(
     max_duration_s: float = DEFAULT_MAX_DURATION_S,
     allow_silence: bool = False,
     silence_dbfs: float = DEFAULT_SILENCE_DBFS,
+    keep_channels: bool = False,
 ) -> Audio:
     """Wrap a (samples,) or (samples, channels) float or integer array at `sample_rate` Hz.
 
     Integer samples are scaled by their full range (int16 / 32768). The same checks, downmix and resampling
-    as `decode` apply.
+    as `decode` apply. `keep_channels`: also keep each channel, resampled on its own (`Audio.channels`).
     """
     x = np.asarray(waveform)
     if x.ndim not in (1, 2):
@@ -112,7 +113,11 @@ def from_array(
     if not allow_silence:
         check_silence(name, float(np.max(np.abs(mono))), silence_dbfs)
     info = SourceInfo(name, int(x.nbytes), "array", str(x.dtype), int(sample_rate), channels, duration_s)
-    return Audio(resample(mono, int(sample_rate)), SAMPLE_RATE, info)
+    kept = None
+    if keep_channels:
+        planes = to_float(x.reshape(samples, channels).T)
+        kept = [resample(np.ascontiguousarray(p), int(sample_rate)) for p in planes]
+    return Audio(resample(mono, int(sample_rate)), SAMPLE_RATE, info, channels=kept)
 
 
 def resample(waveform: np.ndarray, from_rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -54,10 +54,13 @@ def decode(
     max_duration_s: float = DEFAULT_MAX_DURATION_S,
     allow_silence: bool = False,
     silence_dbfs: float = DEFAULT_SILENCE_DBFS,
+    keep_channels: bool = False,
 ) -> Audio:
     """Decode a file path or in-memory bytes to 16 kHz mono float32.
 
     `name` is used in messages and SourceInfo.path (default: the path, or "<bytes>").
+    `keep_channels`: also keep each channel on its own (`Audio.channels`, one 16 kHz buffer per channel, each
+    resampled exactly as a mono file of that channel would be); the mixed waveform is the same either way.
     Raises an AudioError subclass when the input is missing, not a regular file, unreadable, empty, not audio,
     unsupported, corrupt (or mostly missing), has zero samples, holds NaN/Inf, is longer than `max_duration_s`
     seconds, or (unless `allow_silence`) peaks below `silence_dbfs` dBFS after downmixing.
@@ -104,7 +107,16 @@ def decode(
             raise UnreadableError(name, f"file cannot be read ({e.strerror or e})") from e
         with container:
             return _decode_container(
-                container, logs, name, size, head, tail, max_duration_s, allow_silence, silence_dbfs
+                container,
+                logs,
+                name,
+                size,
+                head,
+                tail,
+                max_duration_s,
+                allow_silence,
+                silence_dbfs,
+                keep_channels,
             )
 
 
@@ -118,6 +130,7 @@ def _decode_container(
     max_duration_s: float,
     allow_silence: bool,
     silence_dbfs: float,
+    keep_channels: bool = False,
 ) -> Audio:
     fmt = container.format.name
     if not container.streams.audio:
@@ -150,7 +163,7 @@ def _decode_container(
         if unfinished:
             damage.problems.append(unfinished)
 
-    sink = _MonoSink(name, max_duration_s, declared_s)
+    sink = _MonoSink(name, max_duration_s, declared_s, keep_channels)
     packets = container.demux(stream)
     first_bad: tuple[float, str] | None = None
     while True:
@@ -193,7 +206,7 @@ def _decode_container(
     rate = sink.first_rate or stream.rate or 0
     channels = sink.first_channels or stream.channels or 0
     info = SourceInfo(name, size, fmt, codec, int(rate), int(channels), decoded_s)
-    return Audio(waveform, SAMPLE_RATE, info, [warning] if warning else [])
+    return Audio(waveform, SAMPLE_RATE, info, [warning] if warning else [], sink.channel_waveforms())
 
 
 def _gather(logs: list, damage: integrity.Damage) -> None:
@@ -236,13 +249,22 @@ class _Buffer:
 
 
 class _MonoSink:
-    """Collects decoded frames: downmix, integrity checks, streaming resample to 16 kHz into one buffer."""
+    """Collects decoded frames: downmix, integrity checks, streaming resample to 16 kHz into one buffer.
 
-    def __init__(self, name: str, max_duration_s: float, expected_s: float | None = None):
+    With `keep_channels`, each channel also goes through its own mono resampler into its own buffer.
+    """
+
+    def __init__(
+        self, name: str, max_duration_s: float, expected_s: float | None = None, keep_channels: bool = False
+    ):
         self.name = name
         self.max_duration_s = max_duration_s
         reserve_s = min(max_duration_s, 1.05 * expected_s + 1.0) if expected_s else min(max_duration_s, 600.0)
         self.buffer = _Buffer(int(reserve_s * SAMPLE_RATE))
+        self._reserve = int(reserve_s * SAMPLE_RATE)
+        self.keep_channels = keep_channels
+        self.channel_buffers: list[_Buffer] = []  # one per channel, only with keep_channels
+        self._channel_resamplers: list[soxr.ResampleStream | None] = []
         self.samples = 0  # at the original rate(s)
         self.seconds = 0.0
         self.peak = 0.0
@@ -264,7 +286,12 @@ class _MonoSink:
             self._done_s, self._segment = self.seconds, 0
             self._rate = rate
             self._resampler = None if rate == SAMPLE_RATE else soxr.ResampleStream(rate, SAMPLE_RATE, 1)
-        mono = downmix(frame_to_array(frame))
+            self._channel_resamplers = [
+                None if rate == SAMPLE_RATE else soxr.ResampleStream(rate, SAMPLE_RATE, 1)
+                for _ in self.channel_buffers
+            ]
+        planes = frame_to_array(frame)  # (channels, samples)
+        mono = downmix(planes)
         if not np.all(np.isfinite(mono)):
             bad = int(np.argmin(np.isfinite(mono)))
             raise NonFiniteError(
@@ -279,16 +306,43 @@ class _MonoSink:
         if self.seconds > self.max_duration_s:
             raise TooLongError(self.name, too_long(self.seconds, self.max_duration_s, "decodes to more than"))
         self.buffer.append(mono if self._resampler is None else self._resampler.resample_chunk(mono))
+        if self.keep_channels:
+            self._add_channels(planes)
+
+    def _add_channels(self, planes: np.ndarray) -> None:
+        if not self.channel_buffers:  # the first frame fixes the channel count
+            self.channel_buffers = [_Buffer(self._reserve) for _ in range(planes.shape[0])]
+            self._channel_resamplers = [
+                None if self._rate == SAMPLE_RATE else soxr.ResampleStream(self._rate, SAMPLE_RATE, 1)
+                for _ in self.channel_buffers
+            ]
+        if planes.shape[0] != len(self.channel_buffers):
+            raise UnsupportedFormatError(
+                self.name,
+                f"the number of channels changes mid-stream ({len(self.channel_buffers)} → {planes.shape[0]} "
+                f"at {self.seconds:.1f} s); analyse it with the channels mixed",
+            )
+        for buf, res, plane in zip(self.channel_buffers, self._channel_resamplers, planes, strict=True):
+            x = np.ascontiguousarray(plane, dtype=np.float32)
+            buf.append(x if res is None else res.resample_chunk(x))
 
     def _flush(self) -> None:
         if self._resampler is not None:
             self.buffer.append(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+        for buf, res in zip(self.channel_buffers, self._channel_resamplers, strict=True):
+            if res is not None:
+                buf.append(res.resample_chunk(np.zeros(0, np.float32), last=True))
 
     def finish(self) -> np.ndarray:
         """The whole 16 kHz waveform (a view of the buffer: no second copy)."""
         self._flush()
         self._resampler = None
+        self._channel_resamplers = [None] * len(self.channel_buffers)
         return self.buffer.view()
+
+    def channel_waveforms(self) -> list[np.ndarray] | None:
+        """Each channel's 16 kHz waveform (views, after `finish`), or None without keep_channels."""
+        return [b.view() for b in self.channel_buffers] if self.keep_channels else None
 
 
 def _declared_duration_s(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:

@@ -43,6 +43,8 @@ class Audio:
     sample_rate: int  # always SAMPLE_RATE
     source: SourceInfo
     warnings: list[str] = field(default_factory=list)  # e.g. the file looks truncated (see audio.integrity)
+    # each channel on its own, (samples,) float32 at 16 kHz, when decoded with keep_channels=True; else None
+    channels: list[np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def duration_s(self) -> float:

@@ -25,6 +25,8 @@ ALIASES = {
     "time": ("time", "timestamp", "start_time"),
     "label": ("label", "emotion", "target", "ref_label"),
     "text": ("text", "transcript", "sentence"),
+    "channels": ("channels", "channel_mode"),  # mix | separate (two-party calls: one row per channel)
+    "roles": ("roles", "channel_roles"),  # e.g. agent,customer (implies separate)
 }
 
 
@@ -58,6 +60,8 @@ def _from_rows(rows: Iterator[tuple[int, dict]], manifest: Path) -> list[InputIt
                 _field(row, "time"),
                 _field(row, "label"),
                 _field(row, "text"),
+                _field(row, "channels"),
+                _field(row, "roles"),
             )
         )
     return items
@@ -127,8 +131,9 @@ def audio_files(folder: Path) -> list[Path]:
 def load_inputs(source: str | os.PathLike) -> list[InputItem]:
     """Inputs of a job from a folder (recursive, audio extensions), a CSV / TSV / JSONL manifest, or a `wav.scp`.
 
-    Manifest columns: path (or source/wav/audio/file), optional id (or key), speaker, time, label, text;
-    relative paths are taken from the manifest's folder. Ids must be unique. Raises BatchError.
+    Manifest columns: path (or source/wav/audio/file), optional id (or key), speaker, time, label, text,
+    channels (mix | separate) and roles (e.g. "agent,customer": each channel of a two-party call is scored as
+    its own speaker, one more row per channel); relative paths are taken from the manifest's folder. Ids must be unique. Raises BatchError.
     """
     from emostudio.audio import AUDIO_EXTENSIONS
 

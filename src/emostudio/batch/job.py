@@ -195,7 +195,10 @@ def finish_job(
     previous: str | None = None,
 ) -> BatchSummary:
     """Summarise every committed row and write summary.json atomically (both runners)."""
+    import pyarrow.compute as pc  # here, not at the top: importing it costs every CLI command 8 MB
+
     table: pa.Table = store.read()
+    table = table.filter(pc.is_null(table.column("channel")))  # inputs, not two-party calls' channel rows
     labels = [x for x in table.column("label").to_pylist() if x is not None]
     errors = Counter(x for x in table.column("error_code").to_pylist() if x is not None)
     counts = Counter(labels)

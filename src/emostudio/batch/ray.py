@@ -176,6 +176,10 @@ def run_ray_batch(
     items = load_inputs(inputs) if isinstance(inputs, str | os.PathLike) else list(inputs)
     if len({it.id for it in items}) != len(items):
         raise BatchError("input ids must be unique")
+    if any(it.roles or it.channels == "separate" for it in items):  # two-party rows: the local runner only
+        raise BatchError(
+            "the manifest names channel roles (two-party calls, one row per channel): run it without --ray"
+        )
     settings = settings or Settings()
     if batch_seconds is not None:
         settings = replace(settings, batch_seconds=float(batch_seconds))

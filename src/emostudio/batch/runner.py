@@ -14,7 +14,7 @@ from pathlib import Path
 
 from emostudio.batch.inputs import BatchError, load_inputs
 from emostudio.batch.job import BatchProgress, BatchSummary, check_job, finish_job, job_identity
-from emostudio.batch.shards import Row, RowContext, ShardStore, error_row, result_row
+from emostudio.batch.shards import Row, RowContext, ShardStore, error_row, rows_for
 from emostudio.errors import UsageError
 from emostudio.pipeline import PipelineOptions, iter_results
 from emostudio.records import InputItem
@@ -39,6 +39,8 @@ def identity_of(recognizer, options: PipelineOptions, text_options=None) -> dict
     ref = recognizer.model_ref
     settings = {k: v for k, v in recognizer.settings.to_dict().items() if k != "batch_seconds"}
     settings["text"] = text_options
+    if options.channels != "mix":  # (only then: the identity of every earlier job stays what it was)
+        settings["channels"] = options.channels
     return job_identity(
         ref.id,
         recognizer.model.fingerprint(),
@@ -78,6 +80,7 @@ def run_batch(
     text_weight: float | None = None,
     text_backend: str | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
+    channels: str = "mix",
 ) -> BatchSummary:
     """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
 
@@ -85,13 +88,22 @@ def run_batch(
     process pool, `workers=0` inline) while the model scores groups of about `group_seconds` of audio (default
     4 × batch_seconds) in length-sorted batches of at most `batch_seconds` padded seconds. Every `shard_size`
     rows are committed as one shard. A failing input becomes a row with `error_code` and `error`; it never
-    stops the job. Inputs with a transcript (a manifest's `text` column) also get the text columns
+    stops the job. `channels="separate"` (or a manifest's `roles` / `channels` column) scores each channel
+    of an input as its own speaker: its row is followed by one row per channel (see shards.rows_for).
+    Inputs with a transcript (a manifest's `text` column) also get the text columns
     (emostudio.multimodal; `text=False` skips them). Writes `summary.json` at the end and returns the summary.
     """
     from emostudio.recognize import DEFAULT_MODEL, Recognizer
 
     options = PipelineOptions(
-        granularity, embedding, enhance, quality, workers, executor, group_seconds=group_seconds
+        granularity,
+        embedding,
+        enhance,
+        quality,
+        workers,
+        executor,
+        group_seconds=group_seconds,
+        channels=channels,
     )
     options.check()
     if not isinstance(shard_size, int) or shard_size < 1:
@@ -125,12 +137,14 @@ def run_batch(
             item: InputItem = outcome.item
             if outcome.error is not None:
                 row = error_row(item, outcome.error, ctx)
+                buffer.append(row)
             else:
                 duration_s = outcome.scored_audio().duration_s
-                row = result_row(item, outcome.result, duration_s, ctx, text_options)
+                rows = rows_for(item, outcome.result, duration_s, ctx, text_options)
+                row = rows[0]
+                buffer += rows  # the input's row (+ one per channel of a two-party call), in one shard
                 state.audio_s += duration_s
             outcome.prepared = None
-            buffer.append(row)
             state.done += 1
             state.failed += row.record["error_code"] is not None
             if len(buffer) >= shard_size:

@@ -9,6 +9,7 @@ run. An exclusive lock on `out/.lock` keeps two jobs from writing one folder at 
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import io
 import os
@@ -65,6 +66,11 @@ SCHEMA = pa.schema(
         # frame mode, 0 for a failure); only filled when embeddings were asked for
         ("embedding_start", pa.int64()),
         ("embedding_count", pa.int64()),
+        # two-party calls (channels="separate"): the input's row has these null; each channel gets a row of its
+        # own with id "<id>#ch<N>", its channel number (0-based), role and status (speaker | silent | copy)
+        ("channel", pa.int32()),
+        ("role", pa.string()),
+        ("channel_status", pa.string()),
     ]
 )
 FRAMES_SCHEMA = pa.schema(
@@ -152,6 +158,30 @@ def result_row(item: InputItem, result, duration_s: float, ctx: RowContext, text
         row.frame_probs = np.asarray(result.frames.probs, np.float64)
         row.frame_step_s = float(result.frames.step_s)
     return row
+
+
+def channel_id(item_id: str, index: int) -> str:
+    """The row id of one channel of a two-party input: `<id>#ch<N>` (N 0-based, as in result.json)."""
+    return f"{item_id}#ch{index}"
+
+
+def rows_for(item: InputItem, result, duration_s: float, ctx: RowContext, text_options=None) -> list[Row]:
+    """The input's row, then one row per channel when it was analysed with channels="separate".
+
+    A speaker channel's row holds its own label, scores, quality, frames and embedding; a silent or copied
+    channel's row has no label and says why in `warnings`.
+    """
+    rows = [result_row(item, result, duration_s, ctx, text_options)]
+    for ch in result.channels or []:
+        sub = dataclasses.replace(item, id=channel_id(item.id, ch.info.index), text=None)
+        if ch.result is not None:
+            row = result_row(sub, ch.result, duration_s, ctx)
+        else:
+            row = Row(_base_record(sub, ctx))
+            row.record.update(duration_s=round(float(duration_s), 6), warnings=(ch.info.note or {}).get("en"))
+        row.record.update(channel=ch.info.index, role=ch.info.role, channel_status=ch.info.status)
+        rows.append(row)
+    return rows
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:

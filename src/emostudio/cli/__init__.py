@@ -28,6 +28,7 @@ COMMANDS = (
     "profile",
     "evaluate",
     "compare",
+    "live",
 )
 
 

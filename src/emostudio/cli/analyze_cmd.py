@@ -44,6 +44,16 @@ def register(sub) -> None:
         "--enhance", action="store_true", help="high-pass, denoise and normalise first; compare before/after"
     )
     p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
+    p.add_argument(
+        "--channels",
+        choices=["mix", "separate"],
+        default="mix",
+        help="mix: the channels averaged (default); separate: each channel scored as its own speaker "
+        "(two-party calls recorded on two channels), with silent or copied channels detected",
+    )
+    p.add_argument(
+        "--roles", default=None, help="with --channels separate: channel roles, e.g. agent,customer"
+    )
     p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     add_model_args(p)
@@ -82,8 +92,34 @@ def describe(result) -> list[str]:
     return lines
 
 
+def describe_channels(result) -> list[str]:
+    """--channels separate: one line per channel (its label, or why it was not scored) and its notes."""
+    lines = []
+    for ch in result.channels or []:
+        head = f"channel {ch.info.index + 1} ({ch.info.role}): "
+        if ch.result is not None:
+            r = ch.result
+            lines.append(f"{head}{r.summary('zh')} · {r.band.en} ({r.band.zh})")
+            if r.frames is not None and r.frames.segments:
+                runs = " → ".join(
+                    f"{BY_KEY[s.label].emoji} {s.start_s:.1f}-{s.end_s:.1f}s" for s in r.frames.segments[:8]
+                )
+                more = f" … (+{len(r.frames.segments) - 8})" if len(r.frames.segments) > 8 else ""
+                lines.append(f"  timeline: {runs}{more}")
+            if r.quality_warning:
+                lines.append(f"  ⚠ {r.quality_warning}")
+        else:
+            lines.append(f"{head}{ch.info.status}")
+        if ch.info.note:
+            lines.append(f"  ℹ {ch.info.note['en']} / {ch.info.note['zh']}")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from emostudio.audio import AUDIO_EXTENSIONS
+    from emostudio.channels import parse_roles
+    from emostudio.errors import UsageError
+    from emostudio.records import InputItem
 
     expanded = expand_inputs(args.inputs, AUDIO_EXTENSIONS)
     for problem in expanded.problems:
@@ -97,6 +133,14 @@ def run(args: argparse.Namespace) -> int:
     text_step = prepare_text(args, files)  # transcript options: checked before any audio work
     if isinstance(text_step, int):
         return text_step
+    try:
+        roles = parse_roles(args.roles)
+    except UsageError as exc:
+        fail(str(exc))
+        return EXIT_USAGE
+    if roles and args.channels != "separate":
+        fail("--roles names the channels of --channels separate; add --channels separate")
+        return EXIT_USAGE
     rec = load_recognizer(args)
     if rec is None:
         return EXIT_USAGE
@@ -124,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
                 doc["output_dir"] = str(res.output_dir) if res.output_dir else None
                 if not args.json:
                     say(outcome.source, "bold")
-                    for line in describe(res):
+                    for line in describe(res) + describe_channels(res):
                         say(f"  {line}")
             if outcome.error is not None:
                 failures += 1
@@ -137,13 +181,14 @@ def run(args: argparse.Namespace) -> int:
                 docs.append(doc)
 
         rec.analyze_many(
-            files,
+            [InputItem(f, f, roles=args.roles) for f in files] if roles else files,
             granularity=args.granularity,
             embedding=args.embedding,
             enhance=args.enhance,
             quality=not args.no_quality,
             output_dir=args.out,
             on_outcome=report,
+            channels=args.channels,
         )
     if args.json:
         print(json.dumps(docs if len(docs) != 1 else docs[0], ensure_ascii=False, indent=2))

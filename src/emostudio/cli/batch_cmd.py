@@ -103,6 +103,13 @@ def register(sub) -> None:
     p.add_argument(
         "--speaker", default=None, help="with --store: the speaker of rows whose manifest names none"
     )
+    p.add_argument(
+        "--channels",
+        choices=["mix", "separate"],
+        default="mix",
+        help="separate: each channel its own speaker, one more row per channel (a manifest's roles/channels "
+        "column decides per input); not with --ray",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     add_model_args(p)
     p.set_defaults(func=run)
@@ -197,6 +204,8 @@ def run(args: argparse.Namespace) -> int:
             )
 
         try:
+            if args.ray and args.channels == "separate":
+                raise EmoStudioError("--channels separate runs on the local runner only: leave out --ray")
             if args.ray:
                 from emostudio.batch.ray import run_ray_batch
 
@@ -230,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
                     workers=args.workers,
                     executor=args.executor,
                     progress=progress,
+                    channels=args.channels,
                     **common,
                 )
         except EmoStudioError as exc:

@@ -53,6 +53,27 @@ def register(sub) -> None:
         help="allow cross-origin requests from ORIGIN (repeatable; default: CORS off)",
     )
     p.add_argument("--no-ui", action="store_true", help="serve only the REST API")
+    p.add_argument(
+        "--max-streams",
+        type=int,
+        default=None,
+        help="live streams at once (WebSocket /v1/stream and the Live tab); below --queue-size; 0: off "
+        "(default: 4, or queue size - 1 if smaller)",
+    )
+    p.add_argument(
+        "--stream-idle-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="end a live stream that sends nothing for this long, saving what it sent (default 10)",
+    )
+    p.add_argument(
+        "--max-stream-duration",
+        type=float,
+        default=7200.0,
+        metavar="SECONDS",
+        help="longest live stream; its audio is kept on disk under --outputs/.live while it runs (default 7200)",
+    )
     add_model_args(p, limits=False)
     p.set_defaults(func=run)
 
@@ -76,6 +97,9 @@ def settings_from_args(args: argparse.Namespace):
         max_batch=args.max_batch,
         cors_origins=args.cors_origin,
         ui=not args.no_ui,
+        max_streams=args.max_streams,
+        stream_idle_timeout_s=args.stream_idle_timeout,
+        max_stream_s=args.max_stream_duration,
     )
 
 

@@ -264,7 +264,8 @@ def add_batch_results(
     Reads each committed `part-NNNNN.parquet` with its `embeddings-NNNNN.npy` (rows `embedding_start` …
     `+embedding_count`; frame embeddings are mean-pooled). The speaker is the row's `speaker_column`, else
     `speaker`; the time `at`, else the row's time, else the audio file's time, else when the shard was written.
-    Failed rows and rows without a speaker are reported, not stored. One `store.add` per shard.
+    Failed rows and rows without a speaker are reported, not stored; the per-channel rows of two-party calls
+    (`channel` set) are left out (the call's own row is stored). One `store.add` per shard.
     `on_part(done, total)` is called after each shard.
     """
     import pyarrow.parquet as pq
@@ -289,6 +290,8 @@ def add_batch_results(
         records = []
         for row in rows:
             name = row.get("id") or row.get("path") or "?"
+            if row.get("channel") is not None:  # a channel row of a two-party call: its input's row is stored
+                continue
             if row.get("error_code"):
                 report.failed.append(
                     ClipFailure(name, row["error_code"], row.get("error") or "failed in the batch")

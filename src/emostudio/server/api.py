@@ -180,10 +180,21 @@ def build_router(service: Service) -> APIRouter:
         text: Annotated[str | None, Form(description=TEXT_FIELD_HELP)] = None,
         text_weight: Annotated[float, Form(ge=0, le=1, description=WEIGHT_FIELD_HELP)] = 0.3,
         text_backend: Annotated[RestTextBackend, Form()] = "auto",
+        channels: Annotated[
+            Literal["mix", "separate"],
+            Form(description="separate: each channel its own speaker (two-party calls), in `channels`"),
+        ] = "mix",
+        roles: Annotated[str | None, Form(description="channel roles, e.g. agent,customer")] = None,
     ) -> dict:
         data, name = await read_upload(service, file)
         done = await service.analyze(
-            data, name=name, granularity=granularity, embedding=embedding, enhance=enhance
+            data,
+            name=name,
+            granularity=granularity,
+            embedding=embedding,
+            enhance=enhance,
+            channels=channels,
+            roles=roles,
         )
         done = await apply_text(service, done, text, text_weight, text_backend)  # transcript → `text` block
         return with_links(done.to_dict(), done.run_id)

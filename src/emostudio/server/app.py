@@ -19,6 +19,7 @@ from emostudio.server.api import build_router, install_error_handlers, token_ok 
 from emostudio.server.docs import install_docs  # noqa: E402
 from emostudio.server.middleware import ApiRoutes, BodyLimit, CatchAll  # noqa: E402
 from emostudio.server.routes_evaluate import build_evaluate_router  # noqa: E402
+from emostudio.server.routes_live import build_live_router  # noqa: E402
 from emostudio.server.routes_profiles import build_profiles_router  # noqa: E402
 from emostudio.server.service import Service  # noqa: E402
 from emostudio.server.settings import ServerSettings, check_bind  # noqa: E402
@@ -52,6 +53,7 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
     app.include_router(build_router(service))
     app.include_router(build_profiles_router(service))
     app.include_router(build_evaluate_router(service))
+    app.include_router(build_live_router(service))
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> dict:

@@ -216,6 +216,8 @@ class Service:
         embedding: bool = False,
         enhance: bool = False,
         progress=None,
+        channels: str = "mix",
+        roles: str | list[str] | None = None,
     ) -> Analysis:
         """Decode, check, score and save one upload; returns the Result and its run folder.
 
@@ -228,11 +230,17 @@ class Service:
                 f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}"
             )
         rec, worker = self._ready()
+        from emostudio.channels import check_channels, parse_roles  # channels="separate": two-party calls
+
+        check_channels(channels)
+        role_names = parse_roles(roles)
 
         async def job() -> Analysis:
             step = progress or (lambda *_: None)
             step(0.1, "progress_decoding")
-            item: Prepared = await self._in_pool(rec.prepare, source, name=name, enhance=enhance)
+            item: Prepared = await self._in_pool(
+                rec.prepare, source, name=name, enhance=enhance, channels=channels, roles=role_names
+            )
             step(0.4, "progress_waiting" if worker.waiting else "progress_model")
             result: Result = await asyncio.wrap_future(worker.submit(item, granularity, embedding))
             step(0.9, "progress_saving")

@@ -18,6 +18,9 @@ DOWNLOADS: dict[str, str] = {
     "frames.csv": "text/csv",
     "embedding.npy": "application/octet-stream",
 }
+# channels="separate" runs: each speaker channel's timeline and embedding (emostudio.channels, MAX_CHANNELS)
+DOWNLOADS.update({f"frames_ch{i}.csv": "text/csv" for i in range(8)})
+DOWNLOADS.update({f"embedding_ch{i}.npy": "application/octet-stream" for i in range(8)})
 
 
 class UnsafeBindError(EmoStudioError):
@@ -46,6 +49,12 @@ class ServerSettings:
     max_batch: int = 8  # requests scored in one model call at most
     cors_origins: list[str] = field(default_factory=list)  # empty: no CORS headers at all
     ui: bool = True
+    # live streams (WebSocket /v1/stream and the UI's Live tab); each holds one queue slot while it runs
+    max_streams: int | None = (
+        None  # live streams at once (0: off); below queue_size; None: min(4, queue_size - 1)
+    )
+    stream_idle_timeout_s: float = 10.0  # a stream that sends nothing this long is ended and freed
+    max_stream_s: float = 7200.0  # longest live stream (its audio is spooled to disk under outputs/.live)
 
     def __post_init__(self) -> None:
         self.outputs = Path(self.outputs).resolve()
@@ -54,6 +63,15 @@ class ServerSettings:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if self.token is not None and not self.token.strip():
             raise ValueError("token must not be empty")
+        if self.max_streams is None:
+            self.max_streams = min(4, int(self.queue_size) - 1)
+        if not 0 <= int(self.max_streams) < int(self.queue_size):
+            raise ValueError(
+                f"max_streams must be from 0 to queue_size - 1 ({self.queue_size - 1}) so that uploads keep "
+                f"queue slots while streams run, got {self.max_streams!r}"
+            )
+        if not self.stream_idle_timeout_s > 0 or not self.max_stream_s > 0:
+            raise ValueError("stream_idle_timeout_s and max_stream_s must be positive")
 
 
 def is_loopback(host: str) -> bool:

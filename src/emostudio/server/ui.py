@@ -27,6 +27,7 @@ from emostudio.server.service import Service
 from emostudio.server.settings import DOWNLOADS
 from emostudio.server.text_fields import apply_text
 from emostudio.server.ui_evaluate import build_evaluate_tab
+from emostudio.server.ui_live import build_live_tabs
 from emostudio.server.ui_profiles import build_profiles_tab
 
 LANGS = {"中文": "zh", "English": "en"}
@@ -273,6 +274,7 @@ def build_ui(service: Service) -> gr.Blocks:
                 cmp_out = gr.HTML(elem_id="comparison-view")
             build_profiles_tab(service, last, lang_in)
             build_evaluate_tab(service, lang_in)
+            build_live_tabs(service, lang_in)
 
         # ---- model status ----------------------------------------------------------------------------------------
         def show_status(choice):
