@@ -64,10 +64,10 @@ def speech_spans(
     x = _check(waveform16k)
     if x.size == 0:
         return []
-    from silero_vad import get_speech_timestamps
-
     with _model_lock:
-        model = _load_vad()
+        model = _load_vad()  # imports silero_vad first: its import sets torch's threads to 1, which it undoes
+        from silero_vad import get_speech_timestamps
+
         with torch.inference_mode():
             stamps = get_speech_timestamps(
                 torch.from_numpy(x),
