@@ -117,3 +117,30 @@ def test_the_vad_leaves_torch_threads_as_they_were():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.split()[-1] == "3"
+
+
+def test_the_vad_network_runs_on_one_thread_and_the_count_comes_back(monkeypatch):
+    import torch
+
+    from emostudio import segment
+
+    real = segment._load_vad()
+    seen: list[int] = []
+
+    class Recording:  # the silero model as get_speech_timestamps uses it, noting the thread count of each call
+        def reset_states(self):
+            real.reset_states()
+
+        def __call__(self, chunk, sr):
+            seen.append(torch.get_num_threads())
+            return real(chunk, sr)
+
+    monkeypatch.setattr(segment, "_model", Recording())
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        speech_spans(voice(2, seed=1)[0])
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
