@@ -45,13 +45,26 @@ class Ours:
                 load_model(spec["model"], device="cpu", allow_download=False),
                 precision=precision,
                 threads=spec.get("threads"),
+                streams=spec.get("streams"),
             )
         else:
             loaded = load_model(spec["model"], device=device, dtype=precision, allow_download=False)
         self.rec = Recognizer(model=loaded)
         self.decode_workers = int(spec.get("decode_workers", 1))
+        self.decode_executor = spec.get("decode_executor", "process")
         if spec.get("batch_seconds"):
             self.rec.settings.batch_seconds = float(spec["batch_seconds"])
+
+    def long(self, path: str, granularity: str, out_dir: str) -> dict:
+        """One long recording the way `emostudio analyze FILE --out DIR` does it: decode, VAD, quality, split,
+        score, run folder (result.json, frames.csv, processed audio) written."""
+        r = self.rec.analyze(path, granularity=granularity, output_dir=out_dir)
+        return {"probs": r.probs.tolist(), "segments": len(r.segments), "audio_s": r.audio["duration_s"]}
+
+    def encoder(self):
+        """waveform (samples,) float32 16 kHz -> utterance logits: the model alone, no decoding."""
+        enc = self.rec.model.encoder
+        return lambda w: enc.encode([w]).logits
 
     def one(self, path: str, granularity: str) -> list[float]:
         return self.rec.analyze(path, granularity=granularity, quality=False).probs.tolist()
@@ -68,7 +81,7 @@ class Ours:
                 granularity=granularity,
                 quality=False,
                 workers=self.decode_workers,
-                executor="process",
+                executor=self.decode_executor,
             )
         if s.failed:
             raise RuntimeError(f"run_batch: {s.failed} inputs failed: {s.errors}")
@@ -107,6 +120,29 @@ class FunASR:
 
     def one(self, path: str, granularity: str) -> list[float]:
         return list(self._generate(path, granularity)[0]["scores"])
+
+    def long(self, path: str, granularity: str, out_dir: str) -> dict:
+        """One long recording through `generate(input=path)`: FunASR scores the whole file in one pass."""
+        import soundfile
+
+        return {"probs": self.one(path, granularity), "segments": 1, "audio_s": soundfile.info(path).duration}
+
+    def encoder(self):
+        """waveform (samples,) float32 16 kHz -> utterance logits, as `Emotion2vec.inference` computes them
+        (layer norm over the waveform, extract_features, mean over frames, proj), without file loading."""
+        import torch
+        import torch.nn.functional as F
+
+        net = self.model.model
+
+        def run(w):
+            with torch.no_grad():
+                source = torch.from_numpy(w)
+                source = F.layer_norm(source, source.shape).view(1, -1)
+                x = net.extract_features(source, padding_mask=None)["x"]
+                return net.proj(x.mean(dim=1))
+
+        return run
 
     def corpus(self, paths: list[str], granularity: str) -> dict:
         t0 = time.perf_counter()
@@ -207,6 +243,95 @@ def task_engine(spec: dict) -> dict:
     }
 
 
+def task_long(spec: dict, t_start: float) -> dict:
+    """Load the system, then analyse one long recording (`path`); times the load and the analysis apart."""
+    system = SYSTEMS[spec["system"]](spec)
+    loaded = time.time()
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        r = system.long(spec["path"], spec.get("granularity", "utterance"), out)
+        r["analyze_s"] = time.perf_counter() - t0
+    r["load_s"] = loaded - spec["spawn_unix"]
+    return r
+
+
+# transformer Linears by (in_features, out_features): qkv, attention output, MLP in, MLP out (plus_large: 1024 / 4096)
+def linear_shapes(embed_dim: int, mlp_ratio: float) -> set[tuple[int, int]]:
+    hidden = int(embed_dim * mlp_ratio)
+    return {(embed_dim, 3 * embed_dim), (embed_dim, embed_dim), (embed_dim, hidden), (hidden, embed_dim)}
+
+
+def gemm_rate(threads: int, n: int = 2048, reps: int = 5) -> float:
+    """This machine's practical fp32 GEMM rate right now, FLOP/s: best of `reps` (n × n) @ (n × n) torch.mm
+    on `threads` intra-op threads."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    torch.set_num_threads(before)
+    return 2 * n**3 / best
+
+
+def task_efficiency(spec: dict) -> dict:
+    """fp32 efficiency of the model alone on one clip per duration: wall time of the whole encode (median of
+    `reps`) and, from one profiled call, the time in the transformer Linears (aten::addmm / mm / linear whose
+    weight shape is a block Linear's), each as GFLOP/s and as a share of the GEMM rate measured just before."""
+    import numpy as np
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from benchmarks.corpus import voiced
+    from benchmarks.flops import count_flops
+    from emostudio.model.checkpoint import load_model
+
+    system = SYSTEMS[spec["system"]](spec)
+    threads = torch.get_num_threads()
+    cfg = load_model(spec["model"], device="cpu", allow_download=False).encoder.config
+    shapes = linear_shapes(cfg.embed_dim, cfg.mlp_ratio)
+    encode = system.encoder()
+    rows = []
+    for i, clip_s in enumerate(spec["clips_s"]):
+        w = voiced(clip_s, 500 + i)
+        flops = count_flops(cfg, w.size)
+        encode(w)  # warm-up
+        rate = gemm_rate(threads)
+        times = []
+        for _ in range(spec.get("reps", 5)):
+            t0 = time.perf_counter()
+            encode(w)
+            times.append(time.perf_counter() - t0)
+        with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+            t0 = time.perf_counter()
+            encode(w)
+            prof_wall = time.perf_counter() - t0
+        linear_us, top = 0.0, {}
+        for ev in prof.events():
+            top[ev.name] = top.get(ev.name, 0.0) + ev.self_cpu_time_total
+            if ev.name in ("aten::addmm", "aten::mm") and len(ev.input_shapes) >= 2:
+                a, b = ev.input_shapes[-2:] if ev.name == "aten::mm" else ev.input_shapes[1:3]
+                if len(a) == 2 and len(b) == 2 and (a[1], b[1]) in shapes:
+                    linear_us += ev.self_cpu_time_total
+        wall = float(np.median(times))
+        linear_s = linear_us / 1e6
+        rows.append({
+            "clip_s": clip_s, "gemm_flops_per_s": rate, "wall_s": wall, "times_s": times, "flops": flops.total,
+            "flops_per_s": flops.total / wall, "share_of_gemm": flops.total / wall / rate,
+            "linear_flops": flops.transformer_linear, "linear_s": linear_s, "profiled_wall_s": prof_wall,
+            "linear_flops_per_s": flops.transformer_linear / linear_s if linear_s else None,
+            "linear_share_of_gemm": flops.transformer_linear / linear_s / rate if linear_s else None,
+            "linear_share_of_time": linear_s / prof_wall,
+            "top_ops_s": {k: v / 1e6 for k, v in sorted(top.items(), key=lambda kv: -kv[1])[:12]},
+        })  # fmt: skip
+    return {"threads": threads, "gemm_1thread_flops_per_s": gemm_rate(1), "rows": rows}
+
+
 def task_serve(spec: dict) -> dict:
     """Load the system and warm it up on `clip`, print READY, then time one call per request line on stdin
     (`{"path": ..., "granularity": ...}` -> `TIMED {"s": seconds, "probs": [...]}`) until stdin closes. The
@@ -233,6 +358,10 @@ def main(argv: list[str]) -> int:
         out = task_engine(spec)
     elif task == "serve":
         out = task_serve(spec)
+    elif task == "long":
+        out = task_long(spec, t_start)
+    elif task == "efficiency":
+        out = task_efficiency(spec)
     else:
         raise SystemExit(f"unknown task {task!r}")
     out.update(peak_rss_mb())
