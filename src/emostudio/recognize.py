@@ -248,8 +248,9 @@ class Recognizer:
         emb = None
         if embedding:
             if granularity == "frame":
-                emb = np.concatenate([scored[(k, False)].features for k in range(len(spans))]).astype(
-                    np.float32
+                # one float32 copy (concatenate writes it directly); the per-segment arrays go with `scored`
+                emb = np.concatenate(
+                    [scored[(k, False)].features for k in range(len(spans))], dtype=np.float32
                 )
             else:
                 vecs = [scored[(k, False)].embedding for k in range(len(spans))]
