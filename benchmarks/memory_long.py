@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         ]  # fmt: skip
         r = run_child(cmd, args.as_limit_gb)
         errors = [ln for ln in r["stderr"].splitlines() if ln.startswith(("✗", "Traceback", "MemoryError"))]
-        outcome = "ok" if r["rc"] == 0 else f"exit {r['rc']}: {' / '.join(errors)[:300] or r['stderr'][-300:]}"
+        outcome = (
+            "ok" if r["rc"] == 0 else f"exit {r['rc']}: {' / '.join(errors)[:300] or r['stderr'][-300:]}"
+        )
         rows.append((minutes, r["rss_mb"], r["wall_s"], r["wall_s"] / (minutes * 60), outcome))
         print(f"{minutes:g} min: peak RSS {r['rss_mb']:.0f} MB, {r['wall_s']:.0f} s ({outcome})", flush=True)
     table = [

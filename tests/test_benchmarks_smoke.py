@@ -103,8 +103,11 @@ def test_smoke_suite_end_to_end(tmp_path):
     assert set(r["efficiency"]) == {"ours-fp32", "funasr"}
     for runs in r["efficiency"].values():
         for x in runs[0]["rows"]:
-            assert x["gemm_flops_per_s"] > 0 and x["wall_s"] > 0 and x["flops"] > 0
-            assert x["linear_s"] > 0 and 0 < x["linear_share_of_time"] <= 1, x
+            assert x["flops"] > x["linear_flops"] > 0
+            for mode, threads in (("wall", 2), ("cpu", 1)):
+                m = x[mode]
+                assert m["threads"] <= threads and m["gemm_flops_per_s"] > 0 and m["s"] > 0, m
+                assert m["linears"] == 12 and m["linear_s"] > 0 and 0 < m["linear_share_of_time"] < 1, m
     # long-form: every system finished both lengths, with a peak RSS from wait4 and an RTF
     rows = {(x["system"], x["minutes"]): x for x in r["long"]["rows"]}
     assert set(rows) == {(s, m) for s in ("ours-fp32", "funasr") for m in (0.25, 0.5)}
@@ -124,7 +127,7 @@ def test_smoke_suite_end_to_end(tmp_path):
     assert (
         "suite `smoke`" in text and r["json_name"] in text and "| target | measured | wanted | met |" in text
     )
-    assert "| length | system | analysis s |" in text and "| system | run | clip | GEMM GFLOP/s |" in text
+    assert "| length | system | analysis s |" in text and "| system | run | clip | mode | GEMM GFLOP/s just before |" in text
 
 
 def test_a_long_form_child_past_its_memory_bound_is_stopped_and_recorded(tmp_path):

@@ -133,3 +133,17 @@ def test_a_long_recording_is_scored_in_bounded_batches_at_most_two_at_a_time(tin
     assert result.audio["segments"] >= 8 and 0 < len(calls) <= result.audio["segments"]
     assert max(calls) <= max(rec.batch_seconds, rec.settings.max_segment_s) * SR
     assert most[0] <= 2
+
+
+def test_one_alibi_bias_serves_every_shorter_batch_exactly(tiny_model):
+    from emostudio.model.encoder import num_frames
+
+    enc = tiny_model.encoder
+    assert enc.alibi_shared
+    clips = [voice(s, seed=i)[0] for i, s in enumerate([0.7, 1.6, 2.9])]
+    shared = enc.alibi(num_frames(len(clips[-1]), enc.config.feature_layers))
+    for batch in ([clips[0]], [clips[2]], clips):  # alone, the longest alone, padded together
+        a, b = enc.encode(batch), enc.encode(batch, alibi=shared)
+        assert torch.equal(a.logits, b.logits) and torch.equal(a.features, b.features)
+    with pytest.raises(ValueError, match="shared alibi holds"):
+        enc.encode([clips[2]], alibi=enc.alibi(10))

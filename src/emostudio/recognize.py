@@ -25,7 +25,7 @@ from emostudio.errors import EmoStudioError, InferenceError, OutputError, UsageE
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
-from emostudio.model.encoder import FRAME_RATE_HZ, receptive_field
+from emostudio.model.encoder import FRAME_RATE_HZ, num_frames, receptive_field
 from emostudio.model.streams import Streams, plan_batches
 from emostudio.pipeline import GRANULARITIES, Outcome, PipelineOptions, check_granularity, iter_results, score
 from emostudio.prepare import Prepared, Source, prepare, segment_weights
@@ -156,9 +156,15 @@ class Recognizer:
         out: list[_Scored | None] = [None] * len(waveforms)
         lengths = [len(w) for w in waveforms]
         batches = plan_batches(lengths, self.batch_seconds * audio_io.SAMPLE_RATE)
+        encoder = self.model.encoder
+        # one ALiBi bias for every batch of this call (each uses a corner of it): built once, not per batch,
+        # and one copy in memory for both streams (for 30 s segments it is 146 MB)
+        alibi = None
+        if len(batches) > 1 and encoder.alibi_shared:
+            alibi = encoder.alibi(num_frames(max(lengths), encoder.config.feature_layers))
 
         def run(batch: list[int]) -> None:
-            enc = self.model.encoder.encode([waveforms[i] for i in batch])
+            enc = encoder.encode([waveforms[i] for i in batch], alibi=alibi)
             logits = self.model.key_logits(enc.logits).float().numpy()
             frame_logits = self.model.key_logits(enc.frame_logits).float().numpy()
             for j, i in enumerate(batch):
