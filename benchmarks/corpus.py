@@ -73,6 +73,30 @@ def write_clip(path: Path, duration_s: float, seed: int) -> Clip:
     return Clip(path, n / SAMPLE_RATE_HZ)
 
 
+def long_wav(path: Path, seconds: float, block_s: float = 60.0, seed: int = 5) -> Path:
+    """A long 16 kHz 16-bit mono WAV of `seconds` (a speech-like recording for long-form runs): one `voiced`
+    block of `block_s` repeated, written block by block (an hour is 115 MB and builds in seconds). Skipped if
+    already there with the right size."""
+    import wave
+
+    n = int(round(seconds * SAMPLE_RATE_HZ))
+    if path.is_file() and path.stat().st_size == 44 + 2 * n:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    block = (voiced(min(block_s, seconds), seed) * 32767).astype("<i2").tobytes()
+    tmp = path.with_suffix(".tmp.wav")
+    with wave.open(str(tmp), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE_HZ)
+        left = 2 * n
+        while left > 0:
+            w.writeframes(block[:left])
+            left -= len(block)
+    tmp.replace(path)
+    return path
+
+
 def fixed_clips(folder: Path, durations_s: list[float], seed: int = 1) -> list[Clip]:
     """One clip per duration: `folder/fixed_<seconds>s.wav`."""
     return [write_clip(folder / f"fixed_{d:g}s.wav", d, seed + i) for i, d in enumerate(durations_s)]

@@ -36,11 +36,16 @@ def run_child(cmd: list[str], as_limit_gb: float | None) -> dict:
     """Run `cmd`; its exit code, wall seconds and peak RSS (MB) from wait4."""
     if as_limit_gb:
         cmd = ["prlimit", f"--as={int(as_limit_gb * 1024**3)}", *cmd]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    # output goes to files, not pipes: a child that writes more than a pipe holds (the JSON of a long frame-mode
+    # run) would block forever while we wait for it to exit
+    with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out_f.seek(0)
+        err_f.seek(0)
+        out, err = out_f.read().decode(), err_f.read().decode()
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {
         "rc": proc.returncode,

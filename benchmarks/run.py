@@ -1,4 +1,4 @@
-"""emostudio vs FunASR, side by side, in one run: `python -m benchmarks.run --suite smoke|cpu|gpu`.
+"""emostudio vs FunASR, side by side, in one run: `python -m benchmarks.run --suite smoke|cpu|long|gpu`.
 
 Both systems score the same random-weight checkpoint (`init_random`, official layout, which FunASR's
 `AutoModel(model=DIR)` loads) on the same synthetic voiced clips. Every measurement runs in a fresh child
@@ -47,14 +47,26 @@ class Suite:
     # ours on CPU: padded seconds per model batch (smaller batches keep the 512-channel front-end activations
     # in cache and RSS low) and run_batch decode worker processes (0: decode inline; on 2 cores the model
     # already uses both, so a worker process only adds memory)
-    ours_batch_seconds: float = 30.0
-    ours_decode_workers: int = 0
+    ours_batch_seconds: float | None = None  # None: the library's CPU default (Recognizer.batch_seconds)
+    ours_decode_workers: int = 1  # one thread decodes the next files while the model scores (emostudio batch)
+    ours_decode_executor: str = "thread"
+    efficiency_clips_s: tuple[float, ...] = ()  # fp32 GFLOP/s of the model alone vs the machine's GEMM rate
+    efficiency_rounds: int = 2  # each round: ours then FunASR (every other round the other way round)
+    long_minutes: tuple[float, ...] = ()  # long recordings, each system in a fresh process per length
+    long_mem_gb: float = 8.0  # a long-form child whose RSS passes this is stopped (and recorded as stopped)
+    long_time_s: float = 1800.0  # ... or whose analysis runs longer than this
+    long_precisions: tuple[str, ...] | None = None  # ours in the long-form runs (None: ours_precisions)
 
 
 SUITES = {
     "smoke": Suite("smoke", "tiny", 1, (1.0, 2.0), 1, 4, 2.0, 4.0, ("fp32", "int8"),
-                   engine={"device": "cpu", "count": 6, "precisions": ["fp32", "bf16"], "budgets_s": [8, 30]}),
-    "cpu": Suite("cpu", "plus_large", 3, (3.0, 10.0, 30.0), 5, 200, 5.0, 30.0, ("fp32", "int8")),
+                   engine={"device": "cpu", "count": 6, "precisions": ["fp32", "bf16"], "budgets_s": [8, 30]},
+                   efficiency_clips_s=(2.0,), efficiency_rounds=1, long_minutes=(0.25, 0.5), long_time_s=300,
+                   long_precisions=("fp32",)),
+    "cpu": Suite("cpu", "plus_large", 3, (3.0, 10.0, 30.0), 5, 200, 5.0, 30.0, ("fp32", "int8"),
+                 efficiency_clips_s=(3.0, 10.0, 30.0)),
+    "long": Suite("long", "plus_large", 0, (), 0, 0, 5.0, 30.0, ("fp32", "int8"),
+                  long_minutes=(1.0, 5.0, 10.0, 15.0, 60.0)),
     "gpu": Suite("gpu", "plus_large", 3, (3.0, 10.0, 30.0), 3, 0, 5.0, 30.0, (),
                  engine={"device": "cuda", "count": 2000, "precisions": ["fp32", "bf16"],
                          "budgets_s": [60, 120, 240, 480, 960]}, funasr_gpu_clips=200),
@@ -159,6 +171,131 @@ def interleaved_latency(specs: dict[str, dict], clips: list[dict], reps: int, sa
             server.proc.kill()
 
 
+def cpu_pressure_us() -> float | None:
+    """Linux PSI: total microseconds in which some runnable task waited for a CPU (None where unavailable)."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return float(first.rsplit("total=", 1)[1])
+
+
+class Load:
+    """How busy the machine was over a stretch of time: load average at both ends and the share of wall time in
+    which some task was waiting for a CPU (PSI "some"; 0 % on an idle machine, near 100 % when it is
+    oversubscribed — other engineers' jobs share these cores)."""
+
+    def __init__(self):
+        self.before, self.t0, self.p0 = os.getloadavg(), time.monotonic(), cpu_pressure_us()
+
+    def done(self) -> dict:
+        p1, wall = cpu_pressure_us(), time.monotonic() - self.t0
+        waiting = None if p1 is None or self.p0 is None or wall <= 0 else (p1 - self.p0) / 1e6 / wall
+        return {"load_before": self.before, "load_after": os.getloadavg(), "cpu_waiting_share": waiting}
+
+
+def _watch(proc: subprocess.Popen, mem_bytes: float, time_s: float, stopped: dict) -> None:
+    """Poll the child's resident memory every 20 ms; SIGKILL it past `mem_bytes` or `time_s` (noting why)."""
+    t0 = time.monotonic()
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            rss = next(
+                int(ln.split()[1]) * 1024 for ln in status.read_text().splitlines() if ln.startswith("VmRSS")
+            )
+        except (OSError, StopIteration, ValueError):
+            rss = 0
+        elapsed = time.monotonic() - t0
+        if rss > mem_bytes or elapsed > time_s:
+            why = f"RSS passed {mem_bytes / 1e9:g} GB" if rss > mem_bytes else f"ran past {time_s:g} s"
+            stopped.update(reason=why, after_s=elapsed, rss_bytes=rss)
+            proc.kill()
+            return
+        time.sleep(0.02)
+
+
+def bounded_child(spec: dict, mem_gb: float, time_s: float) -> dict:
+    """Run one `benchmarks.worker` task under a memory and a time bound. Returns its RESULT (or `stopped`),
+    the kernel's peak RSS of the child (wait4) and the wall time from spawn to exit."""
+    import threading
+
+    spec = {**spec, "spawn_unix": time.time()}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", json.dumps(spec)],
+            cwd=ROOT, env=_child_env(), stdout=out, stderr=err, text=True,
+        )  # fmt: skip
+        stopped: dict = {}
+        watcher = threading.Thread(target=_watch, args=(proc, mem_gb * 1e9, time_s, stopped), daemon=True)
+        watcher.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        watcher.join()
+        wall = time.monotonic() - t0
+        out.seek(0)
+        err.seek(0)
+        lines = [ln for ln in out.read().splitlines() if ln.startswith("RESULT ")]
+        r = {"peak_rss_bytes": usage.ru_maxrss * 1024, "process_wall_s": wall}
+        if stopped:
+            return {**r, "stopped": stopped}
+        if proc.returncode != 0 or not lines:
+            raise WorkerError(
+                f"{spec['system']}/{spec['task']} failed (exit {proc.returncode}):\n{err.read()[-3000:]}"
+            )
+        return {**r, **json.loads(lines[-1][len("RESULT ") :])}
+
+
+def run_long(suite: Suite, work: Path, model: str, say=print) -> dict:
+    """Long recordings (`suite.long_minutes`): each system analyses each file in a fresh process, lengths in
+    increasing order, systems in a rotating order at each length. A system stopped by the memory or time bound
+    is not started on the longer files (recorded as such)."""
+    from benchmarks.corpus import long_wav
+
+    precisions = suite.ours_precisions if suite.long_precisions is None else suite.long_precisions
+    systems = [(f"ours-{p}", {"system": "ours", "precision": p}) for p in precisions]
+    systems.append(("funasr", {"system": "funasr", "precision": "fp32"}))
+    rows: list[dict] = []
+    stopped_at: dict[str, float] = {}
+    for k, minutes in enumerate(suite.long_minutes):
+        path = long_wav(work / "long" / f"voice_{minutes:g}min.wav", minutes * 60)
+        order = systems[k % len(systems) :] + systems[: k % len(systems)]
+        for key, base in order:
+            row = {"system": key, "minutes": minutes, "audio_s": minutes * 60}
+            if key in stopped_at:
+                row["not_run"] = f"stopped at {stopped_at[key]:g} min"
+                rows.append(row)
+                continue
+            say(f"long-form: {key}, {minutes:g} min")
+            load = Load()
+            spec = {**base, "task": "long", "model": model, "path": str(path), "granularity": "utterance"}
+            r = bounded_child(spec, suite.long_mem_gb, suite.long_time_s)
+            row.update(r, **load.done())
+            if "stopped" in r:
+                stopped_at[key] = minutes
+            else:
+                row["rtf"] = r["analyze_s"] / row["audio_s"]
+                row["rtf_with_load"] = r["process_wall_s"] / row["audio_s"]
+            rows.append(row)
+    return {"rows": rows, "mem_bound_gb": suite.long_mem_gb, "time_bound_s": suite.long_time_s}
+
+
+def run_efficiency(suite: Suite, model: str, say=print) -> dict:
+    """fp32 GFLOP/s of the model alone (whole encode and its Linears) against a large torch.mm, each system in
+    its own process, one after the other (`efficiency_rounds` rounds in turn: ours, FunASR, FunASR, ours...)."""
+    out: dict = {}
+    pair = [("ours-fp32", "ours"), ("funasr", "funasr")]
+    order = [x for k in range(suite.efficiency_rounds) for x in (pair if k % 2 == 0 else pair[::-1])]
+    for key, system in order:
+        say(f"fp32 efficiency: {key}")
+        load = Load()
+        r = child({"system": system, "task": "efficiency", "model": model, "precision": "fp32",
+                   "clips_s": list(suite.efficiency_clips_s), "reps": 5})  # fmt: skip
+        r.update(load.done())
+        out.setdefault(key, []).append(r)
+    return out
+
+
 def machine() -> dict:
     """CPU, cores, SIMD extensions, memory, load and library versions."""
     import numpy
@@ -189,6 +326,7 @@ def machine() -> dict:
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     return {
         "cpu": model,
+        "cpu_flags": flags.split(),
         "cores": os.cpu_count(),
         "simd": simd,
         "torch_threads": torch.get_num_threads(),
@@ -220,9 +358,11 @@ def run_suite(suite: Suite, work: Path, say=print) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     model = str(ensure_model(work, suite.arch))
     out: dict = {"suite": suite.name, "arch": suite.arch, "model_dir": model, "load_before": os.getloadavg()}
+    run_load = Load()
     fixed = fixed_clips(work / "clips", list(suite.latency_clips_s))
     ours = [("ours", p) for p in suite.ours_precisions]
-    systems = [*ours, ("funasr", "fp32")] if suite.ours_precisions else []
+    sessions = suite.ours_precisions and (suite.cold_reps or suite.latency_clips_s or suite.corpus_count)
+    systems = [*ours, ("funasr", "fp32")] if sessions else []
 
     if systems:
         clips = [{"path": str(c.path), "duration_s": c.duration_s} for c in fixed]
@@ -253,9 +393,13 @@ def run_suite(suite: Suite, work: Path, say=print) -> dict:
                 "clip": str(fixed[0].path),
                 "batch_seconds": suite.ours_batch_seconds,
                 "decode_workers": suite.ours_decode_workers,
+                "decode_executor": suite.ours_decode_executor,
             }
             say(f"{key}: cold start, throughput on {len(paths)} clips")
+            load = Load()
             s = child({**base, "paths": paths, "granularity": "utterance"}, timeout_s=3600)
+            if "throughput" in s:
+                s["throughput"].update(load.done())
             runs = [s["cold_start_s"]]
             for _ in range(suite.cold_reps - 1):
                 say(f"{key}: cold start")
@@ -265,7 +409,7 @@ def run_suite(suite: Suite, work: Path, say=print) -> dict:
             rss[key] = s
             if "throughput" in s:
                 thr[key] = s["throughput"]
-        for key, lat in interleaved_latency(specs, clips, suite.latency_reps, say).items():
+        for key, lat in (interleaved_latency(specs, clips, suite.latency_reps, say) if clips else {}).items():
             # peak RSS: the larger of the session (cold start + throughput) and the latency server
             for field_ in ("peak_rss_mb", "children_peak_rss_mb"):
                 lat[field_] = max(lat[field_], rss[key][field_])
@@ -273,6 +417,11 @@ def run_suite(suite: Suite, work: Path, say=print) -> dict:
         out["cold_start"], out["latency"] = cold, latency
         if thr:
             out["throughput"] = thr
+
+    if suite.efficiency_clips_s:
+        out["efficiency"] = run_efficiency(suite, model, say)
+    if suite.long_minutes:
+        out["long"] = run_long(suite, work, model, say)
 
     if suite.engine:
         import torch
@@ -297,6 +446,7 @@ def run_suite(suite: Suite, work: Path, say=print) -> dict:
                 }
                 out["engine"]["funasr"] = child({**spec, "paths": paths}, timeout_s=3600)["throughput"]
     out["load_after"] = os.getloadavg()
+    out["cpu_waiting_share"] = run_load.done()["cpu_waiting_share"]
     out["derived"] = derive(out)
     return out
 
@@ -365,6 +515,48 @@ def derive(r: dict) -> dict:
                 x["ratio_vs_funasr"] = x["audio_s_per_s"] / thr["funasr"]["audio_s_per_s"]
         if default in thr:
             d["cpu_throughput_ratio"] = thr[default]["ratio_vs_funasr"]
+    for key, ratio_wanted in (("ours-int8", 2.0), ("ours-fp32", 1.3)):
+        if key in thr and "ratio_vs_funasr" in thr[key]:
+            target(f"corpus throughput vs FunASR ({key})", thr[key]["ratio_vs_funasr"], ratio_wanted, True)
+    eff = r.get("efficiency", {})
+    if eff:
+        # the machine's practical GEMM rate: the best torch.mm seen in the run (a single measurement is as noisy
+        # as the machine: on this shared VM it moved between 135 and 176 GFLOP/s on 2 threads within minutes)
+        best = {
+            mode: max(
+                x[mode]["gemm_flops_per_s"] for runs in eff.values() for run in runs for x in run["rows"]
+            )
+            for mode in ("wall", "cpu")
+        }
+        d["gemm_best_flops_per_s"] = best
+        for key, runs in eff.items():
+            for run in runs:
+                for x in run["rows"]:
+                    for mode in ("wall", "cpu"):
+                        m = x[mode]
+                        m["share_of_best_gemm"] = m["flops_per_s"] / best[mode]
+                        m["linear_share_of_best_gemm"] = m["linear_flops_per_s"] / best[mode]
+            for i, clip in enumerate(runs[0]["rows"]):
+                for mode in ("wall", "cpu"):
+                    share = statistics.mean(run["rows"][i][mode]["share_of_best_gemm"] for run in runs)
+                    lin = statistics.mean(run["rows"][i][mode]["linear_share_of_best_gemm"] for run in runs)
+                    if key.startswith("ours") and clip["clip_s"] >= 10:
+                        how = f"{clip['clip_s']:g} s, {'model threads, wall' if mode == 'wall' else '1 thread, CPU time'}"
+                        target(f"fp32 encode, share of GEMM rate, {how} ({key})", share, 0.8, True)
+                        target(f"fp32 Linears, share of GEMM rate, {how} ({key})", lin, 0.8, True)
+    long = r.get("long")
+    if long:
+        rows = [x for x in long["rows"] if x["system"].startswith("ours") and "rtf" in x]
+        for key in sorted({x["system"] for x in rows}):
+            mine = sorted((x for x in rows if x["system"] == key), key=lambda x: x["minutes"])
+            if len(mine) >= 2:
+                first, last = mine[0], mine[-1]
+                target(f"long-form RTF {last['minutes']:g} min / {first['minutes']:g} min ({key})",
+                       last["rtf"] / first["rtf"], 1.2)  # fmt: skip
+                target(f"peak RSS GB at {last['minutes']:g} min ({key})", last["peak_rss_bytes"] / 1e9, 2.0)
+            for x in mine:
+                if x["minutes"] == 10:
+                    target(f"peak RSS GB at 10 min ({key})", x["peak_rss_bytes"] / 1e9, 2.0)
     eng = r.get("engine")
     if eng is not None:
         if not eng.get("measured"):
@@ -398,6 +590,83 @@ def _fmt(x, spec: str = ".3f") -> str:
     return "—" if x is None else format(x, spec)
 
 
+def _busy(x: dict) -> str:
+    """'34 % (1.2 → 1.9)': share of the time some task waited for a CPU, and the 1-minute load average."""
+    if "load_before" not in x:
+        return "—"
+    share = x.get("cpu_waiting_share")
+    return (f"{_fmt(None if share is None else 100 * share, '.0f')} % "
+            f"({x['load_before'][0]:.1f} → {x['load_after'][0]:.1f})")  # fmt: skip
+
+
+def efficiency_markdown(r: dict) -> list[str]:
+    eff = r.get("efficiency")
+    if not eff:
+        return []
+    best = r["derived"]["gemm_best_flops_per_s"]
+    lines = [
+        "fp32 efficiency of the model alone (waveform in, logits out; no decoding), each system in its own process, "
+        "runs in turn ours, FunASR, FunASR, ours. *wall*: on the model's threads, wall clock. *cpu*: one thread, "
+        "timed by its own CPU time (`time.thread_time`): what one core achieves, which other work on the machine "
+        "cannot inflate. GEMM rate: best of 5 (3072²)·(3072²) `torch.mm`, same threads and clock, just before each "
+        f"clip; shares are of the best rate of the whole run ({best['wall'] / 1e9:.0f} GFLOP/s wall on the model's "
+        f"threads, {best['cpu'] / 1e9:.0f} GFLOP/s on one core). Linears: the blocks' qkv / attention output / MLP "
+        "layers (forward hooks; FLOPs from `benchmarks/flops.py`).",
+        "",
+        "| system | run | clip | mode | GEMM GFLOP/s just before | encode s | encode GFLOP/s | share of GEMM rate | "
+        "Linears s | Linears GFLOP/s | share of GEMM rate | Linears' share of time | CPU waiting (load) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, runs in eff.items():
+        for n, run in enumerate(runs, 1):
+            for x in run["rows"]:
+                for mode in ("wall", "cpu"):
+                    m = x[mode]
+                    lines.append(
+                        f"| {key} | {n} | {x['clip_s']:g} s | {mode} ({m['threads']} thr.) | "
+                        f"{m['gemm_flops_per_s'] / 1e9:.0f} | {m['s']:.3f} | {m['flops_per_s'] / 1e9:.0f} | "
+                        f"{m['share_of_best_gemm']:.0%} | {m['linear_s']:.3f} | {m['linear_flops_per_s'] / 1e9:.0f} | "
+                        f"{m['linear_share_of_best_gemm']:.0%} | {m['linear_share_of_time']:.0%} | {_busy(run)} |"
+                    )
+    return lines + [""]
+
+
+def long_markdown(r: dict) -> list[str]:
+    long = r.get("long")
+    if not long:
+        return []
+    lines = [
+        f"Long recordings (16 kHz WAV, one 60 s voiced block repeated), each system and length in a fresh process; "
+        f"ours: `Recognizer.analyze(path, output_dir=...)` as `emostudio analyze FILE --out DIR` runs it (decode, VAD, "
+        f"quality, 30 s segments, scoring, run folder written); FunASR: `generate(input=path)` (one pass over the "
+        f"whole file). RTF: analysis wall time / audio time (process start and model load excluded; the next "
+        f"column includes them). Peak RSS: the child's high-water mark from wait4. A child is stopped when its RSS "
+        f"passes {long['mem_bound_gb']:g} GB or its run passes {long['time_bound_s']:g} s.",
+        "",
+        "| length | system | analysis s | RTF | RTF incl. start + load | peak RSS GB | segments | CPU waiting (load) "
+        "| outcome |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for x in long["rows"]:
+        if "not_run" in x:
+            lines.append(
+                f"| {x['minutes']:g} min | {x['system']} | — | — | — | — | — | — | not run: {x['not_run']} |"
+            )
+        elif "stopped" in x:
+            st = x["stopped"]
+            lines.append(
+                f"| {x['minutes']:g} min | {x['system']} | — | — | — | {x['peak_rss_bytes'] / 1e9:.2f} | — | "
+                f"{_busy(x)} | **stopped**: {st['reason']} after {st['after_s']:.0f} s |"
+            )
+        else:
+            lines.append(
+                f"| {x['minutes']:g} min | {x['system']} | {x['analyze_s']:.1f} | {x['rtf']:.3f} | "
+                f"{x['rtf_with_load']:.3f} | {x['peak_rss_bytes'] / 1e9:.2f} | {x['segments']} | {_busy(x)} | "
+                "finished |"
+            )
+    return lines + [""]
+
+
 def markdown(r: dict, command: str) -> str:
     """A dated RESULTS.md section: machine, versions, command, tables, targets."""
     m = r["machine"]
@@ -408,11 +677,22 @@ def markdown(r: dict, command: str) -> str:
         f"- machine: {m['cpu']}, {m['cores']} cores ({m['cpu_capability']}; {', '.join(m['simd']) or 'no AVX'}), "
         f"{m['mem_gb']} GB RAM, GPU: {m['gpu'] or 'none'}; torch threads {m['torch_threads']}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; git {m['git']}",
+        *(
+            [f"- `lscpu` model name: {m['cpu']}; flags: {' '.join(m['cpu_flags'])}"]
+            if m.get("cpu_flags")
+            else []
+        ),
         f"- load average before / after: {', '.join(f'{x:.2f}' for x in r['load_before'])} / "
         f"{', '.join(f'{x:.2f}' for x in r['load_after'])}"
         + (
             " — **machine was loaded by other processes; timings are disturbed**"
             if max(r["load_before"][0], r["load_after"][0]) > 0.5 * m["cores"]
+            else ""
+        )
+        + (
+            f"; over the whole run some task was waiting for a CPU {100 * r['cpu_waiting_share']:.0f} % of the time"
+            " (Linux PSI)"
+            if r.get("cpu_waiting_share") is not None
             else ""
         ),
         f"- JSON: `benchmarks/results/{r['json_name']}`",
@@ -459,13 +739,13 @@ def markdown(r: dict, command: str) -> str:
             f"Corpus: {c['clips']} clips, {c['audio_s']:.0f} s of audio ({c['min_s']:.1f}–{c['max_s']:.1f} s, "
             f"median {c['median_s']:.1f} s).",
             "",
-            "| corpus throughput | audio s / s | vs FunASR | wall s | runner |",
-            "|---|---|---|---|---|",
+            "| corpus throughput | audio s / s | vs FunASR | wall s | runner | CPU waiting (load before → after) |",
+            "|---|---|---|---|---|---|",
         ]
         for k, v in r["throughput"].items():
             lines.append(
                 f"| {k} | {v['audio_s_per_s']:.2f} | {_fmt(v.get('ratio_vs_funasr'), '.2f')} | "
-                f"{v['wall_s']:.1f} | {v['runner']} |"
+                f"{v['wall_s']:.1f} | {v['runner']} | {_busy(v)} |"
             )
         lines.append("")
     eng = r.get("engine")
@@ -485,6 +765,7 @@ def markdown(r: dict, command: str) -> str:
                     f"{_fmt(x['mfu_bf16'], '.1%')} | {_fmt(x.get('peak_gpu_mem_mb'), '.0f')} |"
                 )
             lines.append("")
+    lines += efficiency_markdown(r) + long_markdown(r)
     lines += ["| target | measured | wanted | met |", "|---|---|---|---|"]
     for t in r["derived"]["targets"]:
         met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")

@@ -45,13 +45,29 @@ class Ours:
                 load_model(spec["model"], device="cpu", allow_download=False),
                 precision=precision,
                 threads=spec.get("threads"),
+                streams=spec.get("streams"),
             )
         else:
             loaded = load_model(spec["model"], device=device, dtype=precision, allow_download=False)
         self.rec = Recognizer(model=loaded)
         self.decode_workers = int(spec.get("decode_workers", 1))
+        self.decode_executor = spec.get("decode_executor", "process")
         if spec.get("batch_seconds"):
             self.rec.settings.batch_seconds = float(spec["batch_seconds"])
+
+    def long(self, path: str, granularity: str, out_dir: str) -> dict:
+        """One long recording the way `emostudio analyze FILE --out DIR` does it: decode, VAD, quality, split,
+        score, run folder (result.json, frames.csv, processed audio) written."""
+        r = self.rec.analyze(path, granularity=granularity, output_dir=out_dir)
+        return {"probs": r.probs.tolist(), "segments": len(r.segments), "audio_s": r.audio["duration_s"]}
+
+    def network(self):
+        return self.rec.model.encoder
+
+    def encoder(self):
+        """waveform (samples,) float32 16 kHz -> utterance logits: the model alone, no decoding."""
+        enc = self.rec.model.encoder
+        return lambda w: enc.encode([w]).logits
 
     def one(self, path: str, granularity: str) -> list[float]:
         return self.rec.analyze(path, granularity=granularity, quality=False).probs.tolist()
@@ -68,7 +84,7 @@ class Ours:
                 granularity=granularity,
                 quality=False,
                 workers=self.decode_workers,
-                executor="process",
+                executor=self.decode_executor,
             )
         if s.failed:
             raise RuntimeError(f"run_batch: {s.failed} inputs failed: {s.errors}")
@@ -107,6 +123,32 @@ class FunASR:
 
     def one(self, path: str, granularity: str) -> list[float]:
         return list(self._generate(path, granularity)[0]["scores"])
+
+    def long(self, path: str, granularity: str, out_dir: str) -> dict:
+        """One long recording through `generate(input=path)`: FunASR scores the whole file in one pass."""
+        import soundfile
+
+        return {"probs": self.one(path, granularity), "segments": 1, "audio_s": soundfile.info(path).duration}
+
+    def network(self):
+        return self.model.model
+
+    def encoder(self):
+        """waveform (samples,) float32 16 kHz -> utterance logits, as `Emotion2vec.inference` computes them
+        (layer norm over the waveform, extract_features, mean over frames, proj), without file loading."""
+        import torch
+        import torch.nn.functional as F
+
+        net = self.model.model
+
+        def run(w):
+            with torch.no_grad():
+                source = torch.from_numpy(w)
+                source = F.layer_norm(source, source.shape).view(1, -1)
+                x = net.extract_features(source, padding_mask=None)["x"]
+                return net.proj(x.mean(dim=1))
+
+        return run
 
     def corpus(self, paths: list[str], granularity: str) -> dict:
         t0 = time.perf_counter()
@@ -207,6 +249,146 @@ def task_engine(spec: dict) -> dict:
     }
 
 
+def task_long(spec: dict, t_start: float) -> dict:
+    """Load the system, then analyse one long recording (`path`); times the load and the analysis apart."""
+    system = SYSTEMS[spec["system"]](spec)
+    loaded = time.time()
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        r = system.long(spec["path"], spec.get("granularity", "utterance"), out)
+        r["analyze_s"] = time.perf_counter() - t0
+    r["load_s"] = loaded - spec["spawn_unix"]
+    return r
+
+
+# transformer Linears by (in_features, out_features): qkv, attention output, MLP in, MLP out (plus_large: 1024 / 4096)
+def linear_shapes(embed_dim: int, mlp_ratio: float) -> set[tuple[int, int]]:
+    hidden = int(embed_dim * mlp_ratio)
+    return {(embed_dim, 3 * embed_dim), (embed_dim, embed_dim), (embed_dim, hidden), (hidden, embed_dim)}
+
+
+def gemm_rate(threads: int, clock=time.perf_counter, n: int = 3072, reps: int = 5) -> float:
+    """This machine's practical fp32 GEMM rate right now, FLOP/s: best of `reps` (n × n) @ (n × n) torch.mm on
+    `threads` intra-op threads, timed by `clock` (wall clock; or `time.thread_time` with one thread: CPU time,
+    which other tenants of the machine do not inflate)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(reps):
+        t0 = clock()
+        torch.mm(a, b)
+        best = min(best, clock() - t0)
+    torch.set_num_threads(before)
+    return 2 * n**3 / best
+
+
+BLOCK_CLASSES = (
+    "Block",
+    "AltBlock",
+)  # a transformer block: ours (emostudio.model.encoder), FunASR's emotion2vec
+
+
+class LinearClock:
+    """Seconds spent inside the transformer Linears of a network (forward hooks on every nn.Linear of a block
+    whose (in, out) features are qkv, attention output or MLP ones), by `clock`."""
+
+    def __init__(self, net, shapes: set[tuple[int, int]], clock):
+        from torch import nn
+
+        self.total, self.clock, self._t0 = 0.0, clock, 0.0
+        blocks = [m for m in net.modules() if type(m).__name__ in BLOCK_CLASSES]
+        mods = [
+            m
+            for b in blocks
+            for m in b.modules()
+            if isinstance(m, nn.Linear) and (m.in_features, m.out_features) in shapes
+        ]
+        self.count = len(mods)
+        self.handles = [
+            h
+            for m in mods
+            for h in (m.register_forward_pre_hook(self._pre), m.register_forward_hook(self._post))
+        ]
+
+    def _pre(self, *_):
+        self._t0 = self.clock()
+
+    def _post(self, *_):
+        self.total += self.clock() - self._t0
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+
+def task_efficiency(spec: dict) -> dict:
+    """fp32 efficiency of the model alone, one clip per duration, measured two ways:
+
+    - `wall`: on the model's threads, by the wall clock: the whole encode (median of `reps`) and the time inside
+      the transformer Linears (forward hooks, one call), each as GFLOP/s and as a share of a large torch.mm timed
+      the same way just before;
+    - `cpu`: on one thread, by that thread's CPU time (`time.thread_time`), against a one-thread torch.mm timed
+      the same way: what one core achieves, which other work on a shared machine does not distort.
+    Also the top operators of one profiled call (wall, model threads)."""
+    import numpy as np
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from benchmarks.corpus import voiced
+    from benchmarks.flops import count_flops
+    from emostudio.model.checkpoint import load_model
+
+    system = SYSTEMS[spec["system"]](spec)
+    threads = torch.get_num_threads()
+    cfg = load_model(spec["model"], device="cpu", allow_download=False).encoder.config
+    shapes = linear_shapes(cfg.embed_dim, cfg.mlp_ratio)
+    encode, net = system.encoder(), system.network()
+    rows = []
+    for i, clip_s in enumerate(spec["clips_s"]):
+        w = voiced(clip_s, 500 + i)
+        flops = count_flops(cfg, w.size)
+        row: dict = {"clip_s": clip_s, "flops": flops.total, "linear_flops": flops.transformer_linear}
+        for mode, n_threads, clock, reps in (
+            ("wall", threads, time.perf_counter, spec.get("reps", 5)),
+            ("cpu", 1, time.thread_time, 2),
+        ):
+            torch.set_num_threads(n_threads)
+            encode(w)  # warm-up
+            rate = gemm_rate(n_threads, clock)
+            times = []
+            for _ in range(reps):
+                t0 = clock()
+                encode(w)
+                times.append(clock() - t0)
+            hooks = LinearClock(net, shapes, clock)
+            t0 = clock()
+            encode(w)
+            hooked = clock() - t0
+            hooks.remove()
+            took = float(np.median(times)) if mode == "wall" else min(times)
+            row[mode] = {
+                "threads": n_threads, "gemm_flops_per_s": rate, "s": took, "times_s": times,
+                "flops_per_s": flops.total / took, "share_of_gemm": flops.total / took / rate,
+                "linears": hooks.count, "linear_s": hooks.total,
+                "linear_flops_per_s": flops.transformer_linear / hooks.total,
+                "linear_share_of_gemm": flops.transformer_linear / hooks.total / rate,
+                "linear_share_of_time": hooks.total / hooked,
+            }  # fmt: skip
+        torch.set_num_threads(threads)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            encode(w)
+        top: dict[str, float] = {}
+        for ev in prof.events():
+            top[ev.name] = top.get(ev.name, 0.0) + ev.self_cpu_time_total / 1e6
+        row["top_ops_s"] = dict(sorted(top.items(), key=lambda kv: -kv[1])[:12])
+        rows.append(row)
+    return {"threads": threads, "rows": rows}
+
+
 def task_serve(spec: dict) -> dict:
     """Load the system and warm it up on `clip`, print READY, then time one call per request line on stdin
     (`{"path": ..., "granularity": ...}` -> `TIMED {"s": seconds, "probs": [...]}`) until stdin closes. The
@@ -233,6 +415,10 @@ def main(argv: list[str]) -> int:
         out = task_engine(spec)
     elif task == "serve":
         out = task_serve(spec)
+    elif task == "long":
+        out = task_long(spec, t_start)
+    elif task == "efficiency":
+        out = task_efficiency(spec)
     else:
         raise SystemExit(f"unknown task {task!r}")
     out.update(peak_rss_mb())

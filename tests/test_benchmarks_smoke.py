@@ -99,7 +99,26 @@ def test_smoke_suite_end_to_end(tmp_path):
     eng = r["engine"]
     assert eng["measured"] and {x["precision"] for x in eng["runs"]} == {"fp32", "bf16"}
     assert all(x["audio_s_per_s"] > 0 and x["mfu_bf16"] is None for x in eng["runs"])
+    # fp32 efficiency: a GEMM rate, the encode and its Linears timed for both systems
+    assert set(r["efficiency"]) == {"ours-fp32", "funasr"}
+    for runs in r["efficiency"].values():
+        for x in runs[0]["rows"]:
+            assert x["flops"] > x["linear_flops"] > 0
+            for mode, threads in (("wall", 2), ("cpu", 1)):
+                m = x[mode]
+                assert m["threads"] <= threads and m["gemm_flops_per_s"] > 0 and m["s"] > 0, m
+                assert m["linears"] == 12 and m["linear_s"] > 0 and 0 < m["linear_share_of_time"] < 1, m
+    # long-form: every system finished both lengths, with a peak RSS from wait4 and an RTF
+    rows = {(x["system"], x["minutes"]): x for x in r["long"]["rows"]}
+    assert set(rows) == {(s, m) for s in ("ours-fp32", "funasr") for m in (0.25, 0.5)}
+    for x in rows.values():
+        assert "stopped" not in x and x["rtf"] > 0 and x["peak_rss_bytes"] > 50e6, x
+        assert abs(sum(x["probs"]) - 1) < 1e-4 and x["audio_s"] == pytest.approx(60 * x["minutes"], abs=0.01)
     names = [t["name"] for t in r["derived"]["targets"]]
+    assert (
+        "long-form RTF 0.5 min / 0.25 min (ours-fp32)" in names
+        and "peak RSS GB at 0.5 min (ours-fp32)" in names
+    )
     assert any(n.startswith("cold start") for n in names) and any(
         n.startswith("frame/utterance") for n in names
     )
@@ -108,6 +127,21 @@ def test_smoke_suite_end_to_end(tmp_path):
     assert (
         "suite `smoke`" in text and r["json_name"] in text and "| target | measured | wanted | met |" in text
     )
+    assert (
+        "| length | system | analysis s |" in text
+        and "| system | run | clip | mode | GEMM GFLOP/s just before |" in text
+    )
+
+
+def test_a_long_form_child_past_its_memory_bound_is_stopped_and_recorded(tmp_path):
+    """The bound that stops FunASR on long files: a child whose RSS passes it is killed, and the row says so."""
+    from benchmarks.run import bounded_child
+
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"")  # never read: the child passes 0.05 GB while importing torch
+    r = bounded_child({"system": "ours", "task": "long", "model": "demo", "path": str(wav)}, 0.05, 300)
+    assert r["stopped"]["reason"] == "RSS passed 0.05 GB" and r["stopped"]["rss_bytes"] > 0.05e9
+    assert r["peak_rss_bytes"] > 0.05e9 and r["process_wall_s"] > 0
 
 
 @pytest.mark.parametrize("kind", ["onnx", "compile"])

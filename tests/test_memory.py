@@ -1,5 +1,7 @@
 """Memory is bounded by design for long inputs: peak RSS of a child process (wait4), never a timing.
 
+- a 10-minute recording (frame mode) stays under a fixed bound and costs little more than a 2-minute one: segments
+  are scored in bounded batches, at most one per model stream at a time, with no full-size copies;
 - a 20-minute call recording stays under a fixed bound;
 - a 3-hour low-bitrate file (5 MB, under the 4-hour limit) gives a result inside 3 GB of address space;
 - a tiny file that decodes to hours stops with a clear `too_long` while decoding, its memory bounded by the limit.
@@ -19,6 +21,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 BOUND_20_MIN_MB = 1100  # measured 903 MB (tiny model; 350 MB of it is torch, PyAV and the models at rest)
 BOUND_3_H_MB = 2000  # the 3-hour waveform alone is 691 MB
 AS_LIMIT_GB = 3
+BOUND_10_MIN_MB = (
+    850  # measured 681-712 MB (tiny model, 2 model streams; ~350 MB is torch, PyAV, models at rest)
+)
+GROWTH_2_TO_10_MIN_MB = (
+    200  # measured 80-106 MB: 8 more minutes of 16 kHz waveform (31 MB) + allocator arenas
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +43,27 @@ def _analyze(path, model_dir, out, *extra) -> list[str]:
         sys.executable, "-m", "emostudio", "analyze", str(path), "--model", str(model_dir), "--offline",
         "--device", "cpu", "--out", str(out), "--json", *extra,
     ]  # fmt: skip
+
+
+def test_a_10_minute_recording_stays_bounded_and_costs_little_more_than_2_minutes(
+    long_inputs, tiny_model_dir, tmp_path
+):
+    """Scoring all 20 segments of the 10-minute file in one batch would add ~1 GB for the tiny model, a full-size
+    copy per segment 0.7 GB: either fails the growth bound."""
+    peaks = {}
+    for minutes in (2, 10):
+        path = long_inputs / f"call_{minutes}min.opus"
+        if not path.exists():
+            long_opus(path, minutes * 60)
+        cmd = _analyze(path, tiny_model_dir, tmp_path / f"o{minutes}", "--granularity", "frame")
+        r = run_child(cmd, None)
+        assert r["rc"] == 0, r["stderr"][-2000:]
+        doc = json.loads(r["stdout"])
+        assert doc["audio"]["duration_s"] == pytest.approx(60 * minutes, abs=1)
+        assert doc["audio"]["segments"] >= 2 * minutes - 1 and doc["frames"]["count"] >= 600 * minutes - 10
+        peaks[minutes] = r["rss_mb"]
+    assert peaks[10] < BOUND_10_MIN_MB, peaks
+    assert peaks[10] - peaks[2] < GROWTH_2_TO_10_MIN_MB, peaks
 
 
 def test_a_20_minute_recording_stays_under_a_fixed_bound(long_inputs, tiny_model_dir, tmp_path):

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from itertools import pairwise
 
 import numpy as np
@@ -100,3 +102,45 @@ def test_short_clip_gives_one_span_over_the_whole_clip():
 def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="mono"):
         split_for_model(np.zeros((2, 100), dtype=np.float32))
+
+
+def test_the_vad_leaves_torch_threads_as_they_were():
+    # silero-vad's import sets torch's intra-op threads to 1 for the whole process; the model would then run
+    # on one core after the first long file. Checked in a fresh interpreter, where silero is not imported yet.
+    code = (
+        "import numpy as np, torch; torch.set_num_threads(3)\n"
+        "from emostudio.segment import speech_spans\n"
+        "speech_spans(np.zeros(16000, dtype=np.float32))\n"
+        "print(torch.get_num_threads())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split()[-1] == "3"
+
+
+def test_the_vad_network_runs_on_one_thread_and_the_count_comes_back(monkeypatch):
+    import torch
+
+    from emostudio import segment
+
+    real = segment._load_vad()
+    seen: list[int] = []
+
+    class Recording:  # the silero model as get_speech_timestamps uses it, noting the thread count of each call
+        def reset_states(self):
+            real.reset_states()
+
+        def __call__(self, chunk, sr):
+            seen.append(torch.get_num_threads())
+            return real(chunk, sr)
+
+    monkeypatch.setattr(segment, "_model", Recording())
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        speech_spans(voice(2, seed=1)[0])
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -55,7 +55,7 @@ class PipelineOptions:
     quality: bool = True
     workers: int = 2  # inputs prepared at once (threads or processes); 0 = on the calling thread
     executor: str = "thread"  # "thread" | "process" (spawned, one torch thread each) | "inline"
-    group_seconds: float | None = None  # audio scored per group; None: 4 × settings.batch_seconds
+    group_seconds: float | None = None  # audio scored per group; None: 4 × batch seconds × model streams
     max_group_items: int = 256  # inputs per group at most
     read_ahead: int | None = None  # inputs submitted but not yet handed out; None: max(4, 4 × workers)
     channels: str = "mix"  # "mix" | "separate" (each channel its own speaker; an InputItem's own wins)
@@ -308,7 +308,9 @@ def iter_results(
     opts.check()
     jobs = as_jobs(sources)
     settings = recognizer.settings
-    group_limit = opts.group_seconds or 4 * settings.batch_seconds
+    streams = recognizer.streams
+    # a group holds several batches per stream, so the streams seldom wait for the group's last batch
+    group_limit = opts.group_seconds or 4 * recognizer.batch_seconds * (streams.count if streams else 1)
     read_ahead = opts.read_ahead or max(4, 4 * max(opts.workers, 1))
     in_process = opts.executor == "process" and opts.workers > 0
     pool = make_executor(opts, settings)

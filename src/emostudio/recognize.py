@@ -36,7 +36,8 @@ from emostudio.errors import (
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
-from emostudio.model.encoder import FRAME_RATE_HZ, receptive_field
+from emostudio.model.encoder import FRAME_RATE_HZ, num_frames, receptive_field
+from emostudio.model.streams import Streams, plan_batches
 from emostudio.pipeline import GRANULARITIES, Outcome, PipelineOptions, check_granularity, iter_results, score
 from emostudio.prepare import Prepared, Source, prepare, segment_weights
 from emostudio.results import (
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GRANULARITIES", "Outcome", "Prepared", "Recognizer", "prepare", "segment_weights"]
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+CPU_BATCH_SECONDS = 30.0
+GPU_BATCH_SECONDS = 120.0
 DTYPES = (None, "fp32", "float32", "bf16", "bfloat16", "fp16", "float16", "half", "int8")
 
 
@@ -121,6 +124,7 @@ class Recognizer:
                 "(seed, base or large)"
             )
         self.settings = settings or Settings()
+        self._streams: Streams | None = None
 
     @property
     def model_ref(self) -> ModelRef:
@@ -158,17 +162,41 @@ class Recognizer:
         )
 
     # ---- model ---------------------------------------------------------------------------------------------
-    def _score(self, waveforms: Sequence[np.ndarray], keep_features: bool) -> list[_Scored]:
-        """Run the encoder over many waveforms in length-sorted batches of at most `batch_seconds` of padded audio."""
-        order = sorted(range(len(waveforms)), key=lambda i: len(waveforms[i]))
-        out: list[_Scored | None] = [None] * len(waveforms)
-        budget = self.settings.batch_seconds * audio_io.SAMPLE_RATE
-        batch: list[int] = []
+    @property
+    def batch_seconds(self) -> float:
+        """Padded audio seconds per model batch: `settings.batch_seconds`, or when that is None, 30 s on CPU (a
+        batch's activations then stay near the CPU cache; 120 s batches of plus_large ran at about half the
+        speed) and 120 s on a GPU."""
+        if self.settings.batch_seconds is not None:
+            return float(self.settings.batch_seconds)
+        return CPU_BATCH_SECONDS if self.model.device.type == "cpu" else GPU_BATCH_SECONDS
 
-        def flush() -> None:
-            if not batch:
-                return
-            enc = self.model.encoder.encode([waveforms[i] for i in batch])
+    @property
+    def streams(self) -> Streams | None:
+        """The CPU model's batch streams (see `emostudio.model.streams`); None on a GPU."""
+        if self.model.device.type != "cpu":
+            return None
+        if self._streams is None:
+            threads = int(self.model.arch.get("cpu_threads") or torch.get_num_threads())
+            count = int(self.model.arch.get("cpu_streams") or 1)
+            self._streams = Streams(count, max(1, threads // count), threads)
+        return self._streams
+
+    def _score(self, waveforms: Sequence[np.ndarray], keep_features: bool) -> list[_Scored]:
+        """Run the encoder over many waveforms in length-sorted batches of at most `batch_seconds` of padded
+        audio (on CPU, independent batches run side by side on the model's streams)."""
+        out: list[_Scored | None] = [None] * len(waveforms)
+        lengths = [len(w) for w in waveforms]
+        batches = plan_batches(lengths, self.batch_seconds * audio_io.SAMPLE_RATE)
+        encoder = self.model.encoder
+        # one ALiBi bias for every batch of this call (each uses a corner of it): built once, not per batch,
+        # and one copy in memory for both streams (for 30 s segments it is 146 MB)
+        alibi = None
+        if len(batches) > 1 and encoder.alibi_shared:
+            alibi = encoder.alibi(num_frames(max(lengths), encoder.config.feature_layers))
+
+        def run(batch: list[int]) -> None:
+            enc = encoder.encode([waveforms[i] for i in batch], alibi=alibi)
             if enc.logits is None or enc.frame_logits is None:  # refused in __init__; a head gives both
                 raise ModelError(f"{printable(self.model.source)}: this model has no classification head")
             logits = self.model.key_logits(enc.logits).float().numpy()
@@ -177,18 +205,17 @@ class Recognizer:
                 n = int(enc.frame_lengths[j])
                 out[i] = _Scored(
                     logits[j],
-                    frame_logits[j, :n],
+                    frame_logits[j, :n].copy(),  # not a view: the batch's padded array is freed
                     enc.embeddings[j].float().numpy(),
-                    enc.features[j, :n].float().numpy() if keep_features else None,
+                    enc.features[j, :n].float().numpy().copy() if keep_features else None,
                 )
-            batch.clear()
 
-        for i in order:
-            # sorted ascending, so the newest item is the longest: padded size = count × its length
-            if batch and (len(batch) + 1) * len(waveforms[i]) > budget:
-                flush()
-            batch.append(i)
-        flush()
+        streams = self.streams
+        if streams is None:
+            for batch in batches:
+                run(batch)
+        else:
+            streams.run(run, batches, cost=lambda b: len(b) * max(lengths[i] for i in b))
         scored = [s for s in out if s is not None]
         if len(scored) != len(out):  # not reached: every index is in one batch
             raise InternalError(f"{len(out) - len(scored)} waveform(s) were never scored")
@@ -269,8 +296,9 @@ class Recognizer:
         emb = None
         if embedding:
             if granularity == "frame":
-                emb = np.concatenate([scored[(k, False)].features for k in range(len(spans))]).astype(
-                    np.float32
+                # one float32 copy (concatenate writes it directly); the per-segment arrays go with `scored`
+                emb = np.concatenate(
+                    [scored[(k, False)].features for k in range(len(spans))], dtype=np.float32
                 )
             else:
                 vecs = [scored[(k, False)].embedding for k in range(len(spans))]

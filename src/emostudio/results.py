@@ -350,9 +350,10 @@ def channel_frames_file(index: int) -> str:
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-    atomic.write_bytes(path, buf.getvalue())
+    """float32 .npy written straight to the (atomic) file: no in-memory copy of a large array (an hour of
+    frame embeddings is 0.7 GB)."""
+    with atomic.atomic_open(path, "wb") as f:
+        np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
 
 
 def write_run(

@@ -5,8 +5,10 @@ All waveforms are 16 kHz mono float32 arrays of shape (samples,); times are in s
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
+from collections.abc import Iterator
 from itertools import pairwise
 
 import numpy as np
@@ -46,6 +48,20 @@ def _load_vad():
     return _model
 
 
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread in the calling thread, then restore its count. silero-vad calls its small
+    network once per 32 ms window (112,500 calls for an hour): with two threads every call pays a thread
+    hand-off, and on a 2-core machine shared with other work a descheduled partner thread stalls each call
+    (a 1-minute VAD: 1.0 s on one thread, 8–80 s on two, measured on a busy 2-core EPYC)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _check(waveform: np.ndarray) -> np.ndarray:
     x = np.asarray(waveform)
     if x.ndim != 1:
@@ -64,11 +80,11 @@ def speech_spans(
     x = _check(waveform16k)
     if x.size == 0:
         return []
-    from silero_vad import get_speech_timestamps
-
     with _model_lock:
-        model = _load_vad()
-        with torch.inference_mode():
+        model = _load_vad()  # imports silero_vad first: its import sets torch's threads to 1, which it undoes
+        from silero_vad import get_speech_timestamps
+
+        with torch.inference_mode(), _one_thread():
             stamps = get_speech_timestamps(
                 torch.from_numpy(x),
                 model,

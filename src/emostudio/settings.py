@@ -23,7 +23,8 @@ class Settings:
     max_segment_s: float = 30.0  # longer input is split at pauses into segments of at most this
     max_duration_s: float = 4 * 3600.0  # longer input is refused (while decoding, never after)
     min_duration_s: float = 0.025  # shorter input is refused before the model (400 samples: one model frame)
-    batch_seconds: float = 120.0  # total padded audio seconds per model batch
+    # total padded audio seconds per model batch; None: 30 s on CPU, 120 s on a GPU (Recognizer.batch_seconds)
+    batch_seconds: float | None = None
 
     def to_dict(self) -> dict:
         return {

@@ -159,7 +159,7 @@ def run_batch(
             "embedding": embedding,
             "enhance": bool(enhance),
             "quality": quality,
-            "batch_seconds": rec.settings.batch_seconds,
+            "batch_seconds": rec.batch_seconds,
             "workers": workers,
             "executor": executor,
             "shard_size": shard_size,

@@ -49,7 +49,7 @@ def register(sub) -> None:
         "--batch-seconds",
         type=float,
         default=None,
-        help="padded audio seconds per model batch (default from settings: 120)",
+        help="padded audio seconds per model batch (default: 30 on CPU, 120 on a GPU)",
     )
     p.add_argument(
         "--workers",

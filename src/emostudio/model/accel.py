@@ -18,9 +18,12 @@ bits per multiply:
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import gc
 import math
 import os
+import sys
 import warnings
 
 import torch
@@ -165,6 +168,19 @@ def quantize_int8_(encoder: Emotion2vecEncoder, min_in_channels: int = 64) -> Em
     return encoder
 
 
+def release_freed_memory() -> None:
+    """Free what only the cyclic garbage collector would, and hand freed memory back to the OS where glibc holds
+    on to it (malloc_trim; Linux with glibc only). After int8 quantisation of plus_large the replaced float32
+    weights stayed resident: the process sat at 1.15 GB instead of 0.53 GB."""
+    gc.collect()  # the replaced float32 modules sit in reference cycles until the cyclic collector runs
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        pass
+
+
 def set_threads(threads: int | None) -> int:
     """Intra-op threads for torch (None: one per available core). Returns the count in effect."""
     if threads is None:
@@ -175,23 +191,38 @@ def set_threads(threads: int | None) -> int:
     return torch.get_num_threads()
 
 
+def default_streams(threads: int) -> int:
+    """Model batches run side by side (`emostudio.model.streams`): 2 when there are at least 2 threads."""
+    return 2 if threads >= 2 else 1
+
+
 def optimise_for_cpu(
-    loaded: LoadedModel, precision: str = DEFAULT_CPU_PRECISION, threads: int | None = None
+    loaded: LoadedModel,
+    precision: str = DEFAULT_CPU_PRECISION,
+    threads: int | None = None,
+    streams: int | None = None,
 ) -> LoadedModel:
-    """A CPU model set up for speed: precision "fp32" | "int8" | "bf16" (see the module docstring) and the
-    thread count. Changes `loaded.encoder` in place and returns a LoadedModel describing it; the precision is
-    recorded in `arch["cpu_precision"]`. Raises ModelError for a GPU or non-fp32 model or an unknown precision."""
+    """A CPU model set up for speed: precision "fp32" | "int8" | "bf16" (see the module docstring), the
+    thread count, and how many batches run side by side when there are several (`streams`, None:
+    `default_streams`; each gets threads // streams threads). Changes `loaded.encoder` in place and returns a
+    LoadedModel describing it; recorded in `arch["cpu_precision"]`, `["cpu_threads"]`, `["cpu_streams"]`.
+    Raises ModelError for a GPU or non-fp32 model, an unknown precision or a bad stream count."""
     if precision not in CPU_PRECISIONS:
         raise ModelError(f"precision {precision!r}: choose one of {', '.join(CPU_PRECISIONS)}")
     _check_cpu(loaded)
     n = set_threads(threads)
-    arch = {**loaded.arch, "cpu_precision": precision, "cpu_threads": n}
+    streams = default_streams(n) if streams is None else streams
+    if not isinstance(streams, int) or not 1 <= streams <= n:
+        raise ModelError(f"streams must be a whole number from 1 to the thread count ({n}), not {streams!r}")
+    arch = {**loaded.arch, "cpu_precision": precision, "cpu_threads": n, "cpu_streams": streams}
     if precision == "fp32":
         chunk_frontend_(loaded.encoder)
+        release_freed_memory()
         return dataclasses.replace(loaded, arch=arch)
     if precision == "int8":
         quantize_int8_(loaded.encoder)
         chunk_frontend_(loaded.encoder)
+        release_freed_memory()
         return dataclasses.replace(loaded, arch=arch)
     encoder = loaded.encoder.to(torch.bfloat16)
     return dataclasses.replace(loaded, encoder=encoder, dtype=torch.bfloat16, arch=arch)

@@ -408,43 +408,74 @@ class Emotion2vecEncoder(nn.Module):
 
     # -- tensors in, tensors out ---------------------------------------------------------------------------
 
+    @property
+    def alibi_shared(self) -> bool:
+        """True when every layer uses the same ALiBi bias (one learned scale), so one `alibi` tensor serves all."""
+        return self.alibi_scale is not None and self.alibi_scale.size(0) == 1
+
+    def alibi(self, num_frames: int, layer: int = 0) -> torch.Tensor | None:
+        """(1, heads, tokens, tokens) float32 ALiBi bias for `num_frames` frames (tokens = extra tokens + frames):
+        scaled slope × -|i - j| among frames, zero in the extra tokens' rows and columns; None without ALiBi.
+        Its top-left corner is the bias of any shorter input, so one tensor built for the longest input of many
+        serves them all (`encode(..., alibi=)`)."""
+        if self.alibi_scale is None:
+            return None
+        with torch.no_grad():
+            return self._alibi(num_frames, layer)
+
+    def _alibi(self, num_frames: int, layer: int) -> torch.Tensor:
+        e, h = self.config.num_extra_tokens, self.config.num_alibi_heads
+        device = self.feature_proj.weight.device
+        scale = self.alibi_scale[layer if self.alibi_scale.size(0) > 1 else 0].float().clamp_min(0).view(-1)
+        slopes = torch.zeros(self.config.num_heads, device=device)
+        slopes[:h] = torch.tensor(alibi_slopes(h), device=device) * scale.expand(h)
+        pos = torch.arange(num_frames, device=device, dtype=torch.float32)
+        dist = -(pos[None, :] - pos[:, None]).abs()
+        # written in place (no padded copy): (1, heads, tokens, tokens), zero rows/columns for extra tokens
+        bias = torch.empty(1, self.config.num_heads, e + num_frames, e + num_frames, device=device)
+        bias[:, :, :e].zero_()
+        bias[:, :, e:, :e].zero_()
+        torch.mul(slopes[:, None, None], dist, out=bias[0, :, e:, e:])
+        return bias
+
     def _attention_bias(
-        self, layer: int, num_frames: int, valid: torch.Tensor | None, dtype: torch.dtype
+        self,
+        layer: int,
+        num_frames: int,
+        valid: torch.Tensor | None,
+        dtype: torch.dtype,
+        shared: torch.Tensor | None = None,
     ) -> torch.Tensor | None:
         """(1 or batch, heads, tokens, tokens) additive bias: scaled ALiBi among frames (zero for extra tokens),
-        -inf on padded keys. None when there is neither."""
+        -inf on padded keys. None when there is neither. `shared`: an `alibi` built for at least `num_frames`
+        frames, used through a view instead of building the ALiBi part again."""
         e = self.config.num_extra_tokens
         bias = None
-        device = self.feature_proj.weight.device
         if self.alibi_scale is not None:
-            h = self.config.num_alibi_heads
-            scale = (
-                self.alibi_scale[layer if self.alibi_scale.size(0) > 1 else 0].float().clamp_min(0).view(-1)
-            )
-            slopes = torch.zeros(self.config.num_heads, device=device)
-            slopes[:h] = torch.tensor(alibi_slopes(h), device=device) * scale.expand(h)
-            pos = torch.arange(num_frames, device=device, dtype=torch.float32)
-            dist = -(pos[None, :] - pos[:, None]).abs()
-            # written in place (no padded copy): (1, heads, tokens, tokens), zero rows/columns for extra tokens
-            bias = torch.empty(1, self.config.num_heads, e + num_frames, e + num_frames, device=device)
-            bias[:, :, :e].zero_()
-            bias[:, :, e:, :e].zero_()
-            torch.mul(slopes[:, None, None], dist, out=bias[0, :, e:, e:])
+            if shared is not None:
+                bias = shared[:, :, : e + num_frames, : e + num_frames]
+            else:
+                bias = self.alibi(num_frames, layer)
         if valid is not None:
             keys = F.pad(valid, (e, 0), value=True)
-            key_bias = torch.zeros(keys.shape, device=device).masked_fill(~keys, float("-inf"))[
+            key_bias = torch.zeros(keys.shape, device=valid.device).masked_fill(~keys, float("-inf"))[
                 :, None, None, :
             ]
             bias = key_bias if bias is None else bias + key_bias
         return None if bias is None else bias.to(dtype)
 
     def forward(
-        self, waveforms: torch.Tensor, lengths: torch.Tensor, always_mask: bool = False
+        self,
+        waveforms: torch.Tensor,
+        lengths: torch.Tensor,
+        always_mask: bool = False,
+        alibi: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """waveforms: (batch, samples) 16 kHz, already normalised, zero-padded, in the module's dtype;
         lengths: (batch,) valid samples. Returns features (batch, frames, dim) — padded frames hold garbage —
         and frame_lengths (batch,) int64. always_mask: apply the padding mask even when nothing is padded (same
-        result; no data-dependent branch, so one exported graph serves every batch)."""
+        result; no data-dependent branch, so one exported graph serves every batch). alibi: a shared
+        `self.alibi(n)` with n ≥ this batch's frames (only when `alibi_shared`)."""
         x, lengths = waveforms.unsqueeze(1), lengths.to(device=waveforms.device, dtype=torch.long)
         for layer in self.conv_layers:
             x, lengths = layer(x, lengths)
@@ -457,7 +488,13 @@ class Emotion2vecEncoder(nn.Module):
         if self.extra_tokens is not None:
             x = torch.cat([self.extra_tokens.expand(b, -1, -1), x], dim=1)
         per_layer = self.alibi_scale is not None and self.alibi_scale.size(0) > 1
-        bias = self._attention_bias(0, t, valid, x.dtype)
+        if alibi is not None and (per_layer or alibi.size(-1) < e + t):
+            raise ValueError(
+                f"forward: the shared alibi holds {alibi.size(-1) - e} frames, this batch has {t}"
+                if not per_layer
+                else "forward: this model has one ALiBi scale per layer; no shared alibi"
+            )
+        bias = self._attention_bias(0, t, valid, x.dtype, alibi)
         if self.context_norm is not None:
             x = self.context_norm(x)
         for i, blk in enumerate([*self.prenet, *self.blocks]):
@@ -485,11 +522,15 @@ class Emotion2vecEncoder(nn.Module):
     # -- the public batch API ------------------------------------------------------------------------------
 
     def encode(
-        self, waveforms: Sequence[np.ndarray | torch.Tensor], normalize: bool | None = None
+        self,
+        waveforms: Sequence[np.ndarray | torch.Tensor],
+        normalize: bool | None = None,
+        alibi: torch.Tensor | None = None,
     ) -> EncoderOutput:
         """Run a list of 1-D float 16 kHz waveforms of any lengths as one padded batch.
 
         normalize: layer-norm each waveform over its own length first (None: the config's `normalize`).
+        alibi: `self.alibi(n)` built once for many batches of at most n frames (see `alibi`); None: built here.
         Runs under inference_mode on the module's device and dtype; returns CPU float32 tensors.
         Raises ValueError for an empty list, a waveform that is not 1-D or shorter than the receptive field
         (400 samples = 25 ms), or non-finite samples.
@@ -521,7 +562,7 @@ class Emotion2vecEncoder(nn.Module):
                 raise ValueError(f"encode: waveform(s) {bad} contain NaN or infinite samples")
             if normalize:
                 batch = normalize_waveforms(batch, lengths)
-            x, frame_lengths = self.forward(batch.to(dtype), lengths)
+            x, frame_lengths = self.forward(batch.to(dtype), lengths, alibi=alibi)
             valid = (torch.arange(x.size(1), device=device)[None, :] < frame_lengths[:, None])[:, :, None]
             features = x.float() * valid
             embeddings = features.sum(1) / frame_lengths[:, None].float()
