@@ -460,12 +460,12 @@ def test_rest_text_fields(server, clip):
 
 
 def test_ui_card_shows_the_text_block(recognizer, clip):
-    from emostudio.server import ui
+    from emostudio.server import render
 
     result = recognizer.analyze(clip)
     result.probs = ANGRY.copy()
     doc = {**attach_text(result, "Thank you so much, you really made my day.").to_dict(), "run_id": "x"}
-    en, zh = ui.render_card(doc, "en"), ui.render_card(doc, "zh")
+    en, zh = render.card(doc, "en"), render.card(doc, "zh")
     assert "Text + speech" in en and "sarcasm" in en and "Thank you" in en and 'id="text-block"' in en
     assert "文字 + 语音" in zh and "反讽" in zh
     assert render_text_html({"text": None}, "en") == ""

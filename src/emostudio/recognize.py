@@ -232,7 +232,7 @@ class Recognizer:
         check_granularity(granularity)
         # channels="separate": each speaker channel is scored in the same pass as one more item
         parts = [(i, p) for i, it in enumerate(items) for p in (it.channels or []) if p.prepared is not None]
-        owners, items = list(items), [*items, *(p.prepared for _, p in parts)]
+        owners, items = list(items), [*items, *(p.prepared for _, p in parts if p.prepared is not None)]
         need = receptive_field(self.model.encoder.config.feature_layers)
         sr = audio_io.SAMPLE_RATE
         for item in items:

@@ -18,6 +18,7 @@ import numpy as np
 from emostudio.channels import attach
 from emostudio.interpret import band_for, compound_for
 from emostudio.prepare import Prepared, segment_weights
+from emostudio.records import Span
 from emostudio.results import FrameTimeline, Result
 from emostudio.settings import Settings
 
@@ -43,7 +44,8 @@ def _parts(item: Prepared, owner: int | None, part_s: float) -> Iterator[Part]:
     if sum(sp.duration_s for sp in spans) <= part_s or len(spans) == 1:
         yield Part(owner, dataclasses.replace(item, channels=None))
         return
-    group, seconds = [], 0.0
+    group: list[Span] = []
+    seconds = 0.0
     for sp in spans:
         if group and seconds + sp.duration_s > part_s:
             yield Part(owner, dataclasses.replace(item, spans=group, channels=None))
@@ -77,14 +79,15 @@ def _join(item: Prepared, pieces: list[Result], settings: Settings) -> Result:
     weights = segment_weights(item.spans, item.speech)
     probs = np.average([g.probs for g in segs], axis=0, weights=weights)
     frames = None
-    if all(r.frames is not None for r in pieces):
-        f0 = pieces[0].frames
+    timelines = [r.frames for r in pieces if r.frames is not None]
+    if len(timelines) == len(pieces):
+        f0 = timelines[0]
         frames = FrameTimeline(
-            np.concatenate([r.frames.starts_s for r in pieces]),
-            np.concatenate([r.frames.probs for r in pieces]),
+            np.concatenate([f.starts_s for f in timelines]),
+            np.concatenate([f.probs for f in timelines]),
             f0.step_s,
             f0.window_s,
-            [s for r in pieces for s in r.frames.segments],
+            [s for f in timelines for s in f.segments],
         )
     band = band_for(float(probs.max()), settings.bands)
     quality = item.quality_after or item.quality

@@ -74,7 +74,8 @@ class LiveUpdate:
         """`😠 愤怒 72.4%` or `🔇 静音`."""
         n = label_names(self.label)
         name = n["zh"] if lang == "zh" else n["en"]
-        return f"{n['emoji']} {name}" + ("" if self.silent else f" {self.confidence * 100:.1f}%")
+        conf = self.confidence
+        return f"{n['emoji']} {name}" + ("" if conf is None else f" {conf * 100:.1f}%")
 
     def to_dict(self, all_segments: bool = False) -> dict:
         """The JSON update: only the segments from `segments_from` on, unless `all_segments`."""

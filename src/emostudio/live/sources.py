@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def open_file_or_url(source: str, speed: float = 1.0) -> PcmSource:
     if not container.streams.audio:
         container.close()
         raise NotAudioError(source, "no audio stream in it")
-    stream = container.streams.best("audio") or container.streams.audio[0]
+    stream = cast(av.AudioStream | None, container.streams.best("audio")) or container.streams.audio[0]
     rate, channels = int(stream.rate or 0), int(stream.channels or 0)
     if not rate or not channels:
         container.close()
@@ -80,7 +81,7 @@ def open_file_or_url(source: str, speed: float = 1.0) -> PcmSource:
         start = time.monotonic()
         sent = 0
         try:
-            for frame in container.decode(stream):
+            for frame in cast(Iterator[av.AudioFrame], container.decode(stream)):
                 if frame.sample_rate != rate or frame.layout.nb_channels != channels:
                     raise UnsupportedFormatError(
                         source,

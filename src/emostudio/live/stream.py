@@ -27,7 +27,7 @@ from emostudio.audio import Audio, SourceInfo, TooLongError, TooShortError, Zero
 from emostudio.audio.arrays import check_silence, downmix, too_long
 from emostudio.audio.types import DEFAULT_SILENCE_DBFS
 from emostudio.channels import check_channels, parse_roles, roles_for
-from emostudio.errors import UsageError, printable
+from emostudio.errors import InternalError, UsageError, printable
 from emostudio.interpret import band_for
 from emostudio.live import closing, pcm
 from emostudio.live.events import SILENCE, LiveEvent, LiveNotice, LiveUpdate
@@ -142,10 +142,11 @@ class LiveStream:
             )
 
         self.input_channels = count
-        self.roles = roles_for(count, self.role_names, self.name) if separate else None
+        roles = roles_for(count, self.role_names, self.name) if separate else None
+        self.roles = roles
         try:
-            self.mix = track(None, None, not separate)
-            self.tracks = [track(i, self.roles[i], True) for i in range(count)] if separate else [self.mix]
+            mix = self.mix = track(None, None, not separate)
+            self.tracks = [track(i, roles[i], True) for i in range(count)] if roles is not None else [mix]
         except BaseException:
             self.release()
             raise
@@ -171,6 +172,9 @@ class LiveStream:
                 frames = pcm.from_array(chunk, self.input_channels)
             if self.mix is None:
                 self._start(frames.shape[1])
+            mix = self.mix
+            if mix is None:  # not reached: _start made it or raised
+                raise InternalError(f"{printable(self.name)}: the stream has no mix track")
             if not len(frames):
                 return len(self._due)
             seconds = (self.samples_in + len(frames)) / self.rate
@@ -178,7 +182,7 @@ class LiveStream:
                 raise TooLongError(self.name, too_long(seconds, self.options.max_duration_s, "runs"))
             self.samples_in += len(frames)
             planes = frames.T  # (channels, samples), as the file decoder downmixes
-            self.mix.add(downmix(planes))
+            mix.add(downmix(planes))
             if self.mode == "separate":
                 for t in self.tracks:
                     t.add(planes[t.index])
@@ -334,6 +338,10 @@ class LiveStream:
                 if it.silent:
                     label, scores, band, conf = SILENCE, None, None, None
                 else:
+                    if result is None or it.span is None:  # not reached: a scored hop has its window
+                        raise InternalError(
+                            f"{printable(self.name)}: a scored hop without its window's result"
+                        )
                     scores = np.asarray(result.segments[it.span].probs)
                     label = KEYS[int(np.argmax(scores))]
                     conf = float(np.max(scores))

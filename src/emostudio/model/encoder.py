@@ -426,6 +426,8 @@ class Emotion2vecEncoder(nn.Module):
     def _alibi(self, num_frames: int, layer: int) -> torch.Tensor:
         e, h = self.config.num_extra_tokens, self.config.num_alibi_heads
         device = self.feature_proj.weight.device
+        if self.alibi_scale is None:  # not reached: `alibi` returns None for a model without ALiBi
+            raise ValueError("this model has no ALiBi scale")
         scale = self.alibi_scale[layer if self.alibi_scale.size(0) > 1 else 0].float().clamp_min(0).view(-1)
         slopes = torch.zeros(self.config.num_heads, device=device)
         slopes[:h] = torch.tensor(alibi_slopes(h), device=device) * scale.expand(h)

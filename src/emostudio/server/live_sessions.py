@@ -28,7 +28,7 @@ from pathlib import Path
 
 from anyio import to_thread
 
-from emostudio.errors import EmoStudioError
+from emostudio.errors import EmoStudioError, InternalError
 from emostudio.live import LiveOptions, LiveStream
 from emostudio.live import closing as closing_mod
 from emostudio.server.service import Service
@@ -139,8 +139,9 @@ class LiveSession:
                     continue
             for event in self.stream.apply(batch, result):
                 doc = event.to_dict()
-                if getattr(event, "received_at", None) is not None:
-                    doc["_received"] = event.received_at  # `stamp` turns it into latency_ms when sent
+                received = getattr(event, "received_at", None)
+                if received is not None:
+                    doc["_received"] = received  # `stamp` turns it into latency_ms when sent
                 await self.events.put(doc)
 
     def stamp(self, doc: dict) -> dict:
@@ -154,7 +155,7 @@ class LiveSession:
 
     def drain(self) -> list[dict]:
         """The events waiting now (the UI polls; the WebSocket route awaits `events` instead)."""
-        out = []
+        out: list[dict] = []
         while True:
             try:
                 ev = self.events.get_nowait()
@@ -199,6 +200,8 @@ class LiveSession:
     async def _close_and_save(self, reason: str) -> Ending:
         service, stream = self.hub.service, self.stream
         rec, worker = service.recognizer, service.worker
+        if rec is None or worker is None:  # not reached: a stream opens only with a model loaded
+            raise UnavailableError(service.unavailable_message())
         prepared = await service._in_pool(stream.finish)
         parts = list(closing_mod.plan(prepared, service.settings.max_duration_s))
         results = [await asyncio.wrap_future(worker.submit(p.prepared, "frame", False)) for p in parts]
@@ -255,11 +258,14 @@ class LiveHub:
 
     @property
     def service(self) -> Service:
-        return self._service()
+        service = self._service()
+        if service is None:  # the hub lives on the service (a weak reference back, so no cycle keeps it)
+            raise InternalError("the live-stream hub outlived its server")
+        return service
 
     @property
     def limit(self) -> int:
-        return self.service.settings.max_streams
+        return int(self.service.settings.max_streams or 0)
 
     async def open(self, params: StreamParams) -> LiveSession:
         """A new session, admitted: TooManyStreamsError at the limit, QueueFullError when the server is busy,

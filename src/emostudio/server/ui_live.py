@@ -17,16 +17,18 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
+from emostudio.channels import parse_roles
 from emostudio.errors import EmoStudioError
 from emostudio.live.events import SILENCE, label_names
 from emostudio.live.pcm import from_wav_bytes
 from emostudio.server.live_sessions import StreamParams, live_hub
 from emostudio.server.service import Service
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "tab_live": "实时",
         "tab_call": "双方通话",
@@ -353,19 +355,19 @@ def build_live_tabs(service: Service, lang_in: gr.Radio) -> tuple[gr.Tab, gr.Tab
                     )
                 )
                 view.stream_id = session.id
-            session = hub.sessions.get(view.stream_id)
-            if session is None:  # ended meanwhile (idle timeout): nothing more to do for this recording
+            current = hub.sessions.get(view.stream_id)
+            if current is None:  # ended meanwhile (idle timeout): nothing more to do for this recording
                 view.ended = html.escape(TEXT[lang]["ended_idle"])
                 return live_cards(view, lang), live_timeline(view, lang), view.ended
-            await session.push(chunk)
-            for event in session.drain():
+            await current.push(chunk)
+            for event in current.drain():
                 view.add(event)
         except (
             EmoStudioError
         ) as exc:  # too many streams, a busy queue, no model, a bad chunk: said, not raised
             view.ended = f'<div class="warn">{html.escape(str(exc))}</div>'
-            if view.stream_id and (session := hub.sessions.get(view.stream_id)) is not None:
-                await session.end("error", save=False)
+            if view.stream_id and (failed := hub.sessions.get(view.stream_id)) is not None:
+                await failed.end("error", save=False)
             return live_cards(view, lang), live_timeline(view, lang), view.ended
         return live_cards(view, lang), live_timeline(view, lang), gr.skip()
 
@@ -440,5 +442,6 @@ def build_live_tabs(service: Service, lang_in: gr.Radio) -> tuple[gr.Tab, gr.Tab
     return live_tab, call_tab
 
 
-def _roles(text: str | None) -> str | None:
-    return text.strip() if text and text.strip() else None
+def _roles(text: str | None) -> list[str] | None:
+    """ "agent, customer" → ["agent", "customer"] (UsageError for a bad name); None when empty."""
+    return parse_roles(text)
