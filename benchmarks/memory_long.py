@@ -32,25 +32,47 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+# Runs argv[2:] and writes "<ru_maxrss KB> <exit code>" of it to argv[1]. Linux starts a child's peak RSS at its
+# parent's RSS when it forks (exec keeps that high-water mark), so a child of a big process (a pytest run that has
+# loaded models, ~1.3 GB) would report at least that. Started from this small launcher, the measured process
+# carries only the launcher's few MB.
+_LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def run_child(cmd: list[str], as_limit_gb: float | None) -> dict:
-    """Run `cmd`; its exit code, wall seconds and peak RSS (MB) from wait4."""
+    """Run `cmd`; its exit code, wall seconds and peak RSS (MB) from wait4, measured by a small launcher
+    process so the peak is the command's own, not inherited from this (possibly large) process."""
     if as_limit_gb:
         cmd = ["prlimit", f"--as={int(as_limit_gb * 1024**3)}", *cmd]
     # output goes to files, not pipes: a child that writes more than a pipe holds (the JSON of a long frame-mode
     # run) would block forever while we wait for it to exit
-    with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
+    with (
+        tempfile.TemporaryFile() as out_f,
+        tempfile.TemporaryFile() as err_f,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        report = Path(tmp) / "rusage"
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f)
-        _, status, usage = os.wait4(proc.pid, 0)
+        launcher = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(report), *cmd], stdout=out_f, stderr=err_f, check=False
+        )
         wall = time.perf_counter() - t0
         out_f.seek(0)
         err_f.seek(0)
         out, err = out_f.read().decode(), err_f.read().decode()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        if launcher.returncode != 0 or not report.is_file():
+            raise RuntimeError(f"the measuring launcher failed ({launcher.returncode}): {err[-2000:]}")
+        maxrss_kb, rc = (int(x) for x in report.read_text().split())
     return {
-        "rc": proc.returncode,
+        "rc": rc,
         "wall_s": wall,
-        "rss_mb": usage.ru_maxrss / 1024,
+        "rss_mb": maxrss_kb / 1024,
         "stdout": out,
         "stderr": err,
     }

@@ -44,7 +44,7 @@ def _command(manifest, out, model_dir, executor: str) -> list[str]:
     return [
         sys.executable, "-m", "emostudio", "batch", str(manifest), "--out", str(out), "--model", str(model_dir),
         "--offline", "--device", "cpu", "--granularity", "frame", "--embedding", "--shard-size", "2",
-        "--batch-seconds", "3", "--workers", "1", "--executor", executor, "--json",
+        "--batch-seconds", "3", "--group-seconds", "3", "--workers", "1", "--executor", executor, "--json",
     ]  # fmt: skip
 
 
@@ -116,7 +116,7 @@ def test_kill_9_the_batch_cli_at_random_moments_then_resume_exactly_once(tmp_pat
 
 
 def test_a_second_job_on_the_same_folder_refuses(tmp_path, tiny_model_dir):
-    write_clips(tmp_path / "clips", 30, seed=5)
+    write_clips(tmp_path / "clips", 120, seed=5)  # long enough that the first job is still writing
     manifest, out = tmp_path / "clips" / "manifest.csv", tmp_path / "out"
     first = subprocess.Popen(
         _command(manifest, out, tiny_model_dir, "thread"),
@@ -135,11 +135,13 @@ def test_a_second_job_on_the_same_folder_refuses(tmp_path, tiny_model_dir):
         text=True,
         timeout=300,
     )
+    still_running = first.poll() is None  # the refusal came while the first job held the folder
     first_out, _ = first.communicate(timeout=300)
+    assert still_running, "the first job ended before the second one started: the test proves nothing"
     assert first.returncode == 0
     assert second.returncode == 2 and "another batch job is writing this folder" in second.stderr, (
         second.stderr
     )
     assert "Traceback" not in second.stderr
     ids = _check_shards(out)
-    assert sorted(ids) == sorted(set(ids)) and len(ids) == 30 == json.loads(first_out)["total"]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 120 == json.loads(first_out)["total"]

@@ -10,6 +10,7 @@ Screenshots: test-artifacts/ui_live.png, test-artifacts/ui_call.png.
 from __future__ import annotations
 
 import json
+import re
 import wave
 from pathlib import Path
 
@@ -77,7 +78,9 @@ def open_page(srv, browser):
 
     page.route("**/*", only_local)
     page.goto(srv.url + "/", wait_until="load")
-    page.locator("#model-status").get_by_text("ready").wait_for(timeout=60_000)  # the app's queue is up
+    page.locator("#model-status").get_by_text(re.compile("ready|已就绪")).wait_for(
+        timeout=60_000
+    )  # the app's queue is up
     return page, outside
 
 

@@ -52,6 +52,13 @@ def register(sub) -> None:
         help="padded audio seconds per model batch (default: 30 on CPU, 120 on a GPU)",
     )
     p.add_argument(
+        "--group-seconds",
+        type=float,
+        default=None,
+        help="audio seconds prepared and scored together before their rows are written (local runner; default: "
+        "4 batches per model stream). Smaller: rows land sooner and less audio waits in memory",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=2,
@@ -206,6 +213,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.ray and args.channels == "separate":
                 raise EmoStudioError("--channels separate runs on the local runner only: leave out --ray")
+            if args.ray and args.group_seconds is not None:
+                raise EmoStudioError(
+                    "--group-seconds is for the local runner: with --ray use --ray-batch-size"
+                )
             if args.ray:
                 from emostudio.batch.ray import run_ray_batch
 
@@ -238,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
                     recognizer=rec,
                     workers=args.workers,
                     executor=args.executor,
+                    group_seconds=args.group_seconds,
                     progress=progress,
                     channels=args.channels,
                     **common,
