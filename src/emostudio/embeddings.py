@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from emostudio import atomic
-from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.model.labels import BY_KEY, COLOURS, KEYS
 
 
 def utterance_vector(embedding: np.ndarray) -> np.ndarray:
@@ -194,18 +194,8 @@ def rank(query: np.ndarray, matrix: np.ndarray, top: int = 5) -> list[tuple[int,
     return [(int(i), float(np.clip(sims[i], -1, 1))) for i in order]
 
 
-# one colour per emotion, the same in every chart (cluster maps, trend charts)
-EMOTION_COLOURS = {
-    "angry": "#d62728",
-    "disgusted": "#8c564b",
-    "fearful": "#9467bd",
-    "happy": "#f2b701",
-    "neutral": "#7f7f7f",
-    "other": "#17becf",
-    "sad": "#1f77b4",
-    "surprised": "#2ca02c",
-    "unknown": "#c7c7c7",
-}
+# the colour of each emotion in cluster maps and trend charts: the one table of emostudio.model.labels
+EMOTION_COLOURS = COLOURS
 
 
 # ---- clustering ----------------------------------------------------------------------------------------------

@@ -8,6 +8,19 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+# one colour per emotion, the same in every chart: the web UI's bars and timelines, cluster maps, trend charts
+COLOURS = {
+    "angry": "#d62728",
+    "disgusted": "#8c564b",
+    "fearful": "#9467bd",
+    "happy": "#f2b701",
+    "neutral": "#7f7f7f",
+    "other": "#17becf",
+    "sad": "#1f77b4",
+    "surprised": "#ff7f0e",
+    "unknown": "#bcbd22",
+}
+
 
 @dataclass(frozen=True)
 class Emotion:

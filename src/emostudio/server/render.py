@@ -11,20 +11,10 @@ from __future__ import annotations
 import html
 
 from emostudio.messages import t
-from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.model.labels import BY_KEY, COLOURS, KEYS
 
 MAX_TIMELINE_STEPS = 600  # time steps drawn at most; longer timelines are thinned for display
-COLORS = {
-    "angry": "#d62728",
-    "disgusted": "#8c564b",
-    "fearful": "#9467bd",
-    "happy": "#f2b701",
-    "neutral": "#7f7f7f",
-    "other": "#17becf",
-    "sad": "#1f77b4",
-    "surprised": "#ff7f0e",
-    "unknown": "#bcbd22",
-}
+COLORS = COLOURS
 VERDICT_ICON = {"ok": "✅", "warn": "⚠️", "bad": "❌", "info": "ℹ️"}
 UNCHANGED_BY_ENHANCEMENT = ("sample_rate", "channels", "codec", "duration")  # no delta column for these
 CSS = """
