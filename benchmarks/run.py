@@ -194,17 +194,22 @@ class Load:
         return {"load_before": self.before, "load_after": os.getloadavg(), "cpu_waiting_share": waiting}
 
 
+def _proc_kb(status: Path, field_: str) -> int:
+    """One `Vm*` field of /proc/<pid>/status in KiB (0 once the process is gone)."""
+    try:
+        return next(int(ln.split()[1]) for ln in status.read_text().splitlines() if ln.startswith(field_))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
 def _watch(proc: subprocess.Popen, mem_bytes: float, time_s: float, stopped: dict) -> None:
-    """Poll the child's resident memory every 20 ms; SIGKILL it past `mem_bytes` or `time_s` (noting why)."""
+    """Poll the child's resident memory every 20 ms; SIGKILL it past `mem_bytes` or `time_s` (noting why).
+    Keeps the child's own high-water mark seen so far in `stopped["hwm_bytes"]`."""
     t0 = time.monotonic()
     status = Path(f"/proc/{proc.pid}/status")
     while proc.poll() is None:
-        try:
-            rss = next(
-                int(ln.split()[1]) * 1024 for ln in status.read_text().splitlines() if ln.startswith("VmRSS")
-            )
-        except (OSError, StopIteration, ValueError):
-            rss = 0
+        rss = _proc_kb(status, "VmRSS:") * 1024
+        stopped["hwm_bytes"] = max(stopped.get("hwm_bytes", 0), _proc_kb(status, "VmHWM:") * 1024, rss)
         elapsed = time.monotonic() - t0
         if rss > mem_bytes or elapsed > time_s:
             why = f"RSS passed {mem_bytes / 1e9:g} GB" if rss > mem_bytes else f"ran past {time_s:g} s"
@@ -216,7 +221,9 @@ def _watch(proc: subprocess.Popen, mem_bytes: float, time_s: float, stopped: dic
 
 def bounded_child(spec: dict, mem_gb: float, time_s: float) -> dict:
     """Run one `benchmarks.worker` task under a memory and a time bound. Returns its RESULT (or `stopped`),
-    the kernel's peak RSS of the child (wait4) and the wall time from spawn to exit."""
+    the child's own peak RSS (its VmHWM: reported by the worker, or the last one seen when it was stopped) and the
+    wall time from spawn to exit. Not wait4's ru_maxrss: that includes this parent's high-water mark, carried
+    into the child across fork + exec (this process may have built the random checkpoint)."""
     import threading
 
     spec = {**spec, "spawn_unix": time.time()}
@@ -236,14 +243,17 @@ def bounded_child(spec: dict, mem_gb: float, time_s: float) -> dict:
         out.seek(0)
         err.seek(0)
         lines = [ln for ln in out.read().splitlines() if ln.startswith("RESULT ")]
-        r = {"peak_rss_bytes": usage.ru_maxrss * 1024, "process_wall_s": wall}
+        seen_hwm = stopped.pop("hwm_bytes", 0)
+        r = {"peak_rss_bytes": seen_hwm, "process_wall_s": wall, "wait4_maxrss_bytes": usage.ru_maxrss * 1024}
         if stopped:
             return {**r, "stopped": stopped}
         if proc.returncode != 0 or not lines:
             raise WorkerError(
                 f"{spec['system']}/{spec['task']} failed (exit {proc.returncode}):\n{err.read()[-3000:]}"
             )
-        return {**r, **json.loads(lines[-1][len("RESULT ") :])}
+        result = json.loads(lines[-1][len("RESULT ") :])
+        r["peak_rss_bytes"] = max(seen_hwm, int(result["peak_rss_mb"] * 1024 * 1024))
+        return {**r, **result}
 
 
 def run_long(suite: Suite, work: Path, model: str, say=print) -> dict:

@@ -19,9 +19,22 @@ import time
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "MODELSCOPE_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
+def own_peak_rss_kb() -> int:
+    """This process's own peak resident memory, KiB: VmHWM of its address space. `ru_maxrss` would not do: Linux
+    carries a parent's high-water mark into a child across fork + exec, so a worker started by a parent that once
+    held a model would report the parent's peak."""
+    status = "/proc/self/status"
+    if os.path.isfile(status):
+        with open(status) as f:
+            hwm = [int(line.split()[1]) for line in f if line.startswith("VmHWM:")]
+        if hwm:
+            return hwm[0]
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # no /proc (not Linux)
+
+
 def peak_rss_mb() -> dict:
     """Peak resident memory of this process and of its (waited-for) children, MiB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = own_peak_rss_kb() / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"peak_rss_mb": round(own, 1), "children_peak_rss_mb": round(kids, 1)}
 
