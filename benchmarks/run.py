@@ -56,15 +56,18 @@ class Suite:
     long_mem_gb: float = 8.0  # a long-form child whose RSS passes this is stopped (and recorded as stopped)
     long_time_s: float = 1800.0  # ... or whose analysis runs longer than this
     long_precisions: tuple[str, ...] | None = None  # ours in the long-form runs (None: ours_precisions)
+    # frame/utterance cost: back-to-back (utterance, frame) pairs of ours on the shortest clip, in one process,
+    # order flipped every pair; the median of the per-pair ratios (0: not measured)
+    frame_pairs: int = 0
 
 
 SUITES = {
-    "smoke": Suite("smoke", "tiny", 1, (1.0, 2.0), 1, 4, 2.0, 4.0, ("fp32", "int8"),
+    "smoke": Suite("smoke", "tiny", 1, (1.0, 2.0), 1, 4, 2.0, 4.0, ("fp32", "int8"), frame_pairs=2,
                    engine={"device": "cpu", "count": 6, "precisions": ["fp32", "bf16"], "budgets_s": [8, 30]},
                    efficiency_clips_s=(2.0,), efficiency_rounds=1, long_minutes=(0.25, 0.5), long_time_s=300,
                    long_precisions=("fp32",)),
-    "cpu": Suite("cpu", "plus_large", 3, (3.0, 10.0, 30.0), 5, 200, 5.0, 30.0, ("fp32", "int8"),
-                 efficiency_clips_s=(3.0, 10.0, 30.0)),
+    "cpu": Suite("cpu", "plus_large", 3, (3.0, 10.0, 30.0), 7, 200, 5.0, 30.0, ("fp32", "int8"),
+                 efficiency_clips_s=(3.0, 10.0, 30.0), frame_pairs=15),
     "long": Suite("long", "plus_large", 0, (), 0, 0, 5.0, 30.0, ("fp32", "int8"),
                   long_minutes=(1.0, 5.0, 10.0, 15.0, 60.0)),
     "gpu": Suite("gpu", "plus_large", 3, (3.0, 10.0, 30.0), 3, 0, 5.0, 30.0, (),
@@ -138,11 +141,26 @@ class Server:
         return result
 
 
-def interleaved_latency(specs: dict[str, dict], clips: list[dict], reps: int, say=print) -> dict:
+def frame_cost_pairs(server: Server, path: str, pairs: int) -> list[float]:
+    """frame/utterance cost of one loaded system: `pairs` back-to-back (utterance, frame) calls on `path`, the
+    order flipped every pair; returns the per-pair ratios. Two calls a second apart see the same machine speed,
+    so the ratio holds where medians of calls spread over minutes drift with the other tenants of the VM."""
+    ratios = []
+    for k in range(pairs):
+        grans = ("utterance", "frame") if k % 2 == 0 else ("frame", "utterance")
+        t = {g: server.call(path, g)["s"] for g in grans}
+        ratios.append(t["frame"] / t["utterance"])
+    return ratios
+
+
+def interleaved_latency(
+    specs: dict[str, dict], clips: list[dict], reps: int, say=print, frame_pairs: int = 0
+) -> dict:
     """Per-clip latency of every system, interleaved: all systems stay loaded in their own processes and take
     turns call by call (systems rotated and granularities flipped every repeat), so a change in machine speed
     falls on all of them alike. Systems are started one after the other, so no load overlaps a timed call.
-    Returns {key: {"latency": rows, "peak_rss_mb": ..., "children_peak_rss_mb": ...}}."""
+    With `frame_pairs`, each system then measures its frame/utterance cost on the first clip (`frame_cost_pairs`).
+    Returns {key: {"latency": rows, "frame_pairs": {...}, "peak_rss_mb": ..., "children_peak_rss_mb": ...}}."""
     servers: dict[str, Server] = {}
     try:
         for key, spec in specs.items():
@@ -165,7 +183,15 @@ def interleaved_latency(specs: dict[str, dict], clips: list[dict], reps: int, sa
                     t = times[(k, gran)]
                     rows[k].append({"clip_s": clip["duration_s"], "granularity": gran,
                                     "median_s": _median(t), "times_s": t, "probs": probs[(k, gran)]})  # fmt: skip
-        return {k: {"latency": rows[k], **servers.pop(k).close()} for k in keys}
+        paired: dict[str, dict] = {}
+        if frame_pairs and clips:
+            for k in keys:
+                say(
+                    f"{k}: frame/utterance cost, {frame_pairs} back-to-back pairs on the {clips[0]['duration_s']:g} s clip"
+                )
+                ratios = frame_cost_pairs(servers[k], clips[0]["path"], frame_pairs)
+                paired[k] = {"clip_s": clips[0]["duration_s"], "ratios": ratios, "median": _median(ratios)}
+        return {k: {"latency": rows[k], "frame_pairs": paired.get(k), **servers.pop(k).close()} for k in keys}
     finally:
         for server in servers.values():
             server.proc.kill()
@@ -419,7 +445,9 @@ def run_suite(suite: Suite, work: Path, say=print) -> dict:
             rss[key] = s
             if "throughput" in s:
                 thr[key] = s["throughput"]
-        for key, lat in (interleaved_latency(specs, clips, suite.latency_reps, say) if clips else {}).items():
+        for key, lat in (
+            interleaved_latency(specs, clips, suite.latency_reps, say, suite.frame_pairs) if clips else {}
+        ).items():
             # peak RSS: the larger of the session (cold start + throughput) and the latency server
             for field_ in ("peak_rss_mb", "children_peak_rss_mb"):
                 lat[field_] = max(lat[field_], rss[key][field_])
@@ -511,7 +539,12 @@ def derive(r: dict) -> dict:
             target(f"CPU latency {x['clip_s']:g} s {x['granularity']} ({key})", x["ratio_vs_funasr"], 0.5)
         for x in rows:
             if x["granularity"] == "frame":
-                target(f"frame/utterance cost {x['clip_s']:g} s ({key})", x["frame_over_utterance"], 1.1)
+                target(f"frame/utterance cost {x['clip_s']:g} s, medians of the rounds ({key})",
+                       x["frame_over_utterance"], 1.1)  # fmt: skip
+        pairs = lat[key].get("frame_pairs")
+        if pairs:
+            target(f"frame/utterance cost {pairs['clip_s']:g} s, median of {len(pairs['ratios'])} back-to-back "
+                   f"pairs ({key})", pairs["median"], 1.1)  # fmt: skip
         target(
             f"peak RSS, whole session incl. decode workers ({key})", lat[key]["peak_rss_ratio_vs_funasr"], 1.0
         )
@@ -695,8 +728,14 @@ def markdown(r: dict, command: str) -> str:
         f"- load average before / after: {', '.join(f'{x:.2f}' for x in r['load_before'])} / "
         f"{', '.join(f'{x:.2f}' for x in r['load_after'])}"
         + (
+            # the load average counts the benchmark's own threads; PSI (tasks kept waiting for a CPU) tells
+            # whether anything competed with them, where the kernel has it
             " — **machine was loaded by other processes; timings are disturbed**"
-            if max(r["load_before"][0], r["load_after"][0]) > 0.5 * m["cores"]
+            if (
+                r["load_before"][0] > 0.5 * m["cores"]
+                if r.get("cpu_waiting_share") is None
+                else r["cpu_waiting_share"] > 0.1
+            )
             else ""
         )
         + (
@@ -743,19 +782,29 @@ def markdown(r: dict, command: str) -> str:
                 f"{_fmt(v.get('prob_drift_vs_ours_fp32'), '.2e')} |"
             )
         lines.append("")
+        for k, v in r["latency"].items():
+            if v.get("frame_pairs"):
+                fp = v["frame_pairs"]
+                lines.append(
+                    f"- frame/utterance cost of {k} on the {fp['clip_s']:g} s clip, {len(fp['ratios'])} back-to-back "
+                    f"pairs: median {fp['median']:.3f} (pairs: {', '.join(f'{x:.2f}' for x in fp['ratios'])})"
+                )
+        lines.append("")
     if "throughput" in r:
         c = r["corpus"]
         lines += [
             f"Corpus: {c['clips']} clips, {c['audio_s']:.0f} s of audio ({c['min_s']:.1f}–{c['max_s']:.1f} s, "
             f"median {c['median_s']:.1f} s).",
             "",
-            "| corpus throughput | audio s / s | vs FunASR | wall s | runner | CPU waiting (load before → after) |",
-            "|---|---|---|---|---|---|",
+            "| corpus throughput | audio s / s | vs FunASR | wall s | in the model s (share) | runner "
+            "| CPU waiting (load before → after) |",
+            "|---|---|---|---|---|---|---|",
         ]
         for k, v in r["throughput"].items():
+            inside = f"{v['model_s']:.1f} ({v['model_s'] / v['wall_s']:.0%})" if v.get("model_s") else "—"
             lines.append(
                 f"| {k} | {v['audio_s_per_s']:.2f} | {_fmt(v.get('ratio_vs_funasr'), '.2f')} | "
-                f"{v['wall_s']:.1f} | {v['runner']} | {_busy(v)} |"
+                f"{v['wall_s']:.1f} | {inside} | {v['runner']} | {_busy(v)} |"
             )
         lines.append("")
     eng = r.get("engine")
