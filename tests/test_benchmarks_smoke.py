@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +97,12 @@ def test_smoke_suite_end_to_end(tmp_path):
     for key, t in r["throughput"].items():
         assert t["files"] == 4 and t["audio_s_per_s"] > 0, key
     assert r["throughput"]["ours-fp32"]["runner"] == "emostudio.batch.run_batch"
+    for key in ("ours-fp32", "ours-int8"):  # seconds inside the model's scoring, part of the run's wall time
+        t = r["throughput"][key]
+        assert 0 < t["model_s"] <= t["wall_s"], t
+        # frame/utterance cost from back-to-back pairs on the first clip
+        pairs = r["latency"][key]["frame_pairs"]
+        assert pairs["clip_s"] == 1.0 and len(pairs["ratios"]) == 2 and pairs["median"] > 0, pairs
     eng = r["engine"]
     assert eng["measured"] and {x["precision"] for x in eng["runs"]} == {"fp32", "bf16"}
     assert all(x["audio_s_per_s"] > 0 and x["mfu_bf16"] is None for x in eng["runs"])
@@ -108,11 +115,14 @@ def test_smoke_suite_end_to_end(tmp_path):
                 m = x[mode]
                 assert m["threads"] <= threads and m["gemm_flops_per_s"] > 0 and m["s"] > 0, m
                 assert m["linears"] == 12 and m["linear_s"] > 0 and 0 < m["linear_share_of_time"] < 1, m
-    # long-form: every system finished both lengths, with a peak RSS from wait4 and an RTF
+    # long-form: every system finished both lengths, with its own peak RSS and an RTF
     rows = {(x["system"], x["minutes"]): x for x in r["long"]["rows"]}
     assert set(rows) == {(s, m) for s in ("ours-fp32", "funasr") for m in (0.25, 0.5)}
     for x in rows.values():
         assert "stopped" not in x and x["rtf"] > 0 and x["peak_rss_bytes"] > 50e6, x
+        # the child's own peak (VmHWM); wait4's figure also carries this parent's high-water mark (the kernel
+        # updates the two at different moments, so they may differ by a few pages the other way)
+        assert x["peak_rss_bytes"] <= 1.01 * x["wait4_maxrss_bytes"], x
         assert abs(sum(x["probs"]) - 1) < 1e-4 and x["audio_s"] == pytest.approx(60 * x["minutes"], abs=0.01)
     names = [t["name"] for t in r["derived"]["targets"]]
     assert (
@@ -131,6 +141,30 @@ def test_smoke_suite_end_to_end(tmp_path):
         "| length | system | analysis s |" in text
         and "| system | run | clip | mode | GEMM GFLOP/s just before |" in text
     )
+
+
+def test_matmul_flops_from_profiler_shapes():
+    from benchmarks.profile_encode import matmul_flops
+
+    assert matmul_flops("aten::mm", [[509, 1536], [1536, 512]]) == 2 * 509 * 1536 * 512
+    assert matmul_flops("aten::addmm", [[4096], [509, 1024], [1024, 4096], [], []]) == 2 * 509 * 1024 * 4096
+    assert matmul_flops("aten::gelu", [[1, 509, 4096]]) == 0
+
+
+def test_profile_encode_runs_on_the_tiny_model(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.profile_encode", "--arch", "tiny", "--clip-s", "2", "--reps", "1",
+         "--top", "500", "--work-dir", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "tiny fp32, 2 s clip, 1 thread(s):" in proc.stdout
+    rows = [ln for ln in proc.stdout.splitlines() if ln.startswith(("aten::addmm ", "aten::mm "))]
+    assert len(rows) >= 2, proc.stdout
+    for row in rows:  # every GEMM row ends with its GFLOP/s
+        rate = row.split()[-1]
+        assert re.fullmatch(r"\d+\.\d", rate) and float(rate) > 0, row
 
 
 def test_a_long_form_child_past_its_memory_bound_is_stopped_and_recorded(tmp_path):
