@@ -162,9 +162,10 @@ def test_profile_encode_runs_on_the_tiny_model(tmp_path):
     assert "tiny fp32, 2 s clip, 1 thread(s):" in proc.stdout
     rows = [ln for ln in proc.stdout.splitlines() if ln.startswith(("aten::addmm ", "aten::mm "))]
     assert len(rows) >= 2, proc.stdout
-    for row in rows:  # every GEMM row ends with its GFLOP/s
-        rate = row.split()[-1]
-        assert re.fullmatch(r"\d+\.\d", rate) and float(rate) > 0, row
+    rates = [row.split()[-1] for row in rows]
+    # every GEMM row ends with its GFLOP/s (the 9-class head, 1 x 64 x 9, rounds to 0.0 on one decimal)
+    assert all(re.fullmatch(r"\d+\.\d", rate) for rate in rates), rows
+    assert max(float(rate) for rate in rates) > 0, rows
 
 
 def test_a_long_form_child_past_its_memory_bound_is_stopped_and_recorded(tmp_path):
