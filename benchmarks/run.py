@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.corpus import corpus, fixed_clips
+from benchmarks.worker import proc_status_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -220,22 +221,14 @@ class Load:
         return {"load_before": self.before, "load_after": os.getloadavg(), "cpu_waiting_share": waiting}
 
 
-def _proc_kb(status: Path, field_: str) -> int:
-    """One `Vm*` field of /proc/<pid>/status in KiB (0 once the process is gone)."""
-    try:
-        return next(int(ln.split()[1]) for ln in status.read_text().splitlines() if ln.startswith(field_))
-    except (OSError, StopIteration, ValueError):
-        return 0
-
-
 def _watch(proc: subprocess.Popen, mem_bytes: float, time_s: float, stopped: dict) -> None:
     """Poll the child's resident memory every 20 ms; SIGKILL it past `mem_bytes` or `time_s` (noting why).
     Keeps the child's own high-water mark seen so far in `stopped["hwm_bytes"]`."""
     t0 = time.monotonic()
     status = Path(f"/proc/{proc.pid}/status")
     while proc.poll() is None:
-        rss = _proc_kb(status, "VmRSS:") * 1024
-        stopped["hwm_bytes"] = max(stopped.get("hwm_bytes", 0), _proc_kb(status, "VmHWM:") * 1024, rss)
+        rss = proc_status_kb(status, "VmRSS:") * 1024
+        stopped["hwm_bytes"] = max(stopped.get("hwm_bytes", 0), proc_status_kb(status, "VmHWM:") * 1024, rss)
         elapsed = time.monotonic() - t0
         if rss > mem_bytes or elapsed > time_s:
             why = f"RSS passed {mem_bytes / 1e9:g} GB" if rss > mem_bytes else f"ran past {time_s:g} s"

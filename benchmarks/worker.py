@@ -19,17 +19,21 @@ import time
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "MODELSCOPE_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
+def proc_status_kb(status: str | os.PathLike, field_: str) -> int:
+    """One `Vm*` field (e.g. "VmHWM:") of a /proc/<pid>/status file in KiB; 0 when absent or the process is gone."""
+    try:
+        with open(status) as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(field_))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
 def own_peak_rss_kb() -> int:
     """This process's own peak resident memory, KiB: VmHWM of its address space. `ru_maxrss` would not do: Linux
     carries a parent's high-water mark into a child across fork + exec, so a worker started by a parent that once
     held a model would report the parent's peak."""
-    status = "/proc/self/status"
-    if os.path.isfile(status):
-        with open(status) as f:
-            hwm = [int(line.split()[1]) for line in f if line.startswith("VmHWM:")]
-        if hwm:
-            return hwm[0]
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # no /proc (not Linux)
+    # no /proc (not Linux): the rusage figure
+    return proc_status_kb("/proc/self/status", "VmHWM:") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def peak_rss_mb() -> dict:
