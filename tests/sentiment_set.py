@@ -147,7 +147,9 @@ if __name__ == "__main__":
 
     for text, _, sign, _ in ISSUE:
         print(f"{text}\t{analyze_text(text).polarity:+.3f}\t(want {sign:+d})")
-    misses = [(t, s, analyze_text(t).polarity) for t, _, s, _ in SET if sign_of(analyze_text(t).polarity) != s]
+    misses = [
+        (t, s, analyze_text(t).polarity) for t, _, s, _ in SET if sign_of(analyze_text(t).polarity) != s
+    ]
     for key, (right, total) in measure(lambda t: analyze_text(t).polarity).items():
         print(f"{key}: {right}/{total} = {100 * right / total:.1f}%")
     for t, s, p in misses:

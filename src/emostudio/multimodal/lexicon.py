@@ -97,7 +97,7 @@ ZH_PARTICLES = frozenset("了啦的啊呀吧呢嘛哦哇哈呵嗯噢喔么")
 
 # hand-kept contrast and concession connectives (VADER knows only "but"): the clause a contrast word opens
 # outweighs the clauses before it; a concession word's own clause counts less
-ZH_CONTRAST = ("但是", "可是", "不过", "然而", "只是", "但")  # and 却 inside a clause (质量却很差)
+ZH_CONTRAST = ("但是", "可是", "不过", "然而", "只是", "就是", "但")  # and 却 inside a clause (质量却很差)
 ZH_CONCESSION = ("虽然", "虽说", "尽管", "虽")
 EN_CONTRAST = ("but", "however", "though", "although", "yet", "whereas", "nevertheless", "nonetheless")
 EN_CONCESSION = ("although", "even though")  # "though" opening a sentence concedes, later it contrasts
@@ -195,7 +195,10 @@ class ZhLexicon:
         """The DUTIR index of a word's emotion category, or None."""
         if word in self.emotion_fixes:
             return self.emotion_fixes[word]
-        return next((i for i, words in enumerate(self.emotions) if word in words), None)
+        found = next((i for i, words in enumerate(self.emotions) if word in words), None)
+        if found is None and len(word) > 2:  # a set phrase that starts with one (气死我了, 生气死了)
+            found = next((i for w, i in self.emotion_fixes.items() if word.startswith(w)), None)
+        return found
 
 
 @functools.lru_cache(maxsize=1)

@@ -284,6 +284,10 @@ def _parts(tok: str, tag: str) -> list[tuple[str, str]]:
         head, rest = tok[:n], tok[n:]
         if rest and (head in lex.deny or head in lex.degree) and _has_sentiment(rest.rstrip("了啦的啊呀")):
             return [(head, "d"), *_parts(rest, tags.get(rest, "x"))]
+    if len(tok) == 2:  # a two-character word is read whole, or as a sentiment character and a particle (坏了)
+        if tok[1] in ZH_PARTICLES and lex.polar(tok[0]):
+            return [(tok[0], tags.get(tok[0], "x")), (tok[1], "u")]
+        return [(tok, tag)]
     pieces: list[tuple[str, str]] = []
     i, found = 0, False
     while i < len(tok):
@@ -334,13 +338,14 @@ def read_zh(clause: Clause) -> None:
             prefix, previous = prefix + tok, tok
             continue
         # HowNet lists hundreds of single characters (真, 是, 要, 对 …) that are mostly not evaluations: one
-        # counts as an adjective, a verb other than a light verb (恨, 烦, 爱), or right after a degree/negation word
+        # counts as an adjective, a verb other than a light verb (恨, 烦, 爱), or (not a light verb) right after a
+        # degree/negation word
         if (
             len(tok) == 1
             and emotion is None
             and not tag.startswith("a")
             and not (tag == "v" and tok not in LIGHT_VERBS)
-            and not (previous in lex.degree or previous in lex.deny)
+            and not (tok not in LIGHT_VERBS and (previous in lex.degree or previous in lex.deny))
         ):
             sign = 0
         previous = tok
