@@ -15,12 +15,10 @@ from emostudio.multimodal.rules import split_clauses
 EMOTION_CLASSES = ("angry", "disgusted", "fearful", "happy", "sad", "surprised")
 
 
-def probs(**mass: float) -> np.ndarray:
-    p = np.zeros(len(KEYS))
-    for k, v in mass.items():
-        p[KEYS.index(k)] = v
-    rest = [i for i, k in enumerate(KEYS) if k not in mass]
-    p[rest] = (1.0 - sum(mass.values())) / len(rest)
+def voice(cls: str, share: float = 0.8) -> np.ndarray:
+    """A (9,) speech distribution: `share` on one class, the rest spread evenly."""
+    p = np.full(len(KEYS), (1.0 - share) / (len(KEYS) - 1))
+    p[KEYS.index(cls)] = share
     return p
 
 
@@ -76,9 +74,9 @@ def test_praise_then_a_complaint_reads_negative_and_lists_both_words():
         rules = s.detail.get("cnsenti_rules", s.detail.get("rules"))
         assert "praise_then_complaint" in rules
     # an angry voice now agrees with the words; a happy one is flagged as irony
-    angry = text_block(probs(angry=0.8), "太好了，又坏了")
+    angry = text_block(voice("angry"), "太好了，又坏了")
     assert angry.agreement.key == "agree" and angry.agreement.evidence["text"]["positive_words"] == ["太好了"]
-    happy = text_block(probs(happy=0.8), "太好了，又坏了")
+    happy = text_block(voice("happy"), "太好了，又坏了")
     assert happy.agreement.key == "irony_or_coping" and happy.agreement.mismatch
     # praise that is followed by more praise, or that is about a thing, is not ironic
     assert analyze_text("太好了，终于修好了。").polarity > 0.2
