@@ -60,6 +60,7 @@ _ZH_MID_CONTRAST_RE = re.compile(r"(?<=.)(?=但是|可是|然而)")
 _EN_MID_CONTRAST_RE = re.compile(
     r"(?<!even)\s+(?=(?:but|however|though|although|whereas|even though)\b)", re.I
 )
+_EN_CONNECTIVES = sorted(EN_CONCESSION + EN_CONTRAST, key=len, reverse=True)  # "even though" before "though"
 # grammatical verbs (copula, modal, motion, causative …) that HowNet also lists as single-character evaluations
 LIGHT_VERBS = frozenset("是有要会能可到来去用过做让给说看想得在叫成变搞弄打开上下出进回起拿放走")
 
@@ -125,9 +126,9 @@ class RuleReading:
 def split_clauses(sentence: str, lang: str) -> list[Clause]:
     """The clauses of a sentence, each with the contrast/concession word that opens it (removed from its text);
     a run of emoji after a clause's words becomes a clause of its own ("tone")."""
+    mid = _ZH_MID_CONTRAST_RE if lang == "zh" else _EN_MID_CONTRAST_RE
     pieces: list[str] = []
     for part in _CLAUSE_SPLIT_RE.split(sentence):
-        mid = _ZH_MID_CONTRAST_RE if lang == "zh" else _EN_MID_CONTRAST_RE
         pieces += [p.strip() for p in mid.split(part) if p and p.strip()]
     out: list[Clause] = []
     carried = ""  # a connective standing alone ("however,") marks the next clause
@@ -157,7 +158,7 @@ def _connective(piece: str, lang: str, first: bool) -> tuple[str, str]:
             return "contrast", piece.replace("却", "", 1)
         return "", piece
     low = piece.lower()
-    for w in sorted(EN_CONCESSION + EN_CONTRAST, key=len, reverse=True):
+    for w in _EN_CONNECTIVES:
         if low == w or low.startswith(w + " "):
             concedes = w in EN_CONCESSION or (w == "though" and first)
             return ("concession" if concedes else "contrast"), piece[len(w) :].strip()
