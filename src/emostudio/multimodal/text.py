@@ -251,7 +251,7 @@ def _looks_english(words: list[str]) -> bool:
     """True when enough words are English function words or in VADER's lexicon (short texts get the benefit)."""
     if len(words) <= 3:
         return True
-    from emostudio.multimodal.sentiment import vader_lexicon
+    from emostudio.multimodal.lexicon import vader_lexicon
 
     try:
         lexicon = vader_lexicon()
