@@ -252,7 +252,7 @@ def read_eaf(path: str | os.PathLike, name: str | None = None) -> AnnotationFile
             warnings.simplefilter("ignore")  # "Parsing unknown version of ELAN spec": read it anyway
             eaf = Elan.Eaf(str(path))
     except Exception as e:  # pympi raises bare Exception / KeyError / ValueError on a malformed file
-        why = str(e) or type(e).__name__
+        why = str(e) if type(e) is Exception else f"{type(e).__name__}: {e}"
         raise BadAnnotationError(f"{shown}: not a readable ELAN file ({why})") from None
 
     def seconds(slot: str | None) -> float | None:

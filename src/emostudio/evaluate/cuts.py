@@ -36,8 +36,8 @@ def _decode(path: str) -> Audio:
 class CutSource:
     """Decodes each cut file once (thread-safe) and hands out its items' stretches; see the module docstring."""
 
-    def __init__(self, items: Sequence[LabelledItem], decode: Callable[[str], Audio] = _decode):
-        self._decode = decode
+    def __init__(self, items: Sequence[LabelledItem], decode: Callable[[str], Audio] | None = None):
+        self._decode = decode or _decode
         self._left = Counter(it.path for it in items if it.is_cut)
         self._audio: dict[str, Audio | Exception] = {}
         self._locks: dict[str, threading.Lock] = {p: threading.Lock() for p in self._left}
