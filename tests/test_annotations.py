@@ -523,3 +523,50 @@ def test_evaluate_cli_reads_an_annotated_folder_with_a_tier(long_recording, tiny
     )  # fmt: skip
     doc = json.loads(capsys.readouterr().out)
     assert code == 1 and doc["manifest"]["kind"] == "annotations" and doc["n"] == 3
+
+
+@pytest.mark.integration
+def test_the_server_evaluates_a_zip_of_annotated_recordings(long_recording, tiny_model_dir, tmp_path):
+    import io
+    import zipfile
+
+    from fastapi.testclient import TestClient
+
+    from emostudio.server.app import create_app
+    from emostudio.server.settings import ServerSettings
+
+    folder, _, _ = long_recording
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for p in sorted(folder.iterdir()):
+            zf.write(p, f"meetings/{p.name}")
+    app = create_app(
+        ServerSettings(
+            model=str(tiny_model_dir), device="cpu", allow_download=False, outputs=tmp_path / "out", ui=False
+        )
+    )
+    with TestClient(app) as c:
+        assert app.state.service.wait_ready(120)
+        r = c.post(
+            "/v1/evaluations",
+            files={"archive": ("set.zip", buf.getvalue(), "application/zip")},
+            data={"wait": "true"},
+        )
+    assert r.status_code == 200, r.text
+    doc = r.json()["metrics"]
+    assert doc["manifest"]["kind"] == "annotations" and doc["n"] == 3  # three cut items scored
+    assert [b["code"] for b in doc["bad_rows"]] == ["past_end"]
+
+
+@pytest.mark.unit
+def test_an_elan_file_that_expands_entities_is_refused_quickly(tmp_path):
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    (tmp_path / "a.eaf").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY l0 "lol">{lol}]>'
+        '<ANNOTATION_DOCUMENT VERSION="3.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:noNamespaceSchemaLocation="x"><TIER TIER_ID="&l9;"/></ANNOTATION_DOCUMENT>',
+        encoding="utf-8",
+    )
+    write_wav(tmp_path / "a.wav", voice_int16(1.0, 30))
+    m = load_manifest(tmp_path)  # expat refuses the billion laughs: one bad row, no memory blow-up
+    assert [b.code for b in m.bad] == ["bad_annotation"] and "not a readable ELAN file" in m.bad[0].message

@@ -456,3 +456,18 @@ def test_analyze_export_writes_the_files_into_each_new_run(tiny_model_dir, tmp_p
             == 2
         )
     assert sorted(os.listdir(out)) == runs_before  # refused before any work: no new run folder
+
+
+@pytest.mark.unit
+def test_every_annotation_text_has_chinese_and_english_with_the_same_fields():
+    import string
+
+    from emostudio.messages import MESSAGES
+
+    keys = [k for k in MESSAGES if k.startswith("export_")]
+    assert len(keys) >= 9
+    for k in keys:
+        zh, en = MESSAGES[k]
+        assert zh.strip() and en.strip() and zh != en, k
+        fields = [{f for _, f, _, _ in string.Formatter().parse(text) if f} for text in (zh, en)]
+        assert fields[0] == fields[1], k
