@@ -570,3 +570,13 @@ def test_an_elan_file_that_expands_entities_is_refused_quickly(tmp_path):
     write_wav(tmp_path / "a.wav", voice_int16(1.0, 30))
     m = load_manifest(tmp_path)  # expat refuses the billion laughs: one bad row, no memory blow-up
     assert [b.code for b in m.bad] == ["bad_annotation"] and "not a readable ELAN file" in m.bad[0].message
+
+
+@pytest.mark.unit
+def test_label_folders_with_alignments_next_to_the_audio_stay_label_folders(tmp_path):
+    for label in ("angry", "开心"):
+        (tmp_path / label).mkdir()
+        write_wav(tmp_path / label / "a.wav", voice_int16(1.5, 31))
+        praatio_grid(tmp_path / label / "a.TextGrid", 1.5, {"words": [(0.1, 0.9, "hello")]})
+    m = load_manifest(tmp_path)
+    assert m.kind == "folder" and sorted(it.label for it in m.items) == ["angry", "happy"] and not m.bad

@@ -199,6 +199,16 @@ def test_praat_itself_opens_the_exported_textgrid(runs, tmp_path):
     assert [(name, int(kind), int(k), float(a), float(b)) for name, kind, k, a, b in reported] == [
         (name, 1, len(tg.getTier(name).entries), 0.0, duration) for name in tg.tierNames
     ]
+    # Chinese labels (UTF-8): Praat reads them as written
+    zh = export_run(r["long"], ["textgrid"], out_dir=tmp_path / "zh", style="zh").written["textgrid"]
+    script.write_text(
+        "form Label\n    sentence path\nendform\ntg = Read from file: path$\nlabel$ = Get label of interval: 1, 1\n"
+        "writeInfoLine: label$\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(["praat", "--run", str(script), str(zh)], capture_output=True, timeout=60)
+    first = read_result(r["long"])["segments"][0]["emotion"]
+    assert run.returncode == 0 and run.stdout.decode("utf-8").strip() == BY_KEY[first].zh
 
 
 # ----------------------------------------------------------------------------------------------------- ELAN

@@ -4,6 +4,8 @@
         call_01.wav   call_01.TextGrid     every non-empty labelled interval of the chosen tier is one item
         call_02.mp3   call_02.eaf          (start_s, end_s, label), cut out of the recording when scored
 
+A folder whose top-level entries are all emotion-named folders stays a folder of label folders (ROOT/<label>/…),
+even when alignment TextGrids lie next to its audio.
 The tier: `tier=` (`--tier NAME`) names it; by default it is the first interval tier in which most labels are
 emotions (any name or synonym `normalise_label` knows). Each interval that cannot be used is a `BadRow` naming the
 file, the tier and the interval (and the line of a TextGrid): an unknown label, an empty or negative interval, an
@@ -166,9 +168,17 @@ def tier_spans(file: AnnotationFile, tier: Tier, name: str) -> list[Labelled]:
     return out
 
 
+def _is_label_layout(root: Path) -> bool:
+    """True when every top-level entry of `root` is a folder named after an emotion (ROOT/<label>/…)."""
+    entries = [p for p in root.iterdir() if not p.name.startswith(".")]
+    return bool(entries) and all(p.is_dir() and _is_emotion(p.name) for p in entries)
+
+
 def is_annotated_folder(root: Path) -> bool:
-    """True when a folder holds at least one .TextGrid or .eaf file (then it is read as an annotated folder)."""
-    return any(p.is_file() and p.suffix.lower() in ANNOTATION_SUFFIXES for p in root.rglob("*"))
+    """True when a folder holds .TextGrid or .eaf files and is not laid out as label folders (ROOT/<label>/…,
+    which keeps its meaning even when alignments lie next to the audio)."""
+    has_notes = any(p.is_file() and p.suffix.lower() in ANNOTATION_SUFFIXES for p in root.rglob("*"))
+    return has_notes and not _is_label_layout(root)
 
 
 def from_annotated_folder(

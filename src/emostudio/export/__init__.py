@@ -209,7 +209,11 @@ def export_labelstudio(
     left_out: list[tuple[str, str]] = []
     for spec in run_dirs:
         run = Path(spec)
-        doc = read_result(run)
+        try:
+            doc = read_result(run)
+        except ExportError as e:  # one unreadable run is left out, the others are exported
+            left_out.append((str(run), str(e)))
+            continue
         audio = audio_file(run).resolve()
         if not audio.is_file():
             left_out.append((str(run), f"no {audio.name} in the run folder (saved without audio)"))
