@@ -580,3 +580,17 @@ def test_label_folders_with_alignments_next_to_the_audio_stay_label_folders(tmp_
         praatio_grid(tmp_path / label / "a.TextGrid", 1.5, {"words": [(0.1, 0.9, "hello")]})
     m = load_manifest(tmp_path)
     assert m.kind == "folder" and sorted(it.label for it in m.items) == ["angry", "happy"] and not m.bad
+
+
+@pytest.mark.unit
+def test_cut_items_are_taken_file_by_file_and_whole_files_keep_their_place():
+    from emostudio.evaluate.items import LabelledItem
+
+    items = [
+        LabelledItem("a", "long.wav", "happy", "1", start_s=0.0, end_s=1.0),
+        LabelledItem("b", "clip.wav", "sad", "2"),
+        LabelledItem("c", "long.wav", "sad", "3", start_s=1.0, end_s=2.0),
+        LabelledItem("d", "clip.wav", "angry", "4"),
+    ]
+    assert cuts_mod.CutSource(items).order == [0, 2, 1, 3]
+    assert cuts_mod.CutSource(items[1::2]).order == [0, 1]

@@ -43,8 +43,12 @@ class CutSource:
         self._locks: dict[str, threading.Lock] = {p: threading.Lock() for p in self._left}
         first: dict[str, int] = {}
         for i, it in enumerate(items):
-            first.setdefault(it.path, i)
-        self.order = sorted(range(len(items)), key=lambda i: (first[items[i].path], i))
+            if it.is_cut:
+                first.setdefault(it.path, i)
+        # cut items file by file (at their file's first item), whole files where they are: order otherwise kept
+        self.order = sorted(
+            range(len(items)), key=lambda i: (first[items[i].path] if items[i].is_cut else i, i)
+        )
         self.decoded: Counter[str] = Counter()  # path -> times decoded (1 per file; tests check it)
 
     def source(self, item: LabelledItem) -> str | Audio:
