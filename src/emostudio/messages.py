@@ -124,6 +124,37 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "cli_folder": ("结果目录", "folder"),
     "cli_failed": ("{failed} / {total} 个输入失败", "{failed} of {total} input(s) failed"),
     "cli_nothing": ("没有可分析的音频文件", "nothing to analyse: no audio files among the inputs"),
+    # --- annotations (annot)
+    "export_wrote": ("{format}：{path}", "{format}: {path}"),
+    "export_no_turns": (
+        "这次运行没有说话人轮次，未写 RTTM（RTTM 需要说话人轮次：分析时加 --speakers）",
+        "no speaker turns in this run: no RTTM written (RTTM needs speaker turns: analyze with --speakers)",
+    ),
+    "export_edited": (
+        "{path} 导出后已被修改（可能在 Praat / ELAN 中更正过），保留原样；加 --overwrite 才会覆盖",
+        "{path} was changed after it was exported (corrected in Praat or ELAN?); left as it is "
+        "(--overwrite replaces it)",
+    ),
+    "export_ls_tasks": (
+        "Label Studio 任务：{tasks}（{n} 个，最不确定的在前）；标注配置：{config}",
+        "Label Studio tasks: {tasks} ({n}, least confident first); labelling config: {config}",
+    ),
+    "export_ls_serve": (
+        "启动 Label Studio 时设置 LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true 和 "
+        "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={root}，并添加该目录下的本地存储（Local Files）",
+        "start Label Studio with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and "
+        "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={root}, and add a Local Files storage under it",
+    ),
+    "export_ls_back": (
+        "在 Label Studio 中更正后，把项目导出为 JSON，再用 emostudio evaluate 评测这个文件",
+        "once corrected, export the project from Label Studio as JSON and run emostudio evaluate on that file",
+    ),
+    "export_left_out": ("{run}：未导出（{why}）", "{run}: left out ({why})"),
+    "export_no_runs": ("没有可导出的运行记录", "no runs to export"),
+    "export_failed": (
+        "{failed} / {total} 个运行导出失败",
+        "{failed} of {total} run(s) could not be exported",
+    ),
 }
 
 # What each error code means, for people (zh, en). `{name}` is the file or input.

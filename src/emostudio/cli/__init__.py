@@ -29,6 +29,7 @@ COMMANDS = (
     "evaluate",
     "compare",
     "live",
+    "export",
 )
 
 

@@ -19,6 +19,7 @@ from emostudio.cli.common import (
     load_recognizer,
     say,
 )
+from emostudio.cli.export_cmd import add_export_arg, analyze_formats, export_new_run
 from emostudio.cli.text_args import add_text_args, prepare_text, text_lines
 from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
@@ -56,6 +57,7 @@ def register(sub) -> None:
     )
     p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    add_export_arg(p)
     add_model_args(p)
     add_text_args(p)
     p.set_defaults(func=run)
@@ -118,7 +120,7 @@ def describe_channels(result) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from emostudio.audio import AUDIO_EXTENSIONS
     from emostudio.channels import parse_roles
-    from emostudio.errors import UsageError
+    from emostudio.errors import EmoStudioError, UsageError
     from emostudio.records import InputItem
 
     expanded = expand_inputs(args.inputs, AUDIO_EXTENSIONS)
@@ -133,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
     text_step = prepare_text(args, files)  # transcript options: checked before any audio work
     if isinstance(text_step, int):
         return text_step
+    exports = analyze_formats(args.export)  # export formats and their libraries: checked before any work too
+    if isinstance(exports, int):
+        return exports
     try:
         roles = parse_roles(args.roles)
     except UsageError as exc:
@@ -163,12 +168,20 @@ def run(args: argparse.Namespace) -> int:
             res = outcome.result
             if res is not None and text_step is not None and outcome.error is None:
                 text_step.apply(res, outcome.source)  # read the transcript, fuse, re-save result.json
+            exported: tuple[dict[str, str], list[str]] = ({}, [])
+            if res is not None and res.output_dir and exports and outcome.error is None:
+                try:
+                    exported = export_new_run(res.output_dir, exports)  # after the last re-save
+                except EmoStudioError as exc:
+                    outcome.error = exc
             if res is not None:
                 doc = res.to_dict()
                 doc["output_dir"] = str(res.output_dir) if res.output_dir else None
+                if exports:
+                    doc["exports"] = exported[0]
                 if not args.json:
                     say(outcome.source, "bold")
-                    for line in describe(res) + describe_channels(res):
+                    for line in describe(res) + describe_channels(res) + exported[1]:
                         say(f"  {line}")
             if outcome.error is not None:
                 failures += 1

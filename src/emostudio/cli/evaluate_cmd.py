@@ -42,7 +42,21 @@ def register(sub) -> None:
     p.add_argument(
         "manifest",
         metavar="MANIFEST",
-        help="CSV/TSV/JSONL with path and label (optional id, speaker, text), or a folder ROOT/<label>/<files>",
+        help="CSV/TSV/JSONL with path and label (optional id, speaker, text, start_s/end_s), a Label Studio JSON "
+        "export, a folder ROOT/<label>/<files>, or a folder of audio files each with a same-named .TextGrid/.eaf",
+    )
+    p.add_argument(
+        "--tier",
+        default=None,
+        metavar="NAME",
+        help="annotated folders: the tier whose intervals are the items (default: the first tier whose labels "
+        "are emotions)",
+    )
+    p.add_argument(
+        "--audio-root",
+        default=None,
+        metavar="DIR",
+        help="where relative audio paths of the manifest / Label Studio export are (default: its folder)",
     )
     p.add_argument(
         "--model",
@@ -189,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
         thresholds = StabilityThresholds(
             args.max_flip_rate, args.max_drift, args.max_mean_drift, args.max_drop, args.max_new_failures
         )
-        manifest = load_manifest(args.manifest, args.classes)
+        manifest = load_manifest(args.manifest, args.classes, tier=args.tier, audio_root=args.audio_root)
         with err_console.status(f"loading {len(specs)} model(s) …"):
             models = load_models(specs, device=args.device, dtype=args.dtype, allow_download=not args.offline)
     except ModelNotFoundError as exc:

@@ -2,8 +2,11 @@
 
 Columns (CSV header or JSONL keys, any case; the same names `emostudio batch` reads): path (or source, wav,
 audio, file, filename), label (or emotion, target, ref_label), optional id (or key, utt, utt_id), speaker (or
-spk, speaker_id) and text (or transcript, sentence). Relative paths are taken from the manifest's folder.
-A folder is read as `ROOT/<label>/**/<audio file>`: the first sub-folder under ROOT names the label.
+spk, speaker_id), text (or transcript, sentence) and start_s / end_s (or start / end: seconds; the item is that
+stretch of the file). Relative paths are taken from the manifest's folder (or `audio_root`). A `.json` file may
+also hold a JSON array of such rows, or be a Label Studio JSON export (emostudio.evaluate.labelstudio).
+A folder is read as `ROOT/<label>/**/<audio file>`: the first sub-folder under ROOT names the label; a folder
+holding .TextGrid / .eaf files is read as audio files annotated by intervals (emostudio.evaluate.annotations).
 
 A row that cannot be used (no path, an unknown label, a duplicate id, a line that is not JSON, a path outside
 the allowed folders) becomes a `BadRow` naming its line; every other row is still evaluated. Only a manifest
@@ -16,13 +19,40 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from emostudio.errors import EmoStudioError
+from emostudio.evaluate.annotations import from_annotated_folder, inside, is_annotated_folder
+from emostudio.evaluate.items import (
+    BadAnnotationError,
+    BadRow,
+    EvaluationError,
+    LabelledItem,
+    ManifestError,
+    PastEndError,
+    cut_id,
+    span_text,
+)
+from emostudio.evaluate.labelstudio import from_labelstudio, is_labelstudio_export, looks_like_json_min
 from emostudio.model.labels import KEYS, normalise_label
+
+__all__ = [
+    "CLASS_MODES",
+    "COLUMNS",
+    "FOUR_CLASSES",
+    "BadAnnotationError",
+    "BadRow",
+    "EvaluationError",
+    "LabelledItem",
+    "Manifest",
+    "ManifestError",
+    "PastEndError",
+    "fingerprint",
+    "load_manifest",
+]
 
 FOUR_CLASSES: tuple[str, ...] = ("angry", "happy", "neutral", "sad")  # EmoBox's 4-class subset
 CLASS_MODES: dict[str, tuple[str, ...]] = {"all": KEYS, "4": FOUR_CLASSES}
@@ -33,53 +63,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "label": ("label", "emotion", "target", "ref_label"),
     "speaker": ("speaker", "spk", "speaker_id"),
     "text": ("text", "transcript", "sentence"),
+    "start_s": ("start_s", "start", "begin_s", "begin"),
+    "end_s": ("end_s", "end", "stop_s", "stop"),
 }
-
-
-class EvaluationError(EmoStudioError):
-    """An evaluation cannot run: bad options, an unreadable baseline, nothing left to evaluate."""
-
-    code = "evaluation_error"
-
-
-class ManifestError(EvaluationError):
-    """The manifest as a whole cannot be read (missing, no path or label column, not text)."""
-
-    code = "bad_manifest"
-
-
-@dataclass
-class LabelledItem:
-    """One usable row: an audio file and its reference label (one of the 9 keys)."""
-
-    id: str
-    path: str  # absolute, or as resolved against the manifest's folder
-    label: str
-    where: str  # "line 7" (CSV / JSONL) or the file's path relative to the folder
-    raw_label: str = ""
-    speaker: str | None = None
-    text: str | None = None
-    ref: str = ""  # how messages name the row: "test.csv line 7" (default: `where`)
-    display: str = ""  # the file as the manifest names it (default: `path`)
-
-    def __post_init__(self) -> None:
-        self.ref = self.ref or self.where
-        self.display = self.display or self.path
-
-
-@dataclass
-class BadRow:
-    """A row that was not evaluated, and why. `message` names the row and the problem."""
-
-    where: str
-    code: str  # unknown_label, missing_label, missing_path, duplicate_id, bad_json, outside_root, or an audio code
-    message: str
-    id: str | None = None
-    path: str | None = None
-    model: str | None = None  # set when only this model failed on the row
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -87,7 +73,7 @@ class Manifest:
     """What a manifest holds: usable items, bad rows, and rows left out by the class subset."""
 
     source: str
-    kind: str  # "csv" | "jsonl" | "folder"
+    kind: str  # "csv" | "jsonl" | "json" | "folder" | "annotations" | "labelstudio"
     classes: str  # "all" | "4"
     items: list[LabelledItem]
     bad: list[BadRow]
@@ -167,32 +153,56 @@ def _jsonl_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
         yield i, {str(k).lower(): v for k, v in obj.items()}
 
 
-def _inside(path: Path, roots: Sequence[Path]) -> bool:
-    real = Path(os.path.realpath(path))
-    return any(real == r or real.is_relative_to(r) for r in roots)
+def _json_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
+    """A JSON array of row objects (`[{"path": …, "label": …}, …]`): item N is row N."""
+    for i, obj in enumerate(json.loads(text), 1):
+        if not isinstance(obj, dict):
+            yield i, BadRow(f"item {i}", "bad_json", f"{source.name} item {i}: not a JSON object")
+            continue
+        yield i, {str(k).lower(): v for k, v in obj.items()}
+
+
+def _range(row: dict, ref: str) -> tuple[float, float] | str | None:
+    """(start_s, end_s) of a row that cuts its item out of a longer file, None for a whole file, or the problem."""
+    start, end = _field(row, "start_s"), _field(row, "end_s")
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        return f"{ref}: give both start_s and end_s (or neither, for the whole file)"
+    try:
+        a, b = float(start), float(end)
+    except ValueError:
+        return f"{ref}: start_s {start!r} and end_s {end!r} must be numbers of seconds"
+    if not (math.isfinite(a) and math.isfinite(b)) or a < 0 or b <= a:
+        return f"{ref}: {span_text(a, b)} is not a stretch of audio (0 ≤ start_s < end_s)"
+    return a, b
 
 
 def _row_item(
-    line: int, row: dict, base: Path, roots: Sequence[Path] | None, source: Path
+    line: int, row: dict, base: Path, roots: Sequence[Path] | None, source: Path, unit: str = "line"
 ) -> LabelledItem | BadRow:
-    where = f"line {line}"
+    where = f"{unit} {line}"
     ref = f"{source.name} {where}"
     path, raw = _field(row, "path"), _field(row, "label")
     if path is None:
         return BadRow(where, "missing_path", f"{ref}: no path", _field(row, "id"))
-    rid = _field(row, "id") or path
+    cut = _range(row, ref)
+    rid = _field(row, "id") or (cut_id(path, *cut) if isinstance(cut, tuple) else path)
     full = Path(os.path.expanduser(path))
     full = full if full.is_absolute() else base / full
-    if roots is not None and not _inside(full, roots):
+    if not inside(full, roots):
         return BadRow(where, "outside_root", f"{ref}: {path} is outside the allowed folders", rid, path)
+    if isinstance(cut, str):
+        return BadRow(where, "bad_range", cut, rid, str(full))
     if raw is None:
         return BadRow(where, "missing_label", f"{ref}: no label for {path}", rid, str(full))
     try:
         key = normalise_label(raw)
     except ValueError as e:
         return BadRow(where, "unknown_label", f"{ref}: {e}", rid, str(full))
+    start, end = cut if cut is not None else (None, None)
     return LabelledItem(
-        rid, str(full), key, where, raw, _field(row, "speaker"), _field(row, "text"), ref, path
+        rid, str(full), key, where, raw, _field(row, "speaker"), _field(row, "text"), ref, path, start, end
     )
 
 
@@ -203,7 +213,7 @@ def _from_folder(root: Path, roots: Sequence[Path] | None) -> tuple[list[Labelle
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
     for p in files:
         rel = p.relative_to(root).as_posix()
-        if roots is not None and not _inside(p, roots):
+        if not inside(p, roots):
             out.append(BadRow(rel, "outside_root", f"{root}: {rel} links outside the allowed folders", rel))
             continue
         if "/" not in rel:
@@ -235,20 +245,71 @@ def fingerprint(rows: Sequence[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
+def _file_rows(
+    src: Path, roots: Sequence[Path] | None, audio_root: str | os.PathLike | None
+) -> tuple[str, list[LabelledItem | BadRow]]:
+    """(kind, rows) of a manifest file: CSV/TSV, JSONL, a JSON array of rows, or a Label Studio JSON export."""
+    suffix = src.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".txt", ".jsonl", ".json", ".ndjson"):
+        raise ManifestError(
+            f"{src}: not a manifest (.csv, .tsv, .jsonl, a Label Studio .json export) or a folder of label "
+            "folders / annotated audio"
+        )
+    text = _decode(src.read_bytes(), src)
+    base = Path(audio_root) if audio_root is not None else src.parent
+    kind, unit = ("csv", "line") if suffix in (".csv", ".tsv", ".txt") else ("jsonl", "line")
+    reader = _csv_rows if kind == "csv" else _jsonl_rows
+    if kind == "jsonl" and text.lstrip().startswith("["):  # one JSON document, not one object per line
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ManifestError(
+                f"{src}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
+            ) from None
+        if is_labelstudio_export(doc):
+            return "labelstudio", list(from_labelstudio(doc, src, base, roots))
+        if looks_like_json_min(doc):
+            raise ManifestError(
+                f"{src}: a Label Studio JSON-MIN export; export the project as JSON (the full format, with "
+                "region times and ids) instead"
+            )
+        kind, unit, reader = "json", "item", _json_rows
+    rows: list[LabelledItem | BadRow] = []
+    for line, fields in reader(text, src):
+        rows.append(fields if isinstance(fields, BadRow) else _row_item(line, fields, base, roots, src, unit))
+    return kind, rows
+
+
 def load_manifest(
-    source: str | os.PathLike, classes: str = "all", allowed_roots: Sequence[str | os.PathLike] | None = None
+    source: str | os.PathLike,
+    classes: str = "all",
+    allowed_roots: Sequence[str | os.PathLike] | None = None,
+    *,
+    tier: str | None = None,
+    audio_root: str | os.PathLike | None = None,
 ) -> Manifest:
-    """Read a labelled test set from a CSV/TSV/JSONL manifest or a folder of label sub-folders.
+    """Read a labelled test set: a CSV/TSV/JSONL manifest (optional start_s/end_s columns cut items out of long
+    files), a Label Studio JSON export, a folder of label sub-folders, or a folder of audio files each with a
+    same-named .TextGrid / .eaf (every labelled interval of `tier` is an item; see emostudio.evaluate.annotations).
 
     `classes="4"` keeps only rows labelled angry/happy/neutral/sad (the others go to `excluded`).
     `allowed_roots`: when given, a row whose file resolves (symlinks followed) outside them is a bad row.
+    `tier`: the annotation tier to read (default: the first whose labels are emotions).
+    `audio_root`: where relative audio paths are looked for (default: the manifest's folder).
     Raises ManifestError when the manifest itself cannot be read.
     """
     if classes not in CLASS_MODES:
         raise EvaluationError(f"classes must be one of {', '.join(CLASS_MODES)}, not {classes!r}")
     src = Path(source)
     roots = [Path(os.path.realpath(r)) for r in allowed_roots] if allowed_roots is not None else None
-    if src.is_dir():
+    rows: list[LabelledItem | BadRow]
+    if src.is_dir() and is_annotated_folder(src):
+        kind = "annotations"
+        rows, audio_files = from_annotated_folder(src, roots, tier)
+        if audio_files == 0:
+            raise ManifestError(f"{src}: no audio files next to its .TextGrid / .eaf files")
+        count = len(rows)
+    elif src.is_dir():
         kind = "folder"
         rows, count = _from_folder(src, roots)
         if count == 0:
@@ -261,18 +322,7 @@ def load_manifest(
     elif not src.is_file():
         raise ManifestError(f"{src}: no such manifest or folder")
     else:
-        suffix = src.suffix.lower()
-        if suffix in (".csv", ".tsv", ".txt"):
-            kind, reader = "csv", _csv_rows
-        elif suffix in (".jsonl", ".json", ".ndjson"):
-            kind, reader = "jsonl", _jsonl_rows
-        else:
-            raise ManifestError(f"{src}: not a manifest (.csv, .tsv, .jsonl) or a folder of label folders")
-        text = _decode(src.read_bytes(), src)
-        base = src.parent
-        rows = []
-        for line, fields in reader(text, src):
-            rows.append(fields if isinstance(fields, BadRow) else _row_item(line, fields, base, roots, src))
+        kind, rows = _file_rows(src, roots, audio_root)
         count = len(rows)
         if count == 0:
             raise ManifestError(f"{src}: the manifest lists no rows")

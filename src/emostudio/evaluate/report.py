@@ -2,7 +2,8 @@
 
     evaluations/eval_YYYYMMDD_HHMMSS[_N]/
         metrics.json        every metric (see emostudio.evaluate.run); written last: it marks a complete report
-        predictions.csv     one row per file and model: id, where, path, speaker, label, model, predicted,
+        predictions.csv     one row per file and model: id, where, path, (start_s, end_s of items cut out of a
+                            longer file, when the set has any), speaker, label, model, predicted,
                             confidence, band, correct, score_<class> × 9 (the model's own 9 probabilities),
                             duration_s, quality_verdict, error_code, error
         report.html         self-contained (charts inline as PNG, no scripts or fonts from anywhere), zh / en
@@ -53,6 +54,7 @@ PREDICTION_COLUMNS = (
     "error_code",
     "error",
 )
+RANGE_COLUMNS = ("start_s", "end_s")  # after `path`, only in the predictions of a set with cut items
 
 
 def new_report_dir(root: str | os.PathLike, now: datetime | None = None) -> Path:
@@ -102,6 +104,8 @@ def prediction_rows(
                 label=it.label,
                 model=name,
             )
+            if it.is_cut:
+                row.update(start_s=it.start_s, end_s=it.end_s)
             if s.duration_s is not None:
                 row["duration_s"] = round(s.duration_s, 3)
             if s.quality:
@@ -127,7 +131,10 @@ def prediction_rows(
 def predictions_csv(rows: Sequence[dict]) -> str:
     """predictions.csv text; floats are written in full (shortest round-trip form) so reruns compare exactly."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, PREDICTION_COLUMNS, lineterminator="\n", extrasaction="ignore")
+    columns = list(PREDICTION_COLUMNS)
+    if any("start_s" in r for r in rows):
+        columns[columns.index("path") + 1 : columns.index("path") + 1] = RANGE_COLUMNS
+    w = csv.DictWriter(buf, columns, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
     for r in rows:
         w.writerow({k: repr(v) if isinstance(v, float) else v for k, v in r.items()})

@@ -145,7 +145,8 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate `models` on a labelled test set and write a report folder; see the module docstring.
 
-    manifest: a CSV/JSONL manifest or a folder of label folders (or a loaded Manifest; then `classes` is its own).
+    manifest: a CSV/JSONL manifest, a Label Studio export, a folder of label folders or of annotated audio (see
+        `load_manifest`), or a loaded Manifest (then `classes` is its own).
     report_dir: the folder to write (new or empty); default a fresh `eval_YYYYMMDD_HHMMSS` under `reports_root`.
     baseline: an earlier report folder of the same test set to compare with (flips, drift, metric deltas).
     history_dir: where the test set's run history lives; default `<report folder's parent>/history`;

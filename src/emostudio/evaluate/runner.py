@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from emostudio.errors import EmoStudioError
+from emostudio.evaluate.cuts import CutSource
 from emostudio.evaluate.manifest import BadRow, EvaluationError, LabelledItem
 
 if TYPE_CHECKING:
@@ -127,7 +128,11 @@ def score_items(
     workers: int = 2,
     progress: Callable[[Progress], None] | None = None,
 ) -> list[Scored]:
-    """Prepare each item once (`prepare(path) -> Prepared`) and score it with every model; input order kept."""
+    """Prepare each item once (`prepare(path) -> Prepared`) and score it with every model; input order kept.
+
+    An item cut out of a longer file (start_s/end_s) is prepared from the Audio of its stretch instead of a
+    path (`prepare(audio)`; `Recognizer.prepare` takes both): each such file is decoded once (evaluate.cuts).
+    """
     if not models:
         raise EvaluationError("no model to evaluate")
     started = time.monotonic()
@@ -138,9 +143,11 @@ def score_items(
         if progress:
             progress(replace(state, elapsed_s=time.monotonic() - started))
 
+    cuts = CutSource(items)
+
     def prep(i: int) -> Prepared | Exception:
         try:
-            return prepare(items[i].path)
+            return prepare(cuts.source(items[i]))  # type: ignore[arg-type]
         except EvaluationAborted:
             raise
         except Exception as exc:  # a bad file is a bad row, never the end of the run
@@ -181,7 +188,8 @@ def score_items(
         nxt = 0
         while nxt < len(items) or pending:
             while nxt < len(items) and len(pending) < ahead:
-                pending.append((nxt, pool.submit(prep, nxt)))
+                i = cuts.order[nxt]  # file by file, so a long file's cuts share one decode
+                pending.append((i, pool.submit(prep, i)))
                 nxt += 1
             i, fut = pending.popleft()
             yield i, fut.result()

@@ -282,7 +282,8 @@ class Evaluations:
             baseline=baseline,
             thresholds=thresholds,
             history_dir=self.history_dir,
-            prepare=lambda path: rec.prepare(path, name=display.get(path)),
+            # an item cut out of a long file comes as the Audio of its stretch, already named
+            prepare=lambda src: rec.prepare(src, name=display.get(src) if isinstance(src, str) else None),
             chunk_seconds=CHUNK_SECONDS,
             workers=1,
             progress=progress,
