@@ -5,6 +5,10 @@ audio, file, filename), label (or emotion, target, ref_label), optional id (or k
 spk, speaker_id) and text (or transcript, sentence). Relative paths are taken from the manifest's folder.
 A folder is read as `ROOT/<label>/**/<audio file>`: the first sub-folder under ROOT names the label.
 
+With `custom_labels=True` (what `emostudio adapt` reads), a label that names none of the 9 classes is kept as
+the user's own class (`emostudio.model.labels.custom_label`: NFKC, trimmed, lower-cased) instead of being a bad row;
+names and synonyms of the 9 classes still map to their keys.
+
 A row that cannot be used (no path, an unknown label, a duplicate id, a line that is not JSON, a path outside
 the allowed folders) becomes a `BadRow` naming its line; every other row is still evaluated. Only a manifest
 that cannot be read at all raises `ManifestError`.
@@ -22,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from emostudio.errors import EmoStudioError
-from emostudio.model.labels import KEYS, normalise_label
+from emostudio.model.labels import KEYS, label_or_custom, normalise_label
 
 FOUR_CLASSES: tuple[str, ...] = ("angry", "happy", "neutral", "sad")  # EmoBox's 4-class subset
 CLASS_MODES: dict[str, tuple[str, ...]] = {"all": KEYS, "4": FOUR_CLASSES}
@@ -50,7 +54,7 @@ class ManifestError(EvaluationError):
 
 @dataclass
 class LabelledItem:
-    """One usable row: an audio file and its reference label (one of the 9 keys)."""
+    """One usable row: an audio file and its reference label (one of the 9 keys, or a custom label)."""
 
     id: str
     path: str  # absolute, or as resolved against the manifest's folder
@@ -173,7 +177,7 @@ def _inside(path: Path, roots: Sequence[Path]) -> bool:
 
 
 def _row_item(
-    line: int, row: dict, base: Path, roots: Sequence[Path] | None, source: Path
+    line: int, row: dict, base: Path, roots: Sequence[Path] | None, source: Path, custom: bool = False
 ) -> LabelledItem | BadRow:
     where = f"line {line}"
     ref = f"{source.name} {where}"
@@ -188,7 +192,7 @@ def _row_item(
     if raw is None:
         return BadRow(where, "missing_label", f"{ref}: no label for {path}", rid, str(full))
     try:
-        key = normalise_label(raw)
+        key = label_or_custom(raw) if custom else normalise_label(raw)
     except ValueError as e:
         return BadRow(where, "unknown_label", f"{ref}: {e}", rid, str(full))
     return LabelledItem(
@@ -196,7 +200,9 @@ def _row_item(
     )
 
 
-def _from_folder(root: Path, roots: Sequence[Path] | None) -> tuple[list[LabelledItem | BadRow], int]:
+def _from_folder(
+    root: Path, roots: Sequence[Path] | None, custom: bool = False
+) -> tuple[list[LabelledItem | BadRow], int]:
     from emostudio.audio import AUDIO_EXTENSIONS
 
     out: list[LabelledItem | BadRow] = []
@@ -219,7 +225,7 @@ def _from_folder(root: Path, roots: Sequence[Path] | None) -> tuple[list[Labelle
             continue
         folder = rel.split("/", 1)[0]
         try:
-            key = normalise_label(folder)
+            key = label_or_custom(folder) if custom else normalise_label(folder)
         except ValueError as e:
             out.append(BadRow(rel, "unknown_label", f"{root}: {rel}: folder {folder!r}: {e}", rel, str(p)))
             continue
@@ -236,12 +242,18 @@ def fingerprint(rows: Sequence[tuple[str, str]]) -> str:
 
 
 def load_manifest(
-    source: str | os.PathLike, classes: str = "all", allowed_roots: Sequence[str | os.PathLike] | None = None
+    source: str | os.PathLike,
+    classes: str = "all",
+    allowed_roots: Sequence[str | os.PathLike] | None = None,
+    *,
+    custom_labels: bool = False,
 ) -> Manifest:
     """Read a labelled test set from a CSV/TSV/JSONL manifest or a folder of label sub-folders.
 
     `classes="4"` keeps only rows labelled angry/happy/neutral/sad (the others go to `excluded`).
     `allowed_roots`: when given, a row whose file resolves (symlinks followed) outside them is a bad row.
+    `custom_labels`: keep labels that name none of the 9 classes as custom classes (with `classes="all"` only:
+    `classes="4"` keeps the 4 emotion classes, so custom rows are left out as `excluded`).
     Raises ManifestError when the manifest itself cannot be read.
     """
     if classes not in CLASS_MODES:
@@ -250,7 +262,7 @@ def load_manifest(
     roots = [Path(os.path.realpath(r)) for r in allowed_roots] if allowed_roots is not None else None
     if src.is_dir():
         kind = "folder"
-        rows, count = _from_folder(src, roots)
+        rows, count = _from_folder(src, roots, custom_labels)
         if count == 0:
             from emostudio.audio import AUDIO_EXTENSIONS
 
@@ -272,7 +284,11 @@ def load_manifest(
         base = src.parent
         rows = []
         for line, fields in reader(text, src):
-            rows.append(fields if isinstance(fields, BadRow) else _row_item(line, fields, base, roots, src))
+            rows.append(
+                fields
+                if isinstance(fields, BadRow)
+                else _row_item(line, fields, base, roots, src, custom_labels)
+            )
         count = len(rows)
         if count == 0:
             raise ManifestError(f"{src}: the manifest lists no rows")
@@ -296,6 +312,7 @@ def load_manifest(
             seen[row.id] = row.where
             items.append(row)
     keep = CLASS_MODES[classes]
+    keep_custom = custom_labels and classes == "all"  # custom classes are kept only with every class kept
     fp = fingerprint(
         [(r.id, r.label) if isinstance(r, LabelledItem) else (r.id or r.where, r.code) for r in rows]
     )
@@ -303,9 +320,9 @@ def load_manifest(
         str(source),
         kind,
         classes,
-        [it for it in items if it.label in keep],
+        [it for it in items if it.label in keep or keep_custom],
         bad,
-        [it for it in items if it.label not in keep],
+        [it for it in items if not (it.label in keep or keep_custom)],
         fp,
         count,
     )

@@ -11,7 +11,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from emostudio.model.labels import BY_KEY
+from emostudio.model.labels import display_name
 
 CHARTS = ("confusion_matrix", "reliability", "per_class", "bands")
 
@@ -29,8 +29,7 @@ def _num(x, digits: int = 4) -> str:
 
 
 def _name(key: str) -> str:
-    e = BY_KEY[key]
-    return f"{e.emoji} {e.zh} {e.en}"
+    return display_name(key)
 
 
 def _img(data: bytes | None, alt: str) -> str:
