@@ -221,8 +221,8 @@ def models(rows: Sequence[dict], title: str = ""):
         cis = [r.get(f"{key}_ci") for r in rows]  # [lo, hi] 95 % intervals, when the rows carry them
         yerr = None
         if all(ci is not None for ci in cis):
-            lo, hi = np.array([ci[0] for ci in cis]), np.array([ci[1] for ci in cis])
-            yerr = np.clip(np.vstack([values - lo, hi - values]), 0, None)
+            bounds = np.array(cis, dtype=np.float64).reshape(k, 2)
+            yerr = np.clip(np.vstack([values - bounds[:, 0], bounds[:, 1] - values]), 0, None)
         ax.bar(x + (j - 1) * 0.27, values, width=0.27, label=key, color=colour, yerr=yerr, capsize=3)
     ax.set_xticks(
         x,
