@@ -2,7 +2,7 @@
 
     ADAPTER/
         adapter.safetensors   weights (k, dim), bias (k,), scaler_mean (dim,), scaler_scale (dim,), temperature (1,)
-                              float64; header metadata: format, labels (JSON)
+                              float64; header metadata `emostudio`: JSON {format, labels}
         adapter.json          format, id, labels, the base model (id, weights sha256, precision), the training set
                               (source, fingerprint, counts), folds, calibration, the head's C, the CV metrics,
                               created; written last: it marks a complete adapter
@@ -38,6 +38,7 @@ INFO_FILE = "adapter.json"
 REPORT_DIR = "report"
 MAX_FILE_BYTES = 64 << 20  # an adapter of 1,000 classes on 1,024-dim embeddings is 8 MB
 TENSORS = ("weights", "bias", "scaler_mean", "scaler_scale", "temperature")
+META_KEY = "emostudio"  # the safetensors header's only metadata entry: JSON {format, labels}
 
 
 @dataclass(frozen=True)
@@ -152,9 +153,9 @@ def save_adapter(adapter: Adapter, folder: str | os.PathLike) -> Path:
     import safetensors.numpy
 
     folder = Path(folder)
-    data = safetensors.numpy.save(
-        _tensors(adapter), metadata={"format": ADAPTER_FORMAT, "labels": json.dumps(list(adapter.labels))}
-    )
+    # one metadata key: safetensors writes several in no fixed order, and the id is the hash of these bytes
+    meta = json.dumps({"format": ADAPTER_FORMAT, "labels": list(adapter.labels)}, ensure_ascii=False)
+    data = safetensors.numpy.save(_tensors(adapter), metadata={META_KEY: meta})
     adapter.sha256 = hashlib.sha256(data).hexdigest()
     adapter.folder = folder
     adapter.info.update(format=ADAPTER_FORMAT, id=adapter.id, weights_file_sha256=adapter.sha256)
@@ -221,11 +222,12 @@ def load_adapter(
             f"{printable(weights_path)}: its sha256 {sha} is not the {info.get('weights_file_sha256')!r} that "
             f"{INFO_FILE} records (damaged, or replaced by another adapter's file)"
         )
-    meta = _header(data, weights_path).get("__metadata__") or {}
+    header_meta = _header(data, weights_path).get("__metadata__") or {}
     try:
         tensors = safetensors.numpy.load(data)
-        labels = tuple(json.loads(meta.get("labels", "null")) or ())
-    except (safetensors.SafetensorError, ValueError, TypeError) as e:
+        meta = json.loads(header_meta.get(META_KEY, "{}"))
+        labels = tuple(meta.get("labels") or ())
+    except (safetensors.SafetensorError, ValueError, TypeError, AttributeError) as e:
         raise AdapterError(f"{printable(weights_path)}: unreadable ({e})") from e
     if meta.get("format") != ADAPTER_FORMAT or list(labels) != info.get("labels"):
         raise AdapterError(f"{printable(weights_path)}: its labels or format differ from {INFO_FILE}")

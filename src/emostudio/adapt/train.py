@@ -32,7 +32,7 @@ from emostudio.adapt.cache import (
     embed_items,
     model_key,
 )
-from emostudio.adapt.calibration import fit_temperature, logits, scale
+from emostudio.adapt.calibration import MAX_TEMPERATURE, MIN_TEMPERATURE, fit_temperature, logits, scale
 from emostudio.adapt.errors import AdaptError
 from emostudio.adapt.folds import cv_folds, cv_groups
 from emostudio.adapt.head import fit_head
@@ -202,6 +202,15 @@ def adapt(
     stage("fitting on every file")
     temperature = fit_temperature(z, truth_base) if z is not None and truth_base is not None else 1.0
     head, how = fit_head(X, y, groups, k, folds, seed)
+    if z is not None and not MIN_TEMPERATURE * 1.01 < temperature < MAX_TEMPERATURE * 0.99:
+        warnings.append(
+            f"the temperature reached its search bound (T = {temperature:.3g}): the model's confidence carries almost "
+            "no information about these labels (random weights, or classes the model does not hear in this audio)"
+        )
+    if not head.converged:
+        warnings.append(
+            "the head's solver stopped at its iteration limit; the weights are usable but not optimal"
+        )
 
     readings: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
     if base_ok:
