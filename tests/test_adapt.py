@@ -484,3 +484,12 @@ def test_a_damaged_or_foreign_adapter_folder_is_refused_naming_the_file(style_se
         clean.doc["adaptation"]["overlap_with_training"] == 0
         and KEYS[0] in clean.doc["models"]["base"]["class_keys"]
     )
+
+
+@pytest.mark.unit
+def test_charts_draw_any_custom_label_as_text():
+    from emostudio.evaluate import charts
+
+    # `$…$` would be matplotlib mathtext, and `$\foo$` cannot be parsed: labels are drawn as plain text
+    for label in ("$\\foo$", "$x^{$", "投诉 <b>"):
+        assert charts.confusion([label, "ok"], [[2, 1], [0, 3]], "labels")[:4] == b"\x89PNG"

@@ -7,11 +7,10 @@ import contextlib
 import json
 from collections.abc import Iterator
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from emostudio.cli.common import EXIT_USAGE, add_model_args, console, err_console, fail, load_recognizer, say
+from emostudio.cli.common import EXIT_USAGE, add_model_args, console, fail, load_recognizer, progress_bar, say
 
 EPILOG = """\
 exit codes:
@@ -112,16 +111,7 @@ def readings_table(doc: dict, title: str) -> Table:
 @contextlib.contextmanager
 def scoring_bar(label: str) -> Iterator:
     """A progress bar on stderr for `embed_items` (files from the cache or scored); yields the callback."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}", markup=False),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None, info="")
+    with progress_bar(label) as (bar, task):
 
         def progress(p) -> None:
             bar.update(task, completed=p.done, total=p.total, info=f"{p.cached} cached · {p.failed} failed")

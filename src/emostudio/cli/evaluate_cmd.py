@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from emostudio.cli.common import console, err_console
+from emostudio.cli.common import console, err_console, progress_bar
 
 EPILOG = """\
 exit codes:
@@ -219,16 +218,7 @@ def run(args: argparse.Namespace) -> int:
     for m in models:
         if m.info.get("is_random"):
             say(f"⚠ random weights: scores are meaningless ({m.name})", "yellow", err=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}", markup=False),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"evaluating × {len(models)} model(s)", total=len(manifest.items), info="")
+    with progress_bar(f"evaluating × {len(models)} model(s)", len(manifest.items)) as (bar, task):
 
         def progress(p) -> None:
             bar.update(

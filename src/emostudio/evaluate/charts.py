@@ -86,7 +86,15 @@ def _draw(fn):
         families = ["DejaVu Sans"] + ([cjk_font()] if cjk_font() else [])
         with (
             _LOCK,
-            matplotlib.rc_context({"font.family": families, "font.size": 9, "svg.hashsalt": "emostudio"}),
+            # parse_math off: a label or model name with `$` is text, never mathtext (`$\foo$` would not draw)
+            matplotlib.rc_context(
+                {
+                    "font.family": families,
+                    "font.size": 9,
+                    "svg.hashsalt": "emostudio",
+                    "text.parse_math": False,
+                }
+            ),
         ):
             return _png(fn(*args, **kwargs))
 
