@@ -493,3 +493,22 @@ def test_charts_draw_any_custom_label_as_text():
     # `$…$` would be matplotlib mathtext, and `$\foo$` cannot be parsed: labels are drawn as plain text
     for label in ("$\\foo$", "$x^{$", "投诉 <b>"):
         assert charts.confusion([label, "ok"], [[2, 1], [0, 3]], "labels")[:4] == b"\x89PNG"
+
+
+@pytest.mark.integration
+def test_four_classes_calibrate_and_read_over_the_four(style_set, recognizer, tmp_path):
+    from emostudio.evaluate import FOUR_CLASSES
+
+    train, test = style_set
+    run = adapt(
+        train, recognizer, tmp_path / "a4", classes="4", cache_dir=tmp_path / "cache", folds=3, n_boot=10
+    )
+    assert run.adapter.info["classes"] == "4" and run.adapter.labels == ("angry", "neutral", "sad")
+    assert run.doc["models"]["base"]["class_keys"] == list(FOUR_CLASSES)  # restricted as evaluate --classes 4
+    assert run.adapter.info["calibration"]["classes"] == list(FOUR_CLASSES)
+    ev = evaluate_adapter(
+        test, recognizer, tmp_path / "a4", report_dir=tmp_path / "r4", cache_dir=tmp_path / "cache", n_boot=10
+    )
+    base = ev.doc["models"]["base"]
+    assert base["class_keys"] == list(FOUR_CLASSES) and base["n"] == 24
+    assert {r["class"] for r in base["per_class"]} <= set(FOUR_CLASSES)  # predictions over the 4 only

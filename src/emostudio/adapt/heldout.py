@@ -60,7 +60,7 @@ def evaluate_adapter(
     else:
         adapter = load_adapter(adapter, weights, recognizer.model.model_id)
     if report_dir is not None:
-        check_out_dir(report_dir, overwrite)
+        check_out_dir(report_dir, overwrite, "report folder")
     classes = str(adapter.info.get("classes", "all"))
     man = (
         manifest

@@ -75,13 +75,13 @@ class Adaptation:
         return self.doc["bad_rows"]
 
 
-def check_out_dir(folder: str | os.PathLike, overwrite: bool) -> Path:
-    """The adapter folder to write: new or empty (or `overwrite`), in a place that can be written. AdaptError."""
+def check_out_dir(folder: str | os.PathLike, overwrite: bool, what: str = "adapter folder") -> Path:
+    """A folder to write: new or empty (or `overwrite`), in a place that can be written. AdaptError."""
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise AdaptError(f"{printable(out)}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise AdaptError(f"{printable(out)}: not empty; choose a new adapter folder (or --overwrite)")
+        raise AdaptError(f"{printable(out)}: not empty; choose a new {what} (or --overwrite)")
     parent = out if out.is_dir() else next((p for p in out.parents if p.exists()), Path("."))
     if not os.access(parent, os.W_OK | os.X_OK):
         raise AdaptError(f"{printable(parent)}: cannot be written (permission denied)")
