@@ -198,3 +198,19 @@ def test_alternative_engines_run_and_match_ours(tmp_path, kind):
         assert x["max_prob_diff"] < 1e-4 and x["max_feature_diff"] < 1e-3
     assert all(v > 0 for v in r["one_off"].values() if isinstance(v, float))
     assert "| clip | ours s | candidate s |" in proc.stdout
+
+
+@pytest.mark.integration
+def test_adapt_bench_runs_on_a_warm_cache(tmp_path, capsys):
+    from benchmarks import adapt_bench
+
+    args = ["--clips", "40", "--speakers", "8", "--arch", "tiny", "--bootstrap", "20", "--no-baseline"]
+    args += ["--dir", str(tmp_path)]
+    assert adapt_bench.main(args) == 0  # it raises when a clip had to be scored: the cache must be warm
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| 40 |"))
+    cells = [c.strip(" *") for c in row.strip("|").split("|")]
+    assert cells[1] == "64" and cells[2] == "5"  # tiny's 64-d embeddings, 5 folds
+    assert all(float(c) >= 0 for c in cells[3:9]) and cells[9] == "–"  # every stage timed; no baseline asked
+    assert 0.0 <= float(cells[10]) <= 1.0
+    assert "cpu pressure before" in out

@@ -27,6 +27,7 @@ COMMANDS = (
     "cluster",
     "profile",
     "evaluate",
+    "adapt",
     "compare",
     "live",
     "export",

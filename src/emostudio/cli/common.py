@@ -9,12 +9,15 @@ Exit codes of every command: 0 all done; 1 done, but some inputs failed (each on
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 from emostudio.errors import AudioError, EmoStudioError
@@ -28,6 +31,21 @@ err_console = Console(stderr=True, soft_wrap=True)
 def say(text: str, style: str | None = None, *, err: bool = False) -> None:
     """Print `text` as is: user-supplied strings (file names like `take [red] two.wav`) are never read as markup."""
     (err_console if err else console).print(Text(text, style=style or ""), highlight=False)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int | None = None) -> Iterator[tuple[Progress, TaskID]]:
+    """A transient bar on stderr for work over files: label, bar, done/total, an `info` text, time left."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}", markup=False),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        yield bar, bar.add_task(label, total=total, info="")
 
 
 def fail(text: str) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from emostudio.cli.common import console, err_console
+from emostudio.cli.common import console, err_console, progress_bar
 
 EPILOG = """\
 exit codes:
@@ -147,6 +146,18 @@ def register(sub) -> None:
     )
     p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
     p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
+    g = p.add_argument_group("an adapter (see `emostudio adapt`)")
+    g.add_argument(
+        "--adapter",
+        metavar="DIR",
+        default=None,
+        help="evaluate this adapter on the set (held-out): base vs calibrated vs adapted with 95 %% intervals; "
+        "--model defaults to the model it was trained on; no --baseline / history",
+    )
+    g.add_argument(
+        "--cache", metavar="DIR", default=None, help="score and embedding cache (as `emostudio adapt`)"
+    )
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.set_defaults(func=run)
 
 
@@ -198,6 +209,8 @@ def run(args: argparse.Namespace) -> int:
     from emostudio.evaluate import EXIT_ERROR, StabilityThresholds, evaluate, load_manifest, load_models
     from emostudio.model.checkpoint import DEFAULT_MODEL, ModelNotFoundError
 
+    if args.adapter is not None:
+        return run_adapter(args)
     specs = args.model or [DEFAULT_MODEL]
     try:
         thresholds = StabilityThresholds(
@@ -219,16 +232,7 @@ def run(args: argparse.Namespace) -> int:
     for m in models:
         if m.info.get("is_random"):
             say(f"⚠ random weights: scores are meaningless ({m.name})", "yellow", err=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}", markup=False),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"evaluating × {len(models)} model(s)", total=len(manifest.items), info="")
+    with progress_bar(f"evaluating × {len(models)} model(s)", len(manifest.items)) as (bar, task):
 
         def progress(p) -> None:
             bar.update(
@@ -284,3 +288,63 @@ def run(args: argparse.Namespace) -> int:
     for reason in status["reasons"]:
         say(f"  • {reason}", err=True)
     return status["code"]
+
+
+def run_adapter(args: argparse.Namespace) -> int:
+    """`evaluate MANIFEST --adapter DIR`: the adapter's reading on a held-out set (emostudio.adapt)."""
+    from emostudio.adapt import evaluate_adapter, load_adapter
+    from emostudio.cli.adapt_cmd import print_outcome, readings_table, scoring_bar
+    from emostudio.cli.common import EXIT_USAGE, load_recognizer
+    from emostudio.errors import EmoStudioError
+
+    if args.baseline is not None or (args.model and len(args.model) > 1):
+        say(
+            "✗ --adapter evaluates one model's adapter: give at most one --model and no --baseline",
+            "bold red",
+            err=True,
+        )
+        return EXIT_USAGE
+    try:
+        adapter = load_adapter(args.adapter)
+    except EmoStudioError as exc:
+        say(f"✗ {exc}", "bold red", err=True)
+        return EXIT_USAGE
+    trained = str(adapter.info.get("classes", "all"))
+    if args.classes != "all" and args.classes != trained:
+        say(
+            f"✗ the adapter was trained with --classes {trained}; evaluate it with the same",
+            "bold red",
+            err=True,
+        )
+        return EXIT_USAGE
+    spec = args.model[0] if args.model else str(adapter.info.get("model", {}).get("id") or "")
+    rec = load_recognizer(
+        argparse.Namespace(model=spec, device=args.device, dtype=args.dtype, offline=args.offline)
+    )
+    if rec is None:
+        return EXIT_USAGE
+    try:
+        with scoring_bar("evaluating the adapter") as (progress, _):
+            ev = evaluate_adapter(
+                args.manifest,
+                rec,
+                adapter,
+                report_dir=args.report,
+                cache_dir=False if args.no_cache else args.cache,
+                workers=args.workers,
+                overwrite=args.overwrite,
+                ece_bins=args.ece_bins,
+                progress=progress,
+            )
+    except EmoStudioError as exc:
+        say(f"✗ {exc}", "bold red", err=True)
+        return EXIT_USAGE
+    doc = ev.doc
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        console.print(readings_table(doc, f"adapter {adapter.id} · held-out {doc['manifest']['source']}"))
+        if not doc["adaptation"]["base_applicable"]:
+            say("base / calibrated: not applicable (the labels are not the model's 9 classes)")
+        say(f"report: {ev.report_dir / 'report.html'}")
+    return print_outcome(doc, ev.bad_rows, doc["adaptation"]["warnings"])

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from emostudio.evaluate.annotation_files import READERS, AnnotationFile, Tier, read_annotations
 from emostudio.evaluate.items import BadAnnotationError, BadRow, LabelledItem, cut_id, span_text
-from emostudio.model.labels import normalise_label
+from emostudio.model.labels import label_or_custom, normalise_label
 
 ANNOTATION_SUFFIXES = frozenset(READERS)  # .textgrid, .eaf (any case)
 MIN_EMOTION_SHARE = 0.5  # a tier is an emotion tier when at least this share of its labels are emotions
@@ -49,9 +49,12 @@ def inside(path: Path, roots: Sequence[Path] | None) -> bool:
     return any(real == r or real.is_relative_to(r) for r in roots)
 
 
-def labelled_items(spans: Sequence[Labelled], audio: Path, display: str) -> list[LabelledItem | BadRow]:
+def labelled_items(
+    spans: Sequence[Labelled], audio: Path, display: str, custom: bool = False
+) -> list[LabelledItem | BadRow]:
     """Items (or bad rows) for the labelled stretches of one audio file: labels checked, times checked, overlaps
-    between stretches reported on both. Unlabelled stretches must be left out by the caller."""
+    between stretches reported on both. Unlabelled stretches must be left out by the caller. `custom`: labels
+    naming none of the 9 classes are the user's own classes (see emostudio.model.labels.label_or_custom)."""
     out: list[LabelledItem | BadRow] = []
     timed = [s for s in spans if s.start_s is not None and s.end_s is not None]
     overlaps: dict[int, Labelled] = {}
@@ -96,7 +99,7 @@ def labelled_items(spans: Sequence[Labelled], audio: Path, display: str) -> list
                 )
                 continue
         try:
-            key = normalise_label(s.text)
+            key = label_or_custom(s.text) if custom else normalise_label(s.text)
         except ValueError as e:
             out.append(BadRow(s.where, "unknown_label", f"{s.ref}: {e}", None, path))
             continue
@@ -182,7 +185,7 @@ def is_annotated_folder(root: Path) -> bool:
 
 
 def from_annotated_folder(
-    root: Path, roots: Sequence[Path] | None, tier: str | None = None
+    root: Path, roots: Sequence[Path] | None, tier: str | None = None, custom: bool = False
 ) -> tuple[list[LabelledItem | BadRow], int]:
     """Items of every audio file under `root` from its same-named annotation file; (rows, audio files seen)."""
     from emostudio.audio import AUDIO_EXTENSIONS  # not at import time: `emostudio --help` stays free of PyAV
@@ -246,5 +249,5 @@ def from_annotated_folder(
         except BadAnnotationError as e:
             rows.append(BadRow(note, e.code, str(e), note, str(a)))
             continue
-        rows += labelled_items(tier_spans(file, chosen, note), a, rel)
+        rows += labelled_items(tier_spans(file, chosen, note), a, rel, custom)
     return rows, audio_count

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from emostudio.evaluate.page import CHARTS
+from emostudio.evaluate.report import chart_file
 from emostudio.model.labels import BY_KEY
 
 _LOCK = threading.Lock()  # rc_context changes matplotlib's global rcParams while a chart is drawn
@@ -53,7 +55,10 @@ def cjk_font() -> str | None:
 
 
 def class_name(key: str) -> str:
-    e = BY_KEY[key]
+    """`愤怒 Angry` (or `Angry` without a CJK font); a custom label as it is."""
+    e = BY_KEY.get(key)
+    if e is None:
+        return key
     return f"{e.zh} {e.en}" if cjk_font() else e.en
 
 
@@ -81,7 +86,15 @@ def _draw(fn):
         families = ["DejaVu Sans"] + ([cjk_font()] if cjk_font() else [])
         with (
             _LOCK,
-            matplotlib.rc_context({"font.family": families, "font.size": 9, "svg.hashsalt": "emostudio"}),
+            # parse_math off: a label or model name with `$` is text, never mathtext (`$\foo$` would not draw)
+            matplotlib.rc_context(
+                {
+                    "font.family": families,
+                    "font.size": 9,
+                    "svg.hashsalt": "emostudio",
+                    "text.parse_math": False,
+                }
+            ),
         ):
             return _png(fn(*args, **kwargs))
 
@@ -206,13 +219,19 @@ def bands(rows: Sequence[dict], title: str = ""):
 
 @_draw
 def models(rows: Sequence[dict], title: str = ""):
-    """WA, UA and macro-F1 of several models side by side."""
+    """WA, UA and macro-F1 of several models side by side (with 95 % interval bars when rows carry `wa_ci` …)."""
     k = len(rows)
     fig = _figure(max(4.5, 1.5 + 1.2 * k), 3.4)
     ax = fig.add_subplot()
     x = np.arange(k)
     for j, (key, colour) in enumerate((("wa", "#4c78a8"), ("ua", "#f58518"), ("macro_f1", "#54a24b"))):
-        ax.bar(x + (j - 1) * 0.27, [r.get(key) or 0.0 for r in rows], width=0.27, label=key, color=colour)
+        values = np.array([r.get(key) or 0.0 for r in rows])
+        cis = [r.get(f"{key}_ci") for r in rows]  # [lo, hi] 95 % intervals, when the rows carry them
+        yerr = None
+        if all(ci is not None for ci in cis):
+            bounds = np.array(cis, dtype=np.float64).reshape(k, 2)
+            yerr = np.clip(np.vstack([values - bounds[:, 0], bounds[:, 1] - values]), 0, None)
+        ax.bar(x + (j - 1) * 0.27, values, width=0.27, label=key, color=colour, yerr=yerr, capsize=3)
     ax.set_xticks(
         x,
         [r["model"] if len(r["model"]) <= 28 else "…" + r["model"][-27:] for r in rows],
@@ -254,3 +273,36 @@ def history(entries: Sequence[dict], title: str = ""):
     fig.autofmt_xdate()
     ax.set_title(title or "Accuracy over time on this test set")
     return fig
+
+
+def report_charts(doc: dict, timeline: Sequence[dict] = ()) -> dict[str, bytes]:
+    """Every chart of a report document (metrics.json) as {file name: PNG bytes}; records the names in `doc`.
+
+    Per model with files: confusion matrix, reliability, per class, bands; `models.png` when several models
+    (with 95 % interval bars when the comparison rows carry `<metric>_ci`); `history.png` for a timeline.
+    """
+    out: dict[str, bytes] = {}
+    per_model = doc["models"]
+    for i, (name, m) in enumerate(per_model.items()):
+        if not m["n"]:
+            continue
+        title = f" · {name}" if len(per_model) > 1 else ""
+        files = {c: chart_file(c, i, len(per_model)) for c in CHARTS}
+        out[files["confusion_matrix"]] = confusion(
+            m["confusion"]["labels"], m["confusion"]["matrix"], "Confusion matrix" + title
+        )
+        out[files["reliability"]] = reliability(
+            m["reliability"],
+            m["ece"],
+            f"Reliability (ECE {m['ece'] * 100:.1f} %, {m['ece_bins']} bins){title}",
+        )
+        out[files["per_class"]] = per_class(m["per_class"], "Precision / recall / F1 per class" + title)
+        out[files["bands"]] = bands(m["bands"], "Accuracy per confidence band" + title)
+        m["charts"] = files
+    if len(per_model) > 1:
+        out["models.png"] = models(doc["comparison"])
+        doc["files"]["models_chart"] = "models.png"
+    if timeline:
+        out["history.png"] = history(timeline)
+        doc["files"]["history_chart"] = "history.png"
+    return out

@@ -138,7 +138,7 @@ def _display(path: Path, base: Path) -> str:
 
 
 def from_labelstudio(
-    tasks: list[dict], source: Path, base: Path, roots: Sequence[Path] | None
+    tasks: list[dict], source: Path, base: Path, roots: Sequence[Path] | None, custom: bool = False
 ) -> list[LabelledItem | BadRow]:
     """Items and bad rows of a Label Studio JSON export (see the module docstring)."""
     name = source.name
@@ -216,7 +216,7 @@ def from_labelstudio(
             )
             continue
         rows += bad
-        rows += labelled_items(spans, audio, _display(audio, base))
+        rows += labelled_items(spans, audio, _display(audio, base), custom)
     return rows
 
 

@@ -8,6 +8,10 @@ also hold a JSON array of such rows, or be a Label Studio JSON export (emostudio
 A folder is read as `ROOT/<label>/**/<audio file>`: the first sub-folder under ROOT names the label; a folder
 holding .TextGrid / .eaf files is read as audio files annotated by intervals (emostudio.evaluate.annotations).
 
+With `custom_labels=True` (what `emostudio adapt` reads), a label that names none of the 9 classes is kept as
+the user's own class (`emostudio.model.labels.custom_label`: NFKC, trimmed, lower-cased) instead of being a bad row;
+names and synonyms of the 9 classes still map to their keys.
+
 A row that cannot be used (no path, an unknown label, a duplicate id, a line that is not JSON, a path outside
 the allowed folders) becomes a `BadRow` naming its line; every other row is still evaluated. Only a manifest
 that cannot be read at all raises `ManifestError`.
@@ -37,7 +41,7 @@ from emostudio.evaluate.items import (
     span_text,
 )
 from emostudio.evaluate.labelstudio import from_labelstudio, is_labelstudio_export, looks_like_json_min
-from emostudio.model.labels import KEYS, normalise_label
+from emostudio.model.labels import KEYS, label_or_custom, normalise_label
 
 __all__ = [
     "CLASS_MODES",
@@ -179,7 +183,13 @@ def _range(row: dict, ref: str) -> tuple[float, float] | str | None:
 
 
 def _row_item(
-    line: int, row: dict, base: Path, roots: Sequence[Path] | None, source: Path, unit: str = "line"
+    line: int,
+    row: dict,
+    base: Path,
+    roots: Sequence[Path] | None,
+    source: Path,
+    unit: str = "line",
+    custom: bool = False,
 ) -> LabelledItem | BadRow:
     where = f"{unit} {line}"
     ref = f"{source.name} {where}"
@@ -197,7 +207,7 @@ def _row_item(
     if raw is None:
         return BadRow(where, "missing_label", f"{ref}: no label for {path}", rid, str(full))
     try:
-        key = normalise_label(raw)
+        key = label_or_custom(raw) if custom else normalise_label(raw)
     except ValueError as e:
         return BadRow(where, "unknown_label", f"{ref}: {e}", rid, str(full))
     start, end = cut if cut is not None else (None, None)
@@ -206,7 +216,9 @@ def _row_item(
     )
 
 
-def _from_folder(root: Path, roots: Sequence[Path] | None) -> tuple[list[LabelledItem | BadRow], int]:
+def _from_folder(
+    root: Path, roots: Sequence[Path] | None, custom: bool = False
+) -> tuple[list[LabelledItem | BadRow], int]:
     from emostudio.audio import AUDIO_EXTENSIONS
 
     out: list[LabelledItem | BadRow] = []
@@ -229,7 +241,7 @@ def _from_folder(root: Path, roots: Sequence[Path] | None) -> tuple[list[Labelle
             continue
         folder = rel.split("/", 1)[0]
         try:
-            key = normalise_label(folder)
+            key = label_or_custom(folder) if custom else normalise_label(folder)
         except ValueError as e:
             out.append(BadRow(rel, "unknown_label", f"{root}: {rel}: folder {folder!r}: {e}", rel, str(p)))
             continue
@@ -246,7 +258,7 @@ def fingerprint(rows: Sequence[tuple[str, str]]) -> str:
 
 
 def _file_rows(
-    src: Path, roots: Sequence[Path] | None, audio_root: str | os.PathLike | None
+    src: Path, roots: Sequence[Path] | None, audio_root: str | os.PathLike | None, custom: bool = False
 ) -> tuple[str, list[LabelledItem | BadRow]]:
     """(kind, rows) of a manifest file: CSV/TSV, JSONL, a JSON array of rows, or a Label Studio JSON export."""
     suffix = src.suffix.lower()
@@ -267,7 +279,7 @@ def _file_rows(
                 f"{src}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
             ) from None
         if is_labelstudio_export(doc):
-            return "labelstudio", list(from_labelstudio(doc, src, base, roots))
+            return "labelstudio", list(from_labelstudio(doc, src, base, roots, custom))
         if looks_like_json_min(doc):
             raise ManifestError(
                 f"{src}: a Label Studio JSON-MIN export; export the project as JSON (the full format, with "
@@ -276,7 +288,9 @@ def _file_rows(
         kind, unit, reader = "json", "item", _json_rows
     rows: list[LabelledItem | BadRow] = []
     for line, fields in reader(text, src):
-        rows.append(fields if isinstance(fields, BadRow) else _row_item(line, fields, base, roots, src, unit))
+        rows.append(
+            fields if isinstance(fields, BadRow) else _row_item(line, fields, base, roots, src, unit, custom)
+        )
     return kind, rows
 
 
@@ -287,6 +301,7 @@ def load_manifest(
     *,
     tier: str | None = None,
     audio_root: str | os.PathLike | None = None,
+    custom_labels: bool = False,
 ) -> Manifest:
     """Read a labelled test set: a CSV/TSV/JSONL manifest (optional start_s/end_s columns cut items out of long
     files), a Label Studio JSON export, a folder of label sub-folders, or a folder of audio files each with a
@@ -296,6 +311,8 @@ def load_manifest(
     `allowed_roots`: when given, a row whose file resolves (symlinks followed) outside them is a bad row.
     `tier`: the annotation tier to read (default: the first whose labels are emotions).
     `audio_root`: where relative audio paths are looked for (default: the manifest's folder).
+    `custom_labels`: keep labels that name none of the 9 classes as custom classes (with `classes="all"` only:
+    `classes="4"` keeps the 4 emotion classes, so custom rows are left out as `excluded`).
     Raises ManifestError when the manifest itself cannot be read.
     """
     if classes not in CLASS_MODES:
@@ -305,13 +322,13 @@ def load_manifest(
     rows: list[LabelledItem | BadRow]
     if src.is_dir() and is_annotated_folder(src):
         kind = "annotations"
-        rows, audio_files = from_annotated_folder(src, roots, tier)
+        rows, audio_files = from_annotated_folder(src, roots, tier, custom_labels)
         if audio_files == 0:
             raise ManifestError(f"{src}: no audio files next to its .TextGrid / .eaf files")
         count = len(rows)
     elif src.is_dir():
         kind = "folder"
-        rows, count = _from_folder(src, roots)
+        rows, count = _from_folder(src, roots, custom_labels)
         if count == 0:
             from emostudio.audio import AUDIO_EXTENSIONS
 
@@ -322,7 +339,7 @@ def load_manifest(
     elif not src.is_file():
         raise ManifestError(f"{src}: no such manifest or folder")
     else:
-        kind, rows = _file_rows(src, roots, audio_root)
+        kind, rows = _file_rows(src, roots, audio_root, custom_labels)
         count = len(rows)
         if count == 0:
             raise ManifestError(f"{src}: the manifest lists no rows")
@@ -346,6 +363,7 @@ def load_manifest(
             seen[row.id] = row.where
             items.append(row)
     keep = CLASS_MODES[classes]
+    keep_custom = custom_labels and classes == "all"  # custom classes are kept only with every class kept
     fp = fingerprint(
         [(r.id, r.label) if isinstance(r, LabelledItem) else (r.id or r.where, r.code) for r in rows]
     )
@@ -353,9 +371,9 @@ def load_manifest(
         str(source),
         kind,
         classes,
-        [it for it in items if it.label in keep],
+        [it for it in items if it.label in keep or keep_custom],
         bad,
-        [it for it in items if it.label not in keep],
+        [it for it in items if not (it.label in keep or keep_custom)],
         fp,
         count,
     )

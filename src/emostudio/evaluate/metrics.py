@@ -116,10 +116,15 @@ def speaker_accuracy(truth: np.ndarray, pred: np.ndarray, speakers: Sequence[str
                 "n": int(sel.sum()),
                 "accuracy": float(np.mean(t == p)),
                 "ua": _balanced(t, p),
-                "classes": sorted(set(t.tolist()), key=KEYS.index),
+                "classes": sorted(set(t.tolist()), key=_class_order),
             }
         )
     return out
+
+
+def _class_order(label: str) -> tuple[int, str]:
+    """The 9 keys in model order, then custom labels alphabetically."""
+    return (KEYS.index(label) if label in KEYS else len(KEYS), label)
 
 
 def _balanced(truth: np.ndarray, pred: np.ndarray) -> float:
@@ -208,8 +213,8 @@ def compute_metrics(
     per_class = [
         {
             "class": k,
-            "en": BY_KEY[k].en,
-            "zh": BY_KEY[k].zh,
+            "en": BY_KEY[k].en if k in BY_KEY else k,  # a custom label is its own name in both languages
+            "zh": BY_KEY[k].zh if k in BY_KEY else k,
             "precision": float(precision[i]),
             "recall": float(recall[i]),
             "f1": float(f1[i]),

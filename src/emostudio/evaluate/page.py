@@ -11,7 +11,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from emostudio.model.labels import BY_KEY
+from emostudio.model.labels import display_name
 
 CHARTS = ("confusion_matrix", "reliability", "per_class", "bands")
 
@@ -29,8 +29,7 @@ def _num(x, digits: int = 4) -> str:
 
 
 def _name(key: str) -> str:
-    e = BY_KEY[key]
-    return f"{e.emoji} {e.zh} {e.en}"
+    return display_name(key)
 
 
 def _img(data: bytes | None, alt: str) -> str:
@@ -62,11 +61,12 @@ def render_html(doc: dict, charts: dict[str, bytes]) -> str:
     """The self-contained report page for a metrics.json document and its chart PNGs."""
     man = doc["manifest"]
     models = doc["models"]
+    title = _ADAPT_TITLES.get(doc.get("adaptation", {}).get("mode"), ("评测报告", "Evaluation report"))
     parts = [
         "<!doctype html><html lang='zh'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-        f"<title>评测报告 / Evaluation report · {_e(Path(man['source']).name)}</title><style>{CSS}</style></head><body>",
-        "<h1>🎭 评测报告 / Evaluation report</h1>",
+        f"<title>{title[0]} / {title[1]} · {_e(Path(man['source']).name)}</title><style>{CSS}</style></head><body>",
+        f"<h1>🎭 {title[0]} / {title[1]}</h1>",
         "<p class='meta'>"
         f"测试集 / test set: <code>{_e(man['source'])}</code> ({_e(man['kind'])}) · "
         f"指纹 / fingerprint <code>{_e(man['fingerprint'][:16])}</code><br>"
@@ -120,6 +120,8 @@ def render_html(doc: dict, charts: dict[str, bytes]) -> str:
     if "models.png" in charts:
         parts.append(f"<div class='charts'>{_img(charts['models.png'], 'models')}</div>")
 
+    if doc.get("adaptation"):
+        parts.append(_adaptation_html(doc))
     if doc.get("stability"):
         parts.append(_stability_html(doc["stability"]))
 
@@ -234,6 +236,107 @@ def render_html(doc: dict, charts: dict[str, bytes]) -> str:
     parts.append(DEFINITIONS)
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+_ADAPT_TITLES = {
+    "cross-validation": ("适配报告（交叉验证）", "Adaptation report (cross-validated)"),
+    "held-out": ("适配器评测（留出集）", "Adapter evaluation (held-out set)"),
+}
+_ADAPT_METRICS = (("ua", "UA 平均召回", True), ("wa", "WA 准确率", True), ("macro_f1", "Macro-F1", True),
+                  ("ece", "ECE", True), ("nll", "NLL", False), ("brier", "Brier", False))  # fmt: skip
+
+
+def _with_ci(value, ci, rate: bool) -> str:
+    """`81.2% [75.0, 86.1]` (rates) or `0.412 [0.380, 0.455]`; `–` when there is no value."""
+    if value is None:
+        return "–"
+    if rate:
+        text = _pct(value)
+        return text if not ci else f"{text} <span class='small'>[{ci[0] * 100:.1f}, {ci[1] * 100:.1f}]</span>"
+    text = _num(value, 3)
+    return text if not ci else f"{text} <span class='small'>[{ci[0]:.3f}, {ci[1]:.3f}]</span>"
+
+
+def _adaptation_html(doc: dict) -> str:
+    """Base vs calibrated vs adapted side by side, with bootstrap 95 % intervals (emostudio.adapt reports)."""
+    ad, models = doc["adaptation"], doc["models"]
+    names = ("base", "calibrated", "adapted")
+    iv = ad.get("intervals") or {}
+    ci = iv.get("readings", {})
+    diff = iv.get("differences", {}).get("adapted", {})
+    cal = ad.get("calibration") or {}
+    head = ad.get("head") or {}
+    folds = ad.get("folds") or {}
+    out = ["<h2>适配前后 / Before and after adaptation</h2>"]
+    if ad["mode"] == "cross-validation":
+        how = (
+            f"{folds.get('k')} 折交叉验证，按{'说话人' if folds.get('grouped_by') == 'speaker' else '录音'}分组；"
+            "每个预测都来自没有见过该文件的温度与分类头 / "
+            f"{folds.get('k')}-fold cross-validation grouped by {_e(folds.get('grouped_by'))} "
+            f"({folds.get('groups')} groups): every prediction comes from a temperature and head fitted without that "
+            "file"
+        )
+    else:
+        how = (
+            f"留出集 / held-out set · 适配器 / adapter <code>{_e(ad.get('adapter_id'))}</code> "
+            f"({_e(ad.get('adapter') or '')}), 训练于 / trained {_e(ad.get('adapter_created') or '')}"
+        )
+    temp = (
+        f"温度 / temperature T = {cal['temperature']:.3f}"
+        if cal.get("fitted")
+        else "未校准 / no calibration (custom labels)"
+    )
+    out.append(
+        f"<p class='meta'>{how}<br>标签 / labels ({_e(ad.get('label_kind'))}): "
+        f"{', '.join(_e(_name(k)) for k in ad.get('labels', []))}<br>{temp} · "
+        f"C = {_e(head.get('C'))} ({_e(head.get('chosen_by', ''))})</p>"
+    )
+    if not ad.get("base_applicable"):
+        out.append(f"<p class='warn'>{_e(ad.get('base_note'))}</p>")
+    for w in ad.get("warnings") or []:
+        out.append(f"<p class='warn'>⚠ {_e(w)}</p>")
+    shown = [n for n in names if n in models]
+    head_row = ["指标 / metric", *(f"{_e(models[n]['model'].get('zh', ''))} / {_e(n)}" for n in shown)]
+    if diff:
+        head_row.append("适配 − 基础 / adapted − base")
+    body = []
+    for key, text, rate in _ADAPT_METRICS:
+        row = [text, *(_with_ci(models[n].get(key), ci.get(n, {}).get(key), rate) for n in shown)]
+        if diff:
+            d = diff.get(key, {})
+            row.append(_with_ci(d.get("value"), d.get("ci"), rate))
+        body.append(row)
+    out.append(_table(head_row, body))
+    labels = ad.get("labels", [])
+    out.append("<h3>每类召回率 / Recall per class</h3>")
+    rec_rows = []
+    for lab in labels:
+        row = [_e(_name(lab))]
+        for n in shown:
+            r = next((c for c in models[n]["per_class"] if c["class"] == lab), None)
+            row.append(_with_ci(r["recall"] if r else None, ci.get(n, {}).get("recall", {}).get(lab), True))
+        rec_rows.append(row)
+    out.append(_table(["类别 / class", *(_e(n) for n in shown)], rec_rows))
+    out.append("<h3>置信度区间的准确率 / Accuracy per confidence band</h3>")
+    band_rows = []
+    for i, b in enumerate(models[shown[-1]]["bands"]):
+        row = [f"{_e(b['zh'])} / {_e(b['en'])} ({_e(b['range'])})"]
+        for n in shown:
+            bn = models[n]["bands"][i]
+            cell = _with_ci(bn["accuracy"], ci.get(n, {}).get("bands", {}).get(bn["band"]), True)
+            row.append(f"{cell} <span class='small'>n={bn['n']}</span>")
+        band_rows.append(row)
+    out.append(_table(["区间 / band", *(_e(n) for n in shown)], band_rows))
+    out.append(
+        f"<p class='small'>[…] 95 % 区间：{_e(iv.get('method', ''))}，{iv.get('n_boot', 0)} 次重采样；反映换一批类似文件时"
+        "数字的变化，不含重新训练的变化 / 95 % intervals by "
+        f"{_e(iv.get('method', ''))} ({iv.get('n_boot', 0)} resamples): how much the numbers would move on "
+        "another set of files like these, for these predictions (retraining the head adds more). "
+        "base = 模型自身得分 the model's own scores · calibrated = 温度校准后 after temperature scaling (same "
+        "arg-max: same accuracy, only the confidence moves) · adapted = 在你的标签上训练的分类头 the head trained "
+        "on your labels.</p>"
+    )
+    return "\n".join(out)
 
 
 def _stability_html(st: dict) -> str:

@@ -24,12 +24,11 @@ from emostudio import __version__
 from emostudio.evaluate import charts as charts_mod
 from emostudio.evaluate.manifest import BadRow, EvaluationError, Manifest, load_manifest
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics, restrict
-from emostudio.evaluate.page import CHARTS, render_html
+from emostudio.evaluate.page import render_html
 from emostudio.evaluate.report import (
     HTML_FILE,
     METRICS_FILE,
     PREDICTIONS_FILE,
-    chart_file,
     new_report_dir,
     prediction_rows,
     read_report,
@@ -280,41 +279,10 @@ def evaluate(
             "runs": len({(e["time"], e.get("report")) for e in timeline}),
         }
 
-    pngs = _draw_charts(doc, timeline) if charts_mod.available() else {}
+    pngs = charts_mod.report_charts(doc, timeline) if charts_mod.available() else {}
     if not pngs:
         doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
     write_report(folder, doc, rows, pngs, render_html(doc, pngs))
     if hist_dir:
         append_history(hist_dir, man.fingerprint, history_entries)
     return Evaluation(folder, doc, rows)
-
-
-def _draw_charts(doc: dict, timeline: list[dict]) -> dict[str, bytes]:
-    """Every chart of the report as {file name: PNG bytes}; also records the names in `doc`."""
-    out: dict[str, bytes] = {}
-    models = doc["models"]
-    for i, (name, m) in enumerate(models.items()):
-        if not m["n"]:
-            continue
-        title = f" · {name}" if len(models) > 1 else ""
-        files = {c: chart_file(c, i, len(models)) for c in CHARTS}
-        out[files["confusion_matrix"]] = charts_mod.confusion(
-            m["confusion"]["labels"], m["confusion"]["matrix"], "Confusion matrix" + title
-        )
-        out[files["reliability"]] = charts_mod.reliability(
-            m["reliability"],
-            m["ece"],
-            f"Reliability (ECE {m['ece'] * 100:.1f} %, {m['ece_bins']} bins){title}",
-        )
-        out[files["per_class"]] = charts_mod.per_class(
-            m["per_class"], "Precision / recall / F1 per class" + title
-        )
-        out[files["bands"]] = charts_mod.bands(m["bands"], "Accuracy per confidence band" + title)
-        m["charts"] = files
-    if len(models) > 1:
-        out["models.png"] = charts_mod.models(doc["comparison"])
-        doc["files"]["models_chart"] = "models.png"
-    if timeline:
-        out["history.png"] = charts_mod.history(timeline)
-        doc["files"]["history_chart"] = "history.png"
-    return out

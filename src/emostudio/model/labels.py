@@ -147,3 +147,37 @@ def normalise_label(label: str) -> str:
         f"unknown emotion label {label!r}; use one of {', '.join(KEYS)} (English or Chinese names and common "
         "synonyms such as anger/生气, joy/开心, 中立, 难过, 吃惊 are accepted too)"
     )
+
+
+MAX_CUSTOM_LABEL_CHARS = 64
+
+
+def custom_label(label: str) -> str:
+    """A user's own class name (`frustrated`, `Escalation`, `投诉`) as it is compared and shown: NFKC, trimmed,
+    inner spaces collapsed, lower-cased. Raises ValueError for an empty name, control characters or more than
+    64 characters. A name of one of the 9 classes (or a synonym) is not custom: use `normalise_label` first.
+    """
+    text = " ".join(unicodedata.normalize("NFKC", str(label)).split()).lower()
+    if not text:
+        raise ValueError("empty label")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        raise ValueError(f"label {label!r} holds control characters")
+    if len(text) > MAX_CUSTOM_LABEL_CHARS:
+        raise ValueError(f"label {text[:20]!r}… is longer than {MAX_CUSTOM_LABEL_CHARS} characters")
+    return text
+
+
+def label_or_custom(label: str) -> str:
+    """One of the 9 keys when `label` names one (any synonym, as `normalise_label`), else the custom name."""
+    try:
+        return normalise_label(label)
+    except ValueError:
+        return custom_label(label)
+
+
+def display_name(label: str, emoji: bool = True) -> str:
+    """How reports show a class: `😠 愤怒 Angry` for the 9 keys, a custom label as it is."""
+    e = BY_KEY.get(label)
+    if e is None:
+        return label
+    return f"{e.emoji} {e.zh} {e.en}" if emoji else f"{e.zh} {e.en}"

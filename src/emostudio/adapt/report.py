@@ -1,0 +1,212 @@
+"""The adaptation report: base vs calibrated vs adapted on the same files, in the evaluation report's format.
+
+    REPORT/
+        metrics.json     as an evaluation's, with one "model" per reading (base, calibrated, adapted) under
+                         `models`, and an `adaptation` block: what each reading is, the bootstrap 95 % intervals
+                         (and of adapted − base), temperature, C, folds, warnings
+        predictions.csv  one row per file and reading: id, where, path, speaker, label, fold, reading, predicted,
+                         confidence, band, correct, score_<label> (that reading's classes)
+        report.html      evaluate's page, with the side-by-side tables
+        *.png            evaluate's charts per reading (`_m1` base, `_m2` calibrated, `_m3` adapted), models.png
+
+Readings: *base* is the model's own 9-class scores (restricted to the 4 classes with classes="4"), *calibrated*
+the same after temperature scaling (same arg-max, so the same accuracy; only the confidence moves), *adapted* the
+trained head over the set's labels. In the cross-validated report every prediction is out-of-fold: made by a
+temperature and head fitted without that file (or its speaker). On a custom label set the base and calibrated
+readings do not apply (the model has no such classes) and the report says so instead of scoring them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from emostudio import __version__, atomic
+from emostudio.evaluate import charts as charts_mod
+from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP, bootstrap
+from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics
+from emostudio.evaluate.page import render_html
+from emostudio.evaluate.report import HTML_FILE, METRICS_FILE, PREDICTIONS_FILE
+from emostudio.evaluate.run import EXIT_BAD_ROWS, EXIT_ERROR, EXIT_OK
+from emostudio.interpret import BandThresholds, band_for
+
+SCHEMA = "emostudio.adaptation/1"
+READINGS = ("base", "calibrated", "adapted")
+READING_TEXT = {
+    "base": ("基础模型", "the model's own scores"),
+    "calibrated": ("温度校准后", "the model's scores after temperature scaling"),
+    "adapted": ("适配器", "the trained head over your labels"),
+}
+HEADLINE = ("n", "wa", "ua", "macro_f1", "ece", "nll", "brier")
+NOT_APPLICABLE = (
+    "不适用：标签不是模型的 9 个类别 / not applicable: the labels are not the model's 9 classes, so the base "
+    "model cannot be scored on them"
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ gets a leading apostrophe."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _status(evaluated: int, bad: Sequence[dict]) -> dict:
+    code = EXIT_ERROR if evaluated == 0 else EXIT_BAD_ROWS if bad else EXIT_OK
+    text = {
+        EXIT_OK: ("完成", "done"),
+        EXIT_BAD_ROWS: ("部分行未能使用（见列表）", "some rows could not be used (listed by line)"),
+        EXIT_ERROR: ("没有可用的文件", "no file could be used"),
+    }[code]
+    return {
+        "code": code,
+        "zh": text[0],
+        "en": text[1],
+        "reasons": [f"{len(bad)} row(s) not used"] if bad else [],
+    }
+
+
+def build_doc(
+    *,
+    mode: str,
+    manifest: dict,
+    labels: Sequence[str],
+    speakers: Sequence[str | None],
+    groups: Sequence[int] | None,
+    readings: Mapping[str, tuple[np.ndarray, Sequence[str]]],
+    model_info: dict,
+    adaptation: dict,
+    bad_rows: Sequence[dict],
+    ece_bins: int = DEFAULT_ECE_BINS,
+    bands: BandThresholds | None = None,
+    n_boot: int = DEFAULT_BOOTSTRAP,
+    seed: int = 0,
+) -> dict:
+    """metrics.json of an adaptation report. readings: name → (probs (n, k), class labels (k,)) for the same n
+    files as `labels`; `adaptation`: what the caller knows (labels, temperature, C, folds, warnings, …)."""
+    bands = bands or BandThresholds()
+    created = datetime.now().astimezone().isoformat(timespec="seconds")
+    models: dict[str, dict] = {}
+    for name, (probs, keys) in readings.items():
+        info = {**model_info, "reading": name, "zh": READING_TEXT[name][0], "en": READING_TEXT[name][1]}
+        m = compute_metrics(labels, probs, keys, speakers=speakers, ece_bins=ece_bins, bands=bands)
+        models[name] = {"model": info, **m, "failed": 0, "class_keys": list(keys)}
+    intervals = bootstrap(
+        {
+            name: (np.array([list(keys).index(t) for t in labels], dtype=np.int64), probs, keys)
+            for name, (probs, keys) in readings.items()
+        },
+        groups=groups,
+        reference="base" if "base" in readings else None,
+        n_boot=n_boot,
+        seed=seed,
+        ece_bins=ece_bins,
+        bands=bands,
+    )
+    for name, m in models.items():
+        ci = intervals["readings"][name] if intervals else {}
+        m["ci"] = ci
+    comparison = [
+        {
+            "model": name,
+            **{k: m.get(k) for k in HEADLINE},
+            **{f"{k}_ci": m["ci"].get(k) for k in ("wa", "ua", "macro_f1", "ece") if m.get("ci")},
+        }
+        for name, m in models.items()
+    ]
+    applicable = "base" in readings
+    block = {
+        "mode": mode,
+        "readings": list(readings),
+        "base_applicable": applicable,
+        "base_note": None if applicable else NOT_APPLICABLE,
+        "intervals": intervals,
+        **adaptation,
+    }
+    status = _status(len(labels), bad_rows)
+    keys = list(readings["adapted"][1]) if "adapted" in readings else []
+    return {
+        "schema": SCHEMA,
+        "created": created,
+        "emostudio_version": __version__,
+        "status": status,
+        "manifest": manifest,
+        "classes": adaptation.get("classes", "all"),
+        "class_keys": keys,
+        "evaluated": len(labels),
+        "ece_bins": ece_bins,
+        "ece_binning": "equal-width bins (lo, hi] of the top-class probability",
+        "band_thresholds": {"confident": bands.confident, "leaning": bands.leaning},
+        "models": models,
+        "comparison": comparison,
+        "adaptation": block,
+        "bad_rows": list(bad_rows),
+        "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
+    }
+
+
+def prediction_rows(
+    items: Sequence,
+    readings: Mapping[str, tuple[np.ndarray, Sequence[str]]],
+    folds: Sequence[int] | None = None,
+    bands: BandThresholds | None = None,
+) -> tuple[list[str], list[dict]]:
+    """(columns, rows) of predictions.csv: one row per item and reading."""
+    bands = bands or BandThresholds()
+    score_labels = list(dict.fromkeys(k for _, keys in readings.values() for k in keys))
+    columns = [
+        "id", "where", "path", "speaker", "label", "fold", "reading", "predicted", "confidence", "band", "correct",
+        *(f"score_{k}" for k in score_labels),
+    ]  # fmt: skip
+    rows = []
+    for i, it in enumerate(items):
+        for name, (probs, keys) in readings.items():
+            p = probs[i]
+            j = int(np.argmax(p))
+            row: dict[str, object] = dict.fromkeys(columns, "")
+            row.update(
+                id=it.id,
+                where=it.where,
+                path=it.path,
+                speaker=it.speaker or "",
+                label=it.label,
+                fold="" if folds is None else int(folds[i]) + 1,
+                reading=name,
+                predicted=keys[j],
+                confidence=float(p[j]),
+                band=band_for(float(p[j]), bands).key,
+                correct=int(keys[j] == it.label),
+            )
+            row.update({f"score_{k}": float(v) for k, v in zip(keys, p, strict=True)})
+            rows.append(row)
+    return columns, rows
+
+
+def predictions_csv(columns: Sequence[str], rows: Sequence[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, [str(_cell(c)) for c in columns], lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({str(_cell(k)): _cell(v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def write(folder: Path, doc: dict, columns: Sequence[str], rows: Sequence[dict]) -> None:
+    """Charts, predictions.csv, report.html, then metrics.json (it marks a complete report), each atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pngs = charts_mod.report_charts(doc) if charts_mod.available() else {}
+    if not pngs:
+        doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
+    for name, data in pngs.items():
+        atomic.write_bytes(folder / name, data)
+    atomic.write_text(folder / PREDICTIONS_FILE, predictions_csv(columns, rows))
+    atomic.write_text(folder / HTML_FILE, render_html(doc, pngs))
+    atomic.write_json(folder / METRICS_FILE, doc)
