@@ -180,6 +180,6 @@ def _warm_up(text: str, backend: str) -> None:
 
 
 def text_lines(result) -> list[str]:
-    from emostudio.multimodal.render import describe_text
+    from emostudio.render.text import describe_text
 
     return describe_text(result.text.to_dict()) if getattr(result, "text", None) is not None else []
