@@ -133,6 +133,9 @@ def register(sub) -> None:
     )
     p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
     p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
+    p.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
+    )
     p.set_defaults(func=run)
 
 
@@ -238,6 +241,7 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=progress,
                 overwrite=args.overwrite,
+                lang=args.lang,
             )
         except EmoStudioError as exc:
             say(f"✗ {exc}", "bold red", err=True)

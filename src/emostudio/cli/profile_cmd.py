@@ -94,6 +94,9 @@ def register(sub) -> None:
     t.add_argument("--tz", default=None, help="time zone of the periods, e.g. Asia/Shanghai (default: local)")
     t.add_argument("--out", default=".", help="folder for the chart files (PNG + HTML; default: .)")
     t.add_argument("--no-chart", action="store_true", help="do not write the chart files")
+    t.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
+    )
     t.add_argument("--fail-on-alert", action="store_true", help="exit with status 3 when the alert is raised")
     _filters(t)
     _store_arg(t)
@@ -339,7 +342,7 @@ def run_trend(args) -> int:
     tr = trend(recs, by=args.by, rule=rule, tz=args.tz)
     files = {}
     if not args.no_chart:
-        png = trend_png(tr)
+        png = trend_png(tr, lang=args.lang)
         base = Path(args.out) / f"trend_{_slug(args.speaker)}_{args.by}"
         files = {"png": str(base.with_suffix(".png")), "html": str(base.with_suffix(".html"))}
         atomic.write_bytes(files["png"], png)

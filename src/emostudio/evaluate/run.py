@@ -22,9 +22,10 @@ import numpy as np
 
 from emostudio import __version__
 from emostudio.evaluate import charts as charts_mod
+from emostudio.evaluate.charts import CHARTS
 from emostudio.evaluate.manifest import BadRow, EvaluationError, Manifest, load_manifest
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics, restrict
-from emostudio.evaluate.page import CHARTS, render_html
+from emostudio.evaluate.page import render_html
 from emostudio.evaluate.report import (
     HTML_FILE,
     METRICS_FILE,
@@ -42,20 +43,16 @@ from emostudio.evaluate.stability import (
     compare,
     history_file,
     read_history,
+    stability_reasons,
 )
 from emostudio.interpret import BandThresholds
+from emostudio.messages import t
 
 if TYPE_CHECKING:
     from emostudio.prepare import Prepared
 
 SCHEMA = "emostudio.evaluation/1"
 EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR, EXIT_UNSTABLE = 0, 1, 2, 4
-STATUS_TEXT = {
-    EXIT_OK: ("评测完成", "evaluation complete"),
-    EXIT_UNSTABLE: ("与基线相比变化超过阈值", "changed past the stability thresholds against the baseline"),
-    EXIT_ERROR: ("没有可评测的文件", "no file could be evaluated"),
-    EXIT_BAD_ROWS: ("部分行未能评测（见列表）", "some rows could not be evaluated (listed by line)"),
-}
 HEADLINE = ("n", "wa", "ua", "macro_f1", "ece")
 
 
@@ -118,9 +115,13 @@ def _status(evaluated: int, bad: Sequence[BadRow], stability: dict | None) -> di
     else:
         code = EXIT_OK
     if bad:
-        reasons.append(f"{len(bad)} row(s) not evaluated")
-    zh, en = STATUS_TEXT[code]
-    return {"code": code, "zh": zh, "en": en, "reasons": reasons}
+        reasons.append(t("eval_reason_bad_rows", "en", n=len(bad)))
+    return {
+        "code": code,
+        "zh": t(f"eval_status_{code}", "zh"),
+        "en": t(f"eval_status_{code}", "en"),
+        "reasons": reasons,
+    }
 
 
 def evaluate(
@@ -142,6 +143,7 @@ def evaluate(
     progress: Callable[[Progress], None] | None = None,
     overwrite: bool = False,
     allowed_roots: Sequence[str | os.PathLike] | None = None,
+    lang: str = "en",
 ) -> Evaluation:
     """Evaluate `models` on a labelled test set and write a report folder; see the module docstring.
 
@@ -151,6 +153,7 @@ def evaluate(
     history_dir: where the test set's run history lives; default `<report folder's parent>/history`;
         False: do not read or write a history.
     prepare: `path -> Prepared` (default: the first model's `Recognizer.prepare`, with `enhance`).
+    lang: the language of the charts ("zh" or "en"; report.html's own texts are in both).
     Raises EvaluationError / ManifestError when the run cannot start; a bad row never stops it.
     """
     if not models:
@@ -279,7 +282,7 @@ def evaluate(
             "runs": len({(e["time"], e.get("report")) for e in timeline}),
         }
 
-    pngs = _draw_charts(doc, timeline) if charts_mod.available() else {}
+    pngs = _draw_charts(doc, timeline, lang) if charts_mod.available() else {}
     if not pngs:
         doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
     write_report(folder, doc, rows, pngs, render_html(doc, pngs))
@@ -288,32 +291,24 @@ def evaluate(
     return Evaluation(folder, doc, rows)
 
 
-def _draw_charts(doc: dict, timeline: list[dict]) -> dict[str, bytes]:
-    """Every chart of the report as {file name: PNG bytes}; also records the names in `doc`."""
-    out: dict[str, bytes] = {}
+def _draw_charts(doc: dict, timeline: list[dict], lang: str) -> dict[str, bytes]:
+    """Every chart of the report as {file name: PNG bytes} in `lang`; also records the names in `doc`."""
     models = doc["models"]
-    for i, (name, m) in enumerate(models.items()):
-        if not m["n"]:
-            continue
-        title = f" · {name}" if len(models) > 1 else ""
-        files = {c: chart_file(c, i, len(models)) for c in CHARTS}
-        out[files["confusion_matrix"]] = charts_mod.confusion(
-            m["confusion"]["labels"], m["confusion"]["matrix"], "Confusion matrix" + title
-        )
-        out[files["reliability"]] = charts_mod.reliability(
-            m["reliability"],
-            m["ece"],
-            f"Reliability (ECE {m['ece'] * 100:.1f} %, {m['ece_bins']} bins){title}",
-        )
-        out[files["per_class"]] = charts_mod.per_class(
-            m["per_class"], "Precision / recall / F1 per class" + title
-        )
-        out[files["bands"]] = charts_mod.bands(m["bands"], "Accuracy per confidence band" + title)
-        m["charts"] = files
+    for i, m in enumerate(models.values()):
+        if m["n"]:
+            m["charts"] = {c: chart_file(c, i, len(models)) for c in CHARTS}
     if len(models) > 1:
-        out["models.png"] = charts_mod.models(doc["comparison"])
         doc["files"]["models_chart"] = "models.png"
     if timeline:
-        out["history.png"] = charts_mod.history(timeline)
         doc["files"]["history_chart"] = "history.png"
-    return out
+    return charts_mod.report_charts(doc, timeline, lang)
+
+
+def status_reasons(doc: dict, lang: str) -> list[str]:
+    """Why a stored evaluation has its status, in `lang` (metrics.json keeps the English, `status.reasons`)."""
+    reasons = []
+    if doc["status"]["code"] == EXIT_UNSTABLE and doc.get("stability"):
+        reasons += stability_reasons(doc["stability"], lang)
+    if doc["bad_rows"]:
+        reasons.append(t("eval_reason_bad_rows", lang, n=len(doc["bad_rows"])))
+    return reasons
