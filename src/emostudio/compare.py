@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.messages import t
+from emostudio.model.labels import BY_KEY, KEYS, emotion_name
+from emostudio.render.result import metric_value
 
 QUALITY_CAUSES = ("snr", "clipping", "loudness", "duration", "sample_rate", "speech_ratio")
 COMPARED_METRICS = ("snr", "peak", "loudness", "clipping", "speech_ratio", "duration", "hum", "sample_rate")
@@ -44,11 +46,8 @@ def _penalty(doc: dict) -> tuple[int, list[dict]]:
 
 
 def _value(m: dict | None, lang: str) -> str:
-    if not m or m.get("value") is None:
-        return "无法测量" if lang == "zh" else "n/a"
-    v, unit = m["value"], m.get("unit") or ""
-    text = (f"{v:.1f}" if abs(v) >= 1 else f"{v:.2f}") if isinstance(v, float) else str(v)
-    return f"{text}%" if unit == "%" else f"{text} {unit}".strip()
+    m = m or {}
+    return metric_value(m.get("value"), m.get("unit") or "", lang, "compare")
 
 
 def _side(doc: dict) -> dict:
@@ -57,7 +56,7 @@ def _side(doc: dict) -> dict:
         "source": doc.get("source"),
         "run_id": doc.get("run_id"),
         "emotion": doc["emotion"],
-        "label": {"en": f"{e.emoji} {e.en}", "zh": f"{e.emoji} {e.zh}"},
+        "label": {"en": emotion_name(e.key, "en"), "zh": emotion_name(e.key, "zh")},
         "confidence": doc["confidence"],
         "band": doc["band"],
         "scores": {k: doc["scores"][k] for k in KEYS},
@@ -116,42 +115,40 @@ def compare_takes(
         for m in worse_found:
             name = m["name"]
             for lang in ("en", "zh"):
-                label = m.get(f"label_{lang}") or name
-                grade = {"bad": ("差", "bad"), "warn": ("一般", "so-so")}[m["verdict"]][
-                    0 if lang == "zh" else 1
-                ]
                 reasons[lang].append(
-                    f"{label}: {_value(better_m.get(name), lang)} vs {_value(worse_m.get(name), lang)} ({grade})"
+                    t(
+                        "cmp_reason_metric",
+                        lang,
+                        label=m.get(f"label_{lang}") or name,
+                        better=_value(better_m.get(name), lang),
+                        worse=_value(worse_m.get(name), lang),
+                        grade=t(f"cmp_grade_{m['verdict']}", lang),
+                    )
                 )
+    hi, lo = (db, da) if better == "b" else (da, db)
     for lang in ("en", "zh"):
-        word = "置信度" if lang == "zh" else "confidence"
-        reasons[lang].append(
-            f"{word} {cb * 100 if better == 'b' else ca * 100:.1f}% ({(db if better == 'b' else da)['band'][lang]}) "
-            f"vs {ca * 100 if better == 'b' else cb * 100:.1f}% ({(da if better == 'b' else db)['band'][lang]})"
-            if better
-            else f"{word} {ca * 100:.1f}% vs {cb * 100:.1f}%"
-        )
+        if better:
+            fmt = {"a": hi["confidence"] * 100, "b": lo["confidence"] * 100}
+            reasons[lang].append(
+                t("cmp_reason_confidence", lang, band_a=hi["band"][lang], band_b=lo["band"][lang], **fmt)
+            )
+        else:
+            reasons[lang].append(t("cmp_reason_equal", lang, a=ca * 100, b=cb * 100))
     same = da["emotion"] == db["emotion"]
     la, lb = _side(da)["label"], _side(db)["label"]
-    if better:
-        take = {"en": f"Take {better.upper()}", "zh": f"录音 {better.upper()}"}
-        verdict = {
-            "en": f"{take['en']} is the more reliable reading: " + "; ".join(reasons["en"]) + ".",
-            "zh": f"{take['zh']} 的结果更可靠：" + "；".join(reasons["zh"]) + "。",
-        }
-    else:
-        verdict = {
-            "en": "Both takes are about equally reliable: " + "; ".join(reasons["en"]) + ".",
-            "zh": "两段录音的可靠程度相当：" + "；".join(reasons["zh"]) + "。",
-        }
-    agreement = (
-        {"en": f"Both takes read {la['en']}.", "zh": f"两段录音结果相同：{la['zh']}。"}
-        if same
-        else {
-            "en": f"The takes read differently: {la['en']} (A) vs {lb['en']} (B).",
-            "zh": f"两段录音结果不同：{la['zh']}（A）与 {lb['zh']}（B）。",
-        }
-    )
+    verdict, agreement = {}, {}
+    for lang in ("en", "zh"):
+        joined = t("list_sep", lang).join(reasons[lang])
+        if better:
+            take = t("take", lang, side=better.upper())
+            verdict[lang] = t("more_reliable", lang, take=take, reasons=joined)
+        else:
+            verdict[lang] = t("equally_reliable", lang, reasons=joined)
+        agreement[lang] = (
+            t("same_label", lang, label=la[lang])
+            if same
+            else t("different_label", lang, a=la[lang], b=lb[lang])
+        )
     similarity = None
     ea, eb = embeddings
     if ea is not None and eb is not None:
