@@ -41,6 +41,7 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "tab_live": ("实时", "Live"),
     "tab_call": ("双方通话", "Two-party call"),
     "audio": ("上传或录制音频", "Upload or record audio"),
+    "audio_limit": ("{audio}（{limit}）", "{audio} ({limit})"),
     "examples": (
         "示例（项目自带的合成语音，非真人录音）",
         "Examples (synthetic voices made by the project, not real people)",
