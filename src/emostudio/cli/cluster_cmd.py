@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             for p in paths.values():
                 say(f"  {p}")
             if extra["random_weights"]:
-                console.print(t("random", "en"), highlight=False)
+                console.print("⚠ " + t("random_note", "en"), highlight=False)
         return 1 if failures else 0
     except EmoStudioError as e:
         fail(f"{getattr(e, 'code', 'error')}: {e}")

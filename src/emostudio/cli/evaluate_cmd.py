@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from emostudio.cli.common import console, err_console
+from emostudio.messages import t
 
 EPILOG = """\
 exit codes:
@@ -207,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     for m in models:
         if m.info.get("is_random"):
-            say(f"⚠ random weights: scores are meaningless ({m.name})", "yellow", err=True)
+            say(f"⚠ {t('random_note', 'en')} ({m.name})", "yellow", err=True)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -317,7 +317,7 @@ def run_show(args) -> int:
     else:
         console.print(_summary_table(s))
         if s.random_weights:
-            console.print(t("random", "en"), highlight=False)
+            console.print("⚠ " + t("random_note", "en"), highlight=False)
     return 0
 
 

@@ -61,7 +61,7 @@ def render_html(doc: dict, charts: dict[str, bytes]) -> str:
         f"{man['excluded']}</p>",
     ]
     if any(m["model"].get("is_random") for m in models.values()):
-        parts.append(box(esc(both("random")), "warn"))
+        parts.append(box(f"⚠ {esc(both('random_note'))}", "warn"))
     status = doc["status"]
     kind = "pass" if status["code"] == 0 else ("warn" if status["code"] == 1 else "fail")
     reasons = "".join(f"<br>• {esc(r)}" for r in status["reasons"])

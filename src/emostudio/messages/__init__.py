@@ -62,7 +62,10 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "band": ("判断", "Reading"),
     "compound": ("复合情绪", "Compound"),
     "runner_up": ("第二可能", "Runner-up"),
-    "random": ("⚠ 随机权重模型：得分没有意义", "⚠ random weights: scores are meaningless"),
+    "random_note": (
+        "随机权重模型：得分没有意义",
+        "random weights: scores are meaningless",
+    ),  # the one such note
     "scores": ("9 类情感得分", "Scores of the 9 classes"),
     "timeline": ("情感时间线", "Emotion timeline"),
     "timeline_strip": ("主导情感（每 0.1 秒）", "Dominant emotion (every 0.1 s)"),

@@ -114,7 +114,7 @@ def box(inner_html: str, kind: str, elem_id: str | None = None) -> str:
 
 def random_weights_note(lang: str, elem_id: str | None = None) -> str:
     """The one warning that the model has random weights (its scores mean nothing)."""
-    return notice(t("random", lang), "warn", elem_id, icon="")
+    return notice(t("random_note", lang), "warn", elem_id)
 
 
 def table(

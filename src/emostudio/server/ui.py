@@ -35,7 +35,7 @@ from emostudio.server.ui_profiles import build_profiles_tab
 def status_markdown(service: Service, lang: str) -> str:
     st = service.model_state
     if st.state == "ready":
-        note = f" — {t('random', lang)}" if st.is_random else ""
+        note = f" — ⚠ {t('random_note', lang)}" if st.is_random else ""
         return t("model_ready", lang, model=st.model) + note
     if st.state == "loading":
         return t("model_loading", lang, model=st.model)
