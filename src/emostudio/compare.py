@@ -64,18 +64,9 @@ def _side(doc: dict) -> dict:
     }
 
 
-def compare_takes(
-    a: Any, b: Any, embeddings: tuple[np.ndarray | None, np.ndarray | None] | None = None
-) -> dict:
-    """Compare two takes (Results or result.json dicts); see the module docstring for the verdict.
-
-    `embeddings` (utterance vectors) adds their cosine similarity; Results with embeddings give it by themselves.
-    """
-    da, db = _doc(a), _doc(b)
-    if embeddings is None:
-        embeddings = (getattr(a, "embedding", None), getattr(b, "embedding", None))
-    qa, qb = _metrics(da), _metrics(db)
-    quality = []
+def _quality_rows(qa: dict[str, dict], qb: dict[str, dict]) -> list[dict]:
+    """The compared metrics of both takes, with the change from A to B."""
+    rows = []
     for name in COMPARED_METRICS:
         ma, mb = qa.get(name), qb.get(name)
         ref = ma or mb
@@ -83,7 +74,7 @@ def compare_takes(
             continue
         va, vb = (ma or {}).get("value"), (mb or {}).get("value")
         delta = vb - va if isinstance(va, int | float) and isinstance(vb, int | float) else None
-        quality.append(
+        rows.append(
             {
                 "name": name,
                 "label_en": ref.get("label_en"),
@@ -96,22 +87,29 @@ def compare_takes(
                 "verdict_b": (mb or {}).get("verdict"),
             }
         )
-    pa, found_a = _penalty(da)
-    pb, found_b = _penalty(db)
+    return rows
+
+
+def _decide(da: dict, db: dict) -> tuple[str | None, str]:
+    """(the more reliable take "a" / "b" / None, what decided it: quality, band, confidence or equal)."""
+    pa, pb = _penalty(da)[0], _penalty(db)[0]
     ra, rb = BAND_RANK.get(da["band"]["key"], 0), BAND_RANK.get(db["band"]["key"], 0)
     ca, cb = da["confidence"], db["confidence"]
     if pa != pb:
-        better, why = ("a" if pa < pb else "b"), "quality"
-    elif ra != rb:
-        better, why = ("a" if ra > rb else "b"), "band"
-    elif abs(ca - cb) >= CLEARLY_MORE_CONFIDENT:
-        better, why = ("a" if ca > cb else "b"), "confidence"
-    else:
-        better, why = None, "equal"
+        return ("a" if pa < pb else "b"), "quality"
+    if ra != rb:
+        return ("a" if ra > rb else "b"), "band"
+    if abs(ca - cb) >= CLEARLY_MORE_CONFIDENT:
+        return ("a" if ca > cb else "b"), "confidence"
+    return None, "equal"
+
+
+def _reasons(da: dict, db: dict, better: str | None, why: str) -> dict[str, list[str]]:
+    """Why, in zh and en: the worse take's quality problems (when quality decided), then the confidences."""
     reasons: dict[str, list[str]] = {"en": [], "zh": []}
     if why == "quality":
-        worse_found = found_b if better == "a" else found_a
-        worse_m, better_m = (qb, qa) if better == "a" else (qa, qb)
+        worse_found = _penalty(db if better == "a" else da)[1]
+        worse_m, better_m = (_metrics(db), _metrics(da)) if better == "a" else (_metrics(da), _metrics(db))
         for m in worse_found:
             name = m["name"]
             for lang in ("en", "zh"):
@@ -133,7 +131,24 @@ def compare_takes(
                 t("cmp_reason_confidence", lang, band_a=hi["band"][lang], band_b=lo["band"][lang], **fmt)
             )
         else:
-            reasons[lang].append(t("cmp_reason_equal", lang, a=ca * 100, b=cb * 100))
+            reasons[lang].append(
+                t("cmp_reason_equal", lang, a=da["confidence"] * 100, b=db["confidence"] * 100)
+            )
+    return reasons
+
+
+def compare_takes(
+    a: Any, b: Any, embeddings: tuple[np.ndarray | None, np.ndarray | None] | None = None
+) -> dict:
+    """Compare two takes (Results or result.json dicts); see the module docstring for the verdict.
+
+    `embeddings` (utterance vectors) adds their cosine similarity; Results with embeddings give it by themselves.
+    """
+    da, db = _doc(a), _doc(b)
+    if embeddings is None:
+        embeddings = (getattr(a, "embedding", None), getattr(b, "embedding", None))
+    better, why = _decide(da, db)
+    reasons = _reasons(da, db, better, why)
     same = da["emotion"] == db["emotion"]
     la, lb = _side(da)["label"], _side(db)["label"]
     verdict, agreement = {}, {}
@@ -160,7 +175,7 @@ def compare_takes(
         "b": _side(db),
         "same_label": same,
         "score_delta": {k: round(db["scores"][k] - da["scores"][k], 6) for k in KEYS},
-        "quality": quality,
+        "quality": _quality_rows(_metrics(da), _metrics(db)),
         "more_reliable": better,
         "decided_by": why,
         "reasons": reasons,

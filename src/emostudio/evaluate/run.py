@@ -156,28 +156,11 @@ def evaluate(
     lang: the language of the charts ("zh" or "en"; report.html's own texts are in both).
     Raises EvaluationError / ManifestError when the run cannot start; a bad row never stops it.
     """
-    if not models:
-        raise EvaluationError("no model to evaluate")
-    if ece_bins < 1:
-        raise EvaluationError(f"ece_bins must be at least 1, not {ece_bins}")
-    names = [m.name for m in models]
-    if len(set(names)) != len(names):
-        raise EvaluationError(f"model names must be unique, got {names}")
+    names = _check_models(models, ece_bins)
     man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest, classes, allowed_roots)
     class_keys = man.class_keys
-    base_doc, base_rows = (None, None)
-    if baseline is not None:
-        base_doc, base_rows = read_report(baseline)
-        if base_doc.get("classes") != man.classes:
-            raise EvaluationError(
-                f"{baseline}: the baseline was evaluated with classes={base_doc.get('classes')!r}, this run with "
-                f"{man.classes!r}; compare runs made with the same --classes"
-            )
-    if prepare is None:
-        preparer = models[0].recognizer
-        if preparer is None:
-            raise EvaluationError("give prepare= when the models are not built from a Recognizer")
-        prepare = lambda path: preparer.prepare(path, enhance=enhance)  # noqa: E731
+    base_doc, base_rows = _read_baseline(baseline, man) if baseline is not None else (None, None)
+    prepare = prepare or _default_prepare(models[0], enhance)
     if bands is None:
         rec = models[0].recognizer
         bands = rec.settings.bands if rec is not None else BandThresholds()
@@ -187,15 +170,118 @@ def evaluate(
         man.items, models, prepare, chunk_seconds=chunk_seconds, workers=workers, progress=progress
     )
     # the folder is made only now, so a run that stops while scoring leaves no empty report folder behind
-    if report_dir is None:
-        folder = new_report_dir(reports_root)
-    else:
-        folder = Path(report_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+    folder = new_report_dir(reports_root) if report_dir is None else _made(Path(report_dir))
     rows = prediction_rows(scored, names, class_keys, bands)
     bad = _bad_rows(man, scored, names)
     evaluated = sum(1 for s in scored if s.probs)
+    per_model = _model_metrics(models, scored, class_keys, ece_bins, bands)
+    stability = None
+    if base_doc is not None and base_rows is not None:
+        th = thresholds or StabilityThresholds()
+        stability = compare(rows, base_rows, classes=man.classes, thresholds=th, ece_bins=ece_bins)
+        same = base_doc.get("manifest", {}).get("fingerprint") == man.fingerprint
+        stability.update(baseline=str(baseline), baseline_created=base_doc.get("created"), same_manifest=same)
+    status = _status(evaluated, bad, stability)
+    history_entries = _history_entries(created, man, per_model, len(bad), folder)
+    hist_dir = None if history_dir is False else Path(history_dir or folder.parent / "history")
+    past = read_history(hist_dir, man.fingerprint) if hist_dir else []
+    timeline = [e for e in past + history_entries if e.get("classes") == man.classes and e.get("n")]
 
+    options = {"ece_bins": ece_bins, "bands": bands, "enhance": enhance, "chunk_seconds": chunk_seconds}
+    doc = _document(created, man, evaluated, status, per_model, bad, stability, options)
+    if hist_dir:
+        runs = len({(e["time"], e.get("report")) for e in timeline})
+        doc["history"] = {
+            "dir": str(hist_dir),
+            "file": str(history_file(hist_dir, man.fingerprint)),
+            "runs": runs,
+        }
+
+    pngs = _draw_charts(doc, timeline, lang) if charts_mod.available() else {}
+    if not pngs:
+        doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
+    write_report(folder, doc, rows, pngs, render_html(doc, pngs))
+    if hist_dir:
+        append_history(hist_dir, man.fingerprint, history_entries)
+    return Evaluation(folder, doc, rows)
+
+
+def _default_prepare(model: ModelUnderTest, enhance: bool) -> Callable[[str], Prepared]:
+    """The first model's Recognizer.prepare (with `enhance`); EvaluationError when the model has none."""
+    preparer = model.recognizer
+    if preparer is None:
+        raise EvaluationError("give prepare= when the models are not built from a Recognizer")
+    return lambda path: preparer.prepare(path, enhance=enhance)
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _check_models(models: Sequence[ModelUnderTest], ece_bins: int) -> list[str]:
+    """The models' names; EvaluationError for no model, a bin count below 1 or two models of one name."""
+    if not models:
+        raise EvaluationError("no model to evaluate")
+    if ece_bins < 1:
+        raise EvaluationError(f"ece_bins must be at least 1, not {ece_bins}")
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise EvaluationError(f"model names must be unique, got {names}")
+    return names
+
+
+def _read_baseline(baseline: str | os.PathLike, man: Manifest) -> tuple[dict, list[dict]]:
+    """An earlier report of the same classes: (its metrics.json, its prediction rows)."""
+    base_doc, base_rows = read_report(baseline)
+    if base_doc.get("classes") != man.classes:
+        raise EvaluationError(
+            f"{baseline}: the baseline was evaluated with classes={base_doc.get('classes')!r}, this run with "
+            f"{man.classes!r}; compare runs made with the same --classes"
+        )
+    return base_doc, base_rows
+
+
+def _document(
+    created: str,
+    man: Manifest,
+    evaluated: int,
+    status: dict,
+    per_model: dict[str, dict],
+    bad: Sequence[BadRow],
+    stability: dict | None,
+    options: dict,
+) -> dict:
+    """The metrics.json document (without its history and chart entries)."""
+    bands = options["bands"]
+    doc: dict = {
+        "schema": SCHEMA,
+        "created": created,
+        "emostudio_version": __version__,
+        "status": status,
+        "manifest": man.summary(),
+        "classes": man.classes,
+        "class_keys": list(man.class_keys),
+        "evaluated": evaluated,
+        "ece_bins": options["ece_bins"],
+        "ece_binning": "equal-width bins (lo, hi] of the top-class probability",
+        "band_thresholds": {"confident": bands.confident, "leaning": bands.leaning},
+        "settings": {"enhance": options["enhance"], "chunk_seconds": options["chunk_seconds"]},
+        "models": per_model,
+        "comparison": [{"model": name, **{k: m.get(k) for k in HEADLINE}} for name, m in per_model.items()],
+        "bad_rows": [b.to_dict() for b in bad],
+        "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
+    }
+    if len(per_model) == 1:  # the headline keys at the top level too
+        only = next(iter(per_model.values()))
+        doc.update({k: only.get(k) for k in ("n", "wa", "ua", "macro_f1", "ece", "mce", "nll", "brier")})
+    if stability is not None:
+        doc["stability"] = stability
+    return doc
+
+
+def _model_metrics(models, scored, class_keys, ece_bins: int, bands: BandThresholds) -> dict[str, dict]:
+    """Each model's metrics on the files it scored, with its info and how many files failed with it."""
     per_model: dict[str, dict] = {}
     for m in models:
         ok = [s for s in scored if m.name in s.probs]
@@ -211,24 +297,14 @@ def evaluate(
         )
         failed = sum(1 for s in scored if m.name in s.errors)
         per_model[m.name] = {"model": m.info, **metrics, "failed": failed}
+    return per_model
 
-    stability = None
-    if base_doc is not None and base_rows is not None:
-        stability = compare(
-            rows,
-            base_rows,
-            classes=man.classes,
-            thresholds=thresholds or StabilityThresholds(),
-            ece_bins=ece_bins,
-        )
-        stability.update(
-            baseline=str(baseline),
-            baseline_created=base_doc.get("created"),
-            same_manifest=base_doc.get("manifest", {}).get("fingerprint") == man.fingerprint,
-        )
-    status = _status(evaluated, bad, stability)
 
-    history_entries = [
+def _history_entries(
+    created: str, man: Manifest, per_model: dict[str, dict], bad: int, folder: Path
+) -> list[dict]:
+    """The lines this run adds to the test set's history: one per model."""
+    return [
         {
             "time": created,
             "fingerprint": man.fingerprint,
@@ -238,57 +314,12 @@ def evaluate(
             "model_id": m["model"].get("id"),
             "dtype": m["model"].get("dtype"),
             "is_random": bool(m["model"].get("is_random")),
-            "bad_rows": len(bad),
+            "bad_rows": bad,
             "report": str(folder),
             **{k: m.get(k) for k in HEADLINE},
         }
         for name, m in per_model.items()
     ]
-    hist_dir = None if history_dir is False else Path(history_dir or folder.parent / "history")
-    past = read_history(hist_dir, man.fingerprint) if hist_dir else []
-    timeline = [e for e in past + history_entries if e.get("classes") == man.classes and e.get("n")]
-
-    doc: dict = {
-        "schema": SCHEMA,
-        "created": created,
-        "emostudio_version": __version__,
-        "status": status,
-        "manifest": man.summary(),
-        "classes": man.classes,
-        "class_keys": list(class_keys),
-        "evaluated": evaluated,
-        "ece_bins": ece_bins,
-        "ece_binning": "equal-width bins (lo, hi] of the top-class probability",
-        "band_thresholds": {"confident": bands.confident, "leaning": bands.leaning},
-        "settings": {"enhance": enhance, "chunk_seconds": chunk_seconds},
-        "models": per_model,
-        "comparison": [{"model": name, **{k: m.get(k) for k in HEADLINE}} for name, m in per_model.items()],
-        "bad_rows": [b.to_dict() for b in bad],
-        "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
-    }
-    if len(models) == 1:  # the headline keys at the top level too
-        doc.update(
-            {
-                k: per_model[names[0]].get(k)
-                for k in ("n", "wa", "ua", "macro_f1", "ece", "mce", "nll", "brier")
-            }
-        )
-    if stability is not None:
-        doc["stability"] = stability
-    if hist_dir:
-        doc["history"] = {
-            "dir": str(hist_dir),
-            "file": str(history_file(hist_dir, man.fingerprint)),
-            "runs": len({(e["time"], e.get("report")) for e in timeline}),
-        }
-
-    pngs = _draw_charts(doc, timeline, lang) if charts_mod.available() else {}
-    if not pngs:
-        doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
-    write_report(folder, doc, rows, pngs, render_html(doc, pngs))
-    if hist_dir:
-        append_history(hist_dir, man.fingerprint, history_entries)
-    return Evaluation(folder, doc, rows)
 
 
 def _draw_charts(doc: dict, timeline: list[dict], lang: str) -> dict[str, bytes]:

@@ -103,24 +103,7 @@ def compare(
             for i in cur
             if i in base and _ok(base[i]) and not _ok(cur[i])
         ]
-        flipped, drifts = [], []
-        for i in common:
-            c, b = cur[i], base[i]
-            drift = float(np.max(np.abs(_probs(c) - _probs(b))))
-            drifts.append(drift)
-            if c["predicted"] != b["predicted"]:
-                flipped.append(
-                    {
-                        "id": i,
-                        "path": c.get("path"),
-                        "label": c["label"],
-                        "before": b["predicted"],
-                        "after": c["predicted"],
-                        "before_confidence": float(b["confidence"]),
-                        "after_confidence": float(c["confidence"]),
-                        "drift": drift,
-                    }
-                )
+        flipped, drifts = _flips(cur, base, common)
         entry: dict = {
             "model": cur_name,
             "baseline_model": base_name,
@@ -145,6 +128,29 @@ def compare(
         out["models"].append(entry)
     out["passed"] = not out["reasons"]
     return out
+
+
+def _flips(cur: dict[str, dict], base: dict[str, dict], common: list[str]) -> tuple[list[dict], list[float]]:
+    """The files whose predicted label changed, and every common file's score drift (in `common` order)."""
+    flipped, drifts = [], []
+    for i in common:
+        c, b = cur[i], base[i]
+        drift = float(np.max(np.abs(_probs(c) - _probs(b))))
+        drifts.append(drift)
+        if c["predicted"] != b["predicted"]:
+            flipped.append(
+                {
+                    "id": i,
+                    "path": c.get("path"),
+                    "label": c["label"],
+                    "before": b["predicted"],
+                    "after": c["predicted"],
+                    "before_confidence": float(b["confidence"]),
+                    "after_confidence": float(c["confidence"]),
+                    "drift": drift,
+                }
+            )
+    return flipped, drifts
 
 
 def model_reasons(entry: dict, thresholds: dict, lang: str) -> list[str]:
