@@ -17,9 +17,10 @@ pytestmark = pytest.mark.unit
 SRC = Path(messages.__file__).resolve().parents[1]  # src/emostudio
 CJK = re.compile(r"[\u3400-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# the emotion vocabulary: the class names (zh, en, emoji) are label data, read by every surface through
-# `emotion_name` — the deliberate bilingual labels
-VOCABULARY = {"model/labels.py"}
+# vocabularies, not sentences: the class names and label synonyms (zh, en, emoji: label data, read by every
+# surface through `emotion_name` — the deliberate bilingual labels), and the text backends' word lists and label
+# names (DUTIR categories, a Hugging Face model's labels)
+VOCABULARY = {"model/labels.py", "multimodal/sentiment.py"}
 # zh/en texts still inside modules another helper is rebuilding in this wave; each is listed with its owner and
 # must still hold such a text (so the entry is removed as soon as that module moves its texts here)
 PENDING = {
@@ -28,6 +29,8 @@ PENDING = {
     "live/events.py": "core: live label names (SILENCE_NAMES; model.labels.SILENT is the display name)",
     "quality/report.py": "core: the quality warning line (quality/pitch ↔ report cycle)",
     "quality/pitch.py": "core: pitch hints (quality/pitch ↔ report cycle)",
+    "multimodal/attach.py": "core: the ASR-heard-nothing reason (attach is in the import cycle core breaks)",
+    "multimodal/text.py": "sentiment: the transcript-cleaning warnings (text.py is being reworked there)",
 }
 
 
@@ -134,9 +137,10 @@ def zh_en_texts(source: str) -> list[tuple[int, str]]:
     """(line, what) of every zh/en text the source keeps itself: a dict with "zh" and "en" keys holding literal
     texts; `... if lang == "zh" else ...` (or an if statement on a language) choosing between literal texts; two
     literals side by side (a tuple, call arguments, zh=/en= keywords) that are one text in two languages; a
-    literal written `中文 / English`."""
+    literal written `中文 / English`; any other Chinese text (docstrings and single characters aside)."""
     tree = ast.parse(source)
     docs = _docstrings(tree)
+    parents = {id(c): n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
@@ -166,6 +170,8 @@ def zh_en_texts(source: str) -> list[tuple[int, str]]:
             s = _literal(node) if isinstance(node, ast.Constant | ast.JoinedStr) else None
             if s and re.search(r"[\u3400-\u9fff][^/\n]* / [A-Za-z]{2,}", s):
                 found.append((node.lineno, "a `中文 / English` literal"))
+            elif s and len(s) > 1 and CJK.search(s) and not isinstance(parents.get(id(node)), ast.JoinedStr):
+                found.append((node.lineno, "Chinese text"))
     return found
 
 
@@ -177,15 +183,17 @@ def test_the_scan_finds_each_kind_of_zh_en_text():
         'STATUS = {0: ("评测完成", "evaluation complete")}': "a zh/en pair of literals",
         'Rule("snr", "dB", "SNR", "信噪比")': "a zh/en pair of literals",
         'label = "档案 / Profiles"': "a `中文 / English` literal",
+        'warnings_zh.append(f"已删除 {n} 个控制字符")': "Chinese text",
     }
     for source, kind in cases.items():
-        assert [k for _, k in zh_en_texts(source)] == [kind], source
+        assert kind in [k for _, k in zh_en_texts(source)], source
     fine = [
         'x = {"zh": zh, "en": en}',  # values, not literal texts
         'x = t("title", lang)',
         'x = emotion_name(key, "zh" if lang == "zh" else "en")',
-        'LANG_CHOICES = {"中文": "zh", "English": "en"}',
         '"""模块说明 / module docstring"""',
+        'def f():\n    """函数说明"""',
+        'return "\u3400" <= ch <= "\u9fff"',  # a character range, not a text
     ]
     for source in fine:
         assert zh_en_texts(source) == [], source

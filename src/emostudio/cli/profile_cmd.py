@@ -163,6 +163,11 @@ def _emo(key: str | None) -> str:
 
 
 # ---- actions ---------------------------------------------------------------------------------------------------
+def _en_zh(key: str) -> str:
+    """A CLI row label in English with its Chinese after it (`negative share 负面占比`)."""
+    return f"{t(key, 'en')} {t(key, 'zh')}"
+
+
 @_guard
 def run_add(args) -> int:
     from emostudio.cli.similar_cmd import progress_bar
@@ -276,10 +281,10 @@ def _summary_table(s) -> Table:
     for k in sorted(KEYS, key=lambda k: -s.label_counts[k]):
         t.add_row(_emo(k), str(s.label_counts[k]), _pct(s.label_shares[k]), f"{s.mean_scores[k]:.3f}")
     t.add_section()
-    t.add_row("negative share 负面占比", "", _pct(s.negative_share), "")
-    t.add_row("mean confidence 平均置信度", "", _pct(s.mean_confidence), "")
-    t.add_row("first seen 首次", s.first_seen, "", "")
-    t.add_row("last seen 最近", s.last_seen, "", "")
+    t.add_row(_en_zh("cli_negative_share"), "", _pct(s.negative_share), "")
+    t.add_row(_en_zh("cli_mean_confidence"), "", _pct(s.mean_confidence), "")
+    t.add_row(_en_zh("cli_first_seen"), s.first_seen, "", "")
+    t.add_row(_en_zh("cli_last_seen"), s.last_seen, "", "")
     return t
 
 

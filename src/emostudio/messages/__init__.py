@@ -165,6 +165,11 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "cli_folder": ("结果目录", "folder"),
     "cli_failed": ("{failed} / {total} 个输入失败", "{failed} of {total} input(s) failed"),
     "cli_nothing": ("没有可分析的音频文件", "nothing to analyse: no audio files among the inputs"),
+    "cli_advice": ("建议", "advice"),
+    "cli_negative_share": ("负面占比", "negative share"),
+    "cli_mean_confidence": ("平均置信度", "mean confidence"),
+    "cli_first_seen": ("首次", "first seen"),
+    "cli_last_seen": ("最近", "last seen"),
 }
 
 # What each error code means, for people (zh, en). `{name}` is the file or input.

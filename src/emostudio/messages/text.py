@@ -42,6 +42,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cli_text_words": ("文字：{text}", "words: {text}"),
     "cli_text_voice": ("语音：{text}", "voice: {text}"),
+    "text_transcript_needed": (
+        "需要文本才能分析文字情感：请用 --text 或 --text-file 提供，或用 --asr DIR 指定 FunASR 语音识别模型目录",
+        "a transcript is needed to read the words: give --text or --text-file, or --asr DIR with a FunASR model "
+        "folder (SenseVoice-Small or Paraformer)",
+    ),
+    "text_empty": ("文本为空：结果只依据语音", "the transcript is empty: the result is the voice alone"),
     # --- why a transcript gives no reading, and parts left unread (emostudio.multimodal.reading; stored in
     # result.json's text block as message.zh/en, warnings_zh / warnings)
     "text_no_words": (

@@ -36,6 +36,7 @@ CSS = """
 .tl-controls {display: flex; flex-wrap: wrap; gap: 4px 12px; margin: 4px 0}
 .tl-controls label {white-space: nowrap; cursor: pointer}
 .tl-controls input {margin-right: 3px}
+.tl-toggle {display: none}
 .tl-plot {position: relative; padding-left: 2.6em}
 .tl-svg {width: 100%; height: 200px; display: block; border-left: 1px solid #d1d5db; border-bottom: 1px solid #d1d5db}
 .tl-y {position: absolute; left: 0; top: 0; height: 200px; display: flex; flex-direction: column;

@@ -122,9 +122,7 @@ def timeline(doc: dict | None, lang: str, prefix: str = "an") -> str:
     end = starts[-1] + frames.get("step_s", 0.1)
     ticks = "".join(f"<span>{end * f:.1f}</span>" for f in (0.0, 0.25, 0.5, 0.75, 1.0))
     used = sorted(set(dominant), key=KEYS.index)
-    toggles = "".join(
-        f'<input type="checkbox" id="tl-{prefix}-{k}" checked style="display:none">' for k in KEYS
-    )
+    toggles = "".join(f'<input type="checkbox" class="tl-toggle" id="tl-{prefix}-{k}" checked>' for k in KEYS)
     labels = "".join(
         f'<label for="tl-{prefix}-{k}"><i class="swatch" style="background:{colour(k)}"></i> '
         f"{esc(emotion_name(k, lang))}</label>"

@@ -116,7 +116,12 @@ def build_ui(service: Service) -> gr.Blocks:
         with gr.Row(elem_id="header"):
             L.add(gr.Markdown(t("title", "zh")), "value", "title")
             lang_in = gr.Radio(
-                list(LANG_CHOICES), value="中文", label=t("lang"), elem_id="lang", scale=0, min_width=220
+                list(LANG_CHOICES),
+                value=next(iter(LANG_CHOICES)),
+                label=t("lang"),
+                elem_id="lang",
+                scale=0,
+                min_width=220,
             )
         status = gr.Markdown(elem_id="model-status")
         demo_btn = L.add(gr.Button(t("load_demo"), visible=False, elem_id="load-demo"), "value", "load_demo")
