@@ -21,10 +21,7 @@ def user_error(message: str, exc: BaseException | None = None) -> gr.Error:
 
 
 class Labels:
-    """Components whose text follows the language switch: (component, property, message key, format values).
-
-    A property may be "label", "value", "info" or "choices"; for "choices" the key's value is a tuple of labels
-    paired with `values` in order."""
+    """Components whose text follows the language switch: (component, property, message key, format values)."""
 
     def __init__(self) -> None:
         self.items: list[tuple[Any, str, str, dict]] = []
@@ -38,13 +35,7 @@ class Labels:
         return [c for c, *_ in self.items]
 
     def updates(self, lang: str) -> list:
-        return [gr.update(**{prop: _value(prop, key, lang, fmt)}) for _, prop, key, fmt in self.items]
-
-
-def _value(prop: str, key: str, lang: str, fmt: dict) -> Any:
-    if prop == "choices":
-        return list(zip(t(key, lang), fmt["values"], strict=True))
-    return t(key, lang, **fmt)
+        return [gr.update(**{prop: t(key, lang, **fmt)}) for _, prop, key, fmt in self.items]
 
 
 def choices(key: str, values: tuple[str, ...], lang: str) -> list[tuple[str, str]]:
