@@ -492,7 +492,14 @@ def test_charts_draw_any_custom_label_as_text():
 
     # `$…$` would be matplotlib mathtext, and `$\foo$` cannot be parsed: labels are drawn as plain text
     for label in ("$\\foo$", "$x^{$", "投诉 <b>"):
-        assert charts.confusion([label, "ok"], [[2, 1], [0, 3]], "labels")[:4] == b"\x89PNG"
+        for lang in ("zh", "en"):
+            png = charts.confusion([label, "ok"], [[2, 1], [0, 3]], model=label, lang=lang)
+            assert png[:4] == b"\x89PNG"
+    plain = [{"model": "$a$", "wa": 0.5, "ua": 0.4, "macro_f1": 0.3}, {"model": "b", "wa": 0.6, "ua": 0.5}]
+    with_ci = [{**plain[0], "wa_ci": [0.4, 0.6]}, {**plain[1], "wa_ci": [0.5, 0.7]}]
+    drawn = charts.models(with_ci, lang="zh")
+    assert drawn[:4] == b"\x89PNG" and drawn == charts.models(with_ci, lang="zh")  # the same bytes each time
+    assert drawn != charts.models(plain, lang="zh")  # interval bars where every row carries an interval
 
 
 @pytest.mark.integration

@@ -1,4 +1,4 @@
-"""The "评测 / Evaluate" tab: its functions on a live Service, and a real browser running an evaluation."""
+"""The Evaluate tab: its functions on a live Service, and a real browser running an evaluation."""
 
 from __future__ import annotations
 
@@ -74,8 +74,8 @@ def test_tab_functions_on_a_live_service(tmp_path, tiny_model_dir, testset_zip):
     assert "exit code 0" in verdict and "Stability" in verdict and "random weights" in verdict
     assert list(table.columns)[:4] == ["Model", "n", "WA", "UA"] and table.iloc[0]["n"] == len(LABELS)
     assert "😠 Angry" in list(per_class["Class"])
-    for png in (confusion, reliability, bands, history):
-        assert Path(png).read_bytes()[:4] == b"\x89PNG"
+    for image in (confusion, reliability, bands, history):  # drawn from metrics.json in the UI's language
+        assert image.format == "PNG" and image.size[0] > 300
     assert [r["report"] for r in evals.history(second.id)] == [
         str(evals.report_dir(first.id)),
         str(evals.report_dir(second.id)),
@@ -112,7 +112,7 @@ def test_evaluate_in_the_browser(tmp_path, tiny_model_dir, testset_zip):
 
         page.route("**/*", only_local)
         page.goto(srv.url + "/", wait_until="load")
-        page.get_by_role("tab", name="评测 / Evaluate").click()
+        page.get_by_role("tab", name="评测").click()
         page.locator("#eval-manifest input[type=file]").set_input_files(str(testset_zip))
         page.locator("#eval-run").click()
         verdict = page.locator("#eval-verdict")

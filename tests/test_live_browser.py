@@ -87,7 +87,7 @@ def open_page(srv, browser):
 def test_live_timeline_moves_and_the_stream_lands_in_history(app, browser):
     srv, tmp = app
     page, outside = open_page(srv, browser)
-    page.get_by_role("tab", name="实时 / Live").click()
+    page.get_by_role("tab", name="实时").click()
     page.locator("#live-mic").get_by_role("button", name="Record").click()
     card, strip = page.locator("#live-card .live-card"), page.locator("#live-timeline-svg rect.seg")
     card.first.wait_for(timeout=60_000)
@@ -134,7 +134,7 @@ def test_two_party_call_draws_one_timeline_per_channel(app, browser, tmp_path):
     stereo = np.stack([0.3 * calm, np.clip(3 * agitated, -0.95, 0.95)], axis=1)
     path = encode(tmp_path / "call.wav", stereo, 16000, "wav").path
     page, outside = open_page(srv, browser)
-    page.get_by_role("tab", name="双方通话 / Two-party call").click()
+    page.get_by_role("tab", name="双方通话").click()
     page.locator("#call-in input[type=file]").set_input_files(str(path))
     page.locator("#call-roles textarea, #call-roles input").first.fill("agent,customer")
     page.locator("#call-go").click()

@@ -28,7 +28,7 @@ from emostudio.multimodal import (
     text_scores,
     valence_arousal,
 )
-from emostudio.multimodal.render import describe_text, render_text_html
+from emostudio.render.text import describe_text, text_section
 from emostudio.results import load_schema
 
 SR = 16000
@@ -466,7 +466,7 @@ def test_rest_text_fields(server, clip):
 
 
 def test_ui_card_shows_the_text_block(recognizer, clip):
-    from emostudio.server import render
+    from emostudio.render import result as render
 
     result = recognizer.analyze(clip)
     result.probs = ANGRY.copy()
@@ -474,8 +474,8 @@ def test_ui_card_shows_the_text_block(recognizer, clip):
     en, zh = render.card(doc, "en"), render.card(doc, "zh")
     assert "Text + speech" in en and "sarcasm" in en and "Thank you" in en and 'id="text-block"' in en
     assert "文字 + 语音" in zh and "反讽" in zh
-    assert render_text_html({"text": None}, "en") == ""
-    assert "<script>" not in render_text_html(
+    assert text_section({"text": None}, "en") == ""
+    assert "<script>" not in text_section(
         attach_text(result, "<script>alert(1)</script> great").to_dict(), "en"
     )
 

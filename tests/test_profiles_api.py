@@ -12,8 +12,9 @@ from audio_factory import encode, make_voice
 from fastapi.testclient import TestClient
 from test_profiles import weekly
 
+from emostudio.messages import t
 from emostudio.profiles import ProfileStore
-from emostudio.server import ui, ui_profiles
+from emostudio.server import ui
 from emostudio.server.app import create_app
 from emostudio.server.routes_profiles import profiles_service
 from emostudio.server.settings import ServerSettings
@@ -160,11 +161,11 @@ def test_ui_profiles_tab_adds_the_current_result_and_shows_the_trend(tmp_path, t
     blocks = ui.build_ui(service)
     config = blocks.get_config_file()
     texts = str(config)
-    assert "档案 / Profiles" in texts and "profile-add" in texts and "profile-trend" in texts
+    assert "档案" in texts and "profile-add" in texts and "profile-trend" in texts
     done = asyncio.run(service.analyze(clips["a"], name="a.wav"))
     doc = done.to_dict()
     add, show = _fn(blocks, "add_current"), _fn(blocks, "show")
-    message, pick = asyncio.run(add(doc, "alice", "vip", "", "English"))
+    message, pick, _ = asyncio.run(add(doc, "alice", "vip", "", "English"))
     assert "alice" in message and pick["value"] == "alice"
     with pytest.raises(Exception, match="Analyse a clip"):
         asyncio.run(add(None, "alice", "", "", "English"))
@@ -172,11 +173,11 @@ def test_ui_profiles_tab_adds_the_current_result_and_shows_the_trend(tmp_path, t
         asyncio.run(add(doc, " ", "", "", "中文"))
     card, image, table = asyncio.run(show("alice", "week", doc, "English"))
     assert "alice · 1 records" in card and "Not enough data" in card and image.size[0] > 300
-    assert list(table.columns) == ui_profiles.TEXT["en"]["near_cols"] and table.iloc[0, 0] == "1.000"
+    assert list(table.columns) == list(t("profile_near_cols", "en")) and table.iloc[0, 0] == "1.000"
     profiles_service(service).store().add(weekly("cust", [2, 4, 6, 8, 10, 12, 14, 16]))
     card, image, table = asyncio.run(show("cust", "week", None, "中文"))
-    assert "预警" in card and "#b91c1c" in card  # the alert, in red
-    assert list(table.columns) == ui_profiles.TEXT["zh"]["recent_cols"] and len(table) == 5
+    assert "预警" in card and 'class="alert-text alert"' in card  # the alert, in red (render.html.CSS)
+    assert list(table.columns) == list(t("profile_recent_cols", "zh")) and len(table) == 5
     with pytest.raises(Exception, match="no records for speaker"):
         asyncio.run(show("nobody", "week", None, "English"))
     service.close()

@@ -1,4 +1,4 @@
-"""A real browser drives the "档案 / Profiles" tab of a live `emostudio serve`: analyse a clip, add it to a
+"""A real browser drives the Profiles tab of a live `emostudio serve`: analyse a clip, add it to a
 speaker, pick the speaker, see the summary, the trend chart and the nearest past moments. No request may leave
 127.0.0.1. Screenshot: test-artifacts/ui_profiles.png."""
 
@@ -34,7 +34,7 @@ def test_profiles_tab_in_the_browser(live, browser):  # noqa: F811
     page.locator("#analyze-btn").click()
     page.locator("#result-label").wait_for(timeout=60_000)
 
-    page.get_by_role("tab", name="档案 / Profiles").click()
+    page.get_by_role("tab", name="档案").click()
     page.locator("#profile-speaker-new textarea, #profile-speaker-new input").first.fill("客户-42")
     page.locator("#profile-tags textarea, #profile-tags input").first.fill("vip")
     page.locator("#profile-add").click()

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from emostudio.cli import serve_cmd
 from emostudio.model.checkpoint import DEFAULT_MODEL
 from emostudio.model.labels import KEYS
-from emostudio.server import render, ui
+from emostudio.render import result as render
+from emostudio.server import ui
 from emostudio.server.app import create_app
 from emostudio.server.settings import ServerSettings
 

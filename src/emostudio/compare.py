@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.messages import t
+from emostudio.model.labels import BY_KEY, KEYS, emotion_name
+from emostudio.render.result import metric_value
 
 QUALITY_CAUSES = ("snr", "clipping", "loudness", "duration", "sample_rate", "speech_ratio")
 COMPARED_METRICS = ("snr", "peak", "loudness", "clipping", "speech_ratio", "duration", "hum", "sample_rate")
@@ -44,11 +46,8 @@ def _penalty(doc: dict) -> tuple[int, list[dict]]:
 
 
 def _value(m: dict | None, lang: str) -> str:
-    if not m or m.get("value") is None:
-        return "无法测量" if lang == "zh" else "n/a"
-    v, unit = m["value"], m.get("unit") or ""
-    text = (f"{v:.1f}" if abs(v) >= 1 else f"{v:.2f}") if isinstance(v, float) else str(v)
-    return f"{text}%" if unit == "%" else f"{text} {unit}".strip()
+    m = m or {}
+    return metric_value(m.get("value"), m.get("unit") or "", lang, "compare")
 
 
 def _side(doc: dict) -> dict:
@@ -57,7 +56,7 @@ def _side(doc: dict) -> dict:
         "source": doc.get("source"),
         "run_id": doc.get("run_id"),
         "emotion": doc["emotion"],
-        "label": {"en": f"{e.emoji} {e.en}", "zh": f"{e.emoji} {e.zh}"},
+        "label": {"en": emotion_name(e.key, "en"), "zh": emotion_name(e.key, "zh")},
         "confidence": doc["confidence"],
         "band": doc["band"],
         "scores": {k: doc["scores"][k] for k in KEYS},
@@ -65,18 +64,9 @@ def _side(doc: dict) -> dict:
     }
 
 
-def compare_takes(
-    a: Any, b: Any, embeddings: tuple[np.ndarray | None, np.ndarray | None] | None = None
-) -> dict:
-    """Compare two takes (Results or result.json dicts); see the module docstring for the verdict.
-
-    `embeddings` (utterance vectors) adds their cosine similarity; Results with embeddings give it by themselves.
-    """
-    da, db = _doc(a), _doc(b)
-    if embeddings is None:
-        embeddings = (getattr(a, "embedding", None), getattr(b, "embedding", None))
-    qa, qb = _metrics(da), _metrics(db)
-    quality = []
+def _quality_rows(qa: dict[str, dict], qb: dict[str, dict]) -> list[dict]:
+    """The compared metrics of both takes, with the change from A to B."""
+    rows = []
     for name in COMPARED_METRICS:
         ma, mb = qa.get(name), qb.get(name)
         ref = ma or mb
@@ -84,7 +74,7 @@ def compare_takes(
             continue
         va, vb = (ma or {}).get("value"), (mb or {}).get("value")
         delta = vb - va if isinstance(va, int | float) and isinstance(vb, int | float) else None
-        quality.append(
+        rows.append(
             {
                 "name": name,
                 "label_en": ref.get("label_en"),
@@ -97,61 +87,83 @@ def compare_takes(
                 "verdict_b": (mb or {}).get("verdict"),
             }
         )
-    pa, found_a = _penalty(da)
-    pb, found_b = _penalty(db)
+    return rows
+
+
+def _decide(da: dict, db: dict) -> tuple[str | None, str]:
+    """(the more reliable take "a" / "b" / None, what decided it: quality, band, confidence or equal)."""
+    pa, pb = _penalty(da)[0], _penalty(db)[0]
     ra, rb = BAND_RANK.get(da["band"]["key"], 0), BAND_RANK.get(db["band"]["key"], 0)
     ca, cb = da["confidence"], db["confidence"]
     if pa != pb:
-        better, why = ("a" if pa < pb else "b"), "quality"
-    elif ra != rb:
-        better, why = ("a" if ra > rb else "b"), "band"
-    elif abs(ca - cb) >= CLEARLY_MORE_CONFIDENT:
-        better, why = ("a" if ca > cb else "b"), "confidence"
-    else:
-        better, why = None, "equal"
+        return ("a" if pa < pb else "b"), "quality"
+    if ra != rb:
+        return ("a" if ra > rb else "b"), "band"
+    if abs(ca - cb) >= CLEARLY_MORE_CONFIDENT:
+        return ("a" if ca > cb else "b"), "confidence"
+    return None, "equal"
+
+
+def _reasons(da: dict, db: dict, better: str | None, why: str) -> dict[str, list[str]]:
+    """Why, in zh and en: the worse take's quality problems (when quality decided), then the confidences."""
     reasons: dict[str, list[str]] = {"en": [], "zh": []}
     if why == "quality":
-        worse_found = found_b if better == "a" else found_a
-        worse_m, better_m = (qb, qa) if better == "a" else (qa, qb)
+        worse_found = _penalty(db if better == "a" else da)[1]
+        worse_m, better_m = (_metrics(db), _metrics(da)) if better == "a" else (_metrics(da), _metrics(db))
         for m in worse_found:
             name = m["name"]
             for lang in ("en", "zh"):
-                label = m.get(f"label_{lang}") or name
-                grade = {"bad": ("差", "bad"), "warn": ("一般", "so-so")}[m["verdict"]][
-                    0 if lang == "zh" else 1
-                ]
                 reasons[lang].append(
-                    f"{label}: {_value(better_m.get(name), lang)} vs {_value(worse_m.get(name), lang)} ({grade})"
+                    t(
+                        "cmp_reason_metric",
+                        lang,
+                        label=m.get(f"label_{lang}") or name,
+                        better=_value(better_m.get(name), lang),
+                        worse=_value(worse_m.get(name), lang),
+                        grade=t(f"cmp_grade_{m['verdict']}", lang),
+                    )
                 )
+    hi, lo = (db, da) if better == "b" else (da, db)
     for lang in ("en", "zh"):
-        word = "置信度" if lang == "zh" else "confidence"
-        reasons[lang].append(
-            f"{word} {cb * 100 if better == 'b' else ca * 100:.1f}% ({(db if better == 'b' else da)['band'][lang]}) "
-            f"vs {ca * 100 if better == 'b' else cb * 100:.1f}% ({(da if better == 'b' else db)['band'][lang]})"
-            if better
-            else f"{word} {ca * 100:.1f}% vs {cb * 100:.1f}%"
-        )
+        if better:
+            fmt = {"a": hi["confidence"] * 100, "b": lo["confidence"] * 100}
+            reasons[lang].append(
+                t("cmp_reason_confidence", lang, band_a=hi["band"][lang], band_b=lo["band"][lang], **fmt)
+            )
+        else:
+            reasons[lang].append(
+                t("cmp_reason_equal", lang, a=da["confidence"] * 100, b=db["confidence"] * 100)
+            )
+    return reasons
+
+
+def compare_takes(
+    a: Any, b: Any, embeddings: tuple[np.ndarray | None, np.ndarray | None] | None = None
+) -> dict:
+    """Compare two takes (Results or result.json dicts); see the module docstring for the verdict.
+
+    `embeddings` (utterance vectors) adds their cosine similarity; Results with embeddings give it by themselves.
+    """
+    da, db = _doc(a), _doc(b)
+    if embeddings is None:
+        embeddings = (getattr(a, "embedding", None), getattr(b, "embedding", None))
+    better, why = _decide(da, db)
+    reasons = _reasons(da, db, better, why)
     same = da["emotion"] == db["emotion"]
     la, lb = _side(da)["label"], _side(db)["label"]
-    if better:
-        take = {"en": f"Take {better.upper()}", "zh": f"录音 {better.upper()}"}
-        verdict = {
-            "en": f"{take['en']} is the more reliable reading: " + "; ".join(reasons["en"]) + ".",
-            "zh": f"{take['zh']} 的结果更可靠：" + "；".join(reasons["zh"]) + "。",
-        }
-    else:
-        verdict = {
-            "en": "Both takes are about equally reliable: " + "; ".join(reasons["en"]) + ".",
-            "zh": "两段录音的可靠程度相当：" + "；".join(reasons["zh"]) + "。",
-        }
-    agreement = (
-        {"en": f"Both takes read {la['en']}.", "zh": f"两段录音结果相同：{la['zh']}。"}
-        if same
-        else {
-            "en": f"The takes read differently: {la['en']} (A) vs {lb['en']} (B).",
-            "zh": f"两段录音结果不同：{la['zh']}（A）与 {lb['zh']}（B）。",
-        }
-    )
+    verdict, agreement = {}, {}
+    for lang in ("en", "zh"):
+        joined = t("list_sep", lang).join(reasons[lang])
+        if better:
+            take = t("take", lang, side=better.upper())
+            verdict[lang] = t("more_reliable", lang, take=take, reasons=joined)
+        else:
+            verdict[lang] = t("equally_reliable", lang, reasons=joined)
+        agreement[lang] = (
+            t("same_label", lang, label=la[lang])
+            if same
+            else t("different_label", lang, a=la[lang], b=lb[lang])
+        )
     similarity = None
     ea, eb = embeddings
     if ea is not None and eb is not None:
@@ -163,7 +175,7 @@ def compare_takes(
         "b": _side(db),
         "same_label": same,
         "score_delta": {k: round(db["scores"][k] - da["scores"][k], 6) for k in KEYS},
-        "quality": quality,
+        "quality": _quality_rows(_metrics(da), _metrics(db)),
         "more_reliable": better,
         "decided_by": why,
         "reasons": reasons,

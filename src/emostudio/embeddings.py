@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from emostudio import atomic
-from emostudio.model.labels import BY_KEY, COLOURS, KEYS
+from emostudio.messages import LANGS, t
+from emostudio.model.labels import BY_KEY, COLOURS, KEYS, emotion_name
+from emostudio.render.charts import chart, figure
 
 
 def utterance_vector(embedding: np.ndarray) -> np.ndarray:
@@ -87,26 +89,6 @@ class SimilarityScale:
     scores: tuple[float, float, float] = (0.10, 0.25, 0.50)
 
 
-_COS_WORDS = (
-    ("very close", "非常接近"),
-    ("close", "接近"),
-    ("somewhat alike", "有些相似"),
-    ("far apart", "差异明显"),
-)
-_JS_WORDS = (
-    ("nearly identical", "几乎相同"),
-    ("similar", "相近"),
-    ("different", "不同"),
-    ("very different", "差异很大"),
-)
-_OVERALL = (
-    ("Very similar expression", "表达非常相似"),
-    ("Similar expression", "表达相似"),
-    ("Partly similar expression", "表达部分相似"),
-    ("Different expression", "表达差异明显"),
-)
-
-
 def _level_high(value: float, cuts: tuple[float, ...]) -> int:
     return next((i for i, c in enumerate(cuts) if value >= c), len(cuts))
 
@@ -127,21 +109,18 @@ def read_similarity(
     lc = _level_high(cosine, scale.close)
     lj = None if distance is None else _level_low(distance, scale.scores)
     overall = lc if lj is None else max(lc, lj)
-    en, zh = [f"{_OVERALL[overall][0]}:"], [f"{_OVERALL[overall][1]}："]
-    if label_a in BY_KEY and label_b in BY_KEY:
-        a, b = BY_KEY[label_a], BY_KEY[label_b]
-        if label_a == label_b:
-            en.append(f"both sound {a.emoji} {a.en};")
-            zh.append(f"两者听起来都是 {a.emoji} {a.zh}；")
-        else:
-            en.append(f"{names[0]} sounds {a.emoji} {a.en}, {names[1]} {b.emoji} {b.en};")
-            zh.append(f"{names[0]} 听起来是 {a.emoji} {a.zh}，{names[1]} 是 {b.emoji} {b.zh}；")
-    if lj is not None:
-        en.append(f"emotion scores {_JS_WORDS[lj][0]} (Jensen–Shannon distance {distance:.2f});")
-        zh.append(f"情感得分{_JS_WORDS[lj][1]}（JS 距离 {distance:.2f}）；")
-    en.append(f"embeddings {_COS_WORDS[lc][0]} (cosine {cosine:.3f}).")
-    zh.append(f"特征向量{_COS_WORDS[lc][1]}（余弦 {cosine:.3f}）。")
-    return {"zh": "".join(zh), "en": " ".join(en)}
+    parts: dict[str, list[str]] = {lang: [t(f"sim_overall_{overall}", lang)] for lang in LANGS}
+    for lang, out in parts.items():
+        if label_a in BY_KEY and label_b in BY_KEY:
+            a, b = emotion_name(label_a, lang), emotion_name(label_b, lang)
+            if label_a == label_b:
+                out.append(t("sim_both", lang, a=a))
+            else:
+                out.append(t("sim_each", lang, na=names[0], a=a, nb=names[1], b=b))
+        if lj is not None:
+            out.append(t("sim_scores", lang, level=t(f"sim_js_{lj}", lang), distance=distance))
+        out.append(t("sim_embeddings", lang, level=t(f"sim_cos_{lc}", lang), cosine=cosine))
+    return {"zh": "".join(parts["zh"]), "en": " ".join(parts["en"])}
 
 
 @dataclass
@@ -192,10 +171,6 @@ def rank(query: np.ndarray, matrix: np.ndarray, top: int = 5) -> list[tuple[int,
     sims = m @ q
     order = np.argsort(-sims, kind="stable")[: max(0, top)]
     return [(int(i), float(np.clip(sims[i], -1, 1))) for i in order]
-
-
-# the colour of each emotion in cluster maps and trend charts: the one table of emostudio.model.labels
-EMOTION_COLOURS = COLOURS
 
 
 # ---- clustering ----------------------------------------------------------------------------------------------
@@ -289,51 +264,51 @@ def cluster_summary(clustering: Clustering, probs: np.ndarray | None) -> list[di
 def _dominant_text(entry: dict, lang: str) -> str:
     parts = []
     for d in entry.get("dominant", []):
-        e = BY_KEY[d["emotion"]]
-        parts.append(f"{e.zh if lang == 'zh' else e.en} {d['share'] * 100:.0f}%")
+        parts.append(f"{BY_KEY[d['emotion']].name(lang)} {d['share'] * 100:.0f}%")
     return ", ".join(parts)
 
 
 def cluster_map_png(
-    clustering: Clustering, probs: np.ndarray | None, title: str = "Emotion Studio clusters"
+    clustering: Clustering, probs: np.ndarray | None, title: str | None = None, lang: str = "en"
 ) -> bytes:
-    """A PNG with the 2-D PCA map twice: coloured by cluster, and by predicted emotion (when `probs` given)."""
-    import matplotlib
+    """A PNG with the 2-D PCA map twice: coloured by cluster, and by predicted emotion (when `probs` given);
+    every text in `lang`."""
+    return _cluster_map(clustering, probs, title, lang=lang)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+@chart
+def _cluster_map(clustering: Clustering, probs: np.ndarray | None, title: str | None, *, lang: str):
+    from matplotlib import colormaps
 
     panels = 2 if probs is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6.2 * panels, 5.2), squeeze=False)
+    fig = figure(6.2 * panels, 5.2, layout="tight")
+    axes = fig.subplots(1, panels, squeeze=False)[0]
     xy = clustering.coords
-    ax = axes[0][0]
-    cmap = plt.get_cmap("tab10" if clustering.k <= 10 else "tab20")
+    cmap = colormaps["tab10" if clustering.k <= 10 else "tab20"]
     for c in range(clustering.k):
         m = clustering.labels == c
-        ax.scatter(xy[m, 0], xy[m, 1], s=22, color=cmap(c % cmap.N), label=f"cluster {c} ({int(m.sum())})")
-    ax.set_title("by cluster")
-    ax.legend(fontsize=8, loc="best")
+        label = t("chart_cluster_item", lang, c=c, n=int(m.sum()))
+        axes[0].scatter(xy[m, 0], xy[m, 1], s=22, color=cmap(c % cmap.N), label=label)
+    axes[0].set_title(t("chart_by_cluster", lang))
+    axes[0].legend(fontsize=8, loc="best")
     if probs is not None:
-        ax2 = axes[0][1]
         labels = np.argmax(np.asarray(probs), axis=1)
         for i, key in enumerate(KEYS):
             m = labels == i
             if m.any():
-                ax2.scatter(xy[m, 0], xy[m, 1], s=22, color=EMOTION_COLOURS[key],
-                            label=f"{BY_KEY[key].en} ({int(m.sum())})")  # fmt: skip
-        ax2.set_title("by predicted emotion")
-        ax2.legend(fontsize=8, loc="best")
+                label = t(
+                    "chart_emotion_item", lang, name=emotion_name(key, lang, emoji=False), n=int(m.sum())
+                )
+                axes[1].scatter(xy[m, 0], xy[m, 1], s=22, color=COLOURS[key], label=label)
+        axes[1].set_title(t("chart_by_emotion", lang))
+        axes[1].legend(fontsize=8, loc="best")
     ev = clustering.explained_variance
-    for a in axes[0]:
-        a.set_xlabel(f"PC1 ({ev[0] * 100:.0f}% of variance)")
-        a.set_ylabel(f"PC2 ({ev[1] * 100:.0f}% of variance)")
-        a.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
+    for ax in axes:
+        ax.set_xlabel(t("chart_pc", lang, i=1, share=ev[0] * 100))
+        ax.set_ylabel(t("chart_pc", lang, i=2, share=ev[1] * 100))
+        ax.grid(alpha=0.3)
+    fig.suptitle(title or t("chart_clusters_title", lang))
+    return fig
 
 
 CLUSTERS_CSV = "clusters.csv"
@@ -348,6 +323,7 @@ def write_clusters(
     clustering: Clustering,
     probs: np.ndarray | None = None,
     extra: dict | None = None,
+    lang: str = "en",
 ) -> dict[str, Path]:
     """Write clusters.csv (one row per clip: name, cluster, distance, label, confidence, 9 scores),
     cluster_summary.csv (size and dominant emotions per cluster), clusters.json and cluster_map.png, atomically.
@@ -393,7 +369,7 @@ def write_clusters(
     atomic.write_text(paths["summary_csv"], buf.getvalue())
 
     paths["map_png"] = out / MAP_PNG
-    atomic.write_bytes(paths["map_png"], cluster_map_png(clustering, probs))
+    atomic.write_bytes(paths["map_png"], cluster_map_png(clustering, probs, lang=lang))
     doc = {
         "k": clustering.k,
         "silhouette": None if clustering.silhouette is None else round(clustering.silhouette, 6),

@@ -5,6 +5,8 @@ Waveforms are mono float32 arrays of shape (samples,); rates in Hz, times in sec
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +18,49 @@ MIN_NOISE_S = 0.1  # a noise profile shorter than this is not used
 BLOCK_S = 60.0  # long recordings are filtered and denoised in blocks of this many seconds …
 CONTEXT_S = 1.0  # … each with this much audio on both sides, dropped after processing (no seams)
 MAX_NOISE_PROFILE_S = 60.0  # a noise profile longer than this is cut to evenly spaced parts of this total
+
+# The steps as data: each kind of step and how it is written in result.json's `enhancement.steps` (English, as
+# stored); `parse_step` reads a stored step back into its kind and values, so a surface can say it in any language.
+STEP_FORMATS = {
+    "highpass": "high-pass {hz:g} Hz",
+    "denoise": "denoise ({noise})",
+    "peak": "peak {dbfs:g} dBFS",
+}
+NOISE_RANGE_FORMAT = "range {start:g}–{end:g} s"  # a denoise step's `noise` when the profile is a time range
+
+
+def _pattern(fmt: str) -> re.Pattern[str]:
+    """A regex that reads back what `fmt.format(...)` wrote: `{x:g}` a number, `{x}` any text."""
+    out = ""
+    for literal, name, spec, _ in string.Formatter().parse(fmt):
+        out += re.escape(literal)
+        if name:
+            out += f"(?P<{name}>{'[-+0-9.e]+' if spec == 'g' else '.+'})"
+    return re.compile(out)
+
+
+_STEP_PATTERNS = {kind: _pattern(fmt) for kind, fmt in STEP_FORMATS.items()}
+_NOISE_RANGE = _pattern(NOISE_RANGE_FORMAT)
+
+
+def parse_step(text: str) -> tuple[str, dict[str, str]] | None:
+    """A stored step → (kind, values as written), e.g. `high-pass 100 Hz` → ("highpass", {"hz": "100"}).
+
+    A denoise step's `noise` is "vad", "file" or "range" (then `start` and `end` too). None for text that is
+    not a step this module writes."""
+    for kind, pattern in _STEP_PATTERNS.items():
+        m = pattern.fullmatch(text)
+        if m is None:
+            continue
+        values = m.groupdict()
+        if kind == "denoise":
+            r = _NOISE_RANGE.fullmatch(values["noise"])
+            if r is not None:
+                values = {"noise": "range", **r.groupdict()}
+            elif values["noise"] not in ("vad", "file"):
+                return None
+        return kind, values
+    return None
 
 
 @dataclass
@@ -178,7 +223,10 @@ def enhance(
                 raise ValueError(
                     f"noise range {a}–{b} s is not inside the {len(x) / sample_rate:.2f} s input"
                 )
-            noise, noise_source = x[Span(a, b).samples(sample_rate)], f"range {a:g}–{b:g} s"
+            noise, noise_source = (
+                x[Span(a, b).samples(sample_rate)],
+                NOISE_RANGE_FORMAT.format(start=a, end=b),
+            )
         else:
             if spans is None:
                 if sample_rate != SAMPLE_RATE:
@@ -189,16 +237,16 @@ def enhance(
             noise, noise_source = None, "none (no non-speech found)"
     if settings.highpass:
         x = high_pass(x, sample_rate, settings.highpass_hz, settings.highpass_order)
-        steps.append(f"high-pass {settings.highpass_hz:g} Hz")
+        steps.append(STEP_FORMATS["highpass"].format(hz=settings.highpass_hz))
     if settings.denoise and noise is not None:
         if settings.highpass:
             noise = high_pass(noise, sample_rate, settings.highpass_hz, settings.highpass_order)
         x = denoise(x, sample_rate, noise, settings.prop_decrease)
-        steps.append(f"denoise ({noise_source})")
+        steps.append(STEP_FORMATS["denoise"].format(noise=noise_source))
     limit = 1.0
     if settings.normalise:
         x = normalise_peak(x, settings.peak_dbfs)
-        steps.append(f"peak {settings.peak_dbfs:g} dBFS")
+        steps.append(STEP_FORMATS["peak"].format(dbfs=settings.peak_dbfs))
         limit = 10 ** (settings.peak_dbfs / 20)
     if not steps:
         x = x.copy()  # never hand back (and clip) the caller's own array

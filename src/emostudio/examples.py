@@ -21,9 +21,7 @@ _VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (300, 870, 2240), (530, 1840, 2
 
 @dataclass(frozen=True)
 class Example:
-    name: str  # file name
-    zh: str
-    en: str
+    name: str  # file name; what it is, for people: the catalogue's `example_<stem>` (emostudio.messages)
     seconds: float
     f0_hz: float  # mean pitch
     f0_swing: float  # pitch movement, fraction of f0
@@ -32,15 +30,18 @@ class Example:
     pauses_every_s: float | None = None  # a 0.8 s pause this often (long recordings)
     seed: int = 0
 
+    @property
+    def text_key(self) -> str:
+        """The catalogue key of what this example is (`example_calm_voice`)."""
+        return "example_" + Path(self.name).stem
+
 
 EXAMPLES = (
-    Example("calm_voice.wav", "平静的合成语音（3 秒）", "calm synthetic voice (3 s)", 3.0, 110, 0.05, 3.0, seed=1),
-    Example("lively_voice.wav", "起伏大的合成语音（3 秒）", "lively synthetic voice (3 s)", 3.0, 230, 0.35, 5.5, seed=2),
-    Example("noisy_voice.wav", "嘈杂环境中的合成语音（4 秒，信噪比约 5 dB）", "noisy synthetic voice (4 s, about 5 dB SNR)",
-            4.0, 160, 0.15, 4.0, noise_snr_db=5.0, seed=3),
-    Example("long_call.wav", "带停顿的长录音（45 秒，将被切分）", "long recording with pauses (45 s, split into segments)",
-            45.0, 150, 0.2, 4.0, pauses_every_s=6.0, seed=4),
-)  # fmt: skip
+    Example("calm_voice.wav", 3.0, 110, 0.05, 3.0, seed=1),
+    Example("lively_voice.wav", 3.0, 230, 0.35, 5.5, seed=2),
+    Example("noisy_voice.wav", 4.0, 160, 0.15, 4.0, noise_snr_db=5.0, seed=3),
+    Example("long_call.wav", 45.0, 150, 0.2, 4.0, pauses_every_s=6.0, seed=4),
+)
 
 
 def _resonator(x: np.ndarray, freq: float, bandwidth: float) -> np.ndarray:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.messages import t
+from emostudio.model.labels import KEYS, emotion_name
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,7 @@ class Band:
 
 
 BANDS = {
-    "confident": Band("confident", "confident", "置信度高"),
-    "leaning": Band("leaning", "leaning / possibly mixed", "倾向性判断，可能混合"),
-    "uncertain": Band("uncertain", "uncertain", "不确定"),
+    k: Band(k, t(f"band_{k}", "en"), t(f"band_{k}", "zh")) for k in ("confident", "leaning", "uncertain")
 }
 
 
@@ -61,28 +60,39 @@ class Compound:
         return {"keys": list(self.keys), "zh": self.zh, "en": self.en}
 
 
-# Unordered pairs of the 8 named emotions that read as one feeling. "other"/"unknown" never combine.
+# Unordered pairs of the 8 named emotions that read as one feeling ("other"/"unknown" never combine); their
+# names are the catalogue's `compound_<a>_<b>` (the pair in KEYS order).
+_COMPOUND_PAIRS = (
+    ("sad", "angry"),
+    ("happy", "surprised"),
+    ("fearful", "surprised"),
+    ("angry", "disgusted"),
+    ("sad", "fearful"),
+    ("angry", "surprised"),
+    ("angry", "fearful"),
+    ("sad", "disgusted"),
+    ("sad", "surprised"),
+    ("happy", "sad"),
+    ("happy", "fearful"),
+    ("happy", "angry"),
+    ("fearful", "disgusted"),
+    ("disgusted", "surprised"),
+    ("happy", "neutral"),
+    ("sad", "neutral"),
+    ("angry", "neutral"),
+    ("fearful", "neutral"),
+    ("surprised", "neutral"),
+    ("disgusted", "neutral"),
+)
+
+
+def _compound_key(pair: frozenset[str]) -> str:
+    return "compound_" + "_".join(sorted(pair, key=KEYS.index))
+
+
 COMPOUNDS: dict[frozenset[str], tuple[str, str]] = {
-    frozenset({"sad", "angry"}): ("悲愤", "grief-anger"),
-    frozenset({"happy", "surprised"}): ("惊喜", "pleasant surprise"),
-    frozenset({"fearful", "surprised"}): ("惊恐", "alarm / shock"),
-    frozenset({"angry", "disgusted"}): ("憎恶", "loathing / contempt"),
-    frozenset({"sad", "fearful"}): ("忧惧", "anxious sorrow"),
-    frozenset({"angry", "surprised"}): ("震怒", "outrage"),
-    frozenset({"angry", "fearful"}): ("焦躁", "agitation"),
-    frozenset({"sad", "disgusted"}): ("失望", "disappointment"),
-    frozenset({"sad", "surprised"}): ("错愕", "dismay"),
-    frozenset({"happy", "sad"}): ("悲喜交加", "bittersweet"),
-    frozenset({"happy", "fearful"}): ("紧张兴奋", "nervous excitement"),
-    frozenset({"happy", "angry"}): ("激动", "heated excitement"),
-    frozenset({"fearful", "disgusted"}): ("骇然", "horror"),
-    frozenset({"disgusted", "surprised"}): ("反感", "shocked distaste"),
-    frozenset({"happy", "neutral"}): ("愉悦平和", "content"),
-    frozenset({"sad", "neutral"}): ("低落", "subdued"),
-    frozenset({"angry", "neutral"}): ("不满", "displeasure"),
-    frozenset({"fearful", "neutral"}): ("不安", "unease"),
-    frozenset({"surprised", "neutral"}): ("诧异", "mild surprise"),
-    frozenset({"disgusted", "neutral"}): ("冷淡", "disdain"),
+    frozenset(p): (t(_compound_key(frozenset(p)), "zh"), t(_compound_key(frozenset(p)), "en"))
+    for p in _COMPOUND_PAIRS
 }
 
 
@@ -196,8 +206,6 @@ def dominant_segments(
 
 
 def summary_line(label: str, confidence: float, lang: str = "zh") -> str:
-    """`😊 快乐 (Happy) 置信度: 63.7%` as the seed WebUI prints it (lang="en": `😊 Happy, confidence 63.7%`)."""
-    e = BY_KEY[label]
-    if lang == "en":
-        return f"{e.emoji} {e.en} confidence: {confidence * 100:.1f}%"
-    return f"{e.display()} 置信度: {confidence * 100:.1f}%"
+    """`😊 快乐 (Happy) 置信度: 63.7%` as the seed WebUI prints it (lang="en": `😊 Happy confidence: 63.7%`)."""
+    name = emotion_name(label, "en" if lang == "en" else "both")
+    return t("summary_line", lang, name=name, percent=confidence * 100)

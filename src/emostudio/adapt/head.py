@@ -99,6 +99,7 @@ def choose_c(
         return DEFAULT_C, {
             "C": DEFAULT_C,
             "chosen_by": "default (fewer than 2 groups: no inner cross-validation)",
+            "inner_folds": 0,
         }
     splits = cv_folds(y, groups, inner, seed)
     losses = np.zeros((len(splits), len(grid)))
@@ -113,6 +114,7 @@ def choose_c(
     return float(grid_sorted[best]), {
         "C": float(grid_sorted[best]),
         "chosen_by": f"{inner}-fold inner cross-validation, mean log-loss",
+        "inner_folds": inner,
         "grid": [float(c) for c in grid_sorted],
         "log_loss": [float(v) for v in mean],
     }

@@ -20,6 +20,7 @@ from emostudio.adapt.adapter import Adapter, load_adapter
 from emostudio.adapt.cache import EmbeddingCache, EmbedProgress, default_cache_dir, embed_items, model_key
 from emostudio.adapt.errors import AdaptError
 from emostudio.adapt.folds import cv_groups
+from emostudio.adapt.notes import Note
 from emostudio.adapt.train import TRAIN_HASH_CHARS, bad_row, check_out_dir
 from emostudio.errors import printable
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP
@@ -48,9 +49,11 @@ def evaluate_adapter(
     seed: int = 0,
     allowed_roots=None,
     progress: Callable[[EmbedProgress], None] | None = None,
+    lang: str = "en",
 ) -> Evaluation:
     """Evaluate `adapter` (an Adapter or its folder) on a labelled set with `recognizer`'s model.
 
+    lang: the language of the report's charts ("zh" or "en"; report.html's own texts are in both).
     Raises AdapterMismatchError when the adapter was trained on other weights, AdapterError for a damaged
     folder, ManifestError / AdaptError when the run cannot start.
     """
@@ -106,18 +109,16 @@ def evaluate_adapter(
         readings["calibrated"] = (restrict(calibrated, class_keys), class_keys)
     readings["adapted"] = (adapted, adapter.labels)
 
-    warnings = []
+    warnings: list[Note] = []
     trained = set(adapter.info.get("set", {}).get("train_content_sha256") or ())
     seen = [
         it.id for i, it in zip(ok, used, strict=True) if (emb.content[i] or "")[:TRAIN_HASH_CHARS] in trained
     ]
     if seen:
-        warnings.append(
-            f"{len(seen)} of the {len(used)} files were in the adapter's training set (the same audio): the "
-            f"figures on them are not held-out (e.g. {', '.join(map(repr, seen[:5]))})"
-        )
+        examples = ", ".join(map(repr, seen[:5]))
+        warnings.append(Note("adapt_warn_overlap", n=len(seen), total=len(used), examples=examples))
     if man.fingerprint == adapter.info.get("set", {}).get("fingerprint"):
-        warnings.append("this is the set the adapter was trained on: use a held-out set to measure it")
+        warnings.append(Note("adapt_warn_same_set"))
     groups, grouped_by = cv_groups(
         [emb.content[i] or os.path.realpath(items[i].path) for i in ok], [it.speaker for it in used]
     )
@@ -155,5 +156,5 @@ def evaluate_adapter(
     )
     columns, rows = report_mod.prediction_rows(used, readings, None, recognizer.settings.bands)
     folder = Path(report_dir) if report_dir is not None else new_report_dir(reports_root)
-    report_mod.write(folder, doc, columns, rows)
+    report_mod.write(folder, doc, columns, rows, lang)
     return Evaluation(folder, doc, rows)

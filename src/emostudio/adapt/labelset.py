@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from emostudio.adapt.errors import AdaptError, TooFewExamplesError
+from emostudio.adapt.notes import Note
 from emostudio.model.labels import BY_KEY, KEYS, LABEL_SYNONYMS
 
 MIN_PER_CLASS = 5
@@ -57,7 +58,7 @@ def label_set(labels: Sequence[str]) -> LabelSet:
     return LabelSet(tuple(order), {k: counts[k] for k in order})
 
 
-def check_counts(ls: LabelSet, min_per_class: int = MIN_PER_CLASS, where: str = "") -> list[str]:
+def check_counts(ls: LabelSet, min_per_class: int = MIN_PER_CLASS, where: str = "") -> list[Note]:
     """Refuse a set that cannot be learnt or cross-validated; return warnings for one that can, but barely."""
     at = f"{where}: " if where else ""
     if min_per_class < 2:
@@ -79,14 +80,11 @@ def check_counts(ls: LabelSet, min_per_class: int = MIN_PER_CLASS, where: str = 
     thin = {k: n for k, n in ls.counts.items() if n < WARN_PER_CLASS}
     if thin:
         listed = ", ".join(f"{k!r}: {n}" for k, n in thin.items())
-        warnings.append(
-            f"few files in {listed}: each one moves that class's recall by 5 points or more and its 95 % interval "
-            f"is wide; {WARN_PER_CLASS}+ per class give usable estimates"
-        )
+        warnings.append(Note("adapt_warn_few_files", listed=listed, enough=WARN_PER_CLASS))
     return warnings
 
 
-def check_groups(labels: Sequence[str], groups: Sequence[int], folds: int, grouped_by: str) -> list[str]:
+def check_groups(labels: Sequence[str], groups: Sequence[int], folds: int, grouped_by: str) -> list[Note]:
     """Refuse folds that cannot be formed from the groups; warn about classes held by a single group."""
     n_groups = len(set(groups))
     if n_groups < folds:
@@ -100,24 +98,18 @@ def check_groups(labels: Sequence[str], groups: Sequence[int], folds: int, group
         per_class.setdefault(label, set()).add(g)
     single = sorted(k for k, gs in per_class.items() if len(gs) == 1)
     if single and grouped_by == "speaker":
-        return [
-            f"class(es) {', '.join(map(repr, single))} come from a single speaker: cross-validation cannot test "
-            "them on a voice the head has not heard, and the head may have learnt the voice, not the class"
-        ]
+        return [Note("adapt_warn_single_speaker", classes=", ".join(map(repr, single)))]
     return []
 
 
 _KNOWN_NAMES = sorted({*KEYS, *(s for names in LABEL_SYNONYMS.values() for s in names if s.isascii())})
 
 
-def near_misses(ls: LabelSet) -> list[str]:
+def near_misses(ls: LabelSet) -> list[Note]:
     """Warnings for custom labels that look like a misspelt class name (`angery` → angry)."""
     out = []
     for label in ls.custom:
         close = difflib.get_close_matches(label, _KNOWN_NAMES, n=1, cutoff=0.8)
         if close:
-            out.append(
-                f"custom label {label!r} is not one of the 9 classes; did you mean {close[0]!r}? (a misspelt label "
-                "becomes a class of its own)"
-            )
+            out.append(Note("adapt_warn_near_miss", label=repr(label), guess=repr(close[0])))
     return out

@@ -27,26 +27,19 @@ from pathlib import Path
 import numpy as np
 
 from emostudio import __version__, atomic
+from emostudio.adapt.notes import Note
 from emostudio.evaluate import charts as charts_mod
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP, bootstrap
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics
 from emostudio.evaluate.page import render_html
-from emostudio.evaluate.report import HTML_FILE, METRICS_FILE, PREDICTIONS_FILE
+from emostudio.evaluate.report import HTML_FILE, METRICS_FILE, PREDICTIONS_FILE, record_chart_files
 from emostudio.evaluate.run import EXIT_BAD_ROWS, EXIT_ERROR, EXIT_OK
 from emostudio.interpret import BandThresholds, band_for
+from emostudio.messages import t
 
 SCHEMA = "emostudio.adaptation/1"
 READINGS = ("base", "calibrated", "adapted")
-READING_TEXT = {
-    "base": ("基础模型", "the model's own scores"),
-    "calibrated": ("温度校准后", "the model's scores after temperature scaling"),
-    "adapted": ("适配器", "the trained head over your labels"),
-}
 HEADLINE = ("n", "wa", "ua", "macro_f1", "ece", "nll", "brier")
-NOT_APPLICABLE = (
-    "不适用：标签不是模型的 9 个类别 / not applicable: the labels are not the model's 9 classes, so the base "
-    "model cannot be scored on them"
-)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -61,16 +54,11 @@ def _cell(value: object) -> object:
 
 def _status(evaluated: int, bad: Sequence[dict]) -> dict:
     code = EXIT_ERROR if evaluated == 0 else EXIT_BAD_ROWS if bad else EXIT_OK
-    text = {
-        EXIT_OK: ("完成", "done"),
-        EXIT_BAD_ROWS: ("部分行未能使用（见列表）", "some rows could not be used (listed by line)"),
-        EXIT_ERROR: ("没有可用的文件", "no file could be used"),
-    }[code]
     return {
         "code": code,
-        "zh": text[0],
-        "en": text[1],
-        "reasons": [f"{len(bad)} row(s) not used"] if bad else [],
+        "zh": t(f"adapt_status_{code}", "zh"),
+        "en": t(f"adapt_status_{code}", "en"),
+        "reasons": [t("adapt_reason_bad_rows", "en", n=len(bad))] if bad else [],
     }
 
 
@@ -91,17 +79,18 @@ def build_doc(
     seed: int = 0,
 ) -> dict:
     """metrics.json of an adaptation report. readings: name → (probs (n, k), class labels (k,)) for the same n
-    files as `labels`; `adaptation`: what the caller knows (labels, temperature, C, folds, warnings, …)."""
+    files as `labels`; `adaptation`: what the caller knows (labels, temperature, C, folds, warnings as Notes, …)."""
     bands = bands or BandThresholds()
     created = datetime.now().astimezone().isoformat(timespec="seconds")
     models: dict[str, dict] = {}
     for name, (probs, keys) in readings.items():
-        info = {**model_info, "reading": name, "zh": READING_TEXT[name][0], "en": READING_TEXT[name][1]}
+        text = f"adapt_reading_{name}"
+        info = {**model_info, "reading": name, "zh": t(text, "zh"), "en": t(text, "en")}
         m = compute_metrics(labels, probs, keys, speakers=speakers, ece_bins=ece_bins, bands=bands)
         models[name] = {"model": info, **m, "failed": 0, "class_keys": list(keys)}
     intervals = bootstrap(
         {
-            name: (np.array([list(keys).index(t) for t in labels], dtype=np.int64), probs, keys)
+            name: (np.array([list(keys).index(label) for label in labels], dtype=np.int64), probs, keys)
             for name, (probs, keys) in readings.items()
         },
         groups=groups,
@@ -123,13 +112,16 @@ def build_doc(
         for name, m in models.items()
     ]
     applicable = "base" in readings
+    notes: Sequence[Note] = adaptation.get("warnings") or ()
     block = {
         "mode": mode,
         "readings": list(readings),
         "base_applicable": applicable,
-        "base_note": None if applicable else NOT_APPLICABLE,
+        "base_note": None if applicable else t("adapt_not_applicable", "en"),
         "intervals": intervals,
         **adaptation,
+        "warnings": [str(w) for w in notes],  # in English; `notes` say them again in any language
+        "notes": [w.to_dict() for w in notes],
     }
     status = _status(len(labels), bad_rows)
     keys = list(readings["adapted"][1]) if "adapted" in readings else []
@@ -199,10 +191,12 @@ def predictions_csv(columns: Sequence[str], rows: Sequence[dict]) -> str:
     return buf.getvalue()
 
 
-def write(folder: Path, doc: dict, columns: Sequence[str], rows: Sequence[dict]) -> None:
-    """Charts, predictions.csv, report.html, then metrics.json (it marks a complete report), each atomically."""
+def write(folder: Path, doc: dict, columns: Sequence[str], rows: Sequence[dict], lang: str = "en") -> None:
+    """Charts (in `lang`), predictions.csv, report.html, then metrics.json (it marks a complete report), each
+    atomically."""
     folder.mkdir(parents=True, exist_ok=True)
-    pngs = charts_mod.report_charts(doc) if charts_mod.available() else {}
+    record_chart_files(doc, history=False)
+    pngs = charts_mod.report_charts(doc, (), lang) if charts_mod.available() else {}
     if not pngs:
         doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
     for name, data in pngs.items():

@@ -37,6 +37,7 @@ from emostudio.adapt.errors import AdaptError
 from emostudio.adapt.folds import cv_folds, cv_groups
 from emostudio.adapt.head import fit_head
 from emostudio.adapt.labelset import LabelSet, check_counts, check_groups, label_set, near_misses
+from emostudio.adapt.notes import Note
 from emostudio.errors import EmoStudioError, printable
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP
 from emostudio.evaluate.manifest import CLASS_MODES, BadRow, LabelledItem, Manifest, load_manifest
@@ -58,7 +59,7 @@ class Adaptation:
     adapter: Adapter
     folder: Path
     doc: dict = field(repr=False)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Note] = field(default_factory=list)
     scored: int = 0  # files the model scored in this run (the rest came from the cache)
     cached: int = 0
 
@@ -122,11 +123,13 @@ def adapt(
     allowed_roots=None,
     progress: Callable[[EmbedProgress], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    lang: str = "en",
 ) -> Adaptation:
     """Train an adapter for `recognizer`'s model on a labelled set and write it to `out_dir`; see the module doc.
 
     manifest: what `emostudio evaluate` reads (CSV/JSONL/folder; labels may be custom), or a loaded Manifest.
     cache_dir: where scores and embeddings are cached (None: the default folder; False: no cache).
+    lang: the language of the report's charts ("zh" or "en"; report.html's own texts are in both).
     Raises AdaptError (TooFewExamplesError, …) / ManifestError before training when the set cannot be learnt.
     """
     stage = on_stage or (lambda text: None)
@@ -172,7 +175,7 @@ def adapt(
     groups, grouped_by = cv_groups(files, [it.speaker for it in items])
     warnings += check_groups(labels, groups.tolist(), folds, grouped_by)
     if cache is not None and cache.unreadable:
-        warnings.append(f"{cache.unreadable} cache entr(y/ies) could not be read and were scored again")
+        warnings.append(Note("adapt_warn_cache", n=cache.unreadable))
 
     X, P9 = emb.embeddings[ok].astype(np.float64), emb.probs[ok]
     y = np.array(ls.index(labels), dtype=np.int64)
@@ -203,14 +206,9 @@ def adapt(
     temperature = fit_temperature(z, truth_base) if z is not None and truth_base is not None else 1.0
     head, how = fit_head(X, y, groups, k, folds, seed)
     if z is not None and not MIN_TEMPERATURE * 1.01 < temperature < MAX_TEMPERATURE * 0.99:
-        warnings.append(
-            f"the temperature reached its search bound (T = {temperature:.3g}): the model's confidence carries almost "
-            "no information about these labels (random weights, or classes the model does not hear in this audio)"
-        )
+        warnings.append(Note("adapt_warn_temperature_bound", temperature=temperature))
     if not head.converged:
-        warnings.append(
-            "the head's solver stopped at its iteration limit; the weights are usable but not optimal"
-        )
+        warnings.append(Note("adapt_warn_not_converged"))
 
     readings: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
     if base_ok:
@@ -243,7 +241,7 @@ def adapt(
     info["head"]["converged"] = head.converged
     adapter = Adapter(ls.labels, head, temperature, info)
     out.mkdir(parents=True, exist_ok=True)
-    report_mod.write(out / REPORT_DIR, doc, columns, rows)
+    report_mod.write(out / REPORT_DIR, doc, columns, rows, lang)
     save_adapter(adapter, out)  # adapter.json last: it marks a complete adapter
     return Adaptation(adapter, out, doc, warnings, emb.scored, emb.cached)
 
@@ -259,7 +257,7 @@ def _adaptation_block(
     grouped_by: str,
     groups: np.ndarray,
     fold_info: list[dict],
-    warnings: list[str],
+    warnings: list[Note],
     out: Path,
 ) -> dict:
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -80,6 +80,9 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
     p.add_argument("--overwrite", action="store_true", help="write into an --out folder that is not empty")
     p.add_argument("--json", action="store_true", help="print the report's metrics.json on stdout")
+    p.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the report's chart texts (default en)"
+    )
     p.set_defaults(func=run)
 
 
@@ -119,7 +122,7 @@ def scoring_bar(label: str) -> Iterator:
         yield progress, (lambda text: bar.update(task, description=f"{label} · {text}"))
 
 
-def print_outcome(doc: dict, bad_rows: list[dict], warnings: list[str]) -> int:
+def print_outcome(doc: dict, bad_rows: Sequence[dict], warnings: Sequence[str]) -> int:
     """Warnings, rows not used, the exit line; returns the exit code."""
     for w in warnings:
         say(f"⚠ {w}", "yellow", err=True)
@@ -159,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
                 n_boot=args.bootstrap,
                 progress=progress,
                 on_stage=stage,
+                lang=args.lang,
             )
     except EmoStudioError as exc:
         fail(str(exc))

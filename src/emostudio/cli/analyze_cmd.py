@@ -88,7 +88,7 @@ def describe(result) -> list[str]:
     for warning in result.warnings:
         lines.append(f"⚠ {warning}")
     if result.model.is_random:
-        lines.append(t("random", "en"))
+        lines.append("⚠ " + t("random_note", "en"))
     if result.output_dir:
         lines.append(f"{t('cli_folder', 'en')}: {result.output_dir}")
     return lines

@@ -272,5 +272,5 @@ def run(args: argparse.Namespace) -> int:
         if s.previous:
             say(f"the earlier job's results were moved to {s.previous}", "yellow")
         if s.random_weights:
-            say(t("random", "en"), "yellow")
+            say("⚠ " + t("random_note", "en"), "yellow")
     return EXIT_FAILED_INPUTS if s.failed else EXIT_OK

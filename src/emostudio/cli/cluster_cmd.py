@@ -44,6 +44,9 @@ def register(sub) -> None:
         "--runs", default="outputs", help="folder holding run folders, for run ids (default: outputs)"
     )
     p.add_argument("--json", action="store_true", help="print clusters.json on stdout")
+    p.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
+    )
     add_model_args(p)
     p.set_defaults(func=run)
 
@@ -87,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             "model_id": next(iter(by_model)),
             "random_weights": any(c.random_weights for c in clips),
         }
-        paths = write_clusters(args.out, [c.name for c in clips], result, probs, extra)
+        paths = write_clusters(args.out, [c.name for c in clips], result, probs, extra, lang=args.lang)
         doc = json.loads(paths["json"].read_text(encoding="utf-8"))
         if args.json:
             print(json.dumps(doc, ensure_ascii=False, indent=2))
@@ -108,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             for p in paths.values():
                 say(f"  {p}")
             if extra["random_weights"]:
-                console.print(t("random", "en"), highlight=False)
+                console.print("⚠ " + t("random_note", "en"), highlight=False)
         return 1 if failures else 0
     except EmoStudioError as e:
         fail(f"{getattr(e, 'code', 'error')}: {e}")

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.text import Text
 
 from emostudio.errors import AudioError, EmoStudioError
+from emostudio.messages import t
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -58,7 +59,7 @@ def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
         "--model",
         default="iic/emotion2vec_plus_large",
         help="hub id (iic/emotion2vec_plus_large, large, base, seed), a local model dir, or 'demo' "
-        "(random weights, for trying the workflow offline; scores are meaningless)",
+        f"(for trying the workflow offline; {t('random_note', 'en')})",
     )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where the model runs")
     p.add_argument(
@@ -109,7 +110,7 @@ def load_recognizer(args: argparse.Namespace):
     for warning in rec.model.warnings:
         say(f"⚠ {warning}", "yellow", err=True)
     if rec.model.is_random:
-        say(f"⚠ random weights: scores are meaningless (model {rec.model.model_id})", "yellow", err=True)
+        say(f"⚠ {t('random_note', 'en')} (model {rec.model.model_id})", "yellow", err=True)
     return rec
 
 

@@ -106,5 +106,5 @@ def run(args: argparse.Namespace) -> int:
     if cmp.get("similarity") is not None:
         say(f"cosine similarity of the embeddings: {cmp['similarity']:.3f}")
     if cmp["is_random"]:
-        say(t("random", "en"), "yellow")
+        say("⚠ " + t("random_note", "en"), "yellow")
     return EXIT_OK

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from emostudio.cli.common import console, err_console, progress_bar
+from emostudio.messages import t
 
 EPILOG = """\
 exit codes:
@@ -146,6 +147,9 @@ def register(sub) -> None:
     )
     p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
     p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
+    p.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
+    )
     g = p.add_argument_group("an adapter (see `emostudio adapt`)")
     g.add_argument(
         "--adapter",
@@ -231,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     for m in models:
         if m.info.get("is_random"):
-            say(f"⚠ random weights: scores are meaningless ({m.name})", "yellow", err=True)
+            say(f"⚠ {t('random_note', 'en')} ({m.name})", "yellow", err=True)
     with progress_bar(f"evaluating × {len(models)} model(s)", len(manifest.items)) as (bar, task):
 
         def progress(p) -> None:
@@ -256,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=progress,
                 overwrite=args.overwrite,
+                lang=args.lang,
             )
         except EmoStudioError as exc:
             say(f"✗ {exc}", "bold red", err=True)
@@ -335,6 +340,7 @@ def run_adapter(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 ece_bins=args.ece_bins,
                 progress=progress,
+                lang=args.lang,
             )
     except EmoStudioError as exc:
         say(f"✗ {exc}", "bold red", err=True)

@@ -7,6 +7,7 @@ import json
 
 from emostudio.cli.common import EXIT_FAILED_INPUTS, EXIT_OK, EXIT_USAGE, fail, say
 from emostudio.messages import t
+from emostudio.model.labels import emotion_name
 
 FORMAT_NAMES = "textgrid, eaf, vtt, srt, rttm, labelstudio"
 
@@ -45,7 +46,8 @@ def register(sub) -> None:
         "--labels",
         choices=["key", "zh", "en"],
         default="key",
-        help="how TextGrid / ELAN tiers and Label Studio name the classes: happy, 快乐 or Happy (default key)",
+        help="how TextGrid / ELAN tiers and Label Studio name the classes: happy, "
+        f"{emotion_name('happy', 'zh', emoji=False)} or Happy (default key)",
     )
     p.add_argument(
         "--least-confident",

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from emostudio.cli.common import console, err_console, say
 from emostudio.errors import ModelError
+from emostudio.messages import t
 
 
 def register(sub) -> None:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             with err_console.status(f"writing random {args.arch} checkpoint …"):
                 out = init_random(args.directory, args.arch, args.seed)
             say(f"wrote random {args.arch} checkpoint (seed {args.seed}) to {out}")
-            err_console.print("[yellow]⚠ random weights: scores from it are meaningless[/]")
+            err_console.print(f"[yellow]⚠ {t('random_note', 'en')}[/]")
         elif args.action == "convert":
             with err_console.status(f"converting {args.src} …"):
                 out = convert(args.src, args.dst)

@@ -94,6 +94,9 @@ def register(sub) -> None:
     t.add_argument("--tz", default=None, help="time zone of the periods, e.g. Asia/Shanghai (default: local)")
     t.add_argument("--out", default=".", help="folder for the chart files (PNG + HTML; default: .)")
     t.add_argument("--no-chart", action="store_true", help="do not write the chart files")
+    t.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
+    )
     t.add_argument("--fail-on-alert", action="store_true", help="exit with status 3 when the alert is raised")
     _filters(t)
     _store_arg(t)
@@ -160,6 +163,11 @@ def _emo(key: str | None) -> str:
 
 
 # ---- actions ---------------------------------------------------------------------------------------------------
+def _en_zh(key: str) -> str:
+    """A CLI row label in English with its Chinese after it (`negative share 负面占比`)."""
+    return f"{t(key, 'en')} {t(key, 'zh')}"
+
+
 @_guard
 def run_add(args) -> int:
     from emostudio.cli.similar_cmd import progress_bar
@@ -273,10 +281,10 @@ def _summary_table(s) -> Table:
     for k in sorted(KEYS, key=lambda k: -s.label_counts[k]):
         t.add_row(_emo(k), str(s.label_counts[k]), _pct(s.label_shares[k]), f"{s.mean_scores[k]:.3f}")
     t.add_section()
-    t.add_row("negative share 负面占比", "", _pct(s.negative_share), "")
-    t.add_row("mean confidence 平均置信度", "", _pct(s.mean_confidence), "")
-    t.add_row("first seen 首次", s.first_seen, "", "")
-    t.add_row("last seen 最近", s.last_seen, "", "")
+    t.add_row(_en_zh("cli_negative_share"), "", _pct(s.negative_share), "")
+    t.add_row(_en_zh("cli_mean_confidence"), "", _pct(s.mean_confidence), "")
+    t.add_row(_en_zh("cli_first_seen"), s.first_seen, "", "")
+    t.add_row(_en_zh("cli_last_seen"), s.last_seen, "", "")
     return t
 
 
@@ -314,7 +322,7 @@ def run_show(args) -> int:
     else:
         console.print(_summary_table(s))
         if s.random_weights:
-            console.print(t("random", "en"), highlight=False)
+            console.print("⚠ " + t("random_note", "en"), highlight=False)
     return 0
 
 
@@ -339,7 +347,7 @@ def run_trend(args) -> int:
     tr = trend(recs, by=args.by, rule=rule, tz=args.tz)
     files = {}
     if not args.no_chart:
-        png = trend_png(tr)
+        png = trend_png(tr, lang=args.lang)
         base = Path(args.out) / f"trend_{_slug(args.speaker)}_{args.by}"
         files = {"png": str(base.with_suffix(".png")), "html": str(base.with_suffix(".html"))}
         atomic.write_bytes(files["png"], png)

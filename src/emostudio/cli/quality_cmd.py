@@ -9,6 +9,7 @@ from rich.text import Text
 
 from emostudio.cli.common import EXIT_FAILED_INPUTS, EXIT_OK, EXIT_USAGE, console, expand_inputs, fail, say
 from emostudio.errors import EmoStudioError
+from emostudio.messages import t
 
 MARK = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "bad": "[red]✗[/]", "info": "[dim]·[/]"}
 
@@ -39,7 +40,7 @@ def report_table(report, title: str | Text) -> Table:
     table.add_column("", width=1)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_column("advice / 建议", overflow="fold")
+    table.add_column(f"{t('cli_advice', 'en')} / {t('cli_advice', 'zh')}", overflow="fold")
     for m in report.metrics:
         advice = f"{m.advice_en}\n{m.advice_zh}" if m.advice_en else ""
         table.add_row(

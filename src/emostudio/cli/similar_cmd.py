@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
                     )
                 say(f"  {sim.reading['zh']}\n  {sim.reading['en']}")
                 if doc["random_weights"]:
-                    console.print("  " + t("random", "en"), highlight=False)
+                    console.print("  " + "⚠ " + t("random_note", "en"), highlight=False)
             return 0
 
         usable = []

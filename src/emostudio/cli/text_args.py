@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 
 from emostudio.cli.common import err_console
+from emostudio.messages import t
 
 if TYPE_CHECKING:
     from emostudio.multimodal import TextOptions
@@ -147,7 +148,7 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
         _warm_up(text, options.backend)
     if text is not None and not clean_text(text).text:
         err_console.print(
-            "[yellow]⚠ the transcript is empty: the result is the voice alone (文本为空：结果只依据语音)[/]",
+            f"[yellow]⚠ {t('text_empty', 'en')} ({t('text_empty', 'zh')})[/]",
             highlight=False,
         )
     return TextStep(options, text, source, asr)
@@ -180,6 +181,6 @@ def _warm_up(text: str, backend: str) -> None:
 
 
 def text_lines(result) -> list[str]:
-    from emostudio.multimodal.render import describe_text
+    from emostudio.render.text import describe_text
 
     return describe_text(result.text.to_dict()) if getattr(result, "text", None) is not None else []

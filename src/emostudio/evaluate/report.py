@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from emostudio import atomic
+from emostudio.evaluate.charts import CHARTS
 from emostudio.evaluate.manifest import EvaluationError
 from emostudio.evaluate.metrics import restrict
 from emostudio.interpret import BandThresholds, band_for
@@ -75,6 +76,19 @@ def new_report_dir(root: str | os.PathLike, now: datetime | None = None) -> Path
 def chart_file(chart: str, model_index: int, n_models: int) -> str:
     """File name of one model's chart: `reliability.png`, or `reliability_m2.png` when several models ran."""
     return f"{chart}.png" if n_models == 1 else f"{chart}_m{model_index + 1}.png"
+
+
+def record_chart_files(doc: dict, history: bool) -> None:
+    """Record in a metrics.json document the file name of every chart its report has: `models[name]["charts"]`
+    per model with files, `files.models_chart` with several models, `files.history_chart` with a history."""
+    models = doc["models"]
+    for i, m in enumerate(models.values()):
+        if m["n"]:
+            m["charts"] = {c: chart_file(c, i, len(models)) for c in CHARTS}
+    if len(models) > 1:
+        doc["files"]["models_chart"] = "models.png"
+    if history:
+        doc["files"]["history_chart"] = "history.png"
 
 
 # ---------------------------------------------------------------------------------------------- predictions

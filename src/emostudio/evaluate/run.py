@@ -32,6 +32,7 @@ from emostudio.evaluate.report import (
     new_report_dir,
     prediction_rows,
     read_report,
+    record_chart_files,
     write_report,
 )
 from emostudio.evaluate.runner import DEFAULT_CHUNK_SECONDS, ModelUnderTest, Progress, score_items
@@ -41,20 +42,16 @@ from emostudio.evaluate.stability import (
     compare,
     history_file,
     read_history,
+    stability_reasons,
 )
 from emostudio.interpret import BandThresholds
+from emostudio.messages import t
 
 if TYPE_CHECKING:
     from emostudio.prepare import Prepared
 
 SCHEMA = "emostudio.evaluation/1"
 EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR, EXIT_UNSTABLE = 0, 1, 2, 4
-STATUS_TEXT = {
-    EXIT_OK: ("评测完成", "evaluation complete"),
-    EXIT_UNSTABLE: ("与基线相比变化超过阈值", "changed past the stability thresholds against the baseline"),
-    EXIT_ERROR: ("没有可评测的文件", "no file could be evaluated"),
-    EXIT_BAD_ROWS: ("部分行未能评测（见列表）", "some rows could not be evaluated (listed by line)"),
-}
 HEADLINE = ("n", "wa", "ua", "macro_f1", "ece")
 
 
@@ -117,9 +114,13 @@ def _status(evaluated: int, bad: Sequence[BadRow], stability: dict | None) -> di
     else:
         code = EXIT_OK
     if bad:
-        reasons.append(f"{len(bad)} row(s) not evaluated")
-    zh, en = STATUS_TEXT[code]
-    return {"code": code, "zh": zh, "en": en, "reasons": reasons}
+        reasons.append(t("eval_reason_bad_rows", "en", n=len(bad)))
+    return {
+        "code": code,
+        "zh": t(f"eval_status_{code}", "zh"),
+        "en": t(f"eval_status_{code}", "en"),
+        "reasons": reasons,
+    }
 
 
 def evaluate(
@@ -141,40 +142,24 @@ def evaluate(
     progress: Callable[[Progress], None] | None = None,
     overwrite: bool = False,
     allowed_roots: Sequence[str | os.PathLike] | None = None,
+    lang: str = "en",
 ) -> Evaluation:
     """Evaluate `models` on a labelled test set and write a report folder; see the module docstring.
 
-    manifest: a CSV/JSONL manifest, a Label Studio export, a folder of label folders or of annotated audio (see
-        `load_manifest`), or a loaded Manifest (then `classes` is its own).
+    manifest: anything `load_manifest` reads (CSV/JSONL, Label Studio export, folders), or a loaded Manifest.
     report_dir: the folder to write (new or empty); default a fresh `eval_YYYYMMDD_HHMMSS` under `reports_root`.
     baseline: an earlier report folder of the same test set to compare with (flips, drift, metric deltas).
     history_dir: where the test set's run history lives; default `<report folder's parent>/history`;
         False: do not read or write a history.
     prepare: `path -> Prepared` (default: the first model's `Recognizer.prepare`, with `enhance`).
+    lang: the language of the charts ("zh" or "en"; report.html's own texts are in both).
     Raises EvaluationError / ManifestError when the run cannot start; a bad row never stops it.
     """
-    if not models:
-        raise EvaluationError("no model to evaluate")
-    if ece_bins < 1:
-        raise EvaluationError(f"ece_bins must be at least 1, not {ece_bins}")
-    names = [m.name for m in models]
-    if len(set(names)) != len(names):
-        raise EvaluationError(f"model names must be unique, got {names}")
+    names = _check_models(models, ece_bins)
     man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest, classes, allowed_roots)
     class_keys = man.class_keys
-    base_doc, base_rows = (None, None)
-    if baseline is not None:
-        base_doc, base_rows = read_report(baseline)
-        if base_doc.get("classes") != man.classes:
-            raise EvaluationError(
-                f"{baseline}: the baseline was evaluated with classes={base_doc.get('classes')!r}, this run with "
-                f"{man.classes!r}; compare runs made with the same --classes"
-            )
-    if prepare is None:
-        preparer = models[0].recognizer
-        if preparer is None:
-            raise EvaluationError("give prepare= when the models are not built from a Recognizer")
-        prepare = lambda path: preparer.prepare(path, enhance=enhance)  # noqa: E731
+    base_doc, base_rows = _read_baseline(baseline, man) if baseline is not None else (None, None)
+    prepare = prepare or _default_prepare(models[0], enhance)
     if bands is None:
         rec = models[0].recognizer
         bands = rec.settings.bands if rec is not None else BandThresholds()
@@ -184,15 +169,118 @@ def evaluate(
         man.items, models, prepare, chunk_seconds=chunk_seconds, workers=workers, progress=progress
     )
     # the folder is made only now, so a run that stops while scoring leaves no empty report folder behind
-    if report_dir is None:
-        folder = new_report_dir(reports_root)
-    else:
-        folder = Path(report_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+    folder = new_report_dir(reports_root) if report_dir is None else _made(Path(report_dir))
     rows = prediction_rows(scored, names, class_keys, bands)
     bad = _bad_rows(man, scored, names)
     evaluated = sum(1 for s in scored if s.probs)
+    per_model = _model_metrics(models, scored, class_keys, ece_bins, bands)
+    stability = None
+    if base_doc is not None and base_rows is not None:
+        th = thresholds or StabilityThresholds()
+        stability = compare(rows, base_rows, classes=man.classes, thresholds=th, ece_bins=ece_bins)
+        same = base_doc.get("manifest", {}).get("fingerprint") == man.fingerprint
+        stability.update(baseline=str(baseline), baseline_created=base_doc.get("created"), same_manifest=same)
+    status = _status(evaluated, bad, stability)
+    history_entries = _history_entries(created, man, per_model, len(bad), folder)
+    hist_dir = None if history_dir is False else Path(history_dir or folder.parent / "history")
+    past = read_history(hist_dir, man.fingerprint) if hist_dir else []
+    timeline = [e for e in past + history_entries if e.get("classes") == man.classes and e.get("n")]
 
+    options = {"ece_bins": ece_bins, "bands": bands, "enhance": enhance, "chunk_seconds": chunk_seconds}
+    doc = _document(created, man, evaluated, status, per_model, bad, stability, options)
+    if hist_dir:
+        runs = len({(e["time"], e.get("report")) for e in timeline})
+        doc["history"] = {
+            "dir": str(hist_dir),
+            "file": str(history_file(hist_dir, man.fingerprint)),
+            "runs": runs,
+        }
+
+    pngs = _draw_charts(doc, timeline, lang) if charts_mod.available() else {}
+    if not pngs:
+        doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
+    write_report(folder, doc, rows, pngs, render_html(doc, pngs))
+    if hist_dir:
+        append_history(hist_dir, man.fingerprint, history_entries)
+    return Evaluation(folder, doc, rows)
+
+
+def _default_prepare(model: ModelUnderTest, enhance: bool) -> Callable[[str], Prepared]:
+    """The first model's Recognizer.prepare (with `enhance`); EvaluationError when the model has none."""
+    preparer = model.recognizer
+    if preparer is None:
+        raise EvaluationError("give prepare= when the models are not built from a Recognizer")
+    return lambda path: preparer.prepare(path, enhance=enhance)
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _check_models(models: Sequence[ModelUnderTest], ece_bins: int) -> list[str]:
+    """The models' names; EvaluationError for no model, a bin count below 1 or two models of one name."""
+    if not models:
+        raise EvaluationError("no model to evaluate")
+    if ece_bins < 1:
+        raise EvaluationError(f"ece_bins must be at least 1, not {ece_bins}")
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise EvaluationError(f"model names must be unique, got {names}")
+    return names
+
+
+def _read_baseline(baseline: str | os.PathLike, man: Manifest) -> tuple[dict, list[dict]]:
+    """An earlier report of the same classes: (its metrics.json, its prediction rows)."""
+    base_doc, base_rows = read_report(baseline)
+    if base_doc.get("classes") != man.classes:
+        raise EvaluationError(
+            f"{baseline}: the baseline was evaluated with classes={base_doc.get('classes')!r}, this run with "
+            f"{man.classes!r}; compare runs made with the same --classes"
+        )
+    return base_doc, base_rows
+
+
+def _document(
+    created: str,
+    man: Manifest,
+    evaluated: int,
+    status: dict,
+    per_model: dict[str, dict],
+    bad: Sequence[BadRow],
+    stability: dict | None,
+    options: dict,
+) -> dict:
+    """The metrics.json document (without its history and chart entries)."""
+    bands = options["bands"]
+    doc: dict = {
+        "schema": SCHEMA,
+        "created": created,
+        "emostudio_version": __version__,
+        "status": status,
+        "manifest": man.summary(),
+        "classes": man.classes,
+        "class_keys": list(man.class_keys),
+        "evaluated": evaluated,
+        "ece_bins": options["ece_bins"],
+        "ece_binning": "equal-width bins (lo, hi] of the top-class probability",
+        "band_thresholds": {"confident": bands.confident, "leaning": bands.leaning},
+        "settings": {"enhance": options["enhance"], "chunk_seconds": options["chunk_seconds"]},
+        "models": per_model,
+        "comparison": [{"model": name, **{k: m.get(k) for k in HEADLINE}} for name, m in per_model.items()],
+        "bad_rows": [b.to_dict() for b in bad],
+        "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
+    }
+    if len(per_model) == 1:  # the headline keys at the top level too
+        only = next(iter(per_model.values()))
+        doc.update({k: only.get(k) for k in ("n", "wa", "ua", "macro_f1", "ece", "mce", "nll", "brier")})
+    if stability is not None:
+        doc["stability"] = stability
+    return doc
+
+
+def _model_metrics(models, scored, class_keys, ece_bins: int, bands: BandThresholds) -> dict[str, dict]:
+    """Each model's metrics on the files it scored, with its info and how many files failed with it."""
     per_model: dict[str, dict] = {}
     for m in models:
         ok = [s for s in scored if m.name in s.probs]
@@ -208,24 +296,14 @@ def evaluate(
         )
         failed = sum(1 for s in scored if m.name in s.errors)
         per_model[m.name] = {"model": m.info, **metrics, "failed": failed}
+    return per_model
 
-    stability = None
-    if base_doc is not None and base_rows is not None:
-        stability = compare(
-            rows,
-            base_rows,
-            classes=man.classes,
-            thresholds=thresholds or StabilityThresholds(),
-            ece_bins=ece_bins,
-        )
-        stability.update(
-            baseline=str(baseline),
-            baseline_created=base_doc.get("created"),
-            same_manifest=base_doc.get("manifest", {}).get("fingerprint") == man.fingerprint,
-        )
-    status = _status(evaluated, bad, stability)
 
-    history_entries = [
+def _history_entries(
+    created: str, man: Manifest, per_model: dict[str, dict], bad: int, folder: Path
+) -> list[dict]:
+    """The lines this run adds to the test set's history: one per model."""
+    return [
         {
             "time": created,
             "fingerprint": man.fingerprint,
@@ -235,54 +313,25 @@ def evaluate(
             "model_id": m["model"].get("id"),
             "dtype": m["model"].get("dtype"),
             "is_random": bool(m["model"].get("is_random")),
-            "bad_rows": len(bad),
+            "bad_rows": bad,
             "report": str(folder),
             **{k: m.get(k) for k in HEADLINE},
         }
         for name, m in per_model.items()
     ]
-    hist_dir = None if history_dir is False else Path(history_dir or folder.parent / "history")
-    past = read_history(hist_dir, man.fingerprint) if hist_dir else []
-    timeline = [e for e in past + history_entries if e.get("classes") == man.classes and e.get("n")]
 
-    doc: dict = {
-        "schema": SCHEMA,
-        "created": created,
-        "emostudio_version": __version__,
-        "status": status,
-        "manifest": man.summary(),
-        "classes": man.classes,
-        "class_keys": list(class_keys),
-        "evaluated": evaluated,
-        "ece_bins": ece_bins,
-        "ece_binning": "equal-width bins (lo, hi] of the top-class probability",
-        "band_thresholds": {"confident": bands.confident, "leaning": bands.leaning},
-        "settings": {"enhance": enhance, "chunk_seconds": chunk_seconds},
-        "models": per_model,
-        "comparison": [{"model": name, **{k: m.get(k) for k in HEADLINE}} for name, m in per_model.items()],
-        "bad_rows": [b.to_dict() for b in bad],
-        "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
-    }
-    if len(models) == 1:  # the headline keys at the top level too
-        doc.update(
-            {
-                k: per_model[names[0]].get(k)
-                for k in ("n", "wa", "ua", "macro_f1", "ece", "mce", "nll", "brier")
-            }
-        )
-    if stability is not None:
-        doc["stability"] = stability
-    if hist_dir:
-        doc["history"] = {
-            "dir": str(hist_dir),
-            "file": str(history_file(hist_dir, man.fingerprint)),
-            "runs": len({(e["time"], e.get("report")) for e in timeline}),
-        }
 
-    pngs = charts_mod.report_charts(doc, timeline) if charts_mod.available() else {}
-    if not pngs:
-        doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
-    write_report(folder, doc, rows, pngs, render_html(doc, pngs))
-    if hist_dir:
-        append_history(hist_dir, man.fingerprint, history_entries)
-    return Evaluation(folder, doc, rows)
+def _draw_charts(doc: dict, timeline: list[dict], lang: str) -> dict[str, bytes]:
+    """Every chart of the report as {file name: PNG bytes} in `lang`; also records the names in `doc`."""
+    record_chart_files(doc, history=bool(timeline))
+    return charts_mod.report_charts(doc, timeline, lang)
+
+
+def status_reasons(doc: dict, lang: str) -> list[str]:
+    """Why a stored evaluation has its status, in `lang` (metrics.json keeps the English, `status.reasons`)."""
+    reasons = []
+    if doc["status"]["code"] == EXIT_UNSTABLE and doc.get("stability"):
+        reasons += stability_reasons(doc["stability"], lang)
+    if doc["bad_rows"]:
+        reasons.append(t("eval_reason_bad_rows", lang, n=len(doc["bad_rows"])))
+    return reasons

@@ -22,6 +22,7 @@ import numpy as np
 
 from emostudio.evaluate.manifest import CLASS_MODES, EvaluationError
 from emostudio.evaluate.metrics import compute_metrics, restrict
+from emostudio.messages import t
 from emostudio.model.labels import KEYS
 
 
@@ -92,10 +93,7 @@ def compare(
         "reasons": [],
     }
     if not pairs:
-        out["reasons"].append(
-            f"no model to compare: this run has {cur_models}, the baseline {base_models} (same names needed "
-            "when either run has several models)"
-        )
+        out["reasons"].append(t("stab_no_pairs", "en", current=cur_models, baseline=base_models))
     for cur_name, base_name in pairs:
         cur = {r["id"]: r for r in current_rows if r["model"] == cur_name}
         base = {r["id"]: r for r in baseline_rows if r["model"] == base_name}
@@ -105,24 +103,7 @@ def compare(
             for i in cur
             if i in base and _ok(base[i]) and not _ok(cur[i])
         ]
-        flipped, drifts = [], []
-        for i in common:
-            c, b = cur[i], base[i]
-            drift = float(np.max(np.abs(_probs(c) - _probs(b))))
-            drifts.append(drift)
-            if c["predicted"] != b["predicted"]:
-                flipped.append(
-                    {
-                        "id": i,
-                        "path": c.get("path"),
-                        "label": c["label"],
-                        "before": b["predicted"],
-                        "after": c["predicted"],
-                        "before_confidence": float(b["confidence"]),
-                        "after_confidence": float(c["confidence"]),
-                        "drift": drift,
-                    }
-                )
+        flipped, drifts = _flips(cur, base, common)
         entry: dict = {
             "model": cur_name,
             "baseline_model": base_name,
@@ -142,29 +123,91 @@ def compare(
             entry["deltas"] = {k: now[k] - before[k] for k in ("wa", "ua", "macro_f1", "ece")}
             entry["metrics_now"] = {k: now[k] for k in ("wa", "ua", "macro_f1", "ece")}
             entry["metrics_before"] = {k: before[k] for k in ("wa", "ua", "macro_f1", "ece")}
-        t = thresholds
-        r = entry["reasons"]
-        if entry["flip_rate"] > t.max_flip_rate:
-            r.append(
-                f"{len(flipped)} of {len(common)} files changed label ({entry['flip_rate'] * 100:.1f} % > "
-                f"{t.max_flip_rate * 100:g} %)"
-            )
-        if entry["drift_max"] > t.max_drift:
-            r.append(
-                f"largest score drift {entry['drift_max']:.4f} > {t.max_drift:g} ({entry['drift_max_id']})"
-            )
-        if entry["drift_mean"] > t.max_mean_drift:
-            r.append(f"mean score drift {entry['drift_mean']:.4f} > {t.max_mean_drift:g}")
-        for k in ("wa", "ua", "macro_f1"):
-            if -entry["deltas"].get(k, 0.0) > t.max_drop:
-                r.append(f"{k} dropped by {-entry['deltas'][k] * 100:.1f} points (> {t.max_drop * 100:g})")
-        if len(newly_failed) > t.max_new_failures:
-            r.append(f"{len(newly_failed)} files the baseline scored fail now (> {t.max_new_failures})")
-        if not common:
-            r.append("no file was scored in both runs")
-        out["reasons"] += [f"{cur_name}: {x}" for x in r]
+        entry["reasons"] = model_reasons(entry, thresholds.to_dict(), "en")
+        out["reasons"] += [t("stab_model_reason", "en", model=cur_name, reason=x) for x in entry["reasons"]]
         out["models"].append(entry)
     out["passed"] = not out["reasons"]
+    return out
+
+
+def _flips(cur: dict[str, dict], base: dict[str, dict], common: list[str]) -> tuple[list[dict], list[float]]:
+    """The files whose predicted label changed, and every common file's score drift (in `common` order)."""
+    flipped, drifts = [], []
+    for i in common:
+        c, b = cur[i], base[i]
+        drift = float(np.max(np.abs(_probs(c) - _probs(b))))
+        drifts.append(drift)
+        if c["predicted"] != b["predicted"]:
+            flipped.append(
+                {
+                    "id": i,
+                    "path": c.get("path"),
+                    "label": c["label"],
+                    "before": b["predicted"],
+                    "after": c["predicted"],
+                    "before_confidence": float(b["confidence"]),
+                    "after_confidence": float(c["confidence"]),
+                    "drift": drift,
+                }
+            )
+    return flipped, drifts
+
+
+def model_reasons(entry: dict, thresholds: dict, lang: str) -> list[str]:
+    """Why one model's comparison with the baseline fails, in `lang`, from its stored entry and the thresholds
+    (metrics.json `stability.models[i]`, `stability.thresholds`); metrics.json stores the English ones."""
+    th = thresholds
+    out = []
+    if entry["flip_rate"] > th["max_flip_rate"]:
+        out.append(
+            t(
+                "stab_flips",
+                lang,
+                flipped=len(entry["flipped"]),
+                compared=entry["compared"],
+                rate=entry["flip_rate"] * 100,
+                limit=th["max_flip_rate"] * 100,
+            )
+        )
+    if entry["drift_max"] > th["max_drift"]:
+        out.append(
+            t(
+                "stab_drift_max",
+                lang,
+                drift=entry["drift_max"],
+                limit=th["max_drift"],
+                id=entry["drift_max_id"],
+            )
+        )
+    if entry["drift_mean"] > th["max_mean_drift"]:
+        out.append(t("stab_drift_mean", lang, drift=entry["drift_mean"], limit=th["max_mean_drift"]))
+    for k in ("wa", "ua", "macro_f1"):
+        if -entry["deltas"].get(k, 0.0) > th["max_drop"]:
+            drop = {"points": -entry["deltas"][k] * 100, "limit": th["max_drop"] * 100}
+            out.append(t("stab_drop", lang, metric=t(f"metric_{k}", lang), **drop))
+    if len(entry["newly_failed"]) > th["max_new_failures"]:
+        out.append(t("stab_new_failures", lang, n=len(entry["newly_failed"]), limit=th["max_new_failures"]))
+    if not entry["compared"]:
+        out.append(t("stab_no_common", lang))
+    return out
+
+
+def stability_reasons(stability: dict, lang: str) -> list[str]:
+    """Every reason a stored stability comparison failed, in `lang` (the stored `reasons` are the English)."""
+    th = stability["thresholds"]
+    out = []
+    if not stability["models"]:
+        unpaired = stability.get("unpaired") or {}
+        out.append(
+            t(
+                "stab_no_pairs",
+                lang,
+                current=unpaired.get("current", []),
+                baseline=unpaired.get("baseline", []),
+            )
+        )
+    for m in stability["models"]:
+        out += [t("stab_model_reason", lang, model=m["model"], reason=r) for r in model_reasons(m, th, lang)]
     return out
 
 

@@ -14,6 +14,7 @@ import urllib.parse
 from pathlib import Path
 
 from emostudio.errors import ModelError
+from emostudio.messages import t
 
 DEFAULT_MODEL = "iic/emotion2vec_plus_large"
 HUB_NAMES = (
@@ -49,7 +50,7 @@ class ModelNotFoundError(ModelError):
             "  - offline: pass a local folder holding model.pt + config.yaml + tokens.txt (a copy of the hub repo), "
             "or put that folder in the ModelScope cache (~/.cache/modelscope/hub/models/iic/NAME, or $MODELSCOPE_CACHE) "
             "or the Hugging Face cache (~/.cache/huggingface/hub/models--emotion2vec--NAME, or $HF_HUB_CACHE / $HF_HOME)",
-            "  - just to try the workflow: --model demo (tiny random weights; scores are meaningless)",
+            f"  - just to try the workflow: --model demo (a tiny model; {t('random_note', 'en')})",
         ]
         super().__init__("\n".join(lines))
 

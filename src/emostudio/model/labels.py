@@ -1,6 +1,7 @@
 """The 9 emotion classes of emotion2vec+: keys, names, emoji, and normalisation of `tokens.txt` entries.
 
 Display names follow the seed WebUI (`😊 快乐 (Happy)`); the model's own zh tokens (`开心/happy`) are kept too.
+`emotion_name(key, lang)` is the one function that turns a key into what a person reads, in every surface.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class Emotion:
         """`😊 快乐 (Happy)`."""
         return f"{self.emoji} {self.zh} ({self.en})"
 
+    def name(self, lang: str) -> str:
+        """The name alone in one language: `快乐` (zh) or `Happy` (en)."""
+        return self.zh if lang == "zh" else self.en
+
 
 EMOTIONS: tuple[Emotion, ...] = (
     Emotion("angry", "Angry", "愤怒", "😠", "生气"),
@@ -48,6 +53,27 @@ EMOTIONS: tuple[Emotion, ...] = (
 )
 KEYS: tuple[str, ...] = tuple(e.key for e in EMOTIONS)
 BY_KEY: dict[str, Emotion] = {e.key: e for e in EMOTIONS}
+# the label of a silent stretch of a live stream: not one of the model's classes (silent windows are not scored)
+SILENCE = "silence"
+SILENT = Emotion(SILENCE, "Silence", "静音", "🔇", "")
+SILENCE_COLOUR = "#e5e7eb"
+
+
+def colour(key: str) -> str:
+    """The one colour of a class key (or `silence`) in every chart, bar, strip and card."""
+    return SILENCE_COLOUR if key == SILENCE else COLOURS[key]
+
+
+def emotion_name(key: str, lang: str = "both", *, emoji: bool = True) -> str:
+    """What a person reads for a class key (or `silence`): `😊 快乐` (zh), `😊 Happy` (en) or the seed's
+    bilingual `😊 快乐 (Happy)` (lang="both"); `emoji=False` drops the emoji (charts: fonts lack them).
+    A user's own label (`custom_label`: `frustrated`, `投诉`) is its own name in every language."""
+    e = SILENT if key == SILENCE else BY_KEY.get(key)
+    if e is None:
+        return key
+    name = f"{e.zh} ({e.en})" if lang == "both" else e.name(lang)
+    return f"{e.emoji} {name}" if emoji else name
+
 
 # tokens.txt of the official plus models, in model output order
 OFFICIAL_TOKENS: tuple[str, ...] = (
@@ -173,11 +199,3 @@ def label_or_custom(label: str) -> str:
         return normalise_label(label)
     except ValueError:
         return custom_label(label)
-
-
-def display_name(label: str, emoji: bool = True) -> str:
-    """How reports show a class: `😠 愤怒 Angry` for the 9 keys, a custom label as it is."""
-    e = BY_KEY.get(label)
-    if e is None:
-        return label
-    return f"{e.emoji} {e.zh} {e.en}" if emoji else f"{e.zh} {e.en}"

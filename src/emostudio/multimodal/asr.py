@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from emostudio.errors import EmoStudioError
+from emostudio.messages import t as text_of
 
 SAMPLE_RATE = 16000
 # SenseVoice's emotion tags → our 9 classes (EMO_UNKNOWN: no tag)
@@ -38,13 +39,8 @@ SENSEVOICE_EMOTIONS = {
 SENSEVOICE_LANGUAGES = {"zh", "en", "yue", "ja", "ko", "nospeech"}
 _TAG_RE = re.compile(r"<\|([^|]*)\|>")
 SUPPORTED_KINDS = {"SenseVoiceSmall": "sensevoice"}  # + any model class whose name contains "Paraformer"
-TRANSCRIPT_NEEDED = (
-    "a transcript is needed to read the words: give --text or --text-file, or --asr DIR with a FunASR model "
-    "folder (SenseVoice-Small or Paraformer)"
-)
-TRANSCRIPT_NEEDED_ZH = (
-    "需要文本才能分析文字情感：请用 --text 或 --text-file 提供，或用 --asr DIR 指定 FunASR 语音识别模型目录"
-)
+TRANSCRIPT_NEEDED = text_of("text_transcript_needed", "en")
+TRANSCRIPT_NEEDED_ZH = text_of("text_transcript_needed", "zh")
 
 
 class AsrError(EmoStudioError):

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
 from emostudio.multimodal.reading import TextReading
 from emostudio.multimodal.sentiment import Sentiment
@@ -141,17 +142,21 @@ class Agreement:
         }
 
 
-_SIDE_EN = {1: "positive", -1: "negative", 0: "neutral"}
-_SIDE_ZH = {1: "正面", -1: "负面", 0: "中性"}
+SIDES = {1: "positive", -1: "negative", 0: "neutral"}  # the stored `side` of the words and of the voice
+
+
+def _side(sign: int, lang: str) -> str:
+    return t(f"side_{SIDES[sign]}", lang)
 
 
 def _sign(x: float, threshold: float) -> int:
     return 1 if x >= threshold else -1 if x <= -threshold else 0
 
 
-def _words(words: list[str], n: int = 6) -> str:
-    shown = list(dict.fromkeys(words))[:n]
-    return ", ".join(shown)
+def _words(words: list[str], lang: str, n: int = 6) -> str:
+    """The first `n` distinct words, listed as `lang` lists them."""
+    listed = ", ".join(list(dict.fromkeys(words))[:n])
+    return listed if lang == "en" else listed.replace(", ", t("word_sep", lang))
 
 
 def text_evidence(reading: TextReading, settings: FusionSettings) -> dict:
@@ -159,30 +164,28 @@ def text_evidence(reading: TextReading, settings: FusionSettings) -> dict:
     if s is None:
         return {"available": False, "en": reading.reason_en, "zh": reading.reason_zh}
     side = _sign(s.polarity, settings.polarity_threshold)
-    cues_en, cues_zh = [], []
-    if s.positive_words:
-        cues_en.append(f"positive words: {_words(s.positive_words)}")
-        cues_zh.append(f"正面词：{_words(s.positive_words).replace(', ', '、')}")
-    if s.negative_words:
-        cues_en.append(f"negative words: {_words(s.negative_words)}")
-        cues_zh.append(f"负面词：{_words(s.negative_words).replace(', ', '、')}")
-    emotions = [e for e in s.emotions if e.value]
-    if emotions and not s.class_probs:
-        cues_en.append("emotion words: " + ", ".join(f"{e.en} {e.value:g}" for e in emotions))
-        cues_zh.append("情绪词：" + "、".join(f"{e.zh}{e.value:g}" for e in emotions))
-    en = f"the words read {_SIDE_EN[side]} (polarity {s.polarity:+.2f}, {reading.backend})"
-    zh = f"文字{_SIDE_ZH[side]}（极性 {s.polarity:+.2f}，{reading.backend}）"
-    if cues_en:
-        en += "; " + "; ".join(cues_en)
-        zh += "；" + "；".join(cues_zh)
+    said = {}
+    for lang in ("en", "zh"):
+        cues = []
+        if s.positive_words:
+            cues.append(t("ev_positive_words", lang, words=_words(s.positive_words, lang)))
+        if s.negative_words:
+            cues.append(t("ev_negative_words", lang, words=_words(s.negative_words, lang)))
+        emotions = [e for e in s.emotions if e.value]
+        if emotions and not s.class_probs:
+            items = [t("ev_emotion_item", lang, name=getattr(e, lang), value=e.value) for e in emotions]
+            cues.append(t("ev_emotion_words", lang, words=t("word_sep", lang).join(items)))
+        line = t("ev_text", lang, side=_side(side, lang), polarity=s.polarity, backend=reading.backend)
+        sep = t("list_sep", lang)
+        said[lang] = line + sep + sep.join(cues) if cues else line
     return {
         "available": True,
         "polarity": round(s.polarity, 6),
-        "side": _SIDE_EN[side],
+        "side": SIDES[side],
         "positive_words": list(dict.fromkeys(s.positive_words))[:20],
         "negative_words": list(dict.fromkeys(s.negative_words))[:20],
-        "en": en,
-        "zh": zh,
+        "en": said["en"],
+        "zh": said["zh"],
     }
 
 
@@ -193,17 +196,24 @@ def speech_evidence(probs: np.ndarray, settings: FusionSettings) -> dict:
     v, a = valence_arousal(probs)
     side = _sign(v, settings.valence_threshold)
     hostile = float(probs[_IDX["angry"]] + probs[_IDX["disgusted"]])
+    fmt = {"emoji": e.emoji, "percent": probs.max() * 100, "valence": v, "arousal": a}
     return {
         "label": label,
         "confidence": round(float(probs.max()), 6),
         "valence": round(v, 4),
         "arousal": round(a, 4),
-        "side": _SIDE_EN[side],
+        "side": SIDES[side],
         "angry_or_disgusted": round(hostile, 6),
-        "en": f"the voice sounds {e.emoji} {e.en.lower()} ({probs.max() * 100:.0f}%); valence {v:+.2f}, "
-        f"arousal {a:+.2f}",
-        "zh": f"语音听起来{e.emoji} {e.zh}（{probs.max() * 100:.0f}%）；效价 {v:+.2f}，唤醒度 {a:+.2f}",
+        "en": t("ev_speech", "en", name=e.en.lower(), **fmt),
+        "zh": t("ev_speech", "zh", name=e.zh, **fmt),
     }
+
+
+def _said(key: str, mismatch: bool, evidence: dict, **per_lang: dict) -> Agreement:
+    """An Agreement whose sentences are the catalogue's `agree_<key>` with each language's values."""
+    en = t(f"agree_{key}", "en", **per_lang.get("en", {}))
+    zh = t(f"agree_{key}", "zh", **per_lang.get("zh", {}))
+    return Agreement(key, mismatch, en, zh, evidence)
 
 
 def agreement(speech: np.ndarray, reading: TextReading, settings: FusionSettings | None = None) -> Agreement:
@@ -220,66 +230,39 @@ def agreement(speech: np.ndarray, reading: TextReading, settings: FusionSettings
     tx = text_evidence(reading, settings)
     evidence = {"text": tx, "speech": sp}
     label = BY_KEY[sp["label"]]
+    voice = {"en": label.en.lower(), "zh": label.zh}
     if not tx["available"]:
-        return Agreement(
-            "no_text",
-            False,
-            f"no reading of the words: {reading.reason_en}",
-            f"无法读取文字情感：{reading.reason_zh}",
-            evidence,
+        return _said(
+            "no_text", False, evidence, en={"reason": reading.reason_en}, zh={"reason": reading.reason_zh}
         )
-    t = _sign(tx["polarity"], settings.polarity_threshold)
+    tw = _sign(tx["polarity"], settings.polarity_threshold)
     v = _sign(sp["valence"], settings.valence_threshold)
+    sides = {lang: {"side": _side(tw, lang)} for lang in ("en", "zh")}
     if (
-        t > 0
+        tw > 0
         and sp["label"] in ("angry", "disgusted")
         and sp["angry_or_disgusted"] >= settings.voice_min_share
     ):
-        return Agreement(
+        article = "an" if label.en[0] in "AEIOU" else "a"
+        return _said(
             "sarcasm_or_masked",
             True,
-            f"mismatch: positive words with {'an' if label.en[0] in 'AEIOU' else 'a'} {label.en.lower()} voice "
-            "— possible sarcasm or masked emotion",
-            f"不一致：文字正面，语音却{label.zh}——可能是反讽或掩饰的情绪",
             evidence,
+            en={"label": f"{article} {voice['en']}"},
+            zh={"label": voice["zh"]},
         )
-    if t < 0 and sp["label"] == "happy" and sp["confidence"] >= settings.voice_min_share:
-        return Agreement(
-            "irony_or_coping",
-            True,
-            "mismatch: negative words with a happy voice — possible irony or coping",
-            "不一致：文字负面，语音却快乐——可能是反语，或在强颜欢笑、自我调适",
-            evidence,
-        )
-    if t and v and t != v:
-        return Agreement(
+    if tw < 0 and sp["label"] == "happy" and sp["confidence"] >= settings.voice_min_share:
+        return _said("irony_or_coping", True, evidence)
+    if tw and v and tw != v:
+        return _said(
             "mismatch",
             True,
-            f"mismatch: the words read {_SIDE_EN[t]} but the voice sounds {label.en.lower()} — they point "
-            "opposite ways",
-            f"不一致：文字{_SIDE_ZH[t]}，语音却{label.zh}，两者方向相反",
             evidence,
+            en={**sides["en"], "label": voice["en"]},
+            zh={**sides["zh"], "label": voice["zh"]},
         )
-    if t == v:
-        return Agreement(
-            "agree",
-            False,
-            f"agree: the words and the voice are both {_SIDE_EN[t]}",
-            f"一致：文字和语音都是{_SIDE_ZH[t]}的",
-            evidence,
-        )
-    if t == 0:
-        return Agreement(
-            "voice_only",
-            False,
-            f"the words are neutral; the emotion ({label.en.lower()}) is in the voice",
-            f"文字中性，情绪（{label.zh}）来自语音",
-            evidence,
-        )
-    return Agreement(
-        "words_only",
-        False,
-        f"the voice is neutral; the words read {_SIDE_EN[t]}",
-        f"语音中性，文字{_SIDE_ZH[t]}",
-        evidence,
-    )
+    if tw == v:
+        return _said("agree", False, evidence, **sides)
+    if tw == 0:
+        return _said("voice_only", False, evidence, en={"label": voice["en"]}, zh={"label": voice["zh"]})
+    return _said("words_only", False, evidence, **sides)

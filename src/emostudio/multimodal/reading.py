@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from emostudio.messages import t
 from emostudio.multimodal.sentiment import Sentiment, get_backend
 from emostudio.multimodal.text import MAX_TEXT_CHARS, Language, clean_text, detect_language, split_scripts
 
@@ -42,25 +43,14 @@ class TextReading:
         return None if self.sentiment is None else self.sentiment.polarity
 
 
-_UNAVAILABLE = {
-    "none": (
-        "the transcript has no words (it is empty, or only control characters, spaces, digits or punctuation): "
-        "the result is the voice alone",
-        "文本中没有文字（为空，或只有控制字符、空白、数字或标点）：结果只依据语音",
-    ),
-    "und": (
-        "text sentiment reads Chinese and English; this transcript looks like {script} text, so the result is "
-        "the voice alone",
-        "文本情感分析支持中文和英文；这段文本看起来是{script}，结果只依据语音",
-    ),
-    "backend": (
-        "the {backend} text backend reads {langs}; this transcript is {lang}, so the result is the voice alone "
-        "(use --text-backend auto)",
-        "文本后端 {backend} 只能读{langs_zh}；这段文本是{lang_zh}，结果只依据语音（可改用 --text-backend auto）",
-    ),
-}
-_LANG_ZH = {"zh": "中文", "en": "英文", "emoji": "表情符号", "mixed": "中英混合"}
-_LANG_EN = {"zh": "Chinese", "en": "English", "emoji": "emoji", "mixed": "mixed Chinese/English"}
+def _language(code: str, lang: str) -> str:
+    """A transcript language code as a name in `lang` ("中文", "mixed Chinese/English")."""
+    return t(f"text_lang_{code}", lang) if code in ("zh", "en", "emoji", "mixed") else code
+
+
+def _both(key: str, **fmt) -> tuple[str, str]:
+    """(en, zh) of a catalogue text; values that are language codes are said in each language."""
+    return t(key, "en", **fmt), t(key, "zh", **fmt)
 
 
 def analyze_text(text: str, backend: str = "auto", max_chars: int = MAX_TEXT_CHARS) -> TextReading:
@@ -83,12 +73,10 @@ def analyze_text(text: str, backend: str = "auto", max_chars: int = MAX_TEXT_CHA
         warnings_zh=list(clean.warnings_zh),
     )
     if lang.code == "none":
-        reading.reason_en, reading.reason_zh = _UNAVAILABLE["none"]
+        reading.reason_en, reading.reason_zh = _both("text_no_words")
         return reading
     if lang.code == "und" and not backend.startswith("hf:"):
-        en, zh = _UNAVAILABLE["und"]
-        script = lang.script or "unknown"
-        reading.reason_en, reading.reason_zh = en.format(script=script), zh.format(script=script)
+        reading.reason_en, reading.reason_zh = _both("text_unsupported", script=lang.script or "unknown")
         return reading
 
     if backend.startswith("hf:"):
@@ -116,8 +104,12 @@ def analyze_text(text: str, backend: str = "auto", max_chars: int = MAX_TEXT_CHA
             _wrong_language(reading, backend, reads, "mixed")
             return reading
         for k in skipped:
-            reading.warnings.append(f"the {_LANG_EN[k]} words were not scored: {backend} does not read them")
-            reading.warnings_zh.append(f"{_LANG_ZH[k]}部分未评分：{backend} 不能读{_LANG_ZH[k]}")
+            reading.warnings.append(
+                t("text_part_not_scored", "en", language=_language(k, "en"), backend=backend)
+            )
+            reading.warnings_zh.append(
+                t("text_part_not_scored", "zh", language=_language(k, "zh"), backend=backend)
+            )
     scored = {}
     for k, part in (("zh", zh_text), ("en", en_text)):
         if k in names and part.strip():
@@ -145,8 +137,8 @@ def combine_parts(scored: dict[str, Sentiment], shares: dict[str, float]) -> Sen
 
 
 def _wrong_language(reading: TextReading, backend: str, reads: frozenset[str], lang: str) -> None:
-    en, zh = _UNAVAILABLE["backend"]
-    langs = " and ".join(_LANG_EN[x] for x in sorted(reads)) or "any language"
-    langs_zh = "、".join(_LANG_ZH[x] for x in sorted(reads)) or "任何语言"
-    reading.reason_en = en.format(backend=backend, langs=langs, lang=_LANG_EN.get(lang, lang))
-    reading.reason_zh = zh.format(backend=backend, langs_zh=langs_zh, lang_zh=_LANG_ZH.get(lang, lang))
+    said = []
+    for ui in ("en", "zh"):
+        langs = t("text_and", ui).join(_language(x, ui) for x in sorted(reads)) or t("text_any_language", ui)
+        said.append(t("text_wrong_backend", ui, backend=backend, langs=langs, language=_language(lang, ui)))
+    reading.reason_en, reading.reason_zh = said

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from emostudio.embeddings import read_similarity, score_distance
+from emostudio.messages import LANGS, t
 from emostudio.model.labels import BY_KEY, KEYS
 from emostudio.profiles.errors import ProfileError
 from emostudio.profiles.records import NEGATIVE, ProfileRecord, iso, local_zone
@@ -222,18 +223,16 @@ def judge(table: pd.DataFrame, rule: AlertRule, by: str = "week") -> Alert:
     """The negative-share alert for a trend table (see AlertRule)."""
     judged = table[table["records"] >= rule.min_records]
     shares = judged["negative_share"].to_numpy(dtype=float)
-    unit = {"day": ("days", " 天"), "week": ("weeks", " 周"), "month": ("months", " 个月")}[by]
+    units = {lang: t(f"profile_unit_{by}", lang) for lang in LANGS}
     if len(shares) < rule.recent + rule.min_baseline:
         need = rule.recent + rule.min_baseline
+        counts = {"need": need, "min_records": rule.min_records, "have": len(shares)}
         return Alert(
             False,
             "not_enough_data",
             rule,
             message={
-                "en": f"Not enough data for the alert: it needs {need} {unit[0]} with at least {rule.min_records} "
-                f"records each, there are {len(shares)}.",
-                "zh": f"数据不足，无法判断预警：需要 {need}{unit[1]}且每期至少 {rule.min_records} 条记录，"
-                f"目前只有 {len(shares)} 期。",
+                lang: t("profile_alert_not_enough", lang, unit=units[lang], **counts) for lang in ("en", "zh")
             },
         )
     recent = float(shares[-rule.recent :].mean())
@@ -241,22 +240,15 @@ def judge(table: pd.DataFrame, rule: AlertRule, by: str = "week") -> Alert:
     rise = recent - base
     slope = float(np.polyfit(np.arange(len(shares)), shares, 1)[0])
     hit = rise > rule.threshold
-    pct = lambda v: f"{v * 100:.0f}%"  # noqa: E731
-    if hit:
-        msg = {
-            "en": f"ALERT: the share of negative emotions (angry, disgusted, fearful, sad) rose to {pct(recent)} over "
-            f"the last {rule.recent} {unit[0]}, from {pct(base)} before: +{rise * 100:.0f} points, more than the "
-            f"{rule.threshold * 100:.0f}-point threshold.",
-            "zh": f"预警：最近 {rule.recent}{unit[1]}负面情绪（愤怒、厌恶、恐惧、悲伤）占比升至 {pct(recent)}，"
-            f"此前为 {pct(base)}，上升 {rise * 100:.0f} 个百分点，超过 {rule.threshold * 100:.0f} 个百分点的阈值。",
-        }
-    else:
-        msg = {
-            "en": f"No alert: negative share {pct(recent)} over the last {rule.recent} {unit[0]} vs {pct(base)} "
-            f"before ({rise * 100:+.0f} points; the threshold is +{rule.threshold * 100:.0f}).",
-            "zh": f"无预警：最近 {rule.recent}{unit[1]}负面情绪占比 {pct(recent)}，此前 {pct(base)}"
-            f"（{rise * 100:+.0f} 个百分点；阈值 +{rule.threshold * 100:.0f}）。",
-        }
+    fmt: dict[str, object] = {
+        "now": f"{recent * 100:.0f}%",
+        "before": f"{base * 100:.0f}%",
+        "recent": rule.recent,
+        "rise": rise * 100,
+        "threshold": rule.threshold * 100,
+    }
+    key = "profile_alert_hit" if hit else "profile_alert_ok"
+    msg = {lang: t(key, lang, unit=units[lang], **fmt) for lang in ("en", "zh")}
     return Alert(hit, "alert" if hit else "ok", rule, recent, base, rise, slope, msg)
 
 
@@ -315,14 +307,24 @@ def compare(records_a: list[ProfileRecord], records_b: list[ProfileRecord]) -> C
     base = read_similarity(cos, dist, a.top, b.top, names=(a.speaker, b.speaker))
     big = sorted((k for k in KEYS if abs(share_diff[k]) >= 0.05), key=lambda k: -abs(share_diff[k]))[:3]
     if big:
-        en = "; ".join(
-            f"{BY_KEY[k].en} {'more' if share_diff[k] > 0 else 'less'} often ({share_diff[k] * 100:+.0f} points)"
-            for k in big
-        )
-        zh = "；".join(
-            f"{BY_KEY[k].zh}{'更多' if share_diff[k] > 0 else '更少'}（{share_diff[k] * 100:+.0f} 个百分点）"
-            for k in big
-        )
-        base = {"en": f"{base['en']} Compared with {a.speaker}, {b.speaker} sounds: {en}.",
-                "zh": f"{base['zh']}与 {a.speaker} 相比，{b.speaker}：{zh}。"}  # fmt: skip
+        reading = {}
+        for lang in ("en", "zh"):
+            items = [
+                t(
+                    "profile_cmp_more" if share_diff[k] > 0 else "profile_cmp_less",
+                    lang,
+                    name=BY_KEY[k].name(lang),
+                    points=share_diff[k] * 100,
+                )
+                for k in big
+            ]
+            reading[lang] = t(
+                "profile_cmp_reading",
+                lang,
+                base=base[lang],
+                a=a.speaker,
+                b=b.speaker,
+                items=t("list_sep", lang).join(items),
+            )
+        base = reading
     return Comparison(a, b, cos, dist, share_diff, score_diff, base)

@@ -1,9 +1,10 @@
-"""The quality verdicts as a table: one `Rule` per metric (name, unit, zh/en labels, how to judge, advice).
+"""The quality verdicts as a table: one `Rule` per metric (name, unit, how to judge, which advice).
 
-Adding a metric is one measurement in `report.measure` and one row in `RULES`. A rule's `judge` returns a case
-key such as "ok", "warn:short" or "bad:quiet"; the part before the colon is the verdict, the whole key picks
-the advice. Labels and advice are format strings that can use `{t}` (the thresholds), `{v}` (the value) and
-the measurement context (e.g. `{method_en}` for SNR).
+Adding a metric is one measurement in `report.measure`, one row in `RULES` and its texts in the catalogue
+(`emostudio.messages.analysis`: the label `quality_<name>`, the advice keys the rule names). A rule's `judge`
+returns a case key such as "ok", "warn:short" or "bad:quiet"; the part before the colon is the verdict, the
+whole key picks the advice. Labels and advice are format strings that can use `{t}` (the thresholds), `{v}`
+(the value) and the measurement context (e.g. `{method}` for SNR).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from emostudio.messages import t as text
 
 
 @dataclass(frozen=True)
@@ -56,19 +59,27 @@ Judge = Callable[[Any, QualityThresholds], str]
 class Rule:
     name: str
     unit: str
-    label_en: str
-    label_zh: str
     judge: Judge
-    advice: dict[str, tuple[str, str]] = field(default_factory=dict)  # case -> (en, zh) format strings
+    advice: dict[str, str] = field(default_factory=dict)  # case -> the catalogue key of its advice
 
     def verdict_and_advice(self, value: Any, t: QualityThresholds, ctx: dict) -> tuple[str, str, str]:
         case = self.judge(value, t)
-        en, zh = self.advice.get(case, ("", ""))
-        fmt = {"t": t, "v": value, **ctx}
-        return case.split(":")[0], en.format(**fmt), zh.format(**fmt)
+        key = self.advice.get(case)
+        if key is None:
+            return case.split(":")[0], "", ""
+        en, zh = (text(key, lang).format(t=t, v=value, **_in(ctx, lang)) for lang in ("en", "zh"))
+        return case.split(":")[0], en, zh
 
     def labels(self, t: QualityThresholds, ctx: dict) -> tuple[str, str]:
-        return self.label_en.format(t=t, **ctx), self.label_zh.format(t=t, **ctx)
+        en, zh = (text(f"quality_{self.name}", lang).format(t=t, **_in(ctx, lang)) for lang in ("en", "zh"))
+        return en, zh
+
+
+def _in(ctx: dict, lang: str) -> dict:
+    """The measurement context for texts in `lang`: in Chinese, `x_zh` stands in for `x` (e.g. the SNR method)."""
+    if lang != "zh":
+        return ctx
+    return {**ctx, **{k[:-3]: v for k, v in ctx.items() if k.endswith("_zh")}}
 
 
 def _info(_v: Any, _t: QualityThresholds) -> str:
@@ -131,81 +142,48 @@ def _hum(v, t):
     )
 
 
-QUIET = (
-    "Very quiet; record closer to the mic (15–30 cm) or raise the input gain.",
-    "音量很小；请靠近麦克风 15–30 厘米录音或调高输入增益。",
-)
 RULES: tuple[Rule, ...] = (
+    Rule("sample_rate", "Hz", _sample_rate, {"bad": "quality_advice_phone_band"}),
+    Rule("channels", "", _info),
+    Rule("codec", "", _info),
     Rule(
-        "sample_rate", "Hz", "Sample rate", "采样率", _sample_rate,
-        {"bad": ("Recorded at {v} Hz (phone-band); record at {t.min_sample_rate_hz} Hz or more.",
-                 "采样率仅 {v} Hz（电话音质）；请用 {t.min_sample_rate_hz} Hz 或更高采样率录音。")},
-    ),
-    Rule("channels", "", "Channels", "声道数", _info),
-    Rule("codec", "", "Codec", "编码", _info),
-    Rule(
-        "duration", "s", "Duration", "时长", _duration,
+        "duration",
+        "s",
+        _duration,
         {
-            "bad:short": ("Too short; record or cut {t.duration_ok_from_s:g}–{t.duration_ok_to_s:g} s.",
-                          "太短；请录制或剪成 {t.duration_ok_from_s:g}–{t.duration_ok_to_s:g} 秒。"),
-            "warn:short": ("Short; {t.duration_ok_from_s:g}–{t.duration_ok_to_s:g} s works best.",
-                           "偏短；{t.duration_ok_from_s:g}–{t.duration_ok_to_s:g} 秒效果最好。"),
-            "warn:long": ("Long; cut to {t.duration_ok_from_s:g}–{t.duration_ok_to_s:g} s for a sharper score.",
-                          "偏长；剪成 {t.duration_ok_from_s:g}–{t.duration_ok_to_s:g} 秒结果更准。"),
-            "warn:split": ("Longer than {t.duration_split_above_s:g} s: it is split at pauses and scored per segment.",
-                           "超过 {t.duration_split_above_s:g} 秒：将在停顿处切分并逐段打分。"),
+            "bad:short": "quality_advice_too_short",
+            "warn:short": "quality_advice_short",
+            "warn:long": "quality_advice_long",
+            "warn:split": "quality_advice_split",
         },
     ),
-    Rule("peak", "dBFS", "Peak level", "峰值电平", _peak, {"bad": QUIET, "warn": QUIET}),
-    Rule("rms", "dBFS", "RMS level", "均方根电平", _info),
+    Rule("peak", "dBFS", _peak, {"bad": "quality_advice_quiet", "warn": "quality_advice_quiet"}),
+    Rule("rms", "dBFS", _info),
     Rule(
-        "loudness", "LUFS", "Loudness", "响度", _loudness,
-        {"bad:quiet": QUIET, "warn:quiet": QUIET,
-         "warn:loud": ("Very loud; likely limited or clipped — lower the input gain.",
-                       "响度过大，可能被压限或削波；请调低输入增益。")},
-    ),
-    Rule(
-        "clipping", "%", "Clipping", "削波", _clipping,
-        dict.fromkeys(("bad", "warn"), (
-            "Clipped (distorted); lower the input gain or step back from the mic and record again.",
-            "有削波失真；请调低输入增益或离麦克风远一点重新录音。",
-        )),
-    ),
-    Rule(
-        "dc_offset", "FS", "DC offset", "直流偏移", _dc,
-        dict.fromkeys(("bad", "warn"), (
-            "DC offset; a high-pass filter removes it (emostudio enhance).",
-            "存在直流偏移；高通滤波可去除（emostudio enhance）。",
-        )),
-    ),
-    Rule(
-        "snr", "dB", "SNR ({method})", "信噪比（{method_zh}）", _snr,
+        "loudness",
+        "LUFS",
+        _loudness,
         {
-            **dict.fromkeys(("bad", "warn"), (
-                "Noisy; record closer to the mic (15–30 cm) in a quieter room, or denoise (emostudio enhance).",
-                "噪声较大；请靠近麦克风 15–30 厘米、在安静的房间录音，或降噪（emostudio enhance）。",
-            )),
-            "info:none": (
-                "Cannot be measured: no speech was found, or the level never drops to a noise floor "
-                "(a steady tone, steady noise or music).",
-                "无法测量：未检测到语音，或电平从不回落到底噪（持续的音调、噪声或音乐）。",
-            ),
+            "bad:quiet": "quality_advice_quiet",
+            "warn:quiet": "quality_advice_quiet",
+            "warn:loud": "quality_advice_loud",
         },
     ),
+    Rule("clipping", "%", _clipping, dict.fromkeys(("bad", "warn"), "quality_advice_clipped")),
+    Rule("dc_offset", "FS", _dc, dict.fromkeys(("bad", "warn"), "quality_advice_dc")),
     Rule(
-        "speech_ratio", "%", "Speech ratio", "语音占比", _speech,
-        {"bad": ("No speech found; check the file holds speech.", "未检测到语音；请确认文件内有说话声。"),
-         "warn": ("Mostly non-speech; trim the silence or noise around the speech.",
-                  "大部分不是语音；请剪掉语音前后的静音或噪声。")},
+        "snr",
+        "dB",
+        _snr,
+        {**dict.fromkeys(("bad", "warn"), "quality_advice_noisy"), "info:none": "quality_advice_snr_none"},
     ),
-    Rule("dynamic_range", "dB", "Dynamic range", "动态范围", _info),
     Rule(
-        "hum", "dB", "Low-frequency hum (< {t.hum_cutoff_hz:g} Hz)", "低频嗡声（< {t.hum_cutoff_hz:g} Hz）", _hum,
-        dict.fromkeys(("bad", "warn"), (
-            "Low-frequency hum or rumble; a 100 Hz high-pass removes it (emostudio enhance); check cables "
-            "and grounding.",
-            "有低频嗡声或隆隆声；100 Hz 高通滤波可去除（emostudio enhance）；请检查线缆和接地。",
-        )),
+        "speech_ratio",
+        "%",
+        _speech,
+        {"bad": "quality_advice_no_speech", "warn": "quality_advice_little_speech"},
     ),
-)  # fmt: skip
+    Rule("dynamic_range", "dB", _info),
+    Rule("hum", "dB", _hum, dict.fromkeys(("bad", "warn"), "quality_advice_hum")),
+)
 RULES_BY_NAME = {r.name: r for r in RULES}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal, stats
 
+from emostudio.messages import t
 from emostudio.quality.measures import FRAME_S, excerpts, frame_power, levels, merged_slices, sum_squares
 from emostudio.records import SAMPLE_RATE, Span
 
@@ -24,11 +25,9 @@ SPEC_Q = (0.05, 0.2)  # quantiles of the smoothed power per bin used to fit the 
 SPEC_TRUST_DB = (3.0, 10.0)  # spectral SNR at or below 3 dB: trust it alone; at or above 10 dB: not at all
 SPEC_MAX_S = 120.0  # longer recordings: the spectral estimate reads this much in 12 evenly spaced excerpts
 
-METHODS = {  # method -> (en, zh) as shown next to the value
-    "vad": ("speech/pause", "语音与停顿"),
-    "floor": ("noise floor", "底噪"),
-    "spectral": ("spectral", "频谱"),
-    "none": ("not measurable", "无法测量"),
+# method -> (en, zh) as shown next to the value (the catalogue's `snr_method_<method>`)
+METHODS = {
+    m: (t(f"snr_method_{m}", "en"), t(f"snr_method_{m}", "zh")) for m in ("vad", "floor", "spectral", "none")
 }
 
 

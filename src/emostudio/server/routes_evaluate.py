@@ -69,7 +69,8 @@ def build_evaluate_router(service) -> APIRouter:
         archive: Annotated[
             UploadFile | None,
             File(
-                description="zip: a folder of label sub-folders (angry/, 生气/, …) or a manifest with its audio"
+                description="zip: a folder of label sub-folders (angry/, anger/, or the Chinese names, …) or a "
+                "manifest with its audio"
             ),
         ] = None,
         manifest: Annotated[

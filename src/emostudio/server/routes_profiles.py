@@ -350,6 +350,7 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         model_id: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        lang: Literal["zh", "en"] = "en",
     ):
         from emostudio.profiles.charts import trend_html, trend_png
 
@@ -358,7 +359,7 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
             raise ApiError(404, "no_records", f"{speaker!r} has no records in that time range")
         tr = trend(recs, by, AlertRule(threshold=threshold, recent=recent, min_records=min_records), tz)
         if format == "png":
-            return Response(trend_png(tr), media_type="image/png")
+            return Response(trend_png(tr, lang=lang), media_type="image/png")
         if format == "html":
             return HTMLResponse(trend_html(tr))
         return tr.to_dict()

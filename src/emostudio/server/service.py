@@ -22,6 +22,7 @@ import numpy as np
 
 from emostudio.embeddings import cosine_similarity
 from emostudio.errors import EmoStudioError, InternalError
+from emostudio.messages import t
 from emostudio.recognize import GRANULARITIES, Prepared, Recognizer
 from emostudio.results import AUDIO_FILE, EMBEDDING_FILE, RESULT_FILE, Result
 from emostudio.server.settings import DOWNLOADS, RUN_ID, ServerSettings, run_folder, run_sort_key
@@ -128,7 +129,7 @@ class Service:
                 worker.close()
                 return
             self.recognizer, self.worker = rec, worker
-            note = " (random weights: scores are meaningless)" if rec.model.is_random else ""
+            note = f" ({t('random_note', 'en')})" if rec.model.is_random else ""
             self.model_state = ModelState(
                 "ready",
                 rec.model.model_id,
@@ -148,8 +149,8 @@ class Service:
         if st.state == "missing":
             return (
                 f"no model weights for {st.model}. {st.message}\n"
-                "To try the server without weights, restart it with `--model demo` (random weights, "
-                "meaningless scores) or press 'load demo model' in the web UI."
+                f"To try the server without weights, restart it with `--model demo` ({t('random_note', 'en')}) "
+                "or press 'load demo model' in the web UI."
             )
         return f"the model {st.model} failed to load: {st.message}"
 

@@ -1,14 +1,13 @@
 """The Gradio web UI, mounted at / on the same FastAPI app as the REST API and calling the same Service.
 
 Layout and events only: every text comes from `emostudio.messages` (zh/en), every chart and table from
-`server/render.py`. Inputs left, results right (like the seed WebUI); tabs for history, comparing two takes,
+`emostudio.render`. Inputs left, results right (like the seed WebUI); tabs for history, comparing two takes,
 speaker profiles and evaluation. Nothing is fetched from the internet: the theme uses system fonts, the charts
 are inline HTML/SVG and Gradio's analytics are off.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import wave
@@ -20,52 +19,23 @@ import pandas as pd
 
 from emostudio.errors import EmoStudioError
 from emostudio.examples import ensure_examples
-from emostudio.messages import error_text, format_size, t
-from emostudio.model.labels import BY_KEY
-from emostudio.server import render
+from emostudio.messages import LANG_CHOICES, error_text, format_size, lang_of, t
+from emostudio.model.labels import BY_KEY, emotion_name
+from emostudio.render import result as render
+from emostudio.render.html import CSS
 from emostudio.server.service import Service
 from emostudio.server.settings import DOWNLOADS
 from emostudio.server.text_fields import apply_text
+from emostudio.server.ui_common import Labels, user_error
 from emostudio.server.ui_evaluate import build_evaluate_tab
 from emostudio.server.ui_live import build_live_tabs
 from emostudio.server.ui_profiles import build_profiles_tab
-
-LANGS = {"中文": "zh", "English": "en"}
-log = logging.getLogger("emostudio.server")
-
-
-def _lang(choice: str | None) -> str:
-    return LANGS.get(choice or "", "zh")
-
-
-def user_error(message: str, exc: BaseException | None = None) -> gr.Error:
-    """The toast for a user's mistake: one line in the server log, never a traceback."""
-    log.info("web UI: %s", str(exc) if exc is not None else message)
-    return gr.Error(message, print_exception=False)
-
-
-class Labels:
-    """Components whose text follows the language switch: (component, property, message key, extra)."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[gr.components.Component | gr.Tab, str, str, dict]] = []
-
-    def add(self, component, prop: str, key: str, **fmt):
-        self.items.append((component, prop, key, fmt))
-        return component
-
-    @property
-    def components(self) -> list:
-        return [c for c, *_ in self.items]
-
-    def updates(self, lang: str) -> list:
-        return [gr.update(**{prop: t(key, lang, **fmt)}) for _, prop, key, fmt in self.items]
 
 
 def status_markdown(service: Service, lang: str) -> str:
     st = service.model_state
     if st.state == "ready":
-        note = f" — {t('random', lang)}" if st.is_random else ""
+        note = f" — ⚠ {t('random_note', lang)}" if st.is_random else ""
         return t("model_ready", lang, model=st.model) + note
     if st.state == "loading":
         return t("model_loading", lang, model=st.model)
@@ -83,12 +53,35 @@ def _granularity_choices(lang: str) -> list[tuple[str, str]]:
     return [(t("utterance", lang), "utterance"), (t("frame", lang), "frame")]
 
 
+def _upload_label(service: Service, lang: str) -> str:
+    limit = t("upload_limit", lang, size=format_size(service.settings.max_upload_bytes))
+    return t("audio_limit", lang, audio=t("audio", lang), limit=limit)
+
+
+def history_rows(service: Service, lang: str) -> pd.DataFrame:
+    """The History table in `lang`: run, time, file, emotion, confidence, granularity (newest first)."""
+    runs = service.list_runs(limit=100)["runs"]
+    return pd.DataFrame(
+        [
+            [
+                r["run_id"],
+                r.get("timestamp"),
+                r.get("source"),
+                emotion_name(r["emotion"], lang) if r.get("emotion") in BY_KEY else "",
+                f"{(r.get('confidence') or 0) * 100:.1f}%",
+                render.granularity_name(r.get("granularity"), lang),
+            ]
+            for r in runs
+        ],
+        columns=list(t("history_cols", lang)),
+    )
+
+
 def build_ui(service: Service) -> gr.Blocks:
     outputs_root = service.settings.outputs
     zips = outputs_root / ".gradio" / "zips"
     segment_dir = outputs_root / ".gradio" / "segments"
     examples = ensure_examples(outputs_root / ".examples")
-    upload_note = t("upload_limit", "zh", size=format_size(service.settings.max_upload_bytes))
 
     def downloads(doc: dict) -> list[str]:
         folder = service.run_dir(doc["run_id"])
@@ -100,29 +93,12 @@ def build_ui(service: Service) -> gr.Blocks:
                 zf.write(p, f"{folder.name}/{Path(p).name}")
         return [*paths, str(zpath)]
 
-    def history_rows(lang: str) -> pd.DataFrame:
-        runs = service.list_runs(limit=100)["runs"]
-        return pd.DataFrame(
-            [
-                [
-                    r["run_id"],
-                    r.get("timestamp"),
-                    r.get("source"),
-                    render.emotion_name(r["emotion"], lang) if r.get("emotion") in BY_KEY else "",
-                    f"{(r.get('confidence') or 0) * 100:.1f}%",
-                    r.get("granularity"),
-                ]
-                for r in runs
-            ],
-            columns=list(t("history_cols", lang)),
-        )
-
     def run_choices(lang: str) -> list[tuple[str, str]]:
         out = []
         for r in service.list_runs(limit=100)["runs"]:
             if r.get("emotion") not in BY_KEY:
                 continue
-            label = f"{r.get('source')} · {render.emotion_name(r['emotion'], lang)} {(r.get('confidence') or 0) * 100:.0f}% · {r['run_id']}"
+            label = f"{r.get('source')} · {emotion_name(r['emotion'], lang)} {(r.get('confidence') or 0) * 100:.0f}% · {r['run_id']}"
             out.append((label, r["run_id"]))
         return out
 
@@ -140,7 +116,12 @@ def build_ui(service: Service) -> gr.Blocks:
         with gr.Row(elem_id="header"):
             L.add(gr.Markdown(t("title", "zh")), "value", "title")
             lang_in = gr.Radio(
-                list(LANGS), value="中文", label=t("lang"), elem_id="lang", scale=0, min_width=220
+                list(LANG_CHOICES),
+                value=next(iter(LANG_CHOICES)),
+                label=t("lang"),
+                elem_id="lang",
+                scale=0,
+                min_width=220,
             )
         status = gr.Markdown(elem_id="model-status")
         demo_btn = L.add(gr.Button(t("load_demo"), visible=False, elem_id="load-demo"), "value", "load_demo")
@@ -152,14 +133,14 @@ def build_ui(service: Service) -> gr.Blocks:
                         audio_in = gr.Audio(
                             sources=["upload", "microphone"],
                             type="filepath",
-                            label=f"{t('audio')}（{upload_note}）",
+                            label=_upload_label(service, "zh"),
                             elem_id="audio-in",
                         )
-                        gr.Examples(
+                        example_set = gr.Examples(
                             [[str(p)] for p, _ in examples],
                             inputs=[audio_in],
-                            label=f"{t('examples', 'zh')} / {t('examples', 'en')}",
-                            example_labels=[f"{ex.zh} / {ex.en}" for _, ex in examples],
+                            label=t("examples", "zh"),
+                            example_labels=[t(ex.text_key, "zh") for _, ex in examples],
                             elem_id="examples",
                         )
                         gran = gr.Radio(
@@ -197,7 +178,7 @@ def build_ui(service: Service) -> gr.Blocks:
                         line = gr.HTML(elem_id="timeline-chart")
                         seg_html = gr.HTML(elem_id="segments-strip")
                         seg_table = gr.Dataframe(
-                            headers=list(t("segment_cols")),
+                            headers=list(t("segment_cols", "zh")),
                             interactive=False,
                             visible=False,
                             elem_id="segments-table",
@@ -234,7 +215,7 @@ def build_ui(service: Service) -> gr.Blocks:
             with L.add(gr.Tab(t("tab_history"), id="history"), "label", "tab_history") as tab_hist:
                 refresh = L.add(gr.Button(t("refresh"), elem_id="history-refresh"), "value", "refresh")
                 L.add(gr.Markdown(t("history_open")), "value", "history_open")
-                history = gr.Dataframe(history_rows("zh"), interactive=False, elem_id="history")
+                history = gr.Dataframe(history_rows(service, "zh"), interactive=False, elem_id="history")
                 h_card = gr.HTML(elem_id="history-card")
                 h_bars = gr.HTML(elem_id="history-scores")
                 h_line = gr.HTML(elem_id="history-timeline")
@@ -272,15 +253,17 @@ def build_ui(service: Service) -> gr.Blocks:
                     gr.Button(t("compare"), variant="primary", elem_id="compare-btn"), "value", "compare"
                 )
                 cmp_out = gr.HTML(elem_id="comparison-view")
-            build_profiles_tab(service, last, lang_in)
-            build_evaluate_tab(service, lang_in)
-            build_live_tabs(service, lang_in)
+            L.add(build_profiles_tab(service, last, lang_in), "label", "tab_profiles")
+            L.add(build_evaluate_tab(service, lang_in), "label", "tab_evaluate")
+            live_tab, call_tab = build_live_tabs(service, lang_in)
+            L.add(live_tab, "label", "tab_live")
+            L.add(call_tab, "label", "tab_call")
 
         # ---- model status ----------------------------------------------------------------------------------------
         def show_status(choice):
             st = service.model_state.state
             return (
-                status_markdown(service, _lang(choice)),
+                status_markdown(service, lang_of(choice)),
                 gr.update(visible=st in ("missing", "failed")),
                 gr.Timer(active=st == "loading"),
             )
@@ -329,7 +312,7 @@ def build_ui(service: Service) -> gr.Blocks:
             choice,
             progress=gr.Progress(),  # noqa: B008
         ):
-            lang = _lang(choice)
+            lang = lang_of(choice)
             if not path:
                 raise user_error(t("no_audio", lang))
             name = os.path.basename(path)
@@ -391,9 +374,9 @@ def build_ui(service: Service) -> gr.Blocks:
 
         # ---- history -----------------------------------------------------------------------------------------------
         def show_history(choice):
-            lang = _lang(choice)
+            lang = lang_of(choice)
             choices = run_choices(lang)
-            return history_rows(lang), gr.update(choices=choices), gr.update(choices=choices)
+            return history_rows(service, lang), gr.update(choices=choices), gr.update(choices=choices)
 
         refresh.click(show_history, lang_in, [history, run_a, run_b])
         tab_hist.select(show_history, lang_in, [history, run_a, run_b])
@@ -416,14 +399,14 @@ def build_ui(service: Service) -> gr.Blocks:
                 run_id = str(table.iloc[row, 0])
                 doc = read_run(run_id)
             except (EmoStudioError, IndexError, KeyError, ValueError) as exc:
-                raise user_error(error_text(exc, _lang(choice)), exc) from None
-            return (doc, *render_opened(doc, _lang(choice)))
+                raise user_error(error_text(exc, lang_of(choice)), exc) from None
+            return (doc, *render_opened(doc, lang_of(choice)))
 
         history.select(open_run, [history, lang_in], [opened, h_card, h_bars, h_line, h_quality, h_files])
 
         # ---- compare two takes --------------------------------------------------------------------------------------
         async def compare(a_path, b_path, a_run, b_run, choice):
-            lang = _lang(choice)
+            lang = lang_of(choice)
             sides = []
             for p, r in ((a_path, a_run), (b_path, b_run)):
                 if r:
@@ -445,15 +428,16 @@ def build_ui(service: Service) -> gr.Blocks:
 
         # ---- language --------------------------------------------------------------------------------------------------
         def relabel(choice, doc, opened_doc, compared_doc):
-            lang = _lang(choice)
+            lang = lang_of(choice)
             return (
                 *L.updates(lang),
                 gr.update(choices=_granularity_choices(lang), label=t("granularity", lang)),
+                gr.update(label=_upload_label(service, lang)),
                 gr.update(
-                    label=f"{t('audio', lang)}（{t('upload_limit', lang, size=format_size(service.settings.max_upload_bytes))}）"
+                    label=t("examples", lang), sample_labels=[t(ex.text_key, lang) for _, ex in examples]
                 ),
                 status_markdown(service, lang),
-                history_rows(lang),
+                history_rows(service, lang),
                 *render_result(doc, lang),
                 *render_opened(opened_doc, lang),
                 render.comparison(compared_doc, lang) if compared_doc else "",
@@ -466,6 +450,7 @@ def build_ui(service: Service) -> gr.Blocks:
                 *L.components,
                 gran,
                 audio_in,
+                example_set.dataset,
                 status,
                 history,
                 *result_views,
@@ -501,7 +486,7 @@ def mount_ui(app, service: Service) -> None:
         allowed_paths=[str(service.settings.outputs)],
         ssr_mode=False,
         theme=theme,
-        css=render.CSS,
+        css=CSS,
         footer_links=["api"],
         mcp_server=False,
     )

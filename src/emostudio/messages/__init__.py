@@ -1,7 +1,12 @@
-"""Every fixed text a person reads — web UI labels, progress, errors, CLI lines — in Chinese and English.
+"""Every fixed text a person reads — web UI labels, toasts, progress, errors, CLI lines, HTML fragments,
+report pages, chart titles, axes and legends — in Chinese and English.
 
-One catalogue shared by the CLI and the web UI, so a change of wording is one change, and the Chinese UI never
-falls back to English. Texts are format strings: `t("upload_limit", "zh", size="100 MB")`.
+One catalogue shared by every surface, so a change of wording is one change, and the Chinese UI never falls
+back to English. Texts are format strings: `t("upload_limit", "zh", size="100 MB")`. The general texts are in
+`MESSAGES` below; each area keeps its own in a module of this package (`evaluate`, `adapt`, `profiles`, `live`,
+`charts`, `report`, `text`, `analysis`), and `t` looks them all up as ONE catalogue (a key is defined once; a test
+proves every key has both languages with the same placeholders). Deliberately bilingual labels (emotion names such
+as `😊 快乐 (Happy)`, the language switch) are the only texts that mix the two.
 
 Error messages: every typed error has a `code`; `error_text(exc, lang)` gives the Chinese or English sentence
 for that code with the file's name. The English detail of the original message (what ffmpeg said, which tensor)
@@ -12,7 +17,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from emostudio.messages import adapt as _adapt
+from emostudio.messages import analysis as _analysis
+from emostudio.messages import charts as _charts
+from emostudio.messages import evaluate as _evaluate
+from emostudio.messages import live as _live
+from emostudio.messages import profiles as _profiles
+from emostudio.messages import report as _report
+from emostudio.messages import text as _text
+
 LANGS = ("zh", "en")
+LANG_CHOICES = {"中文": "zh", "English": "en"}  # the web UI's language switch: what it shows → the code
 
 # (zh, en): a format string each, or for table headers a tuple of column names each
 MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -22,7 +37,12 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "tab_analyze": ("分析", "Analyze"),
     "tab_history": ("历史记录", "History"),
     "tab_compare": ("对比两段录音", "Compare two takes"),
+    "tab_profiles": ("档案", "Profiles"),
+    "tab_evaluate": ("评测", "Evaluate"),
+    "tab_live": ("实时", "Live"),
+    "tab_call": ("双方通话", "Two-party call"),
     "audio": ("上传或录制音频", "Upload or record audio"),
+    "audio_limit": ("{audio}（{limit}）", "{audio} ({limit})"),
     "examples": (
         "示例（项目自带的合成语音，非真人录音）",
         "Examples (synthetic voices made by the project, not real people)",
@@ -43,7 +63,10 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "band": ("判断", "Reading"),
     "compound": ("复合情绪", "Compound"),
     "runner_up": ("第二可能", "Runner-up"),
-    "random": ("⚠ 随机权重模型：得分没有意义", "⚠ random weights: scores are meaningless"),
+    "random_note": (
+        "随机权重模型：得分没有意义",
+        "random weights: scores are meaningless",
+    ),  # the one such note
     "scores": ("9 类情感得分", "Scores of the 9 classes"),
     "timeline": ("情感时间线", "Emotion timeline"),
     "timeline_strip": ("主导情感（每 0.1 秒）", "Dominant emotion (every 0.1 s)"),
@@ -80,6 +103,7 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "emotion": ("情感", "Emotion"),
     "score": ("得分", "Score"),
     "not_measurable": ("无法测量", "n/a"),
+    "list_sep": ("；", "; "),  # between the items of a sentence's list
     # --- history
     "history_cols": (
         ("运行", "时间", "文件", "情感", "置信度", "粒度"),
@@ -93,10 +117,28 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "run_b": ("或选择历史记录 B", "or a past run B"),
     "compare": ("对比", "Compare"),
     "similarity": ("特征余弦相似度", "Cosine similarity of embeddings"),
-    "more_reliable": ("{take} 的结果更可靠", "{take} is the more reliable reading"),
-    "equally_reliable": ("两段录音的可靠程度相当", "Both takes are about equally reliable"),
-    "same_label": ("两段录音结果相同：{label}", "Both takes read {label}"),
-    "different_label": ("两段录音结果不同", "The takes read differently"),
+    "take": ("录音 {side}", "Take {side}"),
+    "more_reliable": ("{take} 的结果更可靠：{reasons}。", "{take} is the more reliable reading: {reasons}."),
+    "equally_reliable": (
+        "两段录音的可靠程度相当：{reasons}。",
+        "Both takes are about equally reliable: {reasons}.",
+    ),
+    "same_label": ("两段录音结果相同：{label}。", "Both takes read {label}."),
+    "different_label": (
+        "两段录音结果不同：{a}（A）与 {b}（B）。",
+        "The takes read differently: {a} (A) vs {b} (B).",
+    ),
+    "cmp_reason_metric": (
+        "{label}：{better}，对比 {worse}（{grade}）",
+        "{label}: {better} vs {worse} ({grade})",
+    ),
+    "cmp_grade_bad": ("差", "bad"),
+    "cmp_grade_warn": ("一般", "so-so"),
+    "cmp_reason_confidence": (
+        "置信度 {a:.1f}%（{band_a}），对比 {b:.1f}%（{band_b}）",
+        "confidence {a:.1f}% ({band_a}) vs {b:.1f}% ({band_b})",
+    ),
+    "cmp_reason_equal": ("置信度 {a:.1f}%，对比 {b:.1f}%", "confidence {a:.1f}% vs {b:.1f}%"),
     "need_two": ("请为 A 和 B 各选择一段录音或一条历史记录", "Choose a clip or a past run for both A and B"),
     "no_audio": ("请先上传或录制一段音频", "Upload or record a clip first"),
     # --- model status
@@ -124,6 +166,11 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "cli_folder": ("结果目录", "folder"),
     "cli_failed": ("{failed} / {total} 个输入失败", "{failed} of {total} input(s) failed"),
     "cli_nothing": ("没有可分析的音频文件", "nothing to analyse: no audio files among the inputs"),
+    "cli_advice": ("建议", "advice"),
+    "cli_negative_share": ("负面占比", "negative share"),
+    "cli_mean_confidence": ("平均置信度", "mean confidence"),
+    "cli_first_seen": ("首次", "first seen"),
+    "cli_last_seen": ("最近", "last seen"),
     # --- annotations (annot)
     "export_wrote": ("{format}：{path}", "{format}: {path}"),
     "export_no_turns": (
@@ -187,28 +234,145 @@ ERRORS: dict[str, tuple[str, str]] = {
     "internal": ("内部错误，请报告此问题", "an internal error; please report it"),
     "bad_argument": ("参数错误", "bad argument"),
     "bad_parameters": ("参数错误", "bad parameters"),
+    "bad_roles": (
+        "声道角色无效：{name}（用逗号分隔；每个名称 1–64 个可打印字符，且互不相同）",
+        "{name}: channel roles must be 1-64 printable characters each, all different",
+    ),
     "run_not_found": ("找不到这次运行记录", "no such run"),
     "file_not_found": ("这次运行没有该文件", "the run has no such file"),
     "model_not_found": ("没有找到模型权重", "no model weights found"),
     "checkpoint_error": ("模型文件无法使用", "the model checkpoint cannot be used"),
+    # profiles, evaluations, live streams (the English side is the short form; surfaces show the full message)
+    "bad_time": (
+        "{name}：不是有效的时间，请使用 ISO 8601 格式，例如 2026-01-05、2026-01-05T09:30 或 2026-01-05T09:30:00+08:00",
+        "{name}: not a time; use ISO 8601 like 2026-01-05 or 2026-01-05T09:30",
+    ),
+    "profile_error": ("{name}：档案库无法完成这个请求", "{name}: the profile store cannot do this"),
+    "unknown_speaker": ("没有说话人 {name} 的记录", "no records for speaker {name}"),
+    "empty_store": ("档案库是空的：请先加入记录", "the profile store is empty"),
+    "dimension_mismatch": (
+        "{name}：特征向量的维度与档案库中的不同",
+        "{name}: the embedding size differs from the store's",
+    ),
+    "ambiguous_model": ("档案库中有多个模型的记录：请指定一个模型", "records of several models: name one"),
+    "store_locked": (
+        "档案库正被另一个进程使用，请稍后再试",
+        "the profile store is in use by another process",
+    ),
+    "store_unreachable": ("无法连接档案库", "the profile store cannot be reached"),
+    "clip_error": ("{name}：这次运行的结果无法加入档案", "{name}: the run cannot be used as a clip"),
+    "bad_manifest": ("{name}：测试集清单无法使用", "{name}: the manifest cannot be used"),
+    "bad_upload": ("{name}：上传的文件无法使用", "{name}: the upload cannot be used"),
+    "forbidden_path": (
+        "{name}：不在服务器允许读取的文件夹内",
+        "{name}: outside the folders this server may read",
+    ),
+    "evaluation_error": ("评测无法开始", "the evaluation cannot start"),
+    "evaluation_aborted": ("评测已停止", "the evaluation stopped"),
+    "evaluation_not_found": ("找不到这次评测", "no such evaluation"),
+    "bad_json": ("{name}：不是有效的 JSON", "{name}: not valid JSON"),
+    "missing_path": ("{name}：缺少音频路径", "{name}: no path"),
+    "missing_label": ("{name}：缺少标签", "{name}: no label"),
+    "unknown_label": ("{name}：无法识别的情感标签", "{name}: unknown emotion label"),
+    "outside_root": ("{name}：在允许的文件夹之外", "{name}: outside the allowed folders"),
+    "duplicate_id": ("{name}：id 重复", "{name}: duplicate id"),
+    "live_input": ("实时音频无法使用", "the live audio cannot be used"),
+    "bad_frame": ("实时音频块无法使用", "a live audio chunk cannot be used"),
+    "too_many_streams": ("实时分析的数量已达上限，请稍后再试", "too many live streams; try again later"),
+    "bad_text": ("{name}：文本无法使用", "{name}: the text cannot be used"),
+    "text_backend": ("文本情感分析后端无法加载", "the text sentiment backend cannot be loaded"),
+    "asr_error": ("语音识别失败", "speech recognition failed"),
+    # annotated test sets (TextGrid, ELAN, Label Studio, start_s/end_s columns) and exports
+    "bad_annotation": ("{name}：标注文件无法读取", "{name}: the annotation file cannot be read"),
+    "bad_range": ("{name}：时间区间无效", "{name}: not a valid time interval"),
+    "past_end": ("{name}：区间超出音频的结尾", "{name}: the interval runs past the end of the audio"),
+    "overlap": (
+        "{name}：与同一层中的另一个区间重叠",
+        "{name}: overlaps another interval of the same tier",
+    ),
+    "missing_audio": ("{name}：旁边没有同名的音频文件", "{name}: no audio file of the same name"),
+    "missing_annotation": (
+        "{name}：旁边没有同名的 TextGrid 或 .eaf 文件",
+        "{name}: no TextGrid or .eaf file of the same name",
+    ),
+    "ambiguous_annotation": (
+        "{name}：同名的音频或标注文件不止一个",
+        "{name}: more than one audio or annotation file of this name",
+    ),
+    "bad_task": ("{name}：Label Studio 任务无法使用", "{name}: the Label Studio task cannot be used"),
+    "unannotated": ("{name}：这个任务还没有人工标注", "{name}: the task has no annotation by a person"),
+    "export_error": ("{name}：无法导出", "{name}: cannot be exported"),
+    # adaptation
+    "adapt_error": ("无法训练适配器", "the adapter cannot be trained"),
+    "too_few_examples": (
+        "有的类别标注文件太少，无法训练和交叉验证",
+        "too few labelled files in a class to train and cross-validate",
+    ),
+    "bad_adapter": ("{name}：适配器文件夹无法使用", "{name}: the adapter folder cannot be used"),
+    "adapter_mismatch": (
+        "{name}：适配器是用另一个模型的权重训练的",
+        "{name}: the adapter was trained on other model weights",
+    ),
 }
+
+
+Entry = tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _one_catalogue(*parts: dict[str, Any]) -> dict[str, Entry]:
+    """The areas' texts as one dict; a key defined twice is a mistake found at import."""
+    out: dict[str, Entry] = {}
+    for part in parts:
+        twice = sorted(set(out) & set(part))
+        if twice:
+            raise ValueError(f"message keys defined twice: {', '.join(twice)}")
+        out.update(part)
+    return out
+
+
+CATALOGUE: dict[str, Entry] = _one_catalogue(
+    MESSAGES,
+    _adapt.MESSAGES,
+    _analysis.MESSAGES,
+    _charts.MESSAGES,
+    _evaluate.MESSAGES,
+    _live.MESSAGES,
+    _profiles.MESSAGES,
+    _report.MESSAGES,
+    _text.MESSAGES,
+)
 
 
 def t(key: str, lang: str = "zh", **fmt: Any) -> Any:
     """The text for `key` in `lang` ("zh" or "en"), formatted with `fmt` (tuples of texts are returned as is)."""
-    zh, en = MESSAGES[key]
+    zh, en = CATALOGUE[key]
     text = zh if lang == "zh" else en
     return text.format(**fmt) if fmt and isinstance(text, str) else text
 
 
+def both(key: str, sep: str = " / ", **fmt: Any) -> str:
+    """A deliberately bilingual text, `zh / en` (standalone report pages that are read in either language)."""
+    return f"{t(key, 'zh', **fmt)}{sep}{t(key, 'en', **fmt)}"
+
+
+def lang_of(choice: str | None) -> str:
+    """The language code of the web UI's switch value ("中文" → "zh"); Chinese when unset."""
+    return LANG_CHOICES.get(choice or "", "zh")
+
+
+def code_text(code: str | None, lang: str, message: str, name: str = "", **fmt: Any) -> str:
+    """A person's sentence for an error code: the catalogue's text in Chinese (naming `name`), the original
+    English `message` (with its detail) in English or for a code the catalogue does not know."""
+    if lang == "en" or code not in ERRORS:
+        return message
+    text = ERRORS[code][0].format(name=name, **{"size": "", **fmt})
+    return text.lstrip("：") if not name else text
+
+
 def error_text(exc: BaseException, lang: str = "zh", name: str | None = None, **fmt: Any) -> str:
     """A person's sentence for a typed error: the catalogue's text in Chinese, the full message in English."""
-    code = getattr(exc, "code", None)
-    if lang == "en" or code not in ERRORS:
-        return str(exc)
     label = name or getattr(exc, "path", None) or ""
-    text = ERRORS[code][0].format(name=label, **{"size": "", **fmt})
-    return text.lstrip("：") if not label else text
+    return code_text(getattr(exc, "code", None), lang, str(exc), label, **fmt)
 
 
 def format_size(n_bytes: int) -> str:

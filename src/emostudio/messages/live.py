@@ -1,0 +1,47 @@
+"""Texts of the web UI's Live tab (the browser microphone) and Two-party call tab (a stereo call)."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple] = {
+    "live_mic": ("麦克风（点击录音开始实时分析）", "Microphone (press record to analyse live)"),
+    "live_mode": ("声道", "Channels"),
+    "live_modes": (
+        ("混合为一位说话人", "每个声道一位说话人"),
+        ("Mix into one speaker", "One speaker per channel"),
+    ),
+    "live_roles": ("声道角色（可选，例如 坐席,客户）", "Channel roles (optional, e.g. agent,customer)"),
+    "call_roles_mismatch": (
+        "{name}：给出了 {n} 个声道角色，多于录音的声道数",
+        "{name}: {n} roles for fewer channels",
+    ),
+    "live_waiting": (
+        "点击麦克风的录音按钮开始；每 0.5 秒更新一次，停止后整段保存到历史记录。",
+        "Press the microphone's record button; an update every 0.5 s, the whole stream is saved to History when you "
+        "stop.",
+    ),
+    "live_listening": (
+        "正在分析 {seconds:.1f} 秒 · {updates} 次更新",
+        "Analysing {seconds:.1f} s · {updates} updates",
+    ),
+    "live_skipped": ("（模型跟不上实时，跳过了 {n} 次）", " (the model fell behind real time: {n} skipped)"),
+    "live_saved": ("已保存为 {run_id}（见“历史”页）：", "Saved as {run_id} (see History): "),
+    "live_not_saved": ("未保存：{error}", "Not saved: {error}"),
+    "live_ended_idle": (
+        "长时间没有收到音频，已结束并保存",
+        "No audio arrived for a while: the stream was ended and saved",
+    ),
+    "live_timeline": ("时间线（最近 {view:.0f} 秒）", "Timeline (last {view:.0f} s)"),
+    "live_seconds_tick": ("{s:.0f} 秒", "{s:.0f} s"),
+    "call_in": (
+        "双声道通话录音（左右声道各一位说话人）",
+        "Two-channel call recording (one speaker per channel)",
+    ),
+    "call_go": ("按声道分析", "Analyse by channel"),
+    "call_need_audio": ("请先上传录音", "Upload a recording first"),
+    "call_mix_line": ("整段（混合）：", "Whole call (mixed): "),
+    "call_speakers": ("{n} 位说话人", "{n} speaker(s)"),
+    "call_channel": ("{n} · {role}", "{n} · {role}"),
+    "channel_status_speaker": ("说话人", "speaker"),
+    "channel_status_silent": ("无声", "silent"),
+    "channel_status_copy": ("与另一声道相同", "copy of another channel"),
+}

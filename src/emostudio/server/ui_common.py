@@ -1,0 +1,43 @@
+"""What every tab of the web UI shares: the language switch, toasts for a user's mistakes, components whose
+labels follow the language. Texts come from `emostudio.messages`; HTML from `emostudio.render`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import gradio as gr
+
+from emostudio.messages import LANG_CHOICES, lang_of, t
+
+__all__ = ["LANG_CHOICES", "Labels", "lang_of", "user_error"]
+log = logging.getLogger("emostudio.server")
+
+
+def user_error(message: str, exc: BaseException | None = None) -> gr.Error:
+    """The toast for a user's mistake: one line in the server log, never a traceback."""
+    log.info("web UI: %s", str(exc) if exc is not None else message)
+    return gr.Error(message, print_exception=False)
+
+
+class Labels:
+    """Components whose text follows the language switch: (component, property, message key, format values)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Any, str, str, dict]] = []
+
+    def add(self, component, prop: str, key: str, **fmt):
+        self.items.append((component, prop, key, fmt))
+        return component
+
+    @property
+    def components(self) -> list:
+        return [c for c, *_ in self.items]
+
+    def updates(self, lang: str) -> list:
+        return [gr.update(**{prop: t(key, lang, **fmt)}) for _, prop, key, fmt in self.items]
+
+
+def choices(key: str, values: tuple[str, ...], lang: str) -> list[tuple[str, str]]:
+    """(label, value) pairs of a radio or dropdown whose labels are the tuple `key` in `lang`."""
+    return list(zip(t(key, lang), values, strict=True))
