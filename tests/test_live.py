@@ -21,12 +21,13 @@ from signals import voice
 
 from emostudio import audio as audio_io
 from emostudio.audio import SilentAudioError, TooLongError, ZeroLengthError
-from emostudio.channels import COPY_CORRELATION, correlation
+from emostudio.channels import correlation
 from emostudio.errors import UsageError
 from emostudio.live import SILENCE, FrameError, LiveNotice, LiveUpdate
 from emostudio.live.events import SegmentTrack
 from emostudio.live.pcm import from_wav_bytes
 from emostudio.results import load_schema
+from emostudio.settings import COPY_CORRELATION
 
 SR_IN = 44100
 

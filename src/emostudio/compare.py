@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from emostudio.embeddings import cosine_similarity
 from emostudio.model.labels import BY_KEY, KEYS
 
 QUALITY_CAUSES = ("snr", "clipping", "loudness", "duration", "sample_rate", "speech_ratio")
@@ -155,8 +156,6 @@ def compare_takes(
     similarity = None
     ea, eb = embeddings
     if ea is not None and eb is not None:
-        from emostudio.embeddings import cosine_similarity
-
         similarity = round(cosine_similarity(ea, eb), 6)
     return {
         "a": _side(da),

@@ -124,6 +124,19 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "cli_folder": ("结果目录", "folder"),
     "cli_failed": ("{failed} / {total} 个输入失败", "{failed} of {total} input(s) failed"),
     "cli_nothing": ("没有可分析的音频文件", "nothing to analyse: no audio files among the inputs"),
+    # --- channels (core): two-party recordings, files and live streams (emostudio.channels)
+    "channel_name": ("第 {n} 声道（{role}）", "channel {n} ({role})"),
+    "channel_one": ("录音只有一个声道：按一位说话人分析", "the recording has one channel: it is one speaker"),
+    "channel_silent": (
+        "{channel}无声（{level}）：不作分析",
+        "{channel} is silent ({level}): it is not scored",
+    ),
+    "channel_no_signal": ("没有信号", "no signal"),
+    "channel_loudest": ("最响处 {dbfs:.0f} dBFS", "loudest moments at {dbfs:.0f} dBFS"),
+    "channel_copy": (
+        "{channel}与{other}相同（单声道录音存成了多声道）：按一位说话人分析",
+        "{channel} is a copy of {other} (a mono recording saved with several channels): one speaker",
+    ),
 }
 
 # What each error code means, for people (zh, en). `{name}` is the file or input.

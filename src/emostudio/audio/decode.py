@@ -34,8 +34,9 @@ from emostudio.audio.errors import (
     UnsupportedFormatError,
     ZeroLengthError,
 )
-from emostudio.audio.types import DEFAULT_MAX_DURATION_S, DEFAULT_SILENCE_DBFS, SAMPLE_RATE, Audio, SourceInfo
+from emostudio.audio.types import DEFAULT_MAX_DURATION_S, DEFAULT_SILENCE_DBFS, SAMPLE_RATE
 from emostudio.errors import UsageError
+from emostudio.records import Audio, SourceInfo
 
 # ffmpeg's warnings and errors are gathered per decode (av.logging.Capture) as evidence of damage; outside a
 # capture they would go to Python logging's last-resort handler (stderr), so they are kept quiet there.

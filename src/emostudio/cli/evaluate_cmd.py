@@ -131,7 +131,12 @@ def register(sub) -> None:
         default=DEFAULT_CHUNK_SECONDS,
         help=f"audio decoded and held at once, shared by all models (default {DEFAULT_CHUNK_SECONDS:g})",
     )
-    p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="decode workers: threads that decode and prepare files while the models score (default 2)",
+    )
     p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
     p.set_defaults(func=run)
 

@@ -114,10 +114,10 @@ def running_line(elapsed_s: float, current: dict, segments: int, skipped: int) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostudio.channels import parse_roles
     from emostudio.errors import EmoStudioError
     from emostudio.live import LiveNotice, LiveUpdate
     from emostudio.live.sources import LiveInputError, list_devices, open_file_or_url, open_microphone
+    from emostudio.options import AnalysisOptions
 
     if args.list_devices:
         try:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         fail("--speed must be ≥ 0 and --seconds positive")
         return EXIT_USAGE
     try:
-        roles = parse_roles(args.roles)
+        roles = AnalysisOptions(channels=args.channels, roles=args.roles).check().role_names
     except EmoStudioError as exc:
         fail(str(exc))
         return EXIT_USAGE

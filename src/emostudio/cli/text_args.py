@@ -13,8 +13,8 @@ from rich.markup import escape
 from emostudio.cli.common import err_console
 
 if TYPE_CHECKING:
-    from emostudio.multimodal import TextOptions
     from emostudio.multimodal.asr import AsrModel
+    from emostudio.options import TextOptions
 
 
 def _weight(value: str) -> float:
@@ -87,7 +87,7 @@ class TextStep:
 def _waveform(result, input_path: str):
     """The audio the result was computed from: its processed_audio.wav, else the input decoded again."""
     from emostudio.audio import decode
-    from emostudio.results import AUDIO_FILE
+    from emostudio.runs import AUDIO_FILE
 
     saved = Path(result.output_dir) / AUDIO_FILE if result.output_dir else None
     return decode(saved if saved and saved.is_file() else input_path).waveform
@@ -100,9 +100,10 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
     transcript file, the text backend (hf: folders are loaded), the ASR folder and FunASR.
     """
     from emostudio.errors import EmoStudioError
-    from emostudio.multimodal import DEFAULT_TEXT_WEIGHT, TextOptions, clean_text, read_text_file
+    from emostudio.multimodal import clean_text, read_text_file
     from emostudio.multimodal.asr import TRANSCRIPT_NEEDED, TRANSCRIPT_NEEDED_ZH, load_asr
     from emostudio.multimodal.sentiment import check_backend_spec
+    from emostudio.options import DEFAULT_TEXT_WEIGHT, TextOptions
 
     given = args.text is not None or args.text_file is not None
     if not given and not args.asr:
@@ -124,7 +125,7 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
         options = TextOptions(
             weight=DEFAULT_TEXT_WEIGHT if args.text_weight is None else args.text_weight,
             backend=check_backend_spec(args.text_backend or "auto"),
-        )
+        ).check()
         text, source = args.text, "argument"
         if args.text_file is not None:
             text, warnings = read_text_file(args.text_file)

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from emostudio.audio.types import AUDIO_EXTENSIONS
 from emostudio.errors import EmoStudioError
 from emostudio.model.labels import KEYS, normalise_label
 
@@ -197,8 +198,6 @@ def _row_item(
 
 
 def _from_folder(root: Path, roots: Sequence[Path] | None) -> tuple[list[LabelledItem | BadRow], int]:
-    from emostudio.audio import AUDIO_EXTENSIONS
-
     out: list[LabelledItem | BadRow] = []
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
     for p in files:
@@ -252,8 +251,6 @@ def load_manifest(
         kind = "folder"
         rows, count = _from_folder(src, roots)
         if count == 0:
-            from emostudio.audio import AUDIO_EXTENSIONS
-
             raise ManifestError(
                 f"{src}: no audio files found (expected ROOT/<label>/<file> with one of "
                 f"{', '.join(sorted(AUDIO_EXTENSIONS))})"

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from emostudio.interpret import BANDS, BandThresholds, band_for
+from emostudio.interpret import BANDS, band_for
 from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.settings import BandThresholds
 
 DEFAULT_ECE_BINS = 15
 

@@ -19,9 +19,9 @@ import numpy as np
 
 from emostudio.errors import EmoStudioError
 from emostudio.evaluate.manifest import BadRow, EvaluationError, LabelledItem
+from emostudio.records import Prepared
 
-if TYPE_CHECKING:
-    from emostudio.prepare import Prepared
+if TYPE_CHECKING:  # not at run time: `emostudio --help` imports this package and must not import torch
     from emostudio.recognize import Recognizer
 
 
@@ -72,7 +72,7 @@ def load_models(
     settings=None,
 ) -> list[ModelUnderTest]:
     """Load every model named in `specs` (hub id, alias, folder or `demo`, each optionally `@dtype`)."""
-    from emostudio.recognize import Recognizer
+    from emostudio.recognize import Recognizer  # torch: only when models are loaded (see the imports above)
 
     if len(set(specs)) != len(specs):
         raise EvaluationError(f"a model is named twice in {list(specs)}; name each one once")

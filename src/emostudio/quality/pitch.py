@@ -6,16 +6,12 @@ cost and memory do not grow with length.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from scipy import signal
 
 from emostudio.quality.measures import excerpts, frame_power
-from emostudio.records import SAMPLE_RATE
-
-if TYPE_CHECKING:
-    from emostudio.quality.report import Hint, QualityThresholds
+from emostudio.records import SAMPLE_RATE, Hint
+from emostudio.settings import QualityThresholds
 
 HINT_MAX_S = 120.0
 PITCH_BLOCK = 2000  # 10 ms frames analysed at once (20 s)
@@ -85,8 +81,6 @@ def _voiced_runs(f0: np.ndarray, min_frames: int = 10) -> list[np.ndarray]:
 
 def hints(x: np.ndarray, t: QualityThresholds) -> list[Hint]:
     """Hints about content the model was not trained for, from the pitch track (excerpts when long)."""
-    from emostudio.quality.report import Hint
-
     parts = excerpts(len(x), int(HINT_MAX_S * SAMPLE_RATE), pieces=6)
     if len(parts) > 1:  # excerpts joined with 50 ms of silence so no pitch run spans a seam
         silence = np.zeros(int(0.05 * SAMPLE_RATE), np.float32)

@@ -42,10 +42,10 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from emostudio.audio import TooLongError
-from emostudio.channels import parse_roles
 from emostudio.errors import EmoStudioError, UsageError
 from emostudio.live import FrameError
 from emostudio.live import pcm as pcm_mod
+from emostudio.options import parse_roles
 from emostudio.server.live_sessions import LiveSession, StreamParams, TooManyStreamsError, live_hub
 from emostudio.server.service import Service
 from emostudio.server.settings import safe_filename

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import functools
 import inspect
-import json
 import os
 import tempfile
 import threading
@@ -37,7 +36,7 @@ from emostudio.profiles import (
     summarize,
     trend,
 )
-from emostudio.results import AUDIO_FILE, RESULT_FILE
+from emostudio.runs import AUDIO_FILE, read_result
 from emostudio.server.api import ApiError, bearer_auth, read_upload
 from emostudio.server.service import Service
 
@@ -80,7 +79,7 @@ class ProfilesService:
         src = ClipSource(folder.name, "run", folder)
         clip = await run_in_threadpool(read_stored, src)
         if clip is None:  # no embedding.npy: the run's scores, the embedding of its audio scored again
-            doc = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+            doc = read_result(folder)
             fresh = await self.score(folder / AUDIO_FILE, f"{folder.name}/{AUDIO_FILE}")
             clip = clip_from_doc(folder.name, fresh.vector, doc, folder, src)
             if clip.probs is None:

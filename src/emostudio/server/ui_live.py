@@ -21,10 +21,10 @@ from typing import Any
 
 import gradio as gr
 
-from emostudio.channels import parse_roles
 from emostudio.errors import EmoStudioError
 from emostudio.live.events import SILENCE, label_names
 from emostudio.live.pcm import from_wav_bytes
+from emostudio.options import parse_roles
 from emostudio.server.live_sessions import StreamParams, live_hub
 from emostudio.server.service import Service
 
