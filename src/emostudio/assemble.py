@@ -59,18 +59,6 @@ def assemble(
         raise InferenceError(
             f"{printable(item.name)}: the model produced non-finite scores (NaN/Inf); its weights may be broken"
         )
-    frames = _timeline(spans, scores.spans, s) if granularity == "frame" else None
-    emb = _embedding(scores.spans, weights, granularity) if embedding else None
-    enh = None
-    if item.enhanced is not None and scores.before is not None:
-        before = _mean([softmax(sc.logits) for sc in scores.before], weights)
-        enh = EnhancementReport(
-            item.enhanced.steps,
-            item.enhanced.noise_source,
-            before,
-            item.quality.to_dict() if item.quality else None,
-            item.quality_after.to_dict() if item.quality_after else None,
-        )
     band = band_for(float(probs.max()), s.bands)
     quality = item.quality  # the upload's own, also when enhanced (see the module docstring)
     warning = warning_zh = None
@@ -83,25 +71,19 @@ def assemble(
         compound=compound_for(probs, s.compound),
         segments=segs,
         model=model,
-        audio={
-            "duration_s": round(item.duration_s, 3),
-            "sample_rate": audio_io.SAMPLE_RATE,
-            "original": item.audio.source.to_dict(),
-            "segmented": len(spans) > 1,
-            "segments": len(spans),
-        },
+        audio=_audio_info(item),
         settings={
             "granularity": granularity,
             "embedding": embedding,
             "enhance": item.enhanced is not None,
             **s.to_dict(),
         },
-        frames=frames,
-        embedding=emb,
+        frames=_timeline(spans, scores.spans, s) if granularity == "frame" else None,
+        embedding=_embedding(scores.spans, weights, granularity) if embedding else None,
         quality=quality.to_dict() if quality else None,
         quality_warning=warning,
         quality_warning_zh=warning_zh,
-        enhancement=enh,
+        enhancement=_enhancement(item, scores, weights),
         source_name=item.name,
         warnings=list(item.audio.warnings),
     )
@@ -117,12 +99,36 @@ def assemble(
                     granularity,
                     embedding,
                     model=model,
-                    settings=settings,
+                    settings=s,
                 ),
             )
             for part in item.channels
         ]
     return result
+
+
+def _audio_info(item: Prepared) -> dict:
+    """result.json's `audio`: the processed duration and rate, what the input was, how it was split."""
+    return {
+        "duration_s": round(item.duration_s, 3),
+        "sample_rate": audio_io.SAMPLE_RATE,
+        "original": item.audio.source.to_dict(),
+        "segmented": len(item.spans) > 1,
+        "segments": len(item.spans),
+    }
+
+
+def _enhancement(item: Prepared, scores: InputScores, weights: np.ndarray) -> EnhancementReport | None:
+    """Enhancement on: the original audio's scores and both quality reports beside the enhanced result."""
+    if item.enhanced is None or scores.before is None:
+        return None
+    return EnhancementReport(
+        item.enhanced.steps,
+        item.enhanced.noise_source,
+        _mean([softmax(sc.logits) for sc in scores.before], weights),
+        item.quality.to_dict() if item.quality else None,
+        item.quality_after.to_dict() if item.quality_after else None,
+    )
 
 
 def _mean(probs: list[np.ndarray], weights: np.ndarray) -> np.ndarray:

@@ -77,61 +77,8 @@ def compare_takes(
     if embeddings is None:
         embeddings = (getattr(a, "embedding", None), getattr(b, "embedding", None))
     qa, qb = _metrics(da), _metrics(db)
-    quality = []
-    for name in COMPARED_METRICS:
-        ma, mb = qa.get(name), qb.get(name)
-        ref = ma or mb
-        if ref is None:  # neither take has it
-            continue
-        va, vb = (ma or {}).get("value"), (mb or {}).get("value")
-        delta = vb - va if isinstance(va, int | float) and isinstance(vb, int | float) else None
-        quality.append(
-            {
-                "name": name,
-                "label_en": ref.get("label_en"),
-                "label_zh": ref.get("label_zh"),
-                "unit": ref.get("unit"),
-                "a": va,
-                "b": vb,
-                "delta": None if delta is None else round(float(delta), 4),
-                "verdict_a": (ma or {}).get("verdict"),
-                "verdict_b": (mb or {}).get("verdict"),
-            }
-        )
-    pa, found_a = _penalty(da)
-    pb, found_b = _penalty(db)
-    ra, rb = BAND_RANK.get(da["band"]["key"], 0), BAND_RANK.get(db["band"]["key"], 0)
-    ca, cb = da["confidence"], db["confidence"]
-    if pa != pb:
-        better, why = ("a" if pa < pb else "b"), "quality"
-    elif ra != rb:
-        better, why = ("a" if ra > rb else "b"), "band"
-    elif abs(ca - cb) >= CLEARLY_MORE_CONFIDENT:
-        better, why = ("a" if ca > cb else "b"), "confidence"
-    else:
-        better, why = None, "equal"
-    reasons: dict[str, list[str]] = {"en": [], "zh": []}
-    if why == "quality":
-        worse_found = found_b if better == "a" else found_a
-        worse_m, better_m = (qb, qa) if better == "a" else (qa, qb)
-        for m in worse_found:
-            name = m["name"]
-            for lang in ("en", "zh"):
-                label = m.get(f"label_{lang}") or name
-                grade = {"bad": ("差", "bad"), "warn": ("一般", "so-so")}[m["verdict"]][
-                    0 if lang == "zh" else 1
-                ]
-                reasons[lang].append(
-                    f"{label}: {_value(better_m.get(name), lang)} vs {_value(worse_m.get(name), lang)} ({grade})"
-                )
-    for lang in ("en", "zh"):
-        word = "置信度" if lang == "zh" else "confidence"
-        reasons[lang].append(
-            f"{word} {cb * 100 if better == 'b' else ca * 100:.1f}% ({(db if better == 'b' else da)['band'][lang]}) "
-            f"vs {ca * 100 if better == 'b' else cb * 100:.1f}% ({(da if better == 'b' else db)['band'][lang]})"
-            if better
-            else f"{word} {ca * 100:.1f}% vs {cb * 100:.1f}%"
-        )
+    better, why = _more_reliable(da, db)
+    reasons = _reasons(da, db, qa, qb, better, why)
     same = da["emotion"] == db["emotion"]
     la, lb = _side(da)["label"], _side(db)["label"]
     if better:
@@ -153,23 +100,89 @@ def compare_takes(
             "zh": f"两段录音结果不同：{la['zh']}（A）与 {lb['zh']}（B）。",
         }
     )
-    similarity = None
     ea, eb = embeddings
-    if ea is not None and eb is not None:
-        similarity = round(cosine_similarity(ea, eb), 6)
     return {
         "a": _side(da),
         "b": _side(db),
         "same_label": same,
         "score_delta": {k: round(db["scores"][k] - da["scores"][k], 6) for k in KEYS},
-        "quality": quality,
+        "quality": _quality_rows(qa, qb),
         "more_reliable": better,
         "decided_by": why,
         "reasons": reasons,
         "verdict": verdict,
         "agreement": agreement,
-        "similarity": similarity,
+        "similarity": round(cosine_similarity(ea, eb), 6) if ea is not None and eb is not None else None,
         "is_random": bool(
             (da.get("model") or {}).get("is_random") or (db.get("model") or {}).get("is_random")
         ),
     }
+
+
+def _quality_rows(qa: dict, qb: dict) -> list[dict]:
+    """The compared quality metrics of both takes side by side, with the change B − A."""
+    quality = []
+    for name in COMPARED_METRICS:
+        ma, mb = qa.get(name), qb.get(name)
+        ref = ma or mb
+        if ref is None:  # neither take has it
+            continue
+        va, vb = (ma or {}).get("value"), (mb or {}).get("value")
+        delta = vb - va if isinstance(va, int | float) and isinstance(vb, int | float) else None
+        quality.append(
+            {
+                "name": name,
+                "label_en": ref.get("label_en"),
+                "label_zh": ref.get("label_zh"),
+                "unit": ref.get("unit"),
+                "a": va,
+                "b": vb,
+                "delta": None if delta is None else round(float(delta), 4),
+                "verdict_a": (ma or {}).get("verdict"),
+                "verdict_b": (mb or {}).get("verdict"),
+            }
+        )
+    return quality
+
+
+def _more_reliable(da: dict, db: dict) -> tuple[str | None, str]:
+    """("a" | "b" | None, what decided it): fewer quality problems first, then the band, then clearly more confident."""
+    pa, _ = _penalty(da)
+    pb, _ = _penalty(db)
+    ra, rb = BAND_RANK.get(da["band"]["key"], 0), BAND_RANK.get(db["band"]["key"], 0)
+    ca, cb = da["confidence"], db["confidence"]
+    if pa != pb:
+        return ("a" if pa < pb else "b"), "quality"
+    if ra != rb:
+        return ("a" if ra > rb else "b"), "band"
+    if abs(ca - cb) >= CLEARLY_MORE_CONFIDENT:
+        return ("a" if ca > cb else "b"), "confidence"
+    return None, "equal"
+
+
+def _reasons(da: dict, db: dict, qa: dict, qb: dict, better: str | None, why: str) -> dict[str, list[str]]:
+    """The reasons for the verdict in en and zh: the worse take's quality problems, then both confidences."""
+    reasons: dict[str, list[str]] = {"en": [], "zh": []}
+    ca, cb = da["confidence"], db["confidence"]
+    if why == "quality":
+        worse_found = _penalty(db if better == "a" else da)[1]
+        worse_m, better_m = (qb, qa) if better == "a" else (qa, qb)
+        for m in worse_found:
+            name = m["name"]
+            for lang in ("en", "zh"):
+                label = m.get(f"label_{lang}") or name
+                grade = {"bad": ("差", "bad"), "warn": ("一般", "so-so")}[m["verdict"]][
+                    0 if lang == "zh" else 1
+                ]
+                reasons[lang].append(
+                    f"{label}: {_value(better_m.get(name), lang)} vs {_value(worse_m.get(name), lang)} ({grade})"
+                )
+    for lang in ("en", "zh"):
+        word = "置信度" if lang == "zh" else "confidence"
+        reasons[lang].append(
+            f"{word} {cb * 100 if better == 'b' else ca * 100:.1f}% ({(db if better == 'b' else da)['band'][lang]}) "
+            f"vs {ca * 100 if better == 'b' else cb * 100:.1f}% ({(da if better == 'b' else db)['band'][lang]})"
+            if better
+            else f"{word} {ca * 100:.1f}% vs {cb * 100:.1f}%"
+        )
+    return reasons

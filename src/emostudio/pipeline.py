@@ -235,69 +235,96 @@ def iter_results(
     Arguments are checked before any work (UsageError). The pool keeps preparing while the caller handles the
     outcomes handed out; closing the generator early stops the pool.
     """
-    opts = (options or PipelineOptions()).check()
-    analysis = opts.analysis
-    jobs = as_jobs(sources)
-    settings = engine.settings
-    lanes = engine.lanes
-    # a group holds several batches per lane, so the lanes seldom wait for the group's last batch
-    group_limit = opts.group_seconds or 4 * engine.batch_seconds * (lanes.count if lanes else 1)
-    read_ahead = opts.read_ahead or max(4, 4 * max(opts.workers, 1))
-    in_process = opts.executor == "process" and opts.workers > 0
-    pool = make_executor(opts, settings)
-    pending: deque[tuple[Job, Future]] = deque()
-    held: list[tuple[Job, Any]] = []  # handed back by the pool, waiting for their group to be scored
-    held_s = 0.0
-    held_items = 0
-    exhausted = False
+    flow = _Flow(engine, (options or PipelineOptions()).check(), as_jobs(sources))
+    try:
+        flow.fill()
+        while flow.pending:
+            job, fut = flow.pending.popleft()
+            got = flow.result_of(job, fut)
+            if isinstance(got, _Failed):
+                got = _rebuild(got)
+            flow.held.append((job, got))
+            if not isinstance(got, EmoStudioError):
+                flow.held_s += got.duration_s
+                flow.held_items += 1
+                if flow.held_s >= flow.group_limit or flow.held_items >= flow.opts.max_group_items:
+                    yield from flow.flush()
+            flow.fill()
+        if flow.held:
+            yield from flow.flush()
+    finally:
+        flow.pool.shutdown(wait=True, cancel_futures=True)
 
-    def waiting_s() -> float:
-        done = [f.result() for _, f in pending if f.done() and f.exception() is None]
-        return held_s + sum(p.duration_s for p in done if not isinstance(p, _Failed | EmoStudioError))
 
-    def submit(job: Job) -> Future:
-        return pool.submit(_prepare_job, job, analysis, in_process)
+class _Flow:
+    """The state of one `iter_results`: the preparing pool, the inputs in flight and the group being gathered."""
 
-    def result_of(job: Job, fut: Future) -> Any:
+    def __init__(self, engine: Engine, opts: PipelineOptions, jobs: Iterator[Job]):
+        self.engine, self.opts, self.jobs = engine, opts, jobs
+        self.analysis = opts.analysis
+        lanes = engine.lanes
+        # a group holds several batches per lane, so the lanes seldom wait for the group's last batch
+        self.group_limit = opts.group_seconds or 4 * engine.batch_seconds * (lanes.count if lanes else 1)
+        self.read_ahead = opts.read_ahead or max(4, 4 * max(opts.workers, 1))
+        self.in_process = opts.executor == "process" and opts.workers > 0
+        self.pool = make_executor(opts, engine.settings)
+        self.pending: deque[tuple[Job, Future]] = deque()
+        self.held: list[tuple[Job, Any]] = []  # handed back by the pool, waiting for their group to be scored
+        self.held_s = 0.0
+        self.held_items = 0
+        self.exhausted = False
+
+    def waiting_s(self) -> float:
+        done = [f.result() for _, f in self.pending if f.done() and f.exception() is None]
+        return self.held_s + sum(p.duration_s for p in done if not isinstance(p, _Failed | EmoStudioError))
+
+    def submit(self, job: Job) -> Future:
+        return self.pool.submit(_prepare_job, job, self.analysis, self.in_process)
+
+    def result_of(self, job: Job, fut: Future) -> Any:
         """The worker's answer; a worker process that died takes only its own input down with it."""
-        nonlocal pool
         try:
             return fut.result()
         except BrokenExecutor:
             pass
         # every future of a broken pool fails: find out whether this input is the one that kills a worker
-        rest = [j for j, _ in pending]
-        pool.shutdown(wait=True, cancel_futures=True)
-        pool = make_executor(opts, settings)
+        rest = [j for j, _ in self.pending]
+        self._new_pool()
         try:
-            got = pool.submit(_prepare_job, job, analysis, in_process).result()
+            got = self.submit(job).result()
         except BrokenExecutor:
-            pool.shutdown(wait=True, cancel_futures=True)
-            pool = make_executor(opts, settings)
+            self._new_pool()
             got = InternalError(
                 f"{printable(job.name)}: the worker process preparing this input died (out of memory, or a crash "
                 "in a decoder)"
             )
-        pending.clear()
-        pending.extend((j, submit(j)) for j in rest)
+        self.pending.clear()
+        self.pending.extend((j, self.submit(j)) for j in rest)
         return got
 
-    def fill() -> None:
-        nonlocal exhausted
-        while not exhausted and len(pending) < read_ahead and waiting_s() < group_limit:
-            job = next(jobs, None)
-            if job is None:
-                exhausted = True
-                return
-            pending.append((job, submit(job)))
+    def _new_pool(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = make_executor(self.opts, self.engine.settings)
 
-    def flush() -> Iterator[Outcome]:
-        nonlocal held_s, held_items
-        ready = [(j, p) for j, p in held if not isinstance(p, EmoStudioError)]
-        scored = engine.results([p for _, p in ready], analysis.granularity, analysis.embedding)
+    def fill(self) -> None:
+        while (
+            not self.exhausted and len(self.pending) < self.read_ahead and self.waiting_s() < self.group_limit
+        ):
+            job = next(self.jobs, None)
+            if job is None:
+                self.exhausted = True
+                return
+            self.pending.append((job, self.submit(job)))
+
+    def flush(self) -> Iterator[Outcome]:
+        """Score the group gathered so far (one `Engine.results` call) and hand out its outcomes in order."""
+        ready = [(j, p) for j, p in self.held if not isinstance(p, EmoStudioError)]
+        scored = self.engine.results(
+            [p for _, p in ready], self.analysis.granularity, self.analysis.embedding
+        )
         by_index = {j.index: (p, r) for (j, p), r in zip(ready, scored, strict=True)}
-        group, held[:] = list(held), []
-        held_s, held_items = 0.0, 0
+        group, self.held = self.held, []
+        self.held_s, self.held_items = 0.0, 0
         for job, got in group:
             if isinstance(got, EmoStudioError):
                 yield Outcome(job.name, None, got, job.index, job.item)
@@ -307,22 +334,3 @@ def iter_results(
                 yield Outcome(job.name, None, res, job.index, job.item)
             else:
                 yield Outcome(job.name, res, None, job.index, job.item, prepared)
-
-    try:
-        fill()
-        while pending:
-            job, fut = pending.popleft()
-            got = result_of(job, fut)
-            if isinstance(got, _Failed):
-                got = _rebuild(got)
-            held.append((job, got))
-            if not isinstance(got, EmoStudioError):
-                held_s += got.duration_s
-                held_items += 1
-                if held_s >= group_limit or held_items >= opts.max_group_items:
-                    yield from flush()
-            fill()
-        if held:
-            yield from flush()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)

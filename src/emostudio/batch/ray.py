@@ -26,7 +26,8 @@ from emostudio.batch.job import BatchProgress, BatchSummary, check_job, finish_j
 from emostudio.batch.runner import job_items, job_text, pending, text_options_for
 from emostudio.batch.shards import Row, RowContext, ShardStore, error_row, result_row
 from emostudio.errors import BatchError, EmoStudioError, UsageError
-from emostudio.model.checkpoint import DEMO_ID, file_sha256, find_model, load_model, weights_file
+from emostudio.model.checkpoint import DEMO_ID, find_model, load_model, weights_file
+from emostudio.model.weights import file_sha256
 from emostudio.options import AnalysisOptions, TextOptions
 from emostudio.pipeline import PipelineOptions, iter_results
 from emostudio.recognize import Recognizer, check_device, precision_name
@@ -179,19 +180,7 @@ def run_ray_batch(
         settings = replace(settings, batch_seconds=float(batch_seconds))
     model_id, weights = _model_identity(model, allow_download)
     text_options = text_options_for(items, analysis.text, text)
-    identity_settings = {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"}
-    identity_settings["text"] = text_options
-    a = analysis
-    identity = job_identity(
-        model_id,
-        weights,
-        precision_name(dtype),
-        a.granularity,
-        a.embedding,
-        a.enhance,
-        a.quality,
-        identity_settings,
-    )
+    identity = _identity(model_id, weights, precision_name(dtype), analysis, settings, text_options)
     spec = ActorSpec(os.fspath(model), device, dtype, allow_download, settings, pipe, text_options)
     ray_opts = RayOptions(address, actors, gpus_per_actor, batch_size, num_cpus, shutdown)
     t0 = time.perf_counter()
@@ -206,9 +195,9 @@ def run_ray_batch(
             bool(table.column("random_weights")[0].as_py()) if table.num_rows else ctx.random_weights
         )
         job_settings = {
-            "embedding": a.embedding,
-            "enhance": bool(a.enhance),
-            "quality": a.quality,
+            "embedding": analysis.embedding,
+            "enhance": bool(analysis.enhance),
+            "quality": analysis.quality,
             "batch_seconds": settings.batch_seconds,
             "ray": address or "local",
             "actors": actors,
@@ -219,6 +208,23 @@ def run_ray_batch(
         return finish_job(
             store, identity, random_weights, state, time.perf_counter() - t0, job_settings, previous
         )
+
+
+def _identity(
+    model_id: str,
+    weights: str,
+    dtype: str,
+    analysis: AnalysisOptions,
+    settings: Settings,
+    text_options: TextOptions | None,
+) -> dict:
+    """The job identity (emostudio.batch.job) of a Ray job: the same as the local runner's for the same job."""
+    identity_settings = {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"}
+    identity_settings["text"] = text_options
+    a = analysis
+    return job_identity(
+        model_id, weights, dtype, a.granularity, a.embedding, a.enhance, a.quality, identity_settings
+    )
 
 
 def _run_on_ray(

@@ -79,6 +79,14 @@ def register(sub) -> None:
         default="thread",
         help="decode in threads (default) or in spawned worker processes",
     )
+    _add_job_args(p)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    add_model_args(p)
+    p.set_defaults(func=run)
+
+
+def _add_job_args(p: argparse.ArgumentParser) -> None:
+    """How the job runs: --force, Ray, transcripts, the profile store, channels."""
     p.add_argument(
         "--force",
         action="store_true",
@@ -125,9 +133,6 @@ def register(sub) -> None:
         help="separate: each channel its own speaker, one more row per channel (a manifest's roles/channels "
         "column decides per input); not with --ray",
     )
-    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    add_model_args(p)
-    p.set_defaults(func=run)
 
 
 def summary_table(s) -> Table:

@@ -102,7 +102,7 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
     from emostudio.errors import EmoStudioError
     from emostudio.multimodal import clean_text, read_text_file
     from emostudio.multimodal.asr import TRANSCRIPT_NEEDED, TRANSCRIPT_NEEDED_ZH, load_asr
-    from emostudio.multimodal.sentiment import check_backend_spec
+    from emostudio.multimodal.backends import check_backend_spec
     from emostudio.options import DEFAULT_TEXT_WEIGHT, TextOptions
 
     given = args.text is not None or args.text_file is not None
@@ -160,8 +160,8 @@ def _warm_up(text: str, backend: str) -> None:
     import threading
 
     from emostudio.multimodal import clean_text, detect_language
+    from emostudio.multimodal.backends import get_backend
     from emostudio.multimodal.reading import AUTO_BACKEND
-    from emostudio.multimodal.sentiment import get_backend
 
     code = detect_language(clean_text(text).text).code
     names = {"mixed": ["cnsenti+snownlp", "vader"]}.get(

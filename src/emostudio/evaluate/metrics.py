@@ -170,6 +170,28 @@ def quality_split(correct: np.ndarray, qualities: Sequence[dict | None]) -> dict
     return out
 
 
+def _per_class(truth: np.ndarray, pred: np.ndarray, present: list[str]) -> list[dict]:
+    """Precision, recall, F1, support and how often predicted, for each class in `present`."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, pred, labels=present, zero_division=0
+    )
+    return [
+        {
+            "class": k,
+            "en": BY_KEY[k].en,
+            "zh": BY_KEY[k].zh,
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+            "predicted": int((pred == k).sum()),
+        }
+        for i, k in enumerate(present)
+    ]
+
+
 def compute_metrics(
     labels: Sequence[str],
     probs: np.ndarray,
@@ -187,7 +209,7 @@ def compute_metrics(
     Returns a JSON-ready dict (see the module docstring for the definitions); values are None when n is 0.
     `bands`: the confidence bands (default: emostudio.interpret's, > 80 % / 60–80 % / < 60 %).
     """
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
     class_keys = list(class_keys)
     truth = np.asarray(list(labels), dtype=object)
@@ -203,22 +225,7 @@ def compute_metrics(
     correct = (pred == truth).astype(float)
     # classes shown in the tables and confusion matrix: every evaluated class that occurs in either column
     present = [k for k in class_keys if k in set(truth.tolist()) | set(pred.tolist())]
-    precision, recall, f1, support = precision_recall_fscore_support(
-        truth, pred, labels=present, zero_division=0
-    )
-    per_class = [
-        {
-            "class": k,
-            "en": BY_KEY[k].en,
-            "zh": BY_KEY[k].zh,
-            "precision": float(precision[i]),
-            "recall": float(recall[i]),
-            "f1": float(f1[i]),
-            "support": int(support[i]),
-            "predicted": int((pred == k).sum()),
-        }
-        for i, k in enumerate(present)
-    ]
+    per_class = _per_class(truth, pred, present)
     matrix = confusion_matrix(truth, pred, labels=present)
     ece, mce = expected_calibration_error(correct, confidence, ece_bins)
     p_true = probs[np.arange(n), [class_keys.index(t) for t in truth]]

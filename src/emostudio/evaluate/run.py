@@ -151,31 +151,9 @@ def evaluate(
     prepare: `path -> Prepared` (default: the first model's `Recognizer.prepare`, with `enhance`).
     Raises EvaluationError / ManifestError when the run cannot start; a bad row never stops it.
     """
-    if not models:
-        raise EvaluationError("no model to evaluate")
-    if ece_bins < 1:
-        raise EvaluationError(f"ece_bins must be at least 1, not {ece_bins}")
-    names = [m.name for m in models]
-    if len(set(names)) != len(names):
-        raise EvaluationError(f"model names must be unique, got {names}")
-    man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest, classes, allowed_roots)
+    man, base_doc, base_rows = _inputs(manifest, models, classes, baseline, ece_bins, allowed_roots)
     class_keys = man.class_keys
-    base_doc, base_rows = (None, None)
-    if baseline is not None:
-        base_doc, base_rows = read_report(baseline)
-        if base_doc.get("classes") != man.classes:
-            raise EvaluationError(
-                f"{baseline}: the baseline was evaluated with classes={base_doc.get('classes')!r}, this run with "
-                f"{man.classes!r}; compare runs made with the same --classes"
-            )
-    if prepare is None:
-        preparer = models[0].recognizer
-        if preparer is None:
-            raise EvaluationError("give prepare= when the models are not built from a Recognizer")
-        prepare = lambda path: preparer.prepare(path, enhance=enhance)  # noqa: E731
-    if bands is None:
-        rec = models[0].recognizer
-        bands = rec.settings.bands if rec is not None else BandThresholds()
+    prepare, bands = _defaults(models, prepare, bands, enhance)
     _check_report_dir(report_dir, overwrite)
     created = datetime.now().astimezone().isoformat(timespec="seconds")
     scored = score_items(
@@ -187,10 +165,95 @@ def evaluate(
     else:
         folder = Path(report_dir)
         folder.mkdir(parents=True, exist_ok=True)
+    names = [m.name for m in models]
     rows = prediction_rows(scored, names, class_keys, bands)
     bad = _bad_rows(man, scored, names)
     evaluated = sum(1 for s in scored if s.probs)
+    per_model = _model_metrics(models, scored, class_keys, ece_bins, bands)
+    stability = None
+    if base_doc is not None and base_rows is not None:
+        stability = compare(rows, base_rows, classes=man.classes, thresholds=thresholds, ece_bins=ece_bins)
+        same = base_doc.get("manifest", {}).get("fingerprint") == man.fingerprint
+        stability.update(baseline=str(baseline), baseline_created=base_doc.get("created"), same_manifest=same)
+    history_entries = _history_entries(created, man, len(bad), folder, per_model)
+    hist_dir = None if history_dir is False else Path(history_dir or folder.parent / "history")
+    past = read_history(hist_dir, man.fingerprint) if hist_dir else []
+    timeline = [e for e in past + history_entries if e.get("classes") == man.classes and e.get("n")]
+    doc = _document(
+        created, man, _status(evaluated, bad, stability), evaluated, ece_bins, bands, per_model, bad
+    )
+    doc["settings"] = {"enhance": enhance, "chunk_seconds": chunk_seconds}
+    if stability is not None:
+        doc["stability"] = stability
+    if hist_dir:
+        doc["history"] = {
+            "dir": str(hist_dir),
+            "file": str(history_file(hist_dir, man.fingerprint)),
+            "runs": len({(e["time"], e.get("report")) for e in timeline}),
+        }
+    pngs = _draw_charts(doc, timeline) if charts_mod.available() else {}
+    if not pngs:
+        doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
+    write_report(folder, doc, rows, pngs, render_html(doc, pngs))
+    if hist_dir:
+        append_history(hist_dir, man.fingerprint, history_entries)
+    return Evaluation(folder, doc, rows)
 
+
+def _inputs(
+    manifest: str | os.PathLike | Manifest,
+    models: Sequence[ModelUnderTest],
+    classes: str,
+    baseline: str | os.PathLike | None,
+    ece_bins: int,
+    allowed_roots: Sequence[str | os.PathLike] | None,
+) -> tuple[Manifest, dict | None, list[dict] | None]:
+    """The checked models, the test set and the baseline report (its document and rows), before any work."""
+    if not models:
+        raise EvaluationError("no model to evaluate")
+    if ece_bins < 1:
+        raise EvaluationError(f"ece_bins must be at least 1, not {ece_bins}")
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise EvaluationError(f"model names must be unique, got {names}")
+    man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest, classes, allowed_roots)
+    if baseline is None:
+        return man, None, None
+    base_doc, base_rows = read_report(baseline)
+    if base_doc.get("classes") != man.classes:
+        raise EvaluationError(
+            f"{baseline}: the baseline was evaluated with classes={base_doc.get('classes')!r}, this run with "
+            f"{man.classes!r}; compare runs made with the same --classes"
+        )
+    return man, base_doc, base_rows
+
+
+def _defaults(
+    models: Sequence[ModelUnderTest],
+    prepare: Callable[[str], Prepared] | None,
+    bands: BandThresholds | None,
+    enhance: bool,
+) -> tuple[Callable[[str], Prepared], BandThresholds]:
+    """`prepare` and `bands`, by default the first model's Recognizer's (`prepare` with `enhance`)."""
+    rec = models[0].recognizer
+    if prepare is None:
+        if rec is None:
+            raise EvaluationError("give prepare= when the models are not built from a Recognizer")
+        preparer = rec
+        prepare = lambda path: preparer.prepare(path, enhance=enhance)  # noqa: E731
+    if bands is None:
+        bands = rec.settings.bands if rec is not None else BandThresholds()
+    return prepare, bands
+
+
+def _model_metrics(
+    models: Sequence[ModelUnderTest],
+    scored: list,
+    class_keys: Sequence[str],
+    ece_bins: int,
+    bands: BandThresholds,
+) -> dict[str, dict]:
+    """Every metric of each model over the files it scored, and how many it failed on."""
     per_model: dict[str, dict] = {}
     for m in models:
         ok = [s for s in scored if m.name in s.probs]
@@ -206,24 +269,12 @@ def evaluate(
         )
         failed = sum(1 for s in scored if m.name in s.errors)
         per_model[m.name] = {"model": m.info, **metrics, "failed": failed}
+    return per_model
 
-    stability = None
-    if base_doc is not None and base_rows is not None:
-        stability = compare(
-            rows,
-            base_rows,
-            classes=man.classes,
-            thresholds=thresholds or StabilityThresholds(),
-            ece_bins=ece_bins,
-        )
-        stability.update(
-            baseline=str(baseline),
-            baseline_created=base_doc.get("created"),
-            same_manifest=base_doc.get("manifest", {}).get("fingerprint") == man.fingerprint,
-        )
-    status = _status(evaluated, bad, stability)
 
-    history_entries = [
+def _history_entries(created: str, man: Manifest, bad_rows: int, folder: Path, per_model: dict) -> list[dict]:
+    """One history line per model: when, which test set and model, and the headline metrics."""
+    return [
         {
             "time": created,
             "fingerprint": man.fingerprint,
@@ -233,16 +284,25 @@ def evaluate(
             "model_id": m["model"].get("id"),
             "dtype": m["model"].get("dtype"),
             "is_random": bool(m["model"].get("is_random")),
-            "bad_rows": len(bad),
+            "bad_rows": bad_rows,
             "report": str(folder),
             **{k: m.get(k) for k in HEADLINE},
         }
         for name, m in per_model.items()
     ]
-    hist_dir = None if history_dir is False else Path(history_dir or folder.parent / "history")
-    past = read_history(hist_dir, man.fingerprint) if hist_dir else []
-    timeline = [e for e in past + history_entries if e.get("classes") == man.classes and e.get("n")]
 
+
+def _document(
+    created: str,
+    man: Manifest,
+    status: dict,
+    evaluated: int,
+    ece_bins: int,
+    bands: BandThresholds,
+    per_model: dict,
+    bad: list[BadRow],
+) -> dict:
+    """metrics.json without the settings, stability and history (added by `evaluate`, in that order)."""
     doc: dict = {
         "schema": SCHEMA,
         "created": created,
@@ -250,40 +310,21 @@ def evaluate(
         "status": status,
         "manifest": man.summary(),
         "classes": man.classes,
-        "class_keys": list(class_keys),
+        "class_keys": list(man.class_keys),
         "evaluated": evaluated,
         "ece_bins": ece_bins,
         "ece_binning": "equal-width bins (lo, hi] of the top-class probability",
         "band_thresholds": {"confident": bands.confident, "leaning": bands.leaning},
-        "settings": {"enhance": enhance, "chunk_seconds": chunk_seconds},
+        "settings": None,
         "models": per_model,
         "comparison": [{"model": name, **{k: m.get(k) for k in HEADLINE}} for name, m in per_model.items()],
         "bad_rows": [b.to_dict() for b in bad],
         "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
     }
-    if len(models) == 1:  # the headline keys at the top level too
-        doc.update(
-            {
-                k: per_model[names[0]].get(k)
-                for k in ("n", "wa", "ua", "macro_f1", "ece", "mce", "nll", "brier")
-            }
-        )
-    if stability is not None:
-        doc["stability"] = stability
-    if hist_dir:
-        doc["history"] = {
-            "dir": str(hist_dir),
-            "file": str(history_file(hist_dir, man.fingerprint)),
-            "runs": len({(e["time"], e.get("report")) for e in timeline}),
-        }
-
-    pngs = _draw_charts(doc, timeline) if charts_mod.available() else {}
-    if not pngs:
-        doc["files"]["charts_note"] = "charts need matplotlib (pip install matplotlib)"
-    write_report(folder, doc, rows, pngs, render_html(doc, pngs))
-    if hist_dir:
-        append_history(hist_dir, man.fingerprint, history_entries)
-    return Evaluation(folder, doc, rows)
+    if len(per_model) == 1:  # the headline keys at the top level too
+        only = next(iter(per_model.values()))
+        doc.update({k: only.get(k) for k in ("n", "wa", "ua", "macro_f1", "ece", "mce", "nll", "brier")})
+    return doc
 
 
 def _draw_charts(doc: dict, timeline: list[dict]) -> dict[str, bytes]:

@@ -138,36 +138,8 @@ def score_items(
         if progress:
             progress(replace(state, elapsed_s=time.monotonic() - started))
 
-    def prep(i: int) -> Prepared | Exception:
-        try:
-            return prepare(items[i].path)
-        except EvaluationAborted:
-            raise
-        except Exception as exc:  # a bad file is a bad row, never the end of the run
-            return exc
-
     def finish(group: list[tuple[int, Prepared]]) -> None:
-        for m in models:
-            try:
-                results = m.infer([p for _, p in group])
-            except EvaluationAborted:
-                raise
-            except Exception:  # find the file(s) at fault: score them one by one
-                results = []
-                for _, p in group:
-                    try:
-                        results.append(m.infer([p])[0])
-                    except EvaluationAborted:
-                        raise
-                    except Exception as exc:
-                        results.append(exc)
-            for (i, _), res in zip(group, results, strict=True):
-                if isinstance(res, BaseException):
-                    out[i].errors[m.name] = _bad_row(items[i], res, m.name)
-                else:
-                    out[i].probs[m.name] = np.asarray(res.probs, dtype=np.float64)
-                    if out[i].quality is None and res.quality:
-                        out[i].quality = res.quality
+        _score_group(group, models, items, out)
         for i, p in group:
             state.done += 1
             state.audio_s += float(p.duration_s)
@@ -175,22 +147,11 @@ def score_items(
         group.clear()
         report()
 
-    def prepared_in_order(pool: ThreadPoolExecutor) -> Iterator[tuple[int, Prepared | Exception]]:
-        ahead = 2 * max(1, workers)
-        pending: deque[tuple[int, Future]] = deque()
-        nxt = 0
-        while nxt < len(items) or pending:
-            while nxt < len(items) and len(pending) < ahead:
-                pending.append((nxt, pool.submit(prep, nxt)))
-                nxt += 1
-            i, fut = pending.popleft()
-            yield i, fut.result()
-
     group: list[tuple[int, Prepared]] = []
     seconds = 0.0
     report()
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="emostudio-eval") as pool:
-        for i, prepared in prepared_in_order(pool):
+        for i, prepared in _prepared_in_order(pool, items, prepare, workers):
             if isinstance(prepared, BaseException):
                 err = _bad_row(items[i], prepared)
                 out[i].errors = {m.name: err for m in models}
@@ -206,3 +167,57 @@ def score_items(
                 seconds = 0.0
         finish(group)
     return out
+
+
+def _prepared_in_order(
+    pool: ThreadPoolExecutor, items: Sequence[LabelledItem], prepare: Callable[[str], Prepared], workers: int
+) -> Iterator[tuple[int, Prepared | Exception]]:
+    """Each item prepared (or the exception that stopped it), in order, with bounded read-ahead."""
+
+    def prep(i: int) -> Prepared | Exception:
+        try:
+            return prepare(items[i].path)
+        except EvaluationAborted:
+            raise
+        except Exception as exc:  # a bad file is a bad row, never the end of the run
+            return exc
+
+    ahead = 2 * max(1, workers)
+    pending: deque[tuple[int, Future]] = deque()
+    nxt = 0
+    while nxt < len(items) or pending:
+        while nxt < len(items) and len(pending) < ahead:
+            pending.append((nxt, pool.submit(prep, nxt)))
+            nxt += 1
+        i, fut = pending.popleft()
+        yield i, fut.result()
+
+
+def _score_group(
+    group: list[tuple[int, Prepared]],
+    models: Sequence[ModelUnderTest],
+    items: Sequence[LabelledItem],
+    out: list[Scored],
+) -> None:
+    """Score a group with every model; when a model fails on the group, its files are scored one by one."""
+    for m in models:
+        try:
+            results = m.infer([p for _, p in group])
+        except EvaluationAborted:
+            raise
+        except Exception:  # find the file(s) at fault: score them one by one
+            results = []
+            for _, p in group:
+                try:
+                    results.append(m.infer([p])[0])
+                except EvaluationAborted:
+                    raise
+                except Exception as exc:
+                    results.append(exc)
+        for (i, _), res in zip(group, results, strict=True):
+            if isinstance(res, BaseException):
+                out[i].errors[m.name] = _bad_row(items[i], res, m.name)
+            else:
+                out[i].probs[m.name] = np.asarray(res.probs, dtype=np.float64)
+                if out[i].quality is None and res.quality:
+                    out[i].quality = res.quality

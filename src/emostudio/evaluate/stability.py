@@ -99,73 +99,82 @@ def compare(
     for cur_name, base_name in pairs:
         cur = {r["id"]: r for r in current_rows if r["model"] == cur_name}
         base = {r["id"]: r for r in baseline_rows if r["model"] == base_name}
-        common = [i for i in cur if i in base and _ok(cur[i]) and _ok(base[i])]
-        newly_failed = [
-            {"id": i, "path": cur[i].get("path"), "error": cur[i].get("error")}
-            for i in cur
-            if i in base and _ok(base[i]) and not _ok(cur[i])
-        ]
-        flipped, drifts = [], []
-        for i in common:
-            c, b = cur[i], base[i]
-            drift = float(np.max(np.abs(_probs(c) - _probs(b))))
-            drifts.append(drift)
-            if c["predicted"] != b["predicted"]:
-                flipped.append(
-                    {
-                        "id": i,
-                        "path": c.get("path"),
-                        "label": c["label"],
-                        "before": b["predicted"],
-                        "after": c["predicted"],
-                        "before_confidence": float(b["confidence"]),
-                        "after_confidence": float(c["confidence"]),
-                        "drift": drift,
-                    }
-                )
-        entry: dict = {
-            "model": cur_name,
-            "baseline_model": base_name,
-            "compared": len(common),
-            "flipped": flipped,
-            "flip_rate": len(flipped) / len(common) if common else 0.0,
-            "drift_mean": float(np.mean(drifts)) if drifts else 0.0,
-            "drift_max": float(np.max(drifts)) if drifts else 0.0,
-            "drift_max_id": common[int(np.argmax(drifts))] if drifts else None,
-            "newly_failed": newly_failed,
-            "deltas": {},
-            "reasons": [],
-        }
-        if common:
-            now = _metrics_on([cur[i] for i in common], keys, ece_bins)
-            before = _metrics_on([base[i] for i in common], keys, ece_bins)
-            entry["deltas"] = {k: now[k] - before[k] for k in ("wa", "ua", "macro_f1", "ece")}
-            entry["metrics_now"] = {k: now[k] for k in ("wa", "ua", "macro_f1", "ece")}
-            entry["metrics_before"] = {k: before[k] for k in ("wa", "ua", "macro_f1", "ece")}
-        t = thresholds
-        r = entry["reasons"]
-        if entry["flip_rate"] > t.max_flip_rate:
-            r.append(
-                f"{len(flipped)} of {len(common)} files changed label ({entry['flip_rate'] * 100:.1f} % > "
-                f"{t.max_flip_rate * 100:g} %)"
-            )
-        if entry["drift_max"] > t.max_drift:
-            r.append(
-                f"largest score drift {entry['drift_max']:.4f} > {t.max_drift:g} ({entry['drift_max_id']})"
-            )
-        if entry["drift_mean"] > t.max_mean_drift:
-            r.append(f"mean score drift {entry['drift_mean']:.4f} > {t.max_mean_drift:g}")
-        for k in ("wa", "ua", "macro_f1"):
-            if -entry["deltas"].get(k, 0.0) > t.max_drop:
-                r.append(f"{k} dropped by {-entry['deltas'][k] * 100:.1f} points (> {t.max_drop * 100:g})")
-        if len(newly_failed) > t.max_new_failures:
-            r.append(f"{len(newly_failed)} files the baseline scored fail now (> {t.max_new_failures})")
-        if not common:
-            r.append("no file was scored in both runs")
-        out["reasons"] += [f"{cur_name}: {x}" for x in r]
+        entry = _compare_model(cur, base, keys, ece_bins)
+        entry = {"model": cur_name, "baseline_model": base_name, **entry}
+        entry["reasons"] = _reasons(entry, thresholds)
+        out["reasons"] += [f"{cur_name}: {x}" for x in entry["reasons"]]
         out["models"].append(entry)
     out["passed"] = not out["reasons"]
     return out
+
+
+def _compare_model(cur: dict[str, dict], base: dict[str, dict], keys, ece_bins: int) -> dict:
+    """One model's rows now and in the baseline (by id): flipped files, score drift, new failures, metric deltas."""
+    common = [i for i in cur if i in base and _ok(cur[i]) and _ok(base[i])]
+    newly_failed = [
+        {"id": i, "path": cur[i].get("path"), "error": cur[i].get("error")}
+        for i in cur
+        if i in base and _ok(base[i]) and not _ok(cur[i])
+    ]
+    flipped, drifts = [], []
+    for i in common:
+        c, b = cur[i], base[i]
+        drift = float(np.max(np.abs(_probs(c) - _probs(b))))
+        drifts.append(drift)
+        if c["predicted"] != b["predicted"]:
+            flipped.append(
+                {
+                    "id": i,
+                    "path": c.get("path"),
+                    "label": c["label"],
+                    "before": b["predicted"],
+                    "after": c["predicted"],
+                    "before_confidence": float(b["confidence"]),
+                    "after_confidence": float(c["confidence"]),
+                    "drift": drift,
+                }
+            )
+    entry: dict = {
+        "compared": len(common),
+        "flipped": flipped,
+        "flip_rate": len(flipped) / len(common) if common else 0.0,
+        "drift_mean": float(np.mean(drifts)) if drifts else 0.0,
+        "drift_max": float(np.max(drifts)) if drifts else 0.0,
+        "drift_max_id": common[int(np.argmax(drifts))] if drifts else None,
+        "newly_failed": newly_failed,
+        "deltas": {},
+        "reasons": [],
+    }
+    if common:
+        now = _metrics_on([cur[i] for i in common], keys, ece_bins)
+        before = _metrics_on([base[i] for i in common], keys, ece_bins)
+        entry["deltas"] = {k: now[k] - before[k] for k in ("wa", "ua", "macro_f1", "ece")}
+        entry["metrics_now"] = {k: now[k] for k in ("wa", "ua", "macro_f1", "ece")}
+        entry["metrics_before"] = {k: before[k] for k in ("wa", "ua", "macro_f1", "ece")}
+    return entry
+
+
+def _reasons(entry: dict, t: StabilityThresholds) -> list[str]:
+    """Why one model's comparison fails the thresholds (empty when it passes)."""
+    r = []
+    flipped, compared = entry["flipped"], entry["compared"]
+    if entry["flip_rate"] > t.max_flip_rate:
+        r.append(
+            f"{len(flipped)} of {compared} files changed label ({entry['flip_rate'] * 100:.1f} % > "
+            f"{t.max_flip_rate * 100:g} %)"
+        )
+    if entry["drift_max"] > t.max_drift:
+        r.append(f"largest score drift {entry['drift_max']:.4f} > {t.max_drift:g} ({entry['drift_max_id']})")
+    if entry["drift_mean"] > t.max_mean_drift:
+        r.append(f"mean score drift {entry['drift_mean']:.4f} > {t.max_mean_drift:g}")
+    for k in ("wa", "ua", "macro_f1"):
+        if -entry["deltas"].get(k, 0.0) > t.max_drop:
+            r.append(f"{k} dropped by {-entry['deltas'][k] * 100:.1f} points (> {t.max_drop * 100:g})")
+    if len(entry["newly_failed"]) > t.max_new_failures:
+        r.append(f"{len(entry['newly_failed'])} files the baseline scored fail now (> {t.max_new_failures})")
+    if not compared:
+        r.append("no file was scored in both runs")
+    return r
 
 
 # ---------------------------------------------------------------------------------------------------- history

@@ -26,11 +26,12 @@ import numpy as np
 from emostudio.audio import TooLongError, TooShortError, ZeroLengthError
 from emostudio.audio.arrays import check_silence, downmix, too_long
 from emostudio.audio.types import DEFAULT_SILENCE_DBFS
-from emostudio.channels import CopyDetector, copy_note, roles_for
+from emostudio.channels import roles_for
 from emostudio.engine import Engine
 from emostudio.errors import EmoStudioError, InternalError, UsageError, printable
 from emostudio.interpret import band_for
 from emostudio.live import closing, pcm
+from emostudio.live.copies import CopyWatch
 from emostudio.live.events import SILENCE, LiveEvent, LiveNotice, LiveUpdate
 from emostudio.live.options import FEED_WINDOWS, LiveOptions, LiveStats
 from emostudio.live.track import StreamingVad, Track
@@ -121,8 +122,7 @@ class LiveStream:
         self._seq = 0
         self._due: list[tuple[int, float | None]] = []
         self._notices: list[LiveNotice] = []
-        self._pairs: dict[tuple[int, int], CopyDetector] = {}  # (i, j): does channel j copy channel i?
-        self._decided: set[tuple[int, int]] = set()
+        self._copies = CopyWatch(opts.detect_copy_s)
         self._lock = threading.RLock()
         if self.input_channels is not None:
             self._start(self.input_channels)
@@ -189,7 +189,7 @@ class LiveStream:
             if self.mode == "separate":
                 for t in self.tracks:
                     t.add(planes[t.index])
-                self._watch_copies()
+                self._notices += self._copies.watch(self.tracks)
             self._count_due(received_at)
             return len(self._due)
 
@@ -221,29 +221,6 @@ class LiveStream:
         while (batch := self.take(limit=FEED_WINDOWS)) is not None:
             events += self.apply(batch, self.score(batch))
         return events + self.notices()
-
-    def _watch_copies(self) -> None:
-        """channels="separate": a channel that repeats an earlier one (mono saved as stereo) is one speaker."""
-        need = self.options.detect_copy_s * SAMPLE_RATE * 1e-6  # Σx² of a very quiet (-60 dBFS) signal
-        for j, b in enumerate(self.tracks):
-            for i in range(j):
-                if (i, j) in self._decided or self.tracks[i].copy_of is not None or b.copy_of is not None:
-                    continue
-                pair = self._pairs.setdefault((i, j), CopyDetector())
-                pair.add(self.tracks[i].last_chunk, b.last_chunk)
-                if pair.samples < self.options.detect_copy_s * SAMPLE_RATE or min(pair.aa, pair.bb) < need:
-                    continue
-                self._decided.add((i, j))
-                if pair.is_copy:
-                    b.copy_of = i
-                    self._notices.append(
-                        LiveNotice(
-                            "copy_channel",
-                            copy_note(j, b.role or "", i, self.tracks[i].role or ""),
-                            channel=j,
-                            details={"same_as": i, "correlation": round(pair.correlation, 4)},
-                        )
-                    )
 
     # ---- windows out -----------------------------------------------------------------------------------------
     def take(self, latest_only: bool | None = None, limit: int | None = None) -> Batch | None:

@@ -7,7 +7,8 @@
     attach_text(result, "太好了，谢谢你们！", TextOptions(weight=0.3))   # also rewrites result.json
     result.text.reading.polarity, result.text.fused_label, result.text.agreement.en
 
-Modules: `text` (clean, detect language), `sentiment` (backends: snownlp, cnsenti, vader, hf:DIR),
+Modules: `text` (clean, detect language), `sentiment` (backends: snownlp, cnsenti, vader), `hf` (hf:DIR),
+`backends` (a backend by name),
 `reading` (route a transcript to its backends), `fusion` (valence/arousal, 9-class text scores, fusion,
 agreement), `attach` (the result.json `text` block, batch columns), `asr` (optional FunASR transcription),
 `render` (CLI lines and the UI card). `TextOptions` (the text weight, backend and agreement thresholds) and the
@@ -23,6 +24,7 @@ from emostudio.multimodal.attach import (
     text_block,
     text_columns,
 )
+from emostudio.multimodal.backends import get_backend
 from emostudio.multimodal.fusion import (
     VALENCE_AROUSAL,
     Agreement,
@@ -32,7 +34,7 @@ from emostudio.multimodal.fusion import (
     valence_arousal,
 )
 from emostudio.multimodal.reading import TextReading, analyze_text
-from emostudio.multimodal.sentiment import Sentiment, TextBackendError, get_backend
+from emostudio.multimodal.sentiment import Sentiment, TextBackendError
 from emostudio.multimodal.text import (
     TextInputError,
     clean_text,

@@ -105,6 +105,15 @@ class AddReport:
     speakers: Counter = field(default_factory=Counter)
     ids: list[str] = field(default_factory=list)
 
+    def stored(self, store: ProfileStore, records: list[ProfileRecord]) -> None:
+        """Add `records` to `store` (one call) and count them as added."""
+        if not records:
+            return
+        store.add(records)
+        self.added += len(records)
+        self.ids += [r.id for r in records]
+        self.speakers.update(r.speaker for r in records)
+
     def merge(self, other: AddReport) -> None:
         """Add another report's counts, failures, speakers and ids to this one."""
         self.added += other.added
@@ -158,19 +167,7 @@ def add_sources(
     for f in failures:
         if on_item:
             on_item(f)
-    plan: list[_Planned] = []
-    for src in sources:
-        try:
-            spk = check_speaker(src.speaker or speaker)
-            key = source_key(src)
-        except (EmoStudioError, OSError, ValueError) as e:
-            code = getattr(e, "code", "file_missing" if isinstance(e, OSError) else "bad_input")
-            report.failed.append(ClipFailure(src.name, code, f"{src.name}: {e}", src))
-            if on_item:
-                on_item(report.failed[-1])
-            continue
-        plan.append(_Planned(src, spk, key, record_id(spk, key)))
-
+    plan = _plan(sources, speaker, report, on_item)
     cached: list = []
 
     def get_rec():
@@ -189,15 +186,6 @@ def add_sources(
         on_plan(len(plan))
 
     buffer: list[ProfileRecord] = []
-
-    def flush() -> None:
-        if buffer:
-            store.add(buffer)
-            report.added += len(buffer)
-            report.ids += [r.id for r in buffer]
-            report.speakers.update(r.speaker for r in buffer)
-            buffer.clear()
-
     items = iter_clips([p.src for p in plan], get_rec, quality=True, chunk=chunk)
     for p, item in zip(plan, items, strict=True):
         if isinstance(item, Clip):
@@ -217,9 +205,32 @@ def add_sources(
         if on_item:
             on_item(item)
         if len(buffer) >= chunk:
-            flush()
-    flush()
+            report.stored(store, buffer)
+            buffer = []
+    report.stored(store, buffer)
     return report
+
+
+def _plan(
+    sources: list[ClipSource],
+    speaker: str | None,
+    report: AddReport,
+    on_item: Callable[[Clip | ClipFailure], None] | None,
+) -> list[_Planned]:
+    """Each source with its speaker, key and record id; a source without a usable speaker or key is a failure."""
+    plan: list[_Planned] = []
+    for src in sources:
+        try:
+            spk = check_speaker(src.speaker or speaker)
+            key = source_key(src)
+        except (EmoStudioError, OSError, ValueError) as e:
+            code = getattr(e, "code", "file_missing" if isinstance(e, OSError) else "bad_input")
+            report.failed.append(ClipFailure(src.name, code, f"{src.name}: {e}", src))
+            if on_item:
+                on_item(report.failed[-1])
+            continue
+        plan.append(_Planned(src, spk, key, record_id(spk, key)))
+    return plan
 
 
 def add_run(
@@ -298,38 +309,45 @@ def add_batch_results(
                 continue
             try:
                 spk = check_speaker(row.get(speaker_column) or speaker)
-                start, count = row.get("embedding_start"), row.get("embedding_count")
-                if start is None or not count:
-                    raise ProfileError(f"{name}: no embedding rows in {emb_path.name}")
-                vec = emb[int(start) : int(start) + int(count)].astype(np.float64).mean(axis=0)
-                path = Path(row["path"]) if row.get("path") else None
-                found = path if path is not None and path.is_file() else None
-                key = file_digest(found) if found else f"batch:{row.get('id')}:{row.get('path')}"
-                when = at_time or parse_time(row.get("time"), what=f"{name}: time")
-                when = when or (file_time(found) if found else written)
-                records.append(
-                    ProfileRecord(
-                        speaker=spk,
-                        recorded_at=when,
-                        scores=np.array([float(row[c]) for c in runs.SCORE_COLUMNS]),
-                        model_id=row["model_id"],
-                        key=key,
-                        embedding=vec,
-                        source=row.get("path") or name,
-                        quality=row.get("quality_verdict"),
-                        tags=list(tags),
-                        random_weights=bool(row.get("random_weights")),
-                        duration_s=row.get("duration_s"),
-                    )
-                )
+                records.append(_batch_record(row, name, spk, emb, emb_path.name, at_time, written, tags))
             except (EmoStudioError, OSError, ValueError, KeyError, TypeError) as e:
                 code = getattr(e, "code", "bad_row")
                 report.failed.append(ClipFailure(name, code, f"{name}: {e}"))
-        if records:
-            store.add(records)
-            report.added += len(records)
-            report.ids += [r.id for r in records]
-            report.speakers.update(r.speaker for r in records)
+        report.stored(store, records)
         if on_part:
             on_part(n, len(parts))
     return report
+
+
+def _batch_record(
+    row: dict,
+    name: str,
+    speaker: str,
+    emb: np.ndarray,
+    emb_name: str,
+    at_time: datetime | None,
+    written: datetime,
+    tags: Sequence[str],
+) -> ProfileRecord:
+    """The record of one recognised batch row; its embedding is rows `embedding_start`… of `emb`, mean-pooled."""
+    start, count = row.get("embedding_start"), row.get("embedding_count")
+    if start is None or not count:
+        raise ProfileError(f"{name}: no embedding rows in {emb_name}")
+    vec = emb[int(start) : int(start) + int(count)].astype(np.float64).mean(axis=0)
+    path = Path(row["path"]) if row.get("path") else None
+    found = path if path is not None and path.is_file() else None
+    key = file_digest(found) if found else f"batch:{row.get('id')}:{row.get('path')}"
+    when = at_time or parse_time(row.get("time"), what=f"{name}: time")
+    return ProfileRecord(
+        speaker=speaker,
+        recorded_at=when or (file_time(found) if found else written),
+        scores=np.array([float(row[c]) for c in runs.SCORE_COLUMNS]),
+        model_id=row["model_id"],
+        key=key,
+        embedding=vec,
+        source=row.get("path") or name,
+        quality=row.get("quality_verdict"),
+        tags=list(tags),
+        random_weights=bool(row.get("random_weights")),
+        duration_s=row.get("duration_s"),
+    )
