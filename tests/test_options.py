@@ -105,3 +105,18 @@ def test_one_copy_detector_for_whole_files_and_chunk_by_chunk():
         "en": "channel 2 (customer) is silent (no signal): it is not scored",
         "zh": "第 2 声道（customer）无声（没有信号）：不作分析",
     }
+
+
+def test_every_entry_point_takes_the_options_object(recognizer, tmp_path):
+    rng = np.random.default_rng(3)
+    t = np.arange(32000) / 16000
+    left = (0.3 * np.sin(2 * np.pi * 180 * t) * (1 + 0.3 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    stereo = np.stack([left, rng.standard_normal(32000).astype(np.float32) * 0.05], axis=1)
+    call = AnalysisOptions(granularity="frame", channels="separate", roles="agent,customer")
+    one = recognizer.analyze(stereo, sample_rate=16000, options=call)
+    assert one.granularity == "frame" and [c.info.role for c in one.channels] == ["agent", "customer"]
+    many = recognizer.analyze_many([(stereo, 16000)], options=call)
+    np.testing.assert_allclose(many[0].result.probs, one.probs, atol=1e-6)
+    assert [c.info.role for c in many[0].result.channels] == ["agent", "customer"]
+    with pytest.raises(UsageError, match="roles name the channels"):
+        recognizer.analyze(stereo, sample_rate=16000, options=AnalysisOptions(roles="a,b"))

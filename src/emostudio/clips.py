@@ -261,7 +261,7 @@ def _failure(src: ClipSource, exc: BaseException) -> ClipFailure:
 RecognizerLike = Callable[[], object] | object | None
 
 
-def _score(rec, paths: list[str], quality: bool) -> list:
+def _results_of(rec, paths: list[str], quality: bool) -> list:
     """A Result or the exception for each path: one batched call, or one call per path if the batch breaks."""
     try:
         outcomes = rec.analyze_many(paths, embedding=True, quality=quality)
@@ -327,7 +327,7 @@ def iter_clips(
                         part[i].name, "no_model", f"{part[i].name}: needs a model to be scored"
                     )
             else:
-                scored = _score(rec, [str(p) for _, p, _ in to_score], quality)
+                scored = _results_of(rec, [str(p) for _, p, _ in to_score], quality)
                 for (i, _, doc), got in zip(to_score, scored, strict=True):
                     src = part[i]
                     if isinstance(got, BaseException):

@@ -114,7 +114,7 @@ class Engine:
             keep_features=keep_features,
         )
 
-    def score(
+    def score_segments(
         self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
     ) -> list[InputScores]:
         """Every segment of prepared inputs scored in one batched pass (raises on the first failure)."""
@@ -129,7 +129,7 @@ class Engine:
         Raises TooShortError for an input (or segment) shorter than the model's receptive field and
         InferenceError when the model's scores are not finite; `results` isolates the culprit instead.
         """
-        scores = self.score(items, granularity, embedding)
+        scores = self.score_segments(items, granularity, embedding)
         ref = self.model_ref
         return [
             assemble(item, sc, granularity, embedding, model=ref, settings=self.settings)
@@ -142,11 +142,11 @@ class Engine:
         """`infer` with the failure policy: a Result per input, or that input's typed error alone."""
         return each_or_alone(items, lambda group: self.infer(group, granularity, embedding))
 
-    def scores(
+    def segment_scores(
         self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
     ) -> list[InputScores | EmoStudioError]:
-        """`score` with the failure policy: the segment scores per input, or that input's typed error alone."""
-        return each_or_alone(items, lambda group: self.score(group, granularity, embedding))
+        """`score_segments` with the failure policy: each input's segment scores, or its typed error alone."""
+        return each_or_alone(items, lambda group: self.score_segments(group, granularity, embedding))
 
     def assemble(self, item: Prepared, scores: InputScores, granularity: str, embedding: bool) -> Result:
         """The Result of `item` from its (possibly joined) segment scores (emostudio.assemble)."""

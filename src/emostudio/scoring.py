@@ -156,11 +156,12 @@ def score_inputs(
     per_input = [InputScores([], [] if item.enhanced is not None else None) for item in every]
     for (i, before), sc in zip(index, scored, strict=True):
         target = per_input[i].before if before else per_input[i].spans
-        assert target is not None  # only enhanced inputs have `before` jobs
+        if target is None:  # not reached: only enhanced inputs have `before` jobs
+            raise InternalError(f"{printable(every[i].name)}: scores of an original that was not enhanced")
         target.append(sc)
     main = per_input[: len(items)]
-    for (i, channel), sc in zip(owners, per_input[len(items) :], strict=True):
-        main[i].channels[channel] = sc
+    for (i, channel), part_scores in zip(owners, per_input[len(items) :], strict=True):
+        main[i].channels[channel] = part_scores
     return main
 
 

@@ -189,7 +189,7 @@ def run_ray_batch(
         todo, state = pending(store, items)
         ctx = RowContext(model_id, model_id == "demo", weights, identity["dtype"])
         if todo:
-            ctx = _run_on_ray(todo, store, state, t0, progress, spec, ray_opts, ctx, shard_size)
+            ctx = _run(todo, store, state, t0, progress, spec, ray_opts, ctx, shard_size)
         table = store.read()
         random_weights = (
             bool(table.column("random_weights")[0].as_py()) if table.num_rows else ctx.random_weights
@@ -227,28 +227,6 @@ def _identity(
     )
 
 
-def _run_on_ray(
-    todo: list[InputItem],
-    store: ShardStore,
-    state: BatchProgress,
-    t0: float,
-    progress: Callable[[BatchProgress], None] | None,
-    spec: ActorSpec,
-    ray_opts: RayOptions,
-    ctx: RowContext,
-    shard_size: int,
-) -> RowContext:
-    """Start (or join) Ray, run the pending inputs, and stop Ray again when asked."""
-    import ray
-
-    init_ray(ray_opts.address, ray_opts.num_cpus)
-    try:
-        return _run(todo, store, state, t0, progress, spec, ray_opts, ctx, shard_size)
-    finally:
-        if ray_opts.shutdown:
-            ray.shutdown()
-
-
 def _run(
     todo: list[InputItem],
     store: ShardStore,
@@ -260,49 +238,55 @@ def _run(
     ctx: RowContext,
     shard_size: int,
 ) -> RowContext:
-    """Stream the pending inputs through the actor pool and commit their rows; returns the rows' context."""
+    """Start (or join) Ray, stream the pending inputs through the actor pool and commit their rows, and stop Ray
+    again when asked; returns the rows' context."""
     import ray
 
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    resources = ray.cluster_resources()
-    gpus = float(resources.get("GPU", 0))
-    per = ray_opts.gpus_per_actor if ray_opts.gpus_per_actor is not None else (1.0 if gpus else 0.0)
-    actors = ray_opts.actors
-    if actors is None:
-        actors = max(1, int(gpus / per)) if per > 0 else max(1, int(resources.get("CPU", 2)) // 2)
-    actor_spec = replace(
-        spec, device="cuda" if per > 0 else ("cpu" if spec.device == "auto" else spec.device)
-    )
-    ds: ray.data.Dataset = ray.data.from_items(
-        [{k: "" if v is None else v for k, v in asdict(it).items()} for it in todo]
-    )
-    ds = ds.map_batches(
-        EmotionActor,
-        fn_constructor_kwargs=dict(spec=actor_spec, context=ctx),
-        batch_size=ray_opts.batch_size,
-        compute=ray.data.ActorPoolStrategy(size=actors),
-        num_gpus=per or None,
-        num_cpus=1,
-        batch_format="numpy",
-    )
-    embedding, frames = spec.options.analysis.embedding, spec.options.analysis.granularity == "frame"
-    buffer: list[Row] = []
-    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-        for blob in batch["row"]:
-            row: Row = pickle.loads(blob)
-            buffer.append(row)
-            state.done += 1
-            state.failed += row.record["error_code"] is not None
-            state.audio_s += row.record["duration_s"] or 0.0
-            ctx = replace(ctx, random_weights=bool(row.record["random_weights"]))
-            if len(buffer) >= shard_size:
-                store.commit(buffer, embedding, frames)
-                buffer.clear()
-        if progress:
-            state.elapsed_s = time.perf_counter() - t0
-            progress(state)
-    if buffer:
-        store.commit(buffer, embedding, frames)
-    if state.done != len(todo):
-        raise EmoStudioError(f"Ray returned {state.done} rows for {len(todo)} inputs")
-    return ctx
+    init_ray(ray_opts.address, ray_opts.num_cpus)
+    try:
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        resources = ray.cluster_resources()
+        gpus = float(resources.get("GPU", 0))
+        per = ray_opts.gpus_per_actor if ray_opts.gpus_per_actor is not None else (1.0 if gpus else 0.0)
+        actors = ray_opts.actors
+        if actors is None:
+            actors = max(1, int(gpus / per)) if per > 0 else max(1, int(resources.get("CPU", 2)) // 2)
+        actor_spec = replace(
+            spec, device="cuda" if per > 0 else ("cpu" if spec.device == "auto" else spec.device)
+        )
+        ds: ray.data.Dataset = ray.data.from_items(
+            [{k: "" if v is None else v for k, v in asdict(it).items()} for it in todo]
+        )
+        ds = ds.map_batches(
+            EmotionActor,
+            fn_constructor_kwargs=dict(spec=actor_spec, context=ctx),
+            batch_size=ray_opts.batch_size,
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            num_gpus=per or None,
+            num_cpus=1,
+            batch_format="numpy",
+        )
+        embedding, frames = spec.options.analysis.embedding, spec.options.analysis.granularity == "frame"
+        buffer: list[Row] = []
+        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            for blob in batch["row"]:
+                row: Row = pickle.loads(blob)
+                buffer.append(row)
+                state.done += 1
+                state.failed += row.record["error_code"] is not None
+                state.audio_s += row.record["duration_s"] or 0.0
+                ctx = replace(ctx, random_weights=bool(row.record["random_weights"]))
+                if len(buffer) >= shard_size:
+                    store.commit(buffer, embedding, frames)
+                    buffer.clear()
+            if progress:
+                state.elapsed_s = time.perf_counter() - t0
+                progress(state)
+        if buffer:
+            store.commit(buffer, embedding, frames)
+        if state.done != len(todo):
+            raise EmoStudioError(f"Ray returned {state.done} rows for {len(todo)} inputs")
+        return ctx
+    finally:
+        if ray_opts.shutdown:
+            ray.shutdown()

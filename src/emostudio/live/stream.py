@@ -219,7 +219,7 @@ class LiveStream:
         self.flush_audio()
         events: list[LiveEvent] = []
         while (batch := self.take(limit=FEED_WINDOWS)) is not None:
-            events += self.apply(batch, self.score(batch))
+            events += self.apply(batch, self.score_windows(batch))
         return events + self.notices()
 
     # ---- windows out -----------------------------------------------------------------------------------------
@@ -361,10 +361,10 @@ class LiveStream:
         self.push(chunk, received)
         events: list[LiveEvent] = []
         while (batch := self.take(limit=FEED_WINDOWS)) is not None:
-            events += self.apply(batch, self.score(batch))
+            events += self.apply(batch, self.score_windows(batch))
         return events + self.notices()
 
-    def score(self, batch: Batch) -> Result | None:
+    def score_windows(self, batch: Batch) -> Result | None:
         """Score a batch's windows with the Recognizer (one model call for all of them)."""
         if batch.prepared is None:
             return None
@@ -445,7 +445,7 @@ class LiveStream:
             parts = list(closing.plan(prepared, self.options.part_s))
             scores = []
             for part in parts:  # one model job per part, on this thread
-                got = self.recognizer.scores([part.prepared], "frame", False)[0]
+                got = self.recognizer.segment_scores([part.prepared], "frame", False)[0]
                 if isinstance(got, EmoStudioError):
                     raise got
                 scores.append(got)

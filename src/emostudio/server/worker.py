@@ -2,7 +2,7 @@
 
 Requests that arrive together are scored together: a worker takes the first waiting job, then everything else
 already queued (up to `max_batch`), and scores each (granularity, embedding) group with `Engine.results` (or
-`Engine.scores` for segment scores: the live closing pass), so a request whose audio breaks the model fails
+`Engine.segment_scores` for segment scores: the live closing pass), so a request whose audio breaks the model fails
 alone while the rest of its group gets results.
 Callers get a `concurrent.futures.Future`; async code awaits it with `asyncio.wrap_future`, so an event loop
 never blocks on the model.
@@ -156,7 +156,7 @@ class ModelWorker:
         items = [j.item for j in group]
         try:
             if scores_only:
-                outcomes = self.recognizer.scores(items, granularity, embedding)
+                outcomes = self.recognizer.segment_scores(items, granularity, embedding)
             else:
                 outcomes = self.recognizer.results(items, granularity, embedding)
         except (
