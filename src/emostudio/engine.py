@@ -33,14 +33,17 @@ CPU_BATCH_SECONDS = 30.0
 GPU_BATCH_SECONDS = 120.0
 
 
+def check_settings(settings: object) -> None:
+    """UsageError unless `settings` is None or a Settings."""
+    if settings is not None and not isinstance(settings, Settings):
+        raise UsageError(f"settings must be an emostudio.settings.Settings, got {type(settings).__name__}")
+
+
 class Engine:
     """An emotion2vec+ model (with its classification head) and the settings it analyses with."""
 
     def __init__(self, model: LoadedModel, settings: Settings | None = None):
-        if settings is not None and not isinstance(settings, Settings):
-            raise UsageError(
-                f"settings must be an emostudio.settings.Settings, got {type(settings).__name__}"
-            )
+        check_settings(settings)
         if model.encoder.head is None:
             raise ModelError(
                 f"{printable(model.source)}: this model has no emotion classification head (its folder "

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from emostudio.engine import Engine
+from emostudio.engine import Engine, check_settings
 from emostudio.errors import EmoStudioError, OutputError, UsageError
 from emostudio.live import LiveStream
 from emostudio.model.accel import optimise_for_cpu
@@ -76,10 +76,7 @@ class Recognizer(Engine):
         allow_download: bool = True,
     ):
         check_device(device, dtype)
-        if settings is not None and not isinstance(settings, Settings):
-            raise UsageError(
-                f"settings must be an emostudio.settings.Settings, got {type(settings).__name__}"
-            )
+        check_settings(settings)  # both before a model is loaded
         # a LoadedModel is used as given (see emostudio.model.accel for the CPU fast paths)
         loaded = model if isinstance(model, LoadedModel) else _load(model, device, dtype, allow_download)
         super().__init__(loaded, settings)

@@ -19,7 +19,7 @@ from emostudio.cli.common import (
     load_recognizer,
     say,
 )
-from emostudio.errors import EmoStudioError, UsageError
+from emostudio.errors import EmoStudioError
 from emostudio.messages import t
 from emostudio.model.labels import BY_KEY
 
@@ -188,8 +188,6 @@ def _options(args: argparse.Namespace):
     from emostudio.batch.runner import job_text
     from emostudio.options import AnalysisOptions
 
-    if args.text_weight is not None and not 0 <= args.text_weight <= 1:
-        raise UsageError(f"--text-weight must be between 0 and 1, got {args.text_weight}")
     return AnalysisOptions(
         args.granularity,
         args.embedding,
