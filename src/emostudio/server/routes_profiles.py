@@ -36,7 +36,7 @@ from emostudio.profiles import (
     summarize,
     trend,
 )
-from emostudio.runs import AUDIO_FILE, read_result
+from emostudio.runs import AUDIO_FILE
 from emostudio.server.api import ApiError, bearer_auth, read_upload
 from emostudio.server.service import Service
 
@@ -79,7 +79,7 @@ class ProfilesService:
         src = ClipSource(folder.name, "run", folder)
         clip = await run_in_threadpool(read_stored, src)
         if clip is None:  # no embedding.npy: the run's scores, the embedding of its audio scored again
-            doc = read_result(folder)
+            doc = self.service.read_run(run_id)
             fresh = await self.clip_of_audio(folder / AUDIO_FILE, f"{folder.name}/{AUDIO_FILE}")
             clip = clip_from_doc(folder.name, fresh.vector, doc, folder, src)
             if clip.probs is None:

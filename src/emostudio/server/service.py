@@ -45,6 +45,11 @@ class BadRequestError(EmoStudioError):
     code = "bad_parameters"
 
 
+class DamagedRunError(ValueError):
+    """A run folder on the server's own disk whose result.json cannot be read: the server's failure, not the
+    client's, so it is answered as an internal error (500, one log line)."""
+
+
 @dataclass
 class ModelState:
     """Where model loading stands: loading | ready | missing | failed, with a message for people."""
@@ -336,8 +341,12 @@ class Service:
         return found.path
 
     def read_run(self, run_id: str) -> dict:
-        """The result.json of run `run_id` (RunNotFoundError for an unknown id)."""
-        return runs.read_result(self.run_dir(run_id))
+        """The result.json of run `run_id` (RunNotFoundError for an unknown id, DamagedRunError for one that cannot
+        be read)."""
+        try:
+            return runs.read_result(self.run_dir(run_id))
+        except RunReadError as exc:
+            raise DamagedRunError(str(exc)) from exc
 
     def list_runs(self, limit: int = 20, offset: int = 0) -> dict:
         """Finished runs, newest first: {"total", "limit", "offset", "runs": [summary, ...]}."""
