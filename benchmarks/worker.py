@@ -62,7 +62,7 @@ class Ours:
                 load_model(spec["model"], device="cpu", allow_download=False),
                 precision=precision,
                 threads=spec.get("threads"),
-                streams=spec.get("streams"),
+                lanes=spec.get("lanes"),
             )
         else:
             loaded = load_model(spec["model"], device=device, dtype=precision, allow_download=False)
@@ -93,9 +93,9 @@ class Ours:
         from emostudio.batch import InputItem, run_batch
 
         items = [InputItem(id=f"{i:05d}", path=p) for i, p in enumerate(paths)]
-        # where the wall time goes: seconds inside the model's batched scoring (both streams busy or waiting for
+        # where the wall time goes: seconds inside the model's batched scoring (both lanes busy or waiting for
         # a group's last batch) against the whole run (decode, result files, scheduling around it)
-        score, model_s = self.rec._score, [0.0]
+        score, model_s = self.rec.score_waveforms, [0.0]
 
         def timed_score(*args, **kwargs):
             t0 = time.perf_counter()
@@ -104,7 +104,7 @@ class Ours:
             finally:
                 model_s[0] += time.perf_counter() - t0
 
-        self.rec._score = timed_score  # type: ignore[method-assign]
+        self.rec.score_waveforms = timed_score  # type: ignore[method-assign]
         with tempfile.TemporaryDirectory() as out:
             s = run_batch(
                 items,

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from emostudio.model.checkpoint import funasr_names
 from emostudio.model.encoder import Emotion2vecEncoder
+from emostudio.model.weights import funasr_names
 
 
 def funasr_class():

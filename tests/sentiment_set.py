@@ -12,7 +12,7 @@ PYTHONPATH, so the same set can be run against an older checkout.
 
 from __future__ import annotations
 
-NEUTRAL_BAND = 0.2  # FusionSettings.polarity_threshold
+NEUTRAL_BAND = 0.2  # TextOptions.polarity_threshold (emostudio.options)
 
 # issue 26 item 15, asserted one by one in tests/test_sentiment_rules.py
 ISSUE = [

@@ -254,7 +254,8 @@ def test_load_inputs_folder_csv_jsonl_scp(tmp_path):
 def test_resume_never_mixes_precisions_or_weights(clips200, tmp_path):
     """A job's identity is the model id + a hash of its weights + dtype + settings: a resume with any other
     is refused naming the difference; --force moves the earlier rows aside and starts a new job."""
-    from emostudio.model.checkpoint import file_sha256, init_random
+    from emostudio.model.checkpoint import init_random
+    from emostudio.model.weights import file_sha256
 
     _, items = clips200
     first, rest = items[:3], items[3:6]

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -21,12 +22,13 @@ from signals import voice
 
 from emostudio import audio as audio_io
 from emostudio.audio import SilentAudioError, TooLongError, ZeroLengthError
-from emostudio.channels import COPY_CORRELATION, correlation
+from emostudio.channels import correlation
 from emostudio.errors import UsageError
 from emostudio.live import SILENCE, FrameError, LiveNotice, LiveUpdate
 from emostudio.live.events import SegmentTrack
 from emostudio.live.pcm import from_wav_bytes
-from emostudio.results import load_schema
+from emostudio.results import Result, load_schema
+from emostudio.settings import COPY_CORRELATION
 
 SR_IN = 44100
 
@@ -125,6 +127,51 @@ def test_closing_result_equals_the_files_frame_mode(recognizer, speech_file, tmp
         result.output_dir / "processed_audio.wav"
     ).is_file()
     assert live.closed
+
+
+def _same(a, b, where: str) -> None:
+    """`a` equals `b` (arrays to 1e-6, records field by field), or an AssertionError naming the field."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=0, err_msg=where)
+    elif dataclasses.is_dataclass(a) and dataclasses.is_dataclass(b):
+        for f in dataclasses.fields(a):
+            _same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    elif isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+@pytest.mark.parametrize("part_s", [600.0, 12.0])
+def test_the_closing_result_is_the_files_frame_mode_result_field_by_field(recognizer, tmp_path, part_s):
+    """A call recorded at 8 kHz (below the model's 16 kHz: a bad sample-rate verdict, which explains a low
+    confidence) streamed live and closed (whole, or in parts) is assembled as `analyze(file, granularity="frame")`
+    assembles the file: every Result field equal, the quality report and both warnings (en, zh) included."""
+    rate = 8000
+    x, _ = voice(36, seed=21)
+    wave_in = resampled(x, rate)
+    path = encode(tmp_path / "call8k.wav", wave_in, rate, "wav").path
+    live = recognizer.stream(rate, name=str(path), part_s=part_s)
+    feed_randomly(live, pcm16(wave_in), seed=5, most=8000)
+    closing = live.close()
+    whole = recognizer.analyze(path, granularity="frame")
+    assert len(whole.segments) == 2 and whole.band.key != "confident"
+    assert whole.quality_warning and whole.quality_warning_zh  # the 8 kHz rate explains the low confidence
+    assert "sample rate" in whole.quality_warning.lower() or "rate" in whole.quality_warning
+    for f in dataclasses.fields(Result):
+        a, b = getattr(closing, f.name), getattr(whole, f.name)
+        if f.name in ("timestamp", "output_dir"):
+            continue
+        if f.name == "settings":  # the closing pass adds how the stream was cut
+            assert a.pop("live")["hop_s"] == 0.5
+        if f.name == "audio":  # what the input was: a stream, not a wav file
+            oa, ob = a.pop("original"), b.pop("original")
+            assert (oa["container"], oa["sample_rate"], oa["channels"]) == ("stream", rate, 1)
+            assert (ob["sample_rate"], ob["channels"]) == (rate, 1)
+            assert oa["duration_s"] == pytest.approx(ob["duration_s"], abs=1e-3)
+        _same(a, b, f.name)
 
 
 def test_silence_gives_one_update_then_no_spam(recognizer):

@@ -291,8 +291,9 @@ def test_bad_dtype_and_device_are_model_errors():
 
 def test_real_config_keys_load_into_plus_large_names():
     """The shipped plus_large config builds a model whose FunASR names are those of the notes §4."""
-    from emostudio.model.checkpoint import _package_text, funasr_names
+    from emostudio.model.checkpoint import _package_text
     from emostudio.model.encoder import Emotion2vecEncoder
+    from emostudio.model.weights import funasr_names
 
     with torch.device("meta"):
         enc = Emotion2vecEncoder.from_config(

@@ -285,7 +285,7 @@ def test_fused_scores_sum_to_one_and_weight_ends():
     assert text_block(ANGRY, readings[0], TextOptions(weight=0.0)).fused_label == "angry"
     assert text_block(ANGRY, readings[0]).fused_label == "angry"  # the default weight favours the voice
     with pytest.raises(ValueError, match="between 0 and 1"):
-        TextOptions(weight=1.5).fusion()
+        TextOptions(weight=1.5).check()
 
 
 def test_valence_arousal_table():

@@ -17,7 +17,8 @@ from emostudio.cli import main as cli_main
 from emostudio.errors import AudioError
 from emostudio.interpret import softmax
 from emostudio.model.labels import KEYS
-from emostudio.results import load_schema, new_run_dir
+from emostudio.results import load_schema
+from emostudio.runs import new_run_dir
 
 SR = 16000
 

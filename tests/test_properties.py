@@ -2,7 +2,7 @@
 
 - `decode(bytes)`: arbitrary data, and arbitrary data behind real container headers (RIFF/WAVE, Ogg, FLAC,
   ID3/MP3, MP4 `ftyp`, Matroska), either decodes or raises a typed AudioError — no other exception, no hang.
-- `save_run` and the atomic writers: for arbitrary results (scores, frame tables, embeddings, names with any
+- `runs.save_run` and the atomic writers: for arbitrary results (scores, frame tables, embeddings, names with any
   characters) every file written is complete and valid; a refused write (NaN into JSON) leaves no file.
 """
 
@@ -24,7 +24,8 @@ from emostudio import atomic, audio
 from emostudio.errors import AudioError
 from emostudio.interpret import TimelineSegment, band_for, compound_for
 from emostudio.model.labels import KEYS
-from emostudio.results import FrameTimeline, ModelRef, Result, SegmentResult, save_run
+from emostudio.results import FrameTimeline, ModelRef, Result, SegmentResult, run_content
+from emostudio.runs import save_run
 
 HEADERS = [
     b"",
@@ -102,7 +103,7 @@ def results(draw):
 @given(result=results(), seconds=st.floats(0.0, 0.5))
 def test_every_run_folder_written_is_complete_and_valid(tmp_path, result, seconds):
     wave_in = np.sin(np.arange(int(seconds * 16000)) / 3).astype(np.float32)
-    run = save_run(result, tmp_path / "runs", wave_in)
+    run = save_run(tmp_path / "runs", run_content(result, wave_in))
     doc = json.loads((run / "result.json").read_text(encoding="utf-8"), parse_constant=_no_constant)
     assert doc["run_id"] == run.name and doc["source"] == result.source_name
     assert math.isclose(sum(doc["scores"].values()), 1.0, abs_tol=1e-4)

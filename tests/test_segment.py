@@ -124,7 +124,7 @@ def test_the_vad_network_runs_on_one_thread_and_the_count_comes_back(monkeypatch
 
     from emostudio import segment
 
-    real = segment._load_vad()
+    real = segment.load_vad()
     seen: list[int] = []
 
     class Recording:  # the silero model as get_speech_timestamps uses it, noting the thread count of each call

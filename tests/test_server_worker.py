@@ -7,7 +7,8 @@ import pytest
 from audio_factory import make_voice
 
 from emostudio.embeddings import cosine_similarity
-from emostudio.server.settings import run_sort_key, safe_filename
+from emostudio.runs import sort_key as run_sort_key
+from emostudio.server.settings import safe_filename
 from emostudio.server.worker import ModelWorker, QueueFullError, UnavailableError
 
 SR = 16000

@@ -13,7 +13,6 @@ A bad input becomes a `ClipFailure` naming it; it never stops the others.
 from __future__ import annotations
 
 import glob
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,10 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from emostudio import runs
+from emostudio.audio.types import AUDIO_EXTENSIONS
 from emostudio.embeddings import utterance_vector
-from emostudio.errors import EmoStudioError
+from emostudio.errors import BatchError, EmoStudioError
+from emostudio.inputs import load_inputs
 from emostudio.model.labels import KEYS
-from emostudio.results import AUDIO_FILE, EMBEDDING_FILE, RESULT_FILE
+from emostudio.runs import AUDIO_FILE, EMBEDDING_FILE, RESULT_FILE, RUN_ID
 
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".ndjson", ".scp")
 MAX_NPY_BYTES = 512 * 1024 * 1024  # an embedding file larger than this is refused as not an embedding
@@ -92,17 +94,10 @@ class ClipFailure:
 
 
 # ---- naming inputs -----------------------------------------------------------------------------------------------
-def run_id_pattern():
-    from emostudio.server.settings import RUN_ID
-
-    return RUN_ID
-
-
 def find_run(name: str, runs_root: str | os.PathLike) -> Path | None:
     """The folder of run `name` (an id like outputs_YYYYMMDD_HHMMSS[_N]) under `runs_root`, if complete."""
-    from emostudio.server.settings import run_folder
-
-    return run_folder(Path(runs_root), name)
+    found = runs.run_folder(runs_root, name)
+    return found.path if found is not None else None
 
 
 def _walk(folder: Path, audio_ext: frozenset[str]) -> list[ClipSource]:
@@ -110,7 +105,7 @@ def _walk(folder: Path, audio_ext: frozenset[str]) -> list[ClipSource]:
     found: list[ClipSource] = []
     for root, dirs, files in os.walk(folder):
         here = Path(root)
-        if RESULT_FILE in files and here != folder:
+        if RESULT_FILE in files and here != folder:  # a run folder (emostudio.runs)
             found.append(ClipSource(str(here), "run", here))
             dirs.clear()
             continue
@@ -128,16 +123,13 @@ def resolve_sources(
     specs: Iterable[str | os.PathLike], runs_root: str | os.PathLike = "outputs"
 ) -> tuple[list[ClipSource], list[ClipFailure]]:
     """What each name given by a user stands for (see the module docstring), in order, duplicates dropped."""
-    from emostudio.audio import AUDIO_EXTENSIONS
-    from emostudio.batch import BatchError, load_inputs
-
     out: list[ClipSource] = []
     bad: list[ClipFailure] = []
     for spec in specs:
         text = str(spec)
         p = Path(os.path.expanduser(text))
         if p.is_dir():
-            if (p / RESULT_FILE).is_file():
+            if runs.is_run(p):
                 out.append(ClipSource(text, "run", p))
                 continue
             found = _walk(p, AUDIO_EXTENSIONS)
@@ -155,7 +147,7 @@ def resolve_sources(
             out += [ClipSource(it.id, "audio", Path(it.path), it.speaker, it.time) for it in items]
         elif p.exists():
             out.append(ClipSource(text, "audio", p))
-        elif run_id_pattern().match(text):
+        elif RUN_ID.match(text):
             folder = find_run(text, runs_root)
             if folder is None:
                 bad.append(
@@ -218,12 +210,9 @@ def load_npy(path: str | os.PathLike, name: str | None = None) -> np.ndarray:
 
 def _read_doc(folder: Path, name: str) -> dict:
     try:
-        doc = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ClipError(name, f"unreadable {RESULT_FILE} ({e})", "bad_run") from e
-    if not isinstance(doc, dict):
-        raise ClipError(name, f"{RESULT_FILE} is not a JSON object", "bad_run")
-    return doc
+        return runs.read_result(folder)
+    except runs.RunReadError as e:
+        raise ClipError(name, e.problem, "bad_run") from e
 
 
 def clip_from_doc(name: str, vector: np.ndarray, doc: dict, folder: Path | None, src) -> Clip:
@@ -272,7 +261,7 @@ def _failure(src: ClipSource, exc: BaseException) -> ClipFailure:
 RecognizerLike = Callable[[], object] | object | None
 
 
-def _score(rec, paths: list[str], quality: bool) -> list:
+def _results_of(rec, paths: list[str], quality: bool) -> list:
     """A Result or the exception for each path: one batched call, or one call per path if the batch breaks."""
     try:
         outcomes = rec.analyze_many(paths, embedding=True, quality=quality)
@@ -338,7 +327,7 @@ def iter_clips(
                         part[i].name, "no_model", f"{part[i].name}: needs a model to be scored"
                     )
             else:
-                scored = _score(rec, [str(p) for _, p, _ in to_score], quality)
+                scored = _results_of(rec, [str(p) for _, p, _ in to_score], quality)
                 for (i, _, doc), got in zip(to_score, scored, strict=True):
                     src = part[i]
                     if isinstance(got, BaseException):

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from emostudio.embeddings import cosine_similarity
 from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS, emotion_name
 from emostudio.render.result import metric_value
@@ -164,12 +165,7 @@ def compare_takes(
             if same
             else t("different_label", lang, a=la[lang], b=lb[lang])
         )
-    similarity = None
     ea, eb = embeddings
-    if ea is not None and eb is not None:
-        from emostudio.embeddings import cosine_similarity
-
-        similarity = round(cosine_similarity(ea, eb), 6)
     return {
         "a": _side(da),
         "b": _side(db),
@@ -181,7 +177,7 @@ def compare_takes(
         "reasons": reasons,
         "verdict": verdict,
         "agreement": agreement,
-        "similarity": similarity,
+        "similarity": round(cosine_similarity(ea, eb), 6) if ea is not None and eb is not None else None,
         "is_random": bool(
             (da.get("model") or {}).get("is_random") or (db.get("model") or {}).get("is_random")
         ),

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import signal
 
-from .segment import SAMPLE_RATE, Span, speech_spans
+from emostudio.records import SAMPLE_RATE, Enhanced, Span
+from emostudio.segment import speech_spans
+from emostudio.settings import EnhanceSettings
 
 MIN_NOISE_S = 0.1  # a noise profile shorter than this is not used
 BLOCK_S = 60.0  # long recordings are filtered and denoised in blocks of this many seconds …
@@ -61,28 +62,6 @@ def parse_step(text: str) -> tuple[str, dict[str, str]] | None:
                 return None
         return kind, values
     return None
-
-
-@dataclass
-class EnhanceSettings:
-    """Which steps run and how. Peak targets of −1…−3 dBFS are recommended; any target ≤ 0 dBFS works."""
-
-    highpass: bool = True
-    highpass_hz: float = 100.0
-    highpass_order: int = 4
-    denoise: bool = True
-    noise_from: tuple[float, float] | None = None  # (start_s, end_s) holding only noise
-    noise_profile: np.ndarray | None = field(default=None, repr=False)  # (samples,) noise at the same rate
-    peak_dbfs: float = -1.0
-    normalise: bool = True
-    prop_decrease: float = 1.0  # 0–1: how much of the estimated noise to remove
-
-
-@dataclass
-class Enhanced:
-    waveform: np.ndarray  # (samples,) float32
-    steps: list[str]  # what was done, in order, e.g. ["high-pass 100 Hz", "denoise (vad)", "peak -1.0 dBFS"]
-    noise_source: str  # "vad" | "range a–b s" | "file" | "none (no non-speech found)" | "off"
 
 
 def blockwise(fn, x: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -64,6 +64,13 @@ class ModelError(EmoStudioError):
     code = "model_error"
 
 
+class BatchError(EmoStudioError):
+    """A problem with a list of inputs or a batch job as a whole: an unreadable manifest, a busy output folder,
+    a settings clash with an earlier run."""
+
+    code = "batch_error"
+
+
 class InternalError(EmoStudioError):
     """An unexpected failure (a bug) while handling one input; it is that input's alone."""
 

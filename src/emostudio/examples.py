@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
+from emostudio.audio import write_wav
+
 SAMPLE_RATE = 16000
 _VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (300, 870, 2240), (530, 1840, 2480), (570, 840, 2410))
 
@@ -103,8 +105,6 @@ def synthesize(ex: Example) -> np.ndarray:
 
 def ensure_examples(folder: str | os.PathLike) -> list[tuple[Path, Example]]:
     """Write the example clips under `folder` (once; atomic) and return (path, example) pairs."""
-    from emostudio.audio import write_wav
-
     root = Path(folder)
     out = []
     for ex in EXAMPLES:

@@ -11,14 +11,9 @@ import numpy as np
 
 from emostudio.messages import t
 from emostudio.model.labels import KEYS, emotion_name
+from emostudio.settings import BandThresholds, CompoundRule, TimelineSettings
 
-
-@dataclass(frozen=True)
-class BandThresholds:
-    """Confidence bands (probabilities 0–1): > confident is confident, ≥ leaning is leaning, below is uncertain."""
-
-    confident: float = 0.80
-    leaning: float = 0.60
+_BANDS, _COMPOUND, _TIMELINE = BandThresholds(), CompoundRule(), TimelineSettings()  # the defaults (frozen)
 
 
 @dataclass(frozen=True)
@@ -33,21 +28,13 @@ BANDS = {
 }
 
 
-def band_for(confidence: float, thresholds: BandThresholds = BandThresholds()) -> Band:
+def band_for(confidence: float, thresholds: BandThresholds = _BANDS) -> Band:
     """Band of a top-class probability: > 80% confident, 60–80% leaning / possibly mixed, < 60% uncertain."""
     if confidence > thresholds.confident:
         return BANDS["confident"]
     if confidence >= thresholds.leaning:
         return BANDS["leaning"]
     return BANDS["uncertain"]
-
-
-@dataclass(frozen=True)
-class CompoundRule:
-    """When is the runner-up close enough to read the top two as one compound emotion."""
-
-    min_second: float = 0.15  # runner-up probability at least this
-    min_ratio: float = 0.5  # runner-up / top at least this
 
 
 @dataclass(frozen=True)
@@ -102,7 +89,7 @@ def top_two(scores: np.ndarray) -> tuple[tuple[str, float], tuple[str, float]]:
     return (KEYS[order[0]], float(scores[order[0]])), (KEYS[order[1]], float(scores[order[1]]))
 
 
-def compound_for(scores: np.ndarray, rule: CompoundRule = CompoundRule()) -> Compound | None:
+def compound_for(scores: np.ndarray, rule: CompoundRule = _COMPOUND) -> Compound | None:
     """The compound reading of the top two scores, when the runner-up is close and the pair has a name."""
     (k1, p1), (k2, p2) = top_two(scores)
     if p2 < rule.min_second or p2 < rule.min_ratio * p1:
@@ -121,17 +108,8 @@ def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-@dataclass(frozen=True)
-class TimelineSettings:
-    """Frame mode: one step every `step_s`, each aggregating the 50 Hz frame logits inside a `window_s` window."""
-
-    step_s: float = 0.1
-    window_s: float = 0.1
-    min_segment_s: float = 0.3  # dominant-segment runs shorter than this merge into a neighbour
-
-
 def timeline(
-    frame_logits: np.ndarray, frame_rate_hz: float = 50.0, settings: TimelineSettings = TimelineSettings()
+    frame_logits: np.ndarray, frame_rate_hz: float = 50.0, settings: TimelineSettings = _TIMELINE
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scores every `step_s` from per-frame class logits.
 

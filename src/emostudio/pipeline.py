@@ -1,15 +1,19 @@
 """Many inputs → (input, Result | error), in input order: the one loop behind every surface that takes many.
 
     sources → prepare in a worker pool (decode, checks, VAD, quality, enhancement), bounded read-ahead
-            → groups of about `group_seconds` of audio → `score` (length-sorted model batches)
+            → groups of about `group_seconds` of audio → `Engine.results` (length-sorted model batches)
             → Outcome per input, in the order given
 
-`Recognizer.analyze_many`, the server's model worker, the local batch runner and the Ray actor all use this
-module, so they share one failure policy:
+`Recognizer.analyze_many`, the local batch runner and the Ray actor all use this module, and the server's model
+worker the same `Engine.results`, so they share one failure policy:
 
 - a bad input (any `EmoStudioError` while preparing) is that input's error and nothing else's;
-- when a model batch fails, its members are scored again one by one, so only the guilty input gets an error;
+- when a model batch fails, its members are scored again one by one, so only the guilty input gets an error
+  (emostudio.scoring.each_or_alone);
 - an unexpected exception (a bug) becomes an `InternalError` for that input, never the whole call's.
+
+What is computed for each input is an `AnalysisOptions` (emostudio.options) held by `PipelineOptions`, which adds
+only how the many inputs are run (workers, executor, grouping, read-ahead).
 
 Memory stays bounded for any number of inputs: at most `read_ahead` inputs are being prepared or wait
 prepared, preparing pauses while more than `group_seconds` of prepared audio waits, and a group is scored and
@@ -23,51 +27,42 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from emostudio.audio import ALL_ERRORS, Audio
-from emostudio.enhance import EnhanceSettings
-from emostudio.errors import AudioError, EmoStudioError, InferenceError, InternalError, UsageError, printable
-from emostudio.records import InputItem
+from emostudio.audio import ALL_ERRORS
+from emostudio.engine import Engine
+from emostudio.errors import AudioError, EmoStudioError, InternalError, UsageError, printable
+from emostudio.options import AnalysisOptions
+from emostudio.prepare import prepare
+from emostudio.records import Audio, InputItem, Prepared, source_name
+from emostudio.results import Result
+from emostudio.settings import Settings
 
-if TYPE_CHECKING:
-    from emostudio.prepare import Prepared
-    from emostudio.recognize import Recognizer
-    from emostudio.results import Result
-    from emostudio.settings import Settings
-
-GRANULARITIES = ("utterance", "frame")
 EXECUTORS = ("thread", "process", "inline")
 
 
 @dataclass
 class PipelineOptions:
-    """How many inputs are analysed. Seconds are audio seconds."""
+    """How many inputs are run: `analysis` says what is computed for each; the rest how they flow. Seconds are
+    audio seconds. An InputItem's own `roles` / `channels` win over `analysis` for that input."""
 
-    granularity: str = "utterance"  # "utterance" | "frame"
-    embedding: bool = False
-    enhance: bool | EnhanceSettings = False
-    quality: bool = True
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     workers: int = 2  # inputs prepared at once (threads or processes); 0 = on the calling thread
     executor: str = "thread"  # "thread" | "process" (spawned, one torch thread each) | "inline"
-    group_seconds: float | None = None  # audio scored per group; None: 4 × batch seconds × model streams
+    group_seconds: float | None = None  # audio scored per group; None: 4 × batch seconds × model lanes
     max_group_items: int = 256  # inputs per group at most
     read_ahead: int | None = None  # inputs submitted but not yet handed out; None: max(4, 4 × workers)
-    channels: str = "mix"  # "mix" | "separate" (each channel its own speaker; an InputItem's own wins)
 
-    def check(self) -> None:
-        """Raise UsageError naming the first bad option."""
-        check_granularity(self.granularity)
-        for name in ("embedding", "quality"):
-            if not isinstance(getattr(self, name), bool):
-                raise UsageError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if not isinstance(self.enhance, bool | EnhanceSettings):
-            raise UsageError(f"enhance must be True, False or an EnhanceSettings, got {self.enhance!r}")
+    def check(self) -> PipelineOptions:
+        """Raise UsageError naming the first bad option; returns self."""
+        if not isinstance(self.analysis, AnalysisOptions):
+            raise UsageError(f"analysis must be an AnalysisOptions, got {type(self.analysis).__name__}")
+        self.analysis.check()
         if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 0:
             raise UsageError(f"workers must be a whole number ≥ 0, got {self.workers!r}")
         if self.executor not in EXECUTORS:
@@ -78,14 +73,7 @@ class PipelineOptions:
             raise UsageError(f"max_group_items must be at least 1, got {self.max_group_items!r}")
         if self.read_ahead is not None and self.read_ahead < 1:
             raise UsageError(f"read_ahead must be at least 1, got {self.read_ahead!r}")
-        from emostudio.channels import check_channels
-
-        check_channels(self.channels)
-
-
-def check_granularity(granularity: object) -> None:
-    if granularity not in GRANULARITIES:
-        raise UsageError(f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}")
+        return self
 
 
 @dataclass
@@ -121,22 +109,6 @@ class Outcome:
         if self.prepared is None:
             raise InternalError(f"{printable(self.source)}: the scored audio is not kept (failed or dropped)")
         return self.prepared
-
-
-def source_name(source: object, name: str | None = None) -> str:
-    if name:
-        return name
-    if isinstance(source, InputItem):
-        return source.path
-    if isinstance(source, str | os.PathLike):
-        return os.fspath(source) or "''"
-    if isinstance(source, Audio):
-        return source.source.path
-    if isinstance(source, tuple):
-        return "<array>"
-    return (
-        "<array>" if isinstance(source, np.ndarray) else "<bytes>" if isinstance(source, bytes) else "<input>"
-    )
 
 
 def as_jobs(sources: object) -> Iterator[Job]:
@@ -198,29 +170,16 @@ class _Failed:
     message: str
 
 
-def _prepare_job(
-    job: Job, enhance: bool | EnhanceSettings, quality: bool, in_process: bool, channels: str = "mix"
-):
+def _prepare_job(job: Job, options: AnalysisOptions, in_process: bool):
     """Runs in a worker: a Prepared, or the input's error (an unexpected exception becomes InternalError)."""
-    from emostudio.channels import parse_roles
-    from emostudio.prepare import prepare
-
     try:
-        roles = None
-        if isinstance(
-            job.item, InputItem
-        ):  # a manifest row may name its channel roles (and so separate them)
-            roles = parse_roles(job.item.roles)
-            channels = job.item.channels or ("separate" if roles else channels)
+        # a manifest row may name its channel roles (and so separate them)
         return prepare(
             job.source,
             _worker_settings,
+            options.for_item(job.item),
             name=job.name,
             sample_rate=job.sample_rate,
-            enhance=enhance,
-            quality=quality,
-            channels=channels,
-            roles=roles,
         )
     except EmoStudioError as e:
         if in_process:
@@ -266,109 +225,106 @@ def make_executor(options: PipelineOptions, settings: Settings) -> Executor:
     return ThreadPoolExecutor(options.workers, initializer=_init_worker, initargs=(settings,))
 
 
-# ----------------------------------------------------------------------------------------------- scoring
-def score(
-    recognizer: Recognizer, items: Sequence[Prepared], granularity: str, embedding: bool
-) -> list[Result | EmoStudioError]:
-    """Score prepared inputs together; if the batch fails, each alone, so only the guilty one gets an error."""
-    if not items:
-        return []
-    try:
-        return list(recognizer.infer(items, granularity, embedding))
-    except Exception as exc:
-        if len(items) == 1:
-            return [_as_error(items[0].name, exc)]
-    out: list[Result | EmoStudioError] = []
-    for item in items:
-        try:
-            out.append(recognizer.infer([item], granularity, embedding)[0])
-        except Exception as exc:
-            out.append(_as_error(item.name, exc))
-    return out
-
-
-def _as_error(name: str, exc: Exception) -> EmoStudioError:
-    if isinstance(exc, EmoStudioError):
-        return exc
-    if isinstance(exc, MemoryError):
-        return InferenceError(f"{printable(name)}: not enough memory to score this input")
-    return InferenceError(f"{printable(name)}: the model failed on this input ({type(exc).__name__}: {exc})")
-
-
 # ------------------------------------------------------------------------------------------------- driving
 def iter_results(
-    recognizer: Recognizer, sources: object, options: PipelineOptions | None = None
+    engine: Engine, sources: object, options: PipelineOptions | None = None
 ) -> Iterator[Outcome]:
-    """Analyse many inputs; yields one Outcome per input, in input order, as groups finish.
+    """Analyse many inputs with `engine` (a Recognizer); yields one Outcome per input, in input order, as groups
+    finish.
 
     Arguments are checked before any work (UsageError). The pool keeps preparing while the caller handles the
     outcomes handed out; closing the generator early stops the pool.
     """
-    opts = options or PipelineOptions()
-    opts.check()
-    jobs = as_jobs(sources)
-    settings = recognizer.settings
-    streams = recognizer.streams
-    # a group holds several batches per stream, so the streams seldom wait for the group's last batch
-    group_limit = opts.group_seconds or 4 * recognizer.batch_seconds * (streams.count if streams else 1)
-    read_ahead = opts.read_ahead or max(4, 4 * max(opts.workers, 1))
-    in_process = opts.executor == "process" and opts.workers > 0
-    pool = make_executor(opts, settings)
-    pending: deque[tuple[Job, Future]] = deque()
-    held: list[tuple[Job, Any]] = []  # handed back by the pool, waiting for their group to be scored
-    held_s = 0.0
-    held_items = 0
-    exhausted = False
+    flow = _Flow(engine, (options or PipelineOptions()).check(), as_jobs(sources))
+    try:
+        flow.fill()
+        while flow.pending:
+            job, fut = flow.pending.popleft()
+            got = flow.result_of(job, fut)
+            if isinstance(got, _Failed):
+                got = _rebuild(got)
+            flow.held.append((job, got))
+            if not isinstance(got, EmoStudioError):
+                flow.held_s += got.duration_s
+                flow.held_items += 1
+                if flow.held_s >= flow.group_limit or flow.held_items >= flow.opts.max_group_items:
+                    yield from flow.flush()
+            flow.fill()
+        if flow.held:
+            yield from flow.flush()
+    finally:
+        flow.pool.shutdown(wait=True, cancel_futures=True)
 
-    def waiting_s() -> float:
-        done = [f.result() for _, f in pending if f.done() and f.exception() is None]
-        return held_s + sum(p.duration_s for p in done if not isinstance(p, _Failed | EmoStudioError))
 
-    def submit(job: Job) -> Future:
-        return pool.submit(_prepare_job, job, opts.enhance, opts.quality, in_process, opts.channels)
+class _Flow:
+    """The state of one `iter_results`: the preparing pool, the inputs in flight and the group being gathered."""
 
-    def result_of(job: Job, fut: Future) -> Any:
+    def __init__(self, engine: Engine, opts: PipelineOptions, jobs: Iterator[Job]):
+        self.engine, self.opts, self.jobs = engine, opts, jobs
+        self.analysis = opts.analysis
+        lanes = engine.lanes
+        # a group holds several batches per lane, so the lanes seldom wait for the group's last batch
+        self.group_limit = opts.group_seconds or 4 * engine.batch_seconds * (lanes.count if lanes else 1)
+        self.read_ahead = opts.read_ahead or max(4, 4 * max(opts.workers, 1))
+        self.in_process = opts.executor == "process" and opts.workers > 0
+        self.pool = make_executor(opts, engine.settings)
+        self.pending: deque[tuple[Job, Future]] = deque()
+        self.held: list[tuple[Job, Any]] = []  # handed back by the pool, waiting for their group to be scored
+        self.held_s = 0.0
+        self.held_items = 0
+        self.exhausted = False
+
+    def waiting_s(self) -> float:
+        done = [f.result() for _, f in self.pending if f.done() and f.exception() is None]
+        return self.held_s + sum(p.duration_s for p in done if not isinstance(p, _Failed | EmoStudioError))
+
+    def submit(self, job: Job) -> Future:
+        return self.pool.submit(_prepare_job, job, self.analysis, self.in_process)
+
+    def result_of(self, job: Job, fut: Future) -> Any:
         """The worker's answer; a worker process that died takes only its own input down with it."""
-        nonlocal pool
         try:
             return fut.result()
         except BrokenExecutor:
             pass
         # every future of a broken pool fails: find out whether this input is the one that kills a worker
-        rest = [j for j, _ in pending]
-        pool.shutdown(wait=True, cancel_futures=True)
-        pool = make_executor(opts, settings)
+        rest = [j for j, _ in self.pending]
+        self._new_pool()
         try:
-            got = pool.submit(
-                _prepare_job, job, opts.enhance, opts.quality, in_process, opts.channels
-            ).result()
+            got = self.submit(job).result()
         except BrokenExecutor:
-            pool.shutdown(wait=True, cancel_futures=True)
-            pool = make_executor(opts, settings)
+            self._new_pool()
             got = InternalError(
                 f"{printable(job.name)}: the worker process preparing this input died (out of memory, or a crash "
                 "in a decoder)"
             )
-        pending.clear()
-        pending.extend((j, submit(j)) for j in rest)
+        self.pending.clear()
+        self.pending.extend((j, self.submit(j)) for j in rest)
         return got
 
-    def fill() -> None:
-        nonlocal exhausted
-        while not exhausted and len(pending) < read_ahead and waiting_s() < group_limit:
-            job = next(jobs, None)
-            if job is None:
-                exhausted = True
-                return
-            pending.append((job, submit(job)))
+    def _new_pool(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = make_executor(self.opts, self.engine.settings)
 
-    def flush() -> Iterator[Outcome]:
-        nonlocal held_s, held_items
-        ready = [(j, p) for j, p in held if not isinstance(p, EmoStudioError)]
-        scored = score(recognizer, [p for _, p in ready], opts.granularity, opts.embedding)
+    def fill(self) -> None:
+        while (
+            not self.exhausted and len(self.pending) < self.read_ahead and self.waiting_s() < self.group_limit
+        ):
+            job = next(self.jobs, None)
+            if job is None:
+                self.exhausted = True
+                return
+            self.pending.append((job, self.submit(job)))
+
+    def flush(self) -> Iterator[Outcome]:
+        """Score the group gathered so far (one `Engine.results` call) and hand out its outcomes in order."""
+        ready = [(j, p) for j, p in self.held if not isinstance(p, EmoStudioError)]
+        scored = self.engine.results(
+            [p for _, p in ready], self.analysis.granularity, self.analysis.embedding
+        )
         by_index = {j.index: (p, r) for (j, p), r in zip(ready, scored, strict=True)}
-        group, held[:] = list(held), []
-        held_s, held_items = 0.0, 0
+        group, self.held = self.held, []
+        self.held_s, self.held_items = 0.0, 0
         for job, got in group:
             if isinstance(got, EmoStudioError):
                 yield Outcome(job.name, None, got, job.index, job.item)
@@ -378,22 +334,3 @@ def iter_results(
                 yield Outcome(job.name, None, res, job.index, job.item)
             else:
                 yield Outcome(job.name, res, None, job.index, job.item, prepared)
-
-    try:
-        fill()
-        while pending:
-            job, fut = pending.popleft()
-            got = result_of(job, fut)
-            if isinstance(got, _Failed):
-                got = _rebuild(got)
-            held.append((job, got))
-            if not isinstance(got, EmoStudioError):
-                held_s += got.duration_s
-                held_items += 1
-                if held_s >= group_limit or held_items >= opts.max_group_items:
-                    yield from flush()
-            fill()
-        if held:
-            yield from flush()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,14 +1,17 @@
 """The per-input CPU work before the model: decode → checks → VAD → quality → (enhance) → segment plan.
 
-`prepare` turns one input (a path, bytes, a numpy waveform with its rate, or decoded Audio) into a `Prepared`:
-the checked 16 kHz waveform, its speech spans, its quality report(s), the enhanced audio when asked for, and the
-stretches the model will score. It does not need the model, so pools of workers run it while the model scores.
+`prepare` turns one input (a path, bytes, a numpy waveform with its rate, or decoded Audio) into a `Prepared`
+(emostudio.records): the checked 16 kHz waveform, its speech spans, its quality report(s), the enhanced audio
+when asked for, and the stretches the model will score. With channels="separate" each speaker channel is also
+prepared as its own mono input (emostudio.channels finds which channels are speakers). It does not need the
+model, so pools of workers run it while the model scores.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -16,34 +19,14 @@ from emostudio import audio as audio_io
 from emostudio import enhance as enhance_mod
 from emostudio import quality as quality_mod
 from emostudio import segment as segment_mod
-from emostudio.channels import ChannelPart, check_channels, prepare_channels
+from emostudio.channels import detect, roles_for
 from emostudio.errors import UsageError, printable
-from emostudio.pipeline import source_name as _source_name
-from emostudio.settings import Settings
-
-Source = str | os.PathLike | bytes | np.ndarray | audio_io.Audio
-
-
-@dataclass
-class Prepared:
-    """A decoded, checked (and optionally enhanced) input, ready for the model."""
-
-    name: str
-    audio: audio_io.Audio  # the original, 16 kHz mono
-    waveform: np.ndarray  # what the model scores: (samples,) float32, enhanced when enhancement is on
-    spans: list[segment_mod.Span]  # stretches scored separately (one covering the clip unless it was long)
-    speech: list[segment_mod.Span] | None = None  # VAD speech runs, when the VAD ran
-    quality: quality_mod.QualityReport | None = None
-    enhanced: enhance_mod.Enhanced | None = None
-    quality_after: quality_mod.QualityReport | None = None
-    channels: list[ChannelPart] | None = None  # channels="separate": each channel as its own speaker
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.waveform) / audio_io.SAMPLE_RATE
+from emostudio.options import AnalysisOptions
+from emostudio.records import Audio, ChannelPart, Prepared, Source, Span, source_name
+from emostudio.settings import MAX_CHANNELS, EnhanceSettings, Settings
 
 
-def segment_weights(spans: list[segment_mod.Span], speech: list[segment_mod.Span] | None) -> np.ndarray:
+def segment_weights(spans: list[Span], speech: list[Span] | None) -> np.ndarray:
     """How much each segment counts in the overall scores: its seconds of detected speech.
 
     Falls back to segment length when the VAD found no speech (or did not run), so nothing is ignored.
@@ -58,45 +41,54 @@ def segment_weights(spans: list[segment_mod.Span], speech: list[segment_mod.Span
 def prepare(
     source: Source,
     settings: Settings | None = None,
+    options: AnalysisOptions | None = None,
     *,
     name: str | None = None,
     sample_rate: int | None = None,
-    enhance: bool | enhance_mod.EnhanceSettings = False,
-    quality: bool = True,
-    channels: str = "mix",
-    roles: list[str] | None = None,
 ) -> Prepared:
     """Decode and check one input, measure its quality, optionally enhance it, and plan its segments.
 
-    `channels="separate"` also prepares each channel as its own speaker (`Prepared.channels`, see
-    emostudio.channels; `roles` names them); the mixed recording is prepared as usual either way.
-    Raises an AudioError subclass for bad audio (`too_short` below `settings.min_duration_s`), UsageError for
-    an input of the wrong kind (a numpy array without `sample_rate`, None, ...).
+    `options` (checked here) decide enhancement, quality and channels: channels="separate" also prepares each
+    channel as its own speaker (`Prepared.channels`; `options.roles` names them); the mixed recording is prepared
+    as usual either way. Raises an AudioError subclass for bad audio (`too_short` below
+    `settings.min_duration_s`), UsageError for bad options or an input of the wrong kind (a numpy array without
+    `sample_rate`, None, ...).
     """
-    label = _source_name(source, name)
+    label = source_name(source, name)
     s = settings or Settings()
-    check_channels(channels)
-    keep = channels == "separate"
-    if roles and not keep:
-        raise UsageError(
-            f"{printable(label)}: roles name the channels of channels='separate' (each channel its own speaker); "
-            "ask for that too"
-        )
+    opts = (options or AnalysisOptions()).check()
+    audio = _decode(source, s, label, name, sample_rate, keep_channels=opts.channels == "separate")
+    item = _prepare_audio(audio, s, label, opts.enhance, opts.quality)
+    if opts.channels == "separate":
+        item.channels = prepare_channels(audio, s, name=label, roles=opts.role_names, options=opts)
+    return item
+
+
+def _decode(
+    source: Source, s: Settings, label: str, name: str | None, sample_rate: int | None, keep_channels: bool
+) -> Audio:
     if isinstance(source, audio_io.Audio):
-        audio = source
-    elif isinstance(source, np.ndarray):
+        return source
+    if isinstance(source, np.ndarray):
         if sample_rate is None:
             raise UsageError(f"{printable(label)}: a numpy waveform needs sample_rate= (its rate in Hz)")
-        audio = audio_io.from_array(
-            source, sample_rate, name=label, max_duration_s=s.max_duration_s, keep_channels=keep
+        return audio_io.from_array(
+            source, sample_rate, name=label, max_duration_s=s.max_duration_s, keep_channels=keep_channels
         )
-    elif isinstance(source, str | os.PathLike | bytes | bytearray | memoryview):
-        audio = audio_io.decode(source, name=name, max_duration_s=s.max_duration_s, keep_channels=keep)
-    else:
-        raise UsageError(
-            f"{printable(label)}: cannot analyse a {type(source).__name__}; give a file path, the file's bytes, "
-            "a numpy waveform with sample_rate=, or an emostudio.audio.Audio"
+    if isinstance(source, str | os.PathLike | bytes | bytearray | memoryview):
+        return audio_io.decode(
+            source, name=name, max_duration_s=s.max_duration_s, keep_channels=keep_channels
         )
+    raise UsageError(
+        f"{printable(label)}: cannot analyse a {type(source).__name__}; give a file path, the file's bytes, "
+        "a numpy waveform with sample_rate=, or an emostudio.audio.Audio"
+    )
+
+
+def _prepare_audio(
+    audio: Audio, s: Settings, label: str, enhance: bool | EnhanceSettings, quality: bool
+) -> Prepared:
+    """The mono recording's checks, VAD, quality report(s), enhancement and segment plan."""
     if audio.duration_s < s.min_duration_s:
         raise audio_io.TooShortError(
             label,
@@ -115,7 +107,7 @@ def prepare(
     )
     waveform, enhanced, report_after = audio.waveform, None, None
     if enhance:
-        cfg = enhance if isinstance(enhance, enhance_mod.EnhanceSettings) else enhance_mod.EnhanceSettings()
+        cfg = enhance if isinstance(enhance, EnhanceSettings) else EnhanceSettings()
         enhanced = enhance_mod.enhance(audio.waveform, cfg, spans=speech)
         waveform = enhanced.waveform
         if quality:
@@ -127,10 +119,43 @@ def prepare(
     if duration > s.max_segment_s:
         spans = segment_mod.split_for_model(waveform, max_segment_s=s.max_segment_s, spans=speech)
     else:
-        spans = [segment_mod.Span(0.0, duration)]
-    parts = (
-        prepare_channels(audio, s, name=label, roles=roles, enhance=enhance, quality=quality)
-        if keep
-        else None
-    )
-    return Prepared(label, audio, waveform, spans, speech, report, enhanced, report_after, parts)
+        spans = [Span(0.0, duration)]
+    return Prepared(label, audio, waveform, spans, speech, report, enhanced, report_after)
+
+
+def prepare_channels(
+    audio: Audio,
+    settings: Settings,
+    *,
+    name: str,
+    roles: Sequence[str] | None = None,
+    options: AnalysisOptions | None = None,
+) -> list[ChannelPart]:
+    """Find the speakers among `audio.channels` and prepare each one as its own mono input.
+
+    A mono `audio` (no `channels`) is one channel. Each speaker's Prepared is what `prepare` gives for a mono
+    recording of that channel alone, so its scores equal analysing that channel by itself.
+    Raises UsageError for more than MAX_CHANNELS channels or more roles than channels.
+    """
+    opts = options or AnalysisOptions()
+    waveforms = audio.channels if audio.channels else [audio.waveform]
+    if len(waveforms) > MAX_CHANNELS:
+        raise UsageError(
+            f"{printable(name)}: {len(waveforms)} channels; at most {MAX_CHANNELS} can be scored separately "
+            "(analyse it with the channels mixed)"
+        )
+    role_names = roles_for(len(waveforms), roles, name)
+    parts = []
+    for info in detect(waveforms, role_names):
+        if info.status != "speaker":
+            parts.append(ChannelPart(info))
+            continue
+        channel = Audio(
+            waveforms[info.index],
+            audio.sample_rate,
+            dataclasses.replace(audio.source, channels=1),
+            list(audio.warnings),
+        )
+        label = f"{name} [{info.index + 1}: {info.role}]"
+        parts.append(ChannelPart(info, _prepare_audio(channel, settings, label, opts.enhance, opts.quality)))
+    return parts

@@ -1,47 +1,36 @@
-"""Result dataclasses and the per-run output folder: result.json (+ JSON Schema), frames.csv, embedding.npy.
+"""What one analysis produced: the Result records, the result.json document (+ its JSON Schema), and what a
+Result's run folder holds (`run_content`; emostudio.runs lays it out and writes it).
 
-Layout of one run (like the seed WebUI):
-    outputs/outputs_YYYYMMDD_HHMMSS[_N]/
-        processed_audio.wav   16 kHz mono 16-bit PCM (the enhanced audio when enhancement was on)
-        result.json           written last: its presence marks a complete run
-        frames.csv            frame mode only: one row per step, start/end seconds and the 9 scores
-        embedding.npy         when asked: (dim,) utterance or (frames, dim) frame mode, float32
-Every file is written atomically (temp file + rename); a folder is never reused or overwritten.
+A Result is built by emostudio.assemble from the model's segment scores; `Result.to_dict()` is result.json.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import errno
 import io
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from emostudio import atomic
-from emostudio.errors import OutputError, printable
 from emostudio.interpret import Band, Compound, TimelineSegment, summary_line
+from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
-
-if TYPE_CHECKING:
-    from emostudio.channels import ChannelResult
-    from emostudio.multimodal.attach import TextBlock
+from emostudio.records import ChannelInfo
+from emostudio.runs import (
+    EMBEDDING_FILE,
+    FRAMES_FILE,
+    RunContent,
+    channel_embedding_file,
+    channel_frames_file,
+)
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "result.schema.json"
-RANDOM_WEIGHTS_NOTE = "random weights: scores are meaningless"
-RESULT_FILE = "result.json"
-AUDIO_FILE = "processed_audio.wav"
-FRAMES_FILE = "frames.csv"
-EMBEDDING_FILE = "embedding.npy"
+RANDOM_WEIGHTS_NOTE = t("random_note", "en")  # stored in result.json in English (model.note, warnings)
 
 
 def scores_dict(probs: np.ndarray) -> dict[str, float]:
@@ -162,6 +151,12 @@ def quality_delta(before: dict | None, after: dict | None) -> dict[str, float]:
     return out
 
 
+class TextAttachment(Protocol):
+    """What `Result.text` holds: a transcript's reading fused with the voice (emostudio.multimodal.TextBlock)."""
+
+    def to_dict(self) -> dict: ...
+
+
 @dataclass
 class Result:
     """Everything one analysis produced. `probs` is the overall 9-class distribution in KEYS order."""
@@ -184,10 +179,8 @@ class Result:
     source_name: str = ""
     output_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
-    text: TextBlock | None = None  # a transcript fused with the voice (emostudio.multimodal.attach_text)
-    channels: list[ChannelResult] | None = (
-        None  # channels="separate": one entry per channel (emostudio.channels)
-    )
+    text: TextAttachment | None = None  # a transcript fused with the voice (emostudio.multimodal.attach_text)
+    channels: list[ChannelResult] | None = None  # channels="separate": one entry per channel
 
     @property
     def label(self) -> str:
@@ -265,72 +258,18 @@ class Result:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
 
 
-def new_run_dir(root: str | os.PathLike, now: datetime | None = None) -> Path:
-    """Create and return a fresh `outputs_YYYYMMDD_HHMMSS[_N]` folder under `root`; never reuses one.
+@dataclass
+class ChannelResult:
+    """One channel's entry in a result: its findings and, for a speaker, its own Result."""
 
-    `os.mkdir` is atomic, so two processes starting in the same second still get two folders.
-    """
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    stem = f"outputs_{(now or datetime.now()).strftime('%Y%m%d_%H%M%S')}"
-    n = 1
-    while True:
-        path = root / (stem if n == 1 else f"{stem}_{n}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            n += 1
+    info: ChannelInfo
+    result: Result | None = None
 
-
-def check_output_root(root: str | os.PathLike) -> Path:
-    """Make sure run folders can be written under `root` (created if missing) before any work is done.
-
-    Raises OutputError saying why not: a file in the way, no permission, a read-only file system, ...
-    """
-    path = Path(root)
-    shown = printable(root)
-    if path.exists() and not path.is_dir():
-        raise OutputError(f"{shown}: cannot write results there (it is a file, not a folder)")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=path)
-        os.close(fd)
-        os.unlink(probe)
-    except FileExistsError:
-        raise OutputError(f"{shown}: cannot write results there (a part of the path is a file)") from None
-    except OSError as e:
-        known: dict[int | None, str] = {
-            errno.EACCES: "permission denied",
-            errno.EROFS: "read-only file system",
-        }
-        why = known.get(e.errno, e.strerror or str(e))
-        raise OutputError(f"{shown}: cannot write results there ({why})") from None
-    return path
-
-
-def save_run(result: Result, root: str | os.PathLike, processed_audio: np.ndarray | None) -> Path:
-    """Write a new run folder under `root` whole or not at all; returns it.
-
-    The folder's name is claimed first (`new_run_dir`), the files are written into a hidden temporary
-    sibling, which is then renamed onto the claimed (empty) name in one step. If anything fails (disk full,
-    no permission) the temporary folder and the claimed name are removed and the OSError is raised: no
-    half-written run is ever visible.
-    """
-    root = Path(root)
-    run_dir = new_run_dir(root)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.", suffix=".tmp", dir=root))
-    try:
-        write_run(result, tmp, processed_audio, run_id=run_dir.name)
-        os.rename(tmp, run_dir)  # POSIX: replaces the empty claimed folder atomically
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            run_dir.rmdir()
-        result.output_dir = None
-        raise
-    result.output_dir = run_dir
-    return run_dir
+    def to_dict(self) -> dict:
+        doc = self.result.to_dict() if self.result is not None else None
+        if doc is not None and doc.get("embedding"):
+            doc["embedding"]["file"] = channel_embedding_file(self.info.index)
+        return {**self.info.to_dict(), "result": doc}
 
 
 def frames_csv(frames: FrameTimeline) -> str:
@@ -338,64 +277,34 @@ def frames_csv(frames: FrameTimeline) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["start_s", "end_s", "emotion", "confidence", *KEYS])
-    for t, p in zip(frames.starts_s, frames.probs, strict=True):
+    for start, p in zip(frames.starts_s, frames.probs, strict=True):
         k = int(np.argmax(p))
-        w.writerow([f"{t:.3f}", f"{t + frames.step_s:.3f}", KEYS[k], f"{p[k]:.6f}", *(f"{x:.6f}" for x in p)])
+        w.writerow(
+            [f"{start:.3f}", f"{start + frames.step_s:.3f}", KEYS[k], f"{p[k]:.6f}", *(f"{x:.6f}" for x in p)]
+        )
     return buf.getvalue()
 
 
-def channel_frames_file(index: int) -> str:
-    """frames.csv of one channel of a channels="separate" run: frames_ch0.csv, frames_ch1.csv, ..."""
-    return f"frames_ch{index}.csv"
-
-
-def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
-    """float32 .npy written straight to the (atomic) file: no in-memory copy of a large array (an hour of
-    frame embeddings is 0.7 GB)."""
-    with atomic.atomic_open(path, "wb") as f:
-        np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-
-
-def write_run(
-    result: Result,
-    run_dir: Path,
-    processed_audio: np.ndarray | None,
-    sample_rate: int = 16000,
-    run_id: str | None = None,
-) -> Path:
-    """Write every file of a run into `run_dir`; result.json last. Returns the path of result.json.
-
-    `run_id` (default: the folder's name) is recorded in result.json; `save_run` writes into a temporary folder
-    that gets the run's name only when complete.
-    """
-    from emostudio.audio import write_wav  # decoding layer owns the wav encoder
-
-    files: dict[str, str] = {"result": RESULT_FILE}
-    if processed_audio is not None:
-        write_wav(run_dir / AUDIO_FILE, processed_audio, sample_rate)
-        files["processed_audio"] = AUDIO_FILE
+def run_content(result: Result, processed_audio: np.ndarray | None) -> RunContent:
+    """What `result`'s run folder holds: result.json, the processed audio, its embedding and frames.csv, and
+    each speaker channel's frames_chN.csv and embedding_chN.npy (see emostudio.runs)."""
+    files: dict[str, tuple[str, str | np.ndarray]] = {}
     if result.embedding is not None:
-        save_npy(run_dir / EMBEDDING_FILE, result.embedding)
-        files["embedding"] = EMBEDDING_FILE
+        files["embedding"] = (EMBEDDING_FILE, result.embedding)
     if result.frames is not None:
-        atomic.write_text(run_dir / FRAMES_FILE, frames_csv(result.frames))
-        files["frames_csv"] = FRAMES_FILE
-    for ch in result.channels or []:  # each speaker channel's timeline (frames_chN.csv) and embedding_chN.npy
+        files["frames_csv"] = (FRAMES_FILE, frames_csv(result.frames))
+    for ch in result.channels or []:
         if ch.result is not None and ch.result.frames is not None:
-            name = channel_frames_file(ch.info.index)
-            atomic.write_text(run_dir / name, frames_csv(ch.result.frames))
-            files[f"frames_csv_ch{ch.info.index}"] = name
+            files[f"frames_csv_ch{ch.info.index}"] = (
+                channel_frames_file(ch.info.index),
+                frames_csv(ch.result.frames),
+            )
         if ch.result is not None and ch.result.embedding is not None:
-            from emostudio.channels import channel_embedding_file
-
-            name = channel_embedding_file(ch.info.index)
-            save_npy(run_dir / name, ch.result.embedding)
-            files[f"embedding_ch{ch.info.index}"] = name
-    doc = result.to_dict()
-    doc["files"] = files
-    doc["run_id"] = run_id or run_dir.name
-    atomic.write_json(run_dir / RESULT_FILE, doc)
-    return run_dir / RESULT_FILE
+            files[f"embedding_ch{ch.info.index}"] = (
+                channel_embedding_file(ch.info.index),
+                ch.result.embedding,
+            )
+    return RunContent(result.to_dict(), processed_audio, files)
 
 
 def load_schema() -> dict:

@@ -28,7 +28,7 @@ _model_lock = (
 )  # guards loading and every use: the model carries recurrent state between calls
 
 
-def _load_vad():
+def load_vad():
     """The packaged silero-vad TorchScript model (offline; silero never needs torchaudio for the model)."""
     global _model
     if _model is None:
@@ -81,7 +81,7 @@ def speech_spans(
     if x.size == 0:
         return []
     with _model_lock:
-        model = _load_vad()  # imports silero_vad first: its import sets torch's threads to 1, which it undoes
+        model = load_vad()  # imports silero_vad first: its import sets torch's threads to 1, which it undoes
         from silero_vad import get_speech_timestamps
 
         with torch.inference_mode(), _one_thread():

@@ -29,8 +29,9 @@ from emostudio.adapt.calibration import logits, scale
 from emostudio.adapt.errors import AdapterError, AdapterMismatchError
 from emostudio.adapt.head import Head
 from emostudio.errors import printable
-from emostudio.interpret import Band, BandThresholds, band_for
+from emostudio.interpret import Band, band_for
 from emostudio.model.labels import KEYS
+from emostudio.settings import BandThresholds
 
 ADAPTER_FORMAT = "emostudio.adapter/1"
 WEIGHTS_FILE = "adapter.safetensors"

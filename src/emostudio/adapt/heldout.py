@@ -26,9 +26,9 @@ from emostudio.errors import printable
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP
 from emostudio.evaluate.manifest import CLASS_MODES, BadRow, Manifest, load_manifest
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, restrict
-from emostudio.evaluate.report import new_report_dir
 from emostudio.evaluate.run import Evaluation
 from emostudio.model.labels import KEYS
+from emostudio.runs import new_report_dir
 
 if TYPE_CHECKING:
     from emostudio.recognize import Recognizer

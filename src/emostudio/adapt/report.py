@@ -34,8 +34,9 @@ from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics
 from emostudio.evaluate.page import render_html
 from emostudio.evaluate.report import HTML_FILE, METRICS_FILE, PREDICTIONS_FILE, record_chart_files
 from emostudio.evaluate.run import EXIT_BAD_ROWS, EXIT_ERROR, EXIT_OK
-from emostudio.interpret import BandThresholds, band_for
+from emostudio.interpret import band_for
 from emostudio.messages import t
+from emostudio.settings import BandThresholds
 
 SCHEMA = "emostudio.adaptation/1"
 READINGS = ("base", "calibrated", "adapted")

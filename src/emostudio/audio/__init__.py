@@ -25,14 +25,8 @@ from emostudio.audio.errors import (
     UnsupportedFormatError,
     ZeroLengthError,
 )
-from emostudio.audio.types import (
-    AUDIO_EXTENSIONS,
-    DEFAULT_MAX_DURATION_S,
-    DEFAULT_SILENCE_DBFS,
-    SAMPLE_RATE,
-    Audio,
-    SourceInfo,
-)
+from emostudio.audio.types import AUDIO_EXTENSIONS, DEFAULT_MAX_DURATION_S, DEFAULT_SILENCE_DBFS, SAMPLE_RATE
+from emostudio.records import Audio, SourceInfo  # the records decode returns (defined with the other records)
 
 __all__ = [
     "ALL_ERRORS",

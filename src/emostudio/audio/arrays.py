@@ -18,7 +18,8 @@ from emostudio.audio.errors import (
     UnsupportedFormatError,
     ZeroLengthError,
 )
-from emostudio.audio.types import DEFAULT_MAX_DURATION_S, DEFAULT_SILENCE_DBFS, SAMPLE_RATE, Audio, SourceInfo
+from emostudio.audio.types import DEFAULT_MAX_DURATION_S, DEFAULT_SILENCE_DBFS, SAMPLE_RATE
+from emostudio.records import Audio, SourceInfo
 
 
 def frame_to_array(frame: av.AudioFrame) -> np.ndarray:

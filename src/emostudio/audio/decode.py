@@ -34,8 +34,9 @@ from emostudio.audio.errors import (
     UnsupportedFormatError,
     ZeroLengthError,
 )
-from emostudio.audio.types import DEFAULT_MAX_DURATION_S, DEFAULT_SILENCE_DBFS, SAMPLE_RATE, Audio, SourceInfo
+from emostudio.audio.types import DEFAULT_MAX_DURATION_S, DEFAULT_SILENCE_DBFS, SAMPLE_RATE
 from emostudio.errors import UsageError
+from emostudio.records import Audio, SourceInfo
 
 # ffmpeg's warnings and errors are gathered per decode (av.logging.Capture) as evidence of damage; outside a
 # capture they would go to Python logging's last-resort handler (stderr), so they are kept quiet there.
@@ -150,6 +151,27 @@ def _decode_container(
     if declared_s is not None and declared_s > max_duration_s:
         raise TooLongError(name, too_long(declared_s, max_duration_s, "declares"))
 
+    damage = _container_damage(fmt, head, tail, size)
+    sink = _MonoSink(name, max_duration_s, declared_s, keep_channels)
+    _demux(container, stream, sink, logs, damage)
+    waveform = sink.finish()
+    decoded_s = sink.seconds
+    exact = fmt == "mp3" and integrity.mp3_frame_count_header(head)
+    error, warning = integrity.verdict(damage, decoded_s, declared_s, fmt, exact)
+    if error:
+        raise CorruptAudioError(name, error)
+    if sink.samples == 0:
+        raise ZeroLengthError(name, f"audio has zero length (no samples; container: {fmt}, codec: {codec})")
+    if not allow_silence:
+        check_silence(name, sink.peak, silence_dbfs)
+    rate = sink.first_rate or stream.rate or 0
+    channels = sink.first_channels or stream.channels or 0
+    info = SourceInfo(name, size, fmt, codec, int(rate), int(channels), decoded_s)
+    return Audio(waveform, SAMPLE_RATE, info, [warning] if warning else [], sink.channel_waveforms())
+
+
+def _container_damage(fmt: str, head: bytes, tail: bytes, size: int) -> integrity.Damage:
+    """What the file's own bytes say before decoding: a WAV shorter than it declares, an unfinished Ogg."""
     damage = integrity.Damage()
     if fmt == "wav" and integrity.wav_size_unset(head):
         damage.ignore.append("packet corrupt")  # a streamed WAV's last packet is short by nature
@@ -162,8 +184,11 @@ def _decode_container(
         unfinished = integrity.ogg_unfinished(tail, size)
         if unfinished:
             damage.problems.append(unfinished)
+    return damage
 
-    sink = _MonoSink(name, max_duration_s, declared_s, keep_channels)
+
+def _demux(container, stream, sink: _MonoSink, logs: list, damage: integrity.Damage) -> None:
+    """Decode every packet of `stream` into `sink`; unreadable or undecodable packets are counted in `damage`."""
     packets = container.demux(stream)
     first_bad: tuple[float, str] | None = None
     while True:
@@ -192,21 +217,6 @@ def _decode_container(
     if first_bad is not None:
         more = f"; {damage.bad_packets} undecodable packets skipped" if damage.bad_packets > 1 else ""
         damage.problems.insert(0, f"decoding failed at {first_bad[0]:.1f} s ({first_bad[1]}){more}")
-
-    waveform = sink.finish()
-    decoded_s = sink.seconds
-    exact = fmt == "mp3" and integrity.mp3_frame_count_header(head)
-    error, warning = integrity.verdict(damage, decoded_s, declared_s, fmt, exact)
-    if error:
-        raise CorruptAudioError(name, error)
-    if sink.samples == 0:
-        raise ZeroLengthError(name, f"audio has zero length (no samples; container: {fmt}, codec: {codec})")
-    if not allow_silence:
-        check_silence(name, sink.peak, silence_dbfs)
-    rate = sink.first_rate or stream.rate or 0
-    channels = sink.first_channels or stream.channels or 0
-    info = SourceInfo(name, size, fmt, codec, int(rate), int(channels), decoded_s)
-    return Audio(waveform, SAMPLE_RATE, info, [warning] if warning else [], sink.channel_waveforms())
 
 
 def _gather(logs: list, damage: integrity.Damage) -> None:

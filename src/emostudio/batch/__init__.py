@@ -1,13 +1,14 @@
 """Batch jobs: many inputs → Parquet shards, resumable and crash-safe, locally or on Ray.
 
-inputs.py   what to analyse: a folder, a CSV / TSV / JSONL manifest or a Kaldi wav.scp → InputItems
 shards.py   the output folder: rows, atomic Parquet shards with embeddings and frame tables, the lock
 job.py      a job's identity (model, weights hash, dtype, settings), resume checks, summary.json
 runner.py   the local runner on emostudio.pipeline
 ray.py      the same job on a Ray cluster (imported only when used)
+
+What to analyse (a folder, a manifest, a wav.scp) is read by emostudio.inputs and the folder's file names are
+emostudio.runs'; both are named here too, as this package's API.
 """
 
-from emostudio.batch.inputs import ALIASES, BatchError, audio_files, load_inputs
 from emostudio.batch.job import (
     JOB_FILE,
     SUMMARY_FILE,
@@ -30,6 +31,8 @@ from emostudio.batch.shards import (
     read_results,
     result_row,
 )
+from emostudio.errors import BatchError
+from emostudio.inputs import ALIASES, audio_files, load_inputs
 from emostudio.records import InputItem
 
 __all__ = [

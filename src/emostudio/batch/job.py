@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
@@ -18,10 +17,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from emostudio import atomic
-from emostudio.batch.inputs import BatchError
-from emostudio.batch.shards import PART_RE, ShardStore
-from emostudio.errors import printable
+from emostudio.batch.shards import ShardStore
+from emostudio.errors import BatchError, printable
 from emostudio.model.labels import KEYS
+from emostudio.runs import PART_RE, new_archive_dir
 
 JOB_FILE = "job.json"
 SUMMARY_FILE = "summary.json"
@@ -131,13 +130,7 @@ def _archive(store: ShardStore) -> str | None:
     ]
     if not names:
         return None
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = store.dir / f"previous-{stamp}"
-    n = 2
-    while target.exists():
-        target = store.dir / f"previous-{stamp}-{n}"
-        n += 1
-    target.mkdir()
+    target = new_archive_dir(store.dir)
     for p in names:
         os.replace(p, target / p.name)
     store.parts = []

@@ -18,20 +18,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from emostudio.batch.inputs import BatchError, load_inputs
 from emostudio.batch.job import BatchProgress, BatchSummary, check_job, finish_job, job_identity
+from emostudio.batch.runner import job_items, job_text, pending, text_options_for
 from emostudio.batch.shards import Row, RowContext, ShardStore, error_row, result_row
-from emostudio.errors import EmoStudioError, UsageError
+from emostudio.errors import BatchError, EmoStudioError, UsageError
+from emostudio.model.checkpoint import DEMO_ID, find_model, load_model, weights_file
+from emostudio.model.weights import file_sha256
+from emostudio.options import AnalysisOptions, TextOptions
 from emostudio.pipeline import PipelineOptions, iter_results
+from emostudio.recognize import Recognizer, check_device, precision_name
 from emostudio.records import InputItem
-
-if TYPE_CHECKING:
-    from emostudio.multimodal import TextOptions
-    from emostudio.settings import Settings
+from emostudio.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class ActorSpec:
     dtype: str | None
     allow_download: bool
     settings: Settings
-    options: PipelineOptions  # granularity, embedding, enhance, quality, prepare threads
+    options: PipelineOptions  # the analysis options (granularity, embedding, ...) and the prepare threads
     text_options: TextOptions | None = None  # when inputs carry transcripts
 
 
@@ -74,8 +75,6 @@ class EmotionActor:
     """Ray Data callable class: holds one Recognizer; maps a batch of inputs to pickled `Row`s."""
 
     def __init__(self, spec: ActorSpec, context: RowContext):
-        from emostudio.recognize import Recognizer
-
         self.rec = Recognizer(
             model=spec.model,
             device=spec.device,
@@ -106,8 +105,6 @@ class EmotionActor:
 
 def _model_identity(model: str | os.PathLike, allow_download: bool) -> tuple[str, str]:
     """(model id, weights sha256) without loading the model (the driver never holds it)."""
-    from emostudio.model.checkpoint import DEMO_ID, file_sha256, find_model, load_model, weights_file
-
     if os.fspath(model) == DEMO_ID:
         return DEMO_ID, load_model(DEMO_ID, device="cpu").fingerprint()
     folder, model_id = find_model(model, allow_download)
@@ -139,7 +136,7 @@ def run_ray_batch(
     device: str = "auto",
     dtype: str | None = None,
     allow_download: bool = True,
-    settings=None,
+    settings: Settings | None = None,
     granularity: str = "utterance",
     embedding: bool = False,
     enhance: bool = False,
@@ -157,73 +154,50 @@ def run_ray_batch(
     text_weight: float | None = None,
     text_backend: str | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
+    options: AnalysisOptions | None = None,
 ) -> BatchSummary:
     """`emostudio.batch.run_batch` on Ray Data: `address` None starts a local cluster of `num_cpus` CPUs.
 
     `actors` model replicas (default: one per GPU share, else half the CPUs); `gpus_per_actor` (default 1 when
     the cluster has GPUs, else 0; fractions such as 0.5 pack actors onto one GPU); `batch_size` inputs per
-    actor call. Writes the same shards, job.json and summary.json as the local runner.
+    actor call. `options` (an AnalysisOptions) replaces the keyword analysis options when given. Writes the
+    same shards, job.json and summary.json as the local runner.
     """
-    from emostudio.batch.runner import text_options_for
-    from emostudio.recognize import check_device, precision_name
-    from emostudio.settings import Settings
-
-    options = PipelineOptions(granularity, embedding, enhance, quality, workers=2, executor="thread")
-    options.check()
+    analysis = options or AnalysisOptions(
+        granularity, embedding, enhance, quality, text=job_text(text_weight, text_backend)
+    )
+    pipe = PipelineOptions(analysis, workers=2, executor="thread").check()
     check_device(device, dtype)
     if batch_size < 1 or shard_size < 1:
         raise UsageError("batch_size and shard_size must be at least 1")
-    items = load_inputs(inputs) if isinstance(inputs, str | os.PathLike) else list(inputs)
-    if len({it.id for it in items}) != len(items):
-        raise BatchError("input ids must be unique")
-    if any(it.roles or it.channels == "separate" for it in items):  # two-party rows: the local runner only
-        raise BatchError(
+    items = job_items(inputs)
+    if analysis.channels == "separate" or any(it.roles or it.channels == "separate" for it in items):
+        raise BatchError(  # two-party rows (one row per channel): the local runner only
             "the manifest names channel roles (two-party calls, one row per channel): run it without --ray"
         )
     settings = settings or Settings()
     if batch_seconds is not None:
         settings = replace(settings, batch_seconds=float(batch_seconds))
     model_id, weights = _model_identity(model, allow_download)
-    text_options = text_options_for(items, text_weight, text_backend, text)
-    identity_settings = {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"}
-    identity_settings["text"] = text_options
-    identity = job_identity(
-        model_id,
-        weights,
-        precision_name(dtype),
-        granularity,
-        embedding,
-        enhance,
-        quality,
-        identity_settings,
-    )
-    spec = ActorSpec(os.fspath(model), device, dtype, allow_download, settings, options, text_options)
+    text_options = text_options_for(items, analysis.text, text)
+    identity = _identity(model_id, weights, precision_name(dtype), analysis, settings, text_options)
+    spec = ActorSpec(os.fspath(model), device, dtype, allow_download, settings, pipe, text_options)
     ray_opts = RayOptions(address, actors, gpus_per_actor, batch_size, num_cpus, shutdown)
-    out = Path(out_dir)
     t0 = time.perf_counter()
-    with ShardStore(out) as store:
+    with ShardStore(Path(out_dir)) as store:
         previous = check_job(store, identity, force)
-        done = store.done_ids()
-        todo = [it for it in items if it.id not in done]
-        state = BatchProgress(len(todo), 0, 0, 0.0, 0.0, len(items) - len(todo))
+        todo, state = pending(store, items)
         ctx = RowContext(model_id, model_id == "demo", weights, identity["dtype"])
         if todo:
-            import ray
-
-            init_ray(address, num_cpus)
-            try:
-                ctx = _run(todo, store, state, t0, progress, spec, ray_opts, ctx, shard_size)
-            finally:
-                if shutdown:
-                    ray.shutdown()
+            ctx = _run(todo, store, state, t0, progress, spec, ray_opts, ctx, shard_size)
         table = store.read()
         random_weights = (
             bool(table.column("random_weights")[0].as_py()) if table.num_rows else ctx.random_weights
         )
         job_settings = {
-            "embedding": embedding,
-            "enhance": bool(enhance),
-            "quality": quality,
+            "embedding": analysis.embedding,
+            "enhance": bool(analysis.enhance),
+            "quality": analysis.quality,
             "batch_seconds": settings.batch_seconds,
             "ray": address or "local",
             "actors": actors,
@@ -234,6 +208,23 @@ def run_ray_batch(
         return finish_job(
             store, identity, random_weights, state, time.perf_counter() - t0, job_settings, previous
         )
+
+
+def _identity(
+    model_id: str,
+    weights: str,
+    dtype: str,
+    analysis: AnalysisOptions,
+    settings: Settings,
+    text_options: TextOptions | None,
+) -> dict:
+    """The job identity (emostudio.batch.job) of a Ray job: the same as the local runner's for the same job."""
+    identity_settings = {k: v for k, v in settings.to_dict().items() if k != "batch_seconds"}
+    identity_settings["text"] = text_options
+    a = analysis
+    return job_identity(
+        model_id, weights, dtype, a.granularity, a.embedding, a.enhance, a.quality, identity_settings
+    )
 
 
 def _run(
@@ -247,49 +238,55 @@ def _run(
     ctx: RowContext,
     shard_size: int,
 ) -> RowContext:
-    """Stream the pending inputs through the actor pool and commit their rows; returns the rows' context."""
+    """Start (or join) Ray, stream the pending inputs through the actor pool and commit their rows, and stop Ray
+    again when asked; returns the rows' context."""
     import ray
 
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    resources = ray.cluster_resources()
-    gpus = float(resources.get("GPU", 0))
-    per = ray_opts.gpus_per_actor if ray_opts.gpus_per_actor is not None else (1.0 if gpus else 0.0)
-    actors = ray_opts.actors
-    if actors is None:
-        actors = max(1, int(gpus / per)) if per > 0 else max(1, int(resources.get("CPU", 2)) // 2)
-    actor_spec = replace(
-        spec, device="cuda" if per > 0 else ("cpu" if spec.device == "auto" else spec.device)
-    )
-    ds: ray.data.Dataset = ray.data.from_items(
-        [{k: "" if v is None else v for k, v in asdict(it).items()} for it in todo]
-    )
-    ds = ds.map_batches(
-        EmotionActor,
-        fn_constructor_kwargs=dict(spec=actor_spec, context=ctx),
-        batch_size=ray_opts.batch_size,
-        compute=ray.data.ActorPoolStrategy(size=actors),
-        num_gpus=per or None,
-        num_cpus=1,
-        batch_format="numpy",
-    )
-    embedding, frames = spec.options.embedding, spec.options.granularity == "frame"
-    buffer: list[Row] = []
-    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-        for blob in batch["row"]:
-            row: Row = pickle.loads(blob)
-            buffer.append(row)
-            state.done += 1
-            state.failed += row.record["error_code"] is not None
-            state.audio_s += row.record["duration_s"] or 0.0
-            ctx = replace(ctx, random_weights=bool(row.record["random_weights"]))
-            if len(buffer) >= shard_size:
-                store.commit(buffer, embedding, frames)
-                buffer.clear()
-        if progress:
-            state.elapsed_s = time.perf_counter() - t0
-            progress(state)
-    if buffer:
-        store.commit(buffer, embedding, frames)
-    if state.done != len(todo):
-        raise EmoStudioError(f"Ray returned {state.done} rows for {len(todo)} inputs")
-    return ctx
+    init_ray(ray_opts.address, ray_opts.num_cpus)
+    try:
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        resources = ray.cluster_resources()
+        gpus = float(resources.get("GPU", 0))
+        per = ray_opts.gpus_per_actor if ray_opts.gpus_per_actor is not None else (1.0 if gpus else 0.0)
+        actors = ray_opts.actors
+        if actors is None:
+            actors = max(1, int(gpus / per)) if per > 0 else max(1, int(resources.get("CPU", 2)) // 2)
+        actor_spec = replace(
+            spec, device="cuda" if per > 0 else ("cpu" if spec.device == "auto" else spec.device)
+        )
+        ds: ray.data.Dataset = ray.data.from_items(
+            [{k: "" if v is None else v for k, v in asdict(it).items()} for it in todo]
+        )
+        ds = ds.map_batches(
+            EmotionActor,
+            fn_constructor_kwargs=dict(spec=actor_spec, context=ctx),
+            batch_size=ray_opts.batch_size,
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            num_gpus=per or None,
+            num_cpus=1,
+            batch_format="numpy",
+        )
+        embedding, frames = spec.options.analysis.embedding, spec.options.analysis.granularity == "frame"
+        buffer: list[Row] = []
+        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            for blob in batch["row"]:
+                row: Row = pickle.loads(blob)
+                buffer.append(row)
+                state.done += 1
+                state.failed += row.record["error_code"] is not None
+                state.audio_s += row.record["duration_s"] or 0.0
+                ctx = replace(ctx, random_weights=bool(row.record["random_weights"]))
+                if len(buffer) >= shard_size:
+                    store.commit(buffer, embedding, frames)
+                    buffer.clear()
+            if progress:
+                state.elapsed_s = time.perf_counter() - t0
+                progress(state)
+        if buffer:
+            store.commit(buffer, embedding, frames)
+        if state.done != len(todo):
+            raise EmoStudioError(f"Ray returned {state.done} rows for {len(todo)} inputs")
+        return ctx
+    finally:
+        if ray_opts.shutdown:
+            ray.shutdown()

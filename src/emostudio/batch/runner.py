@@ -8,34 +8,53 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 
-from emostudio.batch.inputs import BatchError, load_inputs
 from emostudio.batch.job import BatchProgress, BatchSummary, check_job, finish_job, job_identity
 from emostudio.batch.shards import Row, RowContext, ShardStore, error_row, rows_for
-from emostudio.errors import UsageError
+from emostudio.errors import BatchError, UsageError
+from emostudio.inputs import load_inputs
+from emostudio.options import DEFAULT_TEXT_WEIGHT, AnalysisOptions, TextOptions
 from emostudio.pipeline import PipelineOptions, iter_results
+from emostudio.recognize import DEFAULT_MODEL, Recognizer
 from emostudio.records import InputItem
 
 
+def job_text(text_weight: float | None = None, text_backend: str | None = None) -> TextOptions:
+    """How a job reads its transcripts: the given weight and backend, else the defaults (checked)."""
+    weight = DEFAULT_TEXT_WEIGHT if text_weight is None else text_weight
+    return TextOptions(weight=weight, backend=text_backend or "auto").check()
+
+
 def text_options_for(
-    items: Sequence[InputItem], text_weight: float | None, text_backend: str | None, text: bool
-):
-    """The TextOptions transcripts are read with (None when no input has one, or `text` is off)."""
-    if not text or not any(it.text for it in items):
+    items: Sequence[InputItem], text: TextOptions, enabled: bool = True
+) -> TextOptions | None:
+    """The TextOptions transcripts are read with (None when no input has one, or transcripts are off)."""
+    if not enabled or not any(it.text for it in items):
         return None
-    from emostudio.multimodal import TextOptions
-    from emostudio.multimodal.fusion import DEFAULT_TEXT_WEIGHT
-
-    return TextOptions(
-        weight=DEFAULT_TEXT_WEIGHT if text_weight is None else text_weight, backend=text_backend or "auto"
-    )
+    return text
 
 
-def identity_of(recognizer, options: PipelineOptions, text_options=None) -> dict:
-    """The job identity of running `options` with `recognizer` (see emostudio.batch.job)."""
+def job_items(inputs: Sequence[InputItem] | str | os.PathLike) -> list[InputItem]:
+    """A job's inputs: a folder or manifest read (emostudio.inputs), or the given items; ids must be unique."""
+    items = load_inputs(inputs) if isinstance(inputs, str | os.PathLike) else list(inputs)
+    if len({it.id for it in items}) != len(items):
+        raise BatchError("input ids must be unique")
+    return items
+
+
+def pending(store: ShardStore, items: Sequence[InputItem]) -> tuple[list[InputItem], BatchProgress]:
+    """The inputs an earlier run has not finished, and the progress record of this run."""
+    done = store.done_ids()
+    todo = [it for it in items if it.id not in done]
+    return todo, BatchProgress(len(todo), 0, 0, 0.0, 0.0, len(items) - len(todo))
+
+
+def identity_of(
+    recognizer: Recognizer, options: AnalysisOptions, text_options: TextOptions | None = None
+) -> dict:
+    """The job identity of analysing with `options` and `recognizer` (see emostudio.batch.job)."""
     ref = recognizer.model_ref
     settings = {k: v for k, v in recognizer.settings.to_dict().items() if k != "batch_seconds"}
     settings["text"] = text_options
@@ -61,7 +80,7 @@ def run_batch(
     inputs: Sequence[InputItem] | str | os.PathLike,
     out_dir: str | os.PathLike,
     *,
-    recognizer=None,
+    recognizer: Recognizer | None = None,
     model: str | os.PathLike | None = None,
     device: str = "auto",
     dtype: str | None = None,
@@ -81,6 +100,7 @@ def run_batch(
     text_backend: str | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
     channels: str = "mix",
+    options: AnalysisOptions | None = None,
 ) -> BatchSummary:
     """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
 
@@ -91,74 +111,38 @@ def run_batch(
     stops the job. `channels="separate"` (or a manifest's `roles` / `channels` column) scores each channel
     of an input as its own speaker: its row is followed by one row per channel (see shards.rows_for).
     Inputs with a transcript (a manifest's `text` column) also get the text columns
-    (emostudio.multimodal; `text=False` skips them). Writes `summary.json` at the end and returns the summary.
+    (emostudio.multimodal; `text=False` skips them). `options` (an AnalysisOptions, its `text` included)
+    replaces the keyword analysis options when given. Writes `summary.json` at the end and returns the summary.
     """
-    from emostudio.recognize import DEFAULT_MODEL, Recognizer
-
-    options = PipelineOptions(
-        granularity,
-        embedding,
-        enhance,
-        quality,
-        workers,
-        executor,
-        group_seconds=group_seconds,
-        channels=channels,
+    analysis = options or AnalysisOptions(
+        granularity, embedding, enhance, quality, channels, text=job_text(text_weight, text_backend)
     )
-    options.check()
+    pipe = PipelineOptions(analysis, workers, executor, group_seconds=group_seconds).check()
     if not isinstance(shard_size, int) or shard_size < 1:
         raise UsageError(f"shard_size must be at least 1, got {shard_size!r}")
     if batch_seconds is not None and not batch_seconds > 0:
         raise UsageError(f"batch_seconds must be positive, got {batch_seconds!r}")
-    items = load_inputs(inputs) if isinstance(inputs, str | os.PathLike) else list(inputs)
-    if len({it.id for it in items}) != len(items):
-        raise BatchError("input ids must be unique")
-    out = Path(out_dir)
+    items = job_items(inputs)
     t0 = time.perf_counter()
-    with ShardStore(out) as store:  # before loading the model: a bad --out or a busy folder fails at once
-        if recognizer is None:
-            recognizer = Recognizer(
-                DEFAULT_MODEL if model is None else model, device, dtype, allow_download=allow_download
-            )
-        rec = recognizer
+    with ShardStore(out_dir) as store:  # before loading the model: a bad --out or a busy folder fails at once
+        rec = recognizer or Recognizer(
+            DEFAULT_MODEL if model is None else model, device, dtype, allow_download=allow_download
+        )
         if batch_seconds is not None and batch_seconds != rec.settings.batch_seconds:  # never the caller's
             rec = Recognizer(
                 model=rec.model, settings=replace(rec.settings, batch_seconds=float(batch_seconds))
             )
-        text_options = text_options_for(items, text_weight, text_backend, text)
-        identity = identity_of(rec, options, text_options)
+        text_options = text_options_for(items, analysis.text, text)
+        identity = identity_of(rec, analysis, text_options)
         previous = check_job(store, identity, force)
-        done = store.done_ids()
-        todo = [it for it in items if it.id not in done]
-        state = BatchProgress(len(todo), 0, 0, 0.0, 0.0, len(items) - len(todo))
+        todo, state = pending(store, items)
         ctx = context_of(identity, rec.model_ref.is_random)
-        buffer: list[Row] = []
-        for outcome in iter_results(rec, todo, options):
-            item: InputItem = outcome.item
-            if outcome.error is not None:
-                row = error_row(item, outcome.error, ctx)
-                buffer.append(row)
-            else:
-                duration_s = outcome.scored_audio().duration_s
-                rows = rows_for(item, outcome.result, duration_s, ctx, text_options)
-                row = rows[0]
-                buffer += rows  # the input's row (+ one per channel of a two-party call), in one shard
-                state.audio_s += duration_s
-            outcome.prepared = None
-            state.done += 1
-            state.failed += row.record["error_code"] is not None
-            if len(buffer) >= shard_size:
-                store.commit(buffer, embedding, granularity == "frame")
-                buffer.clear()
-            if progress:
-                state.elapsed_s = time.perf_counter() - t0
-                progress(state)
-        if buffer:
-            store.commit(buffer, embedding, granularity == "frame")
+        rows = iter_rows(rec, todo, pipe, ctx, text_options, state)
+        commit_rows(store, rows, shard_size, analysis, progress, state, t0)
         settings = {
-            "embedding": embedding,
-            "enhance": bool(enhance),
-            "quality": quality,
+            "embedding": analysis.embedding,
+            "enhance": bool(analysis.enhance),
+            "quality": analysis.quality,
             "batch_seconds": rec.batch_seconds,
             "workers": workers,
             "executor": executor,
@@ -170,3 +154,50 @@ def run_batch(
         return finish_job(
             store, identity, ctx.random_weights, state, time.perf_counter() - t0, settings, previous
         )
+
+
+def iter_rows(
+    rec: Recognizer,
+    todo: list[InputItem],
+    pipe: PipelineOptions,
+    ctx: RowContext,
+    text_options: TextOptions | None,
+    state: BatchProgress,
+) -> Iterator[list[Row]]:
+    """The rows of each input, in input order: its row (+ one per channel of a two-party call), or its error row."""
+    for outcome in iter_results(rec, todo, pipe):
+        item: InputItem = outcome.item
+        if outcome.error is not None:
+            rows = [error_row(item, outcome.error, ctx)]
+        else:
+            duration_s = outcome.scored_audio().duration_s
+            rows = rows_for(item, outcome.result, duration_s, ctx, text_options)
+            state.audio_s += duration_s
+        outcome.prepared = None
+        yield rows
+
+
+def commit_rows(
+    store: ShardStore,
+    rows: Iterable[list[Row]],
+    shard_size: int,
+    analysis: AnalysisOptions,
+    progress: Callable[[BatchProgress], None] | None,
+    state: BatchProgress,
+    t0: float,
+) -> None:
+    """Commit each input's rows in shards of about `shard_size` rows (an input's rows share a shard)."""
+    buffer: list[Row] = []
+    frames = analysis.granularity == "frame"
+    for group in rows:
+        buffer += group
+        state.done += 1
+        state.failed += group[0].record["error_code"] is not None
+        if len(buffer) >= shard_size:
+            store.commit(buffer, analysis.embedding, frames)
+            buffer.clear()
+        if progress:
+            state.elapsed_s = time.perf_counter() - t0
+            progress(state)
+    if buffer:
+        store.commit(buffer, analysis.embedding, frames)

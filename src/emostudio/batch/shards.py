@@ -13,7 +13,6 @@ import dataclasses
 import fcntl
 import io
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +23,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from emostudio import atomic
-from emostudio.batch.inputs import BatchError
-from emostudio.errors import EmoStudioError, printable
+from emostudio.errors import BatchError, EmoStudioError, printable
 from emostudio.model.labels import KEYS
+from emostudio.multimodal import text_columns
 from emostudio.records import InputItem
+from emostudio.runs import COMPANION_RE, PART_RE, SCORE_COLUMNS, part_files
 
-PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 LOCK_FILE = ".lock"
-SCORE_COLUMNS = tuple(f"score_{k}" for k in KEYS)
 
 SCHEMA = pa.schema(
     [
@@ -135,8 +133,6 @@ def result_row(item: InputItem, result, duration_s: float, ctx: RowContext, text
     """
     rec = _base_record(item, ctx)
     if text_options is not None and item.text:
-        from emostudio.multimodal import text_columns
-
         try:
             rec.update(text_columns(result, item.text, text_options))
         except EmoStudioError as e:
@@ -250,7 +246,7 @@ class ShardStore:
         removed = []
         parts = {m.group(1) for p in self.dir.iterdir() if (m := PART_RE.match(p.name))}
         for p in self.dir.iterdir():
-            m = re.match(r"^(embeddings|frames)-(\d{5,})\.(npy|parquet)$", p.name)
+            m = COMPANION_RE.match(p.name)
             if (p.name.startswith(".") and p.name.endswith(".tmp")) or (m and m.group(2) not in parts):
                 p.unlink()
                 removed.append(p.name)
@@ -275,7 +271,7 @@ class ShardStore:
         With `embedding` / `frames` the companion files are written even when every input of the shard failed
         (then `embeddings-NNNNN.npy` has shape (0, 0) and the frame table no rows).
         """
-        name = f"{self.next_index:05d}"
+        part_name, embeddings_name, frames_name = part_files(self.next_index)
         records = [dict(r.record) for r in rows]
         emb = [r.embedding for r in rows]
         if embedding or any(e is not None for e in emb):
@@ -286,7 +282,7 @@ class ShardStore:
                 rec["embedding_start"], rec["embedding_count"] = start, len(block)
                 start += len(block)
                 blocks.append(block)
-            atomic.write_bytes(self.dir / f"embeddings-{name}.npy", _npy_bytes(np.concatenate(blocks)))
+            atomic.write_bytes(self.dir / embeddings_name, _npy_bytes(np.concatenate(blocks)))
         if frames or any(r.frame_starts_s is not None for r in rows):
             cols: dict[str, list] = {c: [] for c in FRAMES_SCHEMA.names}
             for r in rows:
@@ -301,8 +297,8 @@ class ShardStore:
                 for j, c in enumerate(SCORE_COLUMNS):
                     cols[c] += r.frame_probs[:, j].tolist()
             table = pa.table(cols, schema=FRAMES_SCHEMA)
-            atomic.write_bytes(self.dir / f"frames-{name}.parquet", _parquet_bytes(table))
-        part = self.dir / f"part-{name}.parquet"
+            atomic.write_bytes(self.dir / frames_name, _parquet_bytes(table))
+        part = self.dir / part_name
         atomic.write_bytes(part, _parquet_bytes(pa.Table.from_pylist(records, schema=SCHEMA)))
         self.parts.append(part)
         self.next_index += 1

@@ -119,9 +119,8 @@ def describe_channels(result) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from emostudio.audio import AUDIO_EXTENSIONS
-    from emostudio.channels import parse_roles
     from emostudio.errors import EmoStudioError, UsageError
-    from emostudio.records import InputItem
+    from emostudio.options import AnalysisOptions
 
     expanded = expand_inputs(args.inputs, AUDIO_EXTENSIONS)
     for problem in expanded.problems:
@@ -139,12 +138,11 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(exports, int):
         return exports
     try:
-        roles = parse_roles(args.roles)
+        options = AnalysisOptions(
+            args.granularity, args.embedding, args.enhance, not args.no_quality, args.channels, args.roles
+        ).check()
     except UsageError as exc:
         fail(str(exc))
-        return EXIT_USAGE
-    if roles and args.channels != "separate":
-        fail("--roles names the channels of --channels separate; add --channels separate")
         return EXIT_USAGE
     rec = load_recognizer(args)
     if rec is None:
@@ -193,16 +191,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 docs.append(doc)
 
-        rec.analyze_many(
-            [InputItem(f, f, roles=args.roles) for f in files] if roles else files,
-            granularity=args.granularity,
-            embedding=args.embedding,
-            enhance=args.enhance,
-            quality=not args.no_quality,
-            output_dir=args.out,
-            on_outcome=report,
-            channels=args.channels,
-        )
+        rec.analyze_many(files, options=options, output_dir=args.out, on_outcome=report)
     if args.json:
         print(json.dumps(docs if len(docs) != 1 else docs[0], ensure_ascii=False, indent=2))
     if failures:

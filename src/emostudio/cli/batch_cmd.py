@@ -56,13 +56,21 @@ def register(sub) -> None:
         type=float,
         default=None,
         help="audio seconds prepared and scored together before their rows are written (local runner; default: "
-        "4 batches per model stream). Smaller: rows land sooner and less audio waits in memory",
+        "4 batches per model lane). Smaller: rows land sooner and less audio waits in memory",
     )
     p.add_argument(
         "--workers",
         type=int,
-        default=2,
-        help="decoding processes (local; 0 = decode on the main thread) or model actors (--ray)",
+        default=None,
+        help="decode workers: threads (with --executor process: processes) that decode and prepare inputs "
+        "while the model scores (default 2; 0 = on the main thread); the local runner",
+    )
+    p.add_argument(
+        "--actors",
+        type=int,
+        default=None,
+        help="with --ray: model actors, each holding one copy of the model (default 2; 0: one per GPU share, "
+        "else half the CPUs)",
     )
     p.add_argument("--shard-size", type=int, default=256, help="rows per committed shard (default 256)")
     p.add_argument(
@@ -71,6 +79,14 @@ def register(sub) -> None:
         default="thread",
         help="decode in threads (default) or in spawned worker processes",
     )
+    _add_job_args(p)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    add_model_args(p)
+    p.set_defaults(func=run)
+
+
+def _add_job_args(p: argparse.ArgumentParser) -> None:
+    """How the job runs: --force, Ray, transcripts, the profile store, channels."""
     p.add_argument(
         "--force",
         action="store_true",
@@ -117,9 +133,6 @@ def register(sub) -> None:
         help="separate: each channel its own speaker, one more row per channel (a manifest's roles/channels "
         "column decides per input); not with --ray",
     )
-    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    add_model_args(p)
-    p.set_defaults(func=run)
 
 
 def summary_table(s) -> Table:
@@ -160,35 +173,95 @@ def _store_results(args: argparse.Namespace, out_dir: str) -> dict | None:
     return summary
 
 
+def _ray_actors(args: argparse.Namespace) -> int | None:
+    """--actors (default 2; 0: Ray's own choice); `--workers N` with --ray is the old spelling of --actors."""
+    actors = args.actors
+    if actors is None and args.workers is not None:
+        say("note: with --ray, --workers is now --actors (model actors); use that name", "yellow", err=True)
+        actors = args.workers
+    actors = 2 if actors is None else actors
+    return actors if actors > 0 else None
+
+
+def _options(args: argparse.Namespace):
+    """The job's AnalysisOptions from the command line (UsageError naming a bad value)."""
+    from emostudio.batch.runner import job_text
+    from emostudio.options import AnalysisOptions
+
+    return AnalysisOptions(
+        args.granularity,
+        args.embedding,
+        args.enhance,
+        not args.no_quality,
+        args.channels,
+        text=job_text(args.text_weight, args.text_backend),
+    ).check()
+
+
+def _run_job(args: argparse.Namespace, items, options, progress):
+    """Run the job locally or on Ray; the BatchSummary, or None after saying why no model could be loaded."""
+    from emostudio.batch import ShardStore, run_batch
+    from emostudio.settings import Settings
+
+    common = dict(
+        options=options,
+        text=not args.no_text,
+        batch_seconds=args.batch_seconds,
+        shard_size=args.shard_size,
+        force=args.force,
+        progress=progress,
+    )
+    if args.ray and args.channels == "separate":
+        raise EmoStudioError("--channels separate runs on the local runner only: leave out --ray")
+    if args.ray and args.group_seconds is not None:
+        raise EmoStudioError("--group-seconds is for the local runner: with --ray use --ray-batch-size")
+    if args.ray:
+        from emostudio.batch.ray import run_ray_batch
+
+        return run_ray_batch(
+            items,
+            args.out,
+            model=args.model,
+            device=args.device,
+            dtype=args.dtype,
+            allow_download=not args.offline,
+            address=None if args.ray == "local" else args.ray,
+            actors=_ray_actors(args),
+            gpus_per_actor=args.gpus_per_actor,
+            batch_size=args.ray_batch_size,
+            settings=Settings(max_duration_s=args.max_duration),
+            **common,
+        )
+    with ShardStore(args.out):  # a busy or unwritable --out fails before the model loads
+        pass
+    rec = load_recognizer(args)
+    if rec is None:
+        return None
+    return run_batch(
+        items,
+        args.out,
+        recognizer=rec,
+        workers=2 if args.workers is None else args.workers,
+        executor=args.executor,
+        group_seconds=args.group_seconds,
+        **common,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from emostudio.batch import load_inputs, run_batch
-    from emostudio.settings import Settings
+    from emostudio.batch import load_inputs
 
     try:
         items = load_inputs(args.input)
+        options = _options(args)
     except EmoStudioError as exc:
         fail(str(exc))
         return EXIT_USAGE
     if args.store and not args.embedding:
         fail("--store needs --embedding: profiles are built from the clips' embeddings")
         return EXIT_USAGE
-    if args.text_weight is not None and not 0 <= args.text_weight <= 1:
-        fail(f"--text-weight must be between 0 and 1, got {args.text_weight}")
-        return EXIT_USAGE
-    common = dict(
-        text=not args.no_text,
-        text_weight=args.text_weight,
-        text_backend=args.text_backend,
-        granularity=args.granularity,
-        embedding=args.embedding,
-        enhance=args.enhance,
-        quality=not args.no_quality,
-        batch_seconds=args.batch_seconds,
-        shard_size=args.shard_size,
-        force=args.force,
-    )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -211,51 +284,11 @@ def run(args: argparse.Namespace) -> int:
             )
 
         try:
-            if args.ray and args.channels == "separate":
-                raise EmoStudioError("--channels separate runs on the local runner only: leave out --ray")
-            if args.ray and args.group_seconds is not None:
-                raise EmoStudioError(
-                    "--group-seconds is for the local runner: with --ray use --ray-batch-size"
-                )
-            if args.ray:
-                from emostudio.batch.ray import run_ray_batch
-
-                s = run_ray_batch(
-                    items,
-                    args.out,
-                    model=args.model,
-                    device=args.device,
-                    dtype=args.dtype,
-                    allow_download=not args.offline,
-                    address=None if args.ray == "local" else args.ray,
-                    actors=args.workers if args.workers > 0 else None,
-                    gpus_per_actor=args.gpus_per_actor,
-                    batch_size=args.ray_batch_size,
-                    settings=Settings(max_duration_s=args.max_duration),
-                    progress=progress,
-                    **common,
-                )
-            else:
-                from emostudio.batch import ShardStore
-
-                with ShardStore(args.out):  # a busy or unwritable --out fails before the model loads
-                    pass
-                rec = load_recognizer(args)
-                if rec is None:
-                    return EXIT_USAGE
-                s = run_batch(
-                    items,
-                    args.out,
-                    recognizer=rec,
-                    workers=args.workers,
-                    executor=args.executor,
-                    group_seconds=args.group_seconds,
-                    progress=progress,
-                    channels=args.channels,
-                    **common,
-                )
+            s = _run_job(args, items, options, progress)
         except EmoStudioError as exc:
             fail(str(exc))
+            return EXIT_USAGE
+        if s is None:
             return EXIT_USAGE
     stored = None
     if args.store:

@@ -54,6 +54,18 @@ def fail(text: str) -> None:
     say(f"✗ {text}", "red", err=True)
 
 
+class RenamedFlag(argparse.Action):
+    """A flag's old spelling, hidden from --help: it still works and says once what it became."""
+
+    def __init__(self, option_strings, dest, new: str = "", **kwargs):
+        self.new = new
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        say(f"note: {option_string} is now {self.new}; use that name", "yellow", err=True)
+        setattr(namespace, self.dest, values)
+
+
 def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
     p.add_argument(
         "--model",
@@ -132,7 +144,7 @@ def expand_inputs(patterns: list[str], extensions: frozenset[str]) -> Expanded:
     A path that matches nothing is kept as is, so that it is reported as missing instead of silently dropped;
     a folder without audio files is a problem of its own.
     """
-    from emostudio.batch.inputs import audio_files
+    from emostudio.inputs import audio_files
 
     out: list[str] = []
     problems: list[AudioError] = []
@@ -160,7 +172,7 @@ def expand_inputs(patterns: list[str], extensions: frozenset[str]) -> Expanded:
 
 def check_out_dir(path: str) -> bool:
     """True if run folders can be written under `path`; else prints why and returns False."""
-    from emostudio.results import check_output_root
+    from emostudio.runs import check_output_root
 
     try:
         check_output_root(path)

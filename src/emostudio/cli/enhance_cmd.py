@@ -83,9 +83,10 @@ def check_output_file(path: str) -> str | None:
 
 def run(args) -> int:
     from emostudio.audio import decode, write_wav
-    from emostudio.enhance import EnhanceSettings, enhance
+    from emostudio.enhance import enhance
     from emostudio.quality import assess
     from emostudio.segment import speech_spans
+    from emostudio.settings import EnhanceSettings
 
     if args.peak > 0:
         fail(f"--peak must be ≤ 0 dBFS, got {args.peak}")

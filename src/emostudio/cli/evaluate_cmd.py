@@ -82,6 +82,53 @@ def register(sub) -> None:
         help="all 9 classes, or 4 (angry/happy/neutral/sad as EmoBox: other rows left out, prediction "
         "restricted to the 4 by renormalising their scores)",
     )
+    _add_report_args(p)
+    p.add_argument(
+        "--ece-bins",
+        type=int,
+        default=DEFAULT_ECE_BINS,
+        help=f"equal-width calibration bins for ECE (default {DEFAULT_ECE_BINS})",
+    )
+    _add_thresholds(p, t)
+    p.add_argument("--enhance", action="store_true", help="high-pass, denoise and normalise before scoring")
+    p.add_argument(
+        "--chunk-seconds",
+        type=float,
+        default=DEFAULT_CHUNK_SECONDS,
+        help=f"audio decoded and held at once, shared by all models (default {DEFAULT_CHUNK_SECONDS:g})",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="decode workers: threads that decode and prepare files while the models score (default 2)",
+    )
+    p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
+    p.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
+    )
+    _add_adapter_args(p)
+    p.set_defaults(func=run)
+
+
+def _add_adapter_args(p: argparse.ArgumentParser) -> None:
+    """`--adapter DIR` (evaluate an adapter on a held-out set) and its score cache."""
+    g = p.add_argument_group("an adapter (see `emostudio adapt`)")
+    g.add_argument(
+        "--adapter",
+        metavar="DIR",
+        default=None,
+        help="evaluate this adapter on the set (held-out): base vs calibrated vs adapted with 95 %% intervals; "
+        "--model defaults to the model it was trained on; no --baseline / history",
+    )
+    g.add_argument(
+        "--cache", metavar="DIR", default=None, help="score and embedding cache (as `emostudio adapt`)"
+    )
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+
+def _add_report_args(p: argparse.ArgumentParser) -> None:
+    """Where the report goes and what it is compared with: --report, --overwrite, --baseline, history."""
     p.add_argument(
         "--report",
         metavar="DIR",
@@ -101,12 +148,10 @@ def register(sub) -> None:
         help="history folder (one JSONL file per test set); default <report folder's parent>/history",
     )
     p.add_argument("--no-history", action="store_true", help="neither read nor append the run history")
-    p.add_argument(
-        "--ece-bins",
-        type=int,
-        default=DEFAULT_ECE_BINS,
-        help=f"equal-width calibration bins for ECE (default {DEFAULT_ECE_BINS})",
-    )
+
+
+def _add_thresholds(p: argparse.ArgumentParser, t) -> None:
+    """The stability thresholds a run is judged by against its --baseline (defaults from StabilityThresholds)."""
     g = p.add_argument_group("stability thresholds (with --baseline; scores and metrics are 0-1)")
     g.add_argument(
         "--max-flip-rate",
@@ -138,31 +183,6 @@ def register(sub) -> None:
         default=t.max_new_failures,
         help=f"files the baseline scored that may fail now (default {t.max_new_failures})",
     )
-    p.add_argument("--enhance", action="store_true", help="high-pass, denoise and normalise before scoring")
-    p.add_argument(
-        "--chunk-seconds",
-        type=float,
-        default=DEFAULT_CHUNK_SECONDS,
-        help=f"audio decoded and held at once, shared by all models (default {DEFAULT_CHUNK_SECONDS:g})",
-    )
-    p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
-    p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
-    p.add_argument(
-        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
-    )
-    g = p.add_argument_group("an adapter (see `emostudio adapt`)")
-    g.add_argument(
-        "--adapter",
-        metavar="DIR",
-        default=None,
-        help="evaluate this adapter on the set (held-out): base vs calibrated vs adapted with 95 %% intervals; "
-        "--model defaults to the model it was trained on; no --baseline / history",
-    )
-    g.add_argument(
-        "--cache", metavar="DIR", default=None, help="score and embedding cache (as `emostudio adapt`)"
-    )
-    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    p.set_defaults(func=run)
 
 
 def _pct(x) -> str:
@@ -269,20 +289,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        console.print(summary_table(doc))
-        if doc["manifest"]["excluded"]:
-            say(
-                f"{doc['manifest']['excluded']} row(s) outside the {doc['classes']} classes left out "
-                f"({', '.join(doc['manifest']['excluded_labels'])})"
-            )
-        if ev.stability:
-            console.print(stability_table(ev.stability))
-            for m in ev.stability["models"]:
-                for f in m["flipped"][:20]:
-                    say(f"  flipped {f['id']}: {f['before']} → {f['after']} (reference {f['label']})")
-                if len(m["flipped"]) > 20:
-                    say(f"  … {len(m['flipped']) - 20} more in metrics.json")
-        say(f"report: {ev.report_dir / 'report.html'}")
+        _print_report(ev)
     for b in ev.bad_rows[:50]:
         say(f"✗ {b['message']}", "red", err=True)
     if len(ev.bad_rows) > 50:
@@ -354,3 +361,22 @@ def run_adapter(args: argparse.Namespace) -> int:
             say("base / calibrated: not applicable (the labels are not the model's 9 classes)")
         say(f"report: {ev.report_dir / 'report.html'}")
     return print_outcome(doc, ev.bad_rows, doc["adaptation"]["warnings"])
+
+
+def _print_report(ev) -> None:
+    """The metrics table, what was left out, the stability comparison and where the report is."""
+    doc = ev.doc
+    console.print(summary_table(doc))
+    if doc["manifest"]["excluded"]:
+        say(
+            f"{doc['manifest']['excluded']} row(s) outside the {doc['classes']} classes left out "
+            f"({', '.join(doc['manifest']['excluded_labels'])})"
+        )
+    if ev.stability:
+        console.print(stability_table(ev.stability))
+        for m in ev.stability["models"]:
+            for f in m["flipped"][:20]:
+                say(f"  flipped {f['id']}: {f['before']} → {f['after']} (reference {f['label']})")
+            if len(m["flipped"]) > 20:
+                say(f"  … {len(m['flipped']) - 20} more in metrics.json")
+    say(f"report: {ev.report_dir / 'report.html'}")

@@ -114,10 +114,9 @@ def running_line(elapsed_s: float, current: dict, segments: int, skipped: int) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostudio.channels import parse_roles
     from emostudio.errors import EmoStudioError
-    from emostudio.live import LiveNotice, LiveUpdate
-    from emostudio.live.sources import LiveInputError, list_devices, open_file_or_url, open_microphone
+    from emostudio.live.sources import LiveInputError, list_devices
+    from emostudio.options import AnalysisOptions
 
     if args.list_devices:
         try:
@@ -130,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         fail("--speed must be ≥ 0 and --seconds positive")
         return EXIT_USAGE
     try:
-        roles = parse_roles(args.roles)
+        roles = AnalysisOptions(channels=args.channels, roles=args.roles).check().role_names
     except EmoStudioError as exc:
         fail(str(exc))
         return EXIT_USAGE
@@ -140,19 +139,40 @@ def run(args: argparse.Namespace) -> int:
     if rec is None:
         return EXIT_USAGE
     try:
-        if args.input:
-            source = open_file_or_url(args.input, args.speed)
-        else:
-            device = (
-                int(args.device) if args.device is not None and str(args.device).isdigit() else args.device
-            )
-            source = open_microphone(device, args.rate, args.mic_channels)
+        source = _open_source(args)
+        live = _open_stream(rec, source, args, roles)
     except EmoStudioError as exc:
         fail(str(exc))
         return EXIT_USAGE
+    if not args.json:
+        say(
+            f"listening to {source.name} ({source.sample_rate} Hz, {source.channels} ch) — Ctrl-C to stop",
+            err=True,
+        )
+    started = time.monotonic()
+    failed = _listen(live, source, args)
+    if failed is not None:
+        fail(str(failed))
+        live.release()
+        return EXIT_FAILED_INPUTS if live.duration_s else EXIT_USAGE
+    return _close(live, args, started)
+
+
+def _open_source(args: argparse.Namespace):
+    """The file, URL or microphone to listen to (an EmoStudioError saying why it cannot be opened)."""
+    from emostudio.live.sources import open_file_or_url, open_microphone
+
+    if args.input:
+        return open_file_or_url(args.input, args.speed)
+    device = int(args.device) if args.device is not None and str(args.device).isdigit() else args.device
+    return open_microphone(device, args.rate, args.mic_channels)
+
+
+def _open_stream(rec, source, args: argparse.Namespace, roles):
+    """The live stream for `source` (the source is closed when the stream cannot be made)."""
     realtime = source.realtime or args.speed > 0
     try:
-        live = rec.stream(
+        return rec.stream(
             source.sample_rate,
             channels=args.channels,
             input_channels=source.channels,
@@ -164,19 +184,18 @@ def run(args: argparse.Namespace) -> int:
             latest_only=realtime,
             max_duration_s=args.max_duration,
         )
-    except EmoStudioError as exc:
+    except BaseException:
         source.close()
-        fail(str(exc))
-        return EXIT_USAGE
-    if not args.json:
-        say(
-            f"listening to {source.name} ({source.sample_rate} Hz, {source.channels} ch) — Ctrl-C to stop",
-            err=True,
-        )
+        raise
+
+
+def _listen(live, source, args: argparse.Namespace):
+    """Feed the source's chunks to the stream, showing each update; the error that stopped it, or None."""
+    from emostudio.errors import EmoStudioError
+    from emostudio.live import LiveNotice, LiveUpdate
+
     current: dict = {}
-    started = time.monotonic()
     display = Live(Text("waiting for audio …"), console=err_console, refresh_per_second=8, transient=False)
-    failed = None
     with display if not args.json else _Null():
         try:
             for chunk in source.chunks:
@@ -195,13 +214,16 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass  # stop listening; the stream so far is analysed and saved below
         except EmoStudioError as exc:
-            failed = exc
+            return exc
         finally:
             source.close()
-    if failed is not None:
-        fail(str(failed))
-        live.release()
-        return EXIT_FAILED_INPUTS if live.duration_s else EXIT_USAGE
+    return None
+
+
+def _close(live, args: argparse.Namespace, started: float) -> int:
+    """The last hop's update, then the whole stream analysed (and saved) and printed."""
+    from emostudio.errors import EmoStudioError
+
     try:
         for event in live.flush():  # the resampler's last samples may complete a last hop
             if args.json:

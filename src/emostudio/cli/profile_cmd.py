@@ -102,6 +102,11 @@ def register(sub) -> None:
     _store_arg(t)
     t.set_defaults(func=run_trend)
 
+    _register_compare_export_delete(ps)
+
+
+def _register_compare_export_delete(ps) -> None:
+    """`profile compare`, `profile export` and `profile delete`."""
     c = ps.add_parser("compare", help="how two speakers' expression differs")
     c.add_argument("speaker_a", metavar="A")
     c.add_argument("speaker_b", metavar="B")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from emostudio.cli.common import add_model_args, err_console, fail
+from emostudio.cli.common import RenamedFlag, add_model_args, err_console, fail
 
 
 def register(sub) -> None:
@@ -43,7 +43,15 @@ def register(sub) -> None:
         default=8,
         help="requests in progress at once; more get HTTP 429 (default 8)",
     )
-    p.add_argument("--workers", type=int, default=1, help="model worker threads (default 1)")
+    p.add_argument(
+        "--model-threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="model worker threads: threads that score the queued requests, each model call batching what "
+        "waits (default 1)",
+    )
+    p.add_argument("--workers", type=int, dest="model_threads", action=RenamedFlag, new="--model-threads")
     p.add_argument("--max-batch", type=int, default=8, help="requests scored together at most (default 8)")
     p.add_argument(
         "--cors-origin",
@@ -93,7 +101,7 @@ def settings_from_args(args: argparse.Namespace):
         max_upload_bytes=int(args.max_upload_mb * 1_000_000),
         max_duration_s=args.max_duration,
         queue_size=args.queue_size,
-        workers=args.workers,
+        workers=args.model_threads,
         max_batch=args.max_batch,
         cors_origins=args.cors_origin,
         ui=not args.no_ui,

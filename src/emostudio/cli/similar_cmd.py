@@ -91,8 +91,7 @@ def _same_model(a, b) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emostudio.clips import ClipFailure, resolve_sources
-    from emostudio.embeddings import rank, score_distance, similarity
+    from emostudio.clips import resolve_sources
 
     try:
         query_src, bad = resolve_sources([args.query], args.runs)
@@ -116,82 +115,90 @@ def run(args: argparse.Namespace) -> int:
         if not hasattr(query, "vector"):
             return 2
         if pair:
-            if not others:
-                return 2
-            b = others[0]
-            _same_model(query, b)
-            try:
-                sim = similarity(query.vector, b.vector, query.probs, b.probs)
-            except ValueError as e:
-                raise EmoStudioError(f"{query.name} vs {b.name}: {e}") from e
-            doc = {
-                **sim.to_dict(),
-                "a": _info(query),
-                "b": _info(b),
-                "random_weights": query.random_weights or b.random_weights,
-            }
-            if args.json:
-                print(json.dumps(doc, ensure_ascii=False, indent=2))
-            else:
-                say(f"{query.name} ↔ {b.name}", "bold")
-                say(f"  cosine similarity: {sim.cosine:.4f}")
-                if sim.score_distance is not None:
-                    console.print(
-                        f"  score distance (Jensen–Shannon): {sim.score_distance:.4f}", highlight=False
-                    )
-                say(f"  {sim.reading['zh']}\n  {sim.reading['en']}")
-                if doc["random_weights"]:
-                    console.print("  " + "⚠ " + t("random_note", "en"), highlight=False)
-            return 0
-
-        usable = []
-        qpath = query_src[0].path.resolve()
-        for c in others:
-            if c.origin is not None and c.origin.path.resolve() == qpath:
-                continue  # the query itself, found in the folder
-            try:
-                _same_model(query, c)
-                if c.vector.shape != query.vector.shape:
-                    raise EmoStudioError(
-                        f"{c.name}: embedding size {c.vector.shape[0]} ≠ {query.vector.shape[0]}"
-                    )
-                usable.append(c)
-            except EmoStudioError as e:
-                failures.append(ClipFailure(c.name, e.code, str(e)))
-                fail(str(e))
-        if not usable:
-            err_console.print("[red]✗ nothing to rank[/]", highlight=False)
-            return 2
-        import numpy as np
-
-        order = rank(query.vector, np.stack([c.vector for c in usable]), args.top)
-        hits = []
-        for pos, (i, cos) in enumerate(order, 1):
-            c = usable[i]
-            dist = (
-                score_distance(query.probs, c.probs)
-                if query.probs is not None and c.probs is not None
-                else None
-            )
-            hits.append({"rank": pos, "cosine": round(cos, 6),
-                         "score_distance": None if dist is None else round(dist, 6), **_info(c)})  # fmt: skip
-        if args.json:
-            print(json.dumps({"query": _info(query), "compared": len(usable), "matches": hits}, ensure_ascii=False,
-                             indent=2))  # fmt: skip
-        else:
-            table = Table(
-                title=Text(f"nearest to {query.name} ({len(usable)} compared)"), title_justify="left"
-            )
-            for col in ("#", "cosine", "JS distance", "emotion", "clip"):
-                table.add_column(col, justify="right" if col in ("#", "cosine", "JS distance") else "left")
-            from emostudio.model.labels import BY_KEY
-
-            for h in hits:
-                js = "–" if h["score_distance"] is None else f"{h['score_distance']:.3f}"
-                emo = BY_KEY[h["emotion"]].display() if h["emotion"] else "–"
-                table.add_row(str(h["rank"]), f"{h['cosine']:.4f}", js, emo, Text(h["name"]))
-            console.print(table)
-        return 1 if failures else 0
+            return _pair(args, query, others[0]) if others else 2
+        return _ranking(args, query, query_src[0].path.resolve(), others, failures)
     except EmoStudioError as e:
         fail(f"{getattr(e, 'code', 'error')}: {e}")
         return 2
+
+
+def _pair(args: argparse.Namespace, query, b) -> int:
+    """`similar A B`: how alike two clips are."""
+    from emostudio.embeddings import similarity
+
+    _same_model(query, b)
+    try:
+        sim = similarity(query.vector, b.vector, query.probs, b.probs)
+    except ValueError as e:
+        raise EmoStudioError(f"{query.name} vs {b.name}: {e}") from e
+    doc = {
+        **sim.to_dict(),
+        "a": _info(query),
+        "b": _info(b),
+        "random_weights": query.random_weights or b.random_weights,
+    }
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return 0
+    say(f"{query.name} ↔ {b.name}", "bold")
+    say(f"  cosine similarity: {sim.cosine:.4f}")
+    if sim.score_distance is not None:
+        console.print(f"  score distance (Jensen–Shannon): {sim.score_distance:.4f}", highlight=False)
+    say(f"  {sim.reading['zh']}\n  {sim.reading['en']}")
+    if doc["random_weights"]:
+        console.print("  " + "⚠ " + t("random_note", "en"), highlight=False)
+    return 0
+
+
+def _ranking(args: argparse.Namespace, query, qpath, others: list, failures: list) -> int:
+    """`similar Q DIR`: the clips nearest to the query, best first."""
+    import numpy as np
+
+    from emostudio.clips import ClipFailure
+    from emostudio.embeddings import rank, score_distance
+
+    usable = []
+    for c in others:
+        if c.origin is not None and c.origin.path.resolve() == qpath:
+            continue  # the query itself, found in the folder
+        try:
+            _same_model(query, c)
+            if c.vector.shape != query.vector.shape:
+                raise EmoStudioError(
+                    f"{c.name}: embedding size {c.vector.shape[0]} ≠ {query.vector.shape[0]}"
+                )
+            usable.append(c)
+        except EmoStudioError as e:
+            failures.append(ClipFailure(c.name, e.code, str(e)))
+            fail(str(e))
+    if not usable:
+        err_console.print("[red]✗ nothing to rank[/]", highlight=False)
+        return 2
+    order = rank(query.vector, np.stack([c.vector for c in usable]), args.top)
+    hits = []
+    for pos, (i, cos) in enumerate(order, 1):
+        c = usable[i]
+        dist = (
+            score_distance(query.probs, c.probs) if query.probs is not None and c.probs is not None else None
+        )
+        hits.append({"rank": pos, "cosine": round(cos, 6),
+                     "score_distance": None if dist is None else round(dist, 6), **_info(c)})  # fmt: skip
+    if args.json:
+        print(json.dumps({"query": _info(query), "compared": len(usable), "matches": hits}, ensure_ascii=False,
+                         indent=2))  # fmt: skip
+    else:
+        _print_hits(query, usable, hits)
+    return 1 if failures else 0
+
+
+def _print_hits(query, usable: list, hits: list[dict]) -> None:
+    from emostudio.model.labels import BY_KEY
+
+    table = Table(title=Text(f"nearest to {query.name} ({len(usable)} compared)"), title_justify="left")
+    for col in ("#", "cosine", "JS distance", "emotion", "clip"):
+        table.add_column(col, justify="right" if col in ("#", "cosine", "JS distance") else "left")
+    for h in hits:
+        js = "–" if h["score_distance"] is None else f"{h['score_distance']:.3f}"
+        emo = BY_KEY[h["emotion"]].display() if h["emotion"] else "–"
+        table.add_row(str(h["rank"]), f"{h['cosine']:.4f}", js, emo, Text(h["name"]))
+    console.print(table)

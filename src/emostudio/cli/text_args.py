@@ -14,8 +14,8 @@ from emostudio.cli.common import err_console
 from emostudio.messages import t
 
 if TYPE_CHECKING:
-    from emostudio.multimodal import TextOptions
     from emostudio.multimodal.asr import AsrModel
+    from emostudio.options import TextOptions
 
 
 def _weight(value: str) -> float:
@@ -88,7 +88,7 @@ class TextStep:
 def _waveform(result, input_path: str):
     """The audio the result was computed from: its processed_audio.wav, else the input decoded again."""
     from emostudio.audio import decode
-    from emostudio.results import AUDIO_FILE
+    from emostudio.runs import AUDIO_FILE
 
     saved = Path(result.output_dir) / AUDIO_FILE if result.output_dir else None
     return decode(saved if saved and saved.is_file() else input_path).waveform
@@ -101,9 +101,10 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
     transcript file, the text backend (hf: folders are loaded), the ASR folder and FunASR.
     """
     from emostudio.errors import EmoStudioError
-    from emostudio.multimodal import DEFAULT_TEXT_WEIGHT, TextOptions, clean_text, read_text_file
+    from emostudio.multimodal import clean_text, read_text_file
     from emostudio.multimodal.asr import TRANSCRIPT_NEEDED, TRANSCRIPT_NEEDED_ZH, load_asr
-    from emostudio.multimodal.sentiment import check_backend_spec
+    from emostudio.multimodal.backends import check_backend_spec
+    from emostudio.options import DEFAULT_TEXT_WEIGHT, TextOptions
 
     given = args.text is not None or args.text_file is not None
     if not given and not args.asr:
@@ -125,7 +126,7 @@ def prepare_text(args: argparse.Namespace, files: list[str]) -> TextStep | None 
         options = TextOptions(
             weight=DEFAULT_TEXT_WEIGHT if args.text_weight is None else args.text_weight,
             backend=check_backend_spec(args.text_backend or "auto"),
-        )
+        ).check()
         text, source = args.text, "argument"
         if args.text_file is not None:
             text, warnings = read_text_file(args.text_file)
@@ -160,8 +161,8 @@ def _warm_up(text: str, backend: str) -> None:
     import threading
 
     from emostudio.multimodal import clean_text, detect_language
+    from emostudio.multimodal.backends import get_backend
     from emostudio.multimodal.reading import AUTO_BACKEND
-    from emostudio.multimodal.sentiment import get_backend
 
     code = detect_language(clean_text(text).text).code
     names = {"mixed": ["cnsenti+snownlp", "vader"]}.get(

@@ -19,7 +19,7 @@ from emostudio.evaluate.manifest import (
     load_manifest,
 )
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics, expected_calibration_error, restrict
-from emostudio.evaluate.report import REPORT_ID, read_report
+from emostudio.evaluate.report import read_report
 from emostudio.evaluate.run import (
     EXIT_BAD_ROWS,
     EXIT_ERROR,
@@ -36,6 +36,7 @@ from emostudio.evaluate.runner import (
     model_from_recognizer,
 )
 from emostudio.evaluate.stability import StabilityThresholds, read_history
+from emostudio.runs import REPORT_ID  # the id of a report folder, eval_YYYYMMDD_HHMMSS[_N]
 
 __all__ = [
     "CLASS_MODES",

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS
-from emostudio.interpret import BandThresholds
+from emostudio.settings import BandThresholds
 
 METRICS = ("ua", "wa", "macro_f1", "ece", "nll", "brier")
 BAND_KEYS = ("confident", "leaning", "uncertain")

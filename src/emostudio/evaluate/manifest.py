@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emostudio.audio.types import AUDIO_EXTENSIONS
 from emostudio.evaluate.annotations import from_annotated_folder, inside, is_annotated_folder
 from emostudio.evaluate.items import (
     BadAnnotationError,
@@ -219,8 +220,6 @@ def _row_item(
 def _from_folder(
     root: Path, roots: Sequence[Path] | None, custom: bool = False
 ) -> tuple[list[LabelledItem | BadRow], int]:
-    from emostudio.audio import AUDIO_EXTENSIONS
-
     out: list[LabelledItem | BadRow] = []
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
     for p in files:
@@ -330,8 +329,6 @@ def load_manifest(
         kind = "folder"
         rows, count = _from_folder(src, roots, custom_labels)
         if count == 0:
-            from emostudio.audio import AUDIO_EXTENSIONS
-
             raise ManifestError(
                 f"{src}: no audio files found (expected ROOT/<label>/<file> with one of "
                 f"{', '.join(sorted(AUDIO_EXTENSIONS))})"

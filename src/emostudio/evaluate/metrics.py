@@ -17,8 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from emostudio.interpret import BANDS, BandThresholds, band_for
+from emostudio.interpret import BANDS, band_for
 from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.settings import BandThresholds
 
 DEFAULT_ECE_BINS = 15
 
@@ -174,6 +175,28 @@ def quality_split(correct: np.ndarray, qualities: Sequence[dict | None]) -> dict
     return out
 
 
+def _per_class(truth: np.ndarray, pred: np.ndarray, present: list[str]) -> list[dict]:
+    """Precision, recall, F1, support and how often predicted, for each class in `present`."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, pred, labels=present, zero_division=0
+    )
+    return [
+        {
+            "class": k,
+            "en": BY_KEY[k].en if k in BY_KEY else k,  # a custom label is its own name in both languages
+            "zh": BY_KEY[k].zh if k in BY_KEY else k,
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+            "predicted": int((pred == k).sum()),
+        }
+        for i, k in enumerate(present)
+    ]
+
+
 def compute_metrics(
     labels: Sequence[str],
     probs: np.ndarray,
@@ -191,7 +214,7 @@ def compute_metrics(
     Returns a JSON-ready dict (see the module docstring for the definitions); values are None when n is 0.
     `bands`: the confidence bands (default: emostudio.interpret's, > 80 % / 60–80 % / < 60 %).
     """
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
     class_keys = list(class_keys)
     truth = np.asarray(list(labels), dtype=object)
@@ -207,22 +230,7 @@ def compute_metrics(
     correct = (pred == truth).astype(float)
     # classes shown in the tables and confusion matrix: every evaluated class that occurs in either column
     present = [k for k in class_keys if k in set(truth.tolist()) | set(pred.tolist())]
-    precision, recall, f1, support = precision_recall_fscore_support(
-        truth, pred, labels=present, zero_division=0
-    )
-    per_class = [
-        {
-            "class": k,
-            "en": BY_KEY[k].en if k in BY_KEY else k,  # a custom label is its own name in both languages
-            "zh": BY_KEY[k].zh if k in BY_KEY else k,
-            "precision": float(precision[i]),
-            "recall": float(recall[i]),
-            "f1": float(f1[i]),
-            "support": int(support[i]),
-            "predicted": int((pred == k).sum()),
-        }
-        for i, k in enumerate(present)
-    ]
+    per_class = _per_class(truth, pred, present)
     matrix = confusion_matrix(truth, pred, labels=present)
     ece, mce = expected_calibration_error(correct, confidence, ece_bins)
     p_true = probs[np.arange(n), [class_keys.index(t) for t in truth]]

@@ -18,9 +18,7 @@ import csv
 import io
 import json
 import os
-import re
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +27,13 @@ from emostudio import atomic
 from emostudio.evaluate.charts import CHARTS
 from emostudio.evaluate.manifest import EvaluationError
 from emostudio.evaluate.metrics import restrict
-from emostudio.interpret import BandThresholds, band_for
-from emostudio.model.labels import KEYS
+from emostudio.interpret import band_for
+from emostudio.runs import SCORE_COLUMNS
+from emostudio.settings import BandThresholds
 
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "predictions.csv"
 HTML_FILE = "report.html"
-REPORT_ID = re.compile(r"^eval_\d{8}_\d{6}(_\d+)?$")
-SCORE_COLUMNS = tuple(f"score_{k}" for k in KEYS)
 PREDICTION_COLUMNS = (
     "id",
     "where",
@@ -56,21 +53,6 @@ PREDICTION_COLUMNS = (
     "error",
 )
 RANGE_COLUMNS = ("start_s", "end_s")  # after `path`, only in the predictions of a set with cut items
-
-
-def new_report_dir(root: str | os.PathLike, now: datetime | None = None) -> Path:
-    """Create and return a fresh `eval_YYYYMMDD_HHMMSS[_N]` folder under `root` (never reused)."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    stem = f"eval_{(now or datetime.now()).strftime('%Y%m%d_%H%M%S')}"
-    n = 1
-    while True:
-        path = root / (stem if n == 1 else f"{stem}_{n}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            n += 1
 
 
 def chart_file(chart: str, model_index: int, n_models: int) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -29,7 +29,6 @@ from emostudio.evaluate.report import (
     HTML_FILE,
     METRICS_FILE,
     PREDICTIONS_FILE,
-    new_report_dir,
     prediction_rows,
     read_report,
     record_chart_files,
@@ -44,11 +43,10 @@ from emostudio.evaluate.stability import (
     read_history,
     stability_reasons,
 )
-from emostudio.interpret import BandThresholds
 from emostudio.messages import t
-
-if TYPE_CHECKING:
-    from emostudio.prepare import Prepared
+from emostudio.records import Prepared
+from emostudio.runs import new_report_dir
+from emostudio.settings import BandThresholds
 
 SCHEMA = "emostudio.evaluation/1"
 EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR, EXIT_UNSTABLE = 0, 1, 2, 4

@@ -20,9 +20,9 @@ import numpy as np
 from emostudio.errors import EmoStudioError
 from emostudio.evaluate.cuts import CutSource
 from emostudio.evaluate.manifest import BadRow, EvaluationError, LabelledItem
+from emostudio.records import Prepared
 
-if TYPE_CHECKING:
-    from emostudio.prepare import Prepared
+if TYPE_CHECKING:  # not at run time: `emostudio --help` imports this package and must not import torch
     from emostudio.recognize import Recognizer
 
 
@@ -73,7 +73,7 @@ def load_models(
     settings=None,
 ) -> list[ModelUnderTest]:
     """Load every model named in `specs` (hub id, alias, folder or `demo`, each optionally `@dtype`)."""
-    from emostudio.recognize import Recognizer
+    from emostudio.recognize import Recognizer  # torch: only when models are loaded (see the imports above)
 
     if len(set(specs)) != len(specs):
         raise EvaluationError(f"a model is named twice in {list(specs)}; name each one once")
@@ -143,38 +143,8 @@ def score_items(
         if progress:
             progress(replace(state, elapsed_s=time.monotonic() - started))
 
-    cuts = CutSource(items)
-
-    def prep(i: int) -> Prepared | Exception:
-        try:
-            return prepare(cuts.source(items[i]))  # type: ignore[arg-type]
-        except EvaluationAborted:
-            raise
-        except Exception as exc:  # a bad file is a bad row, never the end of the run
-            return exc
-
     def finish(group: list[tuple[int, Prepared]]) -> None:
-        for m in models:
-            try:
-                results = m.infer([p for _, p in group])
-            except EvaluationAborted:
-                raise
-            except Exception:  # find the file(s) at fault: score them one by one
-                results = []
-                for _, p in group:
-                    try:
-                        results.append(m.infer([p])[0])
-                    except EvaluationAborted:
-                        raise
-                    except Exception as exc:
-                        results.append(exc)
-            for (i, _), res in zip(group, results, strict=True):
-                if isinstance(res, BaseException):
-                    out[i].errors[m.name] = _bad_row(items[i], res, m.name)
-                else:
-                    out[i].probs[m.name] = np.asarray(res.probs, dtype=np.float64)
-                    if out[i].quality is None and res.quality:
-                        out[i].quality = res.quality
+        _score_group(group, models, items, out)
         for i, p in group:
             state.done += 1
             state.audio_s += float(p.duration_s)
@@ -182,23 +152,11 @@ def score_items(
         group.clear()
         report()
 
-    def prepared_in_order(pool: ThreadPoolExecutor) -> Iterator[tuple[int, Prepared | Exception]]:
-        ahead = 2 * max(1, workers)
-        pending: deque[tuple[int, Future]] = deque()
-        nxt = 0
-        while nxt < len(items) or pending:
-            while nxt < len(items) and len(pending) < ahead:
-                i = cuts.order[nxt]  # file by file, so a long file's cuts share one decode
-                pending.append((i, pool.submit(prep, i)))
-                nxt += 1
-            i, fut = pending.popleft()
-            yield i, fut.result()
-
     group: list[tuple[int, Prepared]] = []
     seconds = 0.0
     report()
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="emostudio-eval") as pool:
-        for i, prepared in prepared_in_order(pool):
+        for i, prepared in _prepared_in_order(pool, items, prepare, workers):
             if isinstance(prepared, BaseException):
                 err = _bad_row(items[i], prepared)
                 out[i].errors = {m.name: err for m in models}
@@ -214,3 +172,60 @@ def score_items(
                 seconds = 0.0
         finish(group)
     return out
+
+
+def _prepared_in_order(
+    pool: ThreadPoolExecutor, items: Sequence[LabelledItem], prepare: Callable[[str], Prepared], workers: int
+) -> Iterator[tuple[int, Prepared | Exception]]:
+    """Each item prepared (or the exception that stopped it) with bounded read-ahead, file by file: the cuts
+    of one long file follow each other, so they share one decode (evaluate.cuts)."""
+    cuts = CutSource(items)
+
+    def prep(i: int) -> Prepared | Exception:
+        try:
+            return prepare(cuts.source(items[i]))  # type: ignore[arg-type]
+        except EvaluationAborted:
+            raise
+        except Exception as exc:  # a bad file is a bad row, never the end of the run
+            return exc
+
+    ahead = 2 * max(1, workers)
+    pending: deque[tuple[int, Future]] = deque()
+    nxt = 0
+    while nxt < len(items) or pending:
+        while nxt < len(items) and len(pending) < ahead:
+            i = cuts.order[nxt]  # file by file, so a long file's cuts share one decode
+            pending.append((i, pool.submit(prep, i)))
+            nxt += 1
+        i, fut = pending.popleft()
+        yield i, fut.result()
+
+
+def _score_group(
+    group: list[tuple[int, Prepared]],
+    models: Sequence[ModelUnderTest],
+    items: Sequence[LabelledItem],
+    out: list[Scored],
+) -> None:
+    """Score a group with every model; when a model fails on the group, its files are scored one by one."""
+    for m in models:
+        try:
+            results = m.infer([p for _, p in group])
+        except EvaluationAborted:
+            raise
+        except Exception:  # find the file(s) at fault: score them one by one
+            results = []
+            for _, p in group:
+                try:
+                    results.append(m.infer([p])[0])
+                except EvaluationAborted:
+                    raise
+                except Exception as exc:
+                    results.append(exc)
+        for (i, _), res in zip(group, results, strict=True):
+            if isinstance(res, BaseException):
+                out[i].errors[m.name] = _bad_row(items[i], res, m.name)
+            else:
+                out[i].probs[m.name] = np.asarray(res.probs, dtype=np.float64)
+                if out[i].quality is None and res.quality:
+                    out[i].quality = res.quality

@@ -9,7 +9,7 @@ files atomically into the run folder (named after its audio: processed_audio.Tex
 turns.rttm) and lists them in its result.json `files`, or into `out_dir` as `<run_id>.<ext>`. An exported file
 that was changed since (corrected in Praat or ELAN) is not replaced unless `overwrite=True`.
 Modules: `tiers` (what a document holds as tiers and cues), `textgrid` (praatio), `elan` (pympi-ling),
-`subtitles`, `rttm`, `labelstudio`, `runfiles` (the run folder).
+`subtitles`, `rttm`, `labelstudio`, `runfiles` (run folders, through emostudio.runs).
 """
 
 from __future__ import annotations

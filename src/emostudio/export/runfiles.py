@@ -1,53 +1,43 @@
-"""The run folders an export reads from and writes into: finding a run, reading its result.json, listing an
-exported file in it. The one place in the export package that knows the run folder (to point at emostudio.runs
-once the core has it)."""
+"""The run folders an export reads from and writes into, through `emostudio.runs` (the only module that knows
+run folders): finding and listing runs, reading a run's result.json, listing exported files in it, and naming
+those files after the run's audio."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from emostudio import atomic
+from emostudio import runs
 from emostudio.errors import printable
 from emostudio.export.errors import ExportError
-from emostudio.results import AUDIO_FILE, RESULT_FILE
-
-
-def is_run(folder: Path) -> bool:
-    return (folder / RESULT_FILE).is_file()
+from emostudio.runs import AUDIO_FILE, RESULT_FILE
 
 
 def find_run(spec: str | os.PathLike, runs_root: str | os.PathLike = "outputs") -> Path:
     """A run folder given as its path, or as its id (folder name) under `runs_root`."""
-    path = Path(spec)
-    if is_run(path):
-        return path
-    name = os.fspath(spec)
-    if name and "/" not in name and os.sep not in name and name not in (".", ".."):
-        candidate = Path(runs_root) / name
-        if is_run(candidate):
-            return candidate
-    raise ExportError(
-        f"{printable(name)}: not a run folder (no {RESULT_FILE}) and no run of that id under {printable(runs_root)}"
-    )
+    found = runs.find_run(spec, runs_root)
+    if found is None:
+        raise ExportError(
+            f"{printable(os.fspath(spec))}: not a run folder (no {RESULT_FILE}) and no run of that id under "
+            f"{printable(runs_root)}"
+        )
+    return found.path
 
 
 def list_runs(runs_root: str | os.PathLike) -> list[Path]:
-    """Every finished run folder directly under `runs_root`, by name (= by time)."""
-    root = Path(runs_root)
-    if not root.is_dir():
-        raise ExportError(f"{printable(root)}: no such folder of runs")
-    return sorted(p for p in root.iterdir() if p.is_dir() and is_run(p))
+    """Every complete run folder directly under `runs_root`, newest first."""
+    if not Path(runs_root).is_dir():
+        raise ExportError(f"{printable(runs_root)}: no such folder of runs")
+    return [r.path for r in runs.list_runs(runs_root)]
 
 
 def read_result(run_dir: Path) -> dict:
     """The run's result.json document (with `run_id` set to the folder's name when it has none)."""
     try:
-        doc = json.loads((run_dir / RESULT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ExportError(f"{printable(run_dir)}: {RESULT_FILE} cannot be read ({e})") from None
-    if not isinstance(doc, dict) or "audio" not in doc:
+        doc = runs.read_result(run_dir)
+    except runs.RunReadError as e:
+        raise ExportError(str(e)) from None
+    if "audio" not in doc:
         raise ExportError(f"{printable(run_dir)}: {RESULT_FILE} is not a result of emostudio analyze")
     doc.setdefault("run_id", run_dir.name)
     return doc
@@ -66,7 +56,7 @@ def file_name(fmt_suffix: str, stem: str | None = None) -> str:
 
 def record_files(run_dir: Path, files: dict[str, str]) -> None:
     """List exported files in the run's result.json `files` (rewritten atomically; other keys unchanged)."""
-    path = run_dir / RESULT_FILE
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    doc.setdefault("files", {}).update(files)
-    atomic.write_json(path, doc)
+    try:
+        runs.add_files(run_dir, files)
+    except runs.RunReadError as e:
+        raise ExportError(str(e)) from None

@@ -4,7 +4,8 @@ stream.py   LiveStream (`Recognizer.stream(...)`): chunks in, an update every ho
 options.py  LiveOptions (hop, window, silence, catch-up, limits) and LiveStats
 track.py    one signal: streaming resample to 16 kHz, recent window, spool file, streaming VAD
 events.py   LiveUpdate, LiveNotice, the dominant-emotion segments built hop by hop
-closing.py  the closing pass: the whole stream scored as a file in frame mode (in bounded parts)
+closing.py  the closing pass: the whole stream scored as a file in frame mode (in bounded parts), assembled
+copies.py   channels="separate": a channel copying another is noticed (the files' CopyDetector, chunk by chunk)
 pcm.py      chunk formats (s16le / f32le bytes, numpy arrays), rates, checks
 sources.py  audio sources for the CLI: a file or URL in (simulated) real time, a microphone
 """

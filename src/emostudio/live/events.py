@@ -11,11 +11,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emostudio.interpret import Band
-from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.model.labels import BY_KEY, KEYS, SILENT
 from emostudio.results import scores_dict
 
-SILENCE = "silence"
-SILENCE_NAMES = {"key": SILENCE, "en": "Silence", "zh": "静音", "emoji": "🔇"}
+SILENCE = SILENT.key  # "silence"
+SILENCE_NAMES = {
+    "key": SILENCE,
+    "en": SILENT.en,
+    "zh": SILENT.zh,
+    "emoji": SILENT.emoji,
+}  # model.labels' names
 
 
 def label_names(key: str) -> dict[str, str]:

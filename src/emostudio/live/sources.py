@@ -14,8 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
+import av
 import numpy as np
 
+from emostudio.audio import files
+from emostudio.audio.arrays import frame_to_array
+from emostudio.audio.errors import CorruptAudioError, NotAudioError, UnsupportedFormatError
 from emostudio.errors import EmoStudioError, printable
 
 
@@ -51,12 +55,6 @@ def open_file_or_url(source: str, speed: float = 1.0) -> PcmSource:
     A file is paced to `speed` × real time (0: as fast as it decodes); a URL is live already and never paced.
     Raises an AudioError subclass for a bad file, LiveInputError for an unreadable URL.
     """
-    import av
-
-    from emostudio.audio import files
-    from emostudio.audio.arrays import frame_to_array
-    from emostudio.audio.errors import CorruptAudioError, NotAudioError, UnsupportedFormatError
-
     url = is_url(source)
     if not url:
         files.check_path(os.fspath(source), source)

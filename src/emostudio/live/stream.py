@@ -23,20 +23,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emostudio.audio import Audio, SourceInfo, TooLongError, TooShortError, ZeroLengthError
+from emostudio.audio import TooLongError, TooShortError, ZeroLengthError
 from emostudio.audio.arrays import check_silence, downmix, too_long
 from emostudio.audio.types import DEFAULT_SILENCE_DBFS
-from emostudio.channels import check_channels, parse_roles, roles_for
-from emostudio.errors import InternalError, UsageError, printable
+from emostudio.channels import roles_for
+from emostudio.engine import Engine
+from emostudio.errors import EmoStudioError, InternalError, UsageError, printable
 from emostudio.interpret import band_for
 from emostudio.live import closing, pcm
+from emostudio.live.copies import CopyWatch
 from emostudio.live.events import SILENCE, LiveEvent, LiveNotice, LiveUpdate
 from emostudio.live.options import FEED_WINDOWS, LiveOptions, LiveStats
 from emostudio.live.track import StreamingVad, Track
 from emostudio.model.labels import KEYS
-from emostudio.prepare import Prepared, prepare
-from emostudio.records import SAMPLE_RATE, Span
-from emostudio.results import Result, check_output_root
+from emostudio.options import AnalysisOptions
+from emostudio.prepare import prepare
+from emostudio.records import SAMPLE_RATE, Audio, Prepared, SourceInfo, Span
+from emostudio.results import Result
+from emostudio.runs import check_output_root
+from emostudio.scoring import InputScores
 
 
 @dataclass
@@ -73,7 +78,7 @@ class LiveStream:
 
     def __init__(
         self,
-        recognizer,
+        recognizer: Engine,
         sample_rate: int = SAMPLE_RATE,
         *,
         channels: str = "mix",
@@ -87,12 +92,11 @@ class LiveStream:
     ):
         self.recognizer = recognizer
         self.rate = pcm.check_rate(sample_rate)
-        check_channels(channels)
+        # the closing pass: the whole stream as a file in frame mode, channels and roles checked once
+        self.analysis = AnalysisOptions(granularity="frame", channels=channels, roles=roles).check()
         self.mode = channels
         self.input_channels = None if input_channels is None else pcm.check_input_channels(input_channels)
-        self.role_names = parse_roles(roles)
-        if self.role_names and channels != "separate":
-            raise UsageError("roles name the channels of channels='separate' (each channel its own speaker)")
+        self.role_names = self.analysis.role_names
         self.format = pcm.check_format(format)
         self.name = str(name) or "live"
         opts = options or LiveOptions()
@@ -118,8 +122,7 @@ class LiveStream:
         self._seq = 0
         self._due: list[tuple[int, float | None]] = []
         self._notices: list[LiveNotice] = []
-        self._pairs: dict[tuple[int, int], list[float]] = {}  # (i, j) → [Σab, Σaa, Σbb] over 16 kHz samples
-        self._decided: set[tuple[int, int]] = set()
+        self._copies = CopyWatch(opts.detect_copy_s)
         self._lock = threading.RLock()
         if self.input_channels is not None:
             self._start(self.input_channels)
@@ -186,7 +189,7 @@ class LiveStream:
             if self.mode == "separate":
                 for t in self.tracks:
                     t.add(planes[t.index])
-                self._watch_copies()
+                self._notices += self._copies.watch(self.tracks)
             self._count_due(received_at)
             return len(self._due)
 
@@ -216,43 +219,8 @@ class LiveStream:
         self.flush_audio()
         events: list[LiveEvent] = []
         while (batch := self.take(limit=FEED_WINDOWS)) is not None:
-            events += self.apply(batch, self.score(batch))
+            events += self.apply(batch, self.score_windows(batch))
         return events + self.notices()
-
-    def _watch_copies(self) -> None:
-        """channels="separate": a channel that repeats an earlier one (mono saved as stereo) is one speaker."""
-        need = self.options.detect_copy_s * SAMPLE_RATE * 1e-6  # Σx² of a very quiet (-60 dBFS) signal
-        for j, b in enumerate(self.tracks):
-            for i in range(j):
-                if (i, j) in self._decided or self.tracks[i].copy_of is not None or b.copy_of is not None:
-                    continue
-                x, y = self.tracks[i].last_chunk.astype(np.float64), b.last_chunk.astype(np.float64)
-                n = min(len(x), len(y))
-                sums = self._pairs.setdefault((i, j), [0.0, 0.0, 0.0, 0.0])
-                sums[0] += float(x[:n] @ y[:n])
-                sums[1] += float(x[:n] @ x[:n])
-                sums[2] += float(y[:n] @ y[:n])
-                sums[3] += n
-                if sums[3] < self.options.detect_copy_s * SAMPLE_RATE or min(sums[1], sums[2]) < need:
-                    continue
-                self._decided.add((i, j))
-                corr = sums[0] / math.sqrt(sums[1] * sums[2])
-                if corr >= 0.98:
-                    b.copy_of = i
-                    ri, rj = self.tracks[i].role, b.role
-                    self._notices.append(
-                        LiveNotice(
-                            "copy_channel",
-                            {
-                                "en": f"channel {j + 1} ({rj}) is a copy of channel {i + 1} ({ri}): one speaker; "
-                                f"only channel {i + 1} is scored",
-                                "zh": f"第 {j + 1} 声道（{rj}）与第 {i + 1} 声道（{ri}）相同：只有一位说话人，只分析第 "
-                                f"{i + 1} 声道",
-                            },
-                            channel=j,
-                            details={"same_as": i, "correlation": round(corr, 4)},
-                        )
-                    )
 
     # ---- windows out -----------------------------------------------------------------------------------------
     def take(self, latest_only: bool | None = None, limit: int | None = None) -> Batch | None:
@@ -393,17 +361,15 @@ class LiveStream:
         self.push(chunk, received)
         events: list[LiveEvent] = []
         while (batch := self.take(limit=FEED_WINDOWS)) is not None:
-            events += self.apply(batch, self.score(batch))
+            events += self.apply(batch, self.score_windows(batch))
         return events + self.notices()
 
-    def score(self, batch: Batch) -> Result | None:
+    def score_windows(self, batch: Batch) -> Result | None:
         """Score a batch's windows with the Recognizer (one model call for all of them)."""
-        from emostudio.pipeline import score
-
         if batch.prepared is None:
             return None
-        out = score(self.recognizer, [batch.prepared], "utterance", False)[0]
-        if isinstance(out, BaseException):
+        out = self.recognizer.results([batch.prepared], "utterance", False)[0]
+        if isinstance(out, EmoStudioError):
             raise out
         return out
 
@@ -444,11 +410,12 @@ class LiveStream:
                 [],
                 channels=[t.spool.read() for t in self.tracks] if separate else None,
             )
-            return prepare(audio, s, name=self.name, quality=True, channels=self.mode, roles=self.role_names)
+            return prepare(audio, s, self.analysis, name=self.name)
 
-    def result_of(self, prepared: Prepared, parts: list[closing.Part], results: list[Result]) -> Result:
-        """The closing Result from the scored parts (see emostudio.live.closing), with the stream's notes."""
-        result = closing.assemble(prepared, parts, results, self.recognizer.settings)
+    def result_of(self, prepared: Prepared, parts: list[closing.Part], scores: list[InputScores]) -> Result:
+        """The closing Result from the parts' segment scores (see emostudio.live.closing), with the stream's
+        notes: assembled as `analyze(file, granularity="frame")` assembles the same audio."""
+        result = self.recognizer.assemble(prepared, closing.join(parts, scores), "frame", False)
         o = self.options
         result.settings = {
             **result.settings,
@@ -476,11 +443,13 @@ class LiveStream:
         try:
             prepared = self.finish()
             parts = list(closing.plan(prepared, self.options.part_s))
-            results = []
-            for part in parts:
-                res = closing.score_sync_part(self.recognizer, part)
-                results.append(res)
-            result = self.result_of(prepared, parts, results)
+            scores = []
+            for part in parts:  # one model job per part, on this thread
+                got = self.recognizer.segment_scores([part.prepared], "frame", False)[0]
+                if isinstance(got, EmoStudioError):
+                    raise got
+                scores.append(got)
+            result = self.result_of(prepared, parts, scores)
             if output_dir is not None:
                 self.recognizer.save(result, prepared, output_dir)
             return result

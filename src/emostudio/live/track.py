@@ -16,8 +16,11 @@ import warnings
 
 import numpy as np
 import soxr
+import torch
 
+from emostudio.live.events import SegmentTrack
 from emostudio.records import SAMPLE_RATE
+from emostudio.segment import load_vad
 
 VAD_CHUNK = 512  # samples at 16 kHz (32 ms): what silero-vad takes per call
 HANGOVER = 4  # chunks (128 ms) below the lower threshold that end a speech run
@@ -32,14 +35,10 @@ class StreamingVad:
     """
 
     def __init__(self, threshold: float = 0.5, quiet_dbfs: float = -60.0):
-        import torch
-
-        from emostudio.segment import _load_vad
-
         with (
             _vad_load_lock
         ):  # the shared loader imports and checks the package once; each stream its own copy
-            _load_vad()
+            load_vad()
             import silero_vad
 
             threads = torch.get_num_threads()
@@ -59,8 +58,6 @@ class StreamingVad:
         self._below = 0  # chunks below the lower threshold since speech was last heard
 
     def add(self, x: np.ndarray) -> None:
-        import torch
-
         buf = np.concatenate([self._pending, x]) if len(self._pending) else x
         n = len(buf) // VAD_CHUNK
         threads = torch.get_num_threads()
@@ -75,8 +72,6 @@ class StreamingVad:
         self._pending = buf[n * VAD_CHUNK :].copy()
 
     def _decide(self, buf: np.ndarray, n: int) -> None:
-        import torch
-
         out = np.zeros(n, bool)
         with torch.inference_mode():
             for k in range(n):
@@ -152,8 +147,6 @@ class Track:
         spool_dir: str | os.PathLike | None,
         min_segment_s: float,
     ):
-        from emostudio.live.events import SegmentTrack
-
         self.index, self.role, self.live = index, role, live
         self.resampler = None if rate == SAMPLE_RATE else soxr.ResampleStream(rate, SAMPLE_RATE, 1)
         self.buf = np.zeros(0, np.float32)

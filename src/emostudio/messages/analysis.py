@@ -56,6 +56,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role_left": ("左声道", "left"),
     "role_right": ("右声道", "right"),
     "role_channel": ("声道 {n}", "channel {n}"),
+    # --- channels (core): two-party recordings, files and live streams (emostudio.channels)
+    "channel_name": ("第 {n} 声道（{role}）", "channel {n} ({role})"),
+    "channel_one": ("录音只有一个声道：按一位说话人分析", "the recording has one channel: it is one speaker"),
+    "channel_silent": (
+        "{channel}无声（{level}）：不作分析",
+        "{channel} is silent ({level}): it is not scored",
+    ),
+    "channel_no_signal": ("没有信号", "no signal"),
+    "channel_loudest": ("最响处 {dbfs:.0f} dBFS", "loudest moments at {dbfs:.0f} dBFS"),
+    "channel_copy": (
+        "{channel}与{other}相同（单声道录音存成了多声道）：按一位说话人分析",
+        "{channel} is a copy of {other} (a mono recording saved with several channels): one speaker",
+    ),
     # --- how alike two clips are (emostudio.embeddings.read_similarity): levels 0 (closest) … 3
     "sim_cos_0": ("非常接近", "very close"),
     "sim_cos_1": ("接近", "close"),
@@ -148,6 +161,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "有低频嗡声或隆隆声；100 Hz 高通滤波可去除（emostudio enhance）；请检查线缆和接地。",
         "Low-frequency hum or rumble; a 100 Hz high-pass removes it (emostudio enhance); check cables and "
         "grounding.",
+    ),
+    # --- the result's quality warning (QualityReport.warning_line: stored as quality_warning / _zh)
+    "quality_warning": (
+        "音频质量可能是置信度低的原因 — {parts}",
+        "Audio quality may explain the low confidence — {parts}",
+    ),
+    "quality_warning_part": ("{label} {value}：{advice}", "{label} {value}: {advice}"),
+    # --- content the model was not trained for (quality.pitch hints; stored in result.json's hints)
+    "hint_music": (
+        "可能是音乐或歌唱：音高长时间保持不变，不像说话。",
+        "May be music or singing: the pitch is held steady for long stretches, unlike speech.",
+    ),
+    "hint_multiple_speakers": (
+        "可能不止一位说话人：有声段的音高明显分成两组。",
+        "Likely more than one speaker: voiced parts form two clearly separate pitch groups.",
+    ),
+    "hint_weak_expression": (
+        "情感表达可能很弱：音高和响度几乎不变，情感得分可能不确定。",
+        "Expression may be very weak: pitch and loudness barely vary, so emotion scores may be uncertain.",
     ),
     # --- how the SNR was measured (quality.snr.METHODS), shown next to the value
     "snr_method_vad": ("语音与停顿", "speech/pause"),

@@ -107,4 +107,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the words are neutral; the emotion ({label}) is in the voice",
     ),
     "agree_words_only": ("语音中性，文字{side}", "the voice is neutral; the words read {side}"),
+    # --- cleaning a transcript (multimodal.text.clean_text) and transcribing first (multimodal.attach.attach_asr)
+    "text_removed_control": (
+        "已从文本中删除 {n} 个控制字符或不可见字符",
+        "removed {n} control or invisible character(s) from the transcript",
+    ),
+    "text_truncated": (
+        "文本共 {total} 个字符，只分析了前 {kept} 个（上限 {limit}）",
+        "the transcript has {total} characters; only the first {kept} were analysed (limit {limit})",
+    ),
+    "text_asr_no_words": (
+        "语音识别（{model}）没有识别出文字：结果只依据语音",
+        "the speech recognizer ({model}) heard no words: the result is the voice alone",
+    ),
 }

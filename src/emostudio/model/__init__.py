@@ -2,9 +2,11 @@
 
     labels.py      the 9 classes (torch-free: importing labels never imports torch)
     hub.py         where weights are looked for (folders, ModelScope / Hugging Face caches, download)
-    checkpoint.py  read, check, load (safely), convert and write checkpoints
+    checkpoint.py  model folders: find, load (strict and safe), convert and write checkpoints
+    weights.py     the weights themselves: safe reading, FunASR tensor names, sha256
     encoder.py     the network (batched, masked), nothing about files
     accel.py       CPU fast paths (chunked front-end, int8) and bf16
+    lanes.py       model batches planned by length and run side by side on CPU lanes
 
 Names below are imported on first use, so `import emostudio.model.labels` stays light.
 """

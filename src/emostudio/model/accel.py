@@ -191,8 +191,8 @@ def set_threads(threads: int | None) -> int:
     return torch.get_num_threads()
 
 
-def default_streams(threads: int) -> int:
-    """Model batches run side by side (`emostudio.model.streams`): 2 when there are at least 2 threads."""
+def default_lanes(threads: int) -> int:
+    """Model batches run side by side on lanes (`emostudio.model.lanes`): 2 when there are at least 2 threads."""
     return 2 if threads >= 2 else 1
 
 
@@ -200,21 +200,21 @@ def optimise_for_cpu(
     loaded: LoadedModel,
     precision: str = DEFAULT_CPU_PRECISION,
     threads: int | None = None,
-    streams: int | None = None,
+    lanes: int | None = None,
 ) -> LoadedModel:
     """A CPU model set up for speed: precision "fp32" | "int8" | "bf16" (see the module docstring), the
-    thread count, and how many batches run side by side when there are several (`streams`, None:
-    `default_streams`; each gets threads // streams threads). Changes `loaded.encoder` in place and returns a
-    LoadedModel describing it; recorded in `arch["cpu_precision"]`, `["cpu_threads"]`, `["cpu_streams"]`.
-    Raises ModelError for a GPU or non-fp32 model, an unknown precision or a bad stream count."""
+    thread count, and how many batches run side by side when there are several (`lanes`, None:
+    `default_lanes`; each lane gets threads // lanes threads). Changes `loaded.encoder` in place and returns a
+    LoadedModel describing it; recorded in `arch["cpu_precision"]`, `["cpu_threads"]`, `["cpu_lanes"]`.
+    Raises ModelError for a GPU or non-fp32 model, an unknown precision or a bad lane count."""
     if precision not in CPU_PRECISIONS:
         raise ModelError(f"precision {precision!r}: choose one of {', '.join(CPU_PRECISIONS)}")
     _check_cpu(loaded)
     n = set_threads(threads)
-    streams = default_streams(n) if streams is None else streams
-    if not isinstance(streams, int) or not 1 <= streams <= n:
-        raise ModelError(f"streams must be a whole number from 1 to the thread count ({n}), not {streams!r}")
-    arch = {**loaded.arch, "cpu_precision": precision, "cpu_threads": n, "cpu_streams": streams}
+    lanes = default_lanes(n) if lanes is None else lanes
+    if not isinstance(lanes, int) or not 1 <= lanes <= n:
+        raise ModelError(f"lanes must be a whole number from 1 to the thread count ({n}), not {lanes!r}")
+    arch = {**loaded.arch, "cpu_precision": precision, "cpu_threads": n, "cpu_lanes": lanes}
     if precision == "fp32":
         chunk_frontend_(loaded.encoder)
         release_freed_memory()

@@ -123,6 +123,41 @@ def alibi_slopes(num_heads: int) -> list[float]:
     return pow2(p) + alibi_slopes(2 * p)[0::2][: num_heads - p]
 
 
+def _conf_get(d: dict, key: str, where: str, default=None, required: bool = True):
+    """`d[key]`, else `default`, else (when required) ModelError naming `where` + `key`."""
+    if key in d and d[key] is not None:
+        return d[key]
+    if required and default is None:
+        raise ModelError(f"model config: `{where}{key}` is missing")
+    return default
+
+
+def _conf_num(d: dict, key: str, where: str, kind: type, lo: float, hi: float, default=None, required=True):
+    """A number of `kind` within [lo, hi], else ModelError naming the key and what was found."""
+    raw = _conf_get(d, key, where, default, required)
+    ok = (
+        isinstance(raw, int | float)
+        and not isinstance(raw, bool)
+        and (kind is float or float(raw).is_integer())
+    )
+    if not ok:
+        raise ModelError(
+            f"model config: `{where}{key}` must be {'an integer' if kind is int else 'a number'}, got {raw!r}"
+        )
+    value = kind(raw)
+    if not lo <= value <= hi:
+        raise ModelError(f"model config: `{where}{key}` = {raw!r} is out of range ({lo:g}–{hi:g})")
+    return value
+
+
+def _conf_flag(d: dict, key: str, where: str, default: bool) -> bool:
+    """A true/false setting, else ModelError naming the key."""
+    raw = _conf_get(d, key, where, default, required=False)
+    if not isinstance(raw, bool):
+        raise ModelError(f"model config: `{where}{key}` must be true or false, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class EncoderConfig:
     """What the network needs from a config.yaml `model_conf` (FunASR names in comments where they differ)."""
@@ -158,36 +193,6 @@ class EncoderConfig:
     def from_model_conf(cls, model_conf: dict, vocab_size: int) -> EncoderConfig:
         """Read a config.yaml `model_conf` dict; raise ModelError naming any missing or unsupported key."""
 
-        def get(d: dict, key: str, where: str, default=None, required: bool = True):
-            if key in d and d[key] is not None:
-                return d[key]
-            if required and default is None:
-                raise ModelError(f"model config: `{where}{key}` is missing")
-            return default
-
-        def num(d: dict, key: str, where: str, kind: type, lo: float, hi: float, default=None, required=True):
-            """A number of `kind` within [lo, hi], else ModelError naming the key and what was found."""
-            raw = get(d, key, where, default, required)
-            ok = (
-                isinstance(raw, int | float)
-                and not isinstance(raw, bool)
-                and (kind is float or float(raw).is_integer())
-            )
-            if not ok:
-                raise ModelError(
-                    f"model config: `{where}{key}` must be {'an integer' if kind is int else 'a number'}, got {raw!r}"
-                )
-            value = kind(raw)
-            if not lo <= value <= hi:
-                raise ModelError(f"model config: `{where}{key}` = {raw!r} is out of range ({lo:g}–{hi:g})")
-            return value
-
-        def flag(d: dict, key: str, where: str, default: bool) -> bool:
-            raw = get(d, key, where, default, required=False)
-            if not isinstance(raw, bool):
-                raise ModelError(f"model config: `{where}{key}` must be true or false, got {raw!r}")
-            return raw
-
         if not isinstance(model_conf, dict):
             raise ModelError("model config: `model_conf` must be a mapping")
         audio = (
@@ -198,38 +203,38 @@ class EncoderConfig:
         if not isinstance(audio, dict):
             raise ModelError("model config: `model_conf.modalities.audio` is missing")
         a = "model_conf.modalities.audio."
-        if flag(audio, "learned_alibi", a, False):
+        if _conf_flag(audio, "learned_alibi", a, False):
             raise ModelError(
                 "model config: `learned_alibi: true` is not supported (no official model uses it)"
             )
-        mode = get(audio, "extractor_mode", a, "default", required=False)
+        mode = _conf_get(audio, "extractor_mode", a, "default", required=False)
         if mode not in ("default", "layer_norm"):
             raise ModelError(f"model config: extractor_mode {mode!r} must be 'default' or 'layer_norm'")
         m = "model_conf."
-        embed_dim = num(model_conf, "embed_dim", m, int, 8, 8192)
-        num_heads = num(model_conf, "num_heads", m, int, 1, 256)
+        embed_dim = _conf_num(model_conf, "embed_dim", m, int, 8, 8192)
+        num_heads = _conf_num(model_conf, "num_heads", m, int, 1, 256)
         cfg = cls(
             embed_dim=embed_dim,
             num_heads=num_heads,
-            depth=num(model_conf, "depth", m, int, 0, 128),
-            prenet_depth=num(audio, "prenet_depth", a, int, 0, 128),
-            mlp_ratio=num(model_conf, "mlp_ratio", m, float, 0.25, 16),
-            norm_eps=num(model_conf, "norm_eps", m, float, 1e-12, 0.1),
-            norm_affine=flag(model_conf, "norm_affine", m, True),
-            layer_norm_first=flag(model_conf, "layer_norm_first", m, False),
-            feature_layers=parse_feature_spec(get(audio, "feature_encoder_spec", a)),
+            depth=_conf_num(model_conf, "depth", m, int, 0, 128),
+            prenet_depth=_conf_num(audio, "prenet_depth", a, int, 0, 128),
+            mlp_ratio=_conf_num(model_conf, "mlp_ratio", m, float, 0.25, 16),
+            norm_eps=_conf_num(model_conf, "norm_eps", m, float, 1e-12, 0.1),
+            norm_affine=_conf_flag(model_conf, "norm_affine", m, True),
+            layer_norm_first=_conf_flag(model_conf, "layer_norm_first", m, False),
+            feature_layers=parse_feature_spec(_conf_get(audio, "feature_encoder_spec", a)),
             extractor_mode=mode,
-            conv_pos_width=num(audio, "conv_pos_width", a, int, 1, 1024),
-            conv_pos_depth=num(audio, "conv_pos_depth", a, int, 1, 32),
-            conv_pos_groups=num(audio, "conv_pos_groups", a, int, 1, embed_dim),
-            conv_pos_pre_ln=flag(audio, "conv_pos_pre_ln", a, False),
-            num_extra_tokens=num(audio, "num_extra_tokens", a, int, 0, 64, 0, required=False),
-            use_alibi=flag(audio, "use_alibi_encoder", a, False),
-            alibi_scale=num(audio, "alibi_scale", a, float, -1e3, 1e3, 1.0, required=False),
-            alibi_per_head=flag(audio, "learned_alibi_scale_per_head", a, False),
-            alibi_per_layer=flag(audio, "learned_alibi_scale_per_layer", a, False),
-            num_alibi_heads=num(audio, "num_alibi_heads", a, int, 1, num_heads, num_heads),
-            normalize=flag(model_conf, "normalize", m, False),
+            conv_pos_width=_conf_num(audio, "conv_pos_width", a, int, 1, 1024),
+            conv_pos_depth=_conf_num(audio, "conv_pos_depth", a, int, 1, 32),
+            conv_pos_groups=_conf_num(audio, "conv_pos_groups", a, int, 1, embed_dim),
+            conv_pos_pre_ln=_conf_flag(audio, "conv_pos_pre_ln", a, False),
+            num_extra_tokens=_conf_num(audio, "num_extra_tokens", a, int, 0, 64, 0, required=False),
+            use_alibi=_conf_flag(audio, "use_alibi_encoder", a, False),
+            alibi_scale=_conf_num(audio, "alibi_scale", a, float, -1e3, 1e3, 1.0, required=False),
+            alibi_per_head=_conf_flag(audio, "learned_alibi_scale_per_head", a, False),
+            alibi_per_layer=_conf_flag(audio, "learned_alibi_scale_per_layer", a, False),
+            num_alibi_heads=_conf_num(audio, "num_alibi_heads", a, int, 1, num_heads, num_heads),
+            normalize=_conf_flag(model_conf, "normalize", m, False),
             vocab_size=int(vocab_size),
         )
         if embed_dim % cfg.conv_pos_groups:

@@ -4,47 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from emostudio import atomic
+from emostudio import runs
+from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
-from emostudio.multimodal.fusion import (
-    DEFAULT_TEXT_WEIGHT,
-    Agreement,
-    FusionSettings,
-    agreement,
-    fuse,
-    text_scores,
-    valence_arousal,
-)
+from emostudio.multimodal.fusion import Agreement, agreement, fuse, text_scores, valence_arousal
 from emostudio.multimodal.reading import TextReading, analyze_text
-from emostudio.multimodal.text import MAX_TEXT_CHARS
+from emostudio.options import TextOptions
+from emostudio.results import Result
 
-if TYPE_CHECKING:
-    from emostudio.results import Result
-
-RESULT_FILE = "result.json"
 TEXT_SOURCES = ("argument", "file", "asr", "manifest", "form")
-
-
-@dataclass(frozen=True)
-class TextOptions:
-    """How to read a transcript and fuse it: text weight 0–1 (default 0.3: the voice leads), the backend
-    (auto | snownlp | cnsenti | vader | hf:DIR), and the agreement thresholds."""
-
-    weight: float = DEFAULT_TEXT_WEIGHT
-    backend: str = "auto"
-    polarity_threshold: float = 0.2
-    valence_threshold: float = 0.2
-    voice_min_share: float = 0.4
-    max_chars: int = MAX_TEXT_CHARS
-
-    def fusion(self) -> FusionSettings:
-        return FusionSettings(
-            self.weight, self.polarity_threshold, self.valence_threshold, self.voice_min_share
-        )
 
 
 def _scores(p: np.ndarray) -> dict[str, float]:
@@ -148,8 +119,7 @@ def text_block(
     asr: dict | None = None,
 ) -> TextBlock:
     """Read `text` (or use a ready reading) and fuse it with a (9,) speech distribution."""
-    options = options or TextOptions()
-    settings = options.fusion()
+    options = (options or TextOptions()).check()
     reading = (
         text if isinstance(text, TextReading) else analyze_text(text, options.backend, options.max_chars)
     )
@@ -161,7 +131,7 @@ def text_block(
         speech_probs=speech,
         text_probs=t_probs,
         fused_probs=fuse(speech, t_probs, options.weight),
-        agreement=agreement(speech, reading, settings),
+        agreement=agreement(speech, reading, options),
         source=source,
         asr=asr,
         warnings=list(reading.warnings),
@@ -194,15 +164,9 @@ def save_text_block(result: Result, run_dir: str | Path | None = None) -> Path |
     """Rewrite `run_dir/result.json` (default: the result's folder) with the result's text block, atomically;
     every other key stays as it was. Returns the path, or None when there is no saved result.json."""
     folder = Path(run_dir) if run_dir is not None else result.output_dir
-    if folder is None or not (Path(folder) / RESULT_FILE).is_file():
+    if folder is None or not runs.is_run(folder):
         return None
-    import json
-
-    path = Path(folder) / RESULT_FILE
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    doc["text"] = result.text.to_dict() if result.text is not None else None
-    atomic.write_json(path, doc)
-    return path
+    return runs.rewrite_result(folder, text=result.text.to_dict() if result.text is not None else None)
 
 
 # ---- batch ---------------------------------------------------------------------------------------------------------
@@ -252,8 +216,6 @@ def attach_asr(result: Result, asr, waveform: np.ndarray, options: TextOptions |
     options = options or TextOptions()
     reading = analyze_text(transcript.text, options.backend, options.max_chars)
     if reading.language.code == "none":
-        reading.reason_en = (
-            f"the speech recognizer ({transcript.model}) heard no words: the result is the voice alone"
-        )
-        reading.reason_zh = f"语音识别（{transcript.model}）没有识别出文字：结果只依据语音"
+        reading.reason_en = t("text_asr_no_words", "en", model=transcript.model)
+        reading.reason_zh = t("text_asr_no_words", "zh", model=transcript.model)
     return attach_text(result, reading, options, source="asr", asr=transcript.to_dict())

@@ -22,6 +22,7 @@ likely of those four classes (the words say how negative, the voice which negati
 neutral gets 1 − |p|, of which surprise words (惊) take their share.
 A model that reads emotions directly (hf: folders with emotion labels) gives the 9 scores itself.
 Fused scores = (1 − w) · speech + w · text: w = 0 is the speech result exactly, w = 1 the text's reading.
+The weight and the agreement thresholds are `emostudio.options.TextOptions`.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
 from emostudio.multimodal.reading import TextReading
 from emostudio.multimodal.sentiment import Sentiment
+from emostudio.options import TextOptions
 
-DEFAULT_TEXT_WEIGHT = 0.3  # the voice leads by default
 VALENCE_AROUSAL: dict[str, tuple[float, float]] = {
     "angry": (-0.7, 0.8),
     "disgusted": (-0.7, 0.3),
@@ -49,20 +50,6 @@ VALENCE_AROUSAL: dict[str, tuple[float, float]] = {
 }
 NEGATIVE_CLASSES = ("angry", "disgusted", "fearful", "sad")
 _IDX = {k: i for i, k in enumerate(KEYS)}
-
-
-@dataclass(frozen=True)
-class FusionSettings:
-    weight: float = DEFAULT_TEXT_WEIGHT  # share of the text in the fused scores, 0–1
-    polarity_threshold: float = 0.2  # |text polarity| at least this is positive/negative, else neutral
-    valence_threshold: float = 0.2  # |voice valence| at least this is positive/negative, else neutral
-    voice_min_share: float = (
-        0.4  # the sarcasm/irony readings need the voice's top class(es) at least this sure
-    )
-
-    def __post_init__(self):
-        if not (0.0 <= float(self.weight) <= 1.0) or self.weight != self.weight:
-            raise ValueError(f"the text weight must be between 0 and 1, not {self.weight}")
 
 
 def valence_arousal(probs: np.ndarray) -> tuple[float, float]:
@@ -159,7 +146,7 @@ def _words(words: list[str], lang: str, n: int = 6) -> str:
     return listed if lang == "en" else listed.replace(", ", t("word_sep", lang))
 
 
-def text_evidence(reading: TextReading, settings: FusionSettings) -> dict:
+def text_evidence(reading: TextReading, settings: TextOptions) -> dict:
     s = reading.sentiment
     if s is None:
         return {"available": False, "en": reading.reason_en, "zh": reading.reason_zh}
@@ -189,7 +176,7 @@ def text_evidence(reading: TextReading, settings: FusionSettings) -> dict:
     }
 
 
-def speech_evidence(probs: np.ndarray, settings: FusionSettings) -> dict:
+def speech_evidence(probs: np.ndarray, settings: TextOptions) -> dict:
     probs = np.asarray(probs, dtype=np.float64)
     label = KEYS[int(np.argmax(probs))]
     e = BY_KEY[label]
@@ -216,7 +203,7 @@ def _said(key: str, mismatch: bool, evidence: dict, **per_lang: dict) -> Agreeme
     return Agreement(key, mismatch, en, zh, evidence)
 
 
-def agreement(speech: np.ndarray, reading: TextReading, settings: FusionSettings | None = None) -> Agreement:
+def agreement(speech: np.ndarray, reading: TextReading, settings: TextOptions | None = None) -> Agreement:
     """Compare the words with the voice (rules in order):
 
     no usable text → no_text; positive words + angry/disgusted voice (top class, angry + disgusted at least
@@ -225,7 +212,7 @@ def agreement(speech: np.ndarray, reading: TextReading, settings: FusionSettings
     the same sign (or both neutral) → agree; neutral words + emotional voice → voice_only; neutral voice +
     positive/negative words → words_only.
     """
-    settings = settings or FusionSettings()
+    settings = settings or TextOptions()
     sp = speech_evidence(speech, settings)
     tx = text_evidence(reading, settings)
     evidence = {"text": tx, "speech": sp}

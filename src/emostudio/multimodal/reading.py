@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from emostudio.messages import t
-from emostudio.multimodal.sentiment import Sentiment, get_backend
-from emostudio.multimodal.text import MAX_TEXT_CHARS, Language, clean_text, detect_language, split_scripts
+from emostudio.multimodal.backends import get_backend
+from emostudio.multimodal.sentiment import Sentiment
+from emostudio.multimodal.text import Language, clean_text, detect_language, split_scripts
+from emostudio.settings import MAX_TEXT_CHARS
 
 AUTO_BACKEND = {"zh": "cnsenti+snownlp", "en": "vader", "emoji": "vader"}
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emostudio.errors import EmoStudioError
+from emostudio.messages import t
+from emostudio.multimodal.lexicon import vader_lexicon
+from emostudio.settings import MAX_TEXT_CHARS
 
-MAX_TEXT_CHARS = 10_000  # characters analysed; longer transcripts are cut here (with a warning)
 MAX_TEXT_FILE_BYTES = 4 * 1024 * 1024  # bytes read from a transcript file; the rest is never needed
 MIXED_MIN_SHARE = 0.15  # a language with at least this share of the words makes the text "mixed"
 HAN_CHARS_PER_WORD = 1.5  # Chinese characters per word, to compare Chinese and English amounts fairly
@@ -129,21 +131,17 @@ def clean_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
     stripped = _LINES_RE.sub("\n", stripped).strip()
     out = CleanText(stripped, original, removed, truncated=False)
     if removed:
-        out.warnings.append(f"removed {removed} control or invisible character(s) from the transcript")
-        out.warnings_zh.append(f"已从文本中删除 {removed} 个控制字符或不可见字符")
+        out.warnings.append(t("text_removed_control", "en", n=removed))
+        out.warnings_zh.append(t("text_removed_control", "zh", n=removed))
     if len(stripped) > max_chars:
         cut = stripped[:max_chars]
         ends = [m.end() for m in _SENTENCE_END_RE.finditer(cut)]
         if ends and ends[-1] >= 0.8 * max_chars:
             cut = cut[: ends[-1]]
         out.text, out.truncated = cut.strip(), True
-        out.warnings.append(
-            f"the transcript has {len(stripped)} characters; only the first {len(out.text)} were analysed "
-            f"(limit {max_chars})"
-        )
-        out.warnings_zh.append(
-            f"文本共 {len(stripped)} 个字符，只分析了前 {len(out.text)} 个（上限 {max_chars}）"
-        )
+        sizes = {"total": len(stripped), "kept": len(out.text), "limit": max_chars}
+        out.warnings.append(t("text_truncated", "en", **sizes))
+        out.warnings_zh.append(t("text_truncated", "zh", **sizes))
     return out
 
 
@@ -251,8 +249,6 @@ def _looks_english(words: list[str]) -> bool:
     """True when enough words are English function words or in VADER's lexicon (short texts get the benefit)."""
     if len(words) <= 3:
         return True
-    from emostudio.multimodal.lexicon import vader_lexicon
-
     try:
         lexicon = vader_lexicon()
     except ImportError:  # without the text extra: English function words alone

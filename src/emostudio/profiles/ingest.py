@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emostudio import runs
 from emostudio.clips import Clip, ClipFailure, ClipSource, iter_clips, read_stored, resolve_sources
 from emostudio.errors import EmoStudioError
 from emostudio.profiles.errors import ProfileError
@@ -37,9 +38,7 @@ def file_digest(path: str | os.PathLike) -> str:
 def source_key(src: ClipSource) -> str:
     """What identifies a clip within a speaker: the file's digest, or a run's id and analysis time."""
     if src.kind == "run":
-        import json
-
-        doc = json.loads((src.path / "result.json").read_text(encoding="utf-8"))
+        doc = runs.read_result(src.path)
         return f"run:{doc.get('run_id') or src.path.name}:{doc.get('timestamp', '')}"
     return file_digest(src.path)
 
@@ -106,6 +105,15 @@ class AddReport:
     speakers: Counter = field(default_factory=Counter)
     ids: list[str] = field(default_factory=list)
 
+    def stored(self, store: ProfileStore, records: list[ProfileRecord]) -> None:
+        """Add `records` to `store` (one call) and count them as added."""
+        if not records:
+            return
+        store.add(records)
+        self.added += len(records)
+        self.ids += [r.id for r in records]
+        self.speakers.update(r.speaker for r in records)
+
     def merge(self, other: AddReport) -> None:
         """Add another report's counts, failures, speakers and ids to this one."""
         self.added += other.added
@@ -159,19 +167,7 @@ def add_sources(
     for f in failures:
         if on_item:
             on_item(f)
-    plan: list[_Planned] = []
-    for src in sources:
-        try:
-            spk = check_speaker(src.speaker or speaker)
-            key = source_key(src)
-        except (EmoStudioError, OSError, ValueError) as e:
-            code = getattr(e, "code", "file_missing" if isinstance(e, OSError) else "bad_input")
-            report.failed.append(ClipFailure(src.name, code, f"{src.name}: {e}", src))
-            if on_item:
-                on_item(report.failed[-1])
-            continue
-        plan.append(_Planned(src, spk, key, record_id(spk, key)))
-
+    plan = _plan(sources, speaker, report, on_item)
     cached: list = []
 
     def get_rec():
@@ -190,15 +186,6 @@ def add_sources(
         on_plan(len(plan))
 
     buffer: list[ProfileRecord] = []
-
-    def flush() -> None:
-        if buffer:
-            store.add(buffer)
-            report.added += len(buffer)
-            report.ids += [r.id for r in buffer]
-            report.speakers.update(r.speaker for r in buffer)
-            buffer.clear()
-
     items = iter_clips([p.src for p in plan], get_rec, quality=True, chunk=chunk)
     for p, item in zip(plan, items, strict=True):
         if isinstance(item, Clip):
@@ -218,9 +205,32 @@ def add_sources(
         if on_item:
             on_item(item)
         if len(buffer) >= chunk:
-            flush()
-    flush()
+            report.stored(store, buffer)
+            buffer = []
+    report.stored(store, buffer)
     return report
+
+
+def _plan(
+    sources: list[ClipSource],
+    speaker: str | None,
+    report: AddReport,
+    on_item: Callable[[Clip | ClipFailure], None] | None,
+) -> list[_Planned]:
+    """Each source with its speaker, key and record id; a source without a usable speaker or key is a failure."""
+    plan: list[_Planned] = []
+    for src in sources:
+        try:
+            spk = check_speaker(src.speaker or speaker)
+            key = source_key(src)
+        except (EmoStudioError, OSError, ValueError) as e:
+            code = getattr(e, "code", "file_missing" if isinstance(e, OSError) else "bad_input")
+            report.failed.append(ClipFailure(src.name, code, f"{src.name}: {e}", src))
+            if on_item:
+                on_item(report.failed[-1])
+            continue
+        plan.append(_Planned(src, spk, key, record_id(spk, key)))
+    return plan
 
 
 def add_run(
@@ -270,20 +280,20 @@ def add_batch_results(
     """
     import pyarrow.parquet as pq
 
-    from emostudio.batch import PART_RE, SCORE_COLUMNS
-
     folder = Path(batch_dir)
-    parts = sorted((p, m.group(1)) for p in folder.glob("part-*.parquet") if (m := PART_RE.match(p.name)))
+    parts = sorted(
+        (p, int(m.group(1))) for p in folder.glob("part-*.parquet") if (m := runs.PART_RE.match(p.name))
+    )
     if not parts:
         raise ProfileError(f"{folder}: no finished batch shards (part-NNNNN.parquet) here")
     at_time = parse_time(at, what="--at")
     report = AddReport()
     for n, (part, idx) in enumerate(parts, 1):
-        emb_path = folder / f"embeddings-{idx}.npy"
+        emb_path = folder / runs.part_files(idx)[1]
         rows = pq.read_table(part).to_pylist()
         if not emb_path.is_file():
             raise ProfileError(
-                f"{folder}: {part.name} has no embeddings-{idx}.npy; run the batch with --embedding to store it"
+                f"{folder}: {part.name} has no {emb_path.name}; run the batch with --embedding to store it"
             )
         emb = np.load(emb_path, allow_pickle=False)
         written = datetime.fromtimestamp(part.stat().st_mtime, timezone.utc)
@@ -299,38 +309,45 @@ def add_batch_results(
                 continue
             try:
                 spk = check_speaker(row.get(speaker_column) or speaker)
-                start, count = row.get("embedding_start"), row.get("embedding_count")
-                if start is None or not count:
-                    raise ProfileError(f"{name}: no embedding rows in {emb_path.name}")
-                vec = emb[int(start) : int(start) + int(count)].astype(np.float64).mean(axis=0)
-                path = Path(row["path"]) if row.get("path") else None
-                found = path if path is not None and path.is_file() else None
-                key = file_digest(found) if found else f"batch:{row.get('id')}:{row.get('path')}"
-                when = at_time or parse_time(row.get("time"), what=f"{name}: time")
-                when = when or (file_time(found) if found else written)
-                records.append(
-                    ProfileRecord(
-                        speaker=spk,
-                        recorded_at=when,
-                        scores=np.array([float(row[c]) for c in SCORE_COLUMNS]),
-                        model_id=row["model_id"],
-                        key=key,
-                        embedding=vec,
-                        source=row.get("path") or name,
-                        quality=row.get("quality_verdict"),
-                        tags=list(tags),
-                        random_weights=bool(row.get("random_weights")),
-                        duration_s=row.get("duration_s"),
-                    )
-                )
+                records.append(_batch_record(row, name, spk, emb, emb_path.name, at_time, written, tags))
             except (EmoStudioError, OSError, ValueError, KeyError, TypeError) as e:
                 code = getattr(e, "code", "bad_row")
                 report.failed.append(ClipFailure(name, code, f"{name}: {e}"))
-        if records:
-            store.add(records)
-            report.added += len(records)
-            report.ids += [r.id for r in records]
-            report.speakers.update(r.speaker for r in records)
+        report.stored(store, records)
         if on_part:
             on_part(n, len(parts))
     return report
+
+
+def _batch_record(
+    row: dict,
+    name: str,
+    speaker: str,
+    emb: np.ndarray,
+    emb_name: str,
+    at_time: datetime | None,
+    written: datetime,
+    tags: Sequence[str],
+) -> ProfileRecord:
+    """The record of one recognised batch row; its embedding is rows `embedding_start`… of `emb`, mean-pooled."""
+    start, count = row.get("embedding_start"), row.get("embedding_count")
+    if start is None or not count:
+        raise ProfileError(f"{name}: no embedding rows in {emb_name}")
+    vec = emb[int(start) : int(start) + int(count)].astype(np.float64).mean(axis=0)
+    path = Path(row["path"]) if row.get("path") else None
+    found = path if path is not None and path.is_file() else None
+    key = file_digest(found) if found else f"batch:{row.get('id')}:{row.get('path')}"
+    when = at_time or parse_time(row.get("time"), what=f"{name}: time")
+    return ProfileRecord(
+        speaker=speaker,
+        recorded_at=when or (file_time(found) if found else written),
+        scores=np.array([float(row[c]) for c in runs.SCORE_COLUMNS]),
+        model_id=row["model_id"],
+        key=key,
+        embedding=vec,
+        source=row.get("path") or name,
+        quality=row.get("quality_verdict"),
+        tags=list(tags),
+        random_weights=bool(row.get("random_weights")),
+        duration_s=row.get("duration_s"),
+    )

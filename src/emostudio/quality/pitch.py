@@ -6,16 +6,13 @@ cost and memory do not grow with length.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from scipy import signal
 
+from emostudio.messages import t as text
 from emostudio.quality.measures import excerpts, frame_power
-from emostudio.records import SAMPLE_RATE
-
-if TYPE_CHECKING:
-    from emostudio.quality.report import Hint, QualityThresholds
+from emostudio.records import SAMPLE_RATE, Hint
+from emostudio.settings import QualityThresholds
 
 HINT_MAX_S = 120.0
 PITCH_BLOCK = 2000  # 10 ms frames analysed at once (20 s)
@@ -85,8 +82,6 @@ def _voiced_runs(f0: np.ndarray, min_frames: int = 10) -> list[np.ndarray]:
 
 def hints(x: np.ndarray, t: QualityThresholds) -> list[Hint]:
     """Hints about content the model was not trained for, from the pitch track (excerpts when long)."""
-    from emostudio.quality.report import Hint
-
     parts = excerpts(len(x), int(HINT_MAX_S * SAMPLE_RATE), pieces=6)
     if len(parts) > 1:  # excerpts joined with 50 ms of silence so no pitch run spans a seam
         silence = np.zeros(int(0.05 * SAMPLE_RATE), np.float32)
@@ -110,8 +105,8 @@ def hints(x: np.ndarray, t: QualityThresholds) -> list[Hint]:
         hints.append(
             Hint(
                 "music",
-                "May be music or singing: the pitch is held steady for long stretches, unlike speech.",
-                "可能是音乐或歌唱：音高长时间保持不变，不像说话。",
+                text("hint_music", "en"),
+                text("hint_music", "zh"),
                 {"longest_held_pitch_s": round(longest, 2)},
             )
         )
@@ -126,8 +121,8 @@ def hints(x: np.ndarray, t: QualityThresholds) -> list[Hint]:
             hints.append(
                 Hint(
                     "multiple_speakers",
-                    "Likely more than one speaker: voiced parts form two clearly separate pitch groups.",
-                    "可能不止一位说话人：有声段的音高明显分成两组。",
+                    text("hint_multiple_speakers", "en"),
+                    text("hint_multiple_speakers", "zh"),
                     {
                         "f0_groups_hz": [
                             round(100 * 2 ** (np.median(s[:k]) / 12), 1),
@@ -148,8 +143,8 @@ def hints(x: np.ndarray, t: QualityThresholds) -> list[Hint]:
         hints.append(
             Hint(
                 "weak_expression",
-                "Expression may be very weak: pitch and loudness barely vary, so emotion scores may be uncertain.",
-                "情感表达可能很弱：音高和响度几乎不变，情感得分可能不确定。",
+                text("hint_weak_expression", "en"),
+                text("hint_weak_expression", "zh"),
                 {"pitch_std_semitones": round(pitch_std, 2), "energy_std_db": round(energy_std, 2)},
             )
         )

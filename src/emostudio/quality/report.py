@@ -7,86 +7,15 @@ Input is a 16 kHz mono float32 waveform of shape (samples,) in [-1, 1] plus, opt
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from emostudio.quality import measures, pitch, snr
-from emostudio.quality.rules import RULES, QualityThresholds
-from emostudio.records import SAMPLE_RATE, Span
-
-if TYPE_CHECKING:
-    from emostudio.audio import SourceInfo
-
-VERDICTS = ("info", "ok", "warn", "bad")  # in order of severity
-_LOW_CONFIDENCE_CAUSES = ("snr", "clipping", "loudness", "duration", "sample_rate")
-
-
-@dataclass
-class Metric:
-    name: str
-    value: float | int | str | None  # None: could not be measured (see the advice)
-    unit: str
-    verdict: str  # "ok" | "warn" | "bad" | "info"
-    advice_en: str = ""
-    advice_zh: str = ""
-    label_en: str = ""
-    label_zh: str = ""
-    detail: dict = field(default_factory=dict)  # how it was measured (SNR: method, spectral blend weight)
-
-    def value_text(self, lang: str = "en") -> str:
-        """`-23.4 LUFS`, `0.12%`, or `n/a` / `无法测量` for a value that could not be measured."""
-        if self.value is None:
-            return "无法测量" if lang == "zh" else "n/a"
-        v = self.value
-        text = (f"{v:.2f}" if abs(v) < 1 else f"{v:.1f}") if isinstance(v, float) else str(v)
-        return f"{text}%" if self.unit == "%" else f"{text} {self.unit}".strip()
-
-
-@dataclass
-class Hint:
-    name: str
-    en: str
-    zh: str
-    evidence: dict = field(default_factory=dict)
-
-
-@dataclass
-class QualityReport:
-    metrics: list[Metric]
-    hints: list[Hint]
-    verdict: str  # worst metric verdict
-
-    def get(self, name: str) -> Metric:
-        for m in self.metrics:
-            if m.name == name:
-                return m
-        raise KeyError(f"no quality metric named {name!r}; have {[m.name for m in self.metrics]}")
-
-    def to_dict(self) -> dict:
-        return {
-            "verdict": self.verdict,
-            "metrics": [asdict(m) for m in self.metrics],
-            "hints": [asdict(h) for h in self.hints],
-        }
-
-    def _culprits(self) -> list[Metric]:
-        return [m for m in self.metrics if m.name in _LOW_CONFIDENCE_CAUSES and m.verdict == "bad"]
-
-    def likely_explains_low_confidence(self) -> bool:
-        return bool(self._culprits())
-
-    def warning_line(self, lang: str = "en") -> str | None:
-        """One line for a result summary naming the bad metrics, or None when quality is no likely cause."""
-        bad = self._culprits()
-        if not bad:
-            return None
-        if lang == "zh":
-            parts = "；".join(f"{m.label_zh} {m.value_text('zh')}：{m.advice_zh}" for m in bad)
-            return f"音频质量可能是置信度低的原因 — {parts}"
-        parts = "; ".join(f"{m.label_en} {m.value_text('en')}: {m.advice_en}" for m in bad)
-        return f"Audio quality may explain the low confidence — {parts}"
+from emostudio.quality.rules import RULES
+from emostudio.records import SAMPLE_RATE, VERDICTS, Metric, QualityReport, SourceInfo, Span
+from emostudio.segment import speech_spans
+from emostudio.settings import QualityThresholds
 
 
 def _clean(value: Any) -> Any:
@@ -166,8 +95,6 @@ def assess(
         raise ValueError(f"expected a mono waveform of shape (samples,), got shape {x.shape}")
     x = x.astype(np.float32, copy=False)
     if spans is None:
-        from emostudio.segment import speech_spans
-
         spans = speech_spans(x)
     values, ctx, details = measure(x, source, thresholds, spans, original, original_rate, like)
     metrics = []

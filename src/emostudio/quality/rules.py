@@ -14,43 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emostudio.messages import t as text
-
-
-@dataclass(frozen=True)
-class QualityThresholds:
-    """Every limit a verdict uses. Values at a limit get the better verdict unless noted."""
-
-    min_sample_rate_hz: int = 16000  # below: bad (the model was trained on 16 kHz)
-    duration_bad_below_s: float = 1.0  # too short to carry an emotion
-    duration_ok_from_s: float = 3.0  # 3–10 s is ideal; 1–3 s warn
-    duration_ok_to_s: float = 10.0  # 10–30 s warn (an utterance-level score averages over more)
-    duration_split_above_s: float = 30.0  # above: warn, the file is split into segments for the model
-    snr_ok_above_db: float = 30.0  # SNR > 30 dB ok
-    snr_bad_below_db: float = 20.0  # 20–30 dB warn, < 20 dB bad
-    clipping_warn_ratio: float = 0.001  # fraction of samples in clipped runs: ≥ 0.1 % warn
-    clipping_bad_ratio: float = 0.005  # ≥ 0.5 % bad
-    clip_level: float = 0.999  # |x| at or above this is full scale
-    clip_min_run: int = 3  # consecutive samples at the clip level that make a plateau
-    clip_lossy_rel: float = 0.9  # on 16 kHz/lossy audio: plateaus are runs at ≥ 90 % of the peak …
-    clip_lossy_min_peak_dbfs: float = -3.0  # … counted only when the peak is within 3 dB of full scale
-    peak_warn_below_dbfs: float = -20.0  # quiet recording
-    peak_bad_below_dbfs: float = -30.0
-    loudness_warn_below_lufs: float = -30.0
-    loudness_bad_below_lufs: float = -40.0
-    loudness_warn_above_lufs: float = -8.0  # very loud: likely limited or clipped
-    dc_warn_above: float = 0.01  # |mean| as a fraction of full scale
-    dc_bad_above: float = 0.05
-    hum_warn_above_db: float = -15.0  # energy below 100 Hz relative to all energy
-    hum_bad_above_db: float = -6.0
-    hum_cutoff_hz: float = 100.0
-    speech_warn_below_ratio: float = 0.3  # fraction of the clip the VAD marks as speech; 0 is bad
-    # hints
-    hint_min_voiced_s: float = 2.0  # pitch hints need at least this much voiced audio
-    music_stable_run_s: float = 0.8  # a pitch held within ±0.5 semitone this long suggests singing / music
-    speakers_min_gap_semitones: float = 7.0  # two pitch clusters this far apart suggest two speakers
-    flat_pitch_std_semitones: float = 1.0  # pitch and energy spread below both → weak expression
-    flat_energy_std_db: float = 3.0
-
+from emostudio.settings import QualityThresholds
 
 Judge = Callable[[Any, QualityThresholds], str]
 

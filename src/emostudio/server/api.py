@@ -13,8 +13,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emostudio.errors import AudioError, EmoStudioError, OutputError, UsageError
 from emostudio.messages import format_size
+from emostudio.options import DEFAULT_TEXT_WEIGHT, AnalysisOptions, TextOptions
+from emostudio.runs import DOWNLOADS, run_files
 from emostudio.server.service import BadRequestError, RunNotFoundError, Service
-from emostudio.server.settings import DOWNLOADS, safe_filename
+from emostudio.server.settings import safe_filename
 from emostudio.server.text_fields import TEXT_FIELD_HELP, WEIGHT_FIELD_HELP, RestTextBackend, apply_text
 from emostudio.server.worker import QueueFullError, UnavailableError
 
@@ -154,12 +156,11 @@ async def two_sides(service: Service, file_a, file_b, run_a: str | None, run_b: 
 
 
 def with_links(doc: dict, run_id: str) -> dict:
-    files = doc.get("files") or {}
     base = f"/v1/runs/{run_id}"
     doc["links"] = {
         "self": base,
         "zip": f"{base}/zip",
-        **{key: f"{base}/files/{name}" for key, name in files.items() if name in DOWNLOADS},
+        **{key: f"{base}/files/{name}" for key, name in run_files(doc).items()},
     }
     return doc
 
@@ -178,7 +179,7 @@ def build_router(service: Service) -> APIRouter:
             bool, Form(description="denoise/normalise first and compare before/after")
         ] = False,
         text: Annotated[str | None, Form(description=TEXT_FIELD_HELP)] = None,
-        text_weight: Annotated[float, Form(ge=0, le=1, description=WEIGHT_FIELD_HELP)] = 0.3,
+        text_weight: Annotated[float, Form(ge=0, le=1, description=WEIGHT_FIELD_HELP)] = DEFAULT_TEXT_WEIGHT,
         text_backend: Annotated[RestTextBackend, Form()] = "auto",
         channels: Annotated[
             Literal["mix", "separate"],
@@ -187,16 +188,18 @@ def build_router(service: Service) -> APIRouter:
         roles: Annotated[str | None, Form(description="channel roles, e.g. agent,customer")] = None,
     ) -> dict:
         data, name = await read_upload(service, file)
-        done = await service.analyze(
-            data,
-            name=name,
-            granularity=granularity,
-            embedding=embedding,
-            enhance=enhance,
+        options = AnalysisOptions(
+            granularity,
+            embedding,
+            enhance,
             channels=channels,
             roles=roles,
-        )
-        done = await apply_text(service, done, text, text_weight, text_backend)  # transcript → `text` block
+            text=TextOptions(weight=text_weight, backend=text_backend),
+        )  # checked by service.analyze before any work
+        done = await service.analyze(data, name=name, options=options)
+        done = await apply_text(
+            service, done, text, options.text.weight, options.text.backend
+        )  # `text` block
         return with_links(done.to_dict(), done.run_id)
 
     @router.get("/runs", summary="Finished runs, newest first")
@@ -207,10 +210,7 @@ def build_router(service: Service) -> APIRouter:
 
     @router.get("/runs/{run_id}", summary="The result.json of one run, with download links")
     def run(run_id: str) -> dict:
-        import json
-
-        folder = service.run_dir(run_id)
-        return with_links(json.loads((folder / "result.json").read_text(encoding="utf-8")), folder.name)
+        return with_links(service.read_run(run_id), run_id)
 
     @router.get("/runs/{run_id}/files/{name}", summary="Download one file of a run")
     def run_file(run_id: str, name: str) -> FileResponse:

@@ -45,7 +45,8 @@ from emostudio.evaluate import (
     read_history,
     read_report,
 )
-from emostudio.evaluate.report import METRICS_FILE, REPORT_ID, new_report_dir
+from emostudio.evaluate.report import METRICS_FILE
+from emostudio.runs import REPORT_ID, new_report_dir, sort_key
 from emostudio.server.evaluation_inputs import (
     ROOTS_ENV,
     ForbiddenPathError,
@@ -334,7 +335,7 @@ class Evaluations:
     def list_reports(self, limit: int = 20, offset: int = 0) -> dict:
         """Evaluations, newest first, with their headline metrics."""
         ids = [p.name for p in self.root.iterdir() if REPORT_ID.match(p.name)] if self.root.is_dir() else []
-        ids.sort(key=lambda i: (i[:20], int(i[21:]) if len(i) > 20 else 1), reverse=True)
+        ids.sort(key=sort_key, reverse=True)
         page = []
         for rid in ids[offset : offset + limit]:
             st = self.status(rid)

@@ -204,8 +204,8 @@ class LiveSession:
             raise UnavailableError(service.unavailable_message())
         prepared = await service._in_pool(stream.finish)
         parts = list(closing_mod.plan(prepared, service.settings.max_duration_s))
-        results = [await asyncio.wrap_future(worker.submit(p.prepared, "frame", False)) for p in parts]
-        result = stream.result_of(prepared, parts, results)
+        scores = [await asyncio.wrap_future(worker.submit_scores(p.prepared, "frame", False)) for p in parts]
+        result = stream.result_of(prepared, parts, scores)
         run_dir = await service._in_pool(rec.save, result, prepared, service.settings.outputs)
         return Ending(reason, run_dir.name, summary(result, run_dir.name))
 

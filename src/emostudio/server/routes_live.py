@@ -42,10 +42,10 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from emostudio.audio import TooLongError
-from emostudio.channels import parse_roles
 from emostudio.errors import EmoStudioError, UsageError
 from emostudio.live import FrameError
 from emostudio.live import pcm as pcm_mod
+from emostudio.options import CHANNEL_MODES, AnalysisOptions
 from emostudio.server.live_sessions import LiveSession, StreamParams, TooManyStreamsError, live_hub
 from emostudio.server.service import Service
 from emostudio.server.settings import safe_filename
@@ -122,9 +122,9 @@ def parse_start(text: str, settings) -> StreamParams:
         fmt = pcm_mod.check_format(doc.get("format", "s16le"))
         channels = pcm_mod.check_input_channels(doc.get("channels", 1))
         mode = doc.get("channel_mode", "mix")
-        if mode not in ("mix", "separate"):
+        if mode not in CHANNEL_MODES:  # the start message names it channel_mode (channels: per frame)
             raise UsageError(f"channel_mode must be 'mix' or 'separate', not {mode!r}")
-        roles = parse_roles(doc.get("roles"))
+        roles = AnalysisOptions(channels=mode, roles=doc.get("roles")).check().role_names
         if roles and len(roles) > channels:
             raise UsageError(f"{len(roles)} roles for {channels} channel(s)")
         hop, window = doc.get("hop_s", 0.5), doc.get("window_s", 3.0)

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import functools
 import inspect
-import json
 import os
 import tempfile
 import threading
@@ -37,7 +36,7 @@ from emostudio.profiles import (
     summarize,
     trend,
 )
-from emostudio.results import AUDIO_FILE, RESULT_FILE
+from emostudio.runs import AUDIO_FILE
 from emostudio.server.api import ApiError, bearer_auth, read_upload
 from emostudio.server.service import Service
 
@@ -80,14 +79,14 @@ class ProfilesService:
         src = ClipSource(folder.name, "run", folder)
         clip = await run_in_threadpool(read_stored, src)
         if clip is None:  # no embedding.npy: the run's scores, the embedding of its audio scored again
-            doc = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
-            fresh = await self.score(folder / AUDIO_FILE, f"{folder.name}/{AUDIO_FILE}")
+            doc = self.service.read_run(run_id)
+            fresh = await self.clip_of_audio(folder / AUDIO_FILE, f"{folder.name}/{AUDIO_FILE}")
             clip = clip_from_doc(folder.name, fresh.vector, doc, folder, src)
             if clip.probs is None:
                 clip.probs = fresh.probs
         return clip, folder
 
-    async def score(self, source, name: str) -> Clip:
+    async def clip_of_audio(self, source, name: str) -> Clip:
         """Score audio (a path or bytes) with the server's model, utterance embedding on; nothing is saved."""
         rec, worker = self.service._ready()
 
@@ -189,7 +188,7 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
             return (await ps.clip_of_run(run_id))[0]
         if file is not None and run_id is None:
             data, name = await read_upload(service, file, field)
-            return await ps.score(data, name)
+            return await ps.clip_of_audio(data, name)
         raise ApiError(422, "bad_parameters", f"give exactly one of {field} or {run_field}")
 
     @router.post(

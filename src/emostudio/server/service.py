@@ -9,23 +9,26 @@ await futures.
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import os
 import threading
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from emostudio import runs
+from emostudio.compare import compare_takes
 from emostudio.embeddings import cosine_similarity
 from emostudio.errors import EmoStudioError, InternalError
 from emostudio.messages import t
-from emostudio.recognize import GRANULARITIES, Prepared, Recognizer
-from emostudio.results import AUDIO_FILE, EMBEDDING_FILE, RESULT_FILE, Result
-from emostudio.server.settings import DOWNLOADS, RUN_ID, ServerSettings, run_folder, run_sort_key
+from emostudio.model.checkpoint import DEFAULT_MODEL, ModelNotFoundError
+from emostudio.options import AnalysisOptions
+from emostudio.recognize import Recognizer
+from emostudio.records import Prepared
+from emostudio.results import Result
+from emostudio.runs import AUDIO_FILE, DOWNLOADS, EMBEDDING_FILE, RunReadError
+from emostudio.server.settings import ServerSettings
 from emostudio.server.worker import ModelWorker, QueueFullError, UnavailableError
 from emostudio.settings import Settings
 
@@ -41,6 +44,11 @@ class RunFileNotFoundError(EmoStudioError):
 
 class BadRequestError(EmoStudioError):
     code = "bad_parameters"
+
+
+class DamagedRunError(ValueError):
+    """A run folder on the server's own disk whose result.json cannot be read: the server's failure, not the
+    client's, so it is answered as an internal error (500, one log line)."""
 
 
 @dataclass
@@ -70,7 +78,7 @@ class Analysis:
     run_dir: Path
 
     def to_dict(self) -> dict:
-        return json.loads((self.run_dir / RESULT_FILE).read_text(encoding="utf-8"))
+        return runs.read_result(self.run_dir)
 
 
 class Service:
@@ -90,8 +98,6 @@ class Service:
     # ---- model -----------------------------------------------------------------------------------------------
     def start(self, model: str | None = None) -> threading.Thread:
         """Load `model` (default: the settings' model) in a background thread; returns the thread."""
-        from emostudio.model.checkpoint import DEFAULT_MODEL
-
         name = model or self.settings.model or DEFAULT_MODEL
         with self._lock:
             if self._loader is not None and (self.model_state.state == "ready" or self._loader.is_alive()):
@@ -104,8 +110,6 @@ class Service:
             return self._loader
 
     def _load(self, name: str) -> None:
-        from emostudio.model.checkpoint import ModelNotFoundError
-
         s = self.settings
         try:
             rec = Recognizer(
@@ -219,31 +223,27 @@ class Service:
         progress=None,
         channels: str = "mix",
         roles: str | list[str] | None = None,
+        options: AnalysisOptions | None = None,
     ) -> Analysis:
         """Decode, check, score and save one upload; returns the Result and its run folder.
 
+        `options` (what the REST API and the UI build) replaces the keyword analysis options when given.
         Raises AudioError subclasses for bad audio, QueueFullError when busy, UnavailableError without a model.
         `progress(fraction, key)` is called between stages when given; `key` names the stage in the message
         catalogue (progress_decoding, progress_waiting, progress_model, progress_saving).
         """
-        if granularity not in GRANULARITIES:
-            raise BadRequestError(
-                f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}"
-            )
+        # checked before any work (UsageError → 422); channels="separate": two-party calls
+        opts = (
+            options or AnalysisOptions(granularity, embedding, enhance, channels=channels, roles=roles)
+        ).check()
         rec, worker = self._ready()
-        from emostudio.channels import check_channels, parse_roles  # channels="separate": two-party calls
-
-        check_channels(channels)
-        role_names = parse_roles(roles)
 
         async def job() -> Analysis:
             step = progress or (lambda *_: None)
             step(0.1, "progress_decoding")
-            item: Prepared = await self._in_pool(
-                rec.prepare, source, name=name, enhance=enhance, channels=channels, roles=role_names
-            )
+            item: Prepared = await self._in_pool(rec.prepare, source, opts, name=name)
             step(0.4, "progress_waiting" if worker.waiting else "progress_model")
-            result: Result = await asyncio.wrap_future(worker.submit(item, granularity, embedding))
+            result: Result = await asyncio.wrap_future(worker.submit(item, opts.granularity, opts.embedding))
             step(0.9, "progress_saving")
             run_dir: Path = await self._in_pool(rec.save, result, item, self.settings.outputs)
             return Analysis(result, run_dir.name, run_dir)
@@ -261,7 +261,7 @@ class Service:
         async def side(spec: dict) -> tuple[np.ndarray, dict]:
             if "run_id" in spec:
                 folder = self.run_dir(spec["run_id"])
-                doc = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+                doc = self.read_run(spec["run_id"])
                 info = {
                     "run_id": folder.name,
                     "source": doc.get("source"),
@@ -310,14 +310,12 @@ class Service:
         Each side is {"run_id": id} (its result.json, and its utterance embedding when it has one) or
         {"source": bytes|path, "name": str}: analysed with quality and an utterance embedding, and saved as a run.
         """
-        from emostudio.compare import compare_takes
-
         rec, worker = self._ready()
 
         async def side(spec: dict) -> tuple[dict, np.ndarray | None]:
             if "run_id" in spec:
                 folder = self.run_dir(spec["run_id"])
-                doc = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+                doc = self.read_run(spec["run_id"])
                 emb = None
                 if (folder / EMBEDDING_FILE).is_file():
                     vec = np.load(folder / EMBEDDING_FILE, allow_pickle=False)
@@ -326,8 +324,7 @@ class Service:
             item: Prepared = await self._in_pool(rec.prepare, spec["source"], name=spec["name"])
             res: Result = await asyncio.wrap_future(worker.submit(item, "utterance", True))
             run_dir: Path = await self._in_pool(rec.save, res, item, self.settings.outputs)
-            doc = json.loads((run_dir / RESULT_FILE).read_text(encoding="utf-8"))
-            return doc, res.embedding
+            return runs.read_result(run_dir), res.embedding
 
         async def job() -> dict:
             (da, ea), (db, eb) = await asyncio.gather(side(a), side(b))
@@ -337,32 +334,34 @@ class Service:
 
         return await self._admitted(job(), n=2)
 
-    # ---- runs ------------------------------------------------------------------------------------------------------
+    # ---- runs (emostudio.runs knows the folders) -----------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
-        folder = run_folder(self.settings.outputs, run_id)
-        if folder is None:
+        found = runs.run_folder(self.settings.outputs, run_id)
+        if found is None:
             raise RunNotFoundError(f"no run {run_id!r}: ids look like outputs_YYYYMMDD_HHMMSS[_N]")
-        return folder
+        return found.path
+
+    def read_run(self, run_id: str) -> dict:
+        """The result.json of run `run_id` (RunNotFoundError for an unknown id, DamagedRunError for one that cannot
+        be read)."""
+        try:
+            return runs.read_result(self.run_dir(run_id))
+        except RunReadError as exc:
+            raise DamagedRunError(str(exc)) from exc
 
     def list_runs(self, limit: int = 20, offset: int = 0) -> dict:
         """Finished runs, newest first: {"total", "limit", "offset", "runs": [summary, ...]}."""
-        root = self.settings.outputs
-        ids = (
-            [p.name for p in root.iterdir() if RUN_ID.match(p.name) and (p / RESULT_FILE).is_file()]
-            if root.is_dir()
-            else []
-        )
-        ids.sort(key=run_sort_key, reverse=True)
+        found = runs.list_runs(self.settings.outputs)
         page: list[dict] = []
-        for run_id in ids[offset : offset + limit]:
+        for run in found[offset : offset + limit]:
             try:
-                doc = json.loads((root / run_id / RESULT_FILE).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                page.append({"run_id": run_id, "error": f"unreadable result.json: {exc}"})
+                doc = run.result()
+            except RunReadError as exc:
+                page.append({"run_id": run.id, "error": exc.problem})
                 continue
             page.append(
                 {
-                    "run_id": run_id,
+                    "run_id": run.id,
                     "timestamp": doc.get("timestamp"),
                     "source": doc.get("source"),
                     "emotion": doc.get("emotion"),
@@ -370,10 +369,10 @@ class Service:
                     "label": (doc.get("label") or {}).get("display"),
                     "granularity": doc.get("granularity"),
                     "model": (doc.get("model") or {}).get("id"),
-                    "files": sorted(n for n in DOWNLOADS if (root / run_id / n).is_file()),
+                    "files": sorted(run.files()),
                 }
             )
-        return {"total": len(ids), "limit": limit, "offset": offset, "runs": page}
+        return {"total": len(found), "limit": limit, "offset": offset, "runs": page}
 
     def run_file(self, run_id: str, name: str) -> Path:
         folder = self.run_dir(run_id)  # an unknown run is run_not_found, a known run without the file is not
@@ -386,10 +385,4 @@ class Service:
 
     def zip_run(self, run_id: str) -> bytes:
         """The run folder's files (allow-listed names only) as a zip archive in memory."""
-        folder = self.run_dir(run_id)
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name in DOWNLOADS:
-                if (folder / name).is_file():
-                    zf.write(folder / name, f"{folder.name}/{name}")
-        return buf.getvalue()
+        return runs.zip_run(self.run_dir(run_id))

@@ -1,4 +1,5 @@
-"""Server settings, bind-address safety and the names/ids the server accepts from clients."""
+"""Server settings, bind-address safety and the file names the server accepts from clients (run ids and run
+files: emostudio.runs)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emostudio.errors import EmoStudioError
-
-RUN_ID = re.compile(r"^outputs_\d{8}_\d{6}(_\d+)?$")
-# files of a run folder that may be downloaded, name -> media type
-DOWNLOADS: dict[str, str] = {
-    "result.json": "application/json",
-    "processed_audio.wav": "audio/wav",
-    "frames.csv": "text/csv",
-    "embedding.npy": "application/octet-stream",
-}
-# channels="separate" runs: each speaker channel's timeline and embedding (emostudio.channels, MAX_CHANNELS)
-DOWNLOADS.update({f"frames_ch{i}.csv": "text/csv" for i in range(8)})
-DOWNLOADS.update({f"embedding_ch{i}.npy": "application/octet-stream" for i in range(8)})
 
 
 class UnsafeBindError(EmoStudioError):
@@ -107,20 +96,3 @@ def safe_filename(name: str | None, default: str = "upload") -> str:
         stem, dot, ext = cleaned.rpartition(".")
         cleaned = (stem[:110] + dot + ext[:9]) if dot and len(ext) <= 9 else cleaned[:120]
     return cleaned or default
-
-
-def run_folder(outputs: Path, run_id: str) -> Path | None:
-    """The folder of a finished run, or None when `run_id` is malformed, outside `outputs` or not complete."""
-    if not isinstance(run_id, str) or not RUN_ID.match(run_id):
-        return None
-    root = Path(outputs).resolve()
-    path = (root / run_id).resolve()
-    if path.parent != root or not (path / "result.json").is_file():
-        return None
-    return path
-
-
-def run_sort_key(run_id: str) -> tuple[str, int]:
-    """Chronological order of run ids: `outputs_20240101_120000` < `..._2` < `..._10`."""
-    parts = run_id.split("_")
-    return "_".join(parts[:3]), int(parts[3]) if len(parts) == 4 else 1

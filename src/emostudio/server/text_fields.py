@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from emostudio.multimodal import (
-    DEFAULT_TEXT_WEIGHT,
-    TextBackendError,
-    TextOptions,
-    attach_text,
-    save_text_block,
-)
+from emostudio.errors import EmoStudioError
+from emostudio.multimodal import TextBackendError, attach_text, save_text_block
+from emostudio.options import DEFAULT_TEXT_WEIGHT, TextOptions
 
 # hf:DIR is a command-line/Python choice only: a remote caller never names folders on the server
 RestTextBackend = Literal["auto", "snownlp", "cnsenti", "vader"]
@@ -20,7 +16,19 @@ TEXT_FIELD_HELP = (
     "and an agreement reading is added as the `text` block; at most 10000 characters are analysed (longer text "
     "is cut, with a warning); an empty field means no transcript"
 )
-WEIGHT_FIELD_HELP = "share of the text in the fused scores, 0-1 (default 0.3: the voice leads)"
+WEIGHT_FIELD_HELP = (
+    f"share of the text in the fused scores, 0-1 (default {DEFAULT_TEXT_WEIGHT}: the voice leads)"
+)
+
+
+class TextUnavailableError(EmoStudioError):
+    """The transcript could not be read on this server (e.g. the text libraries are missing): HTTP 503."""
+
+    status = 503
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 async def apply_text(
@@ -44,7 +52,5 @@ async def apply_text(
     try:
         await service._in_pool(work)
     except TextBackendError as exc:  # e.g. the text libraries are not installed on this server
-        from emostudio.server.api import ApiError
-
-        raise ApiError(503, exc.code, f"{exc} (the audio was analysed: run {done.run_id})") from exc
+        raise TextUnavailableError(exc.code, f"{exc} (the audio was analysed: run {done.run_id})") from exc
     return done

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 import wave
-import zipfile
 from pathlib import Path
 
 import gradio as gr
@@ -21,10 +20,11 @@ from emostudio.errors import EmoStudioError
 from emostudio.examples import ensure_examples
 from emostudio.messages import LANG_CHOICES, error_text, format_size, lang_of, t
 from emostudio.model.labels import BY_KEY, emotion_name
+from emostudio.options import DEFAULT_TEXT_WEIGHT
 from emostudio.render import result as render
 from emostudio.render.html import CSS
+from emostudio.runs import AUDIO_FILE, RunFolder, write_zip
 from emostudio.server.service import Service
-from emostudio.server.settings import DOWNLOADS
 from emostudio.server.text_fields import apply_text
 from emostudio.server.ui_common import Labels, user_error
 from emostudio.server.ui_evaluate import build_evaluate_tab
@@ -85,13 +85,8 @@ def build_ui(service: Service) -> gr.Blocks:
 
     def downloads(doc: dict) -> list[str]:
         folder = service.run_dir(doc["run_id"])
-        paths = [str(folder / n) for n in DOWNLOADS if (folder / n).is_file()]
-        zips.mkdir(parents=True, exist_ok=True)
-        zpath = zips / f"{folder.name}.zip"
-        with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
-            for p in paths:
-                zf.write(p, f"{folder.name}/{Path(p).name}")
-        return [*paths, str(zpath)]
+        paths = [str(folder / n) for n in RunFolder(folder.name, folder).files()]
+        return [*paths, str(write_zip(folder, zips / f"{folder.name}.zip"))]
 
     def run_choices(lang: str) -> list[tuple[str, str]]:
         out = []
@@ -103,10 +98,7 @@ def build_ui(service: Service) -> gr.Blocks:
         return out
 
     def read_run(run_id: str) -> dict:
-        import json
-
-        folder = service.run_dir(run_id)
-        return json.loads((folder / "result.json").read_text(encoding="utf-8"))
+        return service.read_run(run_id)
 
     L = Labels()
     # uploads, recordings and zips in Gradio's cache (under the outputs dir) are deleted after a day
@@ -163,7 +155,14 @@ def build_ui(service: Service) -> gr.Blocks:
                             "transcript",
                         )
                         text_w = L.add(
-                            gr.Slider(0, 1, 0.3, step=0.05, label=t("text_weight"), elem_id="text-weight"),
+                            gr.Slider(
+                                0,
+                                1,
+                                DEFAULT_TEXT_WEIGHT,
+                                step=0.05,
+                                label=t("text_weight"),
+                                elem_id="text-weight",
+                            ),
                             "label",
                             "text_weight",
                         )
@@ -331,7 +330,7 @@ def build_ui(service: Service) -> gr.Blocks:
                 raise user_error(error_text(exc, lang, name=name, size=size), exc) from None
             doc = done.to_dict()
             enhanced = bool(doc.get("enhancement"))
-            after_path = str(done.run_dir / "processed_audio.wav") if enhanced else None
+            after_path = str(done.run_dir / AUDIO_FILE) if enhanced else None
             return (
                 doc,
                 *render_result(doc, lang),
@@ -358,7 +357,7 @@ def build_ui(service: Service) -> gr.Blocks:
             seg = segs[row]
             out = segment_dir / f"{folder.name}_{row:03d}.wav"
             if not out.is_file():
-                with wave.open(str(folder / "processed_audio.wav")) as w:
+                with wave.open(str(folder / AUDIO_FILE)) as w:
                     rate = w.getframerate()
                     w.setpos(int(seg["start_s"] * rate))
                     frames = w.readframes(int((seg["end_s"] - seg["start_s"]) * rate))

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from emostudio.channels import parse_roles
 from emostudio.errors import EmoStudioError, UsageError
 from emostudio.live.pcm import from_wav_bytes
 from emostudio.messages import error_text, lang_of, t
+from emostudio.options import parse_roles
 from emostudio.render.html import esc
 from emostudio.render.live import VIEW_S, Lane, call_html, ending_html, live_cards, live_timeline
 from emostudio.server.live_sessions import StreamParams, live_hub

@@ -1,8 +1,9 @@
 """The model worker: a bounded queue drained by (by default) one thread that scores whatever waits in one batch.
 
 Requests that arrive together are scored together: a worker takes the first waiting job, then everything else
-already queued (up to `max_batch`), and scores each (granularity, embedding) group with `pipeline.score`, so a
-request whose audio breaks the model fails alone while the rest of its group gets results.
+already queued (up to `max_batch`), and scores each (granularity, embedding) group with `Engine.results` (or
+`Engine.segment_scores` for segment scores: the live closing pass), so a request whose audio breaks the model fails
+alone while the rest of its group gets results.
 Callers get a `concurrent.futures.Future`; async code awaits it with `asyncio.wrap_future`, so an event loop
 never blocks on the model.
 """
@@ -15,10 +16,11 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from emostudio.engine import Engine
 from emostudio.errors import EmoStudioError
-from emostudio.pipeline import score
-from emostudio.recognize import Prepared, Recognizer
+from emostudio.records import Prepared
 from emostudio.results import Result
+from emostudio.scoring import InputScores
 
 
 class QueueFullError(EmoStudioError):
@@ -38,6 +40,7 @@ class _Job:
     item: Prepared
     granularity: str
     embedding: bool
+    scores_only: bool = False  # True: the segment scores (InputScores), not a Result
     future: Future = field(default_factory=Future)
 
 
@@ -52,9 +55,9 @@ class WorkerStats:
 
 
 class ModelWorker:
-    """Bounded job queue in front of `recognizer.infer`, served by `workers` threads."""
+    """Bounded job queue in front of `engine.results`, served by `workers` threads."""
 
-    def __init__(self, recognizer: Recognizer, *, capacity: int = 8, workers: int = 1, max_batch: int = 8):
+    def __init__(self, recognizer: Engine, *, capacity: int = 8, workers: int = 1, max_batch: int = 8):
         self.recognizer = recognizer
         self.max_batch = max(1, max_batch)
         self.stats = WorkerStats()
@@ -78,9 +81,18 @@ class ModelWorker:
 
     def submit(self, item: Prepared, granularity: str = "utterance", embedding: bool = False) -> Future:
         """Queue one prepared input; the future resolves to its Result. Raises QueueFullError / UnavailableError."""
+        return self._put(_Job(item, granularity, embedding))
+
+    def submit_scores(
+        self, item: Prepared, granularity: str = "utterance", embedding: bool = False
+    ) -> Future:
+        """Queue one prepared input; the future resolves to its segment scores (emostudio.scoring.InputScores),
+        for callers that assemble a Result from several parts (the live closing pass)."""
+        return self._put(_Job(item, granularity, embedding, scores_only=True))
+
+    def _put(self, job: _Job) -> Future:
         if self._closed:
             raise UnavailableError("the server is shutting down")
-        job = _Job(item, granularity, embedding)
         try:
             self._queue.put_nowait(job)
         except queue.Full:
@@ -130,19 +142,23 @@ class ModelWorker:
             jobs = self._take()
             if jobs is None:
                 return
-            groups: dict[tuple[str, bool], list[_Job]] = {}
+            groups: dict[tuple[str, bool, bool], list[_Job]] = {}
             for j in jobs:
-                groups.setdefault((j.granularity, j.embedding), []).append(j)
-            for (granularity, embedding), group in groups.items():
-                self._run(group, granularity, embedding)
+                groups.setdefault((j.granularity, j.embedding, j.scores_only), []).append(j)
+            for (granularity, embedding, scores_only), group in groups.items():
+                self._run(group, granularity, embedding, scores_only)
             if self._closed and self._queue.empty():
                 return
 
-    def _run(self, group: list[_Job], granularity: str, embedding: bool) -> None:
-        """Score a group with the pipeline's failure policy: a bad input fails its own request only."""
-        outcomes: Sequence[Result | BaseException]
+    def _run(self, group: list[_Job], granularity: str, embedding: bool, scores_only: bool = False) -> None:
+        """Score a group with the one failure policy: a bad input fails its own request only."""
+        outcomes: Sequence[Result | InputScores | BaseException]
+        items = [j.item for j in group]
         try:
-            outcomes = score(self.recognizer, [j.item for j in group], granularity, embedding)
+            if scores_only:
+                outcomes = self.recognizer.segment_scores(items, granularity, embedding)
+            else:
+                outcomes = self.recognizer.results(items, granularity, embedding)
         except (
             BaseException
         ) as exc:  # a bug outside any one input: every caller hears of it, the worker lives

@@ -1,4 +1,8 @@
-"""The inputs of a batch job: a folder (recursive), a CSV / TSV / JSONL manifest, or a Kaldi `wav.scp`."""
+"""What to analyse: a folder (recursive), a CSV / TSV / JSONL manifest, or a Kaldi `wav.scp` → InputItems.
+
+Read by batch jobs (emostudio.batch), `similar` / `cluster` / the profile store (emostudio.clips) and the CLI.
+A list that cannot be read raises `BatchError` (emostudio.errors) naming it.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from emostudio.errors import EmoStudioError, printable
+from emostudio.audio.types import AUDIO_EXTENSIONS
+from emostudio.errors import BatchError, printable
 from emostudio.records import InputItem
-
-
-class BatchError(EmoStudioError):
-    """A problem with the job as a whole: an unreadable manifest, a settings clash with an earlier run."""
-
-    code = "batch_error"
-
 
 ALIASES = {
     "id": ("id", "key", "utt", "utt_id", "uttid"),
@@ -119,8 +117,6 @@ def _read_scp(manifest: Path) -> list[InputItem]:
 
 def audio_files(folder: Path) -> list[Path]:
     """Regular files with an audio/video extension below `folder` (recursive, sorted, hidden files skipped)."""
-    from emostudio.audio import AUDIO_EXTENSIONS
-
     return sorted(
         p
         for p in folder.rglob("*")
@@ -133,10 +129,9 @@ def load_inputs(source: str | os.PathLike) -> list[InputItem]:
 
     Manifest columns: path (or source/wav/audio/file), optional id (or key), speaker, time, label, text,
     channels (mix | separate) and roles (e.g. "agent,customer": each channel of a two-party call is scored as
-    its own speaker, one more row per channel); relative paths are taken from the manifest's folder. Ids must be unique. Raises BatchError.
+    its own speaker, one more row per channel); relative paths are taken from the manifest's folder. Ids must be
+    unique. Raises BatchError.
     """
-    from emostudio.audio import AUDIO_EXTENSIONS
-
     src = Path(source)
     shown = printable(src)
     try:

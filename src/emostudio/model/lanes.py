@@ -1,10 +1,10 @@
-"""Model batches on CPU: how waveforms are grouped into batches, and running independent batches side by side.
+"""Model lanes on CPU: how waveforms are grouped into batches, and running independent batches side by side.
 
 On a CPU with few cores, one batch computed by all cores at once is not the fastest way through many batches:
 every operator of the network (about 400 per forward pass) ends in a barrier where the cores wait for each
 other, elementwise work (GELU, LayerNorm, copies) gains little from a second thread, and on a machine shared
-with other work one descheduled thread stalls its partner at every barrier. `Streams` runs whole batches on
-`count` threads of their own instead (each with `threads_each` intra-op threads), longest first, so the cores
+with other work one descheduled thread stalls its partner at every barrier. `Lanes` runs whole batches on
+`count` threads of their own (lanes) instead (each with `threads_each` intra-op threads), longest first, so the cores
 work independently and only meet at the end of a call. A single batch (one short clip) still runs on the
 calling thread with every core, so per-clip latency is unchanged.
 """
@@ -39,7 +39,7 @@ def _set_threads(n: int) -> None:
     torch.set_num_threads(n)  # this thread's intra-op (OpenMP and MKL) thread count
 
 
-class Streams:
+class Lanes:
     """`count` worker threads that each run whole model batches with `threads_each` intra-op threads.
 
     torch's intra-op thread count belongs to the thread that sets it, so each worker sets its own once, and the
@@ -48,7 +48,7 @@ class Streams:
 
     def __init__(self, count: int, threads_each: int, caller_threads: int):
         if count < 1 or threads_each < 1 or caller_threads < 1:
-            raise ValueError(f"streams: count, threads_each and caller_threads must be ≥ 1, got "
+            raise ValueError(f"lanes: count, threads_each and caller_threads must be ≥ 1, got "
                              f"{count}, {threads_each}, {caller_threads}")  # fmt: skip
         self.count, self.threads_each, self.caller_threads = count, threads_each, caller_threads
         self._pool: ThreadPoolExecutor | None = None
@@ -68,7 +68,7 @@ class Streams:
     def run(
         self, fn: Callable[[list[int]], None], batches: list[list[int]], cost: Callable[[list[int]], float]
     ):
-        """Call `fn(batch)` for every batch: on the calling thread when there is one batch or one stream,
+        """Call `fn(batch)` for every batch: on the calling thread when there is one batch or one lane,
         otherwise on the workers, costliest first. Returns when all are done; the first failure is raised after
         the other batches have finished or been cancelled."""
         if torch.get_num_threads() != self.caller_threads:

@@ -1,4 +1,4 @@
-"""Model batches on CPU: batch planning, batches side by side on streams, bounded batches for long recordings."""
+"""Model batches on CPU: batch planning, batches side by side on lanes, bounded batches for long recordings."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import pytest
 import torch
 from signals import SR, voice
 
+from emostudio.engine import CPU_BATCH_SECONDS
 from emostudio.errors import ModelError
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import load_model
-from emostudio.model.streams import Streams, plan_batches
-from emostudio.recognize import CPU_BATCH_SECONDS, Recognizer
+from emostudio.model.lanes import Lanes, plan_batches
+from emostudio.recognize import Recognizer
 from emostudio.settings import Settings
 
 
@@ -31,19 +32,19 @@ def test_plan_batches_bounds_the_padded_size_and_covers_every_item_once():
     assert plan_batches([], 10) == []
 
 
-def _streams_model(tiny_model_dir, streams: int):
+def _lanes_model(tiny_model_dir, lanes: int):
     loaded = load_model(str(tiny_model_dir), device="cpu")
-    return optimise_for_cpu(loaded, "fp32", threads=2, streams=streams)
+    return optimise_for_cpu(loaded, "fp32", threads=2, lanes=lanes)
 
 
-def test_batches_on_two_streams_score_like_one_stream(tiny_model_dir):
+def test_batches_on_two_lanes_score_like_one_lane(tiny_model_dir):
     clips = [voice(s, seed=i)[0] for i, s in enumerate([0.6, 0.9, 1.3, 1.7, 2.2, 2.8, 3.1, 3.9])]
     small = Settings(batch_seconds=3.0)  # several batches
-    one = Recognizer(model=_streams_model(tiny_model_dir, 1), settings=small)
-    two = Recognizer(model=_streams_model(tiny_model_dir, 2), settings=small)
-    assert (one.streams.count, two.streams.count, two.streams.threads_each) == (1, 2, 1)
-    a = one._score(clips, keep_features=True)
-    b = two._score(clips, keep_features=True)
+    one = Recognizer(model=_lanes_model(tiny_model_dir, 1), settings=small)
+    two = Recognizer(model=_lanes_model(tiny_model_dir, 2), settings=small)
+    assert (one.lanes.count, two.lanes.count, two.lanes.threads_each) == (1, 2, 1)
+    a = one.score_waveforms(clips, keep_features=True)
+    b = two.score_waveforms(clips, keep_features=True)
     for x, y in zip(a, b, strict=True):
         np.testing.assert_allclose(x.logits, y.logits, atol=1e-5)
         np.testing.assert_allclose(x.frame_logits, y.frame_logits, atol=1e-5)
@@ -51,9 +52,9 @@ def test_batches_on_two_streams_score_like_one_stream(tiny_model_dir):
         assert x.features.base is None or x.features.base.shape == x.features.shape  # not a view of a batch
 
 
-def test_streams_run_workers_on_their_thread_count_and_restore_the_callers():
+def test_lanes_run_workers_on_their_thread_count_and_restore_the_callers():
     before = torch.get_num_threads()
-    streams = Streams(2, 1, 2)
+    lanes = Lanes(2, 1, 2)
     seen: list[tuple[str, int]] = []
     lock = threading.Lock()
 
@@ -63,19 +64,19 @@ def test_streams_run_workers_on_their_thread_count_and_restore_the_callers():
 
     try:
         torch.set_num_threads(1)  # the caller's count is set to the model's threads
-        streams.run(fn, [[0], [1], [2], [3]], cost=len)
+        lanes.run(fn, [[0], [1], [2], [3]], cost=len)
         assert len(seen) == 4 and all(name.startswith("emostudio-model") and n == 1 for name, n in seen)
         assert torch.get_num_threads() == 2
         seen.clear()
-        streams.run(fn, [[0]], cost=len)  # one batch: on the calling thread, all its threads
+        lanes.run(fn, [[0]], cost=len)  # one batch: on the calling thread, all its threads
         assert seen == [(threading.current_thread().name, 2)]
     finally:
-        streams.close()
+        lanes.close()
         torch.set_num_threads(before)
 
 
-def test_a_failing_batch_is_raised_after_the_others_and_the_streams_stay_usable():
-    streams = Streams(2, 1, torch.get_num_threads())
+def test_a_failing_batch_is_raised_after_the_others_and_the_lanes_stay_usable():
+    lanes = Lanes(2, 1, torch.get_num_threads())
     done: list[int] = []
 
     def fn(batch):
@@ -85,21 +86,21 @@ def test_a_failing_batch_is_raised_after_the_others_and_the_streams_stay_usable(
 
     try:
         with pytest.raises(RuntimeError, match="boom"):
-            streams.run(fn, [[0], [1], [2], [3]], cost=lambda b: -b[0])
+            lanes.run(fn, [[0], [1], [2], [3]], cost=lambda b: -b[0])
         assert sorted(done) == [0, 1]  # costliest first: 0, 1 ran; 2 failed; 3 was cancelled or ran
         done.clear()
-        streams.run(fn, [[5], [6]], cost=len)
+        lanes.run(fn, [[5], [6]], cost=len)
         assert sorted(done) == [5, 6]
     finally:
-        streams.close()
+        lanes.close()
 
 
-def test_stream_counts_are_checked(tiny_model_dir):
+def test_lane_counts_are_checked(tiny_model_dir):
     loaded = load_model(str(tiny_model_dir), device="cpu")
-    with pytest.raises(ModelError, match="streams"):
-        optimise_for_cpu(loaded, "fp32", threads=1, streams=2)
+    with pytest.raises(ModelError, match="lanes"):
+        optimise_for_cpu(loaded, "fp32", threads=1, lanes=2)
     with pytest.raises(ValueError):
-        Streams(0, 1, 1)
+        Lanes(0, 1, 1)
 
 
 def test_batch_seconds_default_to_the_cpu_size_and_an_explicit_value_wins(tiny_model):
@@ -109,8 +110,8 @@ def test_batch_seconds_default_to_the_cpu_size_and_an_explicit_value_wins(tiny_m
 
 def test_a_long_recording_is_scored_in_bounded_batches_at_most_two_at_a_time(tiny_model_dir):
     """Memory for long input is bounded by construction: every model call holds at most one batch budget (or
-    one ≤ 30 s segment), and no more calls run at once than there are streams."""
-    rec = Recognizer(model=_streams_model(tiny_model_dir, 2))
+    one ≤ 30 s segment), and no more calls run at once than there are lanes."""
+    rec = Recognizer(model=_lanes_model(tiny_model_dir, 2))
     encode = rec.model.encoder.encode
     calls: list[int] = []
     running, most = [0], [0]

@@ -1,0 +1,156 @@
+"""Segment scores → Result: the one place where the model's numbers become what a person reads.
+
+`assemble` is used for every Result: a file or upload (`Recognizer.analyze`, `analyze_many`, batch jobs, the
+server), each speaker channel of a two-party recording (attached as `result.channels`), and the closing pass of
+a live stream (its parts' scores joined first). So a stream's closing Result equals the file's frame-mode Result.
+
+    overall scores   softmax of each segment's logits, averaged with the segments' seconds of speech as weights
+    frame mode       a 0.1 s timeline per segment (emostudio.interpret), concatenated, with dominant segments
+    embedding        utterance: the weighted mean of the segments' embeddings; frame mode: every frame's features
+    enhancement      the original audio's scores beside the enhanced audio's, and both quality reports
+    quality          the upload's own quality decides the verdicts and the low-confidence warning (en and zh),
+                     also when enhanced: enhancement cannot undo clipping or a low sample rate
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emostudio import audio as audio_io
+from emostudio.errors import InferenceError, printable
+from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
+from emostudio.model.encoder import FRAME_RATE_HZ
+from emostudio.prepare import segment_weights
+from emostudio.records import Prepared, Span
+from emostudio.results import (
+    ChannelResult,
+    EnhancementReport,
+    FrameTimeline,
+    ModelRef,
+    Result,
+    SegmentResult,
+)
+from emostudio.scoring import InputScores, SpanScores
+from emostudio.settings import Settings
+
+
+def assemble(
+    item: Prepared,
+    scores: InputScores,
+    granularity: str,
+    embedding: bool,
+    *,
+    model: ModelRef,
+    settings: Settings,
+) -> Result:
+    """The Result of one prepared input from its segment scores (and its speaker channels' from theirs).
+
+    Raises InferenceError when the model's scores are not finite (broken weights).
+    """
+    s = settings
+    spans = item.spans
+    weights = segment_weights(spans, item.speech)
+    segs = [
+        SegmentResult(sp.start_s, sp.end_s, softmax(sc.logits))
+        for sp, sc in zip(spans, scores.spans, strict=True)
+    ]
+    probs = _mean([g.probs for g in segs], weights)
+    if not np.all(np.isfinite(probs)):
+        raise InferenceError(
+            f"{printable(item.name)}: the model produced non-finite scores (NaN/Inf); its weights may be broken"
+        )
+    band = band_for(float(probs.max()), s.bands)
+    quality = item.quality  # the upload's own, also when enhanced (see the module docstring)
+    warning = warning_zh = None
+    if quality is not None and band.key != "confident" and quality.likely_explains_low_confidence():
+        warning, warning_zh = quality.warning_line("en"), quality.warning_line("zh")
+    result = Result(
+        probs=probs,
+        granularity=granularity,
+        band=band,
+        compound=compound_for(probs, s.compound),
+        segments=segs,
+        model=model,
+        audio=_audio_info(item),
+        settings={
+            "granularity": granularity,
+            "embedding": embedding,
+            "enhance": item.enhanced is not None,
+            **s.to_dict(),
+        },
+        frames=_timeline(spans, scores.spans, s) if granularity == "frame" else None,
+        embedding=_embedding(scores.spans, weights, granularity) if embedding else None,
+        quality=quality.to_dict() if quality else None,
+        quality_warning=warning,
+        quality_warning_zh=warning_zh,
+        enhancement=_enhancement(item, scores, weights),
+        source_name=item.name,
+        warnings=list(item.audio.warnings),
+    )
+    if item.channels is not None:
+        result.channels = [
+            ChannelResult(
+                part.info,
+                None
+                if part.prepared is None
+                else assemble(
+                    part.prepared,
+                    scores.channels[part.info.index],
+                    granularity,
+                    embedding,
+                    model=model,
+                    settings=s,
+                ),
+            )
+            for part in item.channels
+        ]
+    return result
+
+
+def _audio_info(item: Prepared) -> dict:
+    """result.json's `audio`: the processed duration and rate, what the input was, how it was split."""
+    return {
+        "duration_s": round(item.duration_s, 3),
+        "sample_rate": audio_io.SAMPLE_RATE,
+        "original": item.audio.source.to_dict(),
+        "segmented": len(item.spans) > 1,
+        "segments": len(item.spans),
+    }
+
+
+def _enhancement(item: Prepared, scores: InputScores, weights: np.ndarray) -> EnhancementReport | None:
+    """Enhancement on: the original audio's scores and both quality reports beside the enhanced result."""
+    if item.enhanced is None or scores.before is None:
+        return None
+    return EnhancementReport(
+        item.enhanced.steps,
+        item.enhanced.noise_source,
+        _mean([softmax(sc.logits) for sc in scores.before], weights),
+        item.quality.to_dict() if item.quality else None,
+        item.quality_after.to_dict() if item.quality_after else None,
+    )
+
+
+def _mean(probs: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    """(9,) scores of several segments averaged with `weights` (one segment: its own scores, untouched)."""
+    return probs[0] if len(probs) == 1 else np.average(probs, axis=0, weights=weights)
+
+
+def _timeline(spans: list[Span], scores: list[SpanScores], s: Settings) -> FrameTimeline:
+    starts, rows, dom = [], [], []
+    for sp, sc in zip(spans, scores, strict=True):
+        t, p = timeline(sc.frame_logits, FRAME_RATE_HZ, s.timeline)
+        starts.append(t + sp.start_s)
+        rows.append(p)
+        dom += dominant_segments(t + sp.start_s, p, s.timeline.step_s, sp.end_s, s.timeline.min_segment_s)
+    return FrameTimeline(
+        np.concatenate(starts), np.concatenate(rows), s.timeline.step_s, s.timeline.window_s, dom
+    )
+
+
+def _embedding(scores: list[SpanScores], weights: np.ndarray, granularity: str) -> np.ndarray:
+    if granularity == "frame":
+        # one float32 copy (concatenate writes it directly); the per-segment arrays go with the scores
+        feats = [sc.features for sc in scores if sc.features is not None]
+        return np.concatenate(feats, dtype=np.float32)
+    return np.average([sc.embedding for sc in scores], axis=0, weights=weights).astype(np.float32)
