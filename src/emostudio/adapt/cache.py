@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from emostudio import __version__, atomic
+from emostudio import audio as audio_io
 from emostudio.errors import EmoStudioError, InternalError, printable
 
 if TYPE_CHECKING:
@@ -162,8 +163,6 @@ def _sources(items: Sequence[LabelledItem], order: Sequence[int], max_duration_s
     """The audio to analyse for each item in `order`: its path, or the interval cut from its decoded recording
     (each recording is decoded once for all its intervals; a recording that fails is handed on as its path,
     so analysing it reports the problem)."""
-    from emostudio import audio as audio_io
-
     sr = audio_io.SAMPLE_RATE
     path: str | None = None
     whole: audio_io.Audio | None = None

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from emostudio.audio import AUDIO_EXTENSIONS
 from emostudio.evaluate.annotation_files import READERS, AnnotationFile, Tier, read_annotations
 from emostudio.evaluate.items import BadAnnotationError, BadRow, LabelledItem, cut_id, span_text
 from emostudio.model.labels import label_or_custom, normalise_label
@@ -188,8 +189,6 @@ def from_annotated_folder(
     root: Path, roots: Sequence[Path] | None, tier: str | None = None, custom: bool = False
 ) -> tuple[list[LabelledItem | BadRow], int]:
     """Items of every audio file under `root` from its same-named annotation file; (rows, audio files seen)."""
-    from emostudio.audio import AUDIO_EXTENSIONS  # not at import time: `emostudio --help` stays free of PyAV
-
     groups: dict[tuple[Path, str], tuple[list[Path], list[Path]]] = {}
     for p in sorted(root.rglob("*")):
         if not p.is_file():

@@ -14,23 +14,19 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from emostudio.audio import Audio, from_array
+from emostudio.audio import decode as decode_audio
 from emostudio.evaluate.items import LabelledItem, PastEndError, span_text
-
-if TYPE_CHECKING:
-    from emostudio.audio import Audio
 
 SAMPLE_RATE = 16000
 END_TOLERANCE_S = 0.02  # an interval may end this far past the decoded audio (resampling, rounding of times)
 
 
 def _decode(path: str) -> Audio:
-    from emostudio.audio import decode
-
-    return decode(path)
+    return decode_audio(path)
 
 
 class CutSource:
@@ -74,8 +70,6 @@ class CutSource:
 
 def cut(audio: Audio, item: LabelledItem) -> Audio:
     """The stretch of decoded `audio` an item names, as its own checked Audio (a copy: the file can be freed)."""
-    from emostudio.audio import from_array
-
     start, end = float(item.start_s), float(item.end_s)  # type: ignore[arg-type]
     duration = len(audio.waveform) / SAMPLE_RATE
     if start >= duration or end > duration + END_TOLERANCE_S:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from emostudio.audio import AUDIO_EXTENSIONS
 from emostudio.evaluate.annotations import Labelled, inside, labelled_items
 from emostudio.evaluate.items import BadRow, LabelledItem, span_text
 
@@ -79,8 +80,6 @@ def _audio_value(data: dict) -> str | None:
     for key in ("audio",):
         if isinstance(data.get(key), str) and data[key].strip():
             return data[key].strip()
-    from emostudio.audio import AUDIO_EXTENSIONS  # not at import time: `emostudio --help` stays free of PyAV
-
     for value in data.values():
         if isinstance(value, str):
             suffix = PurePosixPath(urlsplit(value).path).suffix.lower()
