@@ -213,22 +213,7 @@ def embed_items(
             state.elapsed_s = time.monotonic() - started
             progress(state)
 
-    first: dict[tuple, int] = {}  # (content, span) → the item that is analysed for all its copies
-    todo: list[int] = []
-    for i in range(n):
-        c = content[i]
-        if c is not None:
-            key = (c, spans[i])
-            if key in first:
-                continue
-            first[key] = i
-            if cache is not None:
-                got = cache.get(c, spans[i])
-                if got is not None:
-                    probs[i], embs[i] = got
-                    state.cached += 1
-                    continue
-        todo.append(i)
+    first, todo = _read_cache(content, spans, cache, probs, embs, state)
     state.done = state.cached
     report()
     order = sorted(todo, key=lambda i: (items[i].path, spans[i] or (0.0, 0.0)))  # one decode per recording
@@ -264,12 +249,47 @@ def embed_items(
             probs[i], embs[i] = probs[j], embs[j]
             if j in errors:
                 errors[i] = errors[j]
+    P, E = _stacked(probs, embs)
+    for i in range(n):
+        if i not in errors and (probs[i] is None or embs[i] is None):
+            errors[i] = InternalError(f"{printable(items[i].display)}: no score was produced")
+    return Embedded(P, E, content, errors, scored=len(order) - state.failed, cached=state.cached)
+
+
+def _read_cache(
+    content: list[str | None],
+    spans: list[tuple[float, float] | None],
+    cache: EmbeddingCache | None,
+    probs: list[np.ndarray | None],
+    embs: list[np.ndarray | None],
+    state: EmbedProgress,
+) -> tuple[dict[tuple, int], list[int]]:
+    """Fill `probs`/`embs` from the cache; ({(content, span): the item analysed for all its copies}, the items
+    to analyse). An item whose file cannot be hashed is always analysed."""
+    first: dict[tuple, int] = {}
+    todo: list[int] = []
+    for i, c in enumerate(content):
+        if c is not None:
+            key = (c, spans[i])
+            if key in first:
+                continue
+            first[key] = i
+            if cache is not None:
+                got = cache.get(c, spans[i])
+                if got is not None:
+                    probs[i], embs[i] = got
+                    state.cached += 1
+                    continue
+        todo.append(i)
+    return first, todo
+
+
+def _stacked(probs: list[np.ndarray | None], embs: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 9) scores and (n, dim) float32 embeddings, NaN rows where an item has none."""
+    n = len(probs)
     dim = next((len(e) for e in embs if e is not None), 0)
     P = np.array([p if p is not None else np.full(9, np.nan) for p in probs]).reshape(n, 9)
     E = np.array(
         [e if e is not None else np.full(dim, np.nan, np.float32) for e in embs], np.float32
     ).reshape(n, dim)
-    for i in range(n):
-        if i not in errors and (probs[i] is None or embs[i] is None):
-            errors[i] = InternalError(f"{printable(items[i].display)}: no score was produced")
-    return Embedded(P, E, content, errors, scored=len(order) - state.failed, cached=state.cached)
+    return P, E

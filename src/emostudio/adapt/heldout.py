@@ -17,14 +17,21 @@ import numpy as np
 
 from emostudio.adapt import report as report_mod
 from emostudio.adapt.adapter import Adapter, load_adapter
-from emostudio.adapt.cache import EmbeddingCache, EmbedProgress, default_cache_dir, embed_items, model_key
+from emostudio.adapt.cache import (
+    Embedded,
+    EmbeddingCache,
+    EmbedProgress,
+    default_cache_dir,
+    embed_items,
+    model_key,
+)
 from emostudio.adapt.errors import AdaptError
 from emostudio.adapt.folds import cv_groups
 from emostudio.adapt.notes import Note
 from emostudio.adapt.train import TRAIN_HASH_CHARS, bad_row, check_out_dir
 from emostudio.errors import printable
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP
-from emostudio.evaluate.manifest import CLASS_MODES, BadRow, Manifest, load_manifest
+from emostudio.evaluate.manifest import CLASS_MODES, BadRow, LabelledItem, Manifest, load_manifest
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, restrict
 from emostudio.evaluate.run import Evaluation
 from emostudio.model.labels import KEYS
@@ -70,6 +77,46 @@ def evaluate_adapter(
         if isinstance(manifest, Manifest)
         else load_manifest(manifest, classes, allowed_roots, custom_labels=True)
     )
+    items, bad = _rows_for(man, adapter)
+    cache = None
+    if cache_dir is not False:
+        cache = EmbeddingCache(cache_dir or default_cache_dir(), model_key(recognizer))
+    emb = embed_items(items, recognizer, cache=cache, workers=workers, progress=progress)
+    ok = [i for i in range(len(items)) if i not in emb.errors]
+    bad += [bad_row(items[i], e) for i, e in sorted(emb.errors.items())]
+    used = [items[i] for i in ok]
+    if not used:
+        raise AdaptError(
+            f"{printable(man.source)}: no file could be scored ({'; '.join(b.message for b in bad[:3])})"
+        )
+    readings = _readings(adapter, emb.probs[ok], emb.embeddings[ok], classes)
+    groups, grouped_by = cv_groups(
+        [emb.content[i] or os.path.realpath(items[i].path) for i in ok], [it.speaker for it in used]
+    )
+    doc = report_mod.build_doc(
+        mode="held-out",
+        manifest=man.summary(),
+        labels=[it.label for it in used],
+        speakers=[it.speaker for it in used],
+        groups=groups.tolist(),
+        readings=readings,
+        model_info={**recognizer.model_ref.to_dict(), "weights_sha256": weights},
+        adaptation=_heldout_block(adapter, classes, man, emb, list(zip(ok, used, strict=True)), grouped_by),
+        bad_rows=[b.to_dict() for b in bad],
+        ece_bins=ece_bins,
+        bands=recognizer.settings.bands,
+        n_boot=n_boot,
+        seed=seed,
+    )
+    columns, rows = report_mod.prediction_rows(used, readings, None, recognizer.settings.bands)
+    folder = Path(report_dir) if report_dir is not None else new_report_dir(reports_root)
+    report_mod.write(folder, doc, columns, rows, lang)
+    return Evaluation(folder, doc, rows)
+
+
+def _rows_for(man: Manifest, adapter: Adapter) -> tuple[list[LabelledItem], list[BadRow]]:
+    """The set's items that carry one of the adapter's labels, and the bad rows (the manifest's, then one per
+    item whose label the head cannot predict). AdaptError when no item is left."""
     known = set(adapter.labels)
     items = [it for it in man.items if it.label in known]
     bad: list[BadRow] = list(man.bad) + [
@@ -87,42 +134,44 @@ def evaluate_adapter(
         raise AdaptError(
             f"{printable(man.source)}: no row carries one of the adapter's labels ({', '.join(adapter.labels)})"
         )
-    cache = None
-    if cache_dir is not False:
-        cache = EmbeddingCache(cache_dir or default_cache_dir(), model_key(recognizer))
-    emb = embed_items(items, recognizer, cache=cache, workers=workers, progress=progress)
-    ok = [i for i in range(len(items)) if i not in emb.errors]
-    bad += [bad_row(items[i], e) for i, e in sorted(emb.errors.items())]
-    used = [items[i] for i in ok]
-    if not used:
-        raise AdaptError(
-            f"{printable(man.source)}: no file could be scored ({'; '.join(b.message for b in bad[:3])})"
-        )
-    labels = [it.label for it in used]
-    P9, X = emb.probs[ok], emb.embeddings[ok]
+    return items, bad
+
+
+def _readings(
+    adapter: Adapter, P9: np.ndarray, X: np.ndarray, classes: str
+) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
+    """The three readings of the scored files: base and calibrated (when the labels are the model's classes)
+    on the class mode's keys, and adapted on the adapter's labels. P9 (n, 9) scores, X (n, dim) embeddings."""
     calibrated, adapted = adapter.apply_many(P9, X)
     class_keys = CLASS_MODES[classes]
     readings: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
-    base_ok = all(label in KEYS for label in adapter.labels)
-    if base_ok:
+    if all(label in KEYS for label in adapter.labels):
         readings["base"] = (restrict(P9, class_keys), class_keys)
         readings["calibrated"] = (restrict(calibrated, class_keys), class_keys)
     readings["adapted"] = (adapted, adapter.labels)
+    return readings
 
+
+def _heldout_block(
+    adapter: Adapter,
+    classes: str,
+    man: Manifest,
+    emb: Embedded,
+    scored: list[tuple[int, LabelledItem]],
+    grouped_by: str,
+) -> dict:
+    """metrics.json's `adaptation` for a held-out run: the adapter, what it was trained on, and warnings when
+    the set overlaps its training files (by content hash) or is the very set it was trained on.
+    `scored`: (index into the embedded items, item) of each file that was scored."""
     warnings: list[Note] = []
     trained = set(adapter.info.get("set", {}).get("train_content_sha256") or ())
-    seen = [
-        it.id for i, it in zip(ok, used, strict=True) if (emb.content[i] or "")[:TRAIN_HASH_CHARS] in trained
-    ]
+    seen = [it.id for i, it in scored if (emb.content[i] or "")[:TRAIN_HASH_CHARS] in trained]
     if seen:
         examples = ", ".join(map(repr, seen[:5]))
-        warnings.append(Note("adapt_warn_overlap", n=len(seen), total=len(used), examples=examples))
+        warnings.append(Note("adapt_warn_overlap", n=len(seen), total=len(scored), examples=examples))
     if man.fingerprint == adapter.info.get("set", {}).get("fingerprint"):
         warnings.append(Note("adapt_warn_same_set"))
-    groups, grouped_by = cv_groups(
-        [emb.content[i] or os.path.realpath(items[i].path) for i in ok], [it.speaker for it in used]
-    )
-    block = {
+    return {
         "labels": list(adapter.labels),
         "label_kind": adapter.info.get("label_kind"),
         "classes": classes,
@@ -139,22 +188,3 @@ def evaluate_adapter(
         "grouped_by": grouped_by,
         "warnings": warnings,
     }
-    doc = report_mod.build_doc(
-        mode="held-out",
-        manifest=man.summary(),
-        labels=labels,
-        speakers=[it.speaker for it in used],
-        groups=groups.tolist(),
-        readings=readings,
-        model_info={**recognizer.model_ref.to_dict(), "weights_sha256": weights},
-        adaptation=block,
-        bad_rows=[b.to_dict() for b in bad],
-        ece_bins=ece_bins,
-        bands=recognizer.settings.bands,
-        n_boot=n_boot,
-        seed=seed,
-    )
-    columns, rows = report_mod.prediction_rows(used, readings, None, recognizer.settings.bands)
-    folder = Path(report_dir) if report_dir is not None else new_report_dir(reports_root)
-    report_mod.write(folder, doc, columns, rows, lang)
-    return Evaluation(folder, doc, rows)

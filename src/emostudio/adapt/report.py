@@ -83,12 +83,7 @@ def build_doc(
     files as `labels`; `adaptation`: what the caller knows (labels, temperature, C, folds, warnings as Notes, …)."""
     bands = bands or BandThresholds()
     created = datetime.now().astimezone().isoformat(timespec="seconds")
-    models: dict[str, dict] = {}
-    for name, (probs, keys) in readings.items():
-        text = f"adapt_reading_{name}"
-        info = {**model_info, "reading": name, "zh": t(text, "zh"), "en": t(text, "en")}
-        m = compute_metrics(labels, probs, keys, speakers=speakers, ece_bins=ece_bins, bands=bands)
-        models[name] = {"model": info, **m, "failed": 0, "class_keys": list(keys)}
+    models = _reading_metrics(readings, labels, speakers, model_info, ece_bins, bands)
     intervals = bootstrap(
         {
             name: (np.array([list(keys).index(label) for label in labels], dtype=np.int64), probs, keys)
@@ -112,18 +107,7 @@ def build_doc(
         }
         for name, m in models.items()
     ]
-    applicable = "base" in readings
-    notes: Sequence[Note] = adaptation.get("warnings") or ()
-    block = {
-        "mode": mode,
-        "readings": list(readings),
-        "base_applicable": applicable,
-        "base_note": None if applicable else t("adapt_not_applicable", "en"),
-        "intervals": intervals,
-        **adaptation,
-        "warnings": [str(w) for w in notes],  # in English; `notes` say them again in any language
-        "notes": [w.to_dict() for w in notes],
-    }
+    block = _adaptation_section(mode, readings, intervals, adaptation)
     status = _status(len(labels), bad_rows)
     keys = list(readings["adapted"][1]) if "adapted" in readings else []
     return {
@@ -144,6 +128,45 @@ def build_doc(
         "bad_rows": list(bad_rows),
         "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
     }
+
+
+def _adaptation_section(
+    mode: str,
+    readings: Mapping[str, tuple[np.ndarray, Sequence[str]]],
+    intervals: dict | None,
+    adaptation: dict,
+) -> dict:
+    """metrics.json's `adaptation`: the mode, the readings, the intervals, the caller's block, the warnings."""
+    applicable = "base" in readings
+    notes: Sequence[Note] = adaptation.get("warnings") or ()
+    return {
+        "mode": mode,
+        "readings": list(readings),
+        "base_applicable": applicable,
+        "base_note": None if applicable else t("adapt_not_applicable", "en"),
+        "intervals": intervals,
+        **adaptation,
+        "warnings": [str(w) for w in notes],  # in English; `notes` say them again in any language
+        "notes": [w.to_dict() for w in notes],
+    }
+
+
+def _reading_metrics(
+    readings: Mapping[str, tuple[np.ndarray, Sequence[str]]],
+    labels: Sequence[str],
+    speakers: Sequence[str | None],
+    model_info: dict,
+    ece_bins: int,
+    bands: BandThresholds,
+) -> dict[str, dict]:
+    """Every metric of each reading (base, calibrated, adapted), named in zh and en like a model."""
+    models: dict[str, dict] = {}
+    for name, (probs, keys) in readings.items():
+        text = f"adapt_reading_{name}"
+        info = {**model_info, "reading": name, "zh": t(text, "zh"), "en": t(text, "en")}
+        m = compute_metrics(labels, probs, keys, speakers=speakers, ece_bins=ece_bins, bands=bands)
+        models[name] = {"model": info, **m, "failed": 0, "class_keys": list(keys)}
+    return models
 
 
 def prediction_rows(

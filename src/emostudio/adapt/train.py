@@ -35,7 +35,7 @@ from emostudio.adapt.cache import (
 from emostudio.adapt.calibration import MAX_TEMPERATURE, MIN_TEMPERATURE, fit_temperature, logits, scale
 from emostudio.adapt.errors import AdaptError
 from emostudio.adapt.folds import cv_folds, cv_groups
-from emostudio.adapt.head import fit_head
+from emostudio.adapt.head import Head, fit_head
 from emostudio.adapt.labelset import LabelSet, check_counts, check_groups, label_set, near_misses
 from emostudio.adapt.notes import Note
 from emostudio.errors import EmoStudioError, printable
@@ -138,6 +138,57 @@ def adapt(
     if classes not in CLASS_MODES:
         raise AdaptError(f"classes must be one of {', '.join(CLASS_MODES)}, not {classes!r}")
     out = check_out_dir(out_dir, overwrite)
+    man = _learnable_set(manifest, classes, allowed_roots, min_per_class, folds)
+    cache = None
+    if cache_dir is not False:
+        cache = EmbeddingCache(cache_dir or default_cache_dir(), model_key(recognizer))
+    stage("scoring")
+    emb = embed_items(man.items, recognizer, cache=cache, workers=workers, progress=progress)
+    tr = _training_set(man, emb, min_per_class, folds)
+    if cache is not None and cache.unreadable:
+        tr.warnings.append(Note("adapt_warn_cache", n=cache.unreadable))
+
+    cv = _cross_validate(tr, folds, seed, stage)
+    stage("fitting on every file")
+    temperature, head, how = _fit_on_every_file(tr, folds, seed)
+    readings: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
+    if tr.base_ok:
+        readings["base"] = (restrict(tr.P9, tr.class_keys), tr.class_keys)
+        readings["calibrated"] = (cv.calibrated, tr.class_keys)
+    readings["adapted"] = (cv.adapted, tr.ls.labels)
+    model_info = {**recognizer.model_ref.to_dict(), "weights_sha256": recognizer.model.fingerprint()}
+    bands = recognizer.settings.bands
+    block = _adaptation_block(tr, man.classes, temperature, how, folds, seed, cv.info, out)
+    stage("report")
+    doc = report_mod.build_doc(
+        mode="cross-validation",
+        manifest=man.summary(),
+        labels=tr.labels,
+        speakers=[it.speaker for it in tr.items],
+        groups=tr.groups.tolist(),
+        readings=readings,
+        model_info=model_info,
+        adaptation=block,
+        bad_rows=[b.to_dict() for b in tr.bad],
+        ece_bins=ece_bins,
+        bands=bands,
+        n_boot=n_boot,
+        seed=seed,
+    )
+    columns, rows = report_mod.prediction_rows(tr.items, readings, cv.fold_of.tolist(), bands)
+    info = _adapter_info(man, tr.ls, recognizer, model_info, block, doc, emb, tr.bad, tr.ok)
+    info["head"]["converged"] = head.converged
+    adapter = Adapter(tr.ls.labels, head, temperature, info)
+    out.mkdir(parents=True, exist_ok=True)
+    report_mod.write(out / REPORT_DIR, doc, columns, rows, lang)
+    save_adapter(adapter, out)  # adapter.json last: it marks a complete adapter
+    return Adaptation(adapter, out, doc, tr.warnings, emb.scored, emb.cached)
+
+
+def _learnable_set(
+    manifest: str | os.PathLike | Manifest, classes: str, allowed_roots, min_per_class: int, folds: int
+) -> Manifest:
+    """The labelled set, checked before any scoring: rows to learn from, enough of each label, enough groups."""
     man = (
         manifest
         if isinstance(manifest, Manifest)
@@ -147,17 +198,41 @@ def adapt(
     if not man.items:
         first = "; ".join(b.message for b in man.bad[:3])
         raise AdaptError(f"{where}: no usable labelled rows" + (f" ({first})" if first else ""))
-    warnings = check_counts(label_set([it.label for it in man.items]), min_per_class, where)
+    check_counts(label_set([it.label for it in man.items]), min_per_class, where)
     pre_groups, by = cv_groups(
         [os.path.realpath(it.path) for it in man.items], [it.speaker for it in man.items]
     )
     check_groups([it.label for it in man.items], pre_groups.tolist(), folds, by)
+    return man
 
-    cache = None
-    if cache_dir is not False:
-        cache = EmbeddingCache(cache_dir or default_cache_dir(), model_key(recognizer))
-    stage("scoring")
-    emb = embed_items(man.items, recognizer, cache=cache, workers=workers, progress=progress)
+
+@dataclass
+class _TrainingSet:
+    """The scored items a head is trained on (manifest order), their label set, CV groups and inputs."""
+
+    ok: list[int]  # indices into the manifest's items
+    bad: list[BadRow]
+    items: list[LabelledItem]
+    labels: list[str]
+    ls: LabelSet
+    groups: np.ndarray
+    grouped_by: str
+    warnings: list[Note]
+    X: np.ndarray  # (n, dim) utterance embeddings, float64
+    P9: np.ndarray  # (n, 9) base scores
+    y: np.ndarray  # (n,) label indices into ls.labels
+    class_keys: tuple[str, ...]
+    z: np.ndarray | None  # (n, classes) base log-probabilities when the labels are emotions
+    truth_base: np.ndarray | None  # (n,) label indices into class_keys, idem
+
+    @property
+    def base_ok(self) -> bool:
+        return self.z is not None and self.truth_base is not None
+
+
+def _training_set(man: Manifest, emb: Embedded, min_per_class: int, folds: int) -> _TrainingSet:
+    """The items that could be scored, checked again (counts, near-miss labels, groups) with the warnings."""
+    where = printable(man.source)
     ok, bad = _usable(man, emb)
     items = [man.items[i] for i in ok]
     labels = [it.label for it in items]
@@ -174,92 +249,94 @@ def adapt(
     files = [emb.content[i] or os.path.realpath(man.items[i].path) for i in ok]
     groups, grouped_by = cv_groups(files, [it.speaker for it in items])
     warnings += check_groups(labels, groups.tolist(), folds, grouped_by)
-    if cache is not None and cache.unreadable:
-        warnings.append(Note("adapt_warn_cache", n=cache.unreadable))
-
-    X, P9 = emb.embeddings[ok].astype(np.float64), emb.probs[ok]
-    y = np.array(ls.index(labels), dtype=np.int64)
-    k = len(ls.labels)
+    P9 = emb.probs[ok]
     class_keys = CLASS_MODES[man.classes]
     base_ok = ls.kind == "emotions"
-    z = logits(restrict(P9, class_keys)) if base_ok else None
-    truth_base = _base_truth(labels, class_keys) if base_ok else None
+    return _TrainingSet(
+        ok,
+        bad,
+        items,
+        labels,
+        ls,
+        groups,
+        grouped_by,
+        warnings,
+        X=emb.embeddings[ok].astype(np.float64),
+        P9=P9,
+        y=np.array(ls.index(labels), dtype=np.int64),
+        class_keys=class_keys,
+        z=logits(restrict(P9, class_keys)) if base_ok else None,
+        truth_base=_base_truth(labels, class_keys) if base_ok else None,
+    )
 
-    splits = cv_folds(y, groups, folds, seed)
-    fold_of = np.zeros(len(items), dtype=np.int64)
-    cal_oof = np.zeros((len(items), len(class_keys)))
-    ad_oof = np.zeros((len(items), k))
-    fold_info = []
-    for f, (tr, te) in enumerate(splits):
+
+@dataclass
+class _OutOfFold:
+    """Every file's fold and its out-of-fold calibrated and adapted readings."""
+
+    fold_of: np.ndarray  # (n,) fold index
+    calibrated: np.ndarray  # (n, classes)
+    adapted: np.ndarray  # (n, labels)
+    info: list[dict]  # per fold: sizes, temperature, C
+
+
+def _cross_validate(tr: _TrainingSet, folds: int, seed: int, stage: Callable[[str], None]) -> _OutOfFold:
+    """Temperature and head fitted on each fold's training part, read on its test part."""
+    splits = cv_folds(tr.y, tr.groups, folds, seed)
+    k = len(tr.ls.labels)
+    cv = _OutOfFold(
+        np.zeros(len(tr.items), dtype=np.int64),
+        np.zeros((len(tr.items), len(tr.class_keys))),
+        np.zeros((len(tr.items), k)),
+        [],
+    )
+    for f, (train, test) in enumerate(splits):
         stage(f"fold {f + 1}/{len(splits)}")
-        fold_of[te] = f
+        cv.fold_of[test] = f
         t_f = None
-        if z is not None and truth_base is not None:
-            t_f = fit_temperature(z[tr], truth_base[tr])
-            cal_oof[te] = scale(z[te], t_f)
-        head_f, how_f = fit_head(X[tr], y[tr], groups[tr], k, folds, seed)
-        ad_oof[te] = head_f.proba(X[te])
-        fold_info.append(
-            {"fold": f + 1, "train": int(len(tr)), "test": int(len(te)), "temperature": t_f, "C": how_f["C"]}
+        if tr.z is not None and tr.truth_base is not None:
+            t_f = fit_temperature(tr.z[train], tr.truth_base[train])
+            cv.calibrated[test] = scale(tr.z[test], t_f)
+        head_f, how_f = fit_head(tr.X[train], tr.y[train], tr.groups[train], k, folds, seed)
+        cv.adapted[test] = head_f.proba(tr.X[test])
+        cv.info.append(
+            {
+                "fold": f + 1,
+                "train": int(len(train)),
+                "test": int(len(test)),
+                "temperature": t_f,
+                "C": how_f["C"],
+            }
         )
-    stage("fitting on every file")
-    temperature = fit_temperature(z, truth_base) if z is not None and truth_base is not None else 1.0
-    head, how = fit_head(X, y, groups, k, folds, seed)
-    if z is not None and not MIN_TEMPERATURE * 1.01 < temperature < MAX_TEMPERATURE * 0.99:
-        warnings.append(Note("adapt_warn_temperature_bound", temperature=temperature))
-    if not head.converged:
-        warnings.append(Note("adapt_warn_not_converged"))
+    return cv
 
-    readings: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
-    if base_ok:
-        readings["base"] = (restrict(P9, class_keys), class_keys)
-        readings["calibrated"] = (cal_oof, class_keys)
-    readings["adapted"] = (ad_oof, ls.labels)
-    model_info = {**recognizer.model_ref.to_dict(), "weights_sha256": recognizer.model.fingerprint()}
-    bands = recognizer.settings.bands
-    block = _adaptation_block(
-        ls, man.classes, temperature, base_ok, how, folds, seed, grouped_by, groups, fold_info, warnings, out
-    )
-    stage("report")
-    doc = report_mod.build_doc(
-        mode="cross-validation",
-        manifest=man.summary(),
-        labels=labels,
-        speakers=[it.speaker for it in items],
-        groups=groups.tolist(),
-        readings=readings,
-        model_info=model_info,
-        adaptation=block,
-        bad_rows=[b.to_dict() for b in bad],
-        ece_bins=ece_bins,
-        bands=bands,
-        n_boot=n_boot,
-        seed=seed,
-    )
-    columns, rows = report_mod.prediction_rows(items, readings, fold_of.tolist(), bands)
-    info = _adapter_info(man, ls, recognizer, model_info, block, doc, emb, bad, ok)
-    info["head"]["converged"] = head.converged
-    adapter = Adapter(ls.labels, head, temperature, info)
-    out.mkdir(parents=True, exist_ok=True)
-    report_mod.write(out / REPORT_DIR, doc, columns, rows, lang)
-    save_adapter(adapter, out)  # adapter.json last: it marks a complete adapter
-    return Adaptation(adapter, out, doc, warnings, emb.scored, emb.cached)
+
+def _fit_on_every_file(tr: _TrainingSet, folds: int, seed: int) -> tuple[float, Head, dict]:
+    """The adapter's own temperature and head, fitted on every file; warnings for a bound temperature or a head
+    that did not converge are added to the set's."""
+    temperature = 1.0
+    if tr.z is not None and tr.truth_base is not None:
+        temperature = fit_temperature(tr.z, tr.truth_base)
+    head, how = fit_head(tr.X, tr.y, tr.groups, len(tr.ls.labels), folds, seed)
+    if tr.z is not None and not MIN_TEMPERATURE * 1.01 < temperature < MAX_TEMPERATURE * 0.99:
+        tr.warnings.append(Note("adapt_warn_temperature_bound", temperature=temperature))
+    if not head.converged:
+        tr.warnings.append(Note("adapt_warn_not_converged"))
+    return temperature, head, how
 
 
 def _adaptation_block(
-    ls: LabelSet,
+    tr: _TrainingSet,
     classes: str,
     temperature: float,
-    base_ok: bool,
     how: dict,
     folds: int,
     seed: int,
-    grouped_by: str,
-    groups: np.ndarray,
     fold_info: list[dict],
-    warnings: list[Note],
     out: Path,
 ) -> dict:
+    """metrics.json's `adaptation`: the labels, calibration, head, folds and warnings of this adapter."""
+    ls, base_ok, groups = tr.ls, tr.base_ok, tr.groups
     return {
         "labels": list(ls.labels),
         "label_kind": ls.kind,
@@ -275,12 +352,12 @@ def _adaptation_block(
         "folds": {
             "k": folds,
             "seed": seed,
-            "grouped_by": grouped_by,
+            "grouped_by": tr.grouped_by,
             "groups": int(len(set(groups.tolist()))),
             "method": "StratifiedGroupKFold; every prediction out-of-fold",
             "per_fold": fold_info,
         },
-        "warnings": list(warnings),
+        "warnings": list(tr.warnings),
         "adapter": str(out),
     }
 

@@ -24,7 +24,6 @@ exit codes:
 
 def register(sub) -> None:
     from emostudio.evaluate.metrics import DEFAULT_ECE_BINS
-    from emostudio.evaluate.runner import DEFAULT_CHUNK_SECONDS
     from emostudio.evaluate.stability import StabilityThresholds
 
     t = StabilityThresholds()
@@ -90,6 +89,19 @@ def register(sub) -> None:
         help=f"equal-width calibration bins for ECE (default {DEFAULT_ECE_BINS})",
     )
     _add_thresholds(p, t)
+    _add_scoring_args(p)
+    p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
+    p.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
+    )
+    _add_adapter_args(p)
+    p.set_defaults(func=run)
+
+
+def _add_scoring_args(p: argparse.ArgumentParser) -> None:
+    """How the files are scored: --enhance, --chunk-seconds, --workers."""
+    from emostudio.evaluate.runner import DEFAULT_CHUNK_SECONDS
+
     p.add_argument("--enhance", action="store_true", help="high-pass, denoise and normalise before scoring")
     p.add_argument(
         "--chunk-seconds",
@@ -103,12 +115,6 @@ def register(sub) -> None:
         default=2,
         help="decode workers: threads that decode and prepare files while the models score (default 2)",
     )
-    p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
-    p.add_argument(
-        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
-    )
-    _add_adapter_args(p)
-    p.set_defaults(func=run)
 
 
 def _add_adapter_args(p: argparse.ArgumentParser) -> None:

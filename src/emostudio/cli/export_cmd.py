@@ -72,14 +72,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from emostudio.errors import EmoStudioError
-    from emostudio.export import (
-        check_available,
-        export_labelstudio,
-        export_run,
-        find_run,
-        list_runs,
-        parse_formats,
-    )
+    from emostudio.export import check_available, find_run, list_runs, parse_formats
 
     try:
         formats = parse_formats(args.format)
@@ -93,16 +86,44 @@ def run(args: argparse.Namespace) -> int:
     if not runs:
         fail(t("export_no_runs", "en"))
         return EXIT_USAGE
-    failures = 0
     report: dict = {"runs": [], "labelstudio": None}
     per_run = [f for f in formats if f != "labelstudio"]
-    for run_dir in runs if per_run else []:
+    failures = _export_each(runs, per_run, args, report["runs"]) if per_run else 0
+    if "labelstudio" in formats:
         try:
-            done = export_run(run_dir, per_run, out_dir=args.out, style=args.labels, overwrite=args.overwrite)
+            ls = _export_labelstudio(runs, args)
+        except EmoStudioError as exc:
+            fail(str(exc))
+            return EXIT_USAGE if not report["runs"] else EXIT_FAILED_INPUTS
+        report["labelstudio"] = {
+            "tasks": str(ls.tasks_file),
+            "config": str(ls.config_file),
+            "runs": ls.runs,
+            "document_root": str(ls.document_root),
+            "left_out": [{"run": r, "why": w} for r, w in ls.left_out],
+        }
+        failures += len(ls.left_out)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    if failures:
+        say(t("export_failed", "en", failed=failures, total=len(runs)), err=True)
+        return EXIT_FAILED_INPUTS
+    return EXIT_OK
+
+
+def _export_each(runs: list, formats: list[str], args: argparse.Namespace, entries: list[dict]) -> int:
+    """The per-run formats of every run, said as they are written (an entry each in `entries`); the failures."""
+    from emostudio.errors import EmoStudioError
+    from emostudio.export import export_run
+
+    failures = 0
+    for run_dir in runs:
+        try:
+            done = export_run(run_dir, formats, out_dir=args.out, style=args.labels, overwrite=args.overwrite)
         except EmoStudioError as exc:
             failures += 1
             fail(str(exc))
-            report["runs"].append({"run": str(run_dir), "error": str(exc)})
+            entries.append({"run": str(run_dir), "error": str(exc)})
             continue
         skipped: dict[str, str] = {}
         entry = {
@@ -124,47 +145,28 @@ def run(args: argparse.Namespace) -> int:
             skipped[fmt] = text
             if not args.json:
                 say(f"  ⚠ {text}", "yellow")
-        report["runs"].append(entry)
-    if "labelstudio" in formats:
-        try:
-            ls = export_labelstudio(
-                runs,
-                args.out or ".",
-                least_confident=args.least_confident,
-                style=args.labels,
-                document_root=args.ls_root,
-            )
-        except EmoStudioError as exc:
-            fail(str(exc))
-            return EXIT_USAGE if not report["runs"] else EXIT_FAILED_INPUTS
-        report["labelstudio"] = {
-            "tasks": str(ls.tasks_file),
-            "config": str(ls.config_file),
-            "runs": ls.runs,
-            "document_root": str(ls.document_root),
-            "left_out": [{"run": r, "why": w} for r, w in ls.left_out],
-        }
-        failures += len(ls.left_out)
-        if not args.json:
-            say(
-                t(
-                    "export_ls_tasks",
-                    "en",
-                    tasks=str(ls.tasks_file),
-                    n=len(ls.runs),
-                    config=str(ls.config_file),
-                )
-            )
-            say(t("export_ls_serve", "en", root=str(ls.document_root)))
-            say(t("export_ls_back", "en"))
-        for r, why in ls.left_out:
-            fail(t("export_left_out", "en", run=r, why=why))
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    if failures:
-        say(t("export_failed", "en", failed=failures, total=len(runs)), err=True)
-        return EXIT_FAILED_INPUTS
-    return EXIT_OK
+        entries.append(entry)
+    return failures
+
+
+def _export_labelstudio(runs: list, args: argparse.Namespace):
+    """The Label Studio tasks and config of the runs, and what to do with them (raises EmoStudioError)."""
+    from emostudio.export import export_labelstudio
+
+    ls = export_labelstudio(
+        runs,
+        args.out or ".",
+        least_confident=args.least_confident,
+        style=args.labels,
+        document_root=args.ls_root,
+    )
+    if not args.json:
+        say(t("export_ls_tasks", "en", tasks=str(ls.tasks_file), n=len(ls.runs), config=str(ls.config_file)))
+        say(t("export_ls_serve", "en", root=str(ls.document_root)))
+        say(t("export_ls_back", "en"))
+    for r, why in ls.left_out:
+        fail(t("export_left_out", "en", run=r, why=why))
+    return ls
 
 
 # ---- `emostudio analyze --export FORMATS`: the same per-run writers, into each new run folder ----------------------

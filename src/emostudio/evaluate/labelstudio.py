@@ -175,38 +175,7 @@ def from_labelstudio(
                 BadRow(where, "outside_root", f"{ref}: {named} is outside the allowed folders", where)
             )
             continue
-        spans: list[Labelled] = []
-        bad: list[BadRow] = []
-        for k, result in enumerate(annotation["result"], 1):
-            if not isinstance(result, dict):
-                continue
-            kind, value = result.get("type"), result.get("value")
-            if kind not in ("labels", "choices") or not isinstance(value, dict):
-                continue  # transcripts, ratings, …: not an emotion
-            rid = result.get("id") or k
-            if kind == "choices":
-                label, why = _label(value.get("choices"))
-                r_where, r_ref, start, end = f"{where} choice", f"{ref} (clip choice)", None, None
-            else:
-                label, why = _label(value.get("labels"))
-                start, end = value.get("start"), value.get("end")
-                r_where = f"{where} region {rid}"
-                times = (
-                    f", {span_text(start, end)}"
-                    if isinstance(start, int | float) and isinstance(end, int | float)
-                    else ""
-                )
-                r_ref = f"{ref} (region {rid}{times})"
-                if not (isinstance(start, int | float) and isinstance(end, int | float)):
-                    bad.append(
-                        BadRow(r_where, "bad_range", f"{r_ref}: the region has no start and end", r_where)
-                    )
-                    continue
-                start, end = float(start), float(end)
-            if label is None:
-                bad.append(BadRow(r_where, "missing_label", f"{r_ref}: {why}", r_where, str(audio)))
-                continue
-            spans.append(Labelled(start, end, label, r_where, r_ref))
+        spans, bad = _regions(annotation, where, ref, audio)
         if not spans and not bad:
             rows.append(
                 BadRow(
@@ -217,6 +186,42 @@ def from_labelstudio(
         rows += bad
         rows += labelled_items(spans, audio, _display(audio, base), custom)
     return rows
+
+
+def _regions(annotation: dict, where: str, ref: str, audio: Path) -> tuple[list[Labelled], list[BadRow]]:
+    """The emotion labels of one annotation: its clip choice and labelled regions, and a bad row for each one
+    without a label or a time range (other result types — transcripts, ratings — are not emotions)."""
+    spans: list[Labelled] = []
+    bad: list[BadRow] = []
+    for k, result in enumerate(annotation["result"], 1):
+        if not isinstance(result, dict):
+            continue
+        kind, value = result.get("type"), result.get("value")
+        if kind not in ("labels", "choices") or not isinstance(value, dict):
+            continue  # transcripts, ratings, …: not an emotion
+        rid = result.get("id") or k
+        if kind == "choices":
+            label, why = _label(value.get("choices"))
+            r_where, r_ref, start, end = f"{where} choice", f"{ref} (clip choice)", None, None
+        else:
+            label, why = _label(value.get("labels"))
+            start, end = value.get("start"), value.get("end")
+            r_where = f"{where} region {rid}"
+            times = (
+                f", {span_text(start, end)}"
+                if isinstance(start, int | float) and isinstance(end, int | float)
+                else ""
+            )
+            r_ref = f"{ref} (region {rid}{times})"
+            if not (isinstance(start, int | float) and isinstance(end, int | float)):
+                bad.append(BadRow(r_where, "bad_range", f"{r_ref}: the region has no start and end", r_where))
+                continue
+            start, end = float(start), float(end)
+        if label is None:
+            bad.append(BadRow(r_where, "missing_label", f"{r_ref}: {why}", r_where, str(audio)))
+            continue
+        spans.append(Labelled(start, end, label, r_where, r_ref))
+    return spans, bad
 
 
 def default_base(source: Path, audio_root: str | os.PathLike | None) -> Path:

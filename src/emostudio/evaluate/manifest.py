@@ -318,6 +318,33 @@ def load_manifest(
         raise EvaluationError(f"classes must be one of {', '.join(CLASS_MODES)}, not {classes!r}")
     src = Path(source)
     roots = [Path(os.path.realpath(r)) for r in allowed_roots] if allowed_roots is not None else None
+    kind, rows, count = _rows(src, roots, tier, audio_root, custom_labels)
+    items, bad = _unique(src, rows)
+    keep = CLASS_MODES[classes]
+    keep_custom = custom_labels and classes == "all"  # custom classes are kept only with every class kept
+    fp = fingerprint(
+        [(r.id, r.label) if isinstance(r, LabelledItem) else (r.id or r.where, r.code) for r in rows]
+    )
+    return Manifest(
+        str(source),
+        kind,
+        classes,
+        [it for it in items if it.label in keep or keep_custom],
+        bad,
+        [it for it in items if not (it.label in keep or keep_custom)],
+        fp,
+        count,
+    )
+
+
+def _rows(
+    src: Path,
+    roots: Sequence[Path] | None,
+    tier: str | None,
+    audio_root: str | os.PathLike | None,
+    custom_labels: bool,
+) -> tuple[str, list[LabelledItem | BadRow], int]:
+    """(kind, items and bad rows in order, rows counted) of whatever `src` is; ManifestError when it holds none."""
     rows: list[LabelledItem | BadRow]
     if src.is_dir() and is_annotated_folder(src):
         kind = "annotations"
@@ -340,6 +367,11 @@ def load_manifest(
         count = len(rows)
         if count == 0:
             raise ManifestError(f"{src}: the manifest lists no rows")
+    return kind, rows, count
+
+
+def _unique(src: Path, rows: list[LabelledItem | BadRow]) -> tuple[list[LabelledItem], list[BadRow]]:
+    """The items, each id once, and the bad rows (a repeated id makes its later row a bad row)."""
     items: list[LabelledItem] = []
     bad: list[BadRow] = []
     seen: dict[str, str] = {}
@@ -359,18 +391,4 @@ def load_manifest(
         else:
             seen[row.id] = row.where
             items.append(row)
-    keep = CLASS_MODES[classes]
-    keep_custom = custom_labels and classes == "all"  # custom classes are kept only with every class kept
-    fp = fingerprint(
-        [(r.id, r.label) if isinstance(r, LabelledItem) else (r.id or r.where, r.code) for r in rows]
-    )
-    return Manifest(
-        str(source),
-        kind,
-        classes,
-        [it for it in items if it.label in keep or keep_custom],
-        bad,
-        [it for it in items if not (it.label in keep or keep_custom)],
-        fp,
-        count,
-    )
+    return items, bad
