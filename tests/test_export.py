@@ -27,7 +27,8 @@ from emostudio.export import export_labelstudio, export_run, read_result, render
 from emostudio.export.subtitles import cue_text, vtt_text
 from emostudio.export.tiers import Cue, dominant
 from emostudio.model.labels import BY_KEY, KEYS
-from emostudio.results import RESULT_FILE, load_schema
+from emostudio.results import load_schema
+from emostudio.runs import RESULT_FILE
 
 SR = 16000
 
