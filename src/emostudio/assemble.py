@@ -7,6 +7,8 @@ a live stream (its parts' scores joined first). So a stream's closing Result equ
     overall scores   softmax of each segment's logits, averaged with the segments' seconds of speech as weights
     frame mode       a 0.1 s timeline per segment (emostudio.interpret), concatenated, with dominant segments
     embedding        utterance: the weighted mean of the segments' embeddings; frame mode: every frame's features
+    adapter          (optional) a user's head read from the utterance embedding (the same weighted mean, in frame
+                     mode too: what `emostudio adapt` trains on) and from each segment's own; never per frame
     enhancement      the original audio's scores beside the enhanced audio's, and both quality reports
     quality          the upload's own quality decides the verdicts and the low-confidence warning (en and zh),
                      also when enhanced: enhancement cannot undo clipping or a low sample rate
@@ -20,6 +22,7 @@ from emostudio import audio as audio_io
 from emostudio.errors import InferenceError, printable
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
 from emostudio.model.encoder import FRAME_RATE_HZ
+from emostudio.options import ResultAdapter
 from emostudio.prepare import segment_weights
 from emostudio.records import Prepared, Span
 from emostudio.results import (
@@ -42,10 +45,12 @@ def assemble(
     *,
     model: ModelRef,
     settings: Settings,
+    adapter: ResultAdapter | None = None,
 ) -> Result:
     """The Result of one prepared input from its segment scores (and its speaker channels' from theirs).
 
-    Raises InferenceError when the model's scores are not finite (broken weights).
+    `adapter` (checked against the model by the caller) adds the `adapted` reading to the utterance, each
+    segment and each speaker channel. Raises InferenceError when the model's scores are not finite.
     """
     s = settings
     spans = item.spans
@@ -87,6 +92,8 @@ def assemble(
         source_name=item.name,
         warnings=list(item.audio.warnings),
     )
+    if adapter is not None:
+        _adapt(result, scores.spans, weights, adapter, s)
     if item.channels is not None:
         result.channels = [
             ChannelResult(
@@ -100,11 +107,23 @@ def assemble(
                     embedding,
                     model=model,
                     settings=s,
+                    adapter=adapter,
                 ),
             )
             for part in item.channels
         ]
     return result
+
+
+def _adapt(
+    result: Result, spans: list[SpanScores], weights: np.ndarray, adapter: ResultAdapter, s: Settings
+) -> None:
+    """The adapter's reading of the utterance (base scores + the utterance embedding as `emostudio adapt`
+    computes it) and of each segment (its own scores and embedding)."""
+    utterance = _embedding(spans, weights, "utterance")
+    result.adapted = adapter.apply(result.probs, utterance, s.bands)
+    for seg, sc in zip(result.segments, spans, strict=True):
+        seg.adapted = adapter.apply(seg.probs, np.asarray(sc.embedding, dtype=np.float32), s.bands)
 
 
 def _audio_info(item: Prepared) -> dict:

@@ -22,7 +22,7 @@ from emostudio.assemble import assemble
 from emostudio.errors import EmoStudioError, ModelError, OutputError, UsageError, printable
 from emostudio.model.checkpoint import LoadedModel
 from emostudio.model.lanes import Lanes
-from emostudio.options import AnalysisOptions, check_granularity
+from emostudio.options import AnalysisOptions, ResultAdapter, check_granularity
 from emostudio.prepare import prepare
 from emostudio.records import Prepared, Source
 from emostudio.results import ModelRef, Result, run_content
@@ -53,6 +53,28 @@ class Engine:
         self.model = model
         self.settings = settings or Settings()
         self._lanes: Lanes | None = None
+        self.adapter: ResultAdapter | None = None  # read from every Result unless a call names its own
+
+    def use_adapter(self, adapter: ResultAdapter | None) -> None:
+        """Read `adapter` (a loaded one, or None for none) from every Result from now on (the server's active
+        adapter). Raises AdapterMismatchError naming both hashes when it was trained on other weights."""
+        if adapter is not None:
+            self.check_adapter(adapter)
+        self.adapter = adapter
+
+    def check_adapter(self, adapter: ResultAdapter) -> None:
+        """AdapterMismatchError unless `adapter` was trained on this engine's model weights."""
+        adapter.check_model(self.model.fingerprint(), self.model.model_id)
+
+    def adapter_for(self, options: AnalysisOptions) -> ResultAdapter | None:
+        """The adapter a call with `options` reads (its own, checked against the model, else the engine's);
+        UsageError when `options.adapter` is a folder not yet loaded."""
+        own = options.loaded_adapter
+        if own is None:
+            return self.adapter
+        if own is not self.adapter:
+            self.check_adapter(own)
+        return own
 
     @property
     def model_ref(self) -> ModelRef:
@@ -125,25 +147,35 @@ class Engine:
         return score_inputs(self.score_waveforms, self.model, items, granularity, embedding)
 
     def infer(
-        self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
+        self,
+        items: Sequence[Prepared],
+        granularity: str = "utterance",
+        embedding: bool = False,
+        adapter: ResultAdapter | None = None,
     ) -> list[Result]:
-        """Score prepared inputs together (one batched pass) and build their Results.
+        """Score prepared inputs together (one batched pass) and build their Results (read by `adapter`, a
+        checked one, else by the engine's own adapter when it has one).
 
         Raises TooShortError for an input (or segment) shorter than the model's receptive field and
         InferenceError when the model's scores are not finite; `results` isolates the culprit instead.
         """
         scores = self.score_segments(items, granularity, embedding)
         ref = self.model_ref
+        reader = adapter or self.adapter
         return [
-            assemble(item, sc, granularity, embedding, model=ref, settings=self.settings)
+            assemble(item, sc, granularity, embedding, model=ref, settings=self.settings, adapter=reader)
             for item, sc in zip(items, scores, strict=True)
         ]
 
     def results(
-        self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
+        self,
+        items: Sequence[Prepared],
+        granularity: str = "utterance",
+        embedding: bool = False,
+        adapter: ResultAdapter | None = None,
     ) -> list[Result | EmoStudioError]:
         """`infer` with the failure policy: a Result per input, or that input's typed error alone."""
-        return each_or_alone(items, lambda group: self.infer(group, granularity, embedding))
+        return each_or_alone(items, lambda group: self.infer(group, granularity, embedding, adapter))
 
     def segment_scores(
         self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
@@ -151,9 +183,25 @@ class Engine:
         """`score_segments` with the failure policy: each input's segment scores, or its typed error alone."""
         return each_or_alone(items, lambda group: self.score_segments(group, granularity, embedding))
 
-    def assemble(self, item: Prepared, scores: InputScores, granularity: str, embedding: bool) -> Result:
-        """The Result of `item` from its (possibly joined) segment scores (emostudio.assemble)."""
-        return assemble(item, scores, granularity, embedding, model=self.model_ref, settings=self.settings)
+    def assemble(
+        self,
+        item: Prepared,
+        scores: InputScores,
+        granularity: str,
+        embedding: bool,
+        adapter: ResultAdapter | None = None,
+    ) -> Result:
+        """The Result of `item` from its (possibly joined) segment scores (emostudio.assemble), read by
+        `adapter` (a checked one) or the engine's own."""
+        return assemble(
+            item,
+            scores,
+            granularity,
+            embedding,
+            model=self.model_ref,
+            settings=self.settings,
+            adapter=adapter or self.adapter,
+        )
 
     # ---- run folders ---------------------------------------------------------------------------------------------
     def save(self, result: Result, item: Prepared, output_dir: str | os.PathLike) -> Path:

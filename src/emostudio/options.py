@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from emostudio.errors import UsageError, printable
 from emostudio.records import InputItem
@@ -67,6 +69,44 @@ def parse_roles(roles: str | Sequence[str] | None) -> list[str] | None:
     return names
 
 
+class AdaptedReading(Protocol):
+    """What an adapter reads from one utterance or segment (emostudio.adapt.Adapted): the `adapted` block."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+    def to_dict(self) -> dict: ...
+
+
+@runtime_checkable
+class ResultAdapter(Protocol):
+    """A loaded adapter (emostudio.adapt.Adapter): the head over a user's labels that assemble applies.
+
+    `apply(probs (9,), embedding (dim,), bands)` reads one utterance; `check_model(weights_sha256, model_id)`
+    raises AdapterMismatchError (naming both hashes) unless it was trained on those weights."""
+
+    @property
+    def id(self) -> str: ...
+
+    def check_model(self, weights_sha256: str, model_id: str | None = None) -> None: ...
+
+    def apply(self, probs: Any, embedding: Any, bands: Any = None) -> AdaptedReading: ...
+
+
+def check_adapter(adapter: object) -> None:
+    """UsageError unless `adapter` is None, an adapter folder (str or path) or a loaded adapter."""
+    if adapter is None or isinstance(adapter, ResultAdapter):
+        return
+    if isinstance(adapter, str | os.PathLike) and str(adapter).strip():
+        return
+    raise UsageError(
+        f"adapter must be an adapter folder or a loaded adapter (emostudio.adapt.load_adapter), not {adapter!r}"
+    )
+
+
 @dataclass(frozen=True)
 class TextOptions:
     """How a transcript is read and fused with the voice: the text's weight 0–1 in the fused scores (0.3: the
@@ -98,7 +138,10 @@ class TextOptions:
 class AnalysisOptions:
     """What to compute for each input. `roles` names the channels of channels="separate" ("agent,customer").
 
-    Later waves add `speakers` (speaker turns in mono recordings) and `adapter` (a user's own labels) here.
+    `adapter`: a user's own labels read from every utterance and segment (result.json's `adapted` block): a
+    loaded adapter (emostudio.adapt.load_adapter), or its folder, which the surfaces (CLI, server, batch, or
+    `emostudio.adapt.resolve_adapter`) load and check against the model's weights before any work.
+    A later wave adds `speakers` (speaker turns in mono recordings) here.
     """
 
     granularity: str = "utterance"  # "utterance" | "frame" (scores every 0.1 s)
@@ -108,6 +151,7 @@ class AnalysisOptions:
     channels: str = "mix"  # "mix" | "separate" (each channel its own speaker)
     roles: str | Sequence[str] | None = None
     text: TextOptions = field(default_factory=TextOptions)
+    adapter: ResultAdapter | str | os.PathLike | None = None
 
     def check(self) -> AnalysisOptions:
         """Raise UsageError naming the first bad field (before any work is done); returns self."""
@@ -125,7 +169,18 @@ class AnalysisOptions:
         if not isinstance(self.text, TextOptions):
             raise UsageError(f"text must be a TextOptions, got {type(self.text).__name__}")
         self.text.check()
+        check_adapter(self.adapter)
         return self
+
+    @property
+    def loaded_adapter(self) -> ResultAdapter | None:
+        """The adapter when it is loaded; None when there is none. UsageError when it is still a folder."""
+        if self.adapter is None or isinstance(self.adapter, ResultAdapter):
+            return self.adapter
+        raise UsageError(
+            f"the adapter {printable(self.adapter)} is a folder: load it first "
+            "(emostudio.adapt.load_adapter(folder, model weights sha256), or the CLI's --adapter)"
+        )
 
     @property
     def role_names(self) -> list[str] | None:

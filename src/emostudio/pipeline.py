@@ -262,6 +262,7 @@ class _Flow:
     def __init__(self, engine: Engine, opts: PipelineOptions, jobs: Iterator[Job]):
         self.engine, self.opts, self.jobs = engine, opts, jobs
         self.analysis = opts.analysis
+        self.adapter = engine.adapter_for(opts.analysis)  # checked against the model before any work
         lanes = engine.lanes
         # a group holds several batches per lane, so the lanes seldom wait for the group's last batch
         self.group_limit = opts.group_seconds or 4 * engine.batch_seconds * (lanes.count if lanes else 1)
@@ -320,7 +321,7 @@ class _Flow:
         """Score the group gathered so far (one `Engine.results` call) and hand out its outcomes in order."""
         ready = [(j, p) for j, p in self.held if not isinstance(p, EmoStudioError)]
         scored = self.engine.results(
-            [p for _, p in ready], self.analysis.granularity, self.analysis.embedding
+            [p for _, p in ready], self.analysis.granularity, self.analysis.embedding, self.adapter
         )
         by_index = {j.index: (p, r) for (j, p), r in zip(ready, scored, strict=True)}
         group, self.held = self.held, []

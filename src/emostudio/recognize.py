@@ -22,7 +22,7 @@ from emostudio.errors import EmoStudioError, OutputError, UsageError
 from emostudio.live import LiveStream
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
-from emostudio.options import AnalysisOptions
+from emostudio.options import AnalysisOptions, ResultAdapter
 from emostudio.pipeline import Outcome, PipelineOptions, iter_results
 from emostudio.records import Source
 from emostudio.results import Result
@@ -96,23 +96,29 @@ class Recognizer(Engine):
         channels: str = "mix",
         roles: str | Sequence[str] | None = None,
         options: AnalysisOptions | None = None,
+        adapter: ResultAdapter | None = None,
     ) -> Result:
         """Analyse one input (path, bytes, numpy array with `sample_rate`, or decoded Audio).
 
         `channels="separate"` scores each channel as its own speaker (`result.channels`, one entry per channel
         with its role, whether it is a speaker, silent or a copy, and its own Result); `roles` names them
-        ("agent,customer"). The top-level result is the mixed recording either way. `options` (an
+        ("agent,customer"). The top-level result is the mixed recording either way. `adapter` (a loaded one:
+        `emostudio.adapt.load_adapter(folder)`) adds its reading over the user's labels (`result.adapted`, and
+        per segment and channel); AdapterMismatchError when it was trained on other weights. `options` (an
         AnalysisOptions) replaces the keyword options when given.
         With `output_dir`, also writes a fresh run folder `output_dir/outputs_YYYYMMDD_HHMMSS[_N]/` (checked for
         writability before any work). Raises an AudioError subclass naming the file for bad input, UsageError
         for bad arguments, OutputError when the run folder cannot be written.
         """
-        opts = options or AnalysisOptions(granularity, embedding, enhance, quality, channels, roles)
+        opts = options or AnalysisOptions(
+            granularity, embedding, enhance, quality, channels, roles, adapter=adapter
+        )
         opts.check()
+        reader = self.adapter_for(opts)
         if output_dir is not None:
             check_output_root(output_dir)
         item = self.prepare(source, opts, name=name, sample_rate=sample_rate)
-        result = self.results([item], opts.granularity, opts.embedding)[0]
+        result = self.results([item], opts.granularity, opts.embedding, reader)[0]
         if isinstance(result, EmoStudioError):
             raise result
         if output_dir is not None:
@@ -135,6 +141,7 @@ class Recognizer(Engine):
         channels: str = "mix",
         roles: str | Sequence[str] | None = None,
         options: AnalysisOptions | None = None,
+        adapter: ResultAdapter | None = None,
     ) -> list[Outcome]:
         """Analyse many inputs, batched; a bad input never stops the rest or costs another input its result.
 
@@ -143,10 +150,12 @@ class Recognizer(Engine):
         `on_outcome` is called as each one is done. See `emostudio.pipeline` for grouping and memory bounds;
         `workers` are the threads (or, with executor="process", processes) that decode and prepare inputs.
         `channels="separate"` scores each channel of every input as its own speaker (see `analyze`); an
-        `InputItem` with `roles` or `channels` of its own decides for itself. `options` (an AnalysisOptions)
-        replaces the keyword analysis options when given.
+        `InputItem` with `roles` or `channels` of its own decides for itself. `adapter`: as in `analyze`.
+        `options` (an AnalysisOptions) replaces the keyword analysis options when given.
         """
-        analysis = options or AnalysisOptions(granularity, embedding, enhance, quality, channels, roles)
+        analysis = options or AnalysisOptions(
+            granularity, embedding, enhance, quality, channels, roles, adapter=adapter
+        )
         pipe = PipelineOptions(analysis, workers, executor, group_seconds=group_seconds).check()
         if output_dir is not None:
             check_output_root(output_dir)

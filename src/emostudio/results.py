@@ -19,6 +19,7 @@ import numpy as np
 from emostudio.interpret import Band, Compound, TimelineSegment, summary_line
 from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.options import AdaptedReading
 from emostudio.records import ChannelInfo
 from emostudio.runs import (
     EMBEDDING_FILE,
@@ -68,19 +69,34 @@ class SegmentResult:
     start_s: float
     end_s: float
     probs: np.ndarray  # (9,) KEYS order
+    adapted: AdaptedReading | None = None  # an adapter's reading of this segment (its own embedding)
 
     @property
     def label(self) -> str:
         return KEYS[int(np.argmax(self.probs))]
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "start_s": round(self.start_s, 3),
             "end_s": round(self.end_s, 3),
             "emotion": self.label,
             "confidence": round(float(self.probs.max()), 6),
             "scores": scores_dict(self.probs),
         }
+        if self.adapted is not None:
+            d["adapted"] = adapted_dict(self.adapted)
+        return d
+
+
+def adapted_dict(reading: AdaptedReading) -> dict:
+    """result.json's `adapted` block: labels, scores over them, label, confidence, band, adapter (its id), and
+    the base scores after the adapter's temperature (`calibrated_scores`); numbers rounded to 6 decimals."""
+    d = reading.to_dict()
+    d["confidence"] = round(float(d["confidence"]), 6)
+    for key in ("scores", "calibrated_scores"):
+        if isinstance(d.get(key), dict):
+            d[key] = {k: round(float(v), 6) for k, v in d[key].items()}
+    return d
 
 
 @dataclass
@@ -181,6 +197,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     text: TextAttachment | None = None  # a transcript fused with the voice (emostudio.multimodal.attach_text)
     channels: list[ChannelResult] | None = None  # channels="separate": one entry per channel
+    adapted: AdaptedReading | None = None  # an adapter's reading of the utterance (the base scores stay)
 
     @property
     def label(self) -> str:
@@ -249,6 +266,8 @@ class Result:
             "warnings": self.warnings + ([RANDOM_WEIGHTS_NOTE] if self.model.is_random else []),
             "text": self.text.to_dict() if self.text is not None else None,
         }
+        if self.adapted is not None:  # only with an adapter: other documents are unchanged
+            d["adapted"] = adapted_dict(self.adapted)
         if self.channels is not None:  # only for channels="separate": other documents are unchanged
             d["speakers"] = sum(c.info.status == "speaker" for c in self.channels)
             d["channels"] = [c.to_dict() for c in self.channels]

@@ -5,6 +5,7 @@
 >>> run.doc["models"]["adapted"]["ua"], run.adapter.id
 >>> ev = evaluate_adapter("test.csv", rec, "adapters/calls")                   # held-out: the same report
 >>> load_adapter("adapters/calls", rec.model.fingerprint()).apply(result.probs, result.embedding)
+>>> rec.analyze("call.wav", adapter=adapter_for("adapters/calls", rec)).adapted.label  # result.json `adapted`
 
 Modules: `labelset` (which classes, custom or the model's, enough examples?), `folds` (grouped, never leaking),
 `calibration` (temperature scaling), `head` (standardised embeddings → logistic regression, C by nested CV),
@@ -13,7 +14,15 @@ Modules: `labelset` (which classes, custom or the model's, enough examples?), `f
 (`evaluate_adapter`).
 """
 
-from emostudio.adapt.adapter import ADAPTER_FORMAT, Adapted, Adapter, load_adapter, save_adapter
+from emostudio.adapt.adapter import (
+    ADAPTER_FORMAT,
+    Adapted,
+    Adapter,
+    adapter_for,
+    load_adapter,
+    resolve_adapter,
+    save_adapter,
+)
 from emostudio.adapt.cache import EmbeddingCache, default_cache_dir, embed_items
 from emostudio.adapt.calibration import fit_temperature
 from emostudio.adapt.errors import AdapterError, AdapterMismatchError, AdaptError, TooFewExamplesError
@@ -32,10 +41,12 @@ __all__ = [
     "EmbeddingCache",
     "TooFewExamplesError",
     "adapt",
+    "adapter_for",
     "default_cache_dir",
     "embed_items",
     "evaluate_adapter",
     "fit_temperature",
     "load_adapter",
+    "resolve_adapter",
     "save_adapter",
 ]

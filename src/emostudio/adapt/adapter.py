@@ -21,6 +21,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,7 +32,11 @@ from emostudio.adapt.head import Head
 from emostudio.errors import printable
 from emostudio.interpret import Band, band_for
 from emostudio.model.labels import KEYS
+from emostudio.options import AnalysisOptions
 from emostudio.settings import BandThresholds
+
+if TYPE_CHECKING:
+    from emostudio.engine import Engine
 
 ADAPTER_FORMAT = "emostudio.adapter/1"
 WEIGHTS_FILE = "adapter.safetensors"
@@ -270,3 +275,23 @@ def load_adapter(
     if weights_sha256 is not None:
         adapter.check_model(weights_sha256, model_id)
     return adapter
+
+
+def adapter_for(adapter: Adapter | str | os.PathLike, engine: Engine) -> Adapter:
+    """`adapter` (loaded, or its folder) checked against `engine`'s model weights: AdapterError for a damaged
+    folder, AdapterMismatchError naming both hashes for an adapter of other weights."""
+    if isinstance(adapter, Adapter):
+        engine.check_adapter(adapter)
+        return adapter
+    return load_adapter(adapter, engine.model.fingerprint(), engine.model.model_id)
+
+
+def resolve_adapter(options: AnalysisOptions, engine: Engine) -> AnalysisOptions:
+    """`options` with its adapter folder loaded and checked against `engine`'s model (the surfaces call this
+    once, before any work); unchanged when it has no adapter."""
+    if options.adapter is None:
+        return options
+    if isinstance(options.adapter, str | os.PathLike):
+        return options.replace(adapter=adapter_for(options.adapter, engine))
+    engine.adapter_for(options)
+    return options

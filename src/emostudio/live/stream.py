@@ -36,7 +36,7 @@ from emostudio.live.events import SILENCE, LiveEvent, LiveNotice, LiveUpdate
 from emostudio.live.options import FEED_WINDOWS, LiveOptions, LiveStats
 from emostudio.live.track import StreamingVad, Track
 from emostudio.model.labels import KEYS
-from emostudio.options import AnalysisOptions
+from emostudio.options import AnalysisOptions, ResultAdapter
 from emostudio.prepare import prepare
 from emostudio.records import SAMPLE_RATE, Audio, Prepared, SourceInfo, Span
 from emostudio.results import Result
@@ -73,7 +73,8 @@ class LiveStream:
     "separate" (each channel its own speaker, `roles` names them). input_channels: channels per chunk (by
     default taken from the first chunk; bytes chunks need it when > 1). format: "s16le" or "f32le" for bytes
     chunks. name: the source name in results. spool_dir: where the stream's audio is kept for the closing
-    pass (an unnamed temporary file; default: the system's temp folder). Other keywords are LiveOptions.
+    pass (an unnamed temporary file; default: the system's temp folder). adapter: a loaded adapter whose
+    reading the closing Result carries (default: the recognizer's own). Other keywords are LiveOptions.
     """
 
     def __init__(
@@ -88,12 +89,16 @@ class LiveStream:
         name: str = "live",
         options: LiveOptions | None = None,
         spool_dir: str | os.PathLike | None = None,
+        adapter: ResultAdapter | None = None,
         **overrides,
     ):
         self.recognizer = recognizer
         self.rate = pcm.check_rate(sample_rate)
         # the closing pass: the whole stream as a file in frame mode, channels and roles checked once
-        self.analysis = AnalysisOptions(granularity="frame", channels=channels, roles=roles).check()
+        self.analysis = AnalysisOptions(
+            granularity="frame", channels=channels, roles=roles, adapter=adapter
+        ).check()
+        self.adapter = recognizer.adapter_for(self.analysis)  # read by the closing pass (checked here)
         self.mode = channels
         self.input_channels = None if input_channels is None else pcm.check_input_channels(input_channels)
         self.role_names = self.analysis.role_names
@@ -415,7 +420,7 @@ class LiveStream:
     def result_of(self, prepared: Prepared, parts: list[closing.Part], scores: list[InputScores]) -> Result:
         """The closing Result from the parts' segment scores (see emostudio.live.closing), with the stream's
         notes: assembled as `analyze(file, granularity="frame")` assembles the same audio."""
-        result = self.recognizer.assemble(prepared, closing.join(parts, scores), "frame", False)
+        result = self.recognizer.assemble(prepared, closing.join(parts, scores), "frame", False, self.adapter)
         o = self.options
         result.settings = {
             **result.settings,
