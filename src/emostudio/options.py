@@ -88,6 +88,8 @@ class ResultAdapter(Protocol):
     `apply(probs (9,), embedding (dim,), bands)` reads one utterance; `check_model(weights_sha256, model_id)`
     raises AdapterMismatchError (naming both hashes) unless it was trained on those weights."""
 
+    sha256: str  # of the adapter's weights file (job identities hold it)
+
     @property
     def id(self) -> str: ...
 

@@ -1,7 +1,9 @@
 """What a batch job is (its identity), whether a folder may be resumed, and what a job did (summary.json).
 
 A job's identity is everything that changes its numbers: the model id, a sha256 of its weights, the precision
-(dtype), granularity, embedding, enhancement settings, quality, and every pipeline threshold. A re-run on the
+(dtype), granularity, embedding, enhancement settings, quality, every pipeline threshold and the adapter (the
+sha256 of its weights file, or None). A folder of an earlier job version (2, before adapters) resumes when the
+job has no adapter (its job.json is brought up to date); with an adapter it is another job. A re-run on the
 same folder with any difference is refused with the difference named; `--force` moves the earlier results into
 `previous-YYYYMMDD-HHMMSS/` and starts a new job, so rows of two models are never mixed.
 """
@@ -24,7 +26,8 @@ from emostudio.runs import PART_RE, new_archive_dir
 
 JOB_FILE = "job.json"
 SUMMARY_FILE = "summary.json"
-JOB_VERSION = 2  # job.json written before identities held weights and dtype count as another job
+JOB_VERSION = 3  # 3: the adapter counts; 2: weights and dtype count (a job.json of 1 is another job)
+UPGRADABLE_VERSION = 2  # resumed by a job without an adapter: nothing else changed between 2 and 3
 
 
 def _plain(value):
@@ -54,10 +57,12 @@ def job_identity(
     enhance,
     quality: bool,
     settings: dict,
+    adapter_sha256: str | None = None,
 ) -> dict:
     """What decides the results of a job; a resume must match it exactly."""
     return {
         "version": JOB_VERSION,
+        "adapter": adapter_sha256,
         "model_id": model_id,
         "weights_sha256": weights_sha256,
         "dtype": dtype,
@@ -77,7 +82,15 @@ def _describe(key: str, old, new) -> str:
             k for k in set(old or {}) | set(new or {}) if (old or {}).get(k) != (new or {}).get(k)
         )
         return f"pipeline settings differ ({', '.join(changed)})"
+    if key == "adapter":
+        shown = [f"adapter sha256 {str(v)[:12]}…" if v else "no adapter" for v in (old, new)]
+        return f"adapter: was {shown[0]}, now {shown[1]}"
     if key == "version":
+        if old == UPGRADABLE_VERSION:
+            return (
+                "the folder was written before adapters were part of a job (job version 2): it resumes "
+                "without --adapter"
+            )
         return "the folder was written by an older emostudio that did not record weights and precision"
     return f"{key}: was {old!r}, now {new!r}"
 
@@ -104,6 +117,8 @@ def check_job(store: ShardStore, wanted: dict, force: bool) -> str | None:
             old = {}
     elif store.parts:
         old = {}  # shards without a job.json: an unknown job
+    if old is not None and upgradable(old, wanted):
+        old = {**old, "version": JOB_VERSION, "adapter": None}
     if old is not None:
         diff = [k for k in wanted if old.get(k) != wanted[k]]
         if diff and not force:
@@ -117,6 +132,11 @@ def check_job(store: ShardStore, wanted: dict, force: bool) -> str | None:
             moved = _archive(store)
     atomic.write_json(path, wanted)
     return moved
+
+
+def upgradable(old: dict, wanted: dict) -> bool:
+    """A job.json of version 2 (before adapters) that a job without an adapter may resume."""
+    return old.get("version") == UPGRADABLE_VERSION and "adapter" not in old and wanted.get("adapter") is None
 
 
 def _archive(store: ShardStore) -> str | None:

@@ -171,10 +171,7 @@ def run_ray_batch(
     if batch_size < 1 or shard_size < 1:
         raise UsageError("batch_size and shard_size must be at least 1")
     items = job_items(inputs)
-    if analysis.channels == "separate" or any(it.roles or it.channels == "separate" for it in items):
-        raise BatchError(  # two-party rows (one row per channel): the local runner only
-            "the manifest names channel roles (two-party calls, one row per channel): run it without --ray"
-        )
+    _local_only(analysis, items)
     settings = settings or Settings()
     if batch_seconds is not None:
         settings = replace(settings, batch_seconds=float(batch_seconds))
@@ -208,6 +205,16 @@ def run_ray_batch(
         return finish_job(
             store, identity, random_weights, state, time.perf_counter() - t0, job_settings, previous
         )
+
+
+def _local_only(analysis: AnalysisOptions, items: Sequence[InputItem]) -> None:
+    """BatchError for what only the local runner does: two-party rows (one row per channel) and adapters."""
+    if analysis.channels == "separate" or any(it.roles or it.channels == "separate" for it in items):
+        raise BatchError(
+            "the manifest names channel roles (two-party calls, one row per channel): run it without --ray"
+        )
+    if analysis.adapter is not None:
+        raise BatchError("an adapter (--adapter) is read by the local runner only: run the job without --ray")
 
 
 def _identity(

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 
+from emostudio.adapt import Adapter, resolve_adapter
 from emostudio.batch.job import BatchProgress, BatchSummary, check_job, finish_job, job_identity
 from emostudio.batch.shards import Row, RowContext, ShardStore, error_row, rows_for
 from emostudio.errors import BatchError, UsageError
@@ -56,6 +57,7 @@ def identity_of(
 ) -> dict:
     """The job identity of analysing with `options` and `recognizer` (see emostudio.batch.job)."""
     ref = recognizer.model_ref
+    adapter = recognizer.adapter_for(options)
     settings = {k: v for k, v in recognizer.settings.to_dict().items() if k != "batch_seconds"}
     settings["text"] = text_options
     if options.channels != "mix":  # (only then: the identity of every earlier job stays what it was)
@@ -69,6 +71,7 @@ def identity_of(
         options.enhance,
         options.quality,
         settings,
+        adapter.sha256 if adapter is not None else None,
     )
 
 
@@ -100,6 +103,7 @@ def run_batch(
     text_backend: str | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
     channels: str = "mix",
+    adapter: Adapter | str | os.PathLike | None = None,
     options: AnalysisOptions | None = None,
 ) -> BatchSummary:
     """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
@@ -110,12 +114,20 @@ def run_batch(
     rows are committed as one shard. A failing input becomes a row with `error_code` and `error`; it never
     stops the job. `channels="separate"` (or a manifest's `roles` / `channels` column) scores each channel
     of an input as its own speaker: its row is followed by one row per channel (see shards.rows_for).
+    `adapter` (a folder or a loaded adapter, checked against the model before any input is read) fills the
+    adapter columns of every row and is part of the job's identity.
     Inputs with a transcript (a manifest's `text` column) also get the text columns
     (emostudio.multimodal; `text=False` skips them). `options` (an AnalysisOptions, its `text` included)
     replaces the keyword analysis options when given. Writes `summary.json` at the end and returns the summary.
     """
     analysis = options or AnalysisOptions(
-        granularity, embedding, enhance, quality, channels, text=job_text(text_weight, text_backend)
+        granularity,
+        embedding,
+        enhance,
+        quality,
+        channels,
+        text=job_text(text_weight, text_backend),
+        adapter=adapter,
     )
     pipe = PipelineOptions(analysis, workers, executor, group_seconds=group_seconds).check()
     if not isinstance(shard_size, int) or shard_size < 1:
@@ -125,13 +137,9 @@ def run_batch(
     items = job_items(inputs)
     t0 = time.perf_counter()
     with ShardStore(out_dir) as store:  # before loading the model: a bad --out or a busy folder fails at once
-        rec = recognizer or Recognizer(
-            DEFAULT_MODEL if model is None else model, device, dtype, allow_download=allow_download
-        )
-        if batch_seconds is not None and batch_seconds != rec.settings.batch_seconds:  # never the caller's
-            rec = Recognizer(
-                model=rec.model, settings=replace(rec.settings, batch_seconds=float(batch_seconds))
-            )
+        rec = _recognizer(recognizer, model, device, dtype, allow_download, batch_seconds)
+        analysis = resolve_adapter(analysis, rec)  # a folder loaded, other weights refused: before any input
+        pipe = replace(pipe, analysis=analysis)
         text_options = text_options_for(items, analysis.text, text)
         identity = identity_of(rec, analysis, text_options)
         previous = check_job(store, identity, force)
@@ -140,20 +148,47 @@ def run_batch(
         rows = iter_rows(rec, todo, pipe, ctx, text_options, state)
         commit_rows(store, rows, shard_size, analysis, progress, state, t0)
         settings = {
-            "embedding": analysis.embedding,
-            "enhance": bool(analysis.enhance),
-            "quality": analysis.quality,
+            **job_settings(analysis, text_options),
             "batch_seconds": rec.batch_seconds,
             "workers": workers,
             "executor": executor,
             "shard_size": shard_size,
-            "text": None
-            if text_options is None
-            else {"weight": text_options.weight, "backend": text_options.backend},
         }
         return finish_job(
             store, identity, ctx.random_weights, state, time.perf_counter() - t0, settings, previous
         )
+
+
+def _recognizer(
+    recognizer: Recognizer | None,
+    model: str | os.PathLike | None,
+    device: str,
+    dtype: str | None,
+    allow_download: bool,
+    batch_seconds: float | None,
+) -> Recognizer:
+    """The job's Recognizer: the caller's (a copy when the job's batch_seconds differ), else `model` loaded."""
+    rec = recognizer or Recognizer(
+        DEFAULT_MODEL if model is None else model, device, dtype, allow_download=allow_download
+    )
+    if batch_seconds is not None and batch_seconds != rec.settings.batch_seconds:  # never the caller's
+        rec = Recognizer(model=rec.model, settings=replace(rec.settings, batch_seconds=float(batch_seconds)))
+        rec.adapter = recognizer.adapter if recognizer is not None else None
+    return rec
+
+
+def job_settings(analysis: AnalysisOptions, text_options: TextOptions | None) -> dict:
+    """summary.json's analysis settings: embedding, enhancement, quality, transcripts, the adapter's id."""
+    adapter = analysis.loaded_adapter
+    return {
+        "embedding": analysis.embedding,
+        "enhance": bool(analysis.enhance),
+        "quality": analysis.quality,
+        "text": None
+        if text_options is None
+        else {"weight": text_options.weight, "backend": text_options.backend},
+        "adapter": None if adapter is None else adapter.id,
+    }
 
 
 def iter_rows(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import io
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +61,13 @@ SCHEMA = pa.schema(
         ("fused_label", pa.string()),
         ("fused_confidence", pa.float64()),
         ("agreement", pa.string()),
+        # an adapter (--adapter DIR): its id, the reading over its labels and every label's score as JSON
+        # ({"frustrated": 0.8, ...}: the labels are the user's, so not one column each); None without one
+        ("adapter_id", pa.string()),
+        ("adapted_label", pa.string()),
+        ("adapted_confidence", pa.float64()),
+        ("adapted_band", pa.string()),
+        ("adapted_scores", pa.string()),
         # rows of embeddings-NNNNN.npy that belong to this input (1 row in utterance mode, one per frame in
         # frame mode, 0 for a failure); only filled when embeddings were asked for
         ("embedding_start", pa.int64()),
@@ -148,12 +156,27 @@ def result_row(item: InputItem, result, duration_s: float, ctx: RowContext, text
     )
     for col, p in zip(SCORE_COLUMNS, result.probs, strict=True):
         rec[col] = float(p)
+    if result.adapted is not None:
+        rec.update(adapted_columns(result.adapted.to_dict()))
     row = Row(rec, None if result.embedding is None else np.asarray(result.embedding, np.float32))
     if result.frames is not None:
         row.frame_starts_s = np.asarray(result.frames.starts_s, np.float64)
         row.frame_probs = np.asarray(result.frames.probs, np.float64)
         row.frame_step_s = float(result.frames.step_s)
     return row
+
+
+def adapted_columns(adapted: dict) -> dict:
+    """The adapter columns of a row from result.json's `adapted` block."""
+    return {
+        "adapter_id": adapted["adapter"],
+        "adapted_label": adapted["label"],
+        "adapted_confidence": float(adapted["confidence"]),
+        "adapted_band": adapted["band"],
+        "adapted_scores": json.dumps(
+            {k: round(float(v), 6) for k, v in adapted["scores"].items()}, ensure_ascii=False
+        ),
+    }
 
 
 def channel_id(item_id: str, index: int) -> str:

@@ -11,12 +11,15 @@ from emostudio.cli.common import (
     EXIT_FAILED_INPUTS,
     EXIT_OK,
     EXIT_USAGE,
+    add_adapter_arg,
     add_model_args,
+    check_adapter,
     check_out_dir,
     err_console,
     expand_inputs,
     fail,
     load_recognizer,
+    read_adapter,
     say,
 )
 from emostudio.cli.export_cmd import add_export_arg, analyze_formats, export_new_run
@@ -58,6 +61,7 @@ def register(sub) -> None:
     p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     add_export_arg(p)
+    add_adapter_arg(p)
     add_model_args(p)
     add_text_args(p)
     p.set_defaults(func=run)
@@ -74,6 +78,8 @@ def describe(result) -> list[str]:
     ]
     if result.compound:
         lines.append(f"{t('cli_compound', 'en')}: {result.compound.zh} ({result.compound.en})")
+    if result.adapted is not None:
+        lines.append(adapted_line(result.adapted.to_dict()))
     if len(result.segments) > 1:
         lines.append(t("cli_segments", "en", n=len(result.segments)))
     if result.enhancement:
@@ -94,6 +100,18 @@ def describe(result) -> list[str]:
     return lines
 
 
+def adapted_line(adapted: dict) -> str:
+    """`adapted: frustrated 81.2% (confident, adapter 1a2b…)` beside the base reading."""
+    return t(
+        "cli_adapted",
+        "en",
+        label=adapted["label"],
+        percent=100 * float(adapted["confidence"]),
+        band=adapted["band"],
+        adapter=adapted["adapter"],
+    )
+
+
 def describe_channels(result) -> list[str]:
     """--channels separate: one line per channel (its label, or why it was not scored) and its notes."""
     lines = []
@@ -102,6 +120,8 @@ def describe_channels(result) -> list[str]:
         if ch.result is not None:
             r = ch.result
             lines.append(f"{head}{r.summary('zh')} · {r.band.en} ({r.band.zh})")
+            if r.adapted is not None:
+                lines.append(f"  {adapted_line(r.adapted.to_dict())}")
             if r.frames is not None and r.frames.segments:
                 runs = " → ".join(
                     f"{BY_KEY[s.label].emoji} {s.start_s:.1f}-{s.end_s:.1f}s" for s in r.frames.segments[:8]
@@ -117,10 +137,30 @@ def describe_channels(result) -> list[str]:
     return lines
 
 
+def _recognizer_and_options(args: argparse.Namespace):
+    """(Recognizer, AnalysisOptions with the --adapter loaded and checked), or None after one line saying why."""
+    from emostudio.errors import UsageError
+    from emostudio.options import AnalysisOptions
+
+    try:
+        options = AnalysisOptions(
+            args.granularity, args.embedding, args.enhance, not args.no_quality, args.channels, args.roles
+        ).check()
+    except UsageError as exc:
+        fail(str(exc))
+        return None
+    adapter = read_adapter(args)  # a damaged folder fails before the model loads
+    if isinstance(adapter, int):
+        return None
+    rec = load_recognizer(args)
+    if rec is None or not check_adapter(rec, adapter):
+        return None
+    return rec, options.replace(adapter=adapter)
+
+
 def run(args: argparse.Namespace) -> int:
     from emostudio.audio import AUDIO_EXTENSIONS
-    from emostudio.errors import EmoStudioError, UsageError
-    from emostudio.options import AnalysisOptions
+    from emostudio.errors import EmoStudioError
 
     expanded = expand_inputs(args.inputs, AUDIO_EXTENSIONS)
     for problem in expanded.problems:
@@ -137,16 +177,10 @@ def run(args: argparse.Namespace) -> int:
     exports = analyze_formats(args.export)  # export formats and their libraries: checked before any work too
     if isinstance(exports, int):
         return exports
-    try:
-        options = AnalysisOptions(
-            args.granularity, args.embedding, args.enhance, not args.no_quality, args.channels, args.roles
-        ).check()
-    except UsageError as exc:
-        fail(str(exc))
+    setup = _recognizer_and_options(args)
+    if setup is None:
         return EXIT_USAGE
-    rec = load_recognizer(args)
-    if rec is None:
-        return EXIT_USAGE
+    rec, options = setup
     failures = len(expanded.problems)
     docs = [{"source": p.path, "error": {"code": p.code, "message": str(p)}} for p in expanded.problems]
     with Progress(

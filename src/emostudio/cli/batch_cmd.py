@@ -12,6 +12,7 @@ from emostudio.cli.common import (
     EXIT_FAILED_INPUTS,
     EXIT_OK,
     EXIT_USAGE,
+    add_adapter_arg,
     add_model_args,
     console,
     err_console,
@@ -80,6 +81,7 @@ def register(sub) -> None:
         help="decode in threads (default) or in spawned worker processes",
     )
     _add_job_args(p)
+    add_adapter_arg(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     add_model_args(p)
     p.set_defaults(func=run)
@@ -195,6 +197,7 @@ def _options(args: argparse.Namespace):
         not args.no_quality,
         args.channels,
         text=job_text(args.text_weight, args.text_backend),
+        adapter=args.adapter,  # loaded and checked against the model by run_batch, before any input
     ).check()
 
 

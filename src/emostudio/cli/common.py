@@ -92,6 +92,45 @@ def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
     )
 
 
+def add_adapter_arg(p: argparse.ArgumentParser) -> None:
+    """`--adapter DIR`: read every result with an adapter trained by `emostudio adapt` (its own labels)."""
+    p.add_argument(
+        "--adapter",
+        default=None,
+        metavar="DIR",
+        help="an adapter folder from `emostudio adapt`: every result also carries its reading over your labels "
+        "(result.json `adapted`); refused when it was trained on other model weights",
+    )
+
+
+def read_adapter(args: argparse.Namespace):
+    """The --adapter folder read (before the model loads): the Adapter, None without --adapter, or EXIT_USAGE
+    after one line naming the file."""
+    from emostudio.adapt import AdapterError, load_adapter
+
+    if getattr(args, "adapter", None) is None:
+        return None
+    try:
+        return load_adapter(args.adapter)
+    except AdapterError as exc:
+        fail(str(exc))
+        return EXIT_USAGE
+
+
+def check_adapter(rec, adapter) -> bool:
+    """Whether `adapter` (or None) fits `rec`'s model; False after one line naming both weights hashes."""
+    from emostudio.adapt import AdapterError
+
+    if adapter is None:
+        return True
+    try:
+        rec.check_adapter(adapter)
+    except AdapterError as exc:
+        fail(str(exc))
+        return False
+    return True
+
+
 def load_recognizer(args: argparse.Namespace):
     """A Recognizer for the CLI's model options, or None after printing where we looked and how to get weights."""
     from emostudio.errors import ModelError

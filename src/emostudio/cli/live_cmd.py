@@ -17,11 +17,14 @@ from emostudio.cli.common import (
     EXIT_FAILED_INPUTS,
     EXIT_OK,
     EXIT_USAGE,
+    add_adapter_arg,
     add_model_args,
+    check_adapter,
     check_out_dir,
     err_console,
     fail,
     load_recognizer,
+    read_adapter,
     say,
 )
 
@@ -66,6 +69,7 @@ def register(sub) -> None:
     p.add_argument("--out", default="outputs", help="folder for the run folder (default: outputs)")
     p.add_argument("--no-save", action="store_true", help="do not write a run folder")
     p.add_argument("--json", action="store_true", help="print every update and the result as JSON lines")
+    add_adapter_arg(p)
     add_live_model_args(p)
     p.set_defaults(func=run)
 
@@ -135,12 +139,15 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not args.no_save and not check_out_dir(args.out):
         return EXIT_USAGE
+    adapter = read_adapter(args)  # a damaged folder fails before the model loads
+    if isinstance(adapter, int):
+        return adapter
     rec = load_recognizer(argparse.Namespace(**{**vars(args), "device": args.model_device}))
-    if rec is None:
+    if rec is None or not check_adapter(rec, adapter):
         return EXIT_USAGE
     try:
         source = _open_source(args)
-        live = _open_stream(rec, source, args, roles)
+        live = _open_stream(rec, source, args, roles, adapter)
     except EmoStudioError as exc:
         fail(str(exc))
         return EXIT_USAGE
@@ -168,8 +175,9 @@ def _open_source(args: argparse.Namespace):
     return open_microphone(device, args.rate, args.mic_channels)
 
 
-def _open_stream(rec, source, args: argparse.Namespace, roles):
-    """The live stream for `source` (the source is closed when the stream cannot be made)."""
+def _open_stream(rec, source, args: argparse.Namespace, roles, adapter=None):
+    """The live stream for `source` (the source is closed when the stream cannot be made); the closing Result
+    carries `adapter`'s reading when one is given."""
     realtime = source.realtime or args.speed > 0
     try:
         return rec.stream(
@@ -183,6 +191,7 @@ def _open_stream(rec, source, args: argparse.Namespace, roles):
             min_window_s=min(1.0, args.window),
             latest_only=realtime,
             max_duration_s=args.max_duration,
+            adapter=adapter,
         )
     except BaseException:
         source.close()

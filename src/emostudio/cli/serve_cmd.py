@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from emostudio.cli.common import RenamedFlag, add_model_args, err_console, fail
+from emostudio.cli.common import RenamedFlag, add_adapter_arg, add_model_args, err_console, fail, read_adapter
 
 
 def register(sub) -> None:
@@ -82,6 +82,7 @@ def register(sub) -> None:
         metavar="SECONDS",
         help="longest live stream; its audio is kept on disk under --outputs/.live while it runs (default 7200)",
     )
+    add_adapter_arg(p)
     add_model_args(p, limits=False)
     p.set_defaults(func=run)
 
@@ -108,6 +109,7 @@ def settings_from_args(args: argparse.Namespace):
         max_streams=args.max_streams,
         stream_idle_timeout_s=args.stream_idle_timeout,
         max_stream_s=args.max_stream_duration,
+        adapter=args.adapter,
     )
 
 
@@ -126,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
     from emostudio.server.app import create_app
     from emostudio.server.settings import UnsafeBindError
 
+    if isinstance(read_adapter(args), int):  # a damaged folder: before binding (other weights: on /readyz)
+        return 2
     try:
         settings = settings_from_args(args)
         app = create_app(settings)

@@ -5,6 +5,11 @@ but barely (metrics.json and the CLI keep the English; report.html shows both)."
 from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # --- an adapter's reading beside the base one (CLI `analyze`, `live`)
+    "cli_adapted": (
+        "适配器判断：{label} 置信度 {percent:.1f}%（{band}，适配器 {adapter}）",
+        "adapted: {label} {percent:.1f}% ({band}, adapter {adapter})",
+    ),
     # --- the readings of an adaptation report (metrics.json `models[name].model.zh / en`)
     "adapt_reading_base": ("基础模型", "the model's own scores"),
     "adapt_reading_calibrated": ("温度校准后", "the model's scores after temperature scaling"),

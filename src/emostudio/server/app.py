@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 
 from emostudio import __version__  # noqa: E402
+from emostudio.server.adapters.routes import build_adapters_router  # noqa: E402
+from emostudio.server.adapters.service import adapters_for  # noqa: E402
 from emostudio.server.api import build_router, install_error_handlers, token_ok  # noqa: E402
 from emostudio.server.docs import install_docs  # noqa: E402
 from emostudio.server.middleware import ApiRoutes, BodyLimit, CatchAll  # noqa: E402
@@ -54,6 +56,8 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
     app.include_router(build_profiles_router(service))
     app.include_router(build_evaluate_router(service))
     app.include_router(build_live_router(service))
+    service.on_model.append(adapters_for(service, settings.adapter).attach)  # before the model is ready
+    app.include_router(build_adapters_router(service))
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,9 @@ class Service:
         self._in_flight = 0
         self._closing = False
         self._loader: threading.Thread | None = None
+        # called with the Recognizer when it has loaded, before the server turns ready (the active adapter:
+        # emostudio.server.adapters); an EmoStudioError from one marks the model failed with its message
+        self.on_model: list[Callable[[Recognizer], None]] = []
 
     # ---- model -----------------------------------------------------------------------------------------------
     def start(self, model: str | None = None) -> threading.Thread:
@@ -126,6 +130,12 @@ class Service:
             return
         except Exception as exc:  # reported on /readyz and in the UI; the process keeps serving
             self.model_state = ModelState("failed", name, f"{type(exc).__name__}: {exc}")
+            return
+        try:
+            for hook in self.on_model:
+                hook(rec)
+        except EmoStudioError as exc:  # e.g. `serve --adapter` for other weights: named on /readyz
+            self.model_state = ModelState("failed", name, str(exc))
             return
         worker = ModelWorker(rec, capacity=s.queue_size, workers=s.workers, max_batch=s.max_batch).start()
         with self._lock:

@@ -44,6 +44,7 @@ class ServerSettings:
     )
     stream_idle_timeout_s: float = 10.0  # a stream that sends nothing this long is ended and freed
     max_stream_s: float = 7200.0  # longest live stream (its audio is spooled to disk under outputs/.live)
+    adapter: Path | None = None  # `serve --adapter DIR`: the adapter read from every result (emostudio adapt)
 
     def __post_init__(self) -> None:
         self.outputs = Path(self.outputs).resolve()
