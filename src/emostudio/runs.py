@@ -79,6 +79,14 @@ def part_files(index: int) -> tuple[str, str, str]:
     return f"part-{name}.parquet", f"embeddings-{name}.npy", f"frames-{name}.parquet"
 
 
+# annotation exports written into a run folder (emostudio.export: named after the audio; RTTM after the turns)
+EXPORT_DOWNLOADS: dict[str, str] = {
+    "processed_audio.TextGrid": "text/plain; charset=utf-8",
+    "processed_audio.eaf": "application/xml",
+    "processed_audio.vtt": "text/vtt; charset=utf-8",
+    "processed_audio.srt": "application/x-subrip",
+    "turns.rttm": "text/plain; charset=utf-8",
+}
 # files of a run folder that may be downloaded, name -> media type (per-channel files for up to MAX_CHANNELS)
 DOWNLOADS: dict[str, str] = {
     RESULT_FILE: "application/json",
@@ -87,6 +95,7 @@ DOWNLOADS: dict[str, str] = {
     EMBEDDING_FILE: "application/octet-stream",
     **{channel_frames_file(i): "text/csv" for i in range(MAX_CHANNELS)},
     **{channel_embedding_file(i): "application/octet-stream" for i in range(MAX_CHANNELS)},
+    **EXPORT_DOWNLOADS,
 }
 
 

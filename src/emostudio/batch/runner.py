@@ -10,8 +10,10 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from emostudio.adapt import Adapter, resolve_adapter
+from emostudio.batch.exports import batch_formats, export_item
 from emostudio.batch.job import BatchProgress, BatchSummary, check_job, finish_job, job_identity
 from emostudio.batch.shards import Row, RowContext, ShardStore, error_row, rows_for
 from emostudio.errors import BatchError, UsageError
@@ -104,6 +106,7 @@ def run_batch(
     progress: Callable[[BatchProgress], None] | None = None,
     channels: str = "mix",
     adapter: Adapter | str | os.PathLike | None = None,
+    exports: Sequence[str] = (),
     options: AnalysisOptions | None = None,
 ) -> BatchSummary:
     """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
@@ -115,7 +118,8 @@ def run_batch(
     stops the job. `channels="separate"` (or a manifest's `roles` / `channels` column) scores each channel
     of an input as its own speaker: its row is followed by one row per channel (see shards.rows_for).
     `adapter` (a folder or a loaded adapter, checked against the model before any input is read) fills the
-    adapter columns of every row and is part of the job's identity.
+    adapter columns of every row and is part of the job's identity. `exports` (textgrid, eaf, vtt, srt, rttm)
+    writes each input's annotations into `out_dir/exports/` (emostudio.batch.exports).
     Inputs with a transcript (a manifest's `text` column) also get the text columns
     (emostudio.multimodal; `text=False` skips them). `options` (an AnalysisOptions, its `text` included)
     replaces the keyword analysis options when given. Writes `summary.json` at the end and returns the summary.
@@ -130,10 +134,7 @@ def run_batch(
         adapter=adapter,
     )
     pipe = PipelineOptions(analysis, workers, executor, group_seconds=group_seconds).check()
-    if not isinstance(shard_size, int) or shard_size < 1:
-        raise UsageError(f"shard_size must be at least 1, got {shard_size!r}")
-    if batch_seconds is not None and not batch_seconds > 0:
-        raise UsageError(f"batch_seconds must be positive, got {batch_seconds!r}")
+    formats = _check_job_args(shard_size, batch_seconds, exports)
     items = job_items(inputs)
     t0 = time.perf_counter()
     with ShardStore(out_dir) as store:  # before loading the model: a bad --out or a busy folder fails at once
@@ -145,7 +146,7 @@ def run_batch(
         previous = check_job(store, identity, force)
         todo, state = pending(store, items)
         ctx = context_of(identity, rec.model_ref.is_random)
-        rows = iter_rows(rec, todo, pipe, ctx, text_options, state)
+        rows = iter_rows(rec, todo, pipe, ctx, text_options, state, (store.dir, formats))
         commit_rows(store, rows, shard_size, analysis, progress, state, t0)
         settings = {
             **job_settings(analysis, text_options),
@@ -157,6 +158,15 @@ def run_batch(
         return finish_job(
             store, identity, ctx.random_weights, state, time.perf_counter() - t0, settings, previous
         )
+
+
+def _check_job_args(shard_size: int, batch_seconds: float | None, exports: Sequence[str]) -> tuple[str, ...]:
+    """UsageError / ExportError for a bad shard size, batch length or export format; the export formats."""
+    if not isinstance(shard_size, int) or shard_size < 1:
+        raise UsageError(f"shard_size must be at least 1, got {shard_size!r}")
+    if batch_seconds is not None and not batch_seconds > 0:
+        raise UsageError(f"batch_seconds must be positive, got {batch_seconds!r}")
+    return batch_formats(exports)
 
 
 def _recognizer(
@@ -198,8 +208,10 @@ def iter_rows(
     ctx: RowContext,
     text_options: TextOptions | None,
     state: BatchProgress,
+    exports: tuple[Path, tuple[str, ...]] | None = None,
 ) -> Iterator[list[Row]]:
-    """The rows of each input, in input order: its row (+ one per channel of a two-party call), or its error row."""
+    """The rows of each input, in input order: its row (+ one per channel of a two-party call), or its error row.
+    `exports`: (the job folder, formats) to write each input's annotations into (emostudio.batch.exports)."""
     for outcome in iter_results(rec, todo, pipe):
         item: InputItem = outcome.item
         if outcome.error is not None:
@@ -208,6 +220,11 @@ def iter_rows(
             duration_s = outcome.scored_audio().duration_s
             rows = rows_for(item, outcome.result, duration_s, ctx, text_options)
             state.audio_s += duration_s
+            if exports is not None and exports[1]:
+                problems = export_item(exports[0], item, outcome.result, exports[1])
+                if problems:
+                    first = rows[0].record
+                    first["warnings"] = "; ".join([*filter(None, [first["warnings"]]), *problems])
         outcome.prepared = None
         yield rows
 

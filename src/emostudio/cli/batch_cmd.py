@@ -82,6 +82,13 @@ def register(sub) -> None:
     )
     _add_job_args(p)
     add_adapter_arg(p)
+    p.add_argument(
+        "--export",
+        default=None,
+        metavar="FORMATS",
+        help="also write each input as textgrid, eaf, vtt, srt and/or rttm (comma-separated) into "
+        "OUT/exports/<id>.<ext>; the local runner",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     add_model_args(p)
     p.set_defaults(func=run)
@@ -216,6 +223,8 @@ def _run_job(args: argparse.Namespace, items, options, progress):
     )
     if args.ray and args.channels == "separate":
         raise EmoStudioError("--channels separate runs on the local runner only: leave out --ray")
+    if args.ray and args.export:
+        raise EmoStudioError("--export runs on the local runner only: leave out --ray")
     if args.ray and args.group_seconds is not None:
         raise EmoStudioError("--group-seconds is for the local runner: with --ray use --ray-batch-size")
     if args.ray:
@@ -247,6 +256,7 @@ def _run_job(args: argparse.Namespace, items, options, progress):
         workers=2 if args.workers is None else args.workers,
         executor=args.executor,
         group_seconds=args.group_seconds,
+        exports=args.export or (),
         **common,
     )
 

@@ -9,9 +9,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emostudio.errors import AudioError, EmoStudioError, OutputError, UsageError
+from emostudio.export import check_available, export_run, parse_formats
 from emostudio.messages import format_size
 from emostudio.options import DEFAULT_TEXT_WEIGHT, AnalysisOptions, TextOptions
 from emostudio.runs import DOWNLOADS, run_files
@@ -155,6 +157,22 @@ async def two_sides(service: Service, file_a, file_b, run_a: str | None, run_b: 
     return sides
 
 
+def export_formats(spec: str | None) -> tuple[str, ...]:
+    """The analyze request's `export` field as formats (per-run ones only); 422 naming a bad one."""
+    if not spec or not spec.strip():
+        return ()
+    try:
+        formats = parse_formats(spec)
+        check_available(formats)
+    except EmoStudioError as exc:
+        raise ApiError(422, exc.code, str(exc)) from exc
+    if "labelstudio" in formats:
+        raise ApiError(
+            422, "bad_parameters", "export labelstudio is one file for many runs; not per analysis"
+        )
+    return formats
+
+
 def with_links(doc: dict, run_id: str) -> dict:
     base = f"/v1/runs/{run_id}"
     doc["links"] = {
@@ -186,7 +204,14 @@ def build_router(service: Service) -> APIRouter:
             Form(description="separate: each channel its own speaker (two-party calls), in `channels`"),
         ] = "mix",
         roles: Annotated[str | None, Form(description="channel roles, e.g. agent,customer")] = None,
+        export: Annotated[
+            str | None,
+            Form(
+                description="also write textgrid, eaf, vtt, srt and/or rttm (comma list): in files and links"
+            ),
+        ] = None,
     ) -> dict:
+        formats = export_formats(export)  # 422 before any work
         data, name = await read_upload(service, file)
         options = AnalysisOptions(
             granularity,
@@ -200,6 +225,8 @@ def build_router(service: Service) -> APIRouter:
         done = await apply_text(
             service, done, text, options.text.weight, options.text.backend
         )  # `text` block
+        if formats:
+            await run_in_threadpool(export_run, done.run_dir, formats)  # listed in result.json `files`
         return with_links(done.to_dict(), done.run_id)
 
     @router.get("/runs", summary="Finished runs, newest first")

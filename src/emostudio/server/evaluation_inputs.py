@@ -19,7 +19,7 @@ from emostudio.model.labels import normalise_label
 from emostudio.server.settings import safe_filename
 
 ROOTS_ENV = "EMOSTUDIO_EVAL_ROOTS"
-MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json")  # .json: a Label Studio export too
 MAX_ARCHIVE_ENTRIES = 20000
 
 
