@@ -64,7 +64,7 @@ class Adapted:
     calibrated: np.ndarray
 
     def to_dict(self) -> dict:
-        """The `adapted` block of result.json (phase 2 adds it): labels, scores, label, confidence, band, adapter."""
+        """The `adapted` block of result.json: labels, scores, label, confidence, band, adapter, calibrated_scores."""
         return {
             "labels": list(self.labels),
             "scores": {k: float(v) for k, v in zip(self.labels, self.scores, strict=True)},
