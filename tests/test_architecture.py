@@ -69,8 +69,8 @@ def package_copy(tmp_path_factory):
         ),
         (
             "runs.py",
-            "def _later():\n    from emostudio.server import service  # noqa\n",
-            "emostudio.runs -> emostudio.server.service",
+            "def _later():\n    from emostudio.server.analyze import service  # noqa\n",
+            "emostudio.runs -> emostudio.server.analyze.service",
         ),
         ("engine.py", "import emostudio.pipeline  # noqa\n", "emostudio.engine -> emostudio.pipeline"),
     ],

@@ -35,6 +35,7 @@ from emostudio.settings import Settings
 
 class RunNotFoundError(EmoStudioError):
     code = "run_not_found"
+    status = 404
 
 
 class RunFileNotFoundError(EmoStudioError):
@@ -44,6 +45,7 @@ class RunFileNotFoundError(EmoStudioError):
 
 class BadRequestError(EmoStudioError):
     code = "bad_parameters"
+    status = 422
 
 
 class DamagedRunError(ValueError):

@@ -1,4 +1,4 @@
-"""REST routes for evaluations on a labelled test set (see emostudio.server.evaluations for the layout).
+"""REST routes for evaluations on a labelled test set (see emostudio.server.evaluate.service for the layout).
 
 POST /v1/evaluations                    start one: a zip `archive`, or a `manifest` + `files`, or a server
                                         `folder` under the allowed roots; `wait=true` answers when done
@@ -21,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from emostudio.errors import EmoStudioError
 from emostudio.evaluate import EvaluationError, StabilityThresholds
-from emostudio.server.api import ApiError, as_api_error, bearer_auth
-from emostudio.server.evaluation_inputs import ForbiddenPathError, UploadError
-from emostudio.server.evaluations import EvaluationNotFoundError, Evaluations, evaluations_for
+from emostudio.server.evaluate.inputs import ForbiddenPathError, UploadError
+from emostudio.server.evaluate.service import EvaluationNotFoundError, Evaluations, evaluations_for
+from emostudio.server.http import ApiError, as_api_error, bearer_auth
 from emostudio.server.settings import safe_filename
 
 MEDIA = {".json": "application/json", ".csv": "text/csv", ".html": "text/html", ".png": "image/png"}

@@ -47,7 +47,7 @@ from emostudio.evaluate import (
 )
 from emostudio.evaluate.report import METRICS_FILE
 from emostudio.runs import REPORT_ID, new_report_dir, sort_key
-from emostudio.server.evaluation_inputs import (
+from emostudio.server.evaluate.inputs import (
     ROOTS_ENV,
     ForbiddenPathError,
     UploadError,
@@ -60,7 +60,7 @@ from emostudio.server.evaluation_inputs import (
 from emostudio.server.worker import QueueFullError, UnavailableError
 
 if TYPE_CHECKING:
-    from emostudio.server.service import Service
+    from emostudio.server.analyze.service import Service
 
 EVAL_DIR = "evaluations"
 HISTORY_DIR = "history"

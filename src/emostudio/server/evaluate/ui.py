@@ -28,8 +28,8 @@ from emostudio.evaluate.run import status_reasons
 from emostudio.messages import error_text, lang_of, t
 from emostudio.model.labels import emotion_name
 from emostudio.render.evaluate import verdict_html
-from emostudio.server.evaluation_inputs import ForbiddenPathError, UploadError
-from emostudio.server.evaluations import Evaluations, evaluations_for
+from emostudio.server.evaluate.inputs import ForbiddenPathError, UploadError
+from emostudio.server.evaluate.service import Evaluations, evaluations_for
 from emostudio.server.ui_common import choices, user_error
 
 CLASS_MODES = ("all", "4")

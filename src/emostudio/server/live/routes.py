@@ -46,8 +46,8 @@ from emostudio.errors import EmoStudioError, UsageError
 from emostudio.live import FrameError
 from emostudio.live import pcm as pcm_mod
 from emostudio.options import CHANNEL_MODES, AnalysisOptions
-from emostudio.server.live_sessions import LiveSession, StreamParams, TooManyStreamsError, live_hub
-from emostudio.server.service import Service
+from emostudio.server.analyze.service import Service
+from emostudio.server.live.service import LiveSession, StreamParams, TooManyStreamsError, live_hub
 from emostudio.server.settings import safe_filename
 from emostudio.server.worker import QueueFullError, UnavailableError
 

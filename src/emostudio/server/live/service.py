@@ -31,7 +31,7 @@ from anyio import to_thread
 from emostudio.errors import EmoStudioError, InternalError
 from emostudio.live import LiveOptions, LiveStream
 from emostudio.live import closing as closing_mod
-from emostudio.server.service import Service
+from emostudio.server.analyze.service import Service
 from emostudio.server.worker import UnavailableError
 
 log = logging.getLogger("emostudio.server")

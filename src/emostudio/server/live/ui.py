@@ -25,8 +25,8 @@ from emostudio.messages import error_text, lang_of, t
 from emostudio.options import parse_roles
 from emostudio.render.html import esc
 from emostudio.render.live import VIEW_S, Lane, call_html, ending_html, live_cards, live_timeline
-from emostudio.server.live_sessions import StreamParams, live_hub
-from emostudio.server.service import Service
+from emostudio.server.analyze.service import Service
+from emostudio.server.live.service import StreamParams, live_hub
 from emostudio.server.ui_common import choices, user_error
 
 __all__ = ["VIEW_S", "LiveView", "build_live_tabs", "call_html", "ending_html"]

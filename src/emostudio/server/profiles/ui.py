@@ -16,8 +16,8 @@ from emostudio.messages import error_text, lang_of, t
 from emostudio.model.labels import emotion_name
 from emostudio.profiles import ProfileError, summarize, trend
 from emostudio.render.profiles import summary_card
-from emostudio.server.routes_profiles import profiles_service
-from emostudio.server.service import Service
+from emostudio.server.analyze.service import Service
+from emostudio.server.profiles.service import profiles_service
 from emostudio.server.ui_common import choices, user_error
 
 PERIODS = ("day", "week", "month")
