@@ -48,7 +48,16 @@ def with_links(doc: dict, run_id: str) -> dict:
 
 
 def build_router(service: Service) -> APIRouter:
+    """/v1/analyze, the run history and downloads, /v1/similarity and /v1/compare, behind the bearer token."""
     router = APIRouter(prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["v1"])
+    _analyze_route(router, service)
+    _run_routes(router, service)
+    _two_clip_routes(router, service)
+    return router
+
+
+def _analyze_route(router: APIRouter, service: Service) -> None:
+    """POST /v1/analyze."""
 
     @router.post("/analyze", summary="Recognise the emotion of one audio file")
     async def analyze(
@@ -84,6 +93,10 @@ def build_router(service: Service) -> APIRouter:
         )  # `text` block
         return with_links(done.to_dict(), done.run_id)
 
+
+def _run_routes(router: APIRouter, service: Service) -> None:
+    """GET /v1/runs, one run's result.json, one of its files, its zip."""
+
     @router.get("/runs", summary="Finished runs, newest first")
     def runs(
         limit: Annotated[int, Query(ge=1, le=200)] = 20, offset: Annotated[int, Query(ge=0)] = 0
@@ -108,6 +121,10 @@ def build_router(service: Service) -> APIRouter:
             headers={"Content-Disposition": f'attachment; filename="{run_id}.zip"'},
         )
 
+
+def _two_clip_routes(router: APIRouter, service: Service) -> None:
+    """POST /v1/similarity and /v1/compare."""
+
     @router.post(
         "/similarity", summary="Cosine similarity of two clips (two files, two run ids, or one of each)"
     )
@@ -130,5 +147,3 @@ def build_router(service: Service) -> APIRouter:
         run_b: Annotated[str | None, Form()] = None,
     ) -> dict:
         return await service.compare(*await two_sides(service, file_a, file_b, run_a, run_b))
-
-    return router

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from emostudio.errors import EmoStudioError
-from emostudio.evaluate import EvaluationError, StabilityThresholds
+from emostudio.evaluate import EvaluationError, Manifest, StabilityThresholds
 from emostudio.server.evaluate.inputs import ForbiddenPathError, UploadError
 from emostudio.server.evaluate.service import EvaluationNotFoundError, Evaluations, evaluations_for
 from emostudio.server.http import ApiError, as_api_error, bearer_auth
@@ -58,11 +58,70 @@ async def _save(upload: UploadFile, dest: Path) -> Path:
     return dest
 
 
+def thresholds_of(
+    max_flip_rate: float | None,
+    max_drift: float | None,
+    max_mean_drift: float | None,
+    max_drop: float | None,
+    max_new_failures: int | None,
+) -> StabilityThresholds:
+    """The stability thresholds of a request: each field given, or the default."""
+    defaults = StabilityThresholds()
+    return StabilityThresholds(
+        defaults.max_flip_rate if max_flip_rate is None else max_flip_rate,
+        defaults.max_drift if max_drift is None else max_drift,
+        defaults.max_mean_drift if max_mean_drift is None else max_mean_drift,
+        defaults.max_drop if max_drop is None else max_drop,
+        defaults.max_new_failures if max_new_failures is None else max_new_failures,
+    )
+
+
+async def stage_manifest(
+    evals: Evaluations,
+    uploads: Path,
+    archive: UploadFile | None,
+    manifest: UploadFile | None,
+    files: list[UploadFile] | None,
+    folder: str | None,
+    classes: str,
+) -> tuple[Manifest, Path | None]:
+    """Save the request's test set under `uploads` and read its manifest: (the manifest, the uploads folder, or
+    None when the set is a folder on the server and nothing was uploaded)."""
+    up: Path | None = uploads
+    if archive is not None:
+        path = await _save(archive, uploads / "archive.zip")
+        man = await run_in_threadpool(evals.manifest_from_archive, path, uploads, classes)
+    elif manifest is not None:
+        mpath = await _save(manifest, uploads / ("manifest" + Path(safe_filename(manifest.filename)).suffix))
+        (uploads / "files").mkdir()
+        saved = []
+        for f in files or []:
+            dest = uploads / "files" / safe_filename(f.filename)
+            if dest.exists():
+                raise UploadError(f"two uploaded files are called {dest.name}; file names must be unique")
+            saved.append(await _save(f, dest))
+        man = await run_in_threadpool(evals.manifest_from_files, mpath, saved, classes)
+    elif folder is not None:
+        man = await run_in_threadpool(evals.manifest_from_server, folder, classes)
+        shutil.rmtree(uploads, ignore_errors=True)
+        up = None
+    else:  # not reached: exactly one of the three was checked above
+        raise ApiError(422, "bad_parameters", "give exactly one of archive, manifest (+ files) or folder")
+    return man, up
+
+
 def build_evaluate_router(service) -> APIRouter:
     router = APIRouter(
         prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["evaluations"]
     )
     evals: Evaluations = evaluations_for(service)
+    _start_route(router, evals)
+    _report_routes(router, evals)
+    return router
+
+
+def _start_route(router: APIRouter, evals: Evaluations) -> None:
+    """POST /v1/evaluations: a zip, a manifest with its files, or a folder on the server."""
 
     @router.post("/evaluations", summary="Evaluate the server's model on a labelled test set")
     async def start(
@@ -99,14 +158,7 @@ def build_evaluate_router(service) -> APIRouter:
             raise ApiError(422, "bad_parameters", "give exactly one of archive, manifest (+ files) or folder")
         if files and manifest is None:
             raise ApiError(422, "bad_parameters", "files need the manifest that labels them")
-        defaults = StabilityThresholds()
-        thresholds = StabilityThresholds(
-            defaults.max_flip_rate if max_flip_rate is None else max_flip_rate,
-            defaults.max_drift if max_drift is None else max_drift,
-            defaults.max_mean_drift if max_mean_drift is None else max_mean_drift,
-            defaults.max_drop if max_drop is None else max_drop,
-            defaults.max_new_failures if max_new_failures is None else max_new_failures,
-        )
+        thresholds = thresholds_of(max_flip_rate, max_drift, max_mean_drift, max_drop, max_new_failures)
         uploads: Path | None
         try:
             if baseline:
@@ -115,31 +167,7 @@ def build_evaluate_router(service) -> APIRouter:
         except EmoStudioError as exc:
             raise api_error(exc) from exc
         try:
-            if archive is not None:
-                path = await _save(archive, uploads / "archive.zip")
-                man = await run_in_threadpool(evals.manifest_from_archive, path, uploads, classes)
-            elif manifest is not None:
-                mpath = await _save(
-                    manifest, uploads / ("manifest" + Path(safe_filename(manifest.filename)).suffix)
-                )
-                (uploads / "files").mkdir()
-                saved = []
-                for f in files or []:
-                    dest = uploads / "files" / safe_filename(f.filename)
-                    if dest.exists():
-                        raise UploadError(
-                            f"two uploaded files are called {dest.name}; file names must be unique"
-                        )
-                    saved.append(await _save(f, dest))
-                man = await run_in_threadpool(evals.manifest_from_files, mpath, saved, classes)
-            elif folder is not None:
-                man = await run_in_threadpool(evals.manifest_from_server, folder, classes)
-                shutil.rmtree(uploads, ignore_errors=True)
-                uploads = None
-            else:  # not reached: exactly one of the three was checked above
-                raise ApiError(
-                    422, "bad_parameters", "give exactly one of archive, manifest (+ files) or folder"
-                )
+            man, uploads = await stage_manifest(evals, uploads, archive, manifest, files, folder, classes)
             job = await evals.start(man, folder_dir, uploads, baseline=baseline, thresholds=thresholds)
         except BaseException as exc:
             evals.discard(folder_dir, uploads)
@@ -150,6 +178,10 @@ def build_evaluate_router(service) -> APIRouter:
             await asyncio.shield(job.task)
             return JSONResponse({**evals.status(job.id), "links": links(job.id)})
         return JSONResponse({**evals.status(job.id), "links": links(job.id)}, status_code=202)
+
+
+def _report_routes(router: APIRouter, evals: Evaluations) -> None:
+    """The evaluations: the list, one's state and metrics, its files, the earlier runs on the same set."""
 
     @router.get("/evaluations", summary="Evaluations, newest first")
     def list_evaluations(
@@ -187,5 +219,3 @@ def build_evaluate_router(service) -> APIRouter:
             return {"id": report_id, "runs": evals.history(report_id)}
         except EmoStudioError as exc:
             raise api_error(exc) from exc
-
-    return router

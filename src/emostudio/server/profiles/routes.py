@@ -30,7 +30,7 @@ from emostudio.profiles import (
 )
 from emostudio.server.analyze.service import Service
 from emostudio.server.http import ApiError, bearer_auth, read_upload
-from emostudio.server.profiles.service import profiles_service
+from emostudio.server.profiles.service import ProfilesService, profiles_service
 
 
 def as_api(exc: Exception) -> ApiError:
@@ -68,6 +68,23 @@ def _tags(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
+async def query_clip(
+    service: Service,
+    ps: ProfilesService,
+    file: UploadFile | None,
+    run_id: str | None,
+    field: str = "file",
+    run_field: str = "run_id",
+) -> Clip:
+    """The clip a request names: exactly one of an upload (`field`) or a saved run (`run_field`)."""
+    if run_id is not None and file is None:
+        return (await ps.clip_of_run(run_id))[0]
+    if file is not None and run_id is None:
+        data, name = await read_upload(service, file, field)
+        return await ps.clip_of_audio(data, name)
+    raise ApiError(422, "bad_parameters", f"give exactly one of {field} or {run_field}")
+
+
 def build_profiles_router(service: Service, store: str | os.PathLike | None = None) -> APIRouter:
     """/v1/profiles/... and /v1/similar, behind the same bearer token as the rest of /v1."""
     ps = profiles_service(service, store)
@@ -84,15 +101,15 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         lifespan=lifespan,
     )
 
-    async def query_clip(
-        file: UploadFile | None, run_id: str | None, field: str = "file", run_field: str = "run_id"
-    ) -> Clip:
-        if run_id is not None and file is None:
-            return (await ps.clip_of_run(run_id))[0]
-        if file is not None and run_id is None:
-            data, name = await read_upload(service, file, field)
-            return await ps.clip_of_audio(data, name)
-        raise ApiError(422, "bad_parameters", f"give exactly one of {field} or {run_field}")
+    _similarity_routes(router, service, ps)
+    _store_routes(router, service, ps)
+    _speaker_routes(router, service, ps)
+    _trend_routes(router, ps)
+    return router
+
+
+def _similarity_routes(router: APIRouter, service: Service, ps: ProfilesService) -> None:
+    """POST /v1/similar."""
 
     @router.post(
         "/similar", summary="How alike two clips are: cosine, score distance (JS) and a zh/en reading"
@@ -104,8 +121,8 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         run_a: Annotated[str | None, Form()] = None,
         run_b: Annotated[str | None, Form()] = None,
     ) -> dict:
-        a = await query_clip(file_a, run_a, "file_a", "run_a")
-        b = await query_clip(file_b, run_b, "file_b", "run_b")
+        a = await query_clip(service, ps, file_a, run_a, "file_a", "run_a")
+        b = await query_clip(service, ps, file_b, run_b, "file_b", "run_b")
         if a.model_id and b.model_id and a.model_id != b.model_id:
             raise ApiError(422, "model_mismatch", f"{a.name} and {b.name} come from different models")
         try:
@@ -119,6 +136,11 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
             "b": info(b),
             "random_weights": a.random_weights or b.random_weights,
         }
+
+
+def _store_routes(router: APIRouter, service: Service, ps: ProfilesService) -> None:
+    """The whole store: GET /v1/profiles, POST /v1/profiles/search, GET /v1/profiles/compare and /export (before
+    the /profiles/{speaker} routes, which would match those paths)."""
 
     @router.get(
         "/profiles", summary="Speakers in the store (records per speaker) and the models' collections"
@@ -145,7 +167,7 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         tag: Annotated[str | None, Form()] = None,
         model_id: Annotated[str | None, Form()] = None,
     ) -> dict:
-        q = await query_clip(file, run_id)
+        q = await query_clip(service, ps, file, run_id)
         st = await run_in_threadpool(ps.store)
         hits = await run_in_threadpool(
             functools.partial(
@@ -191,6 +213,10 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         media = "application/vnd.apache.parquet" if format == "parquet" else "text/csv"
         return Response(data, media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="profiles.{format}"'})  # fmt: skip
+
+
+def _speaker_routes(router: APIRouter, service: Service, ps: ProfilesService) -> None:
+    """One speaker: add a record, the profile, the records."""
 
     @router.post(
         "/profiles/{speaker}/records", summary="Add a finished run (run_id) or an uploaded file to a speaker"
@@ -238,6 +264,10 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         return {"total": len(recs), "limit": limit, "offset": offset,
                 "records": [r.to_dict() for r in recs[offset : offset + limit]]}  # fmt: skip
 
+
+def _trend_routes(router: APIRouter, ps: ProfilesService) -> None:
+    """One speaker's trend and the right to be forgotten."""
+
     @router.get("/profiles/{speaker}/trend", summary="Emotion shares per period and the negative-share alert "
                 "(format=json, png or html)")  # fmt: skip
     @_typed
@@ -270,5 +300,3 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
     @_typed
     def delete(speaker: str) -> dict:
         return {"speaker": speaker, "deleted": ps.store().delete_speaker(speaker)}
-
-    return router
