@@ -1,6 +1,6 @@
 """Evaluations on the server: stage a labelled test set, run it through the shared model worker, keep reports.
 
-Used by the REST routes (routes_evaluate.py) and the web UI tab (ui_evaluate.py). Layout under --outputs:
+Used by the REST routes (evaluate/routes.py) and the web UI tab (evaluate/ui.py). Layout under --outputs:
 
     outputs/evaluations/eval_YYYYMMDD_HHMMSS[_N]/   one report folder per evaluation (see emostudio.evaluate)
     outputs/evaluations/history/<fingerprint>.jsonl the run history of each test set (accuracy over time)

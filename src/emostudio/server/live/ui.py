@@ -2,7 +2,7 @@
 recording, each channel its own speaker).
 
 Live: Gradio streams the microphone in 0.5 s WAV chunks; each goes into a server live stream
-(`live_sessions`, the same limits, model worker and queue as WebSocket /v1/stream). The tab shows the current
+(`live.service`, the same limits, model worker and queue as WebSocket /v1/stream). The tab shows the current
 label of each speaker, a scrolling timeline with the dominant-emotion strip and the window confidence, and when
 recording stops the whole stream is analysed and saved as a run (it appears in History).
 Two-party call: the upload is analysed with channels="separate"; the channels' timelines are drawn one above
