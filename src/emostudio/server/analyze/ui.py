@@ -386,6 +386,7 @@ class HistoryTab:
     refresh: gr.Button
     table: gr.Dataframe
     views: list  # the outputs of `render_opened`, in its order
+    opened: gr.State  # the run opened on the History tab
 
 
 @dataclass
@@ -397,6 +398,7 @@ class CompareTab:
     run_b: gr.Dropdown
     go: gr.Button
     out: gr.HTML
+    compared: gr.State  # the last comparison shown
 
 
 def _history_layout(service: Service, L: Labels) -> HistoryTab:
@@ -411,7 +413,8 @@ def _history_layout(service: Service, L: Labels) -> HistoryTab:
             gr.HTML(elem_id="history-quality"),
             gr.File(label=t("files"), file_count="multiple", interactive=False, elem_id="history-downloads"),
         ]
-    return HistoryTab(tab, refresh, table, views)
+        opened = gr.State(None)
+    return HistoryTab(tab, refresh, table, views, opened)
 
 
 def _take_column(L: Labels, side: str) -> tuple[gr.Audio, gr.Dropdown]:
@@ -436,15 +439,14 @@ def _compare_layout(L: Labels) -> CompareTab:
                 clip_b, run_b = _take_column(L, "b")
         go = L.add(gr.Button(t("compare"), variant="primary", elem_id="compare-btn"), "value", "compare")
         out = gr.HTML(elem_id="comparison-view")
-    return CompareTab(tab, clip_a, clip_b, run_a, run_b, go, out)
+        compared = gr.State(None)
+    return CompareTab(tab, clip_a, clip_b, run_a, run_b, go, out, compared)
 
 
 def build_history_and_compare_tabs(service: Service, L: Labels, lang_in: gr.Radio) -> None:
     """The History tab (saved runs; a click opens one) and the Compare tab (two takes side by side)."""
     hist = _history_layout(service, L)
     cmp = _compare_layout(L)
-    opened = gr.State(None)  # the run opened on the History tab
-    compared = gr.State(None)  # the last comparison shown
 
     def show_history(choice):
         return history_updates(service, choice)
@@ -455,7 +457,7 @@ def build_history_and_compare_tabs(service: Service, L: Labels, lang_in: gr.Radi
     def open_run(table, choice, evt: gr.SelectData):
         return open_history_row(service, table, choice, selected_row(evt.index))
 
-    hist.table.select(open_run, [hist.table, lang_in], [opened, *hist.views])
+    hist.table.select(open_run, [hist.table, lang_in], [hist.opened, *hist.views])
 
     async def compare(a_path, b_path, a_run, b_run, choice):
         return await compare_takes(service, a_path, b_path, a_run, b_run, choice)
@@ -463,7 +465,7 @@ def build_history_and_compare_tabs(service: Service, L: Labels, lang_in: gr.Radi
     cmp.go.click(
         compare,
         [cmp.clip_a, cmp.clip_b, cmp.run_a, cmp.run_b, lang_in],
-        [compared, cmp.out],
+        [cmp.compared, cmp.out],
         concurrency_limit=None,
     )
 
@@ -475,4 +477,4 @@ def build_history_and_compare_tabs(service: Service, L: Labels, lang_in: gr.Radi
             render.comparison(compared_doc, lang) if compared_doc else "",
         )
 
-    lang_in.change(relabel, [lang_in, opened, compared], [hist.table, *hist.views, cmp.out])
+    lang_in.change(relabel, [lang_in, hist.opened, cmp.compared], [hist.table, *hist.views, cmp.out])
