@@ -30,7 +30,7 @@ from emostudio.render.evaluate import verdict_html
 from emostudio.render.live import Lane, call_html, ending_html, live_cards, live_timeline, role_name
 from emostudio.render.profiles import summary_card
 from emostudio.server import ui
-from emostudio.server.analyze import ui as analyze_ui
+from emostudio.server.analyze import history_ui
 from emostudio.server.evaluate import ui as ui_evaluate
 from emostudio.server.live.ui import BadRolesError, roles_of
 
@@ -196,7 +196,7 @@ def test_history_status_and_errors_speak_one_language(lang, other):
         list_runs=lambda limit: {"runs": runs},
         model_state=types.SimpleNamespace(state="ready", model="tiny", is_random=True),
     )
-    table = analyze_ui.history_rows(service, lang)
+    table = history_ui.history_rows(service, lang)
     pieces = [
         " ".join(map(str, [*table.columns, *table.to_numpy().ravel()])),
         ui.status_markdown(service, lang),

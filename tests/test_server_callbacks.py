@@ -17,6 +17,7 @@ import pytest
 from audio_factory import encode, make_voice
 
 from emostudio.messages import t
+from emostudio.server.analyze import history_ui
 from emostudio.server.analyze import ui as analyze_ui
 from emostudio.server.analyze.service import Service
 from emostudio.server.evaluate import ui as evaluate_ui
@@ -77,7 +78,7 @@ def test_analyze_returns_the_views_and_the_download_zip(service, analysed):
     with zipfile.ZipFile(zips[0]) as zf:
         names = {Path(n).name for n in zf.namelist()}
     assert "result.json" in names and {Path(f).name for f in files if not f.endswith(".zip")} <= names
-    assert analyze_ui.downloads(service, doc) == files  # the same files, the zip rebuilt in place
+    assert history_ui.downloads(service, doc) == files  # the same files, the zip rebuilt in place
 
 
 def test_analyze_without_audio_is_a_toast_in_the_users_language(service):
@@ -106,31 +107,31 @@ def test_segment_clip_slices_the_runs_audio(service, analysed):
     assert analyze_ui.segment_clip(service, doc, len(segs)) is None
     assert analyze_ui.segment_clip(service, doc, None) is None
     assert analyze_ui.segment_clip(service, None, 0) is None
-    assert analyze_ui.selected_row([2, 1]) == 2 and analyze_ui.selected_row(3) == 3
+    assert history_ui.selected_row([2, 1]) == 2 and history_ui.selected_row(3) == 3
 
 
 def test_history_row_opens_the_run(service, analysed):
     run_id = analysed["doc"]["run_id"]
-    table, run_a, run_b = analyze_ui.history_updates(service, "English")
+    table, run_a, run_b = history_ui.history_updates(service, "English")
     assert list(table.columns) == list(t("history_cols", "en"))
     row = table.index[table.iloc[:, 0] == run_id][0]
     assert run_id in {value for _, value in run_a["choices"]} and run_a == run_b
-    doc, card, bars, line, quality, files = analyze_ui.open_history_row(service, table, "English", int(row))
+    doc, card, bars, line, quality, files = history_ui.open_history_row(service, table, "English", int(row))
     assert doc == service.read_run(run_id) and doc["label"]["en"] in card and "svg" in line
-    assert files["value"] == analyze_ui.downloads(service, doc)
+    assert files["value"] == history_ui.downloads(service, doc)
     with pytest.raises(gr.Error):
-        analyze_ui.open_history_row(service, table, "English", len(table) + 5)
-    assert analyze_ui.render_opened(service, None, "en")[:4] == ("", "", "", "")
+        history_ui.open_history_row(service, table, "English", len(table) + 5)
+    assert history_ui.render_opened(service, None, "en")[:4] == ("", "", "", "")
 
 
 def test_compare_two_takes(service, analysed, clips):
-    assert analyze_ui.compare_sides(clips["a"], None, "run-x", None) == [{"run_id": "run-x"}]
-    sides = analyze_ui.compare_sides(None, clips["b"], None, None)
+    assert history_ui.compare_sides(clips["a"], None, "run-x", None) == [{"run_id": "run-x"}]
+    sides = history_ui.compare_sides(None, clips["b"], None, None)
     assert sides == [{"source": Path(clips["b"]), "name": "b.wav"}]
     with pytest.raises(gr.Error, match=t("need_two", "en")):
-        asyncio.run(analyze_ui.compare_takes(service, clips["a"], None, None, None, "English"))
+        asyncio.run(history_ui.compare_takes(service, clips["a"], None, None, None, "English"))
     doc, html = asyncio.run(
-        analyze_ui.compare_takes(service, None, clips["b"], analysed["doc"]["run_id"], None, "English")
+        history_ui.compare_takes(service, None, clips["b"], analysed["doc"]["run_id"], None, "English")
     )
     assert doc["a"]["run_id"] == analysed["doc"]["run_id"] and doc["b"]["run_id"] != doc["a"]["run_id"]
     assert doc["b"]["source"] == "b.wav" and html

@@ -15,8 +15,9 @@ import gradio as gr
 from emostudio.examples import ensure_examples
 from emostudio.messages import LANG_CHOICES, lang_of, t
 from emostudio.render.html import CSS
+from emostudio.server.analyze.history_ui import build_history_and_compare_tabs
 from emostudio.server.analyze.service import Service
-from emostudio.server.analyze.ui import build_analyze_tab, build_history_and_compare_tabs
+from emostudio.server.analyze.ui import build_analyze_tab
 from emostudio.server.evaluate.ui import build_evaluate_tab
 from emostudio.server.live.ui import build_live_tabs
 from emostudio.server.profiles.ui import build_profiles_tab
