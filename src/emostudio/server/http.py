@@ -1,9 +1,8 @@
-"""HTTP plumbing shared by every feature: the error envelope, the bearer token, upload limits, ASGI middleware.
+"""HTTP plumbing shared by every feature: the error envelope, the bearer token, the ASGI middleware.
 
 Every error is answered `{"error": {"code", "message"}}`:
 - `ApiError` / `as_api_error` / `install_error_handlers`: typed errors and FastAPI's own refusals in that shape;
 - `token_ok` / `bearer_auth`: `Authorization: Bearer <token>` when the server has a token;
-- `read_upload`: an upload's bytes, at most max_upload_bytes, with a sanitised name;
 - `BodyLimit`: 413 as soon as a request body is known to exceed the limit (declared or streamed, chunked too);
 - `ApiRoutes`: an unknown path under /v1 is a 404 and a known path with the wrong method a 405 (with `Allow`),
   before the web UI mounted at / would answer them;
@@ -14,9 +13,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Protocol
 
-from fastapi import Request, UploadFile
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,7 +22,6 @@ from starlette.routing import Match
 
 from emostudio.errors import AudioError, EmoStudioError, OutputError, UsageError
 from emostudio.messages import format_size
-from emostudio.server.settings import ServerSettings, safe_filename
 from emostudio.server.worker import QueueFullError, UnavailableError
 
 log = logging.getLogger("emostudio.server")
@@ -124,32 +121,6 @@ def bearer_auth(token: str | None):
             )
 
     return check
-
-
-class HasSettings(Protocol):
-    """What `read_upload` needs of the server's Service: its settings (the upload limit)."""
-
-    settings: ServerSettings
-
-
-async def read_upload(service: HasSettings, upload: UploadFile, field: str = "file") -> tuple[bytes, str]:
-    """The upload's bytes (at most max_upload_bytes) and a sanitised display name."""
-    name = safe_filename(upload.filename)
-    limit = service.settings.max_upload_bytes
-    if upload.size is not None and upload.size > limit:
-        raise ApiError(
-            413, "too_large", f"{name}: upload is {_size(upload.size)}; the limit is {_size(limit)}"
-        )
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(413, "too_large", f"{name}: upload is larger than the {_size(limit)} limit")
-    if not data:
-        raise ApiError(422, "empty", f"{name}: file is empty (0 bytes)")
-    return data, name
-
-
-def _size(n: int) -> str:
-    return format_size(n)
 
 
 class BodyLimit:

@@ -17,7 +17,8 @@ from emostudio.server.analyze.text_fields import (
     RestTextBackend,
     apply_text,
 )
-from emostudio.server.http import ApiError, bearer_auth, read_upload
+from emostudio.server.http import ApiError, bearer_auth
+from emostudio.server.uploads import read_upload
 
 log = logging.getLogger("emostudio.server")
 

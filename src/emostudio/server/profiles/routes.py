@@ -29,8 +29,9 @@ from emostudio.profiles import (
     trend,
 )
 from emostudio.server.analyze.service import Service
-from emostudio.server.http import ApiError, bearer_auth, read_upload
+from emostudio.server.http import ApiError, bearer_auth
 from emostudio.server.profiles.service import ProfilesService, profiles_service
+from emostudio.server.uploads import read_upload
 
 
 def as_api(exc: Exception) -> ApiError:
