@@ -21,12 +21,14 @@ import threading
 import time
 import wave
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 import numpy as np
 
 OK_STATUSES = {200, 429, 503}
+TESTS = Path(__file__).resolve().parents[1] / "tests"  # server_process.py: the test suite's server harness
 
 
 def voice_wav(duration_s: float, sample_rate: int = 16000, seed: int = 0) -> bytes:
@@ -68,7 +70,8 @@ def run_load(
     host = urlparse(url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit(f"refusing to load-test {host}: this script only talks to 127.0.0.1")
-    from emostudio.server.process import rss_mb
+    sys.path.insert(0, str(TESTS))
+    from server_process import rss_mb
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     results: list[tuple[int, float, str]] = []  # (status or -1, seconds, error code / note)
@@ -167,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     concurrency = args.concurrency or 4 * args.queue_size
     clip = voice_wav(args.seconds)
     if args.spawn:
-        from emostudio.server.process import ServerProcess
+        sys.path.insert(0, str(TESTS))
+        from server_process import ServerProcess
 
         with (
             tempfile.TemporaryDirectory() as tmp,

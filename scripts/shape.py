@@ -24,9 +24,6 @@ MAX_FUNCTION_IMPORTS = 15
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 MODULE_EXCEPTIONS = {"emostudio.model.encoder"}  # the network in one file, as the reference implementation is
-# not yet held to the size limits: server/ is being rebuilt by feature (issue 24 point 3: http.py, analyze/,
-# evaluate/, live/, profiles/, with Gradio callbacks as plain functions); it takes the limits on when it lands
-SIZE_EXEMPT_PREFIXES = ("emostudio.server",)
 
 
 @dataclass
@@ -67,20 +64,12 @@ class Shape:
 
     def large_modules(self) -> list[tuple[str, int]]:
         return sorted(
-            ((m, n) for m, n in self.lines.items() if n > MAX_MODULE_LINES and m not in MODULE_EXCEPTIONS
-             and not m.startswith(SIZE_EXEMPT_PREFIXES)),
+            ((m, n) for m, n in self.lines.items() if n > MAX_MODULE_LINES and m not in MODULE_EXCEPTIONS),
             key=lambda x: -x[1],
-        )  # fmt: skip
+        )
 
     def long_functions(self) -> list[tuple[str, str, int]]:
-        return sorted(
-            (
-                f
-                for f in self.functions
-                if f[2] > MAX_FUNCTION_LINES and not f[0].startswith(SIZE_EXEMPT_PREFIXES)
-            ),
-            key=lambda f: -f[2],
-        )
+        return sorted((f for f in self.functions if f[2] > MAX_FUNCTION_LINES), key=lambda f: -f[2])
 
 
 def module_name(path: Path, root: Path) -> str:

@@ -69,8 +69,8 @@ def package_copy(tmp_path_factory):
         ),
         (
             "runs.py",
-            "def _later():\n    from emostudio.server import service  # noqa\n",
-            "emostudio.runs -> emostudio.server.service",
+            "def _later():\n    from emostudio.server.analyze import service  # noqa\n",
+            "emostudio.runs -> emostudio.server.analyze.service",
         ),
         ("engine.py", "import emostudio.pipeline  # noqa\n", "emostudio.engine -> emostudio.pipeline"),
     ],
@@ -87,6 +87,53 @@ def test_a_lower_module_importing_a_higher_one_breaks_the_layers(package_copy, m
     assert run.returncode != 0, run.stdout
     assert "layers: every import points down BROKEN" in run.stdout
     assert broken in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "contract", "broken"),
+    [
+        (
+            "server/live/service.py",
+            "from emostudio.server.analyze import ui  # noqa\n",
+            "a server feature uses another feature's service only, never its ui or routes BROKEN",
+            "emostudio.server.live.service -> emostudio.server.analyze.ui",
+        ),
+        (
+            "server/profiles/service.py",
+            "from emostudio.server.evaluate import service  # noqa\n",
+            "server: app -> the page -> features (analyze lowest: its Service is everyone's) -> http plumbing BROKEN",
+            "emostudio.server.profiles.service -> emostudio.server.evaluate.service",
+        ),
+        (
+            "server/evaluate/service.py",
+            "from emostudio.server.evaluate import routes  # noqa\n",
+            "server features: ui and routes -> service, and no feature reaches into another's ui or routes BROKEN",
+            "emostudio.server.evaluate.service -> emostudio.server.evaluate.routes",
+        ),
+        (
+            "server/http.py",
+            "from emostudio.server.analyze import service  # noqa\n",
+            "server: app -> the page -> features (analyze lowest: its Service is everyone's) -> http plumbing BROKEN",
+            "emostudio.server.http -> emostudio.server.analyze.service",
+        ),
+    ],
+    ids=[
+        "feature-imports-another-ui",
+        "features-import-each-other",
+        "service-imports-routes",
+        "http-imports-feature",
+    ],
+)
+def test_server_features_keep_to_their_contracts(package_copy, module, line, contract, broken):
+    path = package_copy / "src" / "emostudio" / module
+    original = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(original + "\n" + line, encoding="utf-8")
+        run = _lint(package_copy, package_copy / "src")
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert run.returncode != 0, run.stdout
+    assert contract in " ".join(run.stdout.split()) and broken in run.stdout
 
 
 def test_no_cycle_and_few_function_level_imports():

@@ -16,8 +16,8 @@ from audio_factory import bad_truncated_wav, encode, make_voice
 from fastapi.testclient import TestClient
 
 from emostudio.server.app import create_app
-from emostudio.server.evaluation_inputs import ROOTS_ENV
-from emostudio.server.evaluations import Job, evaluations_for
+from emostudio.server.evaluate.inputs import ROOTS_ENV
+from emostudio.server.evaluate.service import Job, evaluations_for
 from emostudio.server.settings import ServerSettings
 
 SR = 16000
@@ -296,7 +296,7 @@ def test_a_server_stopping_mid_run_leaves_a_failed_evaluation_not_a_half_report(
 
 
 def test_archive_extraction_repairs_gbk_names_and_stops_at_the_size_limit(tmp_path):
-    from emostudio.server.evaluation_inputs import UploadError, extract_archive, find_test_set
+    from emostudio.server.evaluate.inputs import UploadError, extract_archive, find_test_set
 
     # a zip made on Chinese Windows: GBK names without the UTF-8 flag (written with a placeholder, then patched)
     buf = io.BytesIO()

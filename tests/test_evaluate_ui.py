@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from audio_factory import encode, make_voice
 from playwright.sync_api import sync_playwright
+from server_process import ServerProcess
 
 from emostudio.server.app import create_app
-from emostudio.server.evaluations import evaluations_for
-from emostudio.server.process import ServerProcess
+from emostudio.server.evaluate.service import evaluations_for
+from emostudio.server.evaluate.ui import report_view, start_evaluation
 from emostudio.server.settings import ServerSettings
 from emostudio.server.ui import build_ui
-from emostudio.server.ui_evaluate import report_view, start_evaluation
 
 SR = 16000
 LABELS = ["生气", "Angry", "开心", "中立", "难过", "sad"]

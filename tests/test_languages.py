@@ -29,8 +29,10 @@ from emostudio.render.charts import cjk_font, font_families
 from emostudio.render.evaluate import verdict_html
 from emostudio.render.live import Lane, call_html, ending_html, live_cards, live_timeline, role_name
 from emostudio.render.profiles import summary_card
-from emostudio.server import ui, ui_evaluate
-from emostudio.server.ui_live import BadRolesError, roles_of
+from emostudio.server import ui
+from emostudio.server.analyze import history_ui
+from emostudio.server.evaluate import ui as ui_evaluate
+from emostudio.server.live.ui import BadRolesError, roles_of
 
 pytestmark = pytest.mark.unit
 LANG_PAIRS = (("zh", "en"), ("en", "zh"))
@@ -194,7 +196,7 @@ def test_history_status_and_errors_speak_one_language(lang, other):
         list_runs=lambda limit: {"runs": runs},
         model_state=types.SimpleNamespace(state="ready", model="tiny", is_random=True),
     )
-    table = ui.history_rows(service, lang)
+    table = history_ui.history_rows(service, lang)
     pieces = [
         " ".join(map(str, [*table.columns, *table.to_numpy().ravel()])),
         ui.status_markdown(service, lang),
@@ -328,15 +330,29 @@ def test_every_tab_follows_the_language_switch(tmp_path, tiny_model_dir, docs):
     check(
         [s for p in props for s in _strings({k: p.get(k) for k in ("label", "value", "choices")})], "zh", DATA
     )
-    relabel = {f.fn.__code__.co_argcount: f.fn for f in blocks.fns.values() if f.fn.__name__ == "relabel"}
-    assert len(relabel) == 3 and len([f for f in blocks.fns.values() if f.fn.__name__ == "relabel"]) == 4
+    relabel = {  # the tab builder that registered it -> its language callback
+        f.fn.__qualname__.split(".<locals>")[0]: f.fn
+        for f in blocks.fns.values()
+        if f.fn.__name__ == "relabel"
+    }
+    builders = (
+        "build_analyze_tab",
+        "build_history_and_compare_tabs",
+        "build_profiles_tab",
+        "build_evaluate_tab",
+    )
+    assert set(relabel) == {"build_ui", "build_live_tabs", *builders}
+    assert len([f for f in blocks.fns.values() if f.fn.__name__ == "relabel"]) == 6
     request = types.SimpleNamespace(session_hash="s1")
     for choice, lang in (("English", "en"), ("中文", "zh")):
-        main = _strings(relabel[4](choice, docs["frame"], None, docs["compare"]))  # opened: a saved run only
+        main = _strings(relabel["build_ui"](choice))
         tabs = ("analyze", "history", "compare", "profiles", "evaluate", "live", "call")
         assert {t(f"tab_{k}", lang) for k in tabs} <= set(main)
-        said = main + _strings(relabel[3](choice, docs["call"], request))
-        said += [s for f in blocks.fns.values() if f.fn.__name__ == "relabel" and f.fn.__code__.co_argcount == 2
-                 for s in _strings(f.fn(choice, None))]  # fmt: skip
+        said = main + _strings(relabel["build_analyze_tab"](choice, docs["frame"]))
+        said += _strings(
+            relabel["build_history_and_compare_tabs"](choice, None, docs["compare"])
+        )  # opened: a saved run only
+        said += _strings(relabel["build_live_tabs"](choice, docs["call"], request))
+        said += [s for name in builders[2:] for s in _strings(relabel[name](choice, None))]
         check(said, lang, (*DATA, *TYPED, str(tiny_model_dir)), html=True)
     service.close()

@@ -18,9 +18,8 @@ import numpy as np
 import pytest
 from audio_factory import encode
 from playwright.sync_api import expect, sync_playwright
+from server_process import ServerProcess
 from signals import voice
-
-from emostudio.server.process import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -21,11 +21,10 @@ import uuid
 import numpy as np
 import pytest
 from audio_factory import encode
+from server_process import ServerProcess
 from signals import voice
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
-
-from emostudio.server.process import ServerProcess
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # the tiny model's many small calls: see test_live.one_torch_thread
 

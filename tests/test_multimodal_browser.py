@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from audio_factory import encode, make_voice
 from playwright.sync_api import sync_playwright
+from server_process import ServerProcess
 
 from emostudio.model.labels import BY_KEY
-from emostudio.server.process import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]

@@ -16,7 +16,7 @@ from emostudio.messages import t
 from emostudio.profiles import ProfileStore
 from emostudio.server import ui
 from emostudio.server.app import create_app
-from emostudio.server.routes_profiles import profiles_service
+from emostudio.server.profiles.service import profiles_service
 from emostudio.server.settings import ServerSettings
 
 SR = 16000

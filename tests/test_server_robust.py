@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hostile import wav_bytes
-
-from emostudio.server.process import ServerProcess
+from server_process import ServerProcess
 
 pytestmark = pytest.mark.timeout(600)
 MARKER = b"SECRET-MARKER-7f3a"

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from hostile import wav_bytes
 from playwright.sync_api import sync_playwright
+from server_process import ServerProcess
 from signals import mix, voice, white
 
 from emostudio.model.labels import BY_KEY, KEYS
-from emostudio.server.process import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 CHROMIUM = "/usr/bin/chromium"

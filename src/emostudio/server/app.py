@@ -17,13 +17,13 @@ from fastapi.responses import JSONResponse  # noqa: E402
 from emostudio import __version__  # noqa: E402
 from emostudio.server.adapters.routes import build_adapters_router  # noqa: E402
 from emostudio.server.adapters.service import adapters_for  # noqa: E402
-from emostudio.server.api import build_router, install_error_handlers, token_ok  # noqa: E402
+from emostudio.server.analyze.routes import build_router  # noqa: E402
+from emostudio.server.analyze.service import Service  # noqa: E402
 from emostudio.server.docs import install_docs  # noqa: E402
-from emostudio.server.middleware import ApiRoutes, BodyLimit, CatchAll  # noqa: E402
-from emostudio.server.routes_evaluate import build_evaluate_router  # noqa: E402
-from emostudio.server.routes_live import build_live_router  # noqa: E402
-from emostudio.server.routes_profiles import build_profiles_router  # noqa: E402
-from emostudio.server.service import Service  # noqa: E402
+from emostudio.server.evaluate.routes import build_evaluate_router  # noqa: E402
+from emostudio.server.http import ApiRoutes, BodyLimit, CatchAll, install_error_handlers, token_ok  # noqa: E402
+from emostudio.server.live.routes import build_live_router  # noqa: E402
+from emostudio.server.profiles.routes import build_profiles_router  # noqa: E402
 from emostudio.server.settings import ServerSettings, check_bind  # noqa: E402
 
 

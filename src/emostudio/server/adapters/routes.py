@@ -22,9 +22,10 @@ from starlette.concurrency import run_in_threadpool
 
 from emostudio.errors import EmoStudioError
 from emostudio.server.adapters.service import AdapterStore, adapters_for
-from emostudio.server.api import ApiError, bearer_auth
-from emostudio.server.routes_evaluate import _save, api_error
+from emostudio.server.evaluate.service import api_error
+from emostudio.server.http import ApiError, bearer_auth
 from emostudio.server.settings import safe_filename
+from emostudio.server.uploads import save_upload
 
 ONE_SOURCE = "give exactly one of archive, manifest (+ files) or folder"
 
@@ -32,14 +33,16 @@ ONE_SOURCE = "give exactly one of archive, manifest (+ files) or folder"
 async def _manifest(store: AdapterStore, uploads: Path, archive, manifest, files, folder, classes: str):
     """The labelled set of one request, read as an evaluation upload is (custom labels kept)."""
     if archive is not None:
-        path = await _save(archive, uploads / "archive.zip")
+        path = await save_upload(archive, uploads / "archive.zip")
         return await run_in_threadpool(store.manifest_from_archive, path, uploads, classes)
     if manifest is not None:
-        mpath = await _save(manifest, uploads / ("manifest" + Path(safe_filename(manifest.filename)).suffix))
+        mpath = await save_upload(
+            manifest, uploads / ("manifest" + Path(safe_filename(manifest.filename)).suffix)
+        )
         (uploads / "files").mkdir()
         saved = []
         for f in files or []:
-            saved.append(await _save(f, uploads / "files" / safe_filename(f.filename)))
+            saved.append(await save_upload(f, uploads / "files" / safe_filename(f.filename)))
         return await run_in_threadpool(store.manifest_from_files, mpath, saved, classes)
     return await run_in_threadpool(store.manifest_from_server, folder, classes)
 

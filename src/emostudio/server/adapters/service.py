@@ -24,7 +24,7 @@ from emostudio.adapt import Adapter, AdapterError, adapt, load_adapter
 from emostudio.adapt.adapter import INFO_FILE, REPORT_DIR
 from emostudio.errors import EmoStudioError, printable
 from emostudio.evaluate import Manifest, ManifestError, load_manifest
-from emostudio.server.evaluation_inputs import (
+from emostudio.server.evaluate.inputs import (
     ROOTS_ENV,
     ForbiddenPathError,
     UploadError,

@@ -1,6 +1,6 @@
 """The server's live streams: how many may run, their share of the request queue, idle timeouts, scoring
 through the one model worker, and the closing pass saved as a run. Used by the WebSocket route
-(`routes_live`) and the web UI's Live tab (`ui_live`), so both obey the same limits.
+(`live.routes`) and the web UI's Live tab (`live.ui`), so both obey the same limits.
 
 - At most `settings.max_streams` streams at once; the next is refused with `TooManyStreamsError`.
 - Each stream holds one slot of the server's request queue for its whole life (`Service._admit`), so with
@@ -31,7 +31,7 @@ from anyio import to_thread
 from emostudio.errors import EmoStudioError, InternalError
 from emostudio.live import LiveOptions, LiveStream
 from emostudio.live import closing as closing_mod
-from emostudio.server.service import Service
+from emostudio.server.analyze.service import Service
 from emostudio.server.worker import UnavailableError
 
 log = logging.getLogger("emostudio.server")

@@ -7,127 +7,31 @@ shared with the web UI's Profiles tab (`profiles_service(service)`), and closed 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import inspect
 import os
 import tempfile
-import threading
-import weakref
 from pathlib import Path
 from typing import Annotated, Literal
 
-import numpy as np
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from emostudio.clips import Clip, ClipError, ClipSource, clip_from_doc, read_stored
+from emostudio.clips import Clip, ClipError
 from emostudio.embeddings import similarity
-from emostudio.errors import InternalError
 from emostudio.profiles import (
     AlertRule,
     ProfileError,
-    ProfileRecord,
-    ProfileStore,
-    add_run,
     compare,
     summarize,
     trend,
 )
-from emostudio.runs import AUDIO_FILE
-from emostudio.server.api import ApiError, bearer_auth, read_upload
-from emostudio.server.service import Service
-
-SERVER_STORE_ENV = "EMOSTUDIO_SERVER_PROFILE_STORE"
-
-
-class ProfilesService:
-    """The server's profile store (opened lazily, one per process) and the steps the REST API and UI share."""
-
-    def __init__(self, service: Service, location: str | os.PathLike | None = None):
-        self._service = weakref.ref(service)  # the registry below is keyed weakly by the service
-        self.location = str(
-            location or os.environ.get(SERVER_STORE_ENV) or Path(service.settings.outputs) / "profiles"
-        )
-        self._store: ProfileStore | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def service(self) -> Service:
-        service = self._service()
-        if service is None:  # the registry drops this object with its Service
-            raise InternalError("the profile store's server service is gone")
-        return service
-
-    def store(self) -> ProfileStore:
-        with self._lock:
-            if self._store is None:
-                self._store = ProfileStore(self.location)
-            return self._store
-
-    def close(self) -> None:
-        with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
-
-    async def clip_of_run(self, run_id: str) -> tuple[Clip, Path]:
-        """A run's clip: its embedding.npy, or (without one) its processed audio scored again by the worker."""
-        folder = self.service.run_dir(run_id)
-        src = ClipSource(folder.name, "run", folder)
-        clip = await run_in_threadpool(read_stored, src)
-        if clip is None:  # no embedding.npy: the run's scores, the embedding of its audio scored again
-            doc = self.service.read_run(run_id)
-            fresh = await self.clip_of_audio(folder / AUDIO_FILE, f"{folder.name}/{AUDIO_FILE}")
-            clip = clip_from_doc(folder.name, fresh.vector, doc, folder, src)
-            if clip.probs is None:
-                clip.probs = fresh.probs
-        return clip, folder
-
-    async def clip_of_audio(self, source, name: str) -> Clip:
-        """Score audio (a path or bytes) with the server's model, utterance embedding on; nothing is saved."""
-        rec, worker = self.service._ready()
-
-        async def job() -> Clip:
-            item = await self.service._in_pool(rec.prepare, source, name=name, quality=False)
-            res = await asyncio.wrap_future(worker.submit(item, "utterance", True))
-            return Clip(
-                name,
-                np.asarray(res.embedding, np.float32),
-                probs=res.probs,
-                model_id=res.model.id,
-                random_weights=res.model.is_random,
-                source=name,
-                duration_s=round(item.duration_s, 3),
-                analysed_at=res.timestamp,
-            )
-
-        return await self.service._admitted(job())
-
-    async def add_run(self, speaker: str, run_id: str, at: str | None, tags: list[str]) -> ProfileRecord:
-        clip, folder = await self.clip_of_run(run_id)
-        store = await run_in_threadpool(self.store)
-        return await run_in_threadpool(
-            functools.partial(add_run, store, folder, speaker, at=at, tags=tags, clip=clip)
-        )
-
-    async def add_upload(self, speaker: str, data: bytes, name: str, at: str | None, tags: list[str]):
-        done = await self.service.analyze(data, name=name, granularity="utterance", embedding=True)
-        return await self.add_run(speaker, done.run_id, at, tags), done.run_id
-
-
-_registry: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_registry_lock = threading.Lock()
-
-
-def profiles_service(service: Service, location: str | os.PathLike | None = None) -> ProfilesService:
-    """The one ProfilesService of a Service (created on first call; `location` counts only then)."""
-    with _registry_lock:
-        if service not in _registry:
-            _registry[service] = ProfilesService(service, location)
-        return _registry[service]
+from emostudio.server.analyze.service import Service
+from emostudio.server.http import ApiError, bearer_auth
+from emostudio.server.profiles.service import ProfilesService, profiles_service
+from emostudio.server.uploads import read_upload
 
 
 def as_api(exc: Exception) -> ApiError:
@@ -165,6 +69,23 @@ def _tags(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
+async def query_clip(
+    service: Service,
+    ps: ProfilesService,
+    file: UploadFile | None,
+    run_id: str | None,
+    field: str = "file",
+    run_field: str = "run_id",
+) -> Clip:
+    """The clip a request names: exactly one of an upload (`field`) or a saved run (`run_field`)."""
+    if run_id is not None and file is None:
+        return (await ps.clip_of_run(run_id))[0]
+    if file is not None and run_id is None:
+        data, name = await read_upload(service, file, field)
+        return await ps.clip_of_audio(data, name)
+    raise ApiError(422, "bad_parameters", f"give exactly one of {field} or {run_field}")
+
+
 def build_profiles_router(service: Service, store: str | os.PathLike | None = None) -> APIRouter:
     """/v1/profiles/... and /v1/similar, behind the same bearer token as the rest of /v1."""
     ps = profiles_service(service, store)
@@ -181,15 +102,15 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         lifespan=lifespan,
     )
 
-    async def query_clip(
-        file: UploadFile | None, run_id: str | None, field: str = "file", run_field: str = "run_id"
-    ) -> Clip:
-        if run_id is not None and file is None:
-            return (await ps.clip_of_run(run_id))[0]
-        if file is not None and run_id is None:
-            data, name = await read_upload(service, file, field)
-            return await ps.clip_of_audio(data, name)
-        raise ApiError(422, "bad_parameters", f"give exactly one of {field} or {run_field}")
+    _similarity_routes(router, service, ps)
+    _store_routes(router, service, ps)
+    _speaker_routes(router, service, ps)
+    _trend_routes(router, ps)
+    return router
+
+
+def _similarity_routes(router: APIRouter, service: Service, ps: ProfilesService) -> None:
+    """POST /v1/similar."""
 
     @router.post(
         "/similar", summary="How alike two clips are: cosine, score distance (JS) and a zh/en reading"
@@ -201,8 +122,8 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         run_a: Annotated[str | None, Form()] = None,
         run_b: Annotated[str | None, Form()] = None,
     ) -> dict:
-        a = await query_clip(file_a, run_a, "file_a", "run_a")
-        b = await query_clip(file_b, run_b, "file_b", "run_b")
+        a = await query_clip(service, ps, file_a, run_a, "file_a", "run_a")
+        b = await query_clip(service, ps, file_b, run_b, "file_b", "run_b")
         if a.model_id and b.model_id and a.model_id != b.model_id:
             raise ApiError(422, "model_mismatch", f"{a.name} and {b.name} come from different models")
         try:
@@ -216,6 +137,11 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
             "b": info(b),
             "random_weights": a.random_weights or b.random_weights,
         }
+
+
+def _store_routes(router: APIRouter, service: Service, ps: ProfilesService) -> None:
+    """The whole store: GET /v1/profiles, POST /v1/profiles/search, GET /v1/profiles/compare and /export (before
+    the /profiles/{speaker} routes, which would match those paths)."""
 
     @router.get(
         "/profiles", summary="Speakers in the store (records per speaker) and the models' collections"
@@ -242,7 +168,7 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         tag: Annotated[str | None, Form()] = None,
         model_id: Annotated[str | None, Form()] = None,
     ) -> dict:
-        q = await query_clip(file, run_id)
+        q = await query_clip(service, ps, file, run_id)
         st = await run_in_threadpool(ps.store)
         hits = await run_in_threadpool(
             functools.partial(
@@ -288,6 +214,10 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         media = "application/vnd.apache.parquet" if format == "parquet" else "text/csv"
         return Response(data, media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="profiles.{format}"'})  # fmt: skip
+
+
+def _speaker_routes(router: APIRouter, service: Service, ps: ProfilesService) -> None:
+    """One speaker: add a record, the profile, the records."""
 
     @router.post(
         "/profiles/{speaker}/records", summary="Add a finished run (run_id) or an uploaded file to a speaker"
@@ -335,6 +265,10 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         return {"total": len(recs), "limit": limit, "offset": offset,
                 "records": [r.to_dict() for r in recs[offset : offset + limit]]}  # fmt: skip
 
+
+def _trend_routes(router: APIRouter, ps: ProfilesService) -> None:
+    """One speaker's trend and the right to be forgotten."""
+
     @router.get("/profiles/{speaker}/trend", summary="Emotion shares per period and the negative-share alert "
                 "(format=json, png or html)")  # fmt: skip
     @_typed
@@ -367,5 +301,3 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
     @_typed
     def delete(speaker: str) -> dict:
         return {"speaker": speaker, "deleted": ps.store().delete_speaker(speaker)}
-
-    return router

@@ -1,6 +1,6 @@
 """Evaluations on the server: stage a labelled test set, run it through the shared model worker, keep reports.
 
-Used by the REST routes (routes_evaluate.py) and the web UI tab (ui_evaluate.py). Layout under --outputs:
+Used by the REST routes (evaluate/routes.py) and the web UI tab (evaluate/ui.py). Layout under --outputs:
 
     outputs/evaluations/eval_YYYYMMDD_HHMMSS[_N]/   one report folder per evaluation (see emostudio.evaluate)
     outputs/evaluations/history/<fingerprint>.jsonl the run history of each test set (accuracy over time)
@@ -35,6 +35,7 @@ from emostudio import atomic
 from emostudio.errors import EmoStudioError
 from emostudio.evaluate import (
     EvaluationAborted,
+    EvaluationError,
     Manifest,
     ManifestError,
     ModelUnderTest,
@@ -47,7 +48,7 @@ from emostudio.evaluate import (
 )
 from emostudio.evaluate.report import METRICS_FILE
 from emostudio.runs import REPORT_ID, new_report_dir, sort_key
-from emostudio.server.evaluation_inputs import (
+from emostudio.server.evaluate.inputs import (
     ROOTS_ENV,
     ForbiddenPathError,
     UploadError,
@@ -57,10 +58,11 @@ from emostudio.server.evaluation_inputs import (
     inside,
     remap_to_uploads,
 )
+from emostudio.server.http import ApiError, as_api_error
 from emostudio.server.worker import QueueFullError, UnavailableError
 
 if TYPE_CHECKING:
-    from emostudio.server.service import Service
+    from emostudio.server.analyze.service import Service
 
 EVAL_DIR = "evaluations"
 HISTORY_DIR = "history"
@@ -381,3 +383,14 @@ def evaluations_for(service) -> Evaluations:
     if ev is None:
         ev = _BY_SERVICE[service] = Evaluations(service)
     return ev
+
+
+def api_error(exc: Exception) -> ApiError:
+    """HTTP status of an evaluation error (others as the rest of the API answers them)."""
+    if isinstance(exc, EvaluationNotFoundError):
+        return ApiError(404, exc.code, str(exc))
+    if isinstance(exc, ForbiddenPathError):
+        return ApiError(403, exc.code, str(exc))
+    if isinstance(exc, UploadError | EvaluationError):
+        return ApiError(422, exc.code, str(exc))
+    return as_api_error(exc)

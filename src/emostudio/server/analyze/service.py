@@ -36,6 +36,7 @@ from emostudio.settings import Settings
 
 class RunNotFoundError(EmoStudioError):
     code = "run_not_found"
+    status = 404
 
 
 class RunFileNotFoundError(EmoStudioError):
@@ -45,6 +46,7 @@ class RunFileNotFoundError(EmoStudioError):
 
 class BadRequestError(EmoStudioError):
     code = "bad_parameters"
+    status = 422
 
 
 class DamagedRunError(ValueError):

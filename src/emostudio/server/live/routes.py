@@ -46,8 +46,8 @@ from emostudio.errors import EmoStudioError, UsageError
 from emostudio.live import FrameError
 from emostudio.live import pcm as pcm_mod
 from emostudio.options import CHANNEL_MODES, AnalysisOptions
-from emostudio.server.live_sessions import LiveSession, StreamParams, TooManyStreamsError, live_hub
-from emostudio.server.service import Service
+from emostudio.server.analyze.service import Service
+from emostudio.server.live.service import LiveSession, StreamParams, TooManyStreamsError, live_hub
 from emostudio.server.settings import safe_filename
 from emostudio.server.worker import QueueFullError, UnavailableError
 
@@ -263,49 +263,13 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
             received = time.monotonic()
             data = msg.get("bytes")
             if data is not None:
-                if len(data) > MAX_FRAME_BYTES:
-                    fatal = ProtocolError(
-                        "frame_too_large",
-                        f"a binary frame of {len(data)} bytes; at most {MAX_FRAME_BYTES}",
-                        1009,
-                    )
-                    break
-                try:
-                    await session.push(data, received)
-                except FrameError as e:
-                    fatal = ProtocolError(
-                        e.code, f"{e}; the stream is ended and nothing is saved", CLOSE["malformed"]
-                    )
-                    break
-                except UnavailableError:  # ended meanwhile (the idle reaper, or the server shutting down)
-                    reason = "idle"
-                    break
-                except TooLongError as e:
-                    await session.events.put(
-                        {"type": "error", "code": e.code, "message": str(e), "fatal": True}
-                    )
-                    reason = "too_long"
+                ended, fatal = await _binary_frame(session, data, received)
+                if ended is not None:
+                    reason = ended
                     break
                 continue
-            try:
-                doc = json.loads(msg.get("text") or "")
-            except json.JSONDecodeError:
-                doc = None
-            kind = doc.get("type") if isinstance(doc, dict) else None
-            session.touch()
-            if kind == "stop":
+            if await _text_message(session, msg.get("text")):
                 break
-            if kind == "ping":
-                await session.events.put({"type": "pong", **session.info()})
-                continue
-            await session.events.put(
-                {
-                    "type": "error",
-                    "code": "bad_message",
-                    "message": 'unknown message; send binary audio frames, {"type": "stop"} or {"type": "ping"}',
-                    "fatal": False,
-                }
-            )
     except Exception:  # the connection broke in an unusual way: free the stream all the same
         reason = "disconnect"
         raise
@@ -323,6 +287,60 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
         return await _fail(ws, fatal.code, str(fatal), fatal.close_code)
     if reason == "disconnect":
         return
+    await _finish(ws, session, reason, ending)
+
+
+async def _binary_frame(
+    session: LiveSession, data: bytes, received: float
+) -> tuple[str | None, ProtocolError | None]:
+    """Push one binary audio frame: (None, None) to go on, else (why the stream ends, the fatal error or None)."""
+    if len(data) > MAX_FRAME_BYTES:
+        return "stop", ProtocolError(
+            "frame_too_large",
+            f"a binary frame of {len(data)} bytes; at most {MAX_FRAME_BYTES}",
+            1009,
+        )
+    try:
+        await session.push(data, received)
+    except FrameError as e:
+        return "stop", ProtocolError(
+            e.code, f"{e}; the stream is ended and nothing is saved", CLOSE["malformed"]
+        )
+    except UnavailableError:  # ended meanwhile (the idle reaper, or the server shutting down)
+        return "idle", None
+    except TooLongError as e:
+        await session.events.put({"type": "error", "code": e.code, "message": str(e), "fatal": True})
+        return "too_long", None
+    return None, None
+
+
+async def _text_message(session: LiveSession, text: str | None) -> bool:
+    """Answer one text frame ({"type": "stop"} or {"type": "ping"}; anything else is a non-fatal error event);
+    True when it asks to stop."""
+    try:
+        doc = json.loads(text or "")
+    except json.JSONDecodeError:
+        doc = None
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    session.touch()
+    if kind == "stop":
+        return True
+    if kind == "ping":
+        await session.events.put({"type": "pong", **session.info()})
+        return False
+    await session.events.put(
+        {
+            "type": "error",
+            "code": "bad_message",
+            "message": 'unknown message; send binary audio frames, {"type": "stop"} or {"type": "ping"}',
+            "fatal": False,
+        }
+    )
+    return False
+
+
+async def _finish(ws: WebSocket, session: LiveSession, reason: str, ending) -> None:
+    """The last message of an ended stream (its result, or why nothing was saved), then the close code."""
     if ending.error is not None:
         await _send(
             ws,

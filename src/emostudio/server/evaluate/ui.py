@@ -13,6 +13,7 @@ import asyncio
 import functools
 import io
 import shutil
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -28,8 +29,8 @@ from emostudio.evaluate.run import status_reasons
 from emostudio.messages import error_text, lang_of, t
 from emostudio.model.labels import emotion_name
 from emostudio.render.evaluate import verdict_html
-from emostudio.server.evaluation_inputs import ForbiddenPathError, UploadError
-from emostudio.server.evaluations import Evaluations, evaluations_for
+from emostudio.server.evaluate.inputs import ForbiddenPathError, UploadError
+from emostudio.server.evaluate.service import Evaluations, evaluations_for
 from emostudio.server.ui_common import choices, user_error
 
 CLASS_MODES = ("all", "4")
@@ -198,134 +199,175 @@ def start_error(exc: EmoStudioError, lang: str, folder: str | None) -> str:
 
 
 # ----------------------------------------------------------------------------------------------------- tab
+def choice_updates(evals: Evaluations, choice: str | None = None) -> tuple:
+    """The baseline and past-evaluation dropdowns' choices, in the chosen language."""
+    ch = past_choices(evals, lang_of(choice))
+    return gr.update(choices=ch), gr.update(choices=ch)
+
+
+async def run_evaluation(
+    evals: Evaluations, manifest_path, audio_paths, folder_text, cls, base, choice, progress=None
+) -> tuple:
+    """Start an evaluation and wait for it: (its id, the report views, the two dropdowns' updates).
+
+    `progress(fraction, desc=...)` (Gradio's tracker) is told how many items are done when given."""
+    lang = lang_of(choice)
+    if not manifest_path and not (folder_text or "").strip():
+        raise user_error(t("eval_need_input", lang))
+    try:
+        job = await start_evaluation(evals, manifest_path, audio_paths, folder_text, cls, base)
+    except EmoStudioError as exc:
+        raise user_error(start_error(exc, lang, folder_text), exc) from None
+    tell = progress or (lambda *_a, **_k: None)
+    tell(0.0, desc=t("eval_running", lang))
+    while not job.task.done():
+        p = job.progress
+        if p is not None and p.total:
+            tell(p.done / p.total, desc=t("eval_progress", lang, done=p.done, total=p.total))
+        await asyncio.sleep(0.3)
+    return (job.id, *report_view(evals, job.id, lang), *choice_updates(evals, choice))
+
+
+def relabel_updates(evals: Evaluations, choice: str, report_id: str | None) -> tuple:
+    """The tab's labels and the shown report in the chosen language."""
+    lang = lang_of(choice)
+    view = report_view(evals, report_id, lang)
+    past_ch = past_choices(evals, lang)
+    labels = (
+        "eval_metrics",
+        "eval_per_class",
+        "eval_confusion",
+        "eval_reliability",
+        "eval_bands",
+        "eval_history",
+    )
+    return (
+        gr.update(value=t("eval_intro", lang)),
+        gr.update(label=t("eval_manifest", lang)),
+        gr.update(label=t("eval_audio", lang)),
+        gr.update(label=t("eval_folder", lang)),
+        gr.update(label=t("eval_classes", lang), choices=choices("eval_class_choices", CLASS_MODES, lang)),
+        gr.update(label=t("eval_baseline", lang), choices=past_ch),
+        gr.update(value=t("eval_run", lang)),
+        gr.update(label=t("eval_past", lang), choices=past_ch),
+        gr.update(value=t("refresh", lang)),
+        view[0],
+        *(gr.update(value=v, label=t(key, lang)) for v, key in zip(view[1:7], labels, strict=True)),
+        gr.update(value=view[7], label=t("eval_files", lang)),
+    )
+
+
+# ------------------------------------------------------------------------------------------ layout and wiring
+@dataclass
+class EvalInputs:
+    manifest: gr.File
+    audio: gr.File
+    folder: gr.Textbox
+    classes: gr.Radio
+    baseline: gr.Dropdown
+    go: gr.Button
+    past: gr.Dropdown
+    refresh: gr.Button
+
+    def labelled(self) -> list:
+        """The inputs whose labels `relabel_updates` sets, in its order."""
+        return [
+            self.manifest,
+            self.audio,
+            self.folder,
+            self.classes,
+            self.baseline,
+            self.go,
+            self.past,
+            self.refresh,
+        ]
+
+
+def _z(key: str) -> str:
+    return t(key, "zh")
+
+
+def _inputs_column() -> EvalInputs:
+    manifest = gr.File(
+        label=_z("eval_manifest"),
+        file_types=[".csv", ".tsv", ".jsonl", ".zip"],
+        type="filepath",
+        elem_id="eval-manifest",
+    )
+    audio = gr.File(label=_z("eval_audio"), file_count="multiple", type="filepath", elem_id="eval-audio")
+    folder = gr.Textbox(label=_z("eval_folder"), elem_id="eval-folder")
+    classes = gr.Radio(
+        choices("eval_class_choices", CLASS_MODES, "zh"),
+        value="all",
+        label=_z("eval_classes"),
+        elem_id="eval-classes",
+    )
+    baseline = gr.Dropdown([], value=None, label=_z("eval_baseline"), elem_id="eval-baseline")
+    go = gr.Button(_z("eval_run"), variant="primary", elem_id="eval-run")
+    past = gr.Dropdown([], value=None, label=_z("eval_past"), elem_id="eval-past")
+    refresh = gr.Button(_z("refresh"), size="sm", elem_id="eval-refresh")
+    return EvalInputs(manifest, audio, folder, classes, baseline, go, past, refresh)
+
+
+def _image(key: str, elem_id: str) -> gr.Image:
+    return gr.Image(label=_z(key), type="pil", interactive=False, elem_id=elem_id)
+
+
+def _report_column() -> list:
+    """The report views, in `report_view`'s order: verdict, metrics, per class, four charts, files."""
+    verdict = gr.HTML(elem_id="eval-result")
+    table = gr.Dataframe(
+        metrics_frame(None, "zh"), label=_z("eval_metrics"), interactive=False, elem_id="eval-metrics"
+    )
+    per_class = gr.Dataframe(
+        class_frame(None, "zh"), label=_z("eval_per_class"), interactive=False, elem_id="eval-per-class"
+    )
+    with gr.Row():
+        confusion = _image("eval_confusion", "eval-confusion")
+        reliability = _image("eval_reliability", "eval-reliability")
+    with gr.Row():
+        bands = _image("eval_bands", "eval-bands")
+        history = _image("eval_history", "eval-history")
+    files = gr.File(label=_z("eval_files"), file_count="multiple", interactive=False, elem_id="eval-files")
+    return [verdict, table, per_class, confusion, reliability, bands, history, files]
+
+
 def build_evaluate_tab(service, lang_in: gr.Radio) -> gr.Tab:
     """Add the Evaluate tab to the Blocks being built (call inside `gr.Tabs()`); relabels on `lang_in`."""
     evals = evaluations_for(service)
-
-    def z(key: str) -> str:
-        return t(key, "zh")
-
-    with gr.Tab(z("tab_evaluate"), id="evaluate") as tab:
-        intro = gr.Markdown(z("eval_intro"))
+    with gr.Tab(_z("tab_evaluate"), id="evaluate") as tab:
+        intro = gr.Markdown(_z("eval_intro"))
         current = gr.State(None)
         with gr.Row():
             with gr.Column(scale=2):
-                manifest = gr.File(
-                    label=z("eval_manifest"),
-                    file_types=[".csv", ".tsv", ".jsonl", ".zip"],
-                    type="filepath",
-                    elem_id="eval-manifest",
-                )
-                audio = gr.File(
-                    label=z("eval_audio"), file_count="multiple", type="filepath", elem_id="eval-audio"
-                )
-                folder = gr.Textbox(label=z("eval_folder"), elem_id="eval-folder")
-                classes = gr.Radio(
-                    choices("eval_class_choices", CLASS_MODES, "zh"),
-                    value="all",
-                    label=z("eval_classes"),
-                    elem_id="eval-classes",
-                )
-                baseline = gr.Dropdown([], value=None, label=z("eval_baseline"), elem_id="eval-baseline")
-                go = gr.Button(z("eval_run"), variant="primary", elem_id="eval-run")
-                past = gr.Dropdown([], value=None, label=z("eval_past"), elem_id="eval-past")
-                refresh = gr.Button(z("refresh"), size="sm", elem_id="eval-refresh")
+                inp = _inputs_column()
             with gr.Column(scale=3):
-                verdict = gr.HTML(elem_id="eval-result")
-                table = gr.Dataframe(
-                    metrics_frame(None, "zh"),
-                    label=z("eval_metrics"),
-                    interactive=False,
-                    elem_id="eval-metrics",
-                )
-                per_class = gr.Dataframe(
-                    class_frame(None, "zh"),
-                    label=z("eval_per_class"),
-                    interactive=False,
-                    elem_id="eval-per-class",
-                )
-                with gr.Row():
-                    confusion = gr.Image(
-                        label=z("eval_confusion"), type="pil", interactive=False, elem_id="eval-confusion"
-                    )
-                    reliability = gr.Image(
-                        label=z("eval_reliability"), type="pil", interactive=False, elem_id="eval-reliability"
-                    )
-                with gr.Row():
-                    bands = gr.Image(
-                        label=z("eval_bands"), type="pil", interactive=False, elem_id="eval-bands"
-                    )
-                    history = gr.Image(
-                        label=z("eval_history"), type="pil", interactive=False, elem_id="eval-history"
-                    )
-                files = gr.File(
-                    label=z("eval_files"), file_count="multiple", interactive=False, elem_id="eval-files"
-                )
-    outputs = [verdict, table, per_class, confusion, reliability, bands, history, files]
+                outputs = _report_column()
 
     def choices_update(choice=None):
-        ch = past_choices(evals, lang_of(choice))
-        return gr.update(choices=ch), gr.update(choices=ch)
+        return choice_updates(evals, choice)
 
     async def run(manifest_path, audio_paths, folder_text, cls, base, choice, progress=gr.Progress()):  # noqa: B008
-        lang = lang_of(choice)
-        if not manifest_path and not (folder_text or "").strip():
-            raise user_error(t("eval_need_input", lang))
-        try:
-            job = await start_evaluation(evals, manifest_path, audio_paths, folder_text, cls, base)
-        except EmoStudioError as exc:
-            raise user_error(start_error(exc, lang, folder_text), exc) from None
-        progress(0.0, desc=t("eval_running", lang))
-        while not job.task.done():
-            p = job.progress
-            if p is not None and p.total:
-                progress(p.done / p.total, desc=t("eval_progress", lang, done=p.done, total=p.total))
-            await asyncio.sleep(0.3)
-        return (job.id, *report_view(evals, job.id, lang), *choices_update(choice))
+        return await run_evaluation(
+            evals, manifest_path, audio_paths, folder_text, cls, base, choice, progress
+        )
 
-    go.click(
+    inp.go.click(
         run,
-        [manifest, audio, folder, classes, baseline, lang_in],
-        [current, *outputs, baseline, past],
+        [inp.manifest, inp.audio, inp.folder, inp.classes, inp.baseline, lang_in],
+        [current, *outputs, inp.baseline, inp.past],
         concurrency_limit=None,
     )
 
     def show(report_id, choice):
         return (report_id, *report_view(evals, report_id, lang_of(choice)))
 
-    past.input(show, [past, lang_in], [current, *outputs])
-    refresh.click(choices_update, lang_in, [baseline, past])
-    tab.select(choices_update, lang_in, [baseline, past])
+    inp.past.input(show, [inp.past, lang_in], [current, *outputs])
+    inp.refresh.click(choices_update, lang_in, [inp.baseline, inp.past])
+    tab.select(choices_update, lang_in, [inp.baseline, inp.past])
 
     def relabel(choice, report_id):
-        lang = lang_of(choice)
-        view = report_view(evals, report_id, lang)
-        past_ch = past_choices(evals, lang)
-        return (
-            gr.update(value=t("eval_intro", lang)),
-            gr.update(label=t("eval_manifest", lang)),
-            gr.update(label=t("eval_audio", lang)),
-            gr.update(label=t("eval_folder", lang)),
-            gr.update(
-                label=t("eval_classes", lang), choices=choices("eval_class_choices", CLASS_MODES, lang)
-            ),
-            gr.update(label=t("eval_baseline", lang), choices=past_ch),
-            gr.update(value=t("eval_run", lang)),
-            gr.update(label=t("eval_past", lang), choices=past_ch),
-            gr.update(value=t("refresh", lang)),
-            view[0],
-            gr.update(value=view[1], label=t("eval_metrics", lang)),
-            gr.update(value=view[2], label=t("eval_per_class", lang)),
-            gr.update(value=view[3], label=t("eval_confusion", lang)),
-            gr.update(value=view[4], label=t("eval_reliability", lang)),
-            gr.update(value=view[5], label=t("eval_bands", lang)),
-            gr.update(value=view[6], label=t("eval_history", lang)),
-            gr.update(value=view[7], label=t("eval_files", lang)),
-        )
+        return relabel_updates(evals, choice, report_id)
 
-    lang_in.change(
-        relabel,
-        [lang_in, current],
-        [intro, manifest, audio, folder, classes, baseline, go, past, refresh, *outputs],
-    )
+    lang_in.change(relabel, [lang_in, current], [intro, *inp.labelled(), *outputs])
     return tab

@@ -1,4 +1,4 @@
-"""REST routes for evaluations on a labelled test set (see emostudio.server.evaluations for the layout).
+"""REST routes for evaluations on a labelled test set (see emostudio.server.evaluate.service for the layout).
 
 POST /v1/evaluations                    start one: a zip `archive`, or a `manifest` + `files`, or a server
                                         `folder` under the allowed roots; `wait=true` answers when done
@@ -20,26 +20,16 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from emostudio.errors import EmoStudioError
-from emostudio.evaluate import EvaluationError, StabilityThresholds
-from emostudio.server.api import ApiError, as_api_error, bearer_auth
-from emostudio.server.evaluation_inputs import ForbiddenPathError, UploadError
-from emostudio.server.evaluations import EvaluationNotFoundError, Evaluations, evaluations_for
+from emostudio.evaluate import Manifest, StabilityThresholds
+from emostudio.server.evaluate.inputs import UploadError
+from emostudio.server.evaluate.service import Evaluations, api_error, evaluations_for
+from emostudio.server.http import ApiError, bearer_auth
 from emostudio.server.settings import safe_filename
+from emostudio.server.uploads import save_upload
 
 MEDIA = {".json": "application/json", ".csv": "text/csv", ".html": "text/html", ".png": "image/png"}
 # report.html holds only inline styles and data: images; forbid anything else if it is opened from the server
 HTML_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-
-
-def api_error(exc: Exception) -> ApiError:
-    """HTTP status of an evaluation error (others as the rest of the API answers them)."""
-    if isinstance(exc, EvaluationNotFoundError):
-        return ApiError(404, exc.code, str(exc))
-    if isinstance(exc, ForbiddenPathError):
-        return ApiError(403, exc.code, str(exc))
-    if isinstance(exc, UploadError | EvaluationError):
-        return ApiError(422, exc.code, str(exc))
-    return as_api_error(exc)
 
 
 def links(report_id: str) -> dict:
@@ -48,14 +38,58 @@ def links(report_id: str) -> dict:
     return {"self": base, "history": f"{base}/history", **files}
 
 
-async def _save(upload: UploadFile, dest: Path) -> Path:
-    def copy() -> None:
-        upload.file.seek(0)
-        with open(dest, "wb") as out:
-            shutil.copyfileobj(upload.file, out, 1 << 20)
+def thresholds_of(
+    max_flip_rate: float | None,
+    max_drift: float | None,
+    max_mean_drift: float | None,
+    max_drop: float | None,
+    max_new_failures: int | None,
+) -> StabilityThresholds:
+    """The stability thresholds of a request: each field given, or the default."""
+    defaults = StabilityThresholds()
+    return StabilityThresholds(
+        defaults.max_flip_rate if max_flip_rate is None else max_flip_rate,
+        defaults.max_drift if max_drift is None else max_drift,
+        defaults.max_mean_drift if max_mean_drift is None else max_mean_drift,
+        defaults.max_drop if max_drop is None else max_drop,
+        defaults.max_new_failures if max_new_failures is None else max_new_failures,
+    )
 
-    await run_in_threadpool(copy)
-    return dest
+
+async def stage_manifest(
+    evals: Evaluations,
+    uploads: Path,
+    archive: UploadFile | None,
+    manifest: UploadFile | None,
+    files: list[UploadFile] | None,
+    folder: str | None,
+    classes: str,
+) -> tuple[Manifest, Path | None]:
+    """Save the request's test set under `uploads` and read its manifest: (the manifest, the uploads folder, or
+    None when the set is a folder on the server and nothing was uploaded)."""
+    up: Path | None = uploads
+    if archive is not None:
+        path = await save_upload(archive, uploads / "archive.zip")
+        man = await run_in_threadpool(evals.manifest_from_archive, path, uploads, classes)
+    elif manifest is not None:
+        mpath = await save_upload(
+            manifest, uploads / ("manifest" + Path(safe_filename(manifest.filename)).suffix)
+        )
+        (uploads / "files").mkdir()
+        saved = []
+        for f in files or []:
+            dest = uploads / "files" / safe_filename(f.filename)
+            if dest.exists():
+                raise UploadError(f"two uploaded files are called {dest.name}; file names must be unique")
+            saved.append(await save_upload(f, dest))
+        man = await run_in_threadpool(evals.manifest_from_files, mpath, saved, classes)
+    elif folder is not None:
+        man = await run_in_threadpool(evals.manifest_from_server, folder, classes)
+        shutil.rmtree(uploads, ignore_errors=True)
+        up = None
+    else:  # not reached: exactly one of the three was checked above
+        raise ApiError(422, "bad_parameters", "give exactly one of archive, manifest (+ files) or folder")
+    return man, up
 
 
 def build_evaluate_router(service) -> APIRouter:
@@ -63,6 +97,13 @@ def build_evaluate_router(service) -> APIRouter:
         prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["evaluations"]
     )
     evals: Evaluations = evaluations_for(service)
+    _start_route(router, evals)
+    _report_routes(router, evals)
+    return router
+
+
+def _start_route(router: APIRouter, evals: Evaluations) -> None:
+    """POST /v1/evaluations: a zip, a manifest with its files, or a folder on the server."""
 
     @router.post("/evaluations", summary="Evaluate the server's model on a labelled test set")
     async def start(
@@ -99,14 +140,7 @@ def build_evaluate_router(service) -> APIRouter:
             raise ApiError(422, "bad_parameters", "give exactly one of archive, manifest (+ files) or folder")
         if files and manifest is None:
             raise ApiError(422, "bad_parameters", "files need the manifest that labels them")
-        defaults = StabilityThresholds()
-        thresholds = StabilityThresholds(
-            defaults.max_flip_rate if max_flip_rate is None else max_flip_rate,
-            defaults.max_drift if max_drift is None else max_drift,
-            defaults.max_mean_drift if max_mean_drift is None else max_mean_drift,
-            defaults.max_drop if max_drop is None else max_drop,
-            defaults.max_new_failures if max_new_failures is None else max_new_failures,
-        )
+        thresholds = thresholds_of(max_flip_rate, max_drift, max_mean_drift, max_drop, max_new_failures)
         uploads: Path | None
         try:
             if baseline:
@@ -115,31 +149,7 @@ def build_evaluate_router(service) -> APIRouter:
         except EmoStudioError as exc:
             raise api_error(exc) from exc
         try:
-            if archive is not None:
-                path = await _save(archive, uploads / "archive.zip")
-                man = await run_in_threadpool(evals.manifest_from_archive, path, uploads, classes)
-            elif manifest is not None:
-                mpath = await _save(
-                    manifest, uploads / ("manifest" + Path(safe_filename(manifest.filename)).suffix)
-                )
-                (uploads / "files").mkdir()
-                saved = []
-                for f in files or []:
-                    dest = uploads / "files" / safe_filename(f.filename)
-                    if dest.exists():
-                        raise UploadError(
-                            f"two uploaded files are called {dest.name}; file names must be unique"
-                        )
-                    saved.append(await _save(f, dest))
-                man = await run_in_threadpool(evals.manifest_from_files, mpath, saved, classes)
-            elif folder is not None:
-                man = await run_in_threadpool(evals.manifest_from_server, folder, classes)
-                shutil.rmtree(uploads, ignore_errors=True)
-                uploads = None
-            else:  # not reached: exactly one of the three was checked above
-                raise ApiError(
-                    422, "bad_parameters", "give exactly one of archive, manifest (+ files) or folder"
-                )
+            man, uploads = await stage_manifest(evals, uploads, archive, manifest, files, folder, classes)
             job = await evals.start(man, folder_dir, uploads, baseline=baseline, thresholds=thresholds)
         except BaseException as exc:
             evals.discard(folder_dir, uploads)
@@ -150,6 +160,10 @@ def build_evaluate_router(service) -> APIRouter:
             await asyncio.shield(job.task)
             return JSONResponse({**evals.status(job.id), "links": links(job.id)})
         return JSONResponse({**evals.status(job.id), "links": links(job.id)}, status_code=202)
+
+
+def _report_routes(router: APIRouter, evals: Evaluations) -> None:
+    """The evaluations: the list, one's state and metrics, its files, the earlier runs on the same set."""
 
     @router.get("/evaluations", summary="Evaluations, newest first")
     def list_evaluations(
@@ -187,5 +201,3 @@ def build_evaluate_router(service) -> APIRouter:
             return {"id": report_id, "runs": evals.history(report_id)}
         except EmoStudioError as exc:
             raise api_error(exc) from exc
-
-    return router

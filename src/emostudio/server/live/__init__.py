@@ -1,0 +1,1 @@
+"""The live feature of the server: service.py (state and steps), routes.py (REST), ui.py (Gradio tab)."""
