@@ -31,3 +31,22 @@ def recognizer(tiny_model):
     from emostudio.recognize import Recognizer
 
     return Recognizer(model=tiny_model)
+
+
+TIERS = ("unit", "integration", "slow", "browser", "gpu")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test sits in exactly one tier (README "Development"): `pytestmark = pytest.mark.TIER` at the top of
+    its file, or one tier mark on the test itself where a file mixes tiers. A test with none or several fails the
+    collection, so `-m unit` (`scripts/run-tests --fast`) can never silently leave a test out or run it twice."""
+    wrong = []
+    for item in items:
+        tiers = sorted({mark.name for mark in item.iter_markers() if mark.name in TIERS})
+        if len(tiers) != 1:
+            wrong.append(f"{item.nodeid}: {', '.join(tiers) or 'no tier'}")
+    if wrong:
+        raise pytest.UsageError(
+            f"every test needs exactly one of the markers {', '.join(TIERS)} (tests/conftest.py):\n  "
+            + "\n  ".join(wrong)
+        )

@@ -310,7 +310,6 @@ def _strings(value) -> list[str]:
     return []
 
 
-@pytest.mark.integration
 def test_every_tab_follows_the_language_switch(tmp_path, tiny_model_dir, docs):
     """The page as it opens is Chinese only; each tab's language callback gives every label, choice, card and
     table in the language switched to — all seven tab names included."""

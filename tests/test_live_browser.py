@@ -22,6 +22,8 @@ from signals import voice
 
 from emostudio.server.process import ServerProcess
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",

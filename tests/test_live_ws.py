@@ -27,6 +27,8 @@ from websockets.sync.client import connect
 
 from emostudio.server.process import ServerProcess
 
+pytestmark = pytest.mark.integration
+
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # the tiny model's many small calls: see test_live.one_torch_thread
 
 

@@ -19,7 +19,7 @@ from hostile import wav_bytes
 
 from emostudio.server.process import ServerProcess
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 MARKER = b"SECRET-MARKER-7f3a"
 
 
