@@ -32,7 +32,7 @@ from emostudio.render.profiles import summary_card
 from emostudio.server import ui, ui_evaluate
 from emostudio.server.ui_live import BadRolesError, roles_of
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 LANG_PAIRS = (("zh", "en"), ("en", "zh"))
 DATA = ("take.wav", "call.wav", "outputs_20240101_000000", "outputs_20240101_000001", "float32", "tiny")
 TYPED = (

@@ -31,7 +31,7 @@ from emostudio.multimodal import (
 from emostudio.render.text import describe_text, text_section
 from emostudio.results import load_schema
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 SR = 16000
 
