@@ -50,3 +50,14 @@ def pytest_collection_modifyitems(config, items):
             f"every test needs exactly one of the markers {', '.join(TIERS)} (tests/conftest.py):\n  "
             + "\n  ".join(wrong)
         )
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With `-m unit` alone (`scripts/run-tests --fast`), a test file that never names the unit marker holds no
+    unit test, so it is not even imported: importing the other tiers' files (the web stack, the browser driver,
+    Ray) was most of the fast tier's start-up, on every worker. The whole suite still collects and checks them."""
+    if config.option.markexpr.strip() != "unit" or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    return True if "pytest.mark.unit" not in collection_path.read_text(encoding="utf-8") else None

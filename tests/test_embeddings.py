@@ -24,7 +24,7 @@ from emostudio.embeddings import (
 )
 from emostudio.model.labels import KEYS
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 SR = 16000
 
