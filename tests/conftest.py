@@ -31,3 +31,33 @@ def recognizer(tiny_model):
     from emostudio.recognize import Recognizer
 
     return Recognizer(model=tiny_model)
+
+
+TIERS = ("unit", "integration", "slow", "browser", "gpu")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test sits in exactly one tier (README "Development"): `pytestmark = pytest.mark.TIER` at the top of
+    its file, or one tier mark on the test itself where a file mixes tiers. A test with none or several fails the
+    collection, so `-m unit` (`scripts/run-tests --fast`) can never silently leave a test out or run it twice."""
+    wrong = []
+    for item in items:
+        tiers = sorted({mark.name for mark in item.iter_markers() if mark.name in TIERS})
+        if len(tiers) != 1:
+            wrong.append(f"{item.nodeid}: {', '.join(tiers) or 'no tier'}")
+    if wrong:
+        raise pytest.UsageError(
+            f"every test needs exactly one of the markers {', '.join(TIERS)} (tests/conftest.py):\n  "
+            + "\n  ".join(wrong)
+        )
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With `-m unit` alone (`scripts/run-tests --fast`), a test file that never names the unit marker holds no
+    unit test, so it is not even imported: importing the other tiers' files (the web stack, the browser driver,
+    Ray) was most of the fast tier's start-up, on every worker. The whole suite still collects and checks them."""
+    if config.option.markexpr.strip() != "unit" or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    return True if "pytest.mark.unit" not in collection_path.read_text(encoding="utf-8") else None

@@ -22,6 +22,8 @@ from emostudio.model.accel import (
 from emostudio.model.checkpoint import load_model
 from emostudio.model.encoder import ConvLayer
 
+pytestmark = pytest.mark.unit
+
 
 def waves(seconds=(0.5, 1.3, 2.0)) -> list[np.ndarray]:
     rng = np.random.default_rng(3)

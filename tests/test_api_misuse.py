@@ -13,6 +13,8 @@ from emostudio.pipeline import PipelineOptions
 from emostudio.recognize import Recognizer
 from emostudio.settings import Settings
 
+pytestmark = pytest.mark.unit
+
 GOOD = np.sin(np.arange(24000) / 5).astype(np.float32) * 0.3
 
 

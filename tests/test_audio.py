@@ -11,6 +11,8 @@ from audio_factory import BAD_FILES, FORMATS, encode, make_voice, tone, understa
 from emostudio import audio
 from emostudio.errors import AudioError
 
+pytestmark = pytest.mark.unit
+
 DURATION_S = 1.0
 
 # (fmt, rate Hz, channels): every format at least once, every rate and channel count across the matrix.

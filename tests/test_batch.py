@@ -26,6 +26,8 @@ from emostudio.batch import (
 from emostudio.errors import EmoStudioError
 from emostudio.model.labels import KEYS
 
+pytestmark = pytest.mark.integration
+
 GOOD_FORMATS = ("wav", "flac", "mp3", "ogg", "m4a", "opus")
 # builder, expected error code
 BAD = {"empty": (bad_empty, "empty"), "truncated": (bad_truncated_mp3, "corrupt"), "nan": (bad_nan, "non_finite"),

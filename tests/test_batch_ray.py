@@ -20,6 +20,8 @@ from test_batch import write_clips
 
 from emostudio.batch import SCORE_COLUMNS, read_results, run_batch
 
+pytestmark = pytest.mark.slow
+
 RAY_JOB = textwrap.dedent(
     """
     import json, sys

@@ -21,6 +21,8 @@ from benchmarks.flops import bf16_peak, count_flops, flops_per_audio_second  # n
 from emostudio.model.checkpoint import _package_text  # noqa: E402
 from emostudio.model.encoder import EncoderConfig  # noqa: E402
 
+pytestmark = pytest.mark.integration
+
 
 def config(arch: str) -> EncoderConfig:
     return EncoderConfig.from_model_conf(yaml.safe_load(_package_text(f"{arch}.yaml"))["model_conf"], 9)
@@ -200,7 +202,6 @@ def test_alternative_engines_run_and_match_ours(tmp_path, kind):
     assert "| clip | ours s | candidate s |" in proc.stdout
 
 
-@pytest.mark.integration
 def test_adapt_bench_runs_on_a_warm_cache(tmp_path, capsys):
     from benchmarks import adapt_bench
 

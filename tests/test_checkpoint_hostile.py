@@ -26,6 +26,8 @@ from emostudio.model.checkpoint import (
     load_model,
 )
 
+pytestmark = pytest.mark.integration
+
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 

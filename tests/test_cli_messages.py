@@ -9,10 +9,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from hostile import wav_bytes
 from signals import mix, voice, white
 
 from emostudio.quality import assess
+
+pytestmark = pytest.mark.integration
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
 

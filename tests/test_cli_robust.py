@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from hostile import wav_bytes
 
+pytestmark = pytest.mark.integration
+
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 

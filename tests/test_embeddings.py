@@ -24,6 +24,8 @@ from emostudio.embeddings import (
 )
 from emostudio.model.labels import KEYS
 
+pytestmark = pytest.mark.integration
+
 SR = 16000
 
 

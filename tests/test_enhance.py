@@ -11,6 +11,8 @@ from emostudio.enhance import EnhanceSettings, enhance, high_pass, normalise_pea
 from emostudio.quality import assess, estimate_snr
 from emostudio.segment import Span, speech_spans
 
+pytestmark = pytest.mark.unit
+
 
 def _level_db(x: np.ndarray) -> float:
     x = x[SR // 2 : -SR // 2]  # away from the filter's edges

@@ -30,6 +30,8 @@ from emostudio.evaluate.runner import parse_model_spec
 from emostudio.model.checkpoint import init_random
 from emostudio.model.labels import KEYS, normalise_label
 
+pytestmark = pytest.mark.integration
+
 SR = 16000
 
 

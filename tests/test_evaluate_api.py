@@ -20,6 +20,8 @@ from emostudio.server.evaluate.inputs import ROOTS_ENV
 from emostudio.server.evaluate.service import Job, evaluations_for
 from emostudio.server.settings import ServerSettings
 
+pytestmark = pytest.mark.integration
+
 SR = 16000
 LABELS = ["生气", "Angry", "anger", "开心", "happy", "中立", "难过", "吃惊"]
 

@@ -48,6 +48,7 @@ def testset_zip(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.integration
 def test_tab_functions_on_a_live_service(tmp_path, tiny_model_dir, testset_zip):
     app = create_app(
         ServerSettings(
@@ -86,6 +87,7 @@ def test_tab_functions_on_a_live_service(tmp_path, tiny_model_dir, testset_zip):
     service.close()
 
 
+@pytest.mark.browser
 def test_evaluate_in_the_browser(tmp_path, tiny_model_dir, testset_zip):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")

@@ -23,7 +23,7 @@ from emostudio.model.labels import KEYS
 from emostudio.recognize import Recognizer
 from emostudio.settings import Settings
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONUNBUFFERED": "1"}
 
 

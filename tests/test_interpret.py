@@ -13,6 +13,8 @@ from emostudio.interpret import (
 )
 from emostudio.model.labels import KEYS, OFFICIAL_TOKENS, normalise_token
 
+pytestmark = pytest.mark.unit
+
 
 def probs(**kw):
     p = np.zeros(len(KEYS))

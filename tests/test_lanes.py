@@ -17,6 +17,8 @@ from emostudio.model.lanes import Lanes, plan_batches
 from emostudio.recognize import Recognizer
 from emostudio.settings import Settings
 
+pytestmark = pytest.mark.integration
+
 
 def test_plan_batches_bounds_the_padded_size_and_covers_every_item_once():
     rng = np.random.default_rng(0)

@@ -34,7 +34,7 @@ from emostudio.server.analyze import history_ui
 from emostudio.server.evaluate import ui as ui_evaluate
 from emostudio.server.live.ui import BadRolesError, roles_of
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 LANG_PAIRS = (("zh", "en"), ("en", "zh"))
 DATA = ("take.wav", "call.wav", "outputs_20240101_000000", "outputs_20240101_000001", "float32", "tiny")
 TYPED = (
@@ -312,7 +312,6 @@ def _strings(value) -> list[str]:
     return []
 
 
-@pytest.mark.integration
 def test_every_tab_follows_the_language_switch(tmp_path, tiny_model_dir, docs):
     """The page as it opens is Chinese only; each tab's language callback gives every label, choice, card and
     table in the language switched to — all seven tab names included."""

@@ -30,6 +30,8 @@ from emostudio.live.pcm import from_wav_bytes
 from emostudio.results import Result, load_schema
 from emostudio.settings import COPY_CORRELATION
 
+pytestmark = pytest.mark.integration
+
 SR_IN = 44100
 
 

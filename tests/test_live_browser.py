@@ -21,6 +21,8 @@ from playwright.sync_api import expect, sync_playwright
 from server_process import ServerProcess
 from signals import voice
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",

@@ -26,6 +26,8 @@ from emostudio.model.checkpoint import (
     model_info,
 )
 
+pytestmark = pytest.mark.unit
+
 WAVES = [np.sin(np.linspace(0, 900, n)).astype(np.float32) * 0.1 for n in (9000, 24000)]
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from emostudio.cli import model_cmd
 
+pytestmark = pytest.mark.unit
+
 
 def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()

@@ -14,6 +14,8 @@ from emostudio.model.accel import ChunkedFrontend, optimise_for_cpu
 from emostudio.model.checkpoint import LoadedModel, _package_text
 from emostudio.model.encoder import Emotion2vecEncoder, EncoderOutput, num_frames, randomize_weights_
 
+pytestmark = pytest.mark.integration
+
 TOL = 1e-4
 
 

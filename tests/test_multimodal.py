@@ -31,6 +31,8 @@ from emostudio.multimodal import (
 from emostudio.render.text import describe_text, text_section
 from emostudio.results import load_schema
 
+pytestmark = pytest.mark.integration
+
 SR = 16000
 
 # Everyday sentences written for this test before any backend was run on them. Two of the first draft were

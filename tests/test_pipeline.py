@@ -20,6 +20,8 @@ from emostudio.model.labels import KEYS
 from emostudio.results import load_schema
 from emostudio.runs import new_run_dir
 
+pytestmark = pytest.mark.integration
+
 SR = 16000
 
 

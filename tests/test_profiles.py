@@ -38,6 +38,8 @@ from emostudio.profiles import (
 from emostudio.profiles.charts import trend_html, trend_png
 from emostudio.profiles.export import export_records
 
+pytestmark = pytest.mark.integration
+
 SR = 16000
 T0 = datetime(2026, 1, 5, 12, tzinfo=timezone.utc)  # a Monday
 

@@ -19,6 +19,8 @@ from emostudio.server.app import create_app
 from emostudio.server.profiles.service import profiles_service
 from emostudio.server.settings import ServerSettings
 
+pytestmark = pytest.mark.integration
+
 SR = 16000
 
 

@@ -21,6 +21,8 @@ from emostudio.cli import main
 from emostudio.profiles import ProfileStore, record_id
 from emostudio.profiles.ingest import file_digest
 
+pytestmark = pytest.mark.integration
+
 SR = 16000
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 

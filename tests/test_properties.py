@@ -27,6 +27,8 @@ from emostudio.model.labels import KEYS
 from emostudio.results import FrameTimeline, ModelRef, Result, SegmentResult, run_content
 from emostudio.runs import save_run
 
+pytestmark = pytest.mark.unit
+
 HEADERS = [
     b"",
     wav_bytes(np.zeros(0), 16000)[:44],

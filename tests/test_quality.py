@@ -8,6 +8,8 @@ from signals import SR, babble, mix, pink, tone, voice, white
 from emostudio.audio import SourceInfo, decode
 from emostudio.quality import QualityThresholds, assess, clipping_ratio, integrated_loudness, noise_spectrum
 
+pytestmark = pytest.mark.unit
+
 NOISES = {"white": white, "pink": pink, "babble": babble}
 
 

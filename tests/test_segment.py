@@ -8,6 +8,8 @@ from signals import SR, voice
 
 from emostudio.segment import Span, speech_spans, split_for_model
 
+pytestmark = pytest.mark.unit
+
 
 def _covered(segments: list[Span], n: int) -> np.ndarray:
     mask = np.zeros(n, dtype=bool)

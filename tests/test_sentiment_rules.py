@@ -12,6 +12,8 @@ from emostudio.model.labels import KEYS
 from emostudio.multimodal import analyze_text, text_block, text_scores
 from emostudio.multimodal.rules import split_clauses
 
+pytestmark = pytest.mark.unit
+
 EMOTION_CLASSES = ("angry", "disgusted", "fearful", "happy", "sad", "surprised")
 
 

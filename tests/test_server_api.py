@@ -17,6 +17,8 @@ from emostudio.model.labels import KEYS
 from emostudio.server.app import create_app
 from emostudio.server.settings import ServerSettings, UnsafeBindError
 
+pytestmark = pytest.mark.integration
+
 SR = 16000
 
 

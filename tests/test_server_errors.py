@@ -17,6 +17,8 @@ from emostudio.messages import format_size
 from emostudio.server.app import create_app
 from emostudio.server.settings import ServerSettings
 
+pytestmark = pytest.mark.integration
+
 LIMIT = 1_000_000
 
 

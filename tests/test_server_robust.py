@@ -18,7 +18,7 @@ import pytest
 from hostile import wav_bytes
 from server_process import ServerProcess
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 MARKER = b"SECRET-MARKER-7f3a"
 
 

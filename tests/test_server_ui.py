@@ -6,6 +6,7 @@ import argparse
 import html
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from emostudio.cli import serve_cmd
@@ -15,6 +16,8 @@ from emostudio.render import result as render
 from emostudio.server import ui
 from emostudio.server.app import create_app
 from emostudio.server.settings import ServerSettings
+
+pytestmark = pytest.mark.integration
 
 
 def _doc(recognizer, granularity: str) -> dict:

@@ -11,6 +11,8 @@ from emostudio.runs import sort_key as run_sort_key
 from emostudio.server.settings import safe_filename
 from emostudio.server.worker import ModelWorker, QueueFullError, UnavailableError
 
+pytestmark = pytest.mark.unit
+
 SR = 16000
 
 
