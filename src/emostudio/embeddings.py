@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emostudio import atomic
+from emostudio import atomic, csvsafe
 from emostudio.messages import LANGS, t
 from emostudio.model.labels import BY_KEY, COLOURS, KEYS, emotion_name
 from emostudio.render.charts import chart, figure
@@ -336,7 +336,7 @@ def write_clusters(
     w.writerow(["name", "cluster", "distance_to_centroid", "pc1", "pc2", "label", "confidence", *KEYS])
     for i, name in enumerate(names):
         row = [
-            name,
+            csvsafe.cell(name),  # a clip or file name a spreadsheet must not run
             int(clustering.labels[i]),
             f"{clustering.distances[i]:.6f}" if clustering.distances is not None else "",
             f"{clustering.coords[i, 0]:.6f}",

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emostudio import __version__, atomic
+from emostudio import __version__, atomic, csvsafe
 from emostudio.adapt.notes import Note
 from emostudio.evaluate import charts as charts_mod
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP, bootstrap
@@ -41,16 +41,11 @@ from emostudio.settings import BandThresholds
 SCHEMA = "emostudio.adaptation/1"
 READINGS = ("base", "calibrated", "adapted")
 HEADLINE = ("n", "wa", "ua", "macro_f1", "ece", "nll", "brier")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: object) -> object:
-    """A CSV cell a spreadsheet will not run: text starting with = + - @ gets a leading apostrophe."""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A CSV cell: floats in full (shortest round-trip form), text a spreadsheet will not run (emostudio.csvsafe)."""
+    return repr(value) if isinstance(value, float) else csvsafe.cell(value)
 
 
 def _status(evaluated: int, bad: Sequence[dict]) -> dict:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emostudio import atomic
+from emostudio import atomic, csvsafe
 from emostudio.evaluate.charts import CHARTS
 from emostudio.evaluate.manifest import EvaluationError
 from emostudio.evaluate.metrics import restrict
@@ -130,9 +130,9 @@ def predictions_csv(rows: Sequence[dict]) -> str:
     columns = list(PREDICTION_COLUMNS)
     if any("start_s" in r for r in rows):
         columns[columns.index("path") + 1 : columns.index("path") + 1] = RANGE_COLUMNS
-    w = csv.DictWriter(buf, columns, lineterminator="\n", extrasaction="ignore")
+    w = csvsafe.DictWriter(buf, columns, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
-    for r in rows:
+    for r in rows:  # text a spreadsheet would run as a formula is escaped (emostudio.csvsafe)
         w.writerow({k: repr(v) if isinstance(v, float) else v for k, v in r.items()})
     return buf.getvalue()
 
@@ -148,7 +148,7 @@ def read_predictions(path: str | os.PathLike) -> list[dict]:
             raise EvaluationError(
                 f"{path}: not an evaluation predictions.csv (missing columns {sorted(missing)})"
             )
-        return list(reader)
+        return [{k: csvsafe.text(v) if isinstance(v, str) else v for k, v in r.items()} for r in reader]
 
 
 def read_report(folder: str | os.PathLike) -> tuple[dict, list[dict]]:
