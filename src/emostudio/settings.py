@@ -6,6 +6,8 @@
     SILENT_ACTIVE_DBFS, COPY_CORRELATION, MAX_CHANNELS   two-party recordings (emostudio.channels), files and
                                                      live streams alike
     MAX_TEXT_CHARS                                   how much of a transcript is read (emostudio.multimodal)
+    MAX_MANIFEST_ROWS, MAX_BAD_ROWS_LISTED           how big a test set and its report's list of bad rows may
+                                                     be (emostudio.evaluate)
     Settings                                         one object holding the per-analysis thresholds; its
                                                      `to_dict()` is recorded in every result.json
 
@@ -26,6 +28,12 @@ MAX_CHANNELS = 8  # channels scored separately at most (a 7.1 file); more is ref
 
 # ---- transcripts ---------------------------------------------------------------------------------------------
 MAX_TEXT_CHARS = 10_000  # characters analysed; longer transcripts are cut here (with a warning)
+
+# ---- evaluation manifests and reports ------------------------------------------------------------------------
+MAX_MANIFEST_ROWS = (
+    200_000  # rows a test set may list (manifest lines, audio files); more is refused, naming both
+)
+MAX_BAD_ROWS_LISTED = 1_000  # bad rows listed in metrics.json and report.html; the rest are counted only
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,14 @@ from emostudio import __version__, atomic, csvsafe
 from emostudio.adapt.notes import Note
 from emostudio.evaluate import charts as charts_mod
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP, bootstrap
+from emostudio.evaluate.items import listed
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics
 from emostudio.evaluate.page import render_html
 from emostudio.evaluate.report import HTML_FILE, METRICS_FILE, PREDICTIONS_FILE, record_chart_files
 from emostudio.evaluate.run import EXIT_BAD_ROWS, EXIT_ERROR, EXIT_OK
 from emostudio.interpret import band_for
 from emostudio.messages import t
-from emostudio.settings import BandThresholds
+from emostudio.settings import MAX_BAD_ROWS_LISTED, BandThresholds
 
 SCHEMA = "emostudio.adaptation/1"
 READINGS = ("base", "calibrated", "adapted")
@@ -120,7 +121,7 @@ def build_doc(
         "models": models,
         "comparison": comparison,
         "adaptation": block,
-        "bad_rows": list(bad_rows),
+        **listed(list(bad_rows), MAX_BAD_ROWS_LISTED),
         "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
     }
 

@@ -34,6 +34,9 @@ from emostudio.settings import BandThresholds
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "predictions.csv"
 HTML_FILE = "report.html"
+SUMMARY_FILE = (
+    "summary.json"  # the few fields a list of evaluations shows, so listing never reads metrics.json
+)
 PREDICTION_COLUMNS = (
     "id",
     "where",
@@ -166,10 +169,32 @@ def read_report(folder: str | os.PathLike) -> tuple[dict, list[dict]]:
     return doc, read_predictions(preds)
 
 
+def report_summary(doc: dict) -> dict:
+    """summary.json: what a list of evaluations shows of one (a few hundred bytes, whatever the report holds)."""
+    return {
+        "created": doc.get("created"),
+        "manifest": doc["manifest"]["source"],
+        "classes": doc["classes"],
+        "exit_code": doc["status"]["code"],
+        "models": doc["comparison"],
+        "bad_rows": int(doc.get("bad_rows_total", len(doc["bad_rows"]))),
+    }
+
+
+def read_summary(folder: str | os.PathLike) -> dict:
+    """summary.json of a finished report (made from metrics.json for reports written before it existed)."""
+    folder = Path(folder)
+    try:
+        return json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return report_summary(json.loads((folder / METRICS_FILE).read_text(encoding="utf-8")))
+
+
 def write_report(folder: Path, doc: dict, rows: Sequence[dict], charts: dict[str, bytes], page: str) -> None:
-    """Write every file of a report atomically; metrics.json last."""
+    """Write every file of a report atomically; summary.json, then metrics.json last (it marks the report done)."""
     for name, data in charts.items():
         atomic.write_bytes(folder / name, data)
     atomic.write_text(folder / PREDICTIONS_FILE, predictions_csv(rows))
     atomic.write_text(folder / HTML_FILE, page)
+    atomic.write_json(folder / SUMMARY_FILE, report_summary(doc))
     atomic.write_json(folder / METRICS_FILE, doc)
