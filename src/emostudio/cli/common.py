@@ -3,6 +3,7 @@
 Exit codes of every command: 0 all done; 1 done, but some inputs failed (each one's error is printed);
 2 nothing was done: bad options, no inputs, no model, an output place that cannot be written;
 3 an unexpected internal error (a bug: the message says what; EMOSTUDIO_DEBUG=1 prints the traceback);
+4 `evaluate` only: past a stability threshold; 5 `profile trend --fail-on-alert` only: the alert is raised;
 130 interrupted (Ctrl-C).
 """
 
@@ -24,6 +25,7 @@ from emostudio.errors import AudioError, EmoStudioError
 from emostudio.messages import t
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_ALERT = 5  # `profile trend --fail-on-alert`: the alert is raised (4 is `evaluate`'s EXIT_UNSTABLE)
 
 console = Console(soft_wrap=True)  # never break paths or messages across lines
 err_console = Console(stderr=True, soft_wrap=True)
