@@ -80,6 +80,10 @@ class QualityThresholds:
     clip_lossy_min_peak_dbfs: float = -3.0  # … counted only when the peak is within 3 dB of full scale
     peak_warn_below_dbfs: float = -20.0  # quiet recording
     peak_bad_below_dbfs: float = -30.0
+    # float audio beyond full scale (|x| > 1): resampling and lossy decoders overshoot a little (warn), far beyond
+    # is no valid level (float samples of ±1e30): out of range
+    peak_warn_above_dbfs: float = 1.0
+    peak_bad_above_dbfs: float = 6.0
     loudness_warn_below_lufs: float = -30.0
     loudness_bad_below_lufs: float = -40.0
     loudness_warn_above_lufs: float = -8.0  # very loud: likely limited or clipped
