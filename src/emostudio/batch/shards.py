@@ -243,7 +243,8 @@ class ShardStore:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close()
-        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:  # disk full while committing: say so, resumable
+        # disk full (or read-only) while committing: say so and how to resume, keeping what was committed
+        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
             raise OutputError(
                 f"{printable(self.dir)}: cannot write the results ({exc.strerror or exc}); the "
                 f"{len(self.parts)} shard(s) committed so far are kept: free some space and run the same "
