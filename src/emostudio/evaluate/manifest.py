@@ -33,6 +33,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from emostudio.audio.types import AUDIO_EXTENSIONS
 from emostudio.evaluate.annotations import from_annotated_folder, inside, is_annotated_folder
@@ -163,7 +164,7 @@ def _csv_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
         raise ManifestError(f"{source}: line {last + 1}: not readable as CSV ({e})") from None
 
 
-def _json_line(line: str) -> object:
+def _json_line(line: str) -> Any:
     """One JSON value; RecursionError (nesting deeper than Python's parser goes) becomes a ValueError."""
     try:
         return json.loads(line)
@@ -191,7 +192,7 @@ def _jsonl_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
 
 def _json_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
     """A JSON array of row objects (`[{"path": …, "label": …}, …]`): item N is row N."""
-    for i, obj in enumerate(_json_line(text), 1):  # type: ignore[arg-type]  # an array: checked by the caller
+    for i, obj in enumerate(_json_line(text), 1):  # an array: checked by the caller
         if not isinstance(obj, dict):
             yield i, BadRow(f"item {i}", "bad_json", f"{source.name} item {i}: not a JSON object")
             continue
