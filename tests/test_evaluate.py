@@ -520,7 +520,7 @@ def test_without_matplotlib_the_report_still_has_every_number(testset, recognize
         clean, [model_from_recognizer("tiny", recognizer)], report_dir=tmp_path / "r", history_dir=False
     )
     names = sorted(p.name for p in ev.report_dir.iterdir())
-    assert names == ["metrics.json", "predictions.csv", "report.html"]
+    assert names == ["metrics.json", "predictions.csv", "report.html", "summary.json"]
     assert "pip install matplotlib" in ev.doc["files"]["charts_note"] and ev.doc["ua"] is not None
     page = (ev.report_dir / "report.html").read_text()
     assert "<img" not in page and "混淆矩阵 / Confusion matrix" in page

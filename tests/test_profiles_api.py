@@ -124,6 +124,14 @@ def test_profiles_rest_end_to_end(tmp_path, tiny_model_dir, clips):
         _error(c.post("/v1/profiles/alice/records", data={}), 422, "bad_parameters")
         _error(c.post("/v1/profiles/ /records", data={"run_id": run_a}), 422, "profile_error")
         _error(c.post("/v1/profiles/alice/records", data={"run_id": run_a, "at": "soon"}), 422, "bad_time")
+        for end in ("0001-01-01T00:00+14:00", "9999-12-31T23:59:59-14:00"):  # the calendar's ends (issue 25)
+            _error(
+                c.post("/v1/profiles/alice/records", data={"run_id": run_a, "at": end}),
+                422,
+                "time_out_of_range",
+            )
+            _error(c.get("/v1/profiles/alice/trend", params={"since": end}), 422, "time_out_of_range")
+            _error(c.get("/v1/profiles/alice", params={"until": end}), 422, "time_out_of_range")
         _error(c.get("/v1/profiles/alice/trend", params={"tz": "Mars/Base"}), 422, "profile_error")
         _error(c.get("/v1/profiles/alice/trend", params={"threshold": 2}), 422, "bad_parameters")
 

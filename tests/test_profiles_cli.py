@@ -123,7 +123,7 @@ def test_trend_cli_alert_exit_status(tmp_path, capsys):
             *st,
         ]
     )
-    assert rc == 3
+    assert rc == 5  # EXIT_ALERT: its own code, not 3 (internal error)
     text = capsys.readouterr().out
     assert "预警" in text and "ALERT" in text and "2026-W09" in text
     assert (tmp_path / "trend_cust_week.png").read_bytes()[:4] == b"\x89PNG"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emostudio import atomic
+from emostudio import atomic, csvsafe
 from emostudio.messages import LANGS, t
 from emostudio.model.labels import BY_KEY, COLOURS, KEYS, emotion_name
 from emostudio.render.charts import chart, figure
@@ -324,8 +324,10 @@ def write_clusters(
     probs: np.ndarray | None = None,
     extra: dict | None = None,
     lang: str = "en",
+    sources: list[str | None] | None = None,
 ) -> dict[str, Path]:
-    """Write clusters.csv (one row per clip: name, cluster, distance, label, confidence, 9 scores),
+    """Write clusters.csv (one row per clip: name, source, cluster, distance, label, confidence, 9 scores; `source`
+    is the analysed file a run folder or run id stands for, from `sources`, empty when not known),
     cluster_summary.csv (size and dominant emotions per cluster), clusters.json and cluster_map.png, atomically.
     Returns {kind: path}."""
     out = Path(out_dir)
@@ -333,10 +335,14 @@ def write_clusters(
     summary = cluster_summary(clustering, probs)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["name", "cluster", "distance_to_centroid", "pc1", "pc2", "label", "confidence", *KEYS])
+    w.writerow(
+        ["name", "source", "cluster", "distance_to_centroid", "pc1", "pc2", "label", "confidence", *KEYS]
+    )
     for i, name in enumerate(names):
+        source = sources[i] if sources is not None else None
         row = [
-            name,
+            csvsafe.cell(name),  # clip and file names a spreadsheet must not run
+            csvsafe.cell(source or ""),
             int(clustering.labels[i]),
             f"{clustering.distances[i]:.6f}" if clustering.distances is not None else "",
             f"{clustering.coords[i, 0]:.6f}",

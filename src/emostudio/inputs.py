@@ -75,8 +75,17 @@ def _read_csv(manifest: Path) -> list[InputItem]:
                 f"{manifest}: no path column in the header {sorted(cols)} (expected one of "
                 f"{', '.join(ALIASES['path'])})"
             )
-        rows = ((i + 2, {(k or "").strip().lower(): v for k, v in r.items()}) for i, r in enumerate(reader))
-        return _from_rows(rows, manifest)
+        last = [1]  # the line of the last row read: a row that cannot be read is the next one
+
+        def rows() -> Iterator[tuple[int, dict]]:
+            for i, r in enumerate(reader):
+                last[0] = i + 2
+                yield i + 2, {(k or "").strip().lower(): v for k, v in r.items()}
+
+        try:
+            return _from_rows(rows(), manifest)
+        except csv.Error as e:  # a field over the csv module's limit, a NUL byte: unreadable from this row on
+            raise BatchError(f"{manifest}: line {last[0] + 1}: not readable as CSV ({e})") from None
 
 
 def _read_jsonl(manifest: Path) -> list[InputItem]:
@@ -89,6 +98,8 @@ def _read_jsonl(manifest: Path) -> list[InputItem]:
                     obj = json.loads(line)
                 except json.JSONDecodeError as e:
                     raise BatchError(f"{manifest}: line {i} is not valid JSON ({e.msg})") from e
+                except RecursionError:
+                    raise BatchError(f"{manifest}: line {i} is not readable JSON (nested too deep)") from None
                 if not isinstance(obj, dict):
                     raise BatchError(f"{manifest}: line {i} is not a JSON object")
                 yield i, {k.lower(): v for k, v in obj.items()}

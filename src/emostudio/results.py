@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from emostudio import csvsafe
 from emostudio.interpret import Band, Compound, TimelineSegment, summary_line
 from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
@@ -299,7 +300,13 @@ def frames_csv(frames: FrameTimeline) -> str:
     for start, p in zip(frames.starts_s, frames.probs, strict=True):
         k = int(np.argmax(p))
         w.writerow(
-            [f"{start:.3f}", f"{start + frames.step_s:.3f}", KEYS[k], f"{p[k]:.6f}", *(f"{x:.6f}" for x in p)]
+            [
+                f"{start:.3f}",
+                f"{start + frames.step_s:.3f}",
+                csvsafe.cell(KEYS[k]),
+                f"{p[k]:.6f}",
+                *(f"{x:.6f}" for x in p),
+            ]
         )
     return buf.getvalue()
 

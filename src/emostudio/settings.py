@@ -6,6 +6,8 @@
     SILENT_ACTIVE_DBFS, COPY_CORRELATION, MAX_CHANNELS   two-party recordings (emostudio.channels), files and
                                                      live streams alike
     MAX_TEXT_CHARS                                   how much of a transcript is read (emostudio.multimodal)
+    MAX_MANIFEST_ROWS, MAX_BAD_ROWS_LISTED           how big a test set and its report's list of bad rows may
+                                                     be (emostudio.evaluate)
     Settings                                         one object holding the per-analysis thresholds; its
                                                      `to_dict()` is recorded in every result.json
 
@@ -26,6 +28,12 @@ MAX_CHANNELS = 8  # channels scored separately at most (a 7.1 file); more is ref
 
 # ---- transcripts ---------------------------------------------------------------------------------------------
 MAX_TEXT_CHARS = 10_000  # characters analysed; longer transcripts are cut here (with a warning)
+
+# ---- evaluation manifests and reports ------------------------------------------------------------------------
+MAX_MANIFEST_ROWS = (
+    200_000  # rows a test set may list (manifest lines, audio files); more is refused, naming both
+)
+MAX_BAD_ROWS_LISTED = 1_000  # bad rows listed in metrics.json and report.html; the rest are counted only
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,10 @@ class QualityThresholds:
     clip_lossy_min_peak_dbfs: float = -3.0  # … counted only when the peak is within 3 dB of full scale
     peak_warn_below_dbfs: float = -20.0  # quiet recording
     peak_bad_below_dbfs: float = -30.0
+    # float audio beyond full scale (|x| > 1): resampling and lossy decoders overshoot a little (warn), far beyond
+    # is no valid level (float samples of ±1e30): out of range
+    peak_warn_above_dbfs: float = 1.0
+    peak_bad_above_dbfs: float = 6.0
     loudness_warn_below_lufs: float = -30.0
     loudness_bad_below_lufs: float = -40.0
     loudness_warn_above_lufs: float = -8.0  # very loud: likely limited or clipped

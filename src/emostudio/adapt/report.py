@@ -26,31 +26,27 @@ from pathlib import Path
 
 import numpy as np
 
-from emostudio import __version__, atomic
+from emostudio import __version__, atomic, csvsafe
 from emostudio.adapt.notes import Note
 from emostudio.evaluate import charts as charts_mod
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP, bootstrap
+from emostudio.evaluate.items import listed
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics
 from emostudio.evaluate.page import render_html
 from emostudio.evaluate.report import HTML_FILE, METRICS_FILE, PREDICTIONS_FILE, record_chart_files
 from emostudio.evaluate.run import EXIT_BAD_ROWS, EXIT_ERROR, EXIT_OK
 from emostudio.interpret import band_for
 from emostudio.messages import t
-from emostudio.settings import BandThresholds
+from emostudio.settings import MAX_BAD_ROWS_LISTED, BandThresholds
 
 SCHEMA = "emostudio.adaptation/1"
 READINGS = ("base", "calibrated", "adapted")
 HEADLINE = ("n", "wa", "ua", "macro_f1", "ece", "nll", "brier")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: object) -> object:
-    """A CSV cell a spreadsheet will not run: text starting with = + - @ gets a leading apostrophe."""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A CSV cell: floats in full (shortest round-trip form), text a spreadsheet will not run (emostudio.csvsafe)."""
+    return repr(value) if isinstance(value, float) else csvsafe.cell(value)
 
 
 def _status(evaluated: int, bad: Sequence[dict]) -> dict:
@@ -125,7 +121,7 @@ def build_doc(
         "models": models,
         "comparison": comparison,
         "adaptation": block,
-        "bad_rows": list(bad_rows),
+        **listed(list(bad_rows), MAX_BAD_ROWS_LISTED),
         "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
     }
 

@@ -45,7 +45,8 @@ def to_float(x: np.ndarray) -> np.ndarray:
         return (x.astype(np.float32) - 128.0) / 128.0
     if np.issubdtype(x.dtype, np.integer):
         return (x / float(2 ** (8 * x.dtype.itemsize - 1))).astype(np.float32)
-    return x.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf: refused as non-finite
+        return x.astype(np.float32, copy=False)
 
 
 def check_silence(name: str, peak: float, silence_dbfs: float) -> None:

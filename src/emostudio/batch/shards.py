@@ -10,6 +10,7 @@ run. An exclusive lock on `out/.lock` keeps two jobs from writing one folder at 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import fcntl
 import io
 import json
@@ -24,11 +25,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from emostudio import atomic
-from emostudio.errors import BatchError, EmoStudioError, printable
+from emostudio.errors import BatchError, EmoStudioError, OutputError, printable
 from emostudio.model.labels import KEYS
 from emostudio.multimodal import text_columns
 from emostudio.records import InputItem
 from emostudio.runs import COMPANION_RE, PART_RE, SCORE_COLUMNS, part_files
+
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)  # the output folder cannot take more
 
 LOCK_FILE = ".lock"
 
@@ -261,8 +264,15 @@ class ShardStore:
     def __enter__(self) -> ShardStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.close()
+        # disk full (or read-only) while committing: say so and how to resume, keeping what was committed
+        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+            raise OutputError(
+                f"{printable(self.dir)}: cannot write the results ({exc.strerror or exc}); the "
+                f"{len(self.parts)} shard(s) committed so far are kept: free some space and run the same "
+                "command again to resume"
+            ) from None
 
     def _clean(self) -> list[str]:
         """Remove temp files and companions whose part file never landed (a crash mid-commit)."""

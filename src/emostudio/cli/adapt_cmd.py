@@ -128,8 +128,9 @@ def print_outcome(doc: dict, bad_rows: Sequence[dict], warnings: Sequence[str]) 
         say(f"⚠ {w}", "yellow", err=True)
     for b in bad_rows[:50]:
         say(f"✗ {b['message']}", "red", err=True)
-    if len(bad_rows) > 50:
-        say(f"… {len(bad_rows) - 50} more rows not used (see metrics.json)", err=True)
+    total = int(doc.get("bad_rows_total", len(bad_rows)))
+    if total > 50:
+        say(f"… {total - 50} more rows not used (see metrics.json)", err=True)
     status = doc["status"]
     colour = "green" if status["code"] == 0 else "yellow"
     say(f"exit {status['code']}: {status['en']} / {status['zh']}", colour, err=True)

@@ -20,6 +20,7 @@ from emostudio.cli.common import (
     fail,
     load_recognizer,
     read_adapter,
+    result_doc,
     say,
 )
 from emostudio.cli.export_cmd import add_export_arg, analyze_formats, export_new_run
@@ -207,8 +208,7 @@ def run(args: argparse.Namespace) -> int:
                 except EmoStudioError as exc:
                     outcome.error = exc
             if res is not None:
-                doc = res.to_dict()
-                doc["output_dir"] = str(res.output_dir) if res.output_dir else None
+                doc = result_doc(res)
                 if exports:
                     doc["exports"] = exported[0]
                 if not args.json:

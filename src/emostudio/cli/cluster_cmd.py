@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
             "model_id": next(iter(by_model)),
             "random_weights": any(c.random_weights for c in clips),
         }
-        paths = write_clusters(args.out, [c.name for c in clips], result, probs, extra, lang=args.lang)
+        names, analysed = [c.name for c in clips], [c.source for c in clips]
+        paths = write_clusters(args.out, names, result, probs, extra, lang=args.lang, sources=analysed)
         doc = json.loads(paths["json"].read_text(encoding="utf-8"))
         if args.json:
             print(json.dumps(doc, ensure_ascii=False, indent=2))

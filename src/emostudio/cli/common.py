@@ -3,6 +3,7 @@
 Exit codes of every command: 0 all done; 1 done, but some inputs failed (each one's error is printed);
 2 nothing was done: bad options, no inputs, no model, an output place that cannot be written;
 3 an unexpected internal error (a bug: the message says what; EMOSTUDIO_DEBUG=1 prints the traceback);
+4 `evaluate` only: past a stability threshold; 5 `profile trend --fail-on-alert` only: the alert is raised;
 130 interrupted (Ctrl-C).
 """
 
@@ -22,8 +23,10 @@ from rich.text import Text
 
 from emostudio.errors import AudioError, EmoStudioError
 from emostudio.messages import t
+from emostudio.runs import read_result
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_ALERT = 5  # `profile trend --fail-on-alert`: the alert is raised (4 is `evaluate`'s EXIT_UNSTABLE)
 
 console = Console(soft_wrap=True)  # never break paths or messages across lines
 err_console = Console(stderr=True, soft_wrap=True)
@@ -47,6 +50,18 @@ def progress_bar(label: str, total: int | None = None) -> Iterator[tuple[Progres
         transient=True,
     ) as bar:
         yield bar, bar.add_task(label, total=total, info="")
+
+
+def result_doc(result) -> dict:
+    """What `--json` prints for a Result: its to_dict() plus `output_dir` and, as in its result.json, the `run_id`
+    and `files` of its run folder (None and {} when it was not saved)."""
+    doc = result.to_dict()
+    folder = result.output_dir
+    saved = read_result(folder) if folder else {}
+    doc.update(
+        output_dir=str(folder) if folder else None, run_id=saved.get("run_id"), files=saved.get("files", {})
+    )
+    return doc
 
 
 def fail(text: str) -> None:

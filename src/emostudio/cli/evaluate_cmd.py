@@ -298,8 +298,8 @@ def run(args: argparse.Namespace) -> int:
         _print_report(ev)
     for b in ev.bad_rows[:50]:
         say(f"✗ {b['message']}", "red", err=True)
-    if len(ev.bad_rows) > 50:
-        say(f"… {len(ev.bad_rows) - 50} more rows not evaluated (see metrics.json)", err=True)
+    if ev.bad_rows_total > 50:
+        say(f"… {ev.bad_rows_total - 50} more rows not evaluated (see metrics.json)", err=True)
     status = doc["status"]
     colour = "green" if status["code"] == 0 else "yellow" if status["code"] == 1 else "red"
     say(f"exit {status['code']}: {status['en']} / {status['zh']}", colour, err=True)

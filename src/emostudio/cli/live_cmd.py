@@ -25,6 +25,7 @@ from emostudio.cli.common import (
     fail,
     load_recognizer,
     read_adapter,
+    result_doc,
     say,
 )
 
@@ -243,8 +244,7 @@ def _close(live, args: argparse.Namespace, started: float) -> int:
         fail(f"nothing to save: {exc}")
         return EXIT_FAILED_INPUTS
     if args.json:
-        doc = result.to_dict()
-        doc["output_dir"] = str(result.output_dir) if result.output_dir else None
+        doc = result_doc(result)
         print(json.dumps({"type": "result", **doc}, ensure_ascii=False), flush=True)
         return EXIT_OK
     from emostudio.cli.analyze_cmd import describe, describe_channels

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from emostudio.cli.common import add_model_args, console, fail, load_recognizer, say
+from emostudio.cli.common import EXIT_ALERT, add_model_args, console, fail, load_recognizer, say
 from emostudio.errors import EmoStudioError
 from emostudio.messages import t
 
@@ -97,7 +97,9 @@ def register(sub) -> None:
     t.add_argument(
         "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
     )
-    t.add_argument("--fail-on-alert", action="store_true", help="exit with status 3 when the alert is raised")
+    t.add_argument(
+        "--fail-on-alert", action="store_true", help=f"exit with status {EXIT_ALERT} when the alert is raised"
+    )
     _filters(t)
     _store_arg(t)
     t.set_defaults(func=run_trend)
@@ -237,6 +239,8 @@ def run_add(args) -> int:
                 f"{len(report.failed)} failed · {store.describe()}",
                 highlight=False,
             )
+        if report.skipped and not args.update:  # said on stderr with --json too: stdout stays the JSON
+            say(t("profile_skipped_note", "en", n=report.skipped), "yellow", err=True)
     return 1 if report.failed else 0
 
 
@@ -376,7 +380,7 @@ def run_trend(args) -> int:
         say(f"{tr.alert.message['zh']}\n{tr.alert.message['en']}", style)
         for f in files.values():
             say(f"  {f}")
-    return 3 if (args.fail_on_alert and tr.alert.triggered) else 0
+    return EXIT_ALERT if (args.fail_on_alert and tr.alert.triggered) else 0
 
 
 @_guard

@@ -7,6 +7,7 @@ task that cannot be scored, with a message naming the file and the line / interv
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from emostudio.errors import EmoStudioError
@@ -75,6 +76,21 @@ class BadRow:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def row_order(where: str) -> tuple:
+    """Sort key putting rows in the order of their file: `line 9` before `line 10`, `a/2.wav` before `a/10.wav`."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", where) if p)
+
+
+def listed(bad: list[dict], limit: int) -> dict:
+    """The `bad_rows` (the first `limit`, in file order) and `bad_rows_total` entries of a report document."""
+    return {"bad_rows": bad[:limit], "bad_rows_total": len(bad)}
+
+
+def bad_count(doc: dict) -> int:
+    """How many rows a report document says were not evaluated (older reports list them all)."""
+    return int(doc.get("bad_rows_total", len(doc.get("bad_rows", []))))
 
 
 def cut_id(name: str, start_s: float, end_s: float) -> str:

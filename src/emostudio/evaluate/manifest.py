@@ -14,7 +14,12 @@ names and synonyms of the 9 classes still map to their keys.
 
 A row that cannot be used (no path, an unknown label, a duplicate id, a line that is not JSON, a path outside
 the allowed folders) becomes a `BadRow` naming its line; every other row is still evaluated. Only a manifest
-that cannot be read at all raises `ManifestError`.
+that cannot be read at all raises `ManifestError`: also one listing more than `max_rows` rows
+(settings.MAX_MANIFEST_ROWS), a CSV field longer than Python's csv limit (131,072 characters), a JSON document nested too
+deep to read (each naming the file, and the line where there is one).
+
+CSV follows RFC 4180 (doubled quotes inside quoted fields, quoted commas and line breaks); only the delimiter
+(`,` `;` or a tab) is guessed from the header line.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from emostudio.audio.types import AUDIO_EXTENSIONS
 from emostudio.evaluate.annotations import from_annotated_folder, inside, is_annotated_folder
@@ -43,6 +49,7 @@ from emostudio.evaluate.items import (
 )
 from emostudio.evaluate.labelstudio import from_labelstudio, is_labelstudio_export, looks_like_json_min
 from emostudio.model.labels import KEYS, label_or_custom, normalise_label
+from emostudio.settings import MAX_MANIFEST_ROWS
 
 __all__ = [
     "CLASS_MODES",
@@ -121,26 +128,48 @@ def _decode(data: bytes, source: Path) -> str:
     raise ManifestError(f"{source}: not a text file in UTF-8 or GBK/GB18030")
 
 
-def _csv_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
-    sample = text[:4096]
+def _delimiter(header: str, source: Path) -> str:
+    """The delimiter of a CSV manifest, guessed from its header line only (quoting stays RFC 4180's)."""
     if source.suffix.lower() == ".tsv":
-        dialect: type[csv.Dialect] | csv.Dialect = csv.excel_tab
-    else:
-        try:
-            dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",\t;")
-        except csv.Error:
-            dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-    cols = {(c or "").strip().lower() for c in reader.fieldnames or []}
-    for name in ("path", "label"):
-        if not cols & set(COLUMNS[name]):
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(header or ",", delimiters=",\t;").delimiter
+    except csv.Error:
+        return ","
+
+
+def _csv_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
+    header = text[: text.find("\n")] if "\n" in text[:65536] else text[:65536]
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(header, source))
+    last = 0  # the physical line the last row read ended on: a row that cannot be read starts after it
+    try:
+        cols = {(c or "").strip().lower() for c in reader.fieldnames or []}
+        for name in ("path", "label"):
+            if not cols & set(COLUMNS[name]):
+                raise ManifestError(
+                    f"{source}: no {name} column in the header {sorted(cols)} (name one of "
+                    f"{', '.join(COLUMNS[name])})"
+                )
+        last = reader.line_num
+        for row in reader:
+            # line_num is the physical line the row ended on (a quoted field may span lines)
+            last = reader.line_num
+            yield last, {(k or "").strip().lower(): v for k, v in row.items() if k is not None}
+    except csv.Error as e:  # a field over the limit, a NUL byte, ...: the file cannot be read past this row
+        if "field larger than field limit" in str(e):
             raise ManifestError(
-                f"{source}: no {name} column in the header {sorted(cols)} (name one of "
-                f"{', '.join(COLUMNS[name])})"
-            )
-    for row in reader:
-        # line_num is the physical line the row ended on (a quoted field may span lines)
-        yield reader.line_num, {(k or "").strip().lower(): v for k, v in row.items() if k is not None}
+                f"{source}: line {last + 1}: a field longer than {csv.field_size_limit():,} characters "
+                "(the limit)"
+            ) from None
+        raise ManifestError(f"{source}: line {last + 1}: not readable as CSV ({e})") from None
+
+
+def _json_line(line: str) -> Any:
+    """One JSON value; RecursionError (nesting deeper than Python's parser goes) becomes a ValueError."""
+    try:
+        return json.loads(line)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
 
 
 def _jsonl_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
@@ -148,9 +177,12 @@ def _jsonl_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = _json_line(line)
         except json.JSONDecodeError as e:
             yield i, BadRow(f"line {i}", "bad_json", f"{source.name} line {i}: not valid JSON ({e.msg})")
+            continue
+        except ValueError as e:
+            yield i, BadRow(f"line {i}", "bad_json", f"{source.name} line {i}: not readable JSON ({e})")
             continue
         if not isinstance(obj, dict):
             yield i, BadRow(f"line {i}", "bad_json", f"{source.name} line {i}: not a JSON object")
@@ -160,7 +192,7 @@ def _jsonl_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
 
 def _json_rows(text: str, source: Path) -> Iterator[tuple[int, dict | BadRow]]:
     """A JSON array of row objects (`[{"path": …, "label": …}, …]`): item N is row N."""
-    for i, obj in enumerate(json.loads(text), 1):
+    for i, obj in enumerate(_json_line(text), 1):  # an array: checked by the caller
         if not isinstance(obj, dict):
             yield i, BadRow(f"item {i}", "bad_json", f"{source.name} item {i}: not a JSON object")
             continue
@@ -256,8 +288,19 @@ def fingerprint(rows: Sequence[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
+def too_many_rows(src: Path, max_rows: int) -> str:
+    return (
+        f"{src}: lists more than {max_rows:,} rows, the limit (settings.MAX_MANIFEST_ROWS, max_rows=); "
+        "split the test set"
+    )
+
+
 def _file_rows(
-    src: Path, roots: Sequence[Path] | None, audio_root: str | os.PathLike | None, custom: bool = False
+    src: Path,
+    roots: Sequence[Path] | None,
+    audio_root: str | os.PathLike | None,
+    custom: bool = False,
+    max_rows: int = MAX_MANIFEST_ROWS,
 ) -> tuple[str, list[LabelledItem | BadRow]]:
     """(kind, rows) of a manifest file: CSV/TSV, JSONL, a JSON array of rows, or a Label Studio JSON export."""
     suffix = src.suffix.lower()
@@ -272,11 +315,13 @@ def _file_rows(
     reader = _csv_rows if kind == "csv" else _jsonl_rows
     if kind == "jsonl" and text.lstrip().startswith("["):  # one JSON document, not one object per line
         try:
-            doc = json.loads(text)
+            doc = _json_line(text)
         except json.JSONDecodeError as e:
             raise ManifestError(
                 f"{src}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
             ) from None
+        except ValueError as e:
+            raise ManifestError(f"{src}: not readable JSON ({e})") from None
         if is_labelstudio_export(doc):
             return "labelstudio", list(from_labelstudio(doc, src, base, roots, custom))
         if looks_like_json_min(doc):
@@ -287,6 +332,8 @@ def _file_rows(
         kind, unit, reader = "json", "item", _json_rows
     rows: list[LabelledItem | BadRow] = []
     for line, fields in reader(text, src):
+        if len(rows) == max_rows:
+            raise ManifestError(too_many_rows(src, max_rows))
         rows.append(
             fields if isinstance(fields, BadRow) else _row_item(line, fields, base, roots, src, unit, custom)
         )
@@ -301,6 +348,7 @@ def load_manifest(
     tier: str | None = None,
     audio_root: str | os.PathLike | None = None,
     custom_labels: bool = False,
+    max_rows: int = MAX_MANIFEST_ROWS,
 ) -> Manifest:
     """Read a labelled test set: a CSV/TSV/JSONL manifest (optional start_s/end_s columns cut items out of long
     files), a Label Studio JSON export, a folder of label sub-folders, or a folder of audio files each with a
@@ -312,13 +360,14 @@ def load_manifest(
     `audio_root`: where relative audio paths are looked for (default: the manifest's folder).
     `custom_labels`: keep labels that name none of the 9 classes as custom classes (with `classes="all"` only:
     `classes="4"` keeps the 4 emotion classes, so custom rows are left out as `excluded`).
+    `max_rows`: a test set listing more rows (lines, audio files, intervals) is refused (ManifestError).
     Raises ManifestError when the manifest itself cannot be read.
     """
     if classes not in CLASS_MODES:
         raise EvaluationError(f"classes must be one of {', '.join(CLASS_MODES)}, not {classes!r}")
     src = Path(source)
     roots = [Path(os.path.realpath(r)) for r in allowed_roots] if allowed_roots is not None else None
-    kind, rows, count = _rows(src, roots, tier, audio_root, custom_labels)
+    kind, rows, count = _rows(src, roots, tier, audio_root, custom_labels, max_rows)
     items, bad = _unique(src, rows)
     keep = CLASS_MODES[classes]
     keep_custom = custom_labels and classes == "all"  # custom classes are kept only with every class kept
@@ -343,6 +392,7 @@ def _rows(
     tier: str | None,
     audio_root: str | os.PathLike | None,
     custom_labels: bool,
+    max_rows: int = MAX_MANIFEST_ROWS,
 ) -> tuple[str, list[LabelledItem | BadRow], int]:
     """(kind, items and bad rows in order, rows counted) of whatever `src` is; ManifestError when it holds none."""
     rows: list[LabelledItem | BadRow]
@@ -363,10 +413,12 @@ def _rows(
     elif not src.is_file():
         raise ManifestError(f"{src}: no such manifest or folder")
     else:
-        kind, rows = _file_rows(src, roots, audio_root, custom_labels)
+        kind, rows = _file_rows(src, roots, audio_root, custom_labels, max_rows)
         count = len(rows)
         if count == 0:
             raise ManifestError(f"{src}: the manifest lists no rows")
+    if count > max_rows:  # folders and annotated audio: counted once found
+        raise ManifestError(too_many_rows(src, max_rows))
     return kind, rows, count
 
 

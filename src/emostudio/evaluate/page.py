@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emostudio.evaluate.charts import CHARTS
+from emostudio.evaluate.items import bad_count
 from emostudio.messages import CATALOGUE, both, t
 from emostudio.model.labels import emotion_name
 from emostudio.render.html import box, esc, page
@@ -62,7 +63,7 @@ def render_html(doc: dict, charts: dict[str, bytes]) -> str:
         f"{esc(both('report_time'))}: {esc(doc['created'])} · {esc(both('report_classes'))}: {esc(doc['classes'])} "
         f"({classes})<br>"
         f"{esc(both('report_rows'))}: {man['rows']} · {esc(both('report_evaluated'))}: {doc['evaluated']} · "
-        f"{esc(both('report_not_evaluated'))}: {len(doc['bad_rows'])} · {esc(both('report_excluded'))}: "
+        f"{esc(both('report_not_evaluated'))}: {bad_count(doc)} · {esc(both('report_excluded'))}: "
         f"{man['excluded']}</p>",
     ]
     if any(m["model"].get("is_random") for m in models.values()):
@@ -98,6 +99,9 @@ def render_html(doc: dict, charts: dict[str, bytes]) -> str:
         parts.append(f"<h2>{esc(both('report_bad_rows'))}</h2>")
         rows = [[esc(b["where"]), esc(b["code"]), esc(b["message"])] for b in doc["bad_rows"]]
         parts.append(_table(["report_col_where", "report_col_code", "report_col_message"], rows))
+        if bad_count(doc) > len(doc["bad_rows"]):
+            more = bad_count(doc) - len(doc["bad_rows"])
+            parts.append(f"<p class='small'>{esc(both('report_more_bad_rows', n=more))}</p>")
     parts.append(_definitions())
     title = f"{both(_title(doc))} · {Path(man['source']).name}"
     return page(title, "\n".join(parts))

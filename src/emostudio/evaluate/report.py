@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emostudio import atomic
+from emostudio import atomic, csvsafe
 from emostudio.evaluate.charts import CHARTS
 from emostudio.evaluate.manifest import EvaluationError
 from emostudio.evaluate.metrics import restrict
@@ -34,6 +34,9 @@ from emostudio.settings import BandThresholds
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "predictions.csv"
 HTML_FILE = "report.html"
+SUMMARY_FILE = (
+    "summary.json"  # the few fields a list of evaluations shows, so listing never reads metrics.json
+)
 PREDICTION_COLUMNS = (
     "id",
     "where",
@@ -130,9 +133,9 @@ def predictions_csv(rows: Sequence[dict]) -> str:
     columns = list(PREDICTION_COLUMNS)
     if any("start_s" in r for r in rows):
         columns[columns.index("path") + 1 : columns.index("path") + 1] = RANGE_COLUMNS
-    w = csv.DictWriter(buf, columns, lineterminator="\n", extrasaction="ignore")
+    w = csvsafe.DictWriter(buf, columns, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
-    for r in rows:
+    for r in rows:  # text a spreadsheet would run as a formula is escaped (emostudio.csvsafe)
         w.writerow({k: repr(v) if isinstance(v, float) else v for k, v in r.items()})
     return buf.getvalue()
 
@@ -148,7 +151,7 @@ def read_predictions(path: str | os.PathLike) -> list[dict]:
             raise EvaluationError(
                 f"{path}: not an evaluation predictions.csv (missing columns {sorted(missing)})"
             )
-        return list(reader)
+        return [{k: csvsafe.text(v) if isinstance(v, str) else v for k, v in r.items()} for r in reader]
 
 
 def read_report(folder: str | os.PathLike) -> tuple[dict, list[dict]]:
@@ -166,10 +169,32 @@ def read_report(folder: str | os.PathLike) -> tuple[dict, list[dict]]:
     return doc, read_predictions(preds)
 
 
+def report_summary(doc: dict) -> dict:
+    """summary.json: what a list of evaluations shows of one (a few hundred bytes, whatever the report holds)."""
+    return {
+        "created": doc.get("created"),
+        "manifest": doc["manifest"]["source"],
+        "classes": doc["classes"],
+        "exit_code": doc["status"]["code"],
+        "models": doc["comparison"],
+        "bad_rows": int(doc.get("bad_rows_total", len(doc["bad_rows"]))),
+    }
+
+
+def read_summary(folder: str | os.PathLike) -> dict:
+    """summary.json of a finished report (made from metrics.json for reports written before it existed)."""
+    folder = Path(folder)
+    try:
+        return json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return report_summary(json.loads((folder / METRICS_FILE).read_text(encoding="utf-8")))
+
+
 def write_report(folder: Path, doc: dict, rows: Sequence[dict], charts: dict[str, bytes], page: str) -> None:
-    """Write every file of a report atomically; metrics.json last."""
+    """Write every file of a report atomically; summary.json, then metrics.json last (it marks the report done)."""
     for name, data in charts.items():
         atomic.write_bytes(folder / name, data)
     atomic.write_text(folder / PREDICTIONS_FILE, predictions_csv(rows))
     atomic.write_text(folder / HTML_FILE, page)
+    atomic.write_json(folder / SUMMARY_FILE, report_summary(doc))
     atomic.write_json(folder / METRICS_FILE, doc)

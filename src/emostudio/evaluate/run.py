@@ -22,6 +22,7 @@ import numpy as np
 
 from emostudio import __version__
 from emostudio.evaluate import charts as charts_mod
+from emostudio.evaluate.items import bad_count, listed, row_order
 from emostudio.evaluate.manifest import BadRow, EvaluationError, Manifest, load_manifest
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, compute_metrics, restrict
 from emostudio.evaluate.page import render_html
@@ -46,7 +47,7 @@ from emostudio.evaluate.stability import (
 from emostudio.messages import t
 from emostudio.records import Prepared
 from emostudio.runs import new_report_dir
-from emostudio.settings import BandThresholds
+from emostudio.settings import MAX_BAD_ROWS_LISTED, BandThresholds
 
 SCHEMA = "emostudio.evaluation/1"
 EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR, EXIT_UNSTABLE = 0, 1, 2, 4
@@ -67,7 +68,12 @@ class Evaluation:
 
     @property
     def bad_rows(self) -> list[dict]:
+        """The first settings.MAX_BAD_ROWS_LISTED rows not evaluated, in file order (`bad_rows_total` counts all)."""
         return self.doc["bad_rows"]
+
+    @property
+    def bad_rows_total(self) -> int:
+        return bad_count(self.doc)
 
     @property
     def stability(self) -> dict | None:
@@ -97,7 +103,7 @@ def _bad_rows(manifest: Manifest, scored: Sequence, model_names: Sequence[str]) 
             out.append(errs[0])  # the file itself failed (decoding, quality): one row, not one per model
         else:
             out += errs
-    return out
+    return sorted(out, key=lambda b: row_order(b.where))  # stable: one row's models keep their order
 
 
 def _status(evaluated: int, bad: Sequence[BadRow], stability: dict | None) -> dict:
@@ -266,7 +272,7 @@ def _document(
         "settings": {"enhance": options["enhance"], "chunk_seconds": options["chunk_seconds"]},
         "models": per_model,
         "comparison": [{"model": name, **{k: m.get(k) for k in HEADLINE}} for name, m in per_model.items()],
-        "bad_rows": [b.to_dict() for b in bad],
+        **listed([b.to_dict() for b in bad], MAX_BAD_ROWS_LISTED),
         "files": {"metrics": METRICS_FILE, "predictions": PREDICTIONS_FILE, "report": HTML_FILE},
     }
     if len(per_model) == 1:  # the headline keys at the top level too
@@ -330,6 +336,6 @@ def status_reasons(doc: dict, lang: str) -> list[str]:
     reasons = []
     if doc["status"]["code"] == EXIT_UNSTABLE and doc.get("stability"):
         reasons += stability_reasons(doc["stability"], lang)
-    if doc["bad_rows"]:
-        reasons.append(t("eval_reason_bad_rows", lang, n=len(doc["bad_rows"])))
+    if bad_count(doc):
+        reasons.append(t("eval_reason_bad_rows", lang, n=bad_count(doc)))
     return reasons

@@ -247,6 +247,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{name}：不是有效的时间，请使用 ISO 8601 格式，例如 2026-01-05、2026-01-05T09:30 或 2026-01-05T09:30:00+08:00",
         "{name}: not a time; use ISO 8601 like 2026-01-05 or 2026-01-05T09:30",
     ),
+    "time_out_of_range": (
+        "{name}：时间超出可接受的范围 0001-01-02 至 9999-12-30 (UTC)",
+        "{name}: the time is outside the accepted range 0001-01-02 to 9999-12-30 (UTC)",
+    ),
     "profile_error": ("{name}：档案库无法完成这个请求", "{name}: the profile store cannot do this"),
     "unknown_speaker": ("没有说话人 {name} 的记录", "no records for speaker {name}"),
     "empty_store": ("档案库是空的：请先加入记录", "the profile store is empty"),

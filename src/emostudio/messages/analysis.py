@@ -132,6 +132,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "响度过大，可能被压限或削波；请调低输入增益。",
         "Very loud; likely limited or clipped — lower the input gain.",
     ),
+    "quality_advice_over_range": (
+        "采样值超出满刻度 ±1（峰值 {t.peak_warn_above_dbfs:g} dBFS 以上）：浮点音频电平超出范围，"
+        "保存为 PCM 时会削波；请以正常电平重新导出或录音。",
+        "Samples beyond full scale ±1 (peak above {t.peak_warn_above_dbfs:g} dBFS): float audio out of range, "
+        "it clips when saved as PCM; export or record again at a normal level.",
+    ),
     "quality_advice_clipped": (
         "有削波失真；请调低输入增益或离麦克风远一点重新录音。",
         "Clipped (distorted); lower the input gain or step back from the mic and record again.",

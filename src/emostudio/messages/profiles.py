@@ -13,6 +13,10 @@ MESSAGES: dict[str, tuple] = {
         "Time of the recording (optional, e.g. 2026-01-05T09:30)",
     ),
     "profile_add": ("加入档案", "Add to profile"),
+    "profile_skipped_note": (
+        "跳过 {n} 个已存储的片段（保留原记录）；使用 --update 重新分析并替换",
+        "skipped {n} clip(s) already stored (their records are kept); use --update to analyse and replace them",
+    ),
     "profile_pick": ("选择说话人", "Pick a speaker"),
     "profile_by": ("统计周期", "Period"),
     "profile_periods": (("按天", "按周", "按月"), ("Day", "Week", "Month")),

@@ -65,6 +65,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report_history": ("随时间的准确率", "Accuracy over time"),
     "report_runs_recorded": ("次运行记录于", "runs recorded in"),
     "report_bad_rows": ("未评测的行", "Rows not evaluated"),
+    "report_more_bad_rows": (
+        "另有 {n} 行未评测，未逐一列出（只列出前面的行）",
+        "{n} more rows were not evaluated; only the first ones are listed",
+    ),
     "report_quality": ("音频质量：错误 vs 正确", "Audio quality of errors vs hits"),
     "report_stability": ("稳定性（与基线相比）", "Stability against the baseline"),
     "report_baseline": ("基线", "baseline"),

@@ -35,6 +35,7 @@ from emostudio.profiles.errors import (
     ProfileError,
     StoreLockedError,
     StoreUnreachableError,
+    TimeRangeError,
     UnknownSpeakerError,
 )
 from emostudio.profiles.ingest import AddReport, add_batch_results, add_run, add_sources, record_from_clip
@@ -48,6 +49,7 @@ __all__ = [
     "AlertRule",
     "AmbiguousModelError",
     "BadTimeError",
+    "TimeRangeError",
     "CollectionRef",
     "Comparison",
     "DimensionMismatchError",

@@ -49,3 +49,9 @@ class StoreUnreachableError(ProfileError):
 
 class BadTimeError(ProfileError):
     code = "bad_time"
+
+
+class TimeRangeError(BadTimeError):
+    """A time the calendar cannot hold in every zone (year 1 or 9999 shifted by a zone offset)."""
+
+    code = "time_out_of_range"

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from emostudio import atomic
+from emostudio import atomic, csvsafe
 from emostudio.model.labels import KEYS
 from emostudio.profiles.errors import ProfileError
 from emostudio.profiles.records import ProfileRecord, iso
@@ -72,6 +72,9 @@ def export_records(
     vectors = _vectors(records) if embedding else []  # before the CSV: no CSV without its embeddings
     df = records_table(records, False).to_pandas()
     df["tags"] = [";".join(list(t)) if t is not None else "" for t in df["tags"]]
+    df = df.map(
+        csvsafe.cell
+    )  # text a spreadsheet would run is escaped; numbers stay numbers (emostudio.csvsafe)
     atomic.write_text(path, df.to_csv(index=False, lineterminator="\n"))
     written = [path]
     if embedding and records:

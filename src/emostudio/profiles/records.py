@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from emostudio.model.labels import KEYS
-from emostudio.profiles.errors import BadTimeError, ProfileError
+from emostudio.profiles.errors import BadTimeError, ProfileError, TimeRangeError
 
 NEGATIVE = ("angry", "disgusted", "fearful", "sad")  # the emotions a rising share of which raises the alert
 ID_NAMESPACE = uuid.UUID("5b0f7c1e-2d44-4e8a-9a57-6d3c0e6f1a42")  # fixed forever: ids must not change
@@ -62,13 +62,20 @@ def record_id(speaker: str, key: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, f"{speaker}\x1f{key}"))
 
 
+MIN_TIME = datetime(1, 1, 2, tzinfo=timezone.utc)  # the calendar's ends less a day: every zone can show them
+MAX_TIME = datetime(9999, 12, 30, 23, 59, 59, tzinfo=timezone.utc)
+TIME_RANGE = "0001-01-02 to 9999-12-30 (UTC)"
+
+
 def local_zone():
+    """This machine's zone as it is now (for periods; a naive time is read with the offset on its own date)."""
     return datetime.now().astimezone().tzinfo
 
 
 def parse_time(value: str | float | datetime | None, *, what: str = "time") -> datetime | None:
     """An aware datetime (UTC) from ISO 8601 text (`2026-01-05`, `2026-01-05T09:30`, `…Z`, `…+08:00`), epoch
-    seconds, or a datetime. Times without a zone are taken as this machine's local time."""
+    seconds, or a datetime. Times without a zone are this machine's local time with the offset on that date
+    (summer time in summer). Raises BadTimeError, TimeRangeError outside MIN_TIME..MAX_TIME."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):
@@ -88,9 +95,15 @@ def parse_time(value: str | float | datetime | None, *, what: str = "time") -> d
                 f"{what} {text!r} is not a time: use ISO 8601 like 2026-01-05, 2026-01-05T09:30 or "
                 "2026-01-05T09:30:00+08:00"
             ) from e
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=local_zone())
-    return dt.astimezone(timezone.utc)
+    shown = value if isinstance(value, str) else dt.isoformat()
+    try:
+        # a naive time: astimezone() reads it in the local zone with that date's offset (the OS's zone rules)
+        utc = (dt.astimezone() if dt.tzinfo is None else dt).astimezone(timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        utc = None
+    if utc is None or not MIN_TIME <= utc <= MAX_TIME:
+        raise TimeRangeError(f"{what} {shown!r} is outside the accepted range {TIME_RANGE}")
+    return utc
 
 
 def iso(dt: datetime) -> str:

@@ -65,6 +65,10 @@ def _duration(v, t):
 
 
 def _peak(v, t):
+    if v is not None and v > t.peak_bad_above_dbfs:
+        return "bad:over"
+    if v is not None and v > t.peak_warn_above_dbfs:
+        return "warn:over"
     return "bad" if v is None or v < t.peak_bad_below_dbfs else "warn" if v < t.peak_warn_below_dbfs else "ok"
 
 
@@ -121,7 +125,17 @@ RULES: tuple[Rule, ...] = (
             "warn:split": "quality_advice_split",
         },
     ),
-    Rule("peak", "dBFS", _peak, {"bad": "quality_advice_quiet", "warn": "quality_advice_quiet"}),
+    Rule(
+        "peak",
+        "dBFS",
+        _peak,
+        {
+            "bad": "quality_advice_quiet",
+            "warn": "quality_advice_quiet",
+            "bad:over": "quality_advice_over_range",
+            "warn:over": "quality_advice_over_range",
+        },
+    ),
     Rule("rms", "dBFS", _info),
     Rule(
         "loudness",

@@ -56,7 +56,8 @@ def verdict_html(status: dict, reasons: list[str], lang: str) -> str:
             rows.append([esc(where), esc(code_text(b["code"], lang, b["message"], where))])
         head = [esc(h) for h in t("eval_bad_row_cols", lang)]
         parts.append(
-            f"<details><summary>{esc(t('eval_bad_rows', lang))}: {len(doc['bad_rows'])}</summary>"
+            f"<details><summary>{esc(t('eval_bad_rows', lang))}: "
+            f"{doc.get('bad_rows_total', len(doc['bad_rows']))}</summary>"
             f"{table(head, rows)}</details>"
         )
     return "".join(parts)

@@ -46,7 +46,7 @@ from emostudio.evaluate import (
     read_history,
     read_report,
 )
-from emostudio.evaluate.report import METRICS_FILE
+from emostudio.evaluate.report import METRICS_FILE, read_summary
 from emostudio.runs import REPORT_ID, new_report_dir, sort_key
 from emostudio.server.evaluate.inputs import (
     ROOTS_ENV,
@@ -340,17 +340,14 @@ class Evaluations:
         ids.sort(key=sort_key, reverse=True)
         page = []
         for rid in ids[offset : offset + limit]:
-            st = self.status(rid)
-            doc = st.pop("metrics", None)
-            if doc:
-                st.update(
-                    manifest=doc["manifest"]["source"],
-                    classes=doc["classes"],
-                    exit_code=doc["status"]["code"],
-                    models=doc["comparison"],
-                    bad_rows=len(doc["bad_rows"]),
-                )
-            page.append(st)
+            folder = self.report_dir(rid)
+            if not (folder / METRICS_FILE).is_file():
+                page.append(self.status(rid))
+                continue
+            summary = read_summary(folder)  # a few fields, never the whole metrics.json (issue 25)
+            job = self.jobs.get(rid)
+            base = job.to_dict() if job else {"id": rid, "started": None, "finished": summary.get("created")}
+            page.append({**base, "state": "done", **{k: v for k, v in summary.items() if k != "created"}})
         return {"total": len(ids), "limit": limit, "offset": offset, "evaluations": page}
 
     def file(self, report_id: str, name: str) -> Path:
