@@ -60,6 +60,15 @@ def register(sub) -> None:
         metavar="ORIGIN",
         help="allow cross-origin requests from ORIGIN (repeatable; default: CORS off)",
     )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="also answer to this host name (repeatable; a reverse proxy's or LAN name; '*': any). Besides "
+        "localhost and the --host address, other names are refused against DNS rebinding "
+        "(default: $EMOSTUDIO_ALLOWED_HOSTS, comma-separated)",
+    )
     p.add_argument("--no-ui", action="store_true", help="serve only the REST API")
     p.add_argument(
         "--max-streams",
@@ -104,6 +113,7 @@ def settings_from_args(args: argparse.Namespace):
         workers=args.model_threads,
         max_batch=args.max_batch,
         cors_origins=args.cors_origin,
+        **({} if args.allowed_host is None else {"allowed_hosts": args.allowed_host}),
         ui=not args.no_ui,
         max_streams=args.max_streams,
         stream_idle_timeout_s=args.stream_idle_timeout,

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse  # noqa: E402
 from emostudio import __version__  # noqa: E402
 from emostudio.server.api import build_router, install_error_handlers, token_ok  # noqa: E402
 from emostudio.server.docs import install_docs  # noqa: E402
+from emostudio.server.hosts import HostCheck, HostPolicy  # noqa: E402
 from emostudio.server.middleware import ApiRoutes, BodyLimit, CatchAll  # noqa: E402
 from emostudio.server.routes_evaluate import build_evaluate_router  # noqa: E402
 from emostudio.server.routes_live import build_live_router  # noqa: E402
@@ -91,6 +92,10 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
     app.add_middleware(ApiRoutes, router=app.router)
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
+    # outermost: a request for a foreign host name (DNS rebinding) gets no further
+    app.add_middleware(
+        HostCheck, policy=HostPolicy(settings.host, settings.allowed_hosts, settings.cors_origins)
+    )
 
     if settings.ui:
         from emostudio.server.ui import mount_ui

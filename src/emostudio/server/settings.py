@@ -4,12 +4,21 @@ files: emostudio.runs)."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from emostudio.errors import EmoStudioError
+
+
+ALLOWED_HOSTS_ENV = "EMOSTUDIO_ALLOWED_HOSTS"
+
+
+def env_list(name: str) -> list[str]:
+    """A comma-separated environment variable as a list (empty items dropped)."""
+    return [x.strip() for x in os.environ.get(name, "").split(",") if x.strip()]
 
 
 class UnsafeBindError(EmoStudioError):
@@ -44,6 +53,9 @@ class ServerSettings:
     )
     stream_idle_timeout_s: float = 10.0  # a stream that sends nothing this long is ended and freed
     max_stream_s: float = 7200.0  # longest live stream (its audio is spooled to disk under outputs/.live)
+    # host names besides loopback and the bound address that clients may use (Host / Origin); "*": any.
+    # Default: $EMOSTUDIO_ALLOWED_HOSTS, comma-separated (see emostudio.server.hosts)
+    allowed_hosts: list[str] = field(default_factory=lambda: env_list(ALLOWED_HOSTS_ENV))
 
     def __post_init__(self) -> None:
         self.outputs = Path(self.outputs).resolve()
