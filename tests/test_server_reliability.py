@@ -10,7 +10,8 @@ reserved speaker ids, leftovers of a killed server, and server paths in messages
 from __future__ import annotations
 
 import io
-import json
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from emostudio.cli.serve_cmd import settings_from_args
 from emostudio.server.app import create_app
 from emostudio.server.settings import ServerSettings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 SR = 16000
 LOCAL = "http://localhost"
 
@@ -129,3 +130,83 @@ def test_allowed_host_flag_env_and_bound_address(tmp_path, tiny_model_dir, monke
             ws.send_json({"type": "start", "sample_rate": 16000})
             assert ws.receive_json()["type"] == "ready"
             ws.send_json({"type": "stop"})
+
+
+# ---------------------------------------------------------------------------------- 6: deep JSON on the WebSocket
+def test_deeply_nested_websocket_messages_are_closed_with_a_code_not_a_traceback(ui_server):
+    c, _ = ui_server
+    deep = "[" * 200_000 + "]" * 200_000
+    with c.websocket_connect("ws://localhost/v1/stream") as ws:
+        ws.send_text(deep)
+        msg = ws.receive_json()
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    assert closed.value.code == 1009 and msg["code"] == "message_too_large" and msg["fatal"]
+    nested = '{"type": "start", "sample_rate": 16000, "name": ' + "[" * 5000 + "]" * 5000 + "}"
+    with c.websocket_connect("ws://localhost/v1/stream") as ws:
+        ws.send_text(nested)
+        msg = ws.receive_json()
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    assert closed.value.code == 1009 and "nested" in msg["message"]
+    with c.websocket_connect("ws://localhost/v1/stream") as ws:  # a later text frame
+        ws.send_json({"type": "start", "sample_rate": 16000, "save": False})
+        assert ws.receive_json()["type"] == "ready"
+        ws.send_text('{"a": ' * 200_000 + "1" + "}" * 200_000)
+        msgs = []
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                msgs.append(ws.receive_json())
+    assert closed.value.code == 1009 and msgs[-1]["code"] == "message_too_large"
+    assert c.get("/readyz").json()["in_flight"] == 0  # the stream's slot is free again
+
+
+# ---------------------------------------------------------------------------------- 4: ping-only streams
+def _send_until_closed(ws, send, every_s: float = 0.2, limit_s: float = 30) -> tuple[list[dict], int, float]:
+    """Call `send(ws)` every `every_s` until the server closes; (messages received, close code, seconds)."""
+    msgs: list[dict] = []
+    t0 = time.monotonic()
+    stop = threading.Event()
+
+    def sender() -> None:
+        while not stop.wait(every_s) and time.monotonic() - t0 < limit_s:
+            try:
+                send(ws)
+            except Exception:  # the socket is closed: sending ends with it
+                return
+
+    thread = threading.Thread(target=sender, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                msgs.append(ws.receive_json())
+    finally:
+        stop.set()
+        thread.join(5)
+    return msgs, closed.value.code, time.monotonic() - t0
+
+
+def test_a_ping_only_stream_times_out_and_the_wall_clock_bounds_every_stream(tmp_path, tiny_model_dir):
+    app = _app(tmp_path, tiny_model_dir, stream_idle_timeout_s=1.0, max_stream_wall_s=4.0)
+    with TestClient(app, base_url=LOCAL) as c:
+        with c.websocket_connect("ws://localhost/v1/stream") as ws:  # pings only: idle after 1 s
+            ws.send_json({"type": "start", "sample_rate": SR, "save": False})
+            assert ws.receive_json()["type"] == "ready"
+            msgs, code, took = _send_until_closed(ws, lambda w: w.send_json({"type": "ping"}))
+        assert code == 4408 and took < 3.5 and any(m["type"] == "pong" for m in msgs)
+        assert msgs[-1]["type"] == "result" and msgs[-1]["reason"] == "idle"
+        pcm = (make_voice(0.25, SR, seed=1) * 20000).astype("<i2").tobytes()
+        with c.websocket_connect(
+            "ws://localhost/v1/stream"
+        ) as ws:  # audio all along, yet past the wall clock
+            ws.send_json({"type": "start", "sample_rate": SR, "name": "walled"})
+            assert ws.receive_json()["type"] == "ready"
+            msgs, code, took = _send_until_closed(ws, lambda w: w.send_bytes(pcm), every_s=0.25)
+        assert code == 4410 and 3.5 < took < 20
+        notice = [m for m in msgs if m.get("code") == "wall_clock_limit"]
+        assert notice and "--max-stream-wall" in notice[0]["message"]
+        result = msgs[-1]
+        assert result["type"] == "result" and result["reason"] == "wall_clock" and result["run_id"]
+        assert c.get(f"/v1/runs/{result['run_id']}").status_code == 200  # what was received is saved
+        assert c.get("/readyz").json()["in_flight"] == 0

@@ -60,6 +60,12 @@ def register(sub) -> None:
         metavar="ORIGIN",
         help="allow cross-origin requests from ORIGIN (repeatable; default: CORS off)",
     )
+    _add_stream_and_host_args(p)
+    add_model_args(p, limits=False)
+    p.set_defaults(func=run)
+
+
+def _add_stream_and_host_args(p) -> None:
     p.add_argument(
         "--allowed-host",
         action="append",
@@ -91,8 +97,14 @@ def register(sub) -> None:
         metavar="SECONDS",
         help="longest live stream; its audio is kept on disk under --outputs/.live while it runs (default 7200)",
     )
-    add_model_args(p, limits=False)
-    p.set_defaults(func=run)
+    p.add_argument(
+        "--max-stream-wall",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="longest live stream in wall-clock time, whatever it sends (pings included); ended with close "
+        "code 4410, saving what it sent (default: 1.5 x --max-stream-duration)",
+    )
 
 
 def settings_from_args(args: argparse.Namespace):
@@ -118,6 +130,7 @@ def settings_from_args(args: argparse.Namespace):
         max_streams=args.max_streams,
         stream_idle_timeout_s=args.stream_idle_timeout,
         max_stream_s=args.max_stream_duration,
+        max_stream_wall_s=args.max_stream_wall,
     )
 
 

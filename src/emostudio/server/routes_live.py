@@ -23,7 +23,9 @@ Errors are {"type": "error", "code", "message", "fatal"}; a fatal one is followe
     1008 not authorised, a foreign Origin, or a protocol misuse     — nothing is saved
     1009 a binary frame over the size limit                          — nothing is saved
     1013 try again later: too many live streams, the queue is full, the model is not loaded
-    4408 nothing received for --stream-idle-timeout seconds        — the audio so far is saved
+    1009 a text message over 64 KiB or nested over 32 deep          — nothing is saved
+    4408 no audio or stop for --stream-idle-timeout seconds (pings do not count) — the audio so far is saved
+    4410 the stream ran past --max-stream-wall seconds of wall-clock time — the audio so far is saved
 The bearer token (when the server has one) is read from `Authorization: Bearer …` or the `token` query
 parameter. A browser page from another origin is refused (cross-site WebSocket hijacking).
 """
@@ -46,6 +48,7 @@ from emostudio.errors import EmoStudioError, UsageError
 from emostudio.live import FrameError
 from emostudio.live import pcm as pcm_mod
 from emostudio.options import CHANNEL_MODES, AnalysisOptions
+from emostudio.server import bounded_json
 from emostudio.server.live_sessions import LiveSession, StreamParams, TooManyStreamsError, live_hub
 from emostudio.server.service import Service
 from emostudio.server.settings import safe_filename
@@ -66,7 +69,16 @@ START_FIELDS = {
     "save",
     "skip_late",
 }
-CLOSE = {"stop": 1000, "too_long": 1000, "idle": 4408, "unsupported": 1003, "malformed": 1007, "policy": 1008}
+CLOSE = {
+    "stop": 1000,
+    "too_long": 1000,
+    "idle": 4408,
+    "wall_clock": 4410,
+    "unsupported": 1003,
+    "malformed": 1007,
+    "policy": 1008,
+}
+CLOSE_REASON = {"idle": "idle timeout", "wall_clock": "wall-clock limit"}
 
 
 class ProtocolError(EmoStudioError):
@@ -97,12 +109,19 @@ def origin_allowed(ws: WebSocket, allowed: list[str]) -> bool:
     return urlsplit(origin).netloc.lower() == ws.headers.get("host", "").lower()
 
 
+def read_text(text: str, what: str = "a text message"):
+    """A client's JSON text message, its size and nesting bounded first; ProtocolError 1009 / 1008."""
+    try:
+        return bounded_json.loads(text)
+    except bounded_json.JsonRefused as e:
+        close = 1009 if e.kind in ("too_large", "too_deep") else 1008
+        code = "bad_message" if e.kind == "not_json" else "message_too_large"
+        raise ProtocolError(code, f"{what}: {e}", close) from None
+
+
 def parse_start(text: str, settings) -> StreamParams:
     """The start message → StreamParams; ProtocolError (1003 / 1008) saying exactly what is wrong."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ProtocolError("bad_message", f"the first message is not JSON ({e.msg})", 1008) from None
+    doc = read_text(text, "the first message")
     if not isinstance(doc, dict) or doc.get("type", "start") != "start":
         raise ProtocolError(
             "bad_message", 'the first message must be {"type": "start", "sample_rate": ...}', 1008
@@ -252,50 +271,28 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
     reason, fatal = "stop", None
     try:
         while True:
-            try:
-                msg = await asyncio.wait_for(ws.receive(), settings.stream_idle_timeout_s)
-            except TimeoutError:
-                reason = "idle"
-                break
-            if msg["type"] == "websocket.disconnect":
-                reason = "disconnect"
+            msg, reason = await _receive(ws, session, settings)
+            if msg is None:
                 break
             received = time.monotonic()
             data = msg.get("bytes")
             if data is not None:
-                if len(data) > MAX_FRAME_BYTES:
-                    fatal = ProtocolError(
-                        "frame_too_large",
-                        f"a binary frame of {len(data)} bytes; at most {MAX_FRAME_BYTES}",
-                        1009,
-                    )
+                reason, fatal = await _take_audio(session, data, received)
+                if reason != "more":
                     break
-                try:
-                    await session.push(data, received)
-                except FrameError as e:
-                    fatal = ProtocolError(
-                        e.code, f"{e}; the stream is ended and nothing is saved", CLOSE["malformed"]
-                    )
-                    break
-                except UnavailableError:  # ended meanwhile (the idle reaper, or the server shutting down)
-                    reason = "idle"
-                    break
-                except TooLongError as e:
-                    await session.events.put(
-                        {"type": "error", "code": e.code, "message": str(e), "fatal": True}
-                    )
-                    reason = "too_long"
-                    break
+                reason = "stop"
                 continue
             try:
-                doc = json.loads(msg.get("text") or "")
-            except json.JSONDecodeError:
+                doc = read_text(msg.get("text") or "")
+            except ProtocolError as e:
+                if e.close_code != 1008:  # too large or too deep: the end of this stream
+                    fatal = e
+                    break
                 doc = None
             kind = doc.get("type") if isinstance(doc, dict) else None
-            session.touch()
             if kind == "stop":
                 break
-            if kind == "ping":
+            if kind == "ping":  # answered, but only audio is activity: a ping-only stream still times out
                 await session.events.put({"type": "pong", **session.info()})
                 continue
             await session.events.put(
@@ -345,7 +342,55 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
             },
         )
     with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
-        await ws.close(CLOSE.get(reason, 1000), reason="idle timeout" if reason == "idle" else "")
+        await ws.close(CLOSE.get(reason, 1000), reason=CLOSE_REASON.get(reason, ""))
+
+
+async def _receive(ws: WebSocket, session: LiveSession, settings) -> tuple[dict | None, str]:
+    """The next message, or (None, why the stream ends): "idle" after stream_idle_timeout_s without audio or
+    other messages than pings, "wall_clock" past max_stream_wall_s since the start, "disconnect"."""
+    while True:
+        now = time.monotonic()
+        wall_left = session.started + settings.max_stream_wall_s - now
+        idle_left = session.last_activity + settings.stream_idle_timeout_s - now
+        if wall_left <= 0:
+            await session.events.put(
+                {
+                    "type": "notice",
+                    "code": "wall_clock_limit",
+                    "message": f"the stream ran {settings.max_stream_wall_s:g} s, this server's limit "
+                    "(--max-stream-wall); it ends and what was received is saved",
+                }
+            )
+            return None, "wall_clock"
+        if idle_left <= 0 or session.ended is not None:
+            return None, "idle"
+        try:
+            msg = await asyncio.wait_for(ws.receive(), min(wall_left, idle_left))
+        except TimeoutError:
+            continue  # the loop says which limit it was
+        if msg["type"] == "websocket.disconnect":
+            return None, "disconnect"
+        return msg, "stop"
+
+
+async def _take_audio(session: LiveSession, data: bytes, received: float) -> tuple[str, ProtocolError | None]:
+    """Push one binary frame: ("more", None) to go on, else (the end's reason, a fatal error or None)."""
+    if len(data) > MAX_FRAME_BYTES:
+        return "stop", ProtocolError(
+            "frame_too_large", f"a binary frame of {len(data)} bytes; at most {MAX_FRAME_BYTES}", 1009
+        )
+    try:
+        await session.push(data, received)
+    except FrameError as e:
+        return "stop", ProtocolError(
+            e.code, f"{e}; the stream is ended and nothing is saved", CLOSE["malformed"]
+        )
+    except UnavailableError:  # ended meanwhile (the idle reaper, or the server shutting down)
+        return "idle", None
+    except TooLongError as e:
+        await session.events.put({"type": "error", "code": e.code, "message": str(e), "fatal": True})
+        return "too_long", None
+    return "more", None
 
 
 def _latency(session: LiveSession) -> dict:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from emostudio.errors import EmoStudioError
 
-
 ALLOWED_HOSTS_ENV = "EMOSTUDIO_ALLOWED_HOSTS"
 
 
@@ -53,6 +52,7 @@ class ServerSettings:
     )
     stream_idle_timeout_s: float = 10.0  # a stream that sends nothing this long is ended and freed
     max_stream_s: float = 7200.0  # longest live stream (its audio is spooled to disk under outputs/.live)
+    max_stream_wall_s: float | None = None  # longest live stream in wall-clock time; None: 1.5 × max_stream_s
     # host names besides loopback and the bound address that clients may use (Host / Origin); "*": any.
     # Default: $EMOSTUDIO_ALLOWED_HOSTS, comma-separated (see emostudio.server.hosts)
     allowed_hosts: list[str] = field(default_factory=lambda: env_list(ALLOWED_HOSTS_ENV))
@@ -71,8 +71,10 @@ class ServerSettings:
                 f"max_streams must be from 0 to queue_size - 1 ({self.queue_size - 1}) so that uploads keep "
                 f"queue slots while streams run, got {self.max_streams!r}"
             )
-        if not self.stream_idle_timeout_s > 0 or not self.max_stream_s > 0:
-            raise ValueError("stream_idle_timeout_s and max_stream_s must be positive")
+        if self.max_stream_wall_s is None:
+            self.max_stream_wall_s = 1.5 * float(self.max_stream_s)
+        if not self.stream_idle_timeout_s > 0 or not self.max_stream_s > 0 or not self.max_stream_wall_s > 0:
+            raise ValueError("stream_idle_timeout_s, max_stream_s and max_stream_wall_s must be positive")
 
 
 def is_loopback(host: str) -> bool:
