@@ -10,6 +10,7 @@ reserved speaker ids, leftovers of a killed server, and server paths in messages
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 import zipfile
@@ -23,6 +24,7 @@ from starlette.websockets import WebSocketDisconnect
 from emostudio.cli import build_parser
 from emostudio.cli.serve_cmd import settings_from_args
 from emostudio.server.app import create_app
+from emostudio.server.archives import zip_name
 from emostudio.server.settings import ServerSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -61,9 +63,9 @@ def _error(r, status: int, code: str | None = None) -> str:
     return err["message"]
 
 
-def _zip(entries: list[tuple[str | zipfile.ZipInfo, bytes]]) -> bytes:
+def _zip(entries: list[tuple[str | zipfile.ZipInfo, bytes]], compression: int = zipfile.ZIP_STORED) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
+    with zipfile.ZipFile(buf, "w", compression) as zf:
         for name, data in entries:
             zf.writestr(name, data)
     return buf.getvalue()
@@ -210,3 +212,153 @@ def test_a_ping_only_stream_times_out_and_the_wall_clock_bounds_every_stream(tmp
         assert result["type"] == "result" and result["reason"] == "wall_clock" and result["run_id"]
         assert c.get(f"/v1/runs/{result['run_id']}").status_code == 200  # what was received is saved
         assert c.get("/readyz").json()["in_flight"] == 0
+
+
+# ---------------------------------------------------------------------------------- archives: 3, 5, 12, 17
+def _evals_left(outputs: Path) -> tuple[list[str], list[str]]:
+    """(report folders, upload folders) under outputs/evaluations: what a refused upload must not leave."""
+    root = outputs / "evaluations"
+    reports = sorted(p.name for p in root.glob("eval_*")) if root.is_dir() else []
+    uploads = sorted(p.name for p in (root / ".uploads").glob("*")) if (root / ".uploads").is_dir() else []
+    return reports, uploads
+
+
+def _post_archive(c: TestClient, data: bytes, name: str = "my set.zip", **form):
+    return c.post("/v1/evaluations", files={"archive": (name, data, "application/zip")}, data=form)
+
+
+def _streamed_zip(path: Path, name: str, size: int, chunk: bytes = b"\0" * (1 << 20)) -> Path:
+    """A deflated zip holding `size` bytes of `chunk` repeated, written without holding it in memory."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open(name, "w") as out:
+        for _ in range(size // len(chunk)):
+            out.write(chunk)
+    return path
+
+
+def test_archive_extraction_is_bounded_by_twice_the_upload_limit_and_by_its_ratio(
+    tmp_path, tiny_model_dir, wav
+):
+    small = _app(tmp_path / "a", tiny_model_dir, max_upload_bytes=1_000_000)
+    with TestClient(small, base_url=LOCAL) as c:
+        # 3 MB of sound-like data (compresses a few times, far from a bomb) against the 2 MB budget
+        data = _zip(
+            [(f"angry/{i}.wav", wav[:44] + bytes(range(256)) * 4000) for i in range(3)], zipfile.ZIP_DEFLATED
+        )
+        assert len(data) < 1_000_000
+        msg = _error(_post_archive(c, data), 413, "archive_too_large")
+        assert msg.startswith("my set.zip: ") and "at most 2 MB" in msg
+        assert _evals_left(tmp_path / "a" / "outputs") == ([], [])
+        ok = _zip([("angry/a.wav", wav), ("happy/b.wav", wav)])  # within the budget: evaluated
+        assert _post_archive(c, ok, wait="true").json()["state"] == "done"
+    # a zip bomb that states its size honestly, under a large limit: stopped by the ratio, early
+    big = _app(tmp_path / "b", tiny_model_dir, max_upload_bytes=100_000_000)
+    bomb = _streamed_zip(tmp_path / "bomb.zip", "angry/a.wav", 150_000_000).read_bytes()
+    assert len(bomb) < 1_000_000
+    with TestClient(big, base_url=LOCAL) as c:
+        msg = _error(_post_archive(c, bomb, "bomb.zip"), 413, "archive_too_large")
+        assert msg.startswith("bomb.zip: ") and "times its compressed size" in msg
+        assert _evals_left(tmp_path / "b" / "outputs") == ([], [])
+
+
+@pytest.mark.parametrize(
+    "entries, says",
+    [
+        ([("x", b"a"), ("x/y.wav", b"b")], "both a file and a folder"),
+        ([("x/y.wav", b"b"), ("x", b"a")], "both a file and a folder"),
+        ([("angry/a.wav", b"b"), ("angry/a.wav", b"c")], "appears twice"),
+        ([("angry/" + "a" * 300 + ".wav", b"b")], "over 255 bytes"),
+        ([("angry/" + "声" * 100 + ".wav", b"b")], "over 255 bytes"),
+        ([("d/" * 2100 + "a.wav", b"b")], "2100 folders deep"),
+    ],
+    ids=["file-then-folder", "folder-then-file", "twice", "300-chars", "300-bytes-cjk", "2100-deep"],
+)
+def test_odd_archive_entries_are_a_clean_422_and_leave_nothing_behind(ui_server, entries, says):
+    c, outputs = ui_server
+    before = _evals_left(outputs)
+    msg = _error(_post_archive(c, _zip(entries)), 422, "bad_upload")
+    assert msg.startswith("my set.zip: ") and says in msg and len(msg) < 300
+    assert _evals_left(outputs) == before
+
+
+def test_long_cjk_and_emoji_upload_names_are_bounded_in_bytes_and_evaluated(ui_server, wav):
+    c, outputs = ui_server
+    names = ["声" * 118 + ".wav", "😀" * 118 + ".wav", "情绪" * 59 + ".WAV"]
+    manifest = "path,label\n" + "".join(f"{n},{lab}\n" for n, lab in zip(names, ["angry", "happy", "sad"]))
+    r = c.post(
+        "/v1/evaluations",
+        files=[("manifest", ("m.csv", manifest.encode(), "text/csv"))]
+        + [("files", (n, wav, "audio/wav")) for n in names],
+        data={"wait": "true"},
+    )
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["state"] == "done" and doc["metrics"]["bad_rows"] == [], doc["metrics"]["bad_rows"]
+    preds = c.get(doc["links"]["predictions.csv"]).text
+    assert preds.count("\n") >= 4 and str(outputs) not in preds and ".uploads" not in preds  # 17
+    assert _evals_left(outputs)[1] == []
+
+
+def _patched_zip(entries: dict[str, bytes], raw_names: dict[str, bytes]) -> bytes:
+    """A zip whose names are raw bytes WITHOUT the UTF-8 flag, as Windows Explorer and Info-ZIP write them:
+    written under ASCII placeholders of the same length, then the placeholders' bytes replaced."""
+    data = _zip(list(entries.items()))
+    for placeholder, raw in raw_names.items():
+        assert len(placeholder.encode()) == len(raw)
+        data = data.replace(placeholder.encode(), raw)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert not any(i.flag_bits & 0x800 for i in zf.infolist())
+    return data
+
+
+def test_zip_names_without_the_utf8_flag_are_decoded_as_utf8_gb18030_or_cp437(ui_server, wav):
+    c, _ = ui_server
+    gb = {
+        "T~q1": "测试",
+        "A~q2": "生气",
+        "H~q3": "开心",
+        "S~q4": "难过",
+        "R~q5": "㐀",
+    }  # 㐀: GB18030, not GBK
+    windows = _patched_zip(
+        {"T~q1/A~q2/a.wav": wav, "T~q1/H~q3/b.wav": wav, "T~q1/S~q4/R~q5.wav": wav},
+        {k: v.encode("gb18030") for k, v in gb.items()},
+    )
+    infozip = _patched_zip(  # UTF-8 bytes without the flag (Info-ZIP, macOS Archive Utility), and CP437
+        {"H~q3xx/a.wav": wav, "A~q2xx/b.wav": wav, "sad/caf~.wav": wav},
+        {"H~q3xx": "开心".encode(), "A~q2xx": "生气".encode(), "caf~": b"caf\x82"},
+    )
+    for data, expected in (
+        (windows, ["测试/生气/a.wav", "测试/开心/b.wav", "测试/难过/㐀.wav"]),
+        (infozip, ["开心/a.wav", "生气/b.wav", "sad/café.wav"]),
+    ):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            assert [zip_name(i) for i in zf.infolist()] == expected
+        r = _post_archive(c, data, "windows.zip", wait="true")
+        assert r.status_code == 200, r.text
+        metrics = r.json()["metrics"]
+        assert metrics["bad_rows"] == [], metrics["bad_rows"]  # every folder read as its label
+        preds = c.get(r.json()["links"]["predictions.csv"]).text
+        assert sum(lab in preds for lab in ("angry", "happy", "sad")) == 3, preds
+
+
+def test_messages_and_predictions_name_the_clients_files_not_server_paths(ui_server, wav):
+    c, outputs = ui_server
+    manifest = "path,label\nC:\\Users\\me\\good.wav,angry\nbroken.wav,sad\nnot_sent.wav,happy\n"
+    files = [("good.wav", wav), ("broken.wav", wav[:60] + b"\xff" * 50)]
+    r = c.post(
+        "/v1/evaluations",
+        files=[("manifest", ("m.csv", manifest.encode(), "text/csv"))]
+        + [("files", (n, d, "audio/wav")) for n, d in files],
+        data={"wait": "true"},
+    )
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    preds = c.get(doc["links"]["predictions.csv"]).text
+    shown = json.dumps(doc, ensure_ascii=False) + preds
+    assert "broken.wav" in shown and "not_sent.wav" in shown and "good.wav" in shown
+    for leak in (str(outputs / "evaluations" / ".uploads"), ".uploads", "manifest/m.csv"):
+        assert leak not in shown, (leak, shown[max(0, shown.find(leak) - 300) : shown.find(leak) + 200])
+    archive = _zip([("set/m.csv", b"path,label\nsad/a.wav,sad\nsad/gone.wav,sad\n"), ("set/sad/a.wav", wav)])
+    r = _post_archive(c, archive, "set.zip", wait="true")
+    shown = json.dumps(r.json(), ensure_ascii=False) + c.get(r.json()["links"]["predictions.csv"]).text
+    assert "gone.wav" in shown and ".uploads" not in shown and "set.zip:set/m.csv" in shown, shown[:2000]

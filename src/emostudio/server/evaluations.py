@@ -66,6 +66,7 @@ EVAL_DIR = "evaluations"
 HISTORY_DIR = "history"
 UPLOADS_DIR = ".uploads"
 ERROR_FILE = "error.json"
+EXTRACT_BUDGET = 2  # an archive extracts to at most this many times the upload limit
 CHUNK_SECONDS = 60.0  # audio decoded ahead of the worker per group (the worker scores a few files per call)
 
 
@@ -154,12 +155,20 @@ class Evaluations:
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 
-    def manifest_from_archive(self, archive: Path, uploads: Path, classes: str) -> Manifest:
+    def manifest_from_archive(
+        self, archive: Path, uploads: Path, classes: str, name: str | None = None
+    ) -> Manifest:
+        """The test set in an uploaded zip (`name`: the client's file name, for messages)."""
         data = uploads / "data"
         data.mkdir(exist_ok=True)
-        extract_archive(archive, data, max_bytes=20 * self.service.settings.max_upload_bytes)
+        budget = EXTRACT_BUDGET * self.service.settings.max_upload_bytes
+        extract_archive(archive, data, max_bytes=budget, shown_as=name)
         archive.unlink(missing_ok=True)
-        return load_manifest(find_test_set(data), classes, allowed_roots=[data])
+        found = find_test_set(data)
+        man = load_manifest(found, classes, allowed_roots=[data])
+        inner = found.relative_to(data).as_posix()
+        man.source = f"{name or archive.name}:{inner}" if inner != "." else (name or archive.name)
+        return man
 
     def manifest_from_files(self, manifest: Path, files: list[Path], classes: str) -> Manifest:
         by_name: dict[str, Path] = {}
@@ -167,7 +176,9 @@ class Evaluations:
             if f.name in by_name:
                 raise UploadError(f"two uploaded files are called {f.name}; file names must be unique")
             by_name[f.name] = f
-        return remap_to_uploads(load_manifest(manifest, classes), by_name)
+        man = remap_to_uploads(load_manifest(manifest, classes), by_name)
+        man.source = manifest.name  # the client's file name (the server's upload folder is not theirs to see)
+        return man
 
     def manifest_from_server(self, path: str, classes: str) -> Manifest:
         roots = allowed_roots(self.service.settings)

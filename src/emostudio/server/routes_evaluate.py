@@ -38,7 +38,7 @@ def api_error(exc: Exception) -> ApiError:
     if isinstance(exc, ForbiddenPathError):
         return ApiError(403, exc.code, str(exc))
     if isinstance(exc, UploadError | EvaluationError):
-        return ApiError(422, exc.code, str(exc))
+        return ApiError(getattr(exc, "status", 422), exc.code, str(exc))  # 413: an archive over its budget
     return as_api_error(exc)
 
 
@@ -117,10 +117,13 @@ def build_evaluate_router(service) -> APIRouter:
         try:
             if archive is not None:
                 path = await _save(archive, uploads / "archive.zip")
-                man = await run_in_threadpool(evals.manifest_from_archive, path, uploads, classes)
+                man = await run_in_threadpool(
+                    evals.manifest_from_archive, path, uploads, classes, safe_filename(archive.filename)
+                )
             elif manifest is not None:
+                (uploads / "manifest").mkdir()  # kept under the client's name: messages name it so
                 mpath = await _save(
-                    manifest, uploads / ("manifest" + Path(safe_filename(manifest.filename)).suffix)
+                    manifest, uploads / "manifest" / safe_filename(manifest.filename, "manifest")
                 )
                 (uploads / "files").mkdir()
                 saved = []

@@ -38,6 +38,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
@@ -345,7 +346,7 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
         await ws.close(CLOSE.get(reason, 1000), reason=CLOSE_REASON.get(reason, ""))
 
 
-async def _receive(ws: WebSocket, session: LiveSession, settings) -> tuple[dict | None, str]:
+async def _receive(ws: WebSocket, session: LiveSession, settings) -> tuple[Mapping | None, str]:
     """The next message, or (None, why the stream ends): "idle" after stream_idle_timeout_s without audio or
     other messages than pings, "wall_clock" past max_stream_wall_s since the start, "disconnect"."""
     while True:

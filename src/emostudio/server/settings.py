@@ -13,6 +13,7 @@ from pathlib import Path
 from emostudio.errors import EmoStudioError
 
 ALLOWED_HOSTS_ENV = "EMOSTUDIO_ALLOWED_HOSTS"
+MAX_NAME_BYTES = 255  # a file name on every common file system
 
 
 def env_list(name: str) -> list[str]:
@@ -98,15 +99,20 @@ def check_bind(settings: ServerSettings) -> None:
 
 
 def safe_filename(name: str | None, default: str = "upload") -> str:
-    """A display-safe base name for a client-supplied file name: no folders, control characters or leading dots.
+    """A display-safe base name for a client-supplied file name: no folders, control characters or leading dots,
+    at most 120 characters and MAX_NAME_BYTES bytes of UTF-8 (a CJK or emoji name too), its extension kept.
 
-    Only ever used in messages and result.json; the server never writes a file by a client's name.
+    Used in messages and result.json, and as the name of an uploaded file inside a fresh uploads folder.
     """
     raw = (name or "").replace("\\", "/").split("/")[-1]
     raw = unicodedata.normalize("NFC", raw)
     cleaned = "".join(ch for ch in raw if unicodedata.category(ch)[0] not in "CZ" or ch == " ")
     cleaned = re.sub(r"\s+", " ", cleaned).strip().lstrip(".").strip()
+    stem, dot, ext = cleaned.rpartition(".")
+    if not dot or not stem or len(ext) > 9:
+        stem, dot, ext = cleaned, "", ""
     if len(cleaned) > 120:
-        stem, dot, ext = cleaned.rpartition(".")
-        cleaned = (stem[:110] + dot + ext[:9]) if dot and len(ext) <= 9 else cleaned[:120]
-    return cleaned or default
+        stem = stem[: 120 - len(dot + ext)]
+    budget = MAX_NAME_BYTES - len((dot + ext).encode("utf-8"))
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip()
+    return (stem + dot + ext) if stem else default
