@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import time
 import zipfile
@@ -283,7 +284,9 @@ def test_odd_archive_entries_are_a_clean_422_and_leave_nothing_behind(ui_server,
 def test_long_cjk_and_emoji_upload_names_are_bounded_in_bytes_and_evaluated(ui_server, wav):
     c, outputs = ui_server
     names = ["声" * 118 + ".wav", "😀" * 118 + ".wav", "情绪" * 59 + ".WAV"]
-    manifest = "path,label\n" + "".join(f"{n},{lab}\n" for n, lab in zip(names, ["angry", "happy", "sad"]))
+    manifest = "path,label\n" + "".join(
+        f"{n},{lab}\n" for n, lab in zip(names, ["angry", "happy", "sad"], strict=True)
+    )
     r = c.post(
         "/v1/evaluations",
         files=[("manifest", ("m.csv", manifest.encode(), "text/csv"))]
@@ -362,3 +365,28 @@ def test_messages_and_predictions_name_the_clients_files_not_server_paths(ui_ser
     r = _post_archive(c, archive, "set.zip", wait="true")
     shown = json.dumps(r.json(), ensure_ascii=False) + c.get(r.json()["links"]["predictions.csv"]).text
     assert "gone.wav" in shown and ".uploads" not in shown and "set.zip:set/m.csv" in shown, shown[:2000]
+
+
+# ---------------------------------------------------------------------------------- 16: after kill -9
+def test_leftovers_of_a_killed_server_are_cleaned_at_start_and_never_listed(tmp_path, tiny_model_dir, wav):
+    outputs = tmp_path / "outputs"
+    with TestClient(_app(tmp_path, tiny_model_dir, ui=False), base_url=LOCAL) as c:
+        done = c.post("/v1/analyze", files={"file": ("v.wav", wav, "audio/wav")}).json()["run_id"]
+    # what save_run leaves when killed: its hidden temporary folder (a partial frames.csv) and the claimed name
+    temp = outputs / ".outputs_20240101_000000.k9x2.tmp"
+    temp.mkdir()
+    (temp / "frames.csv").write_text("start_s,end_s\n0.0,0.0")
+    claimed = outputs / "outputs_20240101_000000"
+    claimed.mkdir()
+    young = outputs / "outputs_20240101_000001"  # just claimed by a writer that may still be running
+    young.mkdir()
+    old = time.time() - 3600
+    for p in (temp / "frames.csv", temp, claimed):
+        os.utime(p, (old, old))
+    os.utime(outputs / done, (old, old))  # a complete run, however old, is never touched
+    with TestClient(_app(tmp_path, tiny_model_dir), base_url=LOCAL) as c:
+        assert not temp.exists() and not claimed.exists() and young.is_dir()
+        assert (outputs / done / "result.json").is_file()
+        listed = c.get("/v1/runs").json()
+        assert [r["run_id"] for r in listed["runs"]] == [done] and listed["total"] == 1
+        _error(c.get(f"/v1/runs/{young.name}"), 404, "run_not_found")

@@ -7,14 +7,16 @@ and /readyz turns ready (or reports where it looked for weights) when loading en
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import threading
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported anywhere below
 
 from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 
-from emostudio import __version__  # noqa: E402
+from emostudio import __version__, runs  # noqa: E402
 from emostudio.server.api import build_router, install_error_handlers, token_ok  # noqa: E402
 from emostudio.server.docs import install_docs  # noqa: E402
 from emostudio.server.hosts import HostCheck, HostPolicy  # noqa: E402
@@ -26,11 +28,23 @@ from emostudio.server.service import Service  # noqa: E402
 from emostudio.server.settings import ServerSettings, check_bind  # noqa: E402
 
 
+log = logging.getLogger("emostudio.server")
+
+
+def _clean_leftovers(outputs) -> None:
+    for leftover in runs.clean_leftovers(outputs):
+        log.info("removed %s, left by an interrupted run", leftover.name)
+
+
 def create_app(settings: ServerSettings | None = None, service: Service | None = None) -> FastAPI:
     """The whole server. Starts loading the model in the background; refuses unsafe binds (see check_bind)."""
     settings = settings or ServerSettings()
     check_bind(settings)
     settings.outputs.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(settings.outputs)  # what a killed server left half-written; again once they are old enough
+    sweep = threading.Timer(runs.LEFTOVER_MIN_AGE_S + 5, _clean_leftovers, (settings.outputs,))
+    sweep.daemon = True
+    sweep.start()
     # Gradio keeps uploads and recordings in its cache: keep that under the outputs dir too
     os.environ["GRADIO_TEMP_DIR"] = str(settings.outputs / ".gradio")
     service = service or Service(settings)
