@@ -390,3 +390,36 @@ def test_leftovers_of_a_killed_server_are_cleaned_at_start_and_never_listed(tmp_
         listed = c.get("/v1/runs").json()
         assert [r["run_id"] for r in listed["runs"]] == [done] and listed["total"] == 1
         _error(c.get(f"/v1/runs/{young.name}"), 404, "run_not_found")
+
+
+# ---------------------------------------------------------------------------------- 15: every speaker id
+def test_speaker_ids_with_slashes_or_named_like_routes_are_addressable(ui_server, wav):
+    c, _ = ui_server
+    run = c.post("/v1/analyze", files={"file": ("v.wav", wav, "audio/wav")}).json()["run_id"]
+    ids = ["export", "compare", "a/b", "../x", "客户 7/线路 2", "search"]
+    for i, sid in enumerate(ids):
+        r = c.post(
+            "/v1/speaker/records",
+            params={"speaker": sid},
+            data={"run_id": run, "at": f"2026-01-0{i + 1}T09:00Z", "tags": "t"},
+        )
+        assert r.status_code == 200, (sid, r.text)
+        assert r.json()["record"]["speaker"] == sid
+    assert c.get("/v1/profiles").json()["speakers"] == dict.fromkeys(ids, 1)
+    for sid in ids:
+        q = {"speaker": sid}
+        assert c.get("/v1/speaker", params=q).json()["speaker"] == sid
+        recs = c.get("/v1/speaker/records", params=q).json()
+        assert recs["total"] == 1 and recs["records"][0]["speaker"] == sid
+        assert c.get("/v1/speaker/trend", params=q).json()["periods"], sid
+        png = c.get("/v1/speaker/trend", params={**q, "format": "png"})
+        assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    assert c.get("/v1/profiles/export", params={"speaker": "export", "format": "csv"}).status_code == 200
+    # the old URLs keep working for plain ids
+    c.post("/v1/profiles/alice/records", data={"run_id": run})
+    assert c.get("/v1/profiles/alice").json()["speaker"] == "alice"
+    assert c.get("/v1/speaker", params={"speaker": "alice"}).json()["speaker"] == "alice"
+    for sid in [*ids, "alice"]:
+        assert c.delete("/v1/speaker", params={"speaker": sid}).json() == {"speaker": sid, "deleted": 1}
+    _error(c.get("/v1/speaker", params={"speaker": "export"}), 404)
+    _error(c.get("/v1/speaker"), 422, "bad_parameters")  # the id is required

@@ -41,7 +41,9 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
     settings = settings or ServerSettings()
     check_bind(settings)
     settings.outputs.mkdir(parents=True, exist_ok=True)
-    _clean_leftovers(settings.outputs)  # what a killed server left half-written; again once they are old enough
+    _clean_leftovers(
+        settings.outputs
+    )  # what a killed server left half-written; again once they are old enough
     sweep = threading.Timer(runs.LEFTOVER_MIN_AGE_S + 5, _clean_leftovers, (settings.outputs,))
     sweep.daemon = True
     sweep.start()

@@ -368,4 +368,21 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
     def delete(speaker: str) -> dict:
         return {"speaker": speaker, "deleted": ps.store().delete_speaker(speaker)}
 
+    _speaker_in_query(router, show=show, delete=delete, records=records, add=add, trend=speaker_trend)
     return router
+
+
+def _speaker_in_query(router: APIRouter, **handlers) -> None:
+    """/v1/speaker[/records|/trend]?speaker=ID: the same handlers with the id in the query, so that every id is
+    addressable — one with '/', or one named like a route ('export', 'compare'). /v1/profiles/{speaker} stays."""
+    note = " (the speaker id in the query: any id)"
+    for path, method, name, summary in (
+        ("/speaker", "GET", "show", "A speaker's profile"),
+        ("/speaker", "DELETE", "delete", "Delete every record of a speaker"),
+        ("/speaker/records", "GET", "records", "A speaker's records, newest first"),
+        ("/speaker/records", "POST", "add", "Add a finished run or an uploaded file to a speaker"),
+        ("/speaker/trend", "GET", "trend", "Emotion shares per period and the alert"),
+    ):
+        router.add_api_route(
+            path, handlers[name], methods=[method], summary=summary + note, name=f"speaker_{name}_by_query"
+        )
