@@ -423,3 +423,37 @@ def test_speaker_ids_with_slashes_or_named_like_routes_are_addressable(ui_server
         assert c.delete("/v1/speaker", params={"speaker": sid}).json() == {"speaker": sid, "deleted": 1}
     _error(c.get("/v1/speaker", params={"speaker": "export"}), 404)
     _error(c.get("/v1/speaker"), 422, "bad_parameters")  # the id is required
+
+
+# ---------------------------------------------------------------------------------- 14: admission under load
+def test_an_evaluation_starts_within_a_bounded_wait_under_upload_load(tmp_path, tiny_model_dir, wav):
+    app = _app(tmp_path, tiny_model_dir, queue_size=8, max_streams=0)
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def hammer(c: TestClient) -> None:
+        while not stop.is_set():
+            statuses.append(c.post("/v1/analyze", files={"file": ("v.wav", wav, "audio/wav")}).status_code)
+
+    archive = _zip([("angry/a.wav", wav), ("happy/b.wav", wav)])
+    with TestClient(app, base_url=LOCAL) as c:
+        threads = [threading.Thread(target=hammer, args=(c,), daemon=True) for _ in range(16)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(2)  # the queue is full of uploads now
+            assert 429 in statuses, statuses[-20:]
+            waits = []
+            for _ in range(3):
+                t0 = time.monotonic()
+                r = _post_archive(c, archive, wait="true")
+                waits.append(time.monotonic() - t0)
+                assert r.status_code == 200 and r.json()["state"] == "done", r.text
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+    assert max(waits) < 60
+    assert statuses.count(200) > 10 and statuses.count(429) > 0  # uploads still served, and refused fairly
+    assert set(statuses) <= {200, 429}
+    assert app.state.service.in_flight == 0 and app.state.service._reserved == 0

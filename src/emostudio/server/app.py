@@ -27,7 +27,6 @@ from emostudio.server.routes_profiles import build_profiles_router  # noqa: E402
 from emostudio.server.service import Service  # noqa: E402
 from emostudio.server.settings import ServerSettings, check_bind  # noqa: E402
 
-
 log = logging.getLogger("emostudio.server")
 
 

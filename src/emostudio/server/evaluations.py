@@ -13,8 +13,10 @@ EMOSTUDIO_EVAL_ROOTS environment variable, paths separated by ':'; none: the ser
 Every file a manifest names must resolve (symlinks followed) inside the archive, the uploads or the root.
 
 One evaluation runs at a time. It holds a few of the server's queue slots for its whole run (so interactive
-requests keep the rest), decodes in its own thread and scores through the one model worker, a few files at a
-time; the event loop only awaits.
+requests keep the rest); under load it waits up to ADMIT_WAIT_S seconds for them with the missing ones reserved
+(uploads get 429 meanwhile rather than taking each slot that frees) and starts with what it holds by then. It
+decodes in its own thread and scores through the one model worker, a few files at a time; the event loop only
+awaits.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ EVAL_DIR = "evaluations"
 HISTORY_DIR = "history"
 UPLOADS_DIR = ".uploads"
 ERROR_FILE = "error.json"
+ADMIT_WAIT_S = 30.0  # an evaluation waits at most this long for its queue slots (then 429)
 EXTRACT_BUDGET = 2  # an archive extracts to at most this many times the upload limit
 CHUNK_SECONDS = 60.0  # audio decoded ahead of the worker per group (the worker scores a few files per call)
 
@@ -242,7 +245,8 @@ class Evaluations:
                 if uploads is not None:
                     shutil.rmtree(uploads, ignore_errors=True)
 
-        task = asyncio.ensure_future(self.service._admitted(body(), self.slots))
+        # waits up to ADMIT_WAIT_S for its slots, reserving them, so uploads cannot keep it out forever
+        task = asyncio.ensure_future(self.service._admitted(body(), self.slots, wait_s=ADMIT_WAIT_S))
         waiter = asyncio.ensure_future(admitted.wait())
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
