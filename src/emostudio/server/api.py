@@ -15,6 +15,7 @@ from emostudio.errors import AudioError, EmoStudioError, OutputError, UsageError
 from emostudio.messages import format_size
 from emostudio.options import DEFAULT_TEXT_WEIGHT, AnalysisOptions, TextOptions
 from emostudio.runs import DOWNLOADS, run_files
+from emostudio.server.openapi_errors import ERROR_RESPONSES
 from emostudio.server.service import BadRequestError, RunNotFoundError, Service
 from emostudio.server.settings import safe_filename
 from emostudio.server.text_fields import TEXT_FIELD_HELP, WEIGHT_FIELD_HELP, RestTextBackend, apply_text
@@ -166,7 +167,12 @@ def with_links(doc: dict, run_id: str) -> dict:
 
 
 def build_router(service: Service) -> APIRouter:
-    router = APIRouter(prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["v1"])
+    router = APIRouter(
+        prefix="/v1",
+        dependencies=[Depends(bearer_auth(service.settings.token))],
+        tags=["v1"],
+        responses=ERROR_RESPONSES,
+    )
 
     @router.post("/analyze", summary="Recognise the emotion of one audio file")
     async def analyze(

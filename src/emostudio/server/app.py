@@ -21,6 +21,7 @@ from emostudio.server.api import build_router, install_error_handlers, token_ok 
 from emostudio.server.docs import install_docs  # noqa: E402
 from emostudio.server.hosts import HostCheck, HostPolicy  # noqa: E402
 from emostudio.server.middleware import ApiRoutes, BodyLimit, CatchAll  # noqa: E402
+from emostudio.server.openapi_errors import ERROR_RESPONSES  # noqa: E402
 from emostudio.server.routes_evaluate import build_evaluate_router  # noqa: E402
 from emostudio.server.routes_live import build_live_router  # noqa: E402
 from emostudio.server.routes_profiles import build_profiles_router  # noqa: E402
@@ -71,11 +72,18 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
     app.include_router(build_evaluate_router(service))
     app.include_router(build_live_router(service))
 
-    @app.get("/healthz", tags=["health"], summary="The process is up")
+    host_refused = {421: ERROR_RESPONSES[421]}
+
+    @app.get("/healthz", tags=["health"], summary="The process is up", responses=host_refused)
     async def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/readyz", tags=["health"], summary="The model is loaded and requests can be served")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="The model is loaded and requests can be served",
+        responses={**host_refused, 503: {"description": "not ready yet: the same fields, `ready` false"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         """Readiness. With a token, callers without it see only whether the server is ready and its state:
         where weights were looked for (paths under the home folder) is for the token holder."""

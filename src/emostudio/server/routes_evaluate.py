@@ -24,6 +24,7 @@ from emostudio.evaluate import EvaluationError, StabilityThresholds
 from emostudio.server.api import ApiError, as_api_error, bearer_auth
 from emostudio.server.evaluation_inputs import ForbiddenPathError, UploadError
 from emostudio.server.evaluations import EvaluationNotFoundError, Evaluations, evaluations_for
+from emostudio.server.openapi_errors import ERROR_RESPONSES
 from emostudio.server.settings import safe_filename
 
 MEDIA = {".json": "application/json", ".csv": "text/csv", ".html": "text/html", ".png": "image/png"}
@@ -60,7 +61,10 @@ async def _save(upload: UploadFile, dest: Path) -> Path:
 
 def build_evaluate_router(service) -> APIRouter:
     router = APIRouter(
-        prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["evaluations"]
+        prefix="/v1",
+        dependencies=[Depends(bearer_auth(service.settings.token))],
+        tags=["evaluations"],
+        responses=ERROR_RESPONSES,
     )
     evals: Evaluations = evaluations_for(service)
 

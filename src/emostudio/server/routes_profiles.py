@@ -38,6 +38,7 @@ from emostudio.profiles import (
 )
 from emostudio.runs import AUDIO_FILE
 from emostudio.server.api import ApiError, bearer_auth, read_upload
+from emostudio.server.openapi_errors import ERROR_RESPONSES
 from emostudio.server.service import Service
 
 SERVER_STORE_ENV = "EMOSTUDIO_SERVER_PROFILE_STORE"
@@ -179,6 +180,7 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         dependencies=[Depends(bearer_auth(service.settings.token))],
         tags=["profiles"],
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
 
     async def query_clip(
