@@ -457,3 +457,81 @@ def test_an_evaluation_starts_within_a_bounded_wait_under_upload_load(tmp_path, 
     assert statuses.count(200) > 10 and statuses.count(429) > 0  # uploads still served, and refused fairly
     assert set(statuses) <= {200, 429}
     assert app.state.service.in_flight == 0 and app.state.service._reserved == 0
+
+
+# ---------------------------------------------------------------------------------- 9: disk full
+DISK_FULL_SCRIPT = r"""
+import json, sys, io, zipfile
+sys.path.insert(0, sys.argv[3])
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+from emostudio.server.app import create_app
+from emostudio.server.settings import ServerSettings
+
+disk, model, wav = sys.argv[1], sys.argv[2], open(sys.argv[4], "rb").read()
+app = create_app(ServerSettings(model=model, device="cpu", allow_download=False, outputs=disk + "/outputs"))
+assert app.state.service.wait_ready(120)
+out = {}
+with TestClient(app, base_url="http://localhost") as c:
+    with open(disk + "/filler", "wb") as f:  # fill the disk to the last byte
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("angry/a.wav", wav)
+        zf.writestr("happy/b.wav", wav)
+    r = c.post("/v1/evaluations", files={"archive": ("set.zip", buf.getvalue())}, data={"wait": "true"})
+    out["evaluation"] = [r.status_code, r.json()]
+    with c.websocket_connect("ws://localhost/v1/stream") as ws:
+        ws.send_json({"type": "start", "sample_rate": 16000, "name": "full"})
+        out["ready"] = ws.receive_json()["type"]
+        msgs = []
+        try:
+            for _ in range(200):
+                ws.send_bytes(b"\1\0" * 16000)
+            while True:
+                msgs.append(ws.receive_json())
+        except WebSocketDisconnect as e:
+            out["ws_close"] = e.code
+        out["ws"] = msgs
+    out["readyz_in_flight"] = c.get("/readyz").json()["in_flight"]
+    import os
+    os.unlink(disk + "/filler")
+    r = c.post("/v1/analyze", files={"file": ("v.wav", wav)})
+    out["after"] = r.status_code
+    import pathlib
+    ev = pathlib.Path(disk) / "outputs" / "evaluations"
+    out["left"] = sorted(p.name for p in ev.glob("eval_*")) + sorted(p.name for p in ev.glob(".uploads/*"))
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_full_disk_is_507_for_evaluations_and_a_close_code_for_streams(tmp_path, tiny_model_dir, wav):
+    import subprocess
+    import sys
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    (tmp_path / "v.wav").write_bytes(wav)
+    script = tmp_path / "full.py"
+    script.write_text(DISK_FULL_SCRIPT)
+    run = f"mount -t tmpfs -o size=6m tmpfs '{disk}' && exec '{sys.executable}' '{script}' '{disk}' "
+    run += f"'{tiny_model_dir}' '{Path(__file__).parent}' '{tmp_path / 'v.wav'}'"
+    done = subprocess.run(["unshare", "-m", "sh", "-c", run], capture_output=True, text=True, timeout=400)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+    assert line, done.stderr[-3000:]
+    out = json.loads(line[7:])
+    status, body = out["evaluation"]
+    assert status == 507 and body["error"]["code"] == "output_error", body
+    assert "disk is full" in body["error"]["message"]
+    assert out["ready"] == "ready" and out["ws_close"] == 4507, out
+    errors = [m for m in out["ws"] if m["type"] == "error"]
+    assert errors and errors[0]["code"] == "output_error" and "disk is full" in errors[0]["message"]
+    assert "nothing saved" in errors[-1]["message"], errors  # no space for what was received: said so
+    assert out["readyz_in_flight"] == 0 and out["after"] == 200  # the server goes on once there is room
+    assert out["left"] == [], out["left"]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]

@@ -72,7 +72,7 @@ def create_app(settings: ServerSettings | None = None, service: Service | None =
     app.include_router(build_evaluate_router(service))
     app.include_router(build_live_router(service))
 
-    host_refused = {421: ERROR_RESPONSES[421]}
+    host_refused: dict[int | str, dict] = {421: ERROR_RESPONSES[421]}
 
     @app.get("/healthz", tags=["health"], summary="The process is up", responses=host_refused)
     async def healthz() -> dict:

@@ -22,6 +22,7 @@ awaits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -49,6 +50,7 @@ from emostudio.evaluate import (
 )
 from emostudio.evaluate.report import METRICS_FILE
 from emostudio.runs import REPORT_ID, new_report_dir, sort_key
+from emostudio.server.disk import disk_full_error, is_disk_full
 from emostudio.server.evaluation_inputs import (
     ROOTS_ENV,
     ForbiddenPathError,
@@ -231,6 +233,8 @@ class Evaluations:
                 await asyncio.to_thread(run_sync)
                 job.state = "done"
             except Exception as exc:  # recorded for GET /v1/evaluations/{id} and the UI
+                if is_disk_full(exc):
+                    exc = disk_full_error(exc, "writing the report")
                 code = exc.code if isinstance(exc, EmoStudioError) else "internal_error"
                 job.error = {
                     "code": code,
@@ -239,7 +243,8 @@ class Evaluations:
                     else f"{type(exc).__name__}: {exc}",
                 }
                 job.state = "failed"
-                atomic.write_json(folder / ERROR_FILE, {"error": job.error, "started": job.started})
+                with contextlib.suppress(OSError):  # a full disk may not take this either: the job says it
+                    atomic.write_json(folder / ERROR_FILE, {"error": job.error, "started": job.started})
             finally:
                 job.finished = _now()
                 if uploads is not None:

@@ -19,9 +19,10 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from emostudio.errors import EmoStudioError
+from emostudio.errors import EmoStudioError, OutputError
 from emostudio.evaluate import EvaluationError, StabilityThresholds
 from emostudio.server.api import ApiError, as_api_error, bearer_auth
+from emostudio.server.disk import disk_full_error, is_disk_full
 from emostudio.server.evaluation_inputs import ForbiddenPathError, UploadError
 from emostudio.server.evaluations import EvaluationNotFoundError, Evaluations, evaluations_for
 from emostudio.server.openapi_errors import ERROR_RESPONSES
@@ -118,6 +119,10 @@ def build_evaluate_router(service) -> APIRouter:
             folder_dir, uploads = evals.new_job_dirs()
         except EmoStudioError as exc:
             raise api_error(exc) from exc
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise as_api_error(disk_full_error(exc, "storing the test set")) from exc
+            raise
         try:
             if archive is not None:
                 path = await _save(archive, uploads / "archive.zip")
@@ -150,11 +155,15 @@ def build_evaluate_router(service) -> APIRouter:
             job = await evals.start(man, folder_dir, uploads, baseline=baseline, thresholds=thresholds)
         except BaseException as exc:
             evals.discard(folder_dir, uploads)
+            if is_disk_full(exc):  # saving or extracting the upload: 507, as /v1/analyze answers it
+                raise as_api_error(disk_full_error(exc, "storing the test set")) from exc
             if isinstance(exc, EmoStudioError):
                 raise api_error(exc) from exc
             raise
         if wait and job.task is not None:  # start() returns the job with its task
             await asyncio.shield(job.task)
+            if job.error and job.error.get("code") == OutputError.code:  # the disk filled up while it ran
+                raise ApiError(507, OutputError.code, f"evaluation {job.id} failed: {job.error['message']}")
             return JSONResponse({**evals.status(job.id), "links": links(job.id)})
         return JSONResponse({**evals.status(job.id), "links": links(job.id)}, status_code=202)
 

@@ -26,6 +26,7 @@ Errors are {"type": "error", "code", "message", "fatal"}; a fatal one is followe
     1009 a text message over 64 KiB or nested over 32 deep          — nothing is saved
     4408 no audio or stop for --stream-idle-timeout seconds (pings do not count) — the audio so far is saved
     4410 the stream ran past --max-stream-wall seconds of wall-clock time — the audio so far is saved
+    4507 the server's disk is full — what was received is saved if space allows, else the error says so
 The bearer token (when the server has one) is read from `Authorization: Bearer …` or the `token` query
 parameter. A browser page from another origin is refused (cross-site WebSocket hijacking).
 """
@@ -45,11 +46,12 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from emostudio.audio import TooLongError
-from emostudio.errors import EmoStudioError, UsageError
+from emostudio.errors import EmoStudioError, OutputError, UsageError
 from emostudio.live import FrameError
 from emostudio.live import pcm as pcm_mod
 from emostudio.options import CHANNEL_MODES, AnalysisOptions
 from emostudio.server import bounded_json
+from emostudio.server.disk import WS_DISK_FULL, disk_full_error, is_disk_full
 from emostudio.server.live_sessions import LiveSession, StreamParams, TooManyStreamsError, live_hub
 from emostudio.server.service import Service
 from emostudio.server.settings import safe_filename
@@ -75,11 +77,12 @@ CLOSE = {
     "too_long": 1000,
     "idle": 4408,
     "wall_clock": 4410,
+    "disk_full": WS_DISK_FULL,
     "unsupported": 1003,
     "malformed": 1007,
     "policy": 1008,
 }
-CLOSE_REASON = {"idle": "idle timeout", "wall_clock": "wall-clock limit"}
+CLOSE_REASON = {"idle": "idle timeout", "wall_clock": "wall-clock limit", "disk_full": "disk full"}
 
 
 class ProtocolError(EmoStudioError):
@@ -342,8 +345,9 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
                 **_latency(session),
             },
         )
+    close = WS_DISK_FULL if isinstance(ending.error, OutputError) else CLOSE.get(reason, 1000)
     with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
-        await ws.close(CLOSE.get(reason, 1000), reason=CLOSE_REASON.get(reason, ""))
+        await ws.close(close, reason=CLOSE_REASON.get(reason, ""))
 
 
 async def _receive(ws: WebSocket, session: LiveSession, settings) -> tuple[Mapping | None, str]:
@@ -391,6 +395,15 @@ async def _take_audio(session: LiveSession, data: bytes, received: float) -> tup
     except TooLongError as e:
         await session.events.put({"type": "error", "code": e.code, "message": str(e), "fatal": True})
         return "too_long", None
+    except OSError as e:
+        if not is_disk_full(e):
+            raise
+        err = disk_full_error(e, "keeping the stream's audio")
+        await session.events.put({"type": "error", "code": err.code, "message": str(err), "fatal": True})
+        return (
+            "disk_full",
+            None,
+        )  # what was received is saved if space allows; else the closing message says so
     return "more", None
 
 
