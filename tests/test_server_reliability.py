@@ -258,6 +258,13 @@ def test_archive_extraction_is_bounded_by_twice_the_upload_limit_and_by_its_rati
         msg = _error(_post_archive(c, bomb, "bomb.zip"), 413, "archive_too_large")
         assert msg.startswith("bomb.zip: ") and "times its compressed size" in msg
         assert _evals_left(tmp_path / "b" / "outputs") == ([], [])
+    # stopped early: about the 16 MB floor is written, not the 150 MB inside (nor the 200 MB budget)
+    from emostudio.server.archives import ArchiveTooLargeError, extract_archive
+
+    with pytest.raises(ArchiveTooLargeError):
+        extract_archive(tmp_path / "bomb.zip", tmp_path / "out", max_bytes=200_000_000)
+    written = sum(p.stat().st_size for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert written < 20_000_000, written
 
 
 @pytest.mark.parametrize(
