@@ -135,7 +135,7 @@ def _client(tmp: Path, model: str, **kw) -> TestClient:
         )
     )
     app.state.service.wait_ready(120)
-    return TestClient(app)
+    return TestClient(app, base_url="http://localhost")
 
 
 def _manifest(rows: list[tuple[str, str]]) -> bytes:

@@ -545,7 +545,7 @@ def test_the_server_evaluates_a_zip_of_annotated_recordings(long_recording, tiny
             model=str(tiny_model_dir), device="cpu", allow_download=False, outputs=tmp_path / "out", ui=False
         )
     )
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         assert app.state.service.wait_ready(120)
         r = c.post(
             "/v1/evaluations",

@@ -45,7 +45,7 @@ def _app(tmp: Path, model, **kw) -> TestClient:
         )
     )
     assert app.state.service.wait_ready(120)
-    return TestClient(app)
+    return TestClient(app, base_url="http://localhost")
 
 
 @pytest.fixture(scope="module")

@@ -105,7 +105,7 @@ def client(tmp_path_factory, tiny_model_dir):
         )
     )
     assert app.state.service.wait_ready(120)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 

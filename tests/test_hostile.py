@@ -182,7 +182,7 @@ def test_rest_analyze(catalogue, alone, tiny_model_dir, tmp_path):
     assert app.state.service.wait_ready(120)
     uploads = [c for c in cases.values() if not c.path_only]
     assert len(uploads) >= 45 - 10
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         for item in _mixed(catalogue):
             case = next((c for c in uploads if c.path == item), None)
             if case is None and item not in goods:

@@ -49,7 +49,7 @@ def _error(r, status: int, code: str) -> str:
 
 def test_profiles_rest_end_to_end(tmp_path, tiny_model_dir, clips):
     app = _app(tmp_path, tiny_model_dir, ui=False)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         _error(c.get("/v1/profiles/alice"), 404, "empty_store")
         run_a = c.post("/v1/analyze", files={"file": ("a.wav", clips["a"])}).json()["run_id"]  # no embedding
         r = c.post(
@@ -145,7 +145,7 @@ def test_profiles_rest_end_to_end(tmp_path, tiny_model_dir, clips):
 
 def test_profiles_rest_needs_the_token(tmp_path, tiny_model_dir):
     app = _app(tmp_path, tiny_model_dir, ui=False, token="s3cret")
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         _error(c.get("/v1/profiles"), 401, "unauthorized")
         _error(c.delete("/v1/profiles/x"), 401, "unauthorized")
         ok = c.get("/v1/profiles", headers={"Authorization": "Bearer s3cret"})
@@ -156,7 +156,7 @@ def test_store_locked_by_another_process_is_a_typed_409(tmp_path, tiny_model_dir
     (tmp_path / "out").mkdir()
     with ProfileStore(tmp_path / "out" / "profiles"):  # someone else holds the server's store folder
         app = _app(tmp_path, tiny_model_dir, ui=False)
-        with TestClient(app) as c:
+        with TestClient(app, base_url="http://localhost") as c:
             msg = _error(c.get("/v1/profiles"), 409, "store_locked")
             assert "another process" in msg
 

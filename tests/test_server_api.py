@@ -29,7 +29,7 @@ def _client(tmp: Path, model, expect_ready: bool = True, **kw) -> TestClient:
         )
     )
     assert app.state.service.wait_ready(120) == expect_ready, app.state.service.model_state
-    return TestClient(app)
+    return TestClient(app, base_url="http://localhost")
 
 
 @pytest.fixture(scope="module")

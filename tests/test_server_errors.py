@@ -32,7 +32,7 @@ def client(tmp_path_factory, tiny_model_dir):
         )
     )  # fmt: skip
     assert app.state.service.wait_ready(120)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 
@@ -105,7 +105,7 @@ def test_readyz_hides_where_weights_were_looked_for_without_the_token(tmp_path):
         )
     )  # fmt: skip
     assert not app.state.service.wait_ready(60)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         anon = c.get("/readyz")
         assert anon.status_code == 503 and anon.json() == {"ready": False, "state": "missing"}
         full = c.get("/readyz", headers={"Authorization": "Bearer s3cret"}).json()

@@ -36,7 +36,7 @@ def test_ui_needs_login_with_token_and_shows_where_it_looked(tmp_path):
     )
     service = app.state.service
     assert not service.wait_ready(60)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         assert c.get("/config").status_code == 401  # the UI's config and API need a login
         assert c.post("/login", data={"username": "me", "password": "wrong"}).status_code == 400
         assert c.post("/login", data={"username": "me", "password": "tok"}).json() == {"success": True}

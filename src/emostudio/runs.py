@@ -331,6 +331,43 @@ def list_runs(root: str | os.PathLike) -> list[RunFolder]:
     return sorted(found, key=lambda r: sort_key(r.id), reverse=True)
 
 
+LEFTOVER_MIN_AGE_S = 60.0  # younger leftovers may belong to a writer that is still running
+
+
+def leftovers(root: str | os.PathLike, min_age_s: float = LEFTOVER_MIN_AGE_S) -> list[Path]:
+    """What writers killed mid-run left directly under `root`: hidden `.outputs_…*.tmp` folders (a run being
+    written) and empty claimed run folders, untouched for `min_age_s` seconds. Never a complete run."""
+    base = Path(root)
+    if not base.is_dir():
+        return []
+    now, found = time.time(), []
+    for p in base.iterdir():
+        try:
+            if not p.is_dir() or p.is_symlink() or now - p.stat().st_mtime < min_age_s:
+                continue
+            temp = p.name.startswith(f".{RUN_PREFIX}_") and p.name.endswith(".tmp")
+            claimed = RUN_ID.match(p.name) is not None and not is_run(p) and not any(p.iterdir())
+        except OSError:  # gone meanwhile, or unreadable: not ours to judge
+            continue
+        if temp or claimed:
+            found.append(p)
+    return found
+
+
+def clean_leftovers(root: str | os.PathLike, min_age_s: float = LEFTOVER_MIN_AGE_S) -> list[Path]:
+    """Remove `leftovers(root)` (see there); returns what was removed. A server does this when it starts."""
+    removed = []
+    for p in leftovers(root, min_age_s):
+        if p.name.endswith(".tmp"):
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):  # rmdir: only ever an empty folder
+                p.rmdir()
+        if not p.exists():
+            removed.append(p)
+    return removed
+
+
 def run_files(doc: dict[str, Any]) -> dict[str, str]:
     """The download list of a result.json document: its `files` (key → name) that may be downloaded."""
     return {key: name for key, name in (doc.get("files") or {}).items() if name in DOWNLOADS}

@@ -60,6 +60,22 @@ def register(sub) -> None:
         metavar="ORIGIN",
         help="allow cross-origin requests from ORIGIN (repeatable; default: CORS off)",
     )
+    _add_stream_and_host_args(p)
+    add_adapter_arg(p)
+    add_model_args(p, limits=False)
+    p.set_defaults(func=run)
+
+
+def _add_stream_and_host_args(p) -> None:
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="also answer to this host name (repeatable; a reverse proxy's or LAN name; '*': any). Besides "
+        "localhost and the --host address, other names are refused against DNS rebinding "
+        "(default: $EMOSTUDIO_ALLOWED_HOSTS, comma-separated)",
+    )
     p.add_argument("--no-ui", action="store_true", help="serve only the REST API")
     p.add_argument(
         "--max-streams",
@@ -82,9 +98,14 @@ def register(sub) -> None:
         metavar="SECONDS",
         help="longest live stream; its audio is kept on disk under --outputs/.live while it runs (default 7200)",
     )
-    add_adapter_arg(p)
-    add_model_args(p, limits=False)
-    p.set_defaults(func=run)
+    p.add_argument(
+        "--max-stream-wall",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="longest live stream in wall-clock time, whatever it sends (pings included); ended with close "
+        "code 4410, saving what it sent (default: 1.5 x --max-stream-duration)",
+    )
 
 
 def settings_from_args(args: argparse.Namespace):
@@ -105,11 +126,13 @@ def settings_from_args(args: argparse.Namespace):
         workers=args.model_threads,
         max_batch=args.max_batch,
         cors_origins=args.cors_origin,
+        **({} if args.allowed_host is None else {"allowed_hosts": args.allowed_host}),
         ui=not args.no_ui,
         max_streams=args.max_streams,
         stream_idle_timeout_s=args.stream_idle_timeout,
         max_stream_s=args.max_stream_duration,
         adapter=args.adapter,
+        max_stream_wall_s=args.max_stream_wall,
     )
 
 

@@ -97,7 +97,7 @@ def prediction_rows(
             row.update(
                 id=it.id,
                 where=it.where,
-                path=it.path,
+                path=it.display,  # as the manifest names it: never a server-side upload path
                 speaker=it.speaker or "",
                 text=it.text or "",
                 label=it.label,

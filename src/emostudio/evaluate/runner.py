@@ -112,11 +112,12 @@ class Progress:
 def _bad_row(item: LabelledItem, exc: BaseException, model: str | None = None) -> BadRow:
     code = exc.code if isinstance(exc, EmoStudioError) else "internal"
     text = str(exc) if isinstance(exc, EmoStudioError) else f"{type(exc).__name__}: {exc}"
+    text = text.replace(
+        item.path, item.display
+    )  # the file as the manifest names it, never a server-side path
     who = f" (model {model})" if model else ""
-    named = (
-        "" if item.path in text or item.display in text else f"{item.display}: "
-    )  # audio errors name the file
-    return BadRow(item.where, code, f"{item.ref}{who}: {named}{text}", item.id, item.path, model)
+    named = "" if item.display in text else f"{item.display}: "  # audio errors name the file
+    return BadRow(item.where, code, f"{item.ref}{who}: {named}{text}", item.id, item.display, model)
 
 
 def score_items(

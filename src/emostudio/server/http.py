@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from emostudio.errors import AudioError, EmoStudioError, OutputError, UsageError
 from emostudio.messages import format_size
@@ -182,7 +182,11 @@ class ApiRoutes:
         path = scope.get("path", "")
         if scope["type"] != "http" or not (path == self.prefix or path.startswith(self.prefix + "/")):
             return await self.app(scope, receive, send)
-        served, allowed = _lookup(self.router.routes, scope)
+        # the web UI is mounted at / and matches every path: it never serves /v1
+        api = [
+            r for r in self.router.routes if not (isinstance(r, Mount) and not r.path.startswith(self.prefix))
+        ]
+        served, allowed = _lookup(api, scope)
         if served:
             return await self.app(scope, receive, send)
         if allowed:

@@ -4,12 +4,21 @@ files: emostudio.runs)."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from emostudio.errors import EmoStudioError
+
+ALLOWED_HOSTS_ENV = "EMOSTUDIO_ALLOWED_HOSTS"
+MAX_NAME_BYTES = 255  # a file name on every common file system
+
+
+def env_list(name: str) -> list[str]:
+    """A comma-separated environment variable as a list (empty items dropped)."""
+    return [x.strip() for x in os.environ.get(name, "").split(",") if x.strip()]
 
 
 class UnsafeBindError(EmoStudioError):
@@ -45,6 +54,10 @@ class ServerSettings:
     stream_idle_timeout_s: float = 10.0  # a stream that sends nothing this long is ended and freed
     max_stream_s: float = 7200.0  # longest live stream (its audio is spooled to disk under outputs/.live)
     adapter: Path | None = None  # `serve --adapter DIR`: the adapter read from every result (emostudio adapt)
+    max_stream_wall_s: float | None = None  # longest live stream in wall-clock time; None: 1.5 × max_stream_s
+    # host names besides loopback and the bound address that clients may use (Host / Origin); "*": any.
+    # Default: $EMOSTUDIO_ALLOWED_HOSTS, comma-separated (see emostudio.server.hosts)
+    allowed_hosts: list[str] = field(default_factory=lambda: env_list(ALLOWED_HOSTS_ENV))
 
     def __post_init__(self) -> None:
         self.outputs = Path(self.outputs).resolve()
@@ -60,8 +73,10 @@ class ServerSettings:
                 f"max_streams must be from 0 to queue_size - 1 ({self.queue_size - 1}) so that uploads keep "
                 f"queue slots while streams run, got {self.max_streams!r}"
             )
-        if not self.stream_idle_timeout_s > 0 or not self.max_stream_s > 0:
-            raise ValueError("stream_idle_timeout_s and max_stream_s must be positive")
+        if self.max_stream_wall_s is None:
+            self.max_stream_wall_s = 1.5 * float(self.max_stream_s)
+        if not self.stream_idle_timeout_s > 0 or not self.max_stream_s > 0 or not self.max_stream_wall_s > 0:
+            raise ValueError("stream_idle_timeout_s, max_stream_s and max_stream_wall_s must be positive")
 
 
 def is_loopback(host: str) -> bool:
@@ -85,15 +100,20 @@ def check_bind(settings: ServerSettings) -> None:
 
 
 def safe_filename(name: str | None, default: str = "upload") -> str:
-    """A display-safe base name for a client-supplied file name: no folders, control characters or leading dots.
+    """A display-safe base name for a client-supplied file name: no folders, control characters or leading dots,
+    at most 120 characters and MAX_NAME_BYTES bytes of UTF-8 (a CJK or emoji name too), its extension kept.
 
-    Only ever used in messages and result.json; the server never writes a file by a client's name.
+    Used in messages and result.json, and as the name of an uploaded file inside a fresh uploads folder.
     """
     raw = (name or "").replace("\\", "/").split("/")[-1]
     raw = unicodedata.normalize("NFC", raw)
     cleaned = "".join(ch for ch in raw if unicodedata.category(ch)[0] not in "CZ" or ch == " ")
     cleaned = re.sub(r"\s+", " ", cleaned).strip().lstrip(".").strip()
+    stem, dot, ext = cleaned.rpartition(".")
+    if not dot or not stem or len(ext) > 9:
+        stem, dot, ext = cleaned, "", ""
     if len(cleaned) > 120:
-        stem, dot, ext = cleaned.rpartition(".")
-        cleaned = (stem[:110] + dot + ext[:9]) if dot and len(ext) <= 9 else cleaned[:120]
-    return cleaned or default
+        stem = stem[: 120 - len(dot + ext)]
+    budget = MAX_NAME_BYTES - len((dot + ext).encode("utf-8"))
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip()
+    return (stem + dot + ext) if stem else default

@@ -21,6 +21,7 @@ from emostudio.server.analyze.text_fields import (
     apply_text,
 )
 from emostudio.server.http import ApiError, bearer_auth
+from emostudio.server.openapi_errors import ERROR_RESPONSES
 from emostudio.server.uploads import read_upload
 
 log = logging.getLogger("emostudio.server")
@@ -69,7 +70,12 @@ def with_links(doc: dict, run_id: str) -> dict:
 
 def build_router(service: Service) -> APIRouter:
     """/v1/analyze, the run history and downloads, /v1/similarity and /v1/compare, behind the bearer token."""
-    router = APIRouter(prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["v1"])
+    router = APIRouter(
+        prefix="/v1",
+        dependencies=[Depends(bearer_auth(service.settings.token))],
+        tags=["v1"],
+        responses=ERROR_RESPONSES,
+    )
     _analyze_route(router, service)
     _run_routes(router, service)
     _two_clip_routes(router, service)

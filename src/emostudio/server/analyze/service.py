@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -95,6 +96,7 @@ class Service:
         self._pool = ThreadPoolExecutor(settings.prepare_threads, thread_name_prefix="emostudio-prepare")
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._reserved = 0  # slots promised to a caller that waits for them (`_admit_waiting`)
         self._closing = False
         self._loader: threading.Thread | None = None
         # called with the Recognizer when it has loaded, before the server turns ready (the active adapter:
@@ -192,8 +194,8 @@ class Service:
         return self._in_flight
 
     def _admit(self, n: int = 1) -> None:
-        with self._lock:
-            if self._in_flight + n > self.settings.queue_size:
+        with self._lock:  # slots reserved for a waiting evaluation are taken too
+            if self._in_flight + n + self._reserved > self.settings.queue_size:
                 raise QueueFullError(
                     f"the server is busy ({self._in_flight} requests in progress, queue holds "
                     f"{self.settings.queue_size}); try again in a few seconds"
@@ -204,11 +206,46 @@ class Service:
         with self._lock:
             self._in_flight -= n
 
-    async def _admitted(self, coro, n: int = 1):
-        """Run `coro` holding `n` queue slots until it really finishes, even if the caller goes away."""
+    async def _admit_waiting(self, n: int, wait_s: float) -> int:
+        """Take up to `n` slots, waiting at most `wait_s` seconds: the slots still missing are reserved, so
+        others are refused (429) rather than taking each slot that frees. Returns the slots held (at least 1;
+        all `n` unless the wait ran out); QueueFullError when not one freed in time."""
+        held, deadline = 0, time.monotonic() + wait_s
+        with self._lock:
+            self._reserved += n
         try:
-            self._admit(n)
-        except QueueFullError:
+            while True:
+                with self._lock:
+                    take = min(
+                        n - held, self.settings.queue_size - self._in_flight - (self._reserved - (n - held))
+                    )
+                    if take > 0:
+                        self._in_flight += take
+                        self._reserved -= take
+                        held += take
+                if held == n or time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            with self._lock:
+                self._reserved -= n - held
+        if held == 0:
+            raise QueueFullError(
+                f"the server stayed busy for {wait_s:g} s ({self._in_flight} requests in progress, queue holds "
+                f"{self.settings.queue_size}); try again in a few seconds"
+            )
+        return held
+
+    async def _admitted(self, coro, n: int = 1, wait_s: float = 0.0):
+        """Run `coro` holding `n` queue slots until it really finishes, even if the caller goes away.
+
+        `wait_s` > 0: wait that long for the slots, reserving them (`_admit_waiting`), instead of a 429 at once."""
+        try:
+            if wait_s > 0:
+                n = await self._admit_waiting(n, wait_s)
+            else:
+                self._admit(n)
+        except (QueueFullError, asyncio.CancelledError):
             coro.close()
             raise
 

@@ -19,11 +19,13 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from emostudio.errors import EmoStudioError
+from emostudio.errors import EmoStudioError, OutputError
 from emostudio.evaluate import Manifest, StabilityThresholds
+from emostudio.server.disk import disk_full_error, is_disk_full
 from emostudio.server.evaluate.inputs import UploadError
 from emostudio.server.evaluate.service import Evaluations, api_error, evaluations_for
-from emostudio.server.http import ApiError, bearer_auth
+from emostudio.server.http import ApiError, as_api_error, bearer_auth
+from emostudio.server.openapi_errors import ERROR_RESPONSES
 from emostudio.server.settings import safe_filename
 from emostudio.server.uploads import save_upload
 
@@ -70,10 +72,13 @@ async def stage_manifest(
     up: Path | None = uploads
     if archive is not None:
         path = await save_upload(archive, uploads / "archive.zip")
-        man = await run_in_threadpool(evals.manifest_from_archive, path, uploads, classes)
+        man = await run_in_threadpool(
+            evals.manifest_from_archive, path, uploads, classes, safe_filename(archive.filename)
+        )
     elif manifest is not None:
+        (uploads / "manifest").mkdir()  # kept under the client's name: messages name it so
         mpath = await save_upload(
-            manifest, uploads / ("manifest" + Path(safe_filename(manifest.filename)).suffix)
+            manifest, uploads / "manifest" / safe_filename(manifest.filename, "manifest")
         )
         (uploads / "files").mkdir()
         saved = []
@@ -94,7 +99,10 @@ async def stage_manifest(
 
 def build_evaluate_router(service) -> APIRouter:
     router = APIRouter(
-        prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["evaluations"]
+        prefix="/v1",
+        dependencies=[Depends(bearer_auth(service.settings.token))],
+        tags=["evaluations"],
+        responses=ERROR_RESPONSES,
     )
     evals: Evaluations = evaluations_for(service)
     _start_route(router, evals)
@@ -148,16 +156,24 @@ def _start_route(router: APIRouter, evals: Evaluations) -> None:
             folder_dir, uploads = evals.new_job_dirs()
         except EmoStudioError as exc:
             raise api_error(exc) from exc
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise as_api_error(disk_full_error(exc, "storing the test set")) from exc
+            raise
         try:
             man, uploads = await stage_manifest(evals, uploads, archive, manifest, files, folder, classes)
             job = await evals.start(man, folder_dir, uploads, baseline=baseline, thresholds=thresholds)
         except BaseException as exc:
             evals.discard(folder_dir, uploads)
+            if is_disk_full(exc):  # saving or extracting the upload: 507, as /v1/analyze answers it
+                raise as_api_error(disk_full_error(exc, "storing the test set")) from exc
             if isinstance(exc, EmoStudioError):
                 raise api_error(exc) from exc
             raise
         if wait and job.task is not None:  # start() returns the job with its task
             await asyncio.shield(job.task)
+            if job.error and job.error.get("code") == OutputError.code:  # the disk filled up while it ran
+                raise ApiError(507, OutputError.code, f"evaluation {job.id} failed: {job.error['message']}")
             return JSONResponse({**evals.status(job.id), "links": links(job.id)})
         return JSONResponse({**evals.status(job.id), "links": links(job.id)}, status_code=202)
 

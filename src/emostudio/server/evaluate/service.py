@@ -13,13 +13,16 @@ EMOSTUDIO_EVAL_ROOTS environment variable, paths separated by ':'; none: the ser
 Every file a manifest names must resolve (symlinks followed) inside the archive, the uploads or the root.
 
 One evaluation runs at a time. It holds a few of the server's queue slots for its whole run (so interactive
-requests keep the rest), decodes in its own thread and scores through the one model worker, a few files at a
-time; the event loop only awaits.
+requests keep the rest); under load it waits up to ADMIT_WAIT_S seconds for them with the missing ones reserved
+(uploads get 429 meanwhile rather than taking each slot that frees) and starts with what it holds by then. It
+decodes in its own thread and scores through the one model worker, a few files at a time; the event loop only
+awaits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -48,6 +51,7 @@ from emostudio.evaluate import (
 )
 from emostudio.evaluate.report import METRICS_FILE, read_summary
 from emostudio.runs import REPORT_ID, new_report_dir, sort_key
+from emostudio.server.disk import disk_full_error, is_disk_full
 from emostudio.server.evaluate.inputs import (
     ROOTS_ENV,
     ForbiddenPathError,
@@ -68,6 +72,8 @@ EVAL_DIR = "evaluations"
 HISTORY_DIR = "history"
 UPLOADS_DIR = ".uploads"
 ERROR_FILE = "error.json"
+ADMIT_WAIT_S = 30.0  # an evaluation waits at most this long for its queue slots (then 429)
+EXTRACT_BUDGET = 2  # an archive extracts to at most this many times the upload limit
 CHUNK_SECONDS = 60.0  # audio decoded ahead of the worker per group (the worker scores a few files per call)
 
 
@@ -156,12 +162,20 @@ class Evaluations:
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 
-    def manifest_from_archive(self, archive: Path, uploads: Path, classes: str) -> Manifest:
+    def manifest_from_archive(
+        self, archive: Path, uploads: Path, classes: str, name: str | None = None
+    ) -> Manifest:
+        """The test set in an uploaded zip (`name`: the client's file name, for messages)."""
         data = uploads / "data"
         data.mkdir(exist_ok=True)
-        extract_archive(archive, data, max_bytes=20 * self.service.settings.max_upload_bytes)
+        budget = EXTRACT_BUDGET * self.service.settings.max_upload_bytes
+        extract_archive(archive, data, max_bytes=budget, shown_as=name)
         archive.unlink(missing_ok=True)
-        return load_manifest(find_test_set(data), classes, allowed_roots=[data])
+        found = find_test_set(data)
+        man = load_manifest(found, classes, allowed_roots=[data])
+        inner = found.relative_to(data).as_posix()
+        man.source = f"{name or archive.name}:{inner}" if inner != "." else (name or archive.name)
+        return man
 
     def manifest_from_files(self, manifest: Path, files: list[Path], classes: str) -> Manifest:
         by_name: dict[str, Path] = {}
@@ -169,7 +183,9 @@ class Evaluations:
             if f.name in by_name:
                 raise UploadError(f"two uploaded files are called {f.name}; file names must be unique")
             by_name[f.name] = f
-        return remap_to_uploads(load_manifest(manifest, classes), by_name)
+        man = remap_to_uploads(load_manifest(manifest, classes), by_name)
+        man.source = manifest.name  # the client's file name (the server's upload folder is not theirs to see)
+        return man
 
     def manifest_from_server(self, path: str, classes: str) -> Manifest:
         roots = allowed_roots(self.service.settings)
@@ -219,6 +235,8 @@ class Evaluations:
                 await asyncio.to_thread(run_sync)
                 job.state = "done"
             except Exception as exc:  # recorded for GET /v1/evaluations/{id} and the UI
+                if is_disk_full(exc):
+                    exc = disk_full_error(exc, "writing the report")
                 code = exc.code if isinstance(exc, EmoStudioError) else "internal_error"
                 job.error = {
                     "code": code,
@@ -227,13 +245,15 @@ class Evaluations:
                     else f"{type(exc).__name__}: {exc}",
                 }
                 job.state = "failed"
-                atomic.write_json(folder / ERROR_FILE, {"error": job.error, "started": job.started})
+                with contextlib.suppress(OSError):  # a full disk may not take this either: the job says it
+                    atomic.write_json(folder / ERROR_FILE, {"error": job.error, "started": job.started})
             finally:
                 job.finished = _now()
                 if uploads is not None:
                     shutil.rmtree(uploads, ignore_errors=True)
 
-        task = asyncio.ensure_future(self.service._admitted(body(), self.slots))
+        # waits up to ADMIT_WAIT_S for its slots, reserving them, so uploads cannot keep it out forever
+        task = asyncio.ensure_future(self.service._admitted(body(), self.slots, wait_s=ADMIT_WAIT_S))
         waiter = asyncio.ensure_future(admitted.wait())
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
@@ -389,5 +409,5 @@ def api_error(exc: Exception) -> ApiError:
     if isinstance(exc, ForbiddenPathError):
         return ApiError(403, exc.code, str(exc))
     if isinstance(exc, UploadError | EvaluationError):
-        return ApiError(422, exc.code, str(exc))
+        return ApiError(getattr(exc, "status", 422), exc.code, str(exc))  # 413: an archive over its budget
     return as_api_error(exc)

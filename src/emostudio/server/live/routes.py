@@ -23,7 +23,10 @@ Errors are {"type": "error", "code", "message", "fatal"}; a fatal one is followe
     1008 not authorised, a foreign Origin, or a protocol misuse     — nothing is saved
     1009 a binary frame over the size limit                          — nothing is saved
     1013 try again later: too many live streams, the queue is full, the model is not loaded
-    4408 nothing received for --stream-idle-timeout seconds        — the audio so far is saved
+    1009 a text message over 64 KiB or nested over 32 deep          — nothing is saved
+    4408 no audio or stop for --stream-idle-timeout seconds (pings do not count) — the audio so far is saved
+    4410 the stream ran past --max-stream-wall seconds of wall-clock time — the audio so far is saved
+    4507 the server's disk is full — what was received is saved if space allows, else the error says so
 The bearer token (when the server has one) is read from `Authorization: Bearer …` or the `token` query
 parameter. A browser page from another origin is refused (cross-site WebSocket hijacking).
 """
@@ -36,17 +39,20 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from emostudio.audio import TooLongError
-from emostudio.errors import EmoStudioError, UsageError
+from emostudio.errors import EmoStudioError, OutputError, UsageError
 from emostudio.live import FrameError
 from emostudio.live import pcm as pcm_mod
 from emostudio.options import CHANNEL_MODES, AnalysisOptions
+from emostudio.server import bounded_json
 from emostudio.server.analyze.service import Service
+from emostudio.server.disk import WS_DISK_FULL, disk_full_error, is_disk_full
 from emostudio.server.live.service import LiveSession, StreamParams, TooManyStreamsError, live_hub
 from emostudio.server.settings import safe_filename
 from emostudio.server.worker import QueueFullError, UnavailableError
@@ -66,7 +72,17 @@ START_FIELDS = {
     "save",
     "skip_late",
 }
-CLOSE = {"stop": 1000, "too_long": 1000, "idle": 4408, "unsupported": 1003, "malformed": 1007, "policy": 1008}
+CLOSE = {
+    "stop": 1000,
+    "too_long": 1000,
+    "idle": 4408,
+    "wall_clock": 4410,
+    "disk_full": WS_DISK_FULL,
+    "unsupported": 1003,
+    "malformed": 1007,
+    "policy": 1008,
+}
+CLOSE_REASON = {"idle": "idle timeout", "wall_clock": "wall-clock limit", "disk_full": "disk full"}
 
 
 class ProtocolError(EmoStudioError):
@@ -97,12 +113,19 @@ def origin_allowed(ws: WebSocket, allowed: list[str]) -> bool:
     return urlsplit(origin).netloc.lower() == ws.headers.get("host", "").lower()
 
 
+def read_text(text: str, what: str = "a text message"):
+    """A client's JSON text message, its size and nesting bounded first; ProtocolError 1009 / 1008."""
+    try:
+        return bounded_json.loads(text)
+    except bounded_json.JsonRefused as e:
+        close = 1009 if e.kind in ("too_large", "too_deep") else 1008
+        code = "bad_message" if e.kind == "not_json" else "message_too_large"
+        raise ProtocolError(code, f"{what}: {e}", close) from None
+
+
 def parse_start(text: str, settings) -> StreamParams:
     """The start message → StreamParams; ProtocolError (1003 / 1008) saying exactly what is wrong."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ProtocolError("bad_message", f"the first message is not JSON ({e.msg})", 1008) from None
+    doc = read_text(text, "the first message")
     if not isinstance(doc, dict) or doc.get("type", "start") != "start":
         raise ProtocolError(
             "bad_message", 'the first message must be {"type": "start", "sample_rate": ...}', 1008
@@ -252,13 +275,8 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
     reason, fatal = "stop", None
     try:
         while True:
-            try:
-                msg = await asyncio.wait_for(ws.receive(), settings.stream_idle_timeout_s)
-            except TimeoutError:
-                reason = "idle"
-                break
-            if msg["type"] == "websocket.disconnect":
-                reason = "disconnect"
+            msg, reason = await _receive(ws, session, settings)
+            if msg is None:
                 break
             received = time.monotonic()
             data = msg.get("bytes")
@@ -268,7 +286,8 @@ async def run_session(ws: WebSocket, session: LiveSession, settings) -> None:
                     reason = ended
                     break
                 continue
-            if await _text_message(session, msg.get("text")):
+            stop, fatal = await _text_message(session, msg.get("text"))
+            if stop or fatal is not None:
                 break
     except Exception:  # the connection broke in an unusual way: free the stream all the same
         reason = "disconnect"
@@ -311,23 +330,33 @@ async def _binary_frame(
     except TooLongError as e:
         await session.events.put({"type": "error", "code": e.code, "message": str(e), "fatal": True})
         return "too_long", None
+    except OSError as e:
+        if not is_disk_full(e):
+            raise
+        err = disk_full_error(e, "keeping the stream's audio")
+        await session.events.put({"type": "error", "code": err.code, "message": str(err), "fatal": True})
+        return (
+            "disk_full",
+            None,
+        )  # what was received is saved if space allows; else the closing message says so
     return None, None
 
 
-async def _text_message(session: LiveSession, text: str | None) -> bool:
-    """Answer one text frame ({"type": "stop"} or {"type": "ping"}; anything else is a non-fatal error event);
-    True when it asks to stop."""
+async def _text_message(session: LiveSession, text: str | None) -> tuple[bool, ProtocolError | None]:
+    """Answer one text frame ({"type": "stop"} or {"type": "ping"}; anything else is a non-fatal error event):
+    (whether it asks to stop, the fatal error of a message too large or too deep, or None)."""
     try:
-        doc = json.loads(text or "")
-    except json.JSONDecodeError:
+        doc = read_text(text or "")
+    except ProtocolError as e:
+        if e.close_code != 1008:  # too large or too deep: the end of this stream
+            return False, e
         doc = None
     kind = doc.get("type") if isinstance(doc, dict) else None
-    session.touch()
     if kind == "stop":
-        return True
-    if kind == "ping":
+        return True, None
+    if kind == "ping":  # answered, but only audio is activity: a ping-only stream still times out
         await session.events.put({"type": "pong", **session.info()})
-        return False
+        return False, None
     await session.events.put(
         {
             "type": "error",
@@ -336,7 +365,7 @@ async def _text_message(session: LiveSession, text: str | None) -> bool:
             "fatal": False,
         }
     )
-    return False
+    return False, None
 
 
 async def _finish(ws: WebSocket, session: LiveSession, reason: str, ending) -> None:
@@ -362,8 +391,37 @@ async def _finish(ws: WebSocket, session: LiveSession, reason: str, ending) -> N
                 **_latency(session),
             },
         )
+    close = WS_DISK_FULL if isinstance(ending.error, OutputError) else CLOSE.get(reason, 1000)
     with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
-        await ws.close(CLOSE.get(reason, 1000), reason="idle timeout" if reason == "idle" else "")
+        await ws.close(close, reason=CLOSE_REASON.get(reason, ""))
+
+
+async def _receive(ws: WebSocket, session: LiveSession, settings) -> tuple[Mapping | None, str]:
+    """The next message, or (None, why the stream ends): "idle" after stream_idle_timeout_s without audio or
+    other messages than pings, "wall_clock" past max_stream_wall_s since the start, "disconnect"."""
+    while True:
+        now = time.monotonic()
+        wall_left = session.started + settings.max_stream_wall_s - now
+        idle_left = session.last_activity + settings.stream_idle_timeout_s - now
+        if wall_left <= 0:
+            await session.events.put(
+                {
+                    "type": "notice",
+                    "code": "wall_clock_limit",
+                    "message": f"the stream ran {settings.max_stream_wall_s:g} s, this server's limit "
+                    "(--max-stream-wall); it ends and what was received is saved",
+                }
+            )
+            return None, "wall_clock"
+        if idle_left <= 0 or session.ended is not None:
+            return None, "idle"
+        try:
+            msg = await asyncio.wait_for(ws.receive(), min(wall_left, idle_left))
+        except TimeoutError:
+            continue  # the loop says which limit it was
+        if msg["type"] == "websocket.disconnect":
+            return None, "disconnect"
+        return msg, "stop"
 
 
 def _latency(session: LiveSession) -> dict:

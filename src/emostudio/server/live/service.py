@@ -9,7 +9,8 @@ through the one model worker, and the closing pass saved as a run. Used by the W
   newest of them is scored next (`latest_only`), so a stream never queues up work behind real time; a client
   that wants every hop (`skip_late: false`) gets them scored together once the model is free (at most
   MAX_BACKLOG_HOPS waiting).
-- A stream that receives nothing for `stream_idle_timeout_s` is ended (its audio so far is saved) and freed.
+- A stream that receives no audio for `stream_idle_timeout_s` is ended (its audio so far is saved) and freed;
+  one that has run `max_stream_wall_s` of wall-clock time is ended the same way, whatever it sends.
 - The closing pass goes through the worker in parts of at most `max_duration_s` seconds of audio, like uploads.
 """
 
@@ -65,7 +66,7 @@ class StreamParams:
 class Ending:
     """How a stream ended: why, and the saved run (or the reason nothing was saved)."""
 
-    reason: str  # stop | idle | disconnect | too_long | error | shutdown
+    reason: str  # stop | idle | wall_clock | disconnect | too_long | error | shutdown
     run_id: str | None = None
     doc: dict | None = None  # a short summary of the closing result
     error: EmoStudioError | None = None
@@ -180,7 +181,11 @@ class LiveSession:
             if self._scoring is not None:
                 with contextlib.suppress(Exception):
                     await self._scoring
-            if reason in ("stop", "too_long"):  # the client is there: give it the last hop's update too
+            if reason in (
+                "stop",
+                "too_long",
+                "wall_clock",
+            ):  # the client is there: give it the last hop's update too
                 await to_thread.run_sync(self.stream.flush_audio)
                 await self._score_due()
             if save and service.worker is not None:
@@ -327,8 +332,10 @@ class LiveHub:
             self._reaper = asyncio.ensure_future(self._reap())
 
     async def _reap(self) -> None:
-        """End streams that stopped sending (their audio so far is saved) until none is left."""
+        """End streams that stopped sending audio or ran past the wall-clock limit (their audio so far is saved)
+        until none is left."""
         timeout = self.service.settings.stream_idle_timeout_s
+        wall = float(self.service.settings.max_stream_wall_s or 0)
         while True:
             await asyncio.sleep(min(1.0, timeout / 4))
             with self._lock:
@@ -337,8 +344,11 @@ class LiveHub:
                 return
             now = time.monotonic()
             for s in live:
-                if s._ending is None and now - s.last_activity > timeout:
-                    log.info("live stream %s: nothing received for %.0f s; ending it", s.id, timeout)
+                if s._ending is None and now - s.started > wall:
+                    log.info("live stream %s: ran past the %.0f s wall-clock limit; ending it", s.id, wall)
+                    asyncio.ensure_future(s.end("wall_clock"))
+                elif s._ending is None and now - s.last_activity > timeout:
+                    log.info("live stream %s: no audio for %.0f s; ending it", s.id, timeout)
                     asyncio.ensure_future(s.end("idle"))
 
     def stats(self) -> dict:

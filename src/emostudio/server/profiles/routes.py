@@ -12,6 +12,7 @@ import functools
 import inspect
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -30,6 +31,7 @@ from emostudio.profiles import (
 )
 from emostudio.server.analyze.service import Service
 from emostudio.server.http import ApiError, bearer_auth
+from emostudio.server.openapi_errors import ERROR_RESPONSES
 from emostudio.server.profiles.service import ProfilesService, profiles_service
 from emostudio.server.uploads import read_upload
 
@@ -100,12 +102,14 @@ def build_profiles_router(service: Service, store: str | os.PathLike | None = No
         dependencies=[Depends(bearer_auth(service.settings.token))],
         tags=["profiles"],
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
 
     _similarity_routes(router, service, ps)
     _store_routes(router, service, ps)
-    _speaker_routes(router, service, ps)
-    _trend_routes(router, ps)
+    speaker = _speaker_routes(router, service, ps)
+    speaker.update(_trend_routes(router, ps))
+    _speaker_in_query(router, **speaker)
     return router
 
 
@@ -216,8 +220,8 @@ def _store_routes(router: APIRouter, service: Service, ps: ProfilesService) -> N
                         headers={"Content-Disposition": f'attachment; filename="profiles.{format}"'})  # fmt: skip
 
 
-def _speaker_routes(router: APIRouter, service: Service, ps: ProfilesService) -> None:
-    """One speaker: add a record, the profile, the records."""
+def _speaker_routes(router: APIRouter, service: Service, ps: ProfilesService) -> dict[str, Callable]:
+    """One speaker: add a record, the profile, the records. Returns the handlers by name (for `_speaker_in_query`)."""
 
     @router.post(
         "/profiles/{speaker}/records", summary="Add a finished run (run_id) or an uploaded file to a speaker"
@@ -265,9 +269,11 @@ def _speaker_routes(router: APIRouter, service: Service, ps: ProfilesService) ->
         return {"total": len(recs), "limit": limit, "offset": offset,
                 "records": [r.to_dict() for r in recs[offset : offset + limit]]}  # fmt: skip
 
+    return {"add": add, "show": show, "records": records}
 
-def _trend_routes(router: APIRouter, ps: ProfilesService) -> None:
-    """One speaker's trend and the right to be forgotten."""
+
+def _trend_routes(router: APIRouter, ps: ProfilesService) -> dict[str, Callable]:
+    """One speaker's trend and the right to be forgotten. Returns the handlers by name (`_speaker_in_query`)."""
 
     @router.get("/profiles/{speaker}/trend", summary="Emotion shares per period and the negative-share alert "
                 "(format=json, png or html)")  # fmt: skip
@@ -301,3 +307,21 @@ def _trend_routes(router: APIRouter, ps: ProfilesService) -> None:
     @_typed
     def delete(speaker: str) -> dict:
         return {"speaker": speaker, "deleted": ps.store().delete_speaker(speaker)}
+
+    return {"trend": speaker_trend, "delete": delete}
+
+
+def _speaker_in_query(router: APIRouter, **handlers: Callable) -> None:
+    """/v1/speaker[/records|/trend]?speaker=ID: the same handlers with the id in the query, so that every id is
+    addressable — one with '/', or one named like a route ('export', 'compare'). /v1/profiles/{speaker} stays."""
+    note = " (the speaker id in the query: any id)"
+    for path, method, name, summary in (
+        ("/speaker", "GET", "show", "A speaker's profile"),
+        ("/speaker", "DELETE", "delete", "Delete every record of a speaker"),
+        ("/speaker/records", "GET", "records", "A speaker's records, newest first"),
+        ("/speaker/records", "POST", "add", "Add a finished run or an uploaded file to a speaker"),
+        ("/speaker/trend", "GET", "trend", "Emotion shares per period and the alert"),
+    ):
+        router.add_api_route(
+            path, handlers[name], methods=[method], summary=summary + note, name=f"speaker_{name}_by_query"
+        )
