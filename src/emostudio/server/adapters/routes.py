@@ -24,6 +24,7 @@ from emostudio.errors import EmoStudioError
 from emostudio.server.adapters.service import AdapterStore, adapters_for
 from emostudio.server.evaluate.service import api_error
 from emostudio.server.http import ApiError, bearer_auth
+from emostudio.server.openapi_errors import ERROR_RESPONSES
 from emostudio.server.settings import safe_filename
 from emostudio.server.uploads import save_upload
 
@@ -49,7 +50,10 @@ async def _manifest(store: AdapterStore, uploads: Path, archive, manifest, files
 
 def build_adapters_router(service) -> APIRouter:
     router = APIRouter(
-        prefix="/v1", dependencies=[Depends(bearer_auth(service.settings.token))], tags=["adapters"]
+        prefix="/v1",
+        dependencies=[Depends(bearer_auth(service.settings.token))],
+        tags=["adapters"],
+        responses=ERROR_RESPONSES,
     )
     store = adapters_for(service)
 
