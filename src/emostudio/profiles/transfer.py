@@ -46,7 +46,7 @@ class TransferReport:
 def _write(dst: ProfileStore, name: str, ids: list[str], vecs: list, payloads: list[dict]) -> None:
     if ids:
         dst.backend.upsert(name, ids, np.asarray(vecs, np.float32), payloads)
-        ids.clear(), vecs.clear(), payloads.clear()
+        del ids[:], vecs[:], payloads[:]
 
 
 def copy_store(
@@ -63,7 +63,9 @@ def copy_store(
         payloads: list[dict] = []
         n = 0
         for hit in src.backend.scroll(ref.name, None, True):
-            ids.append(hit.id), vecs.append(hit.vector), payloads.append(hit.payload)
+            ids.append(hit.id)
+            vecs.append(hit.vector)
+            payloads.append(hit.payload)
             n += 1
             if len(ids) >= CHUNK:
                 _write(dst, name, ids, vecs, payloads)
@@ -103,7 +105,9 @@ def migrate(old: str | os.PathLike, new: str | os.PathLike, **store_kwargs) -> T
                     raise ProfileError(
                         f"{coll.file}: point {p.id} has {len(p.vector)} values, not {coll.dim}"
                     )
-                ids.append(p.id), vecs.append(p.vector), payloads.append(p.payload)
+                ids.append(p.id)
+                vecs.append(p.vector)
+                payloads.append(p.payload)
                 n += 1
                 if len(ids) >= CHUNK:
                     _write(dst, name, ids, vecs, payloads)
