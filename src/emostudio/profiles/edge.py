@@ -127,6 +127,7 @@ class EdgeBackend:
         self._lockfile = _lock(path)
         self.shards: dict[str, tuple[Any, str, int]] = {}  # name -> (EdgeShard, model id, dim)
         self._written: set[str] = set()
+        self._meta: dict[str, dict] = {}  # collection.json of each collection
         try:
             self._open_all()
         except BaseException:
@@ -157,6 +158,24 @@ class EdgeBackend:
                 with engine_errors(f"{d}: cannot open the profile store (collection {d.name} is damaged)"):
                     shard = self.q.EdgeShard.load(str(d / "shard"))
                 self.shards[d.name] = (shard, str(meta.get("model_id", "?")), int(meta.get("dim", 0)))
+                self._meta[d.name] = meta
+                self._check_count(d.name)
+
+    def _check_count(self, name: str) -> None:
+        """Fewer points than committed means damaged engine files: say so rather than show a store that shrank."""
+        have, committed = self.count(name), int(self._meta[name].get("committed", 0))
+        if have < committed:
+            raise ProfileError(
+                f"{self.path / 'collections' / name}: cannot open the profile store: the collection holds {have} "
+                f"records but {committed} were committed, so its engine files are damaged (left as they are); "
+                "restore the folder from a backup, or `emostudio profile pull` it from a server"
+            )
+
+    def _set_committed(self, name: str, n: int) -> None:
+        """The lower bound of the records the collection holds (written after adds, before deletes)."""
+        if int(self._meta[name].get("committed", -1)) != n:
+            self._meta[name] = {**self._meta[name], "committed": n}
+            write_json(self.path / "collections" / name / "collection.json", self._meta[name])
 
     def _config(self, dim: int):
         q = self.q
@@ -208,8 +227,10 @@ class EdgeBackend:
                 shard.update(q.UpdateOperation.create_field_index(field_name, q.PayloadSchemaType.Float))
             shard.flush()
             shard.close()
-            write_json(tmp / "collection.json", {"model_id": model_id, "dim": int(dim), "schema": 1})
+            meta = {"model_id": model_id, "dim": int(dim), "schema": 1, "committed": 0}
+            write_json(tmp / "collection.json", meta)
             os.replace(tmp, final)
+            self._meta[name] = meta
             self.shards[name] = (q.EdgeShard.load(str(final / "shard")), model_id, int(dim))
 
     def count(self, name: str, where: Where | None = None) -> int:
@@ -224,6 +245,7 @@ class EdgeBackend:
             if self.durable:
                 shard.flush()
         self._written.add(name)
+        self._set_committed(name, self.count(name))
 
     def existing(self, name: str, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -234,6 +256,7 @@ class EdgeBackend:
         return found
 
     def delete(self, name: str, where: Where) -> None:
+        self._set_committed(name, self.count(name) - self.count(name, where))
         with engine_errors(f"{self.path}: deleting from {name}"):
             shard = self._shard(name)
             shard.update(self.q.UpdateOperation.delete_points_by_filter(self._filter(where)))
@@ -255,10 +278,26 @@ class EdgeBackend:
             with engine_errors(f"{self.path}: reading {name}"):
                 recs, offset = self._shard(name).scroll(req)
             for r in recs:
-                vec = np.asarray(r.vector, np.float32) if with_vectors else None
-                yield Hit(str(r.id), r.payload or {}, None, vec)
+                vec = self._vector(name, r) if with_vectors else None
+                yield Hit(str(r.id), self._payload(name, r, fields), None, vec)
             if offset is None:
                 return
+
+    def _vector(self, name: str, r) -> np.ndarray:
+        vec = r.vector
+        if not isinstance(vec, list) or not vec:
+            raise ProfileError(
+                f"{self.path / 'collections' / name}: record {r.id} has lost its vector (damaged files)"
+            )
+        return np.asarray(vec, np.float32)
+
+    def _payload(self, name: str, r, fields: list[str] | None) -> dict:
+        payload = r.payload or {}
+        if not isinstance(payload.get("speaker"), str) or (fields is None and "recorded_at" not in payload):
+            raise ProfileError(
+                f"{self.path / 'collections' / name}: record {r.id} has lost its data (damaged files)"
+            )
+        return payload
 
     def search(self, name: str, vector: np.ndarray, where: Where | None, k: int) -> list[Hit]:
         q = self.q
@@ -275,7 +314,7 @@ class EdgeBackend:
         )
         with engine_errors(f"{self.path}: searching {name}"):
             pts = self._shard(name).query(req)
-        return [Hit(str(p.id), p.payload or {}, float(p.score)) for p in pts]
+        return [Hit(str(p.id), self._payload(name, p, None), float(p.score)) for p in pts]
 
     def optimize(self) -> None:
         """Build the quantized segments of what was written (seconds per 100,000 records of 1024-d)."""
