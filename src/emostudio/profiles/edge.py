@@ -284,12 +284,12 @@ class EdgeBackend:
                 return
 
     def _vector(self, name: str, r) -> np.ndarray:
-        vec = r.vector
-        if not isinstance(vec, list) or not vec:
-            raise ProfileError(
-                f"{self.path / 'collections' / name}: record {r.id} has lost its vector (damaged files)"
-            )
-        return np.asarray(vec, np.float32)
+        vec = np.asarray(r.vector if isinstance(r.vector, list) else [], np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            norm = float(np.linalg.norm(vec)) if vec.size else 0.0
+        if not 0.9 < norm < 1.1:  # stored vectors are unit vectors: missing, NaN or huge values are damage
+            raise ProfileError(f"{self.path / 'collections' / name}: record {r.id} has a damaged vector")
+        return vec
 
     def _payload(self, name: str, r, fields: list[str] | None) -> dict:
         payload = r.payload or {}
