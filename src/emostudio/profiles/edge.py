@@ -235,6 +235,10 @@ class EdgeBackend:
 
     def count(self, name: str, where: Where | None = None) -> int:
         with engine_errors(f"{self.path}: counting {name}"):
+            if (
+                where is None or where.empty
+            ):  # the shard's own tally: an exact count walks every point (~20 ms at 100k)
+                return int(self._shard(name).info().points_count)
             return int(self._shard(name).count(self.q.CountRequest(exact=True, filter=self._filter(where))))
 
     def upsert(self, name: str, ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
