@@ -1,4 +1,4 @@
-"""`emostudio profile add|search|show|trend|compare|export|delete`: speaker emotion profiles in a vector store."""
+"""`emostudio profile add|search|show|trend|compare|export|delete|migrate|push|pull`: speaker emotion profiles in a vector store."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from emostudio.cli import profile_sync_cmd
 from emostudio.cli.common import EXIT_ALERT, add_model_args, console, fail, load_recognizer, say
 from emostudio.errors import EmoStudioError
 from emostudio.messages import t
@@ -105,6 +106,7 @@ def register(sub) -> None:
     t.set_defaults(func=run_trend)
 
     _register_compare_export_delete(ps)
+    profile_sync_cmd.register(ps, _guard, _store_arg)
 
 
 def _register_compare_export_delete(ps) -> None:

@@ -3,7 +3,7 @@
     from emostudio import Recognizer
     from emostudio.profiles import ProfileStore, add_sources, trend, summarize, AlertRule
 
-    with ProfileStore() as store:                         # ~/.local/share/emostudio/profiles (local Qdrant)
+    with ProfileStore() as store:                         # ~/.local/share/emostudio/profiles (Qdrant Edge)
         add_sources(store, ["calls/"], speaker="cust-42", recognizer=Recognizer(model="large"))
         recs = store.speaker_records("cust-42")
         print(summarize(recs).to_dict())
@@ -13,8 +13,9 @@
         store.delete_speaker("cust-42")                    # every record of that speaker, nothing else
 
 `ProfileStore("http://host:6333")` talks to a Qdrant server or cluster with the same code. The local store is a
-folder written by qdrant-client's local mode, which keeps each point pickled inside SQLite: it is the user's own
-data, created by this code; do not open store folders from elsewhere (see `store` for details).
+folder on Qdrant Edge (the Qdrant engine in-process: segments, payload indexes, a write-ahead log); nothing in it
+is ever unpickled. Folders of the old format (qdrant-client local mode) are refused with the command that migrates
+them (`emostudio profile migrate OLD NEW`, see `legacy`).
 """
 
 from emostudio.profiles.analysis import (

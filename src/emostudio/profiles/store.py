@@ -1,30 +1,26 @@
-"""The profile store on Qdrant: an embedded store in a folder by default, a Qdrant server or cluster by URL.
+"""The profile store: an embedded Qdrant engine in a folder by default, a Qdrant server or cluster by URL.
 
     ProfileStore()                         the user's data folder (see records.default_store_path)
-    ProfileStore("/path/to/store")         qdrant-client local mode on that folder (one process at a time)
-    ProfileStore("http://host:6333")       a Qdrant server or cluster (api_key= for Qdrant Cloud)
+    ProfileStore("/path/to/store")         Qdrant Edge on that folder (one process at a time; `profiles.edge`)
+    ProfileStore("http://host:6333")       a Qdrant server or cluster (api_key= for Qdrant Cloud; `profiles.qclient`)
     ProfileStore(":memory:")               nothing written to disk (tests, experiments)
 
 One collection per model id and embedding size (`records.collection_name`), so records of different models
 never mix; cosine distance. Point ids are uuid5(speaker, clip key): adding a clip again replaces its record, and
-a re-run after a crash (even `kill -9`) adds only what is missing. Local mode writes each point in its own SQLite
-transaction, so a crash never leaves half a record.
+a re-run after a crash (even `kill -9`) adds only what is missing. Every `add` chunk is in the engine's
+write-ahead log when it returns, so a crash never loses a committed record nor leaves half of one.
 
-Local mode keeps its points in `<folder>/collection/<name>/storage.sqlite`, each point pickled by qdrant-client
-itself. That file is the user's own store, written only by this code; never open a store folder you did not
-create. We switch its SQLite journal to WAL with synchronous=NORMAL (about 4x faster adds; every transaction
-stays atomic and survives a crash of the process, only a power cut can lose the last commits) unless
-`durable=True`. Local mode searches by brute force and loads every point into memory when opened: above roughly
-20,000 records a Qdrant server is faster (`--store http://host:6333`).
+A folder never gets unpickled: the engine keeps its own segment files and JSON metadata. Folders of the old
+format (qdrant-client local mode, pickles in SQLite) are refused with the command that converts them
+(`emostudio profile migrate OLD NEW`, `profiles.legacy`). Above one machine's needs (several processes writing,
+millions of records), use a Qdrant server (`emostudio profile push URL`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import threading
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,25 +29,22 @@ from pathlib import Path
 
 import numpy as np
 
+from emostudio.profiles.backend import Backend, Where
+from emostudio.profiles.edge import EdgeBackend
 from emostudio.profiles.errors import (
     AmbiguousModelError,
     DimensionMismatchError,
     EmptyStoreError,
     ProfileError,
-    StoreLockedError,
-    StoreUnreachableError,
     UnknownSpeakerError,
 )
+from emostudio.profiles.qclient import ClientBackend
 from emostudio.profiles.records import (
-    COLLECTION_PREFIX,
     ProfileRecord,
     collection_name,
     default_store_path,
     parse_time,
 )
-
-PAGE = 1024  # points per request to a server (ids per retrieve, points per scroll page)
-LOCAL_PAGE = 50_000  # local mode sorts every id for each scroll page: few large pages are much faster
 
 
 @dataclass(frozen=True)
@@ -82,90 +75,20 @@ class ProfileStore:
         timeout_s: float = 10.0,
         durable: bool = False,
     ):
-        try:
-            from qdrant_client import QdrantClient
-        except ImportError as e:
-            raise ProfileError(
-                "the profile store needs qdrant-client: pip install 'emostudio[store]' (or qdrant-client)"
-            ) from e
-
         self._lock = threading.RLock()
-        self._refs: dict[str, CollectionRef] = {}
+        self._made: set[str] = set()  # collections known to exist (saves a round trip to a server per record)
         self.durable = durable
-        if is_url(location):
-            self.location, self.kind = str(location), "server"
-            self.client = QdrantClient(
-                url=self.location, api_key=api_key, timeout=int(max(1, timeout_s)), check_compatibility=False
-            )
-            self._call(self.client.get_collections)  # fail now, clearly, if nobody answers
-        elif str(location) == ":memory:":
-            self.location, self.kind = ":memory:", "memory"
-            self.client = QdrantClient(location=":memory:")
+        self.backend: Backend
+        if is_url(location) or str(location) == ":memory:":
+            self.backend = ClientBackend(str(location), api_key=api_key, timeout_s=timeout_s)
         else:
             path = Path(os.path.expanduser(str(location))) if location is not None else default_store_path()
-            self.location, self.kind = str(path), "local"
-            if path.exists() and not path.is_dir():
-                raise ProfileError(f"{path}: the profile store must be a folder, and this is a file")
-            path.mkdir(parents=True, exist_ok=True)
-            try:
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message=".*Local mode is not recommended.*")
-                    self.client = QdrantClient(path=str(path))
-            except RuntimeError as e:
-                if "already accessed" in str(e):
-                    raise StoreLockedError(
-                        f"{path}: the profile store is open in another process (another `emostudio profile` "
-                        "command or an `emostudio serve`). Wait for it to finish, use another --store folder, "
-                        "or run a Qdrant server (--store http://host:6333) to share one store"
-                    ) from e
-                raise ProfileError(f"{path}: cannot open the profile store ({e})") from e
-            except (
-                OSError,
-                ValueError,
-                KeyError,
-                sqlite3.DatabaseError,
-            ) as e:  # unreadable meta.json or SQLite
-                raise ProfileError(
-                    f"{path}: cannot open the profile store ({type(e).__name__}: {e}); it was left as it is"
-                ) from e
-            self._tune_local()
-
-    # ---- plumbing ----------------------------------------------------------------------------------------------
-    def _call(self, fn, *args, **kwargs):
-        """Run a client call under the lock, turning transport and server errors into typed errors."""
-        from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
-
-        with self._lock:
-            try:
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message=".*Local mode is not recommended.*")
-                    return fn(*args, **kwargs)
-            except ResponseHandlingException as e:
-                raise StoreUnreachableError(
-                    f"the Qdrant server at {self.location} does not answer ({e.source if hasattr(e, 'source') else e}). "
-                    "Is it running, is the address right, and is the network up?"
-                ) from e
-            except UnexpectedResponse as e:
-                raise ProfileError(
-                    f"the Qdrant server at {self.location} refused the request: HTTP {e.status_code} "
-                    f"{(e.content or b'').decode('utf-8', 'replace')[:300]}"
-                ) from e
-
-    def _tune_local(self) -> None:
-        """WAL journal + synchronous=NORMAL on every local collection's SQLite file (see the module docstring)."""
-        if self.kind != "local" or self.durable:
-            return
-        inner = getattr(self.client, "_client", None)
-        for coll in (getattr(inner, "collections", None) or {}).values():
-            conn = getattr(getattr(coll, "storage", None), "storage", None)
-            if isinstance(conn, sqlite3.Connection):
-                with self._lock:
-                    conn.execute("PRAGMA journal_mode=WAL")
-                    conn.execute("PRAGMA synchronous=NORMAL")
+            self.backend = EdgeBackend(path, durable=durable)
+        self.location, self.kind = self.backend.location, self.backend.kind
 
     def close(self) -> None:
         with self._lock:
-            self.client.close()
+            self.backend.close()
 
     def __enter__(self) -> ProfileStore:
         return self
@@ -179,59 +102,17 @@ class ProfileStore:
     # ---- collections -------------------------------------------------------------------------------------------
     def collections(self) -> list[CollectionRef]:
         """Every model's collection in the store, with its record count."""
-        out = []
-        for desc in self._call(self.client.get_collections).collections:
-            if not desc.name.startswith(COLLECTION_PREFIX):
-                continue
-            ref = self._ref(desc.name)
-            count = self._call(self.client.count, desc.name, exact=True).count
-            out.append(CollectionRef(ref.name, ref.model_id, ref.dim, count))
+        with self._lock:
+            out = [CollectionRef(n, m, d, self.backend.count(n)) for n, m, d in self.backend.collections()]
         return sorted(out, key=lambda r: (r.model_id, r.dim))
 
-    def _ref(self, name: str) -> CollectionRef:
-        if name in self._refs:
-            return self._refs[name]
-        info = self._call(self.client.get_collection, name)
-        vectors = info.config.params.vectors
-        dim = int(getattr(vectors, "size", 0) or 0)
-        meta = getattr(info.config, "metadata", None) or {}
-        model_id = meta.get("model_id")
-        if not model_id:  # a server without collection metadata: every point carries its model id
-            pts, _ = self._call(self.client.scroll, name, limit=1, with_payload=["model_id"])
-            model_id = (pts[0].payload or {}).get("model_id", "?") if pts else "?"
-        ref = self._refs[name] = CollectionRef(name, model_id, dim)
-        return ref
-
     def _ensure(self, model_id: str, dim: int) -> str:
-        from qdrant_client import models
-
         name = collection_name(model_id, dim)
         with self._lock:
-            if name in self._refs or self._call(self.client.collection_exists, name):
-                return name
-            vectors = models.VectorParams(size=int(dim), distance=models.Distance.COSINE)
-            try:
-                self._call(
-                    self.client.create_collection,
-                    name,
-                    vectors_config=vectors,
-                    metadata={"model_id": model_id, "dim": int(dim), "schema": 1},
-                )
-            except ProfileError:
-                if self.kind != "server":
-                    raise
-                # a Qdrant server older than 1.16 has no collection metadata: the points carry the model id
-                self._call(self.client.create_collection, name, vectors_config=vectors)
-            if self.kind == "server":  # indexes for the filters we use (local mode has none)
-                for field_name, schema in (
-                    ("speaker", models.PayloadSchemaType.KEYWORD),
-                    ("tags", models.PayloadSchemaType.KEYWORD),
-                    ("recorded_ts", models.PayloadSchemaType.FLOAT),
-                ):
-                    self._call(self.client.create_payload_index, name, field_name, field_schema=schema)
-            self._tune_local()
-            self._refs[name] = CollectionRef(name, model_id, int(dim))
-            return name
+            if name not in self._made and not any(n == name for n, _, _ in self.backend.collections()):
+                self.backend.create(name, model_id, int(dim))
+            self._made.add(name)
+        return name
 
     def _pick(self, model_id: str | None, dim: int | None) -> CollectionRef:
         """The one collection a query means: by model id and/or embedding size (typed errors otherwise)."""
@@ -261,25 +142,25 @@ class ProfileStore:
 
     # ---- writing -----------------------------------------------------------------------------------------------
     def add(self, records: Iterable[ProfileRecord], chunk: int = 256) -> int:
-        """Store records (each needs its embedding); a record with an existing id replaces it. Returns how many."""
-        from qdrant_client import models
+        """Store records (each needs its embedding); a record with an existing id replaces it. Returns how many.
 
+        Each chunk is committed (in the write-ahead log) before the next is written."""
         n = 0
-        groups: dict[str, list] = {}
+        groups: dict[str, list[ProfileRecord]] = {}
 
         def flush(name: str) -> None:
-            pts = groups.pop(name, [])
-            if pts:
-                self._call(self.client.upsert, name, points=pts, wait=True)
+            recs = groups.pop(name, [])
+            if recs:
+                vecs = np.stack([r.embedding for r in recs]).astype(np.float32)  # type: ignore[misc]
+                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+                with self._lock:
+                    self.backend.upsert(name, [r.id for r in recs], vecs, [r.payload() for r in recs])
 
         for rec in records:
             if rec.embedding is None:
                 raise ProfileError(f"{rec.source or rec.id}: a record needs its embedding to be stored")
             name = self._ensure(rec.model_id, rec.dim)
-            norm = float(np.linalg.norm(rec.embedding))
-            groups.setdefault(name, []).append(
-                models.PointStruct(id=rec.id, vector=(rec.embedding / norm).tolist(), payload=rec.payload())
-            )
+            groups.setdefault(name, []).append(rec)
             n += 1
             if len(groups[name]) >= chunk:
                 flush(name)
@@ -292,63 +173,40 @@ class ProfileStore:
         ids = list(dict.fromkeys(ids))
         found: set[str] = set()
         for ref in self.collections():
-            if ref.model_id != model_id:
-                continue
-            for i in range(0, len(ids), PAGE):
-                pts = self._call(
-                    self.client.retrieve,
-                    ref.name,
-                    ids=ids[i : i + PAGE],
-                    with_payload=False,
-                    with_vectors=False,
-                )
-                found.update(str(p.id) for p in pts)
+            if ref.model_id == model_id:
+                with self._lock:
+                    found |= self.backend.existing(ref.name, ids)
         return found
 
     def delete_speaker(self, speaker: str) -> int:
         """Remove every record of `speaker` from every model's collection (nothing else). Returns how many."""
         total = 0
+        where = Where(speaker=speaker)
         for ref in self.collections():
-            flt = self._filter(speaker=speaker)
-            n = self._call(self.client.count, ref.name, count_filter=flt, exact=True).count
-            if n:
-                from qdrant_client import models
-
-                self._call(
-                    self.client.delete, ref.name, points_selector=models.FilterSelector(filter=flt), wait=True
-                )
-                left = self._call(self.client.count, ref.name, count_filter=flt, exact=True).count
-                if left:
-                    raise ProfileError(f"{left} record(s) of {speaker!r} remain in {ref.name} after deleting")
-                total += n
+            with self._lock:
+                n = self.backend.count(ref.name, where)
+                if n:
+                    self.backend.delete(ref.name, where)
+                    left = self.backend.count(ref.name, where)
+                    if left:
+                        raise ProfileError(
+                            f"{left} record(s) of {speaker!r} remain in {ref.name} after deleting"
+                        )
+                    total += n
         if not total:
             self._unknown(speaker)
         return total
 
     # ---- reading -----------------------------------------------------------------------------------------------
     @staticmethod
-    def _filter(
+    def _where(
         speaker: str | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
         tag: str | None = None,
-    ):
-        from qdrant_client import models
-
-        must: list[models.Condition] = []
-        if speaker is not None:
-            must.append(models.FieldCondition(key="speaker", match=models.MatchValue(value=speaker)))
-        if tag is not None:
-            must.append(models.FieldCondition(key="tags", match=models.MatchValue(value=tag)))
+    ) -> Where:
         lo, hi = parse_time(since, what="--since"), parse_time(until, what="--until")
-        if lo is not None or hi is not None:
-            must.append(
-                models.FieldCondition(
-                    key="recorded_ts",
-                    range=models.Range(gte=lo.timestamp() if lo else None, lt=hi.timestamp() if hi else None),
-                )
-            )
-        return models.Filter(must=must) if must else None
+        return Where(speaker, tag, lo.timestamp() if lo else None, hi.timestamp() if hi else None)
 
     def _unknown(self, speaker: str, where: str = ""):
         known = len(self.speakers())
@@ -358,32 +216,13 @@ class ProfileStore:
 
     def require_speaker(self, speaker: str, model_id: str | None = None) -> None:
         """Raise UnknownSpeakerError (EmptyStoreError for an empty store) unless `speaker` has a record."""
-        flt = self._filter(speaker=speaker)
+        where = Where(speaker=speaker)
         for ref in self.collections():
-            if (
-                model_id in (None, ref.model_id)
-                and self._call(self.client.count, ref.name, count_filter=flt).count
-            ):
-                return
+            if model_id in (None, ref.model_id):
+                with self._lock:
+                    if self.backend.count(ref.name, where):
+                        return
         self._unknown(speaker, f" from model {model_id!r}" if model_id else "")
-
-    def _scroll(self, name: str, flt, with_vectors: bool, payload=True) -> Iterator:
-        offset = None
-        # vectors come back as Python lists (~32 bytes a value): smaller pages bound the memory
-        page = PAGE if self.kind == "server" else (LOCAL_PAGE // 12 if with_vectors else LOCAL_PAGE)
-        while True:
-            pts, offset = self._call(
-                self.client.scroll,
-                name,
-                scroll_filter=flt,
-                limit=page,
-                offset=offset,
-                with_payload=payload,
-                with_vectors=with_vectors,
-            )
-            yield from pts
-            if offset is None:
-                return
 
     def records(
         self,
@@ -396,14 +235,14 @@ class ProfileStore:
         with_vectors: bool = False,
     ) -> list[ProfileRecord]:
         """Records matching the filters (every model unless `model_id`), oldest first. `until` is exclusive."""
-        flt = self._filter(speaker, since, until, tag)
+        where = self._where(speaker, since, until, tag)
         out = []
         for ref in self.collections():
             if model_id is not None and ref.model_id != model_id:
                 continue
-            for p in self._scroll(ref.name, flt, with_vectors):
-                vec = p.vector if with_vectors else None
-                out.append(ProfileRecord.from_payload(str(p.id), p.payload or {}, vec))
+            with self._lock:
+                for h in self.backend.scroll(ref.name, where, with_vectors):
+                    out.append(ProfileRecord.from_payload(h.id, h.payload, h.vector))  # type: ignore[arg-type]
         out.sort(key=lambda r: (r.recorded_at, r.id))
         return out
 
@@ -429,8 +268,9 @@ class ProfileStore:
         counts: Counter = Counter()
         for ref in self.collections():
             if model_id is None or ref.model_id == model_id:
-                for p in self._scroll(ref.name, None, False, payload=["speaker"]):
-                    counts[(p.payload or {}).get("speaker")] += 1
+                with self._lock:
+                    for h in self.backend.scroll(ref.name, None, False, ["speaker"]):
+                        counts[h.payload.get("speaker")] += 1
         return dict(counts.most_common())
 
     def count(self) -> int:
@@ -452,21 +292,13 @@ class ProfileStore:
         if not np.all(np.isfinite(q)) or not np.any(q):
             raise ProfileError("the query embedding is empty, zero or not finite")
         ref = self._pick(model_id, len(q))
-        flt = self._filter(speaker, since, until, tag)
-        res = self._call(
-            self.client.query_points,
-            ref.name,
-            query=(q / np.linalg.norm(q)).tolist(),
-            query_filter=flt,
-            limit=max(1, int(k)),
-            with_payload=True,
-            with_vectors=False,
-        )
-        if not res.points and speaker is not None:  # nothing found: say so if the speaker is unknown
+        where = self._where(speaker, since, until, tag)
+        unit = (q / np.linalg.norm(q)).astype(np.float32)
+        with self._lock:
+            hits = self.backend.search(ref.name, unit, where, max(1, int(k)))
+        if not hits and speaker is not None:  # nothing found: say so if the speaker is unknown
             self.require_speaker(speaker, ref.model_id)
-        return [
-            ProfileRecord.from_payload(str(p.id), p.payload or {}, None, float(p.score)) for p in res.points
-        ]
+        return [ProfileRecord.from_payload(h.id, h.payload, None, h.score) for h in hits]
 
 
 @contextlib.contextmanager
