@@ -192,13 +192,13 @@ def test_damaged_or_old_store_is_a_4xx_with_the_ui_mounted(pristine, tmp_path, t
     (tmp_path / "out").mkdir()
     _damaged(path, tmp_path / "out" / "profiles", "emostudio-store.json", "garbage")
     app = _app(tmp_path, tiny_model_dir, ui=True)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         msg = _error(c.get("/v1/profiles"), 422, "profile_error")
         assert "emostudio-store.json is damaged" in msg
     shutil.rmtree(tmp_path / "out" / "profiles")
     (tmp_path / "out" / "profiles").mkdir()
     (tmp_path / "out" / "profiles" / "meta.json").write_text('{"collections": {}}')  # the old format
     app = _app(tmp_path, tiny_model_dir, ui=True)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         msg = _error(c.get("/v1/profiles"), 422, "profile_error")
         assert "profile migrate" in msg
