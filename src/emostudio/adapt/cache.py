@@ -132,6 +132,13 @@ class EmbeddingCache:
         atomic.write_bytes(self._path(content, span), buf.getvalue())
 
 
+def open_cache(cache_dir: str | os.PathLike | None | bool, recognizer: Recognizer) -> EmbeddingCache | None:
+    """The cache for `recognizer`'s model under `cache_dir` (None: the default folder; False: no cache)."""
+    if cache_dir is False:
+        return None
+    return EmbeddingCache(cache_dir or default_cache_dir(), model_key(recognizer))
+
+
 @dataclass
 class EmbedProgress:
     """Items finished of `total` (read from the cache or scored), how many failed, seconds so far."""
