@@ -8,7 +8,7 @@ import json
 from rich.table import Table
 from rich.text import Text
 
-from emostudio.cli.common import console, err_console, progress_bar
+from emostudio.cli.common import console, err_console, progress_bar, say
 from emostudio.messages import t
 
 EPILOG = """\
@@ -156,48 +156,28 @@ def _add_report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-history", action="store_true", help="neither read nor append the run history")
 
 
+_THRESHOLDS = (  # (StabilityThresholds field, type, help before its default)
+    ("max_flip_rate", float, "share of files whose label may change"),
+    ("max_drift", float, "largest |score change| of any class on any file"),
+    ("max_mean_drift", float, "mean over files of the largest score change"),
+    ("max_drop", float, "largest drop of WA, UA or macro-F1"),
+    ("max_new_failures", int, "files the baseline scored that may fail now"),
+)
+
+
 def _add_thresholds(p: argparse.ArgumentParser, t) -> None:
     """The stability thresholds a run is judged by against its --baseline (defaults from StabilityThresholds)."""
     g = p.add_argument_group("stability thresholds (with --baseline; scores and metrics are 0-1)")
-    g.add_argument(
-        "--max-flip-rate",
-        type=float,
-        default=t.max_flip_rate,
-        help=f"share of files whose label may change (default {t.max_flip_rate:g})",
-    )
-    g.add_argument(
-        "--max-drift",
-        type=float,
-        default=t.max_drift,
-        help=f"largest |score change| of any class on any file (default {t.max_drift:g})",
-    )
-    g.add_argument(
-        "--max-mean-drift",
-        type=float,
-        default=t.max_mean_drift,
-        help=f"mean over files of the largest score change (default {t.max_mean_drift:g})",
-    )
-    g.add_argument(
-        "--max-drop",
-        type=float,
-        default=t.max_drop,
-        help=f"largest drop of WA, UA or macro-F1 (default {t.max_drop:g})",
-    )
-    g.add_argument(
-        "--max-new-failures",
-        type=int,
-        default=t.max_new_failures,
-        help=f"files the baseline scored that may fail now (default {t.max_new_failures})",
-    )
+    for name, kind, text in _THRESHOLDS:
+        default = getattr(t, name)
+        shown = f"{default:g}" if kind is float else f"{default}"
+        g.add_argument(
+            "--" + name.replace("_", "-"), type=kind, default=default, help=f"{text} (default {shown})"
+        )
 
 
 def _pct(x) -> str:
     return "–" if x is None else f"{x * 100:.1f}%"
-
-
-def say(text: str, style: str | None = None, *, err: bool = False) -> None:
-    """Print `text` as is: names from the manifest (`take [red] two.wav`) are never read as rich markup."""
-    (err_console if err else console).print(Text(text, style=style or ""), highlight=False)
 
 
 def summary_table(doc: dict) -> Table:
