@@ -12,7 +12,9 @@ from emostudio.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_adapter_arg,
+    add_channel_args,
     add_model_args,
+    add_scoring_args,
     check_adapter,
     check_out_dir,
     err_console,
@@ -37,26 +39,17 @@ def register(sub) -> None:
         "done (no inputs, no model, an --out folder that cannot be written).",
     )
     p.add_argument("inputs", nargs="+", metavar="FILE", help="audio/video files, folders or glob patterns")
-    p.add_argument(
-        "--granularity",
-        choices=["utterance", "frame"],
-        default="utterance",
-        help="one label per clip, or scores every 0.1 s (a timeline)",
+    add_scoring_args(
+        p,
+        granularity="one label per clip, or scores every 0.1 s (a timeline)",
+        embedding="also save embedding.npy",
+        enhance="high-pass, denoise and normalise first; compare before/after",
     )
-    p.add_argument("--embedding", action="store_true", help="also save embedding.npy")
-    p.add_argument(
-        "--enhance", action="store_true", help="high-pass, denoise and normalise first; compare before/after"
-    )
-    p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
-    p.add_argument(
-        "--channels",
-        choices=["mix", "separate"],
-        default="mix",
-        help="mix: the channels averaged (default); separate: each channel scored as its own speaker "
+    add_channel_args(
+        p,
+        channels="mix: the channels averaged (default); separate: each channel scored as its own speaker "
         "(two-party calls recorded on two channels), with silent or copied channels detected",
-    )
-    p.add_argument(
-        "--roles", default=None, help="with --channels separate: channel roles, e.g. agent,customer"
+        roles="with --channels separate: channel roles, e.g. agent,customer",
     )
     p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")

@@ -13,7 +13,9 @@ from emostudio.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_adapter_arg,
+    add_channel_args,
     add_model_args,
+    add_scoring_args,
     console,
     err_console,
     fail,
@@ -37,15 +39,12 @@ def register(sub) -> None:
     )
     p.add_argument("input", metavar="INPUT", help="folder, manifest (.csv / .jsonl) or wav.scp")
     p.add_argument("--out", required=True, help="output folder (part-NNNNN.parquet shards, summary.json)")
-    p.add_argument(
-        "--granularity",
-        choices=["utterance", "frame"],
-        default="utterance",
-        help="one label per file, or also a frame table (frames-NNNNN.parquet)",
+    add_scoring_args(
+        p,
+        granularity="one label per file, or also a frame table (frames-NNNNN.parquet)",
+        embedding="also save embeddings (embeddings-NNNNN.npy)",
+        enhance="high-pass, denoise and normalise before scoring",
     )
-    p.add_argument("--embedding", action="store_true", help="also save embeddings (embeddings-NNNNN.npy)")
-    p.add_argument("--enhance", action="store_true", help="high-pass, denoise and normalise before scoring")
-    p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
     p.add_argument(
         "--batch-seconds",
         type=float,
@@ -135,11 +134,9 @@ def _add_job_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--speaker", default=None, help="with --store: the speaker of rows whose manifest names none"
     )
-    p.add_argument(
-        "--channels",
-        choices=["mix", "separate"],
-        default="mix",
-        help="separate: each channel its own speaker, one more row per channel (a manifest's roles/channels "
+    add_channel_args(
+        p,
+        channels="separate: each channel its own speaker, one more row per channel (a manifest's roles/channels "
         "column decides per input); not with --ray",
     )
 

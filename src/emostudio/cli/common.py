@@ -22,6 +22,7 @@ from rich.text import Text
 
 from emostudio.errors import AudioError, EmoStudioError
 from emostudio.messages import t
+from emostudio.options import CHANNEL_MODES, GRANULARITIES
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -90,6 +91,21 @@ def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
         metavar="SECONDS",
         help="refuse longer recordings, checked while decoding (default 14400 = 4 hours)",
     )
+
+
+def add_scoring_args(p: argparse.ArgumentParser, granularity: str, embedding: str, enhance: str) -> None:
+    """--granularity, --embedding, --enhance and --no-quality: what each input gets (the helps say it per command)."""
+    p.add_argument("--granularity", choices=list(GRANULARITIES), default="utterance", help=granularity)
+    p.add_argument("--embedding", action="store_true", help=embedding)
+    p.add_argument("--enhance", action="store_true", help=enhance)
+    p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
+
+
+def add_channel_args(p: argparse.ArgumentParser, channels: str, roles: str | None = None) -> None:
+    """--channels mix|separate, and --roles (the channels' names) where `roles` says what it does there."""
+    p.add_argument("--channels", choices=list(CHANNEL_MODES), default="mix", help=channels)
+    if roles is not None:
+        p.add_argument("--roles", default=None, help=roles)
 
 
 def add_adapter_arg(p: argparse.ArgumentParser) -> None:

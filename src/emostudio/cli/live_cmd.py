@@ -18,6 +18,7 @@ from emostudio.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_adapter_arg,
+    add_channel_args,
     add_model_args,
     check_adapter,
     check_out_dir,
@@ -54,14 +55,10 @@ def register(sub) -> None:
     p.add_argument(
         "--mic-channels", type=int, default=None, help="microphone channels to record (default: up to 2)"
     )
-    p.add_argument(
-        "--channels",
-        choices=["mix", "separate"],
-        default="mix",
-        help="mix: one speaker (default); separate: each channel its own speaker (agent/customer lines)",
-    )
-    p.add_argument(
-        "--roles", default=None, help="channel roles with --channels separate, e.g. agent,customer"
+    add_channel_args(
+        p,
+        channels="mix: one speaker (default); separate: each channel its own speaker (agent/customer lines)",
+        roles="channel roles with --channels separate, e.g. agent,customer",
     )
     p.add_argument("--hop", type=float, default=0.5, help="seconds between updates (default 0.5)")
     p.add_argument("--window", type=float, default=3.0, help="seconds each update scores (default 3)")
