@@ -15,13 +15,11 @@ from emostudio.cli.common import (
     add_channel_args,
     add_model_args,
     add_scoring_args,
-    check_adapter,
     check_out_dir,
     err_console,
     expand_inputs,
     fail,
-    load_recognizer,
-    read_adapter,
+    load_with_adapter,
     say,
 )
 from emostudio.cli.export_cmd import add_export_arg, analyze_formats, export_new_run
@@ -142,12 +140,10 @@ def _recognizer_and_options(args: argparse.Namespace):
     except UsageError as exc:
         fail(str(exc))
         return None
-    adapter = read_adapter(args)  # a damaged folder fails before the model loads
-    if isinstance(adapter, int):
+    loaded = load_with_adapter(args)
+    if loaded is None:
         return None
-    rec = load_recognizer(args)
-    if rec is None or not check_adapter(rec, adapter):
-        return None
+    rec, adapter = loaded
     return rec, options.replace(adapter=adapter)
 
 

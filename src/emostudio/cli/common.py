@@ -181,6 +181,18 @@ def load_recognizer(args: argparse.Namespace):
     return rec
 
 
+def load_with_adapter(args: argparse.Namespace, model_args: argparse.Namespace | None = None):
+    """(Recognizer, Adapter or None) for the model options (`model_args`, default `args`) and --adapter, or None
+    after one line saying why. The adapter folder is read first: a damaged one fails before the model loads."""
+    adapter = read_adapter(args)
+    if isinstance(adapter, int):
+        return None
+    rec = load_recognizer(model_args or args)
+    if rec is None or not check_adapter(rec, adapter):
+        return None
+    return rec, adapter
+
+
 class NoAudioFilesError(AudioError):
     """A folder given on the command line holds no audio files."""
 

@@ -20,12 +20,10 @@ from emostudio.cli.common import (
     add_adapter_arg,
     add_channel_args,
     add_model_args,
-    check_adapter,
     check_out_dir,
     err_console,
     fail,
-    load_recognizer,
-    read_adapter,
+    load_with_adapter,
     say,
 )
 
@@ -136,12 +134,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not args.no_save and not check_out_dir(args.out):
         return EXIT_USAGE
-    adapter = read_adapter(args)  # a damaged folder fails before the model loads
-    if isinstance(adapter, int):
-        return adapter
-    rec = load_recognizer(argparse.Namespace(**{**vars(args), "device": args.model_device}))
-    if rec is None or not check_adapter(rec, adapter):
+    loaded = load_with_adapter(args, argparse.Namespace(**{**vars(args), "device": args.model_device}))
+    if loaded is None:
         return EXIT_USAGE
+    rec, adapter = loaded
     try:
         source = _open_source(args)
         live = _open_stream(rec, source, args, roles, adapter)
