@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 from emostudio.cli.common import (
     EXIT_FAILED_INPUTS,
     EXIT_OK,
@@ -16,9 +14,9 @@ from emostudio.cli.common import (
     add_model_args,
     add_scoring_args,
     check_out_dir,
-    err_console,
     expand_inputs,
     fail,
+    files_bar,
     load_with_adapter,
     say,
 )
@@ -172,15 +170,7 @@ def run(args: argparse.Namespace) -> int:
     rec, options = setup
     failures = len(expanded.problems)
     docs = [{"source": p.path, "error": {"code": p.code, "message": str(p)}} for p in expanded.problems]
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=len(files) < 2,
-        transient=True,
-    ) as progress:
+    with files_bar(len(files), "analysing") as progress:
         task = progress.add_task("analysing", total=len(files))
 
         def report(outcome) -> None:

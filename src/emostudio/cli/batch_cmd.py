@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -17,9 +16,9 @@ from emostudio.cli.common import (
     add_model_args,
     add_scoring_args,
     console,
-    err_console,
     fail,
     load_recognizer,
+    progress_bar,
     say,
 )
 from emostudio.errors import EmoStudioError
@@ -272,16 +271,7 @@ def run(args: argparse.Namespace) -> int:
     if args.store and not args.embedding:
         fail("--store needs --embedding: profiles are built from the clips' embeddings")
         return EXIT_USAGE
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("batch", total=None, rate="")
+    with progress_bar("batch") as (bar, task):
 
         def progress(p) -> None:
             rate = p.done / p.elapsed_s if p.elapsed_s > 0 else 0.0
@@ -290,7 +280,7 @@ def run(args: argparse.Namespace) -> int:
                 task,
                 total=p.total,
                 completed=p.done,
-                rate=f"{rate:.1f} files/s · {rtf:.0f} audio-h/h · {p.failed} failed",
+                info=f"{rate:.1f} files/s · {rtf:.0f} audio-h/h · {p.failed} failed",
             )
 
         try:

@@ -50,6 +50,20 @@ def progress_bar(label: str, total: int | None = None) -> Iterator[tuple[Progres
         yield bar, bar.add_task(label, total=total, info="")
 
 
+def files_bar(total: int, what: str) -> Progress:
+    """A transient bar on stderr (not started: use it in `with`): `what`, bar, done/total, time left; hidden for
+    fewer than 2 items."""
+    return Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=total < 2,
+        transient=True,
+    )
+
+
 def fail(text: str) -> None:
     """Print an error line on stderr."""
     say(f"✗ {text}", "red", err=True)

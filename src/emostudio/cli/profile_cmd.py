@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from emostudio.cli.common import add_model_args, console, fail, load_recognizer, say
+from emostudio.cli.common import add_model_args, console, fail, files_bar, load_recognizer, say
 from emostudio.errors import EmoStudioError
 from emostudio.messages import t
 
@@ -175,7 +175,6 @@ def _en_zh(key: str) -> str:
 
 @_guard
 def run_add(args) -> int:
-    from emostudio.cli.similar_cmd import progress_bar
     from emostudio.profiles import AddReport, add_batch_results, add_sources
 
     loaded: list = []
@@ -190,7 +189,7 @@ def run_add(args) -> int:
     others = [p for p in args.inputs if p not in batches]
     report = AddReport()
     with _open(args) as store:
-        bar = progress_bar(2, "adding clips")
+        bar = files_bar(2, "adding clips")
         task = bar.add_task("adding clips", total=None)
 
         def on_item(item) -> None:
