@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.text import Text
 
 from emostudio.errors import AudioError, EmoStudioError
-from emostudio.messages import t
+from emostudio.messages import LANGS, t
 from emostudio.options import CHANNEL_MODES, GRANULARITIES
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -81,6 +81,22 @@ class RenamedFlag(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def add_runtime_args(
+    p: argparse.ArgumentParser,
+    device: str = "where the model runs",
+    dtype: str = "precision (default fp32); int8: CPU only, about 2x faster, probabilities move ~1e-3",
+) -> None:
+    """--device, --dtype and --offline: where and at which precision the model runs, and whether it may download."""
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=device)
+    p.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16", "int8"], help=dtype)
+    p.add_argument("--offline", action="store_true", help="never try a hub download")
+
+
+def add_lang_arg(p: argparse.ArgumentParser, texts: str = "the chart texts") -> None:
+    """--lang zh|en (default en): the language of `texts`."""
+    p.add_argument("--lang", choices=list(LANGS), default="en", help=f"language of {texts} (default en)")
+
+
 def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
     p.add_argument(
         "--model",
@@ -88,14 +104,7 @@ def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
         help="hub id (iic/emotion2vec_plus_large, large, base, seed), a local model dir, or 'demo' "
         f"(for trying the workflow offline; {t('random_note', 'en')})",
     )
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where the model runs")
-    p.add_argument(
-        "--dtype",
-        default=None,
-        choices=["fp32", "bf16", "fp16", "int8"],
-        help="precision (default fp32); int8: CPU only, about 2x faster, probabilities move ~1e-3",
-    )
-    p.add_argument("--offline", action="store_true", help="never try a hub download")
+    add_runtime_args(p)
     if not limits:
         return
     p.add_argument(

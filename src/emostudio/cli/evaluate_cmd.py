@@ -8,7 +8,7 @@ import json
 from rich.table import Table
 from rich.text import Text
 
-from emostudio.cli.common import console, err_console, progress_bar, say
+from emostudio.cli.common import add_lang_arg, add_runtime_args, console, err_console, progress_bar, say
 from emostudio.messages import t
 
 EPILOG = """\
@@ -66,14 +66,9 @@ def register(sub) -> None:
         "Add @fp32/@bf16/@fp16/@int8 for a per-model precision, e.g. --model large --model large@int8 "
         "(default: iic/emotion2vec_plus_large)",
     )
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where the models run")
-    p.add_argument(
-        "--dtype",
-        default=None,
-        choices=["fp32", "bf16", "fp16", "int8"],
-        help="precision of every --model without its own @dtype (default fp32)",
+    add_runtime_args(
+        p, "where the models run", "precision of every --model without its own @dtype (default fp32)"
     )
-    p.add_argument("--offline", action="store_true", help="never try a hub download")
     p.add_argument(
         "--classes",
         choices=["all", "4"],
@@ -91,9 +86,7 @@ def register(sub) -> None:
     _add_thresholds(p, t)
     _add_scoring_args(p)
     p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
-    p.add_argument(
-        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
-    )
+    add_lang_arg(p)
     _add_adapter_args(p)
     p.set_defaults(func=run)
 

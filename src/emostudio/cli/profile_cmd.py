@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from emostudio.cli.common import add_model_args, console, fail, files_bar, load_recognizer, say
+from emostudio.cli.common import add_lang_arg, add_model_args, console, fail, files_bar, load_recognizer, say
 from emostudio.errors import EmoStudioError
 from emostudio.messages import t
 
@@ -94,9 +94,7 @@ def register(sub) -> None:
     t.add_argument("--tz", default=None, help="time zone of the periods, e.g. Asia/Shanghai (default: local)")
     t.add_argument("--out", default=".", help="folder for the chart files (PNG + HTML; default: .)")
     t.add_argument("--no-chart", action="store_true", help="do not write the chart files")
-    t.add_argument(
-        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
-    )
+    add_lang_arg(t)
     t.add_argument("--fail-on-alert", action="store_true", help="exit with status 3 when the alert is raised")
     _filters(t)
     _store_arg(t)
