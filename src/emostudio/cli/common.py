@@ -170,10 +170,20 @@ def check_adapter(rec, adapter) -> bool:
     return True
 
 
+def say_model_error(exc: EmoStudioError) -> None:
+    """Why no model could be loaded: where we looked and how to get weights, or what went wrong."""
+    from emostudio.model.checkpoint import ModelNotFoundError
+
+    if isinstance(exc, ModelNotFoundError):
+        say("No model weights found.", "bold red", err=True)
+        say(str(exc), err=True)
+    else:
+        say(f"Cannot load the model: {exc}", "bold red", err=True)
+
+
 def load_recognizer(args: argparse.Namespace):
     """A Recognizer for the CLI's model options, or None after printing where we looked and how to get weights."""
     from emostudio.errors import ModelError
-    from emostudio.model.checkpoint import ModelNotFoundError
     from emostudio.recognize import Recognizer
     from emostudio.settings import Settings
 
@@ -190,12 +200,8 @@ def load_recognizer(args: argparse.Namespace):
                 allow_download=not getattr(args, "offline", False),
                 settings=Settings(max_duration_s=max_duration) if max_duration else None,
             )
-    except ModelNotFoundError as exc:
-        say("No model weights found.", "bold red", err=True)
-        say(str(exc), err=True)
-        return None
     except ModelError as exc:
-        say(f"Cannot load the model: {exc}", "bold red", err=True)
+        say_model_error(exc)
         return None
     for warning in rec.model.warnings:
         say(f"⚠ {warning}", "yellow", err=True)

@@ -8,7 +8,15 @@ import json
 from rich.table import Table
 from rich.text import Text
 
-from emostudio.cli.common import add_lang_arg, add_runtime_args, console, err_console, progress_bar, say
+from emostudio.cli.common import (
+    add_lang_arg,
+    add_runtime_args,
+    console,
+    err_console,
+    progress_bar,
+    say,
+    say_model_error,
+)
 from emostudio.messages import t
 
 EPILOG = """\
@@ -210,7 +218,7 @@ def stability_table(st: dict) -> Table:
 def run(args: argparse.Namespace) -> int:
     from emostudio.errors import EmoStudioError, ModelError
     from emostudio.evaluate import EXIT_ERROR, StabilityThresholds, evaluate, load_manifest, load_models
-    from emostudio.model.checkpoint import DEFAULT_MODEL, ModelNotFoundError
+    from emostudio.model.checkpoint import DEFAULT_MODEL
 
     if args.adapter is not None:
         return run_adapter(args)
@@ -222,12 +230,8 @@ def run(args: argparse.Namespace) -> int:
         manifest = load_manifest(args.manifest, args.classes, tier=args.tier, audio_root=args.audio_root)
         with err_console.status(f"loading {len(specs)} model(s) …"):
             models = load_models(specs, device=args.device, dtype=args.dtype, allow_download=not args.offline)
-    except ModelNotFoundError as exc:
-        say("No model weights found.", "bold red", err=True)
-        say(str(exc), err=True)
-        return EXIT_ERROR
     except ModelError as exc:
-        say(f"Cannot load the model: {exc}", "bold red", err=True)
+        say_model_error(exc)
         return EXIT_ERROR
     except EmoStudioError as exc:
         say(f"✗ {exc}", "bold red", err=True)
