@@ -5,6 +5,9 @@ All waveforms are float32 mono; rates are in Hz, durations in seconds.
 
 from __future__ import annotations
 
+import wave
+from pathlib import Path
+
 import numpy as np
 from scipy import signal
 
@@ -104,3 +107,13 @@ def mix(speech: np.ndarray, active: np.ndarray, noise: np.ndarray, snr_db: float
 def tone(freq_hz: float, duration_s: float, amplitude: float = 0.5, sr: int = SR) -> np.ndarray:
     t = np.arange(int(duration_s * sr)) / sr
     return (amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
+
+
+def write_wav(path: Path, samples: np.ndarray, channels: int = 1, sr: int = SR) -> Path:
+    """`path` as 16-bit PCM WAV of float `samples` in [-1, 1] (interleaved when `channels` > 1); returns it."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes(np.round(np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path

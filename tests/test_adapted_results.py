@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import wave
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 from adapter_factory import make_adapter
 from audio_factory import make_voice
+from signals import write_wav
 
 from emostudio.adapt import AdapterMismatchError, evaluate_adapter, resolve_adapter
 from emostudio.errors import UsageError
@@ -25,16 +25,6 @@ from emostudio.settings import Settings
 
 pytestmark = pytest.mark.unit
 SR = 16000
-
-
-def write_wav(path: Path, samples: np.ndarray, channels: int = 1) -> Path:
-    x = np.round(np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(x.tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 from adapter_factory import make_adapter
 from audio_factory import make_voice
 from fastapi.testclient import TestClient
+from signals import write_wav
 
 from emostudio.batch import read_results
 from emostudio.batch.job import JOB_FILE
@@ -25,15 +24,6 @@ from emostudio.server.settings import ServerSettings
 
 pytestmark = pytest.mark.unit
 SR = 16000
-
-
-def write_wav(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(np.round(np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")

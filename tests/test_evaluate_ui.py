@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from audio_factory import encode, make_voice
+from browsers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, keep_local, need_chromium
 from playwright.sync_api import sync_playwright
 from server_process import ServerProcess
 
@@ -21,18 +22,6 @@ from emostudio.server.ui import build_ui
 
 SR = 16000
 LABELS = ["生气", "Angry", "开心", "中立", "难过", "sad"]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +78,7 @@ def test_tab_functions_on_a_live_service(tmp_path, tiny_model_dir, testset_zip):
 
 @pytest.mark.browser
 def test_evaluate_in_the_browser(tmp_path, tiny_model_dir, testset_zip):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
+    need_chromium()
     args = [
         "--model",
         str(tiny_model_dir),
@@ -101,18 +89,9 @@ def test_evaluate_in_the_browser(tmp_path, tiny_model_dir, testset_zip):
         str(tmp_path / "outputs"),
     ]
     with ServerProcess(args, log_path=tmp_path / "server.log") as srv, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
-        outside: list[str] = []
-
-        def only_local(route):
-            url = route.request.url
-            if url.startswith((srv.url + "/", "data:", "blob:")):
-                return route.continue_()
-            outside.append(url)
-            return route.abort()
-
-        page.route("**/*", only_local)
+        outside = keep_local(page, srv.url)
         page.goto(srv.url + "/", wait_until="load")
         page.get_by_role("tab", name="评测").click()
         page.locator("#eval-manifest input[type=file]").set_input_files(str(testset_zip))

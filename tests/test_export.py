@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import wave
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +19,7 @@ import webvtt
 from audio_factory import make_voice
 from praatio import textgrid as praatio_textgrid
 from pympi import Elan
+from signals import write_wav
 
 from emostudio.cli import main
 from emostudio.evaluate import evaluate, load_manifest, model_from_recognizer
@@ -31,16 +31,6 @@ from emostudio.results import load_schema
 from emostudio.runs import RESULT_FILE
 
 SR = 16000
-
-
-def write_wav(path: Path, samples: np.ndarray, channels: int = 1) -> Path:
-    x = np.round(np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(x.tobytes())
-    return path
 
 
 TURNS = [

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import wave
 import zipfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import webvtt
 from audio_factory import make_voice
 from fastapi.testclient import TestClient
 from praatio import textgrid as praatio_textgrid
+from signals import write_wav
 
 from emostudio.batch import read_results
 from emostudio.batch.exports import EXPORTS_DIR, safe_stem
@@ -28,15 +28,6 @@ from emostudio.server.settings import ServerSettings
 
 pytestmark = pytest.mark.unit
 SR = 16000
-
-
-def write_wav(path: Path, samples: np.ndarray, channels: int = 1) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(np.round(np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 def stereo_call(path: Path, seconds: float = 4.0) -> Path:

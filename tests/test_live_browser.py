@@ -12,31 +12,22 @@ from __future__ import annotations
 import json
 import re
 import wave
-from pathlib import Path
 
 import numpy as np
 import pytest
 from audio_factory import encode
+from browsers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, keep_local, need_chromium
 from playwright.sync_api import expect, sync_playwright
 from server_process import ServerProcess
 from signals import voice
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *CHROMIUM_ARGS,
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
 ]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +40,7 @@ def app(tmp_path_factory, tiny_model_dir):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
+    need_chromium()
     mic = tmp_path_factory.mktemp("mic") / "mic.wav"
     x, _ = voice(30, seed=1, pauses=False)  # chromium loops the file: the microphone never runs dry
     with wave.open(str(mic), "wb") as w:
@@ -67,17 +57,9 @@ def browser(tmp_path_factory):
 
 
 def open_page(srv, browser):
-    outside: list[str] = []
     context = browser.new_context(permissions=["microphone"], viewport={"width": 1400, "height": 1100})
     page = context.new_page()
-
-    def only_local(route):
-        if route.request.url.startswith((srv.url + "/", "data:", "blob:")):
-            return route.continue_()
-        outside.append(route.request.url)
-        return route.abort()
-
-    page.route("**/*", only_local)
+    outside = keep_local(page, srv.url)
     page.goto(srv.url + "/", wait_until="load")
     page.locator("#model-status").get_by_text(re.compile("ready|已就绪")).wait_for(
         timeout=60_000

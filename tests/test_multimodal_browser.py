@@ -5,25 +5,22 @@ Screenshot: test-artifacts/ui_text_speech.png."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from audio_factory import encode, make_voice
+from browsers import ARTIFACTS, CHROMIUM, keep_local, need_chromium
 from playwright.sync_api import sync_playwright
 from server_process import ServerProcess
 
 from emostudio.model.labels import BY_KEY
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 pytestmark = pytest.mark.browser
 
 
 def test_transcript_box_adds_the_text_block_to_the_card(tmp_path, tiny_model_dir):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
+    need_chromium()
     wav = encode(tmp_path / "voice.wav", make_voice(2.0, 16000, seed=2), 16000, "wav").path
     args = [
         "--model",
@@ -37,15 +34,7 @@ def test_transcript_box_adds_the_text_block_to_the_card(tmp_path, tiny_model_dir
     with ServerProcess(args, log_path=tmp_path / "server.log") as srv, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        outside: list[str] = []
-
-        def only_local(route):
-            if route.request.url.startswith((srv.url + "/", "data:", "blob:")):
-                return route.continue_()
-            outside.append(route.request.url)
-            return route.abort()
-
-        page.route("**/*", only_local)
+        outside = keep_local(page, srv.url)
         page.goto(srv.url + "/", wait_until="load")
         page.locator("#analyze-btn").wait_for(timeout=30_000)
         page.locator("#audio-in input[type=file]").set_input_files(str(wav))

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 from audio_factory import encode, make_voice
+from browsers import ARTIFACTS, keep_local
 from playwright.sync_api import expect
-from test_ui_browser import ARTIFACTS, browser, live  # noqa: F401 (fixtures: a live server, chromium)
+from test_ui_browser import browser, live  # noqa: F401 (fixtures: a live server, chromium)
 
 from emostudio.profiles import ProfileStore
 
@@ -17,17 +18,8 @@ pytestmark = pytest.mark.browser
 def test_profiles_tab_in_the_browser(live, browser):  # noqa: F811
     srv, tmp = live
     wav = encode(tmp / "profile_voice.wav", make_voice(2.0, 16000, seed=4), 16000, "wav").path
-    outside: list[str] = []
     page = browser.new_page(viewport={"width": 1400, "height": 1400})
-
-    def only_local(route):
-        url = route.request.url
-        if url.startswith((srv.url + "/", "data:", "blob:")):
-            return route.continue_()
-        outside.append(url)
-        return route.abort()
-
-    page.route("**/*", only_local)
+    outside = keep_local(page, srv.url)
     page.goto(srv.url + "/", wait_until="load")
     page.locator("#analyze-btn").wait_for(timeout=30_000)
     page.locator("#audio-in input[type=file]").set_input_files(str(wav))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browsers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, keep_local, need_chromium
 from hostile import wav_bytes
 from playwright.sync_api import sync_playwright
 from server_process import ServerProcess
@@ -20,18 +21,6 @@ from signals import mix, voice, white
 from emostudio.model.labels import BY_KEY, KEYS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 WIDE, NARROW = {"width": 1400, "height": 1300}, {"width": 390, "height": 900}
 
 
@@ -63,10 +52,9 @@ def live(tmp_path_factory, tiny_model_dir):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
+    need_chromium()
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -75,18 +63,9 @@ class Page:
     """A page on the live server with every non-local request blocked and recorded."""
 
     def __init__(self, browser, srv, viewport: dict, lang: str = "zh"):
-        self.outside: list[str] = []
         self.page = browser.new_page(viewport=viewport)
         self.url = srv.url
-
-        def only_local(route):
-            url = route.request.url
-            if url.startswith((srv.url + "/", "data:", "blob:")):
-                return route.continue_()
-            self.outside.append(url)
-            return route.abort()
-
-        self.page.route("**/*", only_local)
+        self.outside = keep_local(self.page, srv.url)
         self.page.goto(srv.url + "/", wait_until="load")
         self.page.locator("#analyze-btn").wait_for(timeout=30_000)
         if lang == "en":

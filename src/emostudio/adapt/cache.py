@@ -25,7 +25,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -130,6 +130,15 @@ class EmbeddingCache:
             emostudio_version=np.array(__version__),
         )
         atomic.write_bytes(self._path(content, span), buf.getvalue())
+
+
+def open_cache(
+    cache_dir: str | os.PathLike | Literal[False] | None, recognizer: Recognizer
+) -> EmbeddingCache | None:
+    """The cache for `recognizer`'s model under `cache_dir` (None: the default folder; False: no cache)."""
+    if cache_dir is False:
+        return None
+    return EmbeddingCache(cache_dir or default_cache_dir(), model_key(recognizer))
 
 
 @dataclass

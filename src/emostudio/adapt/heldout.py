@@ -17,21 +17,14 @@ import numpy as np
 
 from emostudio.adapt import report as report_mod
 from emostudio.adapt.adapter import Adapter, load_adapter
-from emostudio.adapt.cache import (
-    Embedded,
-    EmbeddingCache,
-    EmbedProgress,
-    default_cache_dir,
-    embed_items,
-    model_key,
-)
+from emostudio.adapt.cache import Embedded, EmbedProgress, embed_items, open_cache
 from emostudio.adapt.errors import AdaptError
 from emostudio.adapt.folds import cv_groups
 from emostudio.adapt.notes import Note
-from emostudio.adapt.train import TRAIN_HASH_CHARS, bad_row, check_out_dir
+from emostudio.adapt.train import TRAIN_HASH_CHARS, bad_row, check_out_dir, labelled_set
 from emostudio.errors import printable
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP
-from emostudio.evaluate.manifest import CLASS_MODES, BadRow, LabelledItem, Manifest, load_manifest
+from emostudio.evaluate.manifest import CLASS_MODES, BadRow, LabelledItem, Manifest
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, restrict
 from emostudio.evaluate.run import Evaluation
 from emostudio.model.labels import KEYS
@@ -72,16 +65,11 @@ def evaluate_adapter(
     if report_dir is not None:
         check_out_dir(report_dir, overwrite, "report folder")
     classes = str(adapter.info.get("classes", "all"))
-    man = (
-        manifest
-        if isinstance(manifest, Manifest)
-        else load_manifest(manifest, classes, allowed_roots, custom_labels=True)
-    )
+    man = labelled_set(manifest, classes, allowed_roots)
     items, bad = _rows_for(man, adapter)
-    cache = None
-    if cache_dir is not False:
-        cache = EmbeddingCache(cache_dir or default_cache_dir(), model_key(recognizer))
-    emb = embed_items(items, recognizer, cache=cache, workers=workers, progress=progress)
+    emb = embed_items(
+        items, recognizer, cache=open_cache(cache_dir, recognizer), workers=workers, progress=progress
+    )
     ok = [i for i in range(len(items)) if i not in emb.errors]
     bad += [bad_row(items[i], e) for i, e in sorted(emb.errors.items())]
     used = [items[i] for i in ok]

@@ -24,14 +24,7 @@ import numpy as np
 from emostudio import __version__
 from emostudio.adapt import report as report_mod
 from emostudio.adapt.adapter import REPORT_DIR, Adapter, save_adapter
-from emostudio.adapt.cache import (
-    Embedded,
-    EmbeddingCache,
-    EmbedProgress,
-    default_cache_dir,
-    embed_items,
-    model_key,
-)
+from emostudio.adapt.cache import Embedded, EmbedProgress, embed_items, model_key, open_cache
 from emostudio.adapt.calibration import MAX_TEMPERATURE, MIN_TEMPERATURE, fit_temperature, logits, scale
 from emostudio.adapt.errors import AdaptError
 from emostudio.adapt.folds import cv_folds, cv_groups
@@ -42,6 +35,7 @@ from emostudio.errors import EmoStudioError, printable
 from emostudio.evaluate.intervals import DEFAULT_BOOTSTRAP
 from emostudio.evaluate.manifest import CLASS_MODES, BadRow, LabelledItem, Manifest, load_manifest
 from emostudio.evaluate.metrics import DEFAULT_ECE_BINS, restrict
+from emostudio.evaluate.run import StatusDoc
 
 if TYPE_CHECKING:
     from emostudio.recognize import Recognizer
@@ -53,7 +47,7 @@ TRAIN_HASH_CHARS = (
 
 
 @dataclass
-class Adaptation:
+class Adaptation(StatusDoc):
     """What `adapt` produced: the adapter (saved in `folder`), the CV report's metrics.json, the warnings."""
 
     adapter: Adapter
@@ -67,14 +61,6 @@ class Adaptation:
     def report_dir(self) -> Path:
         return self.folder / REPORT_DIR
 
-    @property
-    def exit_code(self) -> int:
-        return int(self.doc["status"]["code"])
-
-    @property
-    def bad_rows(self) -> list[dict]:
-        return self.doc["bad_rows"]
-
 
 def check_out_dir(folder: str | os.PathLike, overwrite: bool, what: str = "adapter folder") -> Path:
     """A folder to write: new or empty (or `overwrite`), in a place that can be written. AdaptError."""
@@ -87,6 +73,13 @@ def check_out_dir(folder: str | os.PathLike, overwrite: bool, what: str = "adapt
     if not os.access(parent, os.W_OK | os.X_OK):
         raise AdaptError(f"{printable(parent)}: cannot be written (permission denied)")
     return out
+
+
+def labelled_set(manifest: str | os.PathLike | Manifest, classes: str, allowed_roots=None) -> Manifest:
+    """The labelled set as `evaluate` reads it, custom labels kept (a loaded Manifest is taken as it is)."""
+    if isinstance(manifest, Manifest):
+        return manifest
+    return load_manifest(manifest, classes, allowed_roots, custom_labels=True)
 
 
 def bad_row(item: LabelledItem, exc: EmoStudioError) -> BadRow:
@@ -139,9 +132,7 @@ def adapt(
         raise AdaptError(f"classes must be one of {', '.join(CLASS_MODES)}, not {classes!r}")
     out = check_out_dir(out_dir, overwrite)
     man = _learnable_set(manifest, classes, allowed_roots, min_per_class, folds)
-    cache = None
-    if cache_dir is not False:
-        cache = EmbeddingCache(cache_dir or default_cache_dir(), model_key(recognizer))
+    cache = open_cache(cache_dir, recognizer)
     stage("scoring")
     emb = embed_items(man.items, recognizer, cache=cache, workers=workers, progress=progress)
     tr = _training_set(man, emb, min_per_class, folds)
@@ -189,11 +180,7 @@ def _learnable_set(
     manifest: str | os.PathLike | Manifest, classes: str, allowed_roots, min_per_class: int, folds: int
 ) -> Manifest:
     """The labelled set, checked before any scoring: rows to learn from, enough of each label, enough groups."""
-    man = (
-        manifest
-        if isinstance(manifest, Manifest)
-        else load_manifest(manifest, classes, allowed_roots, custom_labels=True)
-    )
+    man = labelled_set(manifest, classes, allowed_roots)
     where = printable(man.source)
     if not man.items:
         first = "; ".join(b.message for b in man.bad[:3])

@@ -10,7 +10,16 @@ from collections.abc import Iterator, Sequence
 from rich.table import Table
 from rich.text import Text
 
-from emostudio.cli.common import EXIT_USAGE, add_model_args, console, fail, load_recognizer, progress_bar, say
+from emostudio.cli.common import (
+    EXIT_USAGE,
+    add_lang_arg,
+    add_model_args,
+    console,
+    fail,
+    load_recognizer,
+    progress_bar,
+    say,
+)
 
 EPILOG = """\
 exit codes:
@@ -80,9 +89,7 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
     p.add_argument("--overwrite", action="store_true", help="write into an --out folder that is not empty")
     p.add_argument("--json", action="store_true", help="print the report's metrics.json on stdout")
-    p.add_argument(
-        "--lang", choices=["zh", "en"], default="en", help="language of the report's chart texts (default en)"
-    )
+    add_lang_arg(p, "the report's chart texts")
     p.set_defaults(func=run)
 
 

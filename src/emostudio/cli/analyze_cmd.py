@@ -5,21 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 from emostudio.cli.common import (
     EXIT_FAILED_INPUTS,
     EXIT_OK,
     EXIT_USAGE,
     add_adapter_arg,
+    add_channel_args,
     add_model_args,
-    check_adapter,
+    add_scoring_args,
     check_out_dir,
-    err_console,
     expand_inputs,
     fail,
-    load_recognizer,
-    read_adapter,
+    files_bar,
+    load_with_adapter,
     result_doc,
     say,
 )
@@ -38,26 +36,17 @@ def register(sub) -> None:
         "done (no inputs, no model, an --out folder that cannot be written).",
     )
     p.add_argument("inputs", nargs="+", metavar="FILE", help="audio/video files, folders or glob patterns")
-    p.add_argument(
-        "--granularity",
-        choices=["utterance", "frame"],
-        default="utterance",
-        help="one label per clip, or scores every 0.1 s (a timeline)",
+    add_scoring_args(
+        p,
+        granularity="one label per clip, or scores every 0.1 s (a timeline)",
+        embedding="also save embedding.npy",
+        enhance="high-pass, denoise and normalise first; compare before/after",
     )
-    p.add_argument("--embedding", action="store_true", help="also save embedding.npy")
-    p.add_argument(
-        "--enhance", action="store_true", help="high-pass, denoise and normalise first; compare before/after"
-    )
-    p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
-    p.add_argument(
-        "--channels",
-        choices=["mix", "separate"],
-        default="mix",
-        help="mix: the channels averaged (default); separate: each channel scored as its own speaker "
+    add_channel_args(
+        p,
+        channels="mix: the channels averaged (default); separate: each channel scored as its own speaker "
         "(two-party calls recorded on two channels), with silent or copied channels detected",
-    )
-    p.add_argument(
-        "--roles", default=None, help="with --channels separate: channel roles, e.g. agent,customer"
+        roles="with --channels separate: channel roles, e.g. agent,customer",
     )
     p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
@@ -150,12 +139,10 @@ def _recognizer_and_options(args: argparse.Namespace):
     except UsageError as exc:
         fail(str(exc))
         return None
-    adapter = read_adapter(args)  # a damaged folder fails before the model loads
-    if isinstance(adapter, int):
+    loaded = load_with_adapter(args)
+    if loaded is None:
         return None
-    rec = load_recognizer(args)
-    if rec is None or not check_adapter(rec, adapter):
-        return None
+    rec, adapter = loaded
     return rec, options.replace(adapter=adapter)
 
 
@@ -184,15 +171,7 @@ def run(args: argparse.Namespace) -> int:
     rec, options = setup
     failures = len(expanded.problems)
     docs = [{"source": p.path, "error": {"code": p.code, "message": str(p)}} for p in expanded.problems]
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=len(files) < 2,
-        transient=True,
-    ) as progress:
+    with files_bar(len(files), "analysing") as progress:
         task = progress.add_task("analysing", total=len(files))
 
         def report(outcome) -> None:

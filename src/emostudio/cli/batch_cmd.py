@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -13,11 +12,13 @@ from emostudio.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_adapter_arg,
+    add_channel_args,
     add_model_args,
+    add_scoring_args,
     console,
-    err_console,
     fail,
     load_recognizer,
+    progress_bar,
     say,
 )
 from emostudio.errors import EmoStudioError
@@ -37,15 +38,12 @@ def register(sub) -> None:
     )
     p.add_argument("input", metavar="INPUT", help="folder, manifest (.csv / .jsonl) or wav.scp")
     p.add_argument("--out", required=True, help="output folder (part-NNNNN.parquet shards, summary.json)")
-    p.add_argument(
-        "--granularity",
-        choices=["utterance", "frame"],
-        default="utterance",
-        help="one label per file, or also a frame table (frames-NNNNN.parquet)",
+    add_scoring_args(
+        p,
+        granularity="one label per file, or also a frame table (frames-NNNNN.parquet)",
+        embedding="also save embeddings (embeddings-NNNNN.npy)",
+        enhance="high-pass, denoise and normalise before scoring",
     )
-    p.add_argument("--embedding", action="store_true", help="also save embeddings (embeddings-NNNNN.npy)")
-    p.add_argument("--enhance", action="store_true", help="high-pass, denoise and normalise before scoring")
-    p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
     p.add_argument(
         "--batch-seconds",
         type=float,
@@ -135,11 +133,9 @@ def _add_job_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--speaker", default=None, help="with --store: the speaker of rows whose manifest names none"
     )
-    p.add_argument(
-        "--channels",
-        choices=["mix", "separate"],
-        default="mix",
-        help="separate: each channel its own speaker, one more row per channel (a manifest's roles/channels "
+    add_channel_args(
+        p,
+        channels="separate: each channel its own speaker, one more row per channel (a manifest's roles/channels "
         "column decides per input); not with --ray",
     )
 
@@ -275,16 +271,7 @@ def run(args: argparse.Namespace) -> int:
     if args.store and not args.embedding:
         fail("--store needs --embedding: profiles are built from the clips' embeddings")
         return EXIT_USAGE
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("batch", total=None, rate="")
+    with progress_bar("batch") as (bar, task):
 
         def progress(p) -> None:
             rate = p.done / p.elapsed_s if p.elapsed_s > 0 else 0.0
@@ -293,7 +280,7 @@ def run(args: argparse.Namespace) -> int:
                 task,
                 total=p.total,
                 completed=p.done,
-                rate=f"{rate:.1f} files/s · {rtf:.0f} audio-h/h · {p.failed} failed",
+                info=f"{rate:.1f} files/s · {rtf:.0f} audio-h/h · {p.failed} failed",
             )
 
         try:

@@ -8,7 +8,7 @@ from collections import Counter
 
 from rich.table import Table
 
-from emostudio.cli.common import add_model_args, console, fail, say
+from emostudio.cli.common import add_lang_arg, add_model_args, console, fail, say
 from emostudio.errors import EmoStudioError
 from emostudio.messages import t
 
@@ -44,9 +44,7 @@ def register(sub) -> None:
         "--runs", default="outputs", help="folder holding run folders, for run ids (default: outputs)"
     )
     p.add_argument("--json", action="store_true", help="print clusters.json on stdout")
-    p.add_argument(
-        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
-    )
+    add_lang_arg(p)
     add_model_args(p)
     p.set_defaults(func=run)
 

@@ -22,7 +22,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.text import Text
 
 from emostudio.errors import AudioError, EmoStudioError
-from emostudio.messages import t
+from emostudio.messages import LANGS, t
+from emostudio.options import CHANNEL_MODES, GRANULARITIES
 from emostudio.runs import read_result
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -64,6 +65,20 @@ def result_doc(result) -> dict:
     return doc
 
 
+def files_bar(total: int, what: str) -> Progress:
+    """A transient bar on stderr (not started: use it in `with`): `what`, bar, done/total, time left; hidden for
+    fewer than 2 items."""
+    return Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=total < 2,
+        transient=True,
+    )
+
+
 def fail(text: str) -> None:
     """Print an error line on stderr."""
     say(f"✗ {text}", "red", err=True)
@@ -81,6 +96,22 @@ class RenamedFlag(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def add_runtime_args(
+    p: argparse.ArgumentParser,
+    device: str = "where the model runs",
+    dtype: str = "precision (default fp32); int8: CPU only, about 2x faster, probabilities move ~1e-3",
+) -> None:
+    """--device, --dtype and --offline: where and at which precision the model runs, and whether it may download."""
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=device)
+    p.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16", "int8"], help=dtype)
+    p.add_argument("--offline", action="store_true", help="never try a hub download")
+
+
+def add_lang_arg(p: argparse.ArgumentParser, texts: str = "the chart texts") -> None:
+    """--lang zh|en (default en): the language of `texts`."""
+    p.add_argument("--lang", choices=list(LANGS), default="en", help=f"language of {texts} (default en)")
+
+
 def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
     p.add_argument(
         "--model",
@@ -88,14 +119,7 @@ def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
         help="hub id (iic/emotion2vec_plus_large, large, base, seed), a local model dir, or 'demo' "
         f"(for trying the workflow offline; {t('random_note', 'en')})",
     )
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where the model runs")
-    p.add_argument(
-        "--dtype",
-        default=None,
-        choices=["fp32", "bf16", "fp16", "int8"],
-        help="precision (default fp32); int8: CPU only, about 2x faster, probabilities move ~1e-3",
-    )
-    p.add_argument("--offline", action="store_true", help="never try a hub download")
+    add_runtime_args(p)
     if not limits:
         return
     p.add_argument(
@@ -105,6 +129,21 @@ def add_model_args(p: argparse.ArgumentParser, limits: bool = True) -> None:
         metavar="SECONDS",
         help="refuse longer recordings, checked while decoding (default 14400 = 4 hours)",
     )
+
+
+def add_scoring_args(p: argparse.ArgumentParser, granularity: str, embedding: str, enhance: str) -> None:
+    """--granularity, --embedding, --enhance and --no-quality: what each input gets (the helps say it per command)."""
+    p.add_argument("--granularity", choices=list(GRANULARITIES), default="utterance", help=granularity)
+    p.add_argument("--embedding", action="store_true", help=embedding)
+    p.add_argument("--enhance", action="store_true", help=enhance)
+    p.add_argument("--no-quality", action="store_true", help="skip the audio quality report")
+
+
+def add_channel_args(p: argparse.ArgumentParser, channels: str, roles: str | None = None) -> None:
+    """--channels mix|separate, and --roles (the channels' names) where `roles` says what it does there."""
+    p.add_argument("--channels", choices=list(CHANNEL_MODES), default="mix", help=channels)
+    if roles is not None:
+        p.add_argument("--roles", default=None, help=roles)
 
 
 def add_adapter_arg(p: argparse.ArgumentParser) -> None:
@@ -146,10 +185,20 @@ def check_adapter(rec, adapter) -> bool:
     return True
 
 
+def say_model_error(exc: EmoStudioError) -> None:
+    """Why no model could be loaded: where we looked and how to get weights, or what went wrong."""
+    from emostudio.model.checkpoint import ModelNotFoundError
+
+    if isinstance(exc, ModelNotFoundError):
+        say("No model weights found.", "bold red", err=True)
+        say(str(exc), err=True)
+    else:
+        say(f"Cannot load the model: {exc}", "bold red", err=True)
+
+
 def load_recognizer(args: argparse.Namespace):
     """A Recognizer for the CLI's model options, or None after printing where we looked and how to get weights."""
     from emostudio.errors import ModelError
-    from emostudio.model.checkpoint import ModelNotFoundError
     from emostudio.recognize import Recognizer
     from emostudio.settings import Settings
 
@@ -166,18 +215,26 @@ def load_recognizer(args: argparse.Namespace):
                 allow_download=not getattr(args, "offline", False),
                 settings=Settings(max_duration_s=max_duration) if max_duration else None,
             )
-    except ModelNotFoundError as exc:
-        say("No model weights found.", "bold red", err=True)
-        say(str(exc), err=True)
-        return None
     except ModelError as exc:
-        say(f"Cannot load the model: {exc}", "bold red", err=True)
+        say_model_error(exc)
         return None
     for warning in rec.model.warnings:
         say(f"⚠ {warning}", "yellow", err=True)
     if rec.model.is_random:
         say(f"⚠ {t('random_note', 'en')} (model {rec.model.model_id})", "yellow", err=True)
     return rec
+
+
+def load_with_adapter(args: argparse.Namespace, model_args: argparse.Namespace | None = None):
+    """(Recognizer, Adapter or None) for the model options (`model_args`, default `args`) and --adapter, or None
+    after one line saying why. The adapter folder is read first: a damaged one fails before the model loads."""
+    adapter = read_adapter(args)
+    if isinstance(adapter, int):
+        return None
+    rec = load_recognizer(model_args or args)
+    if rec is None or not check_adapter(rec, adapter):
+        return None
+    return rec, adapter
 
 
 class NoAudioFilesError(AudioError):

@@ -12,6 +12,7 @@ from emostudio.cli.common import (
     EXIT_FAILED_INPUTS,
     EXIT_OK,
     EXIT_USAGE,
+    add_lang_arg,
     add_model_args,
     check_out_dir,
     console,
@@ -33,7 +34,7 @@ def register(sub) -> None:
     )
     p.add_argument("take_a", metavar="A", help="the first recording")
     p.add_argument("take_b", metavar="B", help="the second recording")
-    p.add_argument("--lang", choices=["zh", "en"], default="en", help="language of the verdict (default en)")
+    add_lang_arg(p, "the verdict")
     p.add_argument("--out", default=None, help="also save both run folders here")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
     add_model_args(p)

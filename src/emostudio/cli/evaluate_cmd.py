@@ -8,7 +8,15 @@ import json
 from rich.table import Table
 from rich.text import Text
 
-from emostudio.cli.common import console, err_console, progress_bar
+from emostudio.cli.common import (
+    add_lang_arg,
+    add_runtime_args,
+    console,
+    err_console,
+    progress_bar,
+    say,
+    say_model_error,
+)
 from emostudio.messages import t
 
 EPILOG = """\
@@ -66,14 +74,9 @@ def register(sub) -> None:
         "Add @fp32/@bf16/@fp16/@int8 for a per-model precision, e.g. --model large --model large@int8 "
         "(default: iic/emotion2vec_plus_large)",
     )
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where the models run")
-    p.add_argument(
-        "--dtype",
-        default=None,
-        choices=["fp32", "bf16", "fp16", "int8"],
-        help="precision of every --model without its own @dtype (default fp32)",
+    add_runtime_args(
+        p, "where the models run", "precision of every --model without its own @dtype (default fp32)"
     )
-    p.add_argument("--offline", action="store_true", help="never try a hub download")
     p.add_argument(
         "--classes",
         choices=["all", "4"],
@@ -91,9 +94,7 @@ def register(sub) -> None:
     _add_thresholds(p, t)
     _add_scoring_args(p)
     p.add_argument("--json", action="store_true", help="print metrics.json on stdout")
-    p.add_argument(
-        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
-    )
+    add_lang_arg(p)
     _add_adapter_args(p)
     p.set_defaults(func=run)
 
@@ -156,48 +157,28 @@ def _add_report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-history", action="store_true", help="neither read nor append the run history")
 
 
+_THRESHOLDS = (  # (StabilityThresholds field, type, help before its default)
+    ("max_flip_rate", float, "share of files whose label may change"),
+    ("max_drift", float, "largest |score change| of any class on any file"),
+    ("max_mean_drift", float, "mean over files of the largest score change"),
+    ("max_drop", float, "largest drop of WA, UA or macro-F1"),
+    ("max_new_failures", int, "files the baseline scored that may fail now"),
+)
+
+
 def _add_thresholds(p: argparse.ArgumentParser, t) -> None:
     """The stability thresholds a run is judged by against its --baseline (defaults from StabilityThresholds)."""
     g = p.add_argument_group("stability thresholds (with --baseline; scores and metrics are 0-1)")
-    g.add_argument(
-        "--max-flip-rate",
-        type=float,
-        default=t.max_flip_rate,
-        help=f"share of files whose label may change (default {t.max_flip_rate:g})",
-    )
-    g.add_argument(
-        "--max-drift",
-        type=float,
-        default=t.max_drift,
-        help=f"largest |score change| of any class on any file (default {t.max_drift:g})",
-    )
-    g.add_argument(
-        "--max-mean-drift",
-        type=float,
-        default=t.max_mean_drift,
-        help=f"mean over files of the largest score change (default {t.max_mean_drift:g})",
-    )
-    g.add_argument(
-        "--max-drop",
-        type=float,
-        default=t.max_drop,
-        help=f"largest drop of WA, UA or macro-F1 (default {t.max_drop:g})",
-    )
-    g.add_argument(
-        "--max-new-failures",
-        type=int,
-        default=t.max_new_failures,
-        help=f"files the baseline scored that may fail now (default {t.max_new_failures})",
-    )
+    for name, kind, text in _THRESHOLDS:
+        default = getattr(t, name)
+        shown = f"{default:g}" if kind is float else f"{default}"
+        g.add_argument(
+            "--" + name.replace("_", "-"), type=kind, default=default, help=f"{text} (default {shown})"
+        )
 
 
 def _pct(x) -> str:
     return "–" if x is None else f"{x * 100:.1f}%"
-
-
-def say(text: str, style: str | None = None, *, err: bool = False) -> None:
-    """Print `text` as is: names from the manifest (`take [red] two.wav`) are never read as rich markup."""
-    (err_console if err else console).print(Text(text, style=style or ""), highlight=False)
 
 
 def summary_table(doc: dict) -> Table:
@@ -237,7 +218,7 @@ def stability_table(st: dict) -> Table:
 def run(args: argparse.Namespace) -> int:
     from emostudio.errors import EmoStudioError, ModelError
     from emostudio.evaluate import EXIT_ERROR, StabilityThresholds, evaluate, load_manifest, load_models
-    from emostudio.model.checkpoint import DEFAULT_MODEL, ModelNotFoundError
+    from emostudio.model.checkpoint import DEFAULT_MODEL
 
     if args.adapter is not None:
         return run_adapter(args)
@@ -249,12 +230,8 @@ def run(args: argparse.Namespace) -> int:
         manifest = load_manifest(args.manifest, args.classes, tier=args.tier, audio_root=args.audio_root)
         with err_console.status(f"loading {len(specs)} model(s) …"):
             models = load_models(specs, device=args.device, dtype=args.dtype, allow_download=not args.offline)
-    except ModelNotFoundError as exc:
-        say("No model weights found.", "bold red", err=True)
-        say(str(exc), err=True)
-        return EXIT_ERROR
     except ModelError as exc:
-        say(f"Cannot load the model: {exc}", "bold red", err=True)
+        say_model_error(exc)
         return EXIT_ERROR
     except EmoStudioError as exc:
         say(f"✗ {exc}", "bold red", err=True)

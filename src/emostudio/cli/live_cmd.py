@@ -18,13 +18,12 @@ from emostudio.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_adapter_arg,
+    add_channel_args,
     add_model_args,
-    check_adapter,
     check_out_dir,
     err_console,
     fail,
-    load_recognizer,
-    read_adapter,
+    load_with_adapter,
     result_doc,
     say,
 )
@@ -55,14 +54,10 @@ def register(sub) -> None:
     p.add_argument(
         "--mic-channels", type=int, default=None, help="microphone channels to record (default: up to 2)"
     )
-    p.add_argument(
-        "--channels",
-        choices=["mix", "separate"],
-        default="mix",
-        help="mix: one speaker (default); separate: each channel its own speaker (agent/customer lines)",
-    )
-    p.add_argument(
-        "--roles", default=None, help="channel roles with --channels separate, e.g. agent,customer"
+    add_channel_args(
+        p,
+        channels="mix: one speaker (default); separate: each channel its own speaker (agent/customer lines)",
+        roles="channel roles with --channels separate, e.g. agent,customer",
     )
     p.add_argument("--hop", type=float, default=0.5, help="seconds between updates (default 0.5)")
     p.add_argument("--window", type=float, default=3.0, help="seconds each update scores (default 3)")
@@ -140,12 +135,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not args.no_save and not check_out_dir(args.out):
         return EXIT_USAGE
-    adapter = read_adapter(args)  # a damaged folder fails before the model loads
-    if isinstance(adapter, int):
-        return adapter
-    rec = load_recognizer(argparse.Namespace(**{**vars(args), "device": args.model_device}))
-    if rec is None or not check_adapter(rec, adapter):
+    loaded = load_with_adapter(args, argparse.Namespace(**{**vars(args), "device": args.model_device}))
+    if loaded is None:
         return EXIT_USAGE
+    rec, adapter = loaded
     try:
         source = _open_source(args)
         live = _open_stream(rec, source, args, roles, adapter)

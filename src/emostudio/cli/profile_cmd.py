@@ -11,7 +11,16 @@ from pathlib import Path
 from rich.table import Table
 
 from emostudio.cli import profile_sync_cmd
-from emostudio.cli.common import EXIT_ALERT, add_model_args, console, fail, load_recognizer, say
+from emostudio.cli.common import (
+    EXIT_ALERT,
+    add_lang_arg,
+    add_model_args,
+    console,
+    fail,
+    files_bar,
+    load_recognizer,
+    say,
+)
 from emostudio.errors import EmoStudioError
 from emostudio.messages import t
 
@@ -95,9 +104,7 @@ def register(sub) -> None:
     t.add_argument("--tz", default=None, help="time zone of the periods, e.g. Asia/Shanghai (default: local)")
     t.add_argument("--out", default=".", help="folder for the chart files (PNG + HTML; default: .)")
     t.add_argument("--no-chart", action="store_true", help="do not write the chart files")
-    t.add_argument(
-        "--lang", choices=["zh", "en"], default="en", help="language of the chart texts (default en)"
-    )
+    add_lang_arg(t)
     t.add_argument(
         "--fail-on-alert", action="store_true", help=f"exit with status {EXIT_ALERT} when the alert is raised"
     )
@@ -179,7 +186,6 @@ def _en_zh(key: str) -> str:
 
 @_guard
 def run_add(args) -> int:
-    from emostudio.cli.similar_cmd import progress_bar
     from emostudio.profiles import AddReport, add_batch_results, add_sources
 
     loaded: list = []
@@ -194,7 +200,7 @@ def run_add(args) -> int:
     others = [p for p in args.inputs if p not in batches]
     report = AddReport()
     with _open(args) as store:
-        bar = progress_bar(2, "adding clips")
+        bar = files_bar(2, "adding clips")
         task = bar.add_task("adding clips", total=None)
 
         def on_item(item) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from emostudio.cli.common import add_model_args, console, err_console, fail, load_recognizer, say
+from emostudio.cli.common import add_model_args, console, err_console, fail, files_bar, load_recognizer, say
 from emostudio.errors import EmoStudioError
 from emostudio.messages import t
 
@@ -37,18 +36,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def progress_bar(total: int, what: str) -> Progress:
-    return Progress(
-        TextColumn(what),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=total < 2,
-        transient=True,
-    )
-
-
 def read_clips(args, sources: list, what: str):
     """(clips or failures in source order, model_ok); the model is loaded only when audio must be scored."""
     from emostudio.clips import iter_clips, needs_model
@@ -59,7 +46,7 @@ def read_clips(args, sources: list, what: str):
         if rec is None:
             return [], False
     items = []
-    with progress_bar(len(sources), what) as bar:
+    with files_bar(len(sources), what) as bar:
         task = bar.add_task(what, total=len(sources))
         for item in iter_clips(sources, rec, chunk=32):
             bar.advance(task)

@@ -185,6 +185,41 @@ def is_annotated_folder(root: Path) -> bool:
     return has_notes and not _is_label_layout(root)
 
 
+def _unpaired(root: Path, audio: list[Path], notes: list[Path]) -> list[BadRow]:
+    """The rows of one name under `root` without its audio, without its annotation, or with several of either;
+    [] for one audio file and one annotation file."""
+    rel_audio = [a.relative_to(root).as_posix() for a in audio]
+    rel_notes = [n.relative_to(root).as_posix() for n in notes]
+
+    def bad(rel: str, code: str, text: str, path: Path) -> BadRow:
+        return BadRow(rel, code, f"{root}: {text}", rel, str(path))
+
+    if not audio:
+        return [
+            bad(
+                rel_notes[0],
+                "missing_audio",
+                f"{rel_notes[0]} has no audio file of the same name next to it",
+                notes[0],
+            )
+        ]
+    if not notes:
+        return [
+            bad(
+                rel,
+                "missing_annotation",
+                f"{rel} has no {Path(rel).stem}.TextGrid or {Path(rel).stem}.eaf next to it",
+                a,
+            )
+            for rel, a in zip(rel_audio, audio, strict=True)
+        ]
+    if len(audio) > 1 or len(notes) > 1:
+        what = ", ".join(rel_audio + rel_notes)
+        text = f"{what}: one audio file and one annotation file per name are needed; keep one of each"
+        return [bad(rel_audio[0], "ambiguous_annotation", text, audio[0])]
+    return []
+
+
 def from_annotated_folder(
     root: Path, roots: Sequence[Path] | None, tier: str | None = None, custom: bool = False
 ) -> tuple[list[LabelledItem | BadRow], int]:
@@ -201,44 +236,12 @@ def from_annotated_folder(
     audio_count = 0
     for audio, notes in groups.values():
         audio_count += len(audio)
-        rel_audio = [a.relative_to(root).as_posix() for a in audio]
-        rel_notes = [n.relative_to(root).as_posix() for n in notes]
-        if not audio:
-            rows.append(
-                BadRow(
-                    rel_notes[0],
-                    "missing_audio",
-                    f"{root}: {rel_notes[0]} has no audio file of the same name next to it",
-                    rel_notes[0],
-                    str(notes[0]),
-                )
-            )
+        unpaired = _unpaired(root, audio, notes)
+        if unpaired:
+            rows += unpaired
             continue
-        if not notes:
-            for rel, a in zip(rel_audio, audio, strict=True):
-                rows.append(
-                    BadRow(
-                        rel,
-                        "missing_annotation",
-                        f"{root}: {rel} has no {Path(rel).stem}.TextGrid or {Path(rel).stem}.eaf next to it",
-                        rel,
-                        str(a),
-                    )
-                )
-            continue
-        if len(audio) > 1 or len(notes) > 1:
-            what = ", ".join(rel_audio + rel_notes)
-            rows.append(
-                BadRow(
-                    rel_audio[0],
-                    "ambiguous_annotation",
-                    f"{root}: {what}: one audio file and one annotation file per name are needed; keep one of each",
-                    rel_audio[0],
-                    str(audio[0]),
-                )
-            )
-            continue
-        a, n, rel, note = audio[0], notes[0], rel_audio[0], rel_notes[0]
+        a, n = audio[0], notes[0]
+        rel, note = a.relative_to(root).as_posix(), n.relative_to(root).as_posix()
         if not (inside(a, roots) and inside(n, roots)):
             rows.append(BadRow(rel, "outside_root", f"{root}: {rel} links outside the allowed folders", rel))
             continue

@@ -54,13 +54,10 @@ EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR, EXIT_UNSTABLE = 0, 1, 2, 4
 HEADLINE = ("n", "wa", "ua", "macro_f1", "ece")
 
 
-@dataclass
-class Evaluation:
-    """What `evaluate` produced: the report folder, the metrics.json document, the prediction rows."""
+class StatusDoc:
+    """What a report's metrics.json document `doc` says of the run: its exit code and its bad rows."""
 
-    report_dir: Path
     doc: dict
-    rows: list[dict] = field(repr=False)
 
     @property
     def exit_code(self) -> int:
@@ -70,6 +67,15 @@ class Evaluation:
     def bad_rows(self) -> list[dict]:
         """The first settings.MAX_BAD_ROWS_LISTED rows not evaluated, in file order (`bad_rows_total` counts all)."""
         return self.doc["bad_rows"]
+
+
+@dataclass
+class Evaluation(StatusDoc):
+    """What `evaluate` produced: the report folder, the metrics.json document, the prediction rows."""
+
+    report_dir: Path
+    doc: dict
+    rows: list[dict] = field(repr=False)
 
     @property
     def bad_rows_total(self) -> int:
