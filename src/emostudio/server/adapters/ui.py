@@ -95,7 +95,15 @@ def listing(store: AdapterStore, lang: str, value: str | None = None) -> tuple:
 
 
 async def train_adapter(
-    store: AdapterStore, manifest, audio, folder, classes, folds, choice, progress=None
+    store: AdapterStore,
+    manifest,
+    audio,
+    folder,
+    classes,
+    folds,
+    choice,
+    progress=None,
+    n_boot: int = UI_BOOTSTRAP,
 ) -> tuple:
     """Train from what the user gave: (the adapter's answer, its headline html, active line, dropdown)."""
     lang = lang_of(choice)
@@ -105,7 +113,7 @@ async def train_adapter(
     if progress is not None:
         progress(0.1, desc=t("ad_training", lang))
     try:
-        doc = await asyncio.to_thread(train_blocking, store, manifest, audio, folder, classes, folds)
+        doc = await asyncio.to_thread(train_blocking, store, manifest, audio, folder, classes, folds, n_boot)
     except EmoStudioError as exc:
         raise user_error(error_text(exc, lang, name=folder or Path(manifest or "").name), exc) from None
     return (doc, render.trained(doc, lang), *listing(store, lang, doc["id"]))
