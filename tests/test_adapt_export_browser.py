@@ -82,7 +82,9 @@ def test_exports_in_the_downloads_and_the_adapted_reading_after_activating(tmp_p
         # 1. tick TextGrid: the file is in the downloads and in the run folder
         page.locator("#export-formats").get_by_text("Praat TextGrid").click()
         analyze()
-        page.locator("#downloads").get_by_text("processed_audio.TextGrid").first.wait_for(timeout=60_000)
+        page.wait_for_function(  # the file list links each file (its name is shown as stem + extension)
+            "document.querySelector('#downloads').innerHTML.includes('processed_audio.TextGrid')", timeout=60_000
+        )
         runs = [p for p in (tmp_path / "out").iterdir() if p.name.startswith("outputs_")]
         assert len(runs) == 1 and (runs[0] / "processed_audio.TextGrid").is_file()
         assert page.locator("#adapted-card .adapted-card").count() == 0  # no adapter yet
