@@ -83,11 +83,12 @@ def test_exports_in_the_downloads_and_the_adapted_reading_after_activating(tmp_p
         page.locator("#export-formats").get_by_text("Praat TextGrid").click()
         analyze()
         page.wait_for_function(  # the file list links each file (its name is shown as stem + extension)
-            "document.querySelector('#downloads').innerHTML.includes('processed_audio.TextGrid')", timeout=60_000
+            "document.querySelector('#downloads').innerHTML.includes('processed_audio.TextGrid')",
+            timeout=60_000,
         )
         runs = [p for p in (tmp_path / "out").iterdir() if p.name.startswith("outputs_")]
         assert len(runs) == 1 and (runs[0] / "processed_audio.TextGrid").is_file()
-        assert page.locator("#adapted-card .adapted-card").count() == 0  # no adapter yet
+        assert not page.locator("#adapted-card").is_visible()  # no adapter yet: no adapted card
         shot("uiax_1_export_zh_1400.png")
 
         # 2. train an adapter from an upload in the Evaluate tab, switch the server to it
@@ -117,6 +118,10 @@ def test_exports_in_the_downloads_and_the_adapted_reading_after_activating(tmp_p
         shot("uiax_3_adapted_zh_1400.png")
         page.locator("#lang").get_by_text("English").click()
         page.locator("#adapted-card").get_by_text("Adapted reading").wait_for(timeout=10_000)
+        page.locator("#analyze-btn").get_by_text("Analyze").wait_for(
+            timeout=10_000
+        )  # the whole page relabelled
+        page.locator("#downloads").get_by_text("Downloads").first.wait_for(timeout=10_000)
         assert "Base model (9 classes)" in page.locator("#adapted-base").inner_text()
         shot("uiax_4_adapted_en_1400.png")
         page.set_viewport_size({"width": 390, "height": 900})
@@ -125,6 +130,7 @@ def test_exports_in_the_downloads_and_the_adapted_reading_after_activating(tmp_p
 
         # 4. back to the base model: no adapted reading any more
         page.get_by_role("tab", name="Evaluate").click()
+        page.locator("#ad-train").get_by_text("Train adapter").wait_for(timeout=10_000)
         page.locator("#ad-deactivate").click()
         page.locator("#ad-active").get_by_text("no adapter").first.wait_for(timeout=30_000)
         shot("uiax_6_adapters_en_1400.png")

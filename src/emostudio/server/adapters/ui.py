@@ -131,14 +131,14 @@ def activate(store: AdapterStore, adapter_id: str | None, choice: str | None) ->
     return listing(store, lang, adapter_id)
 
 
-def deactivate(store: AdapterStore, choice: str | None) -> tuple:
-    """Back to the base model: (active line, dropdown)."""
+def deactivate(store: AdapterStore, choice: str | None, shown: str | None = None) -> tuple:
+    """Back to the base model: (active line, dropdown still showing `shown`)."""
     lang = lang_of(choice)
     try:
         store.deactivate()
     except EmoStudioError as exc:
         raise user_error(error_text(exc, lang), exc) from None
-    return listing(store, lang)
+    return listing(store, lang, shown)
 
 
 def relabel(store: AdapterStore, choice: str | None, trained: dict | None, shown: str | None) -> tuple:
@@ -208,7 +208,7 @@ def build_adapters_section(service, lang_in: gr.Radio) -> None:
         concurrency_limit=None,
     )
     use.click(lambda i, c: activate(store, i, c), [picker, lang_in], [active_line, picker])
-    base.click(lambda c: deactivate(store, c), [lang_in], [active_line, picker])
+    base.click(lambda c, i: deactivate(store, c, i), [lang_in, picker], [active_line, picker])
     refresh.click(lambda c, i: listing(store, lang_of(c), i), [lang_in, picker], [active_line, picker])
     section.expand(lambda c, i: listing(store, lang_of(c), i), [lang_in, picker], [active_line, picker])
     lang_in.change(

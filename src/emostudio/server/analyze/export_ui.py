@@ -84,7 +84,7 @@ def export_boxes() -> gr.CheckboxGroup:
 
 def adapted_panel() -> tuple[gr.HTML, gr.HTML]:
     """(the adapted card, the export notes), above the result card."""
-    return gr.HTML(elem_id="adapted-card"), gr.HTML(elem_id="export-notes")
+    return gr.HTML(elem_id="adapted-card", visible=False), gr.HTML(elem_id="export-notes", visible=False)
 
 
 def wire(
@@ -102,8 +102,18 @@ def wire(
     card, notes = panel
 
     async def after(doc, formats, choice):
-        return await export_after_analysis(service, doc, formats, choice)
+        doc, shown, card_html, notes_html = await export_after_analysis(service, doc, formats, choice)
+        return doc, shown, shown_html(card_html), shown_html(notes_html)
 
-    go.click(lambda: ("", ""), None, [card, notes], queue=False)
+    def relabelled(doc, choice):
+        boxes_update, card_html = relabel(doc, choice)
+        return boxes_update, shown_html(card_html)
+
+    go.click(lambda: (shown_html(""), shown_html("")), None, [card, notes], queue=False)
     analysis.success(after, [last, boxes, lang_in], [last, files, card, notes], concurrency_limit=None)
-    lang_in.change(relabel, [last, lang_in], [boxes, card])
+    lang_in.change(relabelled, [last, lang_in], [boxes, card])
+
+
+def shown_html(html: str) -> dict:
+    """An HTML component's update: hidden while empty (an empty one still takes room above the result card)."""
+    return gr.update(value=html, visible=bool(html))
