@@ -38,7 +38,7 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "ad_intro": (
         "上传带标签的数据集（与评测相同的输入：清单 + 音频、zip 或服务器上的文件夹），训练适配器："
         "温度校准 + 针对你的标签的分类头，并用交叉验证给出基础模型、校准后与适配器的对比。"
-        "标签可以是 9 个类别、4 类或你自己的名称（如 frustrated）；每类至少需要 5 个文件。",
+        "标签可以是 9 个类别、4 类或你自己的名称（如“不满”“满意”）；每类至少需要 5 个文件。",
         "Upload a labelled set (the same inputs as an evaluation: a manifest + audio, a zip, or a folder on the "
         "server) to train an adapter: temperature scaling plus a head over your labels, with a cross-validated "
         "comparison of the base model, the calibrated scores and the adapter. Labels may be the 9 classes, the "
