@@ -20,6 +20,7 @@ SAME_IN_ZH = {
     "Hz", "kHz", "dB", "dBFS", "LUFS", "FS", "MB", "WA", "UA", "F1", "Macro", "ECE", "MCE", "NLL", "Brier", "SNR",
     "JS", "PC", "ID", "id", "ISO", "CSV", "JSONL", "zip", "path", "label", "embedding", "Emotion", "Studio",
     "SenseVoice", "emostudio", "enhance", "auto", "text", "backend", "dtype",
+    "Praat", "TextGrid", "ELAN", "eaf", "WebVTT", "SRT", "RTTM",  # annotation formats: names, not English
 }  # fmt: skip
 BILINGUAL = sorted(
     {emotion_name(e.key, "both", emoji=False) for e in (*EMOTIONS, SILENT)} | {"语言 / Language"},

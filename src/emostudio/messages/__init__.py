@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from emostudio.messages import adapt as _adapt
+from emostudio.messages import adapt_ui as _adapt_ui
 from emostudio.messages import analysis as _analysis
 from emostudio.messages import charts as _charts
 from emostudio.messages import evaluate as _evaluate
@@ -337,6 +338,7 @@ def _one_catalogue(*parts: dict[str, Any]) -> dict[str, Entry]:
 CATALOGUE: dict[str, Entry] = _one_catalogue(
     MESSAGES,
     _adapt.MESSAGES,
+    _adapt_ui.MESSAGES,
     _analysis.MESSAGES,
     _charts.MESSAGES,
     _evaluate.MESSAGES,

@@ -64,6 +64,15 @@ def colour(key: str) -> str:
     return SILENCE_COLOUR if key == SILENCE else COLOURS[key]
 
 
+# colours of a user's own labels (an adapter's `frustrated`, `satisfied`), by their place in the adapter's labels
+CUSTOM_COLOURS = ("#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#65a30d", "#dc2626")
+
+
+def label_colour(label: str, index: int) -> str:
+    """The colour of an adapter's label: a class key's own colour, else the `index`-th custom colour."""
+    return COLOURS.get(label) or CUSTOM_COLOURS[index % len(CUSTOM_COLOURS)]
+
+
 def emotion_name(key: str, lang: str = "both", *, emoji: bool = True) -> str:
     """What a person reads for a class key (or `silence`): `😊 快乐` (zh), `😊 Happy` (en) or the seed's
     bilingual `😊 快乐 (Happy)` (lang="both"); `emoji=False` drops the emoji (charts: fonts lack them).

@@ -53,6 +53,8 @@ CSS = """
 .legend {display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 0.9em}
 .legend i, i.swatch {display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px}
 .takes {display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 12px}
+.adapted-card {border: 1px solid #c7d2fe; background: #eef2ff; border-radius: 8px; padding: 6px 12px; margin-bottom: 8px}
+.adapted-card .name {font-size: 1.4rem; font-weight: 600}
 .take-card {border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 12px}
 .verdict {font-weight: 600; margin: 8px 0}
 .box {padding: .4em .7em; margin: .3em 0; border: 1px solid}

@@ -15,6 +15,7 @@ import gradio as gr
 from emostudio.examples import ensure_examples
 from emostudio.messages import LANG_CHOICES, lang_of, t
 from emostudio.render.html import CSS
+from emostudio.server.adapters.ui import build_adapters_section
 from emostudio.server.analyze.history_ui import build_history_and_compare_tabs
 from emostudio.server.analyze.service import Service
 from emostudio.server.analyze.ui import build_analyze_tab
@@ -97,7 +98,8 @@ def build_ui(service: Service) -> gr.Blocks:
             build_analyze_tab(service, L, lang_in, last, examples)
             build_history_and_compare_tabs(service, L, lang_in)
             L.add(build_profiles_tab(service, last, lang_in), "label", "tab_profiles")
-            L.add(build_evaluate_tab(service, lang_in), "label", "tab_evaluate")
+            with L.add(build_evaluate_tab(service, lang_in), "label", "tab_evaluate"):
+                build_adapters_section(service, lang_in)  # train adapters, switch the server to one
             live_tab, call_tab = build_live_tabs(service, lang_in)
             L.add(live_tab, "label", "tab_live")
             L.add(call_tab, "label", "tab_call")

@@ -23,6 +23,7 @@ from emostudio.messages import error_text, format_size, lang_of, t
 from emostudio.options import DEFAULT_TEXT_WEIGHT
 from emostudio.render import result as render
 from emostudio.runs import AUDIO_FILE
+from emostudio.server.analyze import export_ui
 from emostudio.server.analyze.history_ui import downloads, selected_row
 from emostudio.server.analyze.service import Service
 from emostudio.server.analyze.text_fields import apply_text
@@ -142,6 +143,7 @@ class AnalyzeInputs:
     text: gr.Textbox
     text_weight: gr.Slider
     go: gr.Button
+    exports: gr.CheckboxGroup
 
 
 @dataclass
@@ -198,8 +200,9 @@ def _inputs_column(service: Service, L: Labels, examples: list[tuple[Path, Examp
         "label",
         "text_weight",
     )
+    exports = export_ui.export_boxes()
     go = L.add(gr.Button(t("analyze"), variant="primary", elem_id="analyze-btn"), "value", "analyze")
-    return AnalyzeInputs(audio_in, example_set, gran, emb, enh, text_in, text_w, go)
+    return AnalyzeInputs(audio_in, example_set, gran, emb, enh, text_in, text_w, go, exports)
 
 
 def _results_column(L: Labels) -> ResultViews:
@@ -236,6 +239,7 @@ def build_analyze_tab(
         with gr.Column(scale=2):
             inp = _inputs_column(service, L, examples)
         with gr.Column(scale=3):
+            adapted = export_ui.adapted_panel()
             res = _results_column(L)
     outputs = [last, *res.views(), res.enh_row, res.before, res.after, res.files]
 
@@ -254,12 +258,13 @@ def build_analyze_tab(
             service, path, granularity, embedding, enhance, text, text_weight, choice, progress
         )
 
-    inp.go.click(cleared, None, outputs, queue=False).then(
+    analysis = inp.go.click(cleared, None, outputs, queue=False).then(
         analyze,
         [inp.audio, inp.granularity, inp.embedding, inp.enhance, inp.text, inp.text_weight, lang_in],
         outputs,
         concurrency_limit=None,
     )
+    export_ui.wire(service, analysis, inp.go, inp.exports, adapted, last, res.files, lang_in)
 
     def play_segment(doc, evt: gr.SelectData):
         """The clicked segment of the run's processed audio, as a clip for the player."""
