@@ -81,11 +81,20 @@ def test_analyze_returns_the_views_and_the_download_zip(service, analysed):
     assert history_ui.downloads(service, doc) == files  # the same files, the zip rebuilt in place
 
 
-def test_analyze_without_audio_is_a_toast_in_the_users_language(service):
-    with pytest.raises(gr.Error, match=t("no_audio", "en")):
-        asyncio.run(analyze_ui.analyze_audio(service, None, "utterance", False, False, None, 0.3, "English"))
-    with pytest.raises(gr.Error, match=t("no_audio", "zh")):
-        asyncio.run(analyze_ui.analyze_audio(service, "", "utterance", False, False, None, 0.3, "中文"))
+def test_analyze_errors_are_one_message_in_the_users_language(service, tmp_path, caplog):
+    """No gr.Error (its red badge covers each of the 13 outputs): the outputs emptied, one notice in the card."""
+    for path, choice, lang in ((None, "English", "en"), ("", "中文", "zh")):
+        out = asyncio.run(analyze_ui.analyze_audio(service, path, "utterance", False, False, None, 0.3, choice))
+        assert len(out) == 13 and out[0] is None and out[-3:] == (None, None, None)
+        assert 'id="analyze-error"' in out[1] and t("no_audio", lang) in out[1]
+        assert [o for o in out[2:4] if o] == []  # bars and timeline empty
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF....WAVEfmt nothing more")
+    with caplog.at_level("INFO", logger="emostudio.server"):
+        out = asyncio.run(analyze_ui.analyze_audio(service, str(bad), "utterance", False, False, None, 0.3, "中文"))
+    assert out[0] is None and "broken.wav" in out[1] and 'id="analyze-error"' in out[1]
+    lines = [r for r in caplog.records if r.name == "emostudio.server"]
+    assert len(lines) == 1 and lines[0].exc_info is None
 
 
 def test_cleared_empties_every_analysis_output():

@@ -21,6 +21,7 @@ CSS = """
 #result-card .name, .take-card .name {font-size: 1.6rem; font-weight: 600}
 .warn {color: #b45309}
 .muted {color: #6b7280; font-size: 0.9em}
+.bad {color: #b91c1c; font-weight: 600; padding: 0.4em 0}
 .emo-table {border-collapse: collapse; width: 100%}
 .emo-table td, .emo-table th {padding: 3px 8px; text-align: left; vertical-align: top; border-bottom: 1px solid #e5e7eb}
 .emo-bars {display: flex; flex-direction: column; gap: 4px; width: 100%}
@@ -104,7 +105,7 @@ def attr(name: str, value: object | None) -> str:
 
 
 def notice(text: str, kind: str = "warn", elem_id: str | None = None, icon: str = "⚠ ") -> str:
-    """A one-line note: kind "warn" (amber text) or "muted"; `text` is escaped."""
+    """A one-line note: kind "warn" (amber text), "bad" (red: a user's mistake) or "muted"; `text` is escaped."""
     return f'<div class="{kind}"{attr("id", elem_id)}>{icon}{esc(text)}</div>'
 
 

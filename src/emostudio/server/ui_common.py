@@ -9,8 +9,9 @@ from typing import Any
 import gradio as gr
 
 from emostudio.messages import LANG_CHOICES, lang_of, t
+from emostudio.render.html import notice
 
-__all__ = ["LANG_CHOICES", "Labels", "lang_of", "user_error"]
+__all__ = ["LANG_CHOICES", "Labels", "error_notice", "lang_of", "user_error"]
 log = logging.getLogger("emostudio.server")
 
 
@@ -18,6 +19,13 @@ def user_error(message: str, exc: BaseException | None = None) -> gr.Error:
     """The toast for a user's mistake: one line in the server log, never a traceback."""
     log.info("web UI: %s", str(exc) if exc is not None else message)
     return gr.Error(message, print_exception=False)
+
+
+def error_notice(message: str, exc: BaseException | None = None, elem_id: str | None = None) -> str:
+    """A user's mistake said once, in a tab's own status area (HTML), instead of a raised gr.Error whose red
+    "Error" badge covers every output of the event: one line in the server log, never a traceback."""
+    log.info("web UI: %s", str(exc) if exc is not None else message)
+    return notice(message, "bad", elem_id, icon="⛔ ")
 
 
 class Labels:
