@@ -22,6 +22,7 @@ CSS = """
 .warn {color: #b45309}
 .muted {color: #6b7280; font-size: 0.9em}
 .bad {color: #b91c1c; font-weight: 600; padding: 0.4em 0}
+.said-ok {color: #166534; padding: 0.4em 0}
 .emo-table {border-collapse: collapse; width: 100%}
 .emo-table td, .emo-table th {padding: 3px 8px; text-align: left; vertical-align: top; border-bottom: 1px solid #e5e7eb}
 .emo-bars {display: flex; flex-direction: column; gap: 4px; width: 100%}
