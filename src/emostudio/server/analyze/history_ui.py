@@ -16,19 +16,15 @@ from emostudio.errors import EmoStudioError
 from emostudio.messages import error_text, lang_of, t
 from emostudio.model.labels import BY_KEY, emotion_name
 from emostudio.render import result as render
-from emostudio.runs import RunFolder, write_zip
 from emostudio.server.analyze.service import Service
-from emostudio.server.ui_common import Labels, user_error
+from emostudio.server.ui_common import Labels, run_downloads, user_error
 
 # ---- plain functions: values in, values out -----------------------------------------------------------------------
 
 
 def downloads(service: Service, doc: dict) -> list[str]:
     """The run's files and a zip of its folder (written under <outputs>/.gradio/zips), as paths for gr.File."""
-    folder = service.run_dir(doc["run_id"])
-    zips = service.settings.outputs / ".gradio" / "zips"
-    paths = [str(folder / n) for n in RunFolder(folder.name, folder).files()]
-    return [*paths, str(write_zip(folder, zips / f"{folder.name}.zip"))]
+    return run_downloads(service.run_dir(doc["run_id"]), service.settings.outputs / ".gradio" / "zips")
 
 
 def selected_row(index) -> int | None:
