@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import wave
 import zipfile
 from pathlib import Path
@@ -129,12 +130,32 @@ def test_history_row_opens_the_run(service, analysed):
     assert list(table.columns) == list(t("history_cols", "en"))
     row = table.index[table.iloc[:, 0] == run_id][0]
     assert run_id in {value for _, value in run_a["choices"]} and run_a == run_b
-    doc, card, bars, line, quality, files = history_ui.open_history_row(service, table, "English", int(row))
+    shown = table.iloc[row, 1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(UTC[+-]\d\d:\d\d\)", shown)  # not raw ISO
+    assert table.iloc[row, 5] == t("frame", "en")
+    assert history_ui.history_rows(service, "zh").iloc[row, 5] == t("frame", "zh")
+    opened = history_ui.open_history_row(service, table, "English", int(row))
+    doc, card, bars, line, strip, seg_table, quality, enh, files = opened
     assert doc == service.read_run(run_id) and doc["label"]["en"] in card and "svg" in line
-    assert files["value"] == history_ui.downloads(service, doc)
+    views = analyze_ui.render_result(doc, "en")  # the same card, segments and enhancement as Analyze
+    assert (card, strip, quality, enh) == (views[0], views[3], views[6], views[7])
+    assert seg_table["visible"] == views[4]["visible"] and seg_table["value"].equals(views[4]["value"])
+    assert files["value"] == history_ui.downloads(service, doc) and files["visible"] is True
     with pytest.raises(gr.Error):
         history_ui.open_history_row(service, table, "English", len(table) + 5)
-    assert history_ui.render_opened(service, None, "en")[:4] == ("", "", "", "")
+    empty = history_ui.render_opened(service, None, "en")
+    assert empty[:4] == ("", "", "", "") and empty[-1]["visible"] is False  # no empty download box
+
+
+def test_history_times_are_local_with_their_zone():
+    from datetime import timedelta, timezone
+
+    plus8 = timezone(timedelta(hours=8))
+    assert history_ui.local_time("2026-12-03T11:20:44+00:00", plus8) == "2026-12-03 19:20:44 (UTC+08:00)"
+    assert (
+        history_ui.local_time("2026-12-03T11:20:44+00:00", timezone.utc) == "2026-12-03 11:20:44 (UTC+00:00)"
+    )
+    assert history_ui.local_time("yesterday") == "yesterday" and history_ui.local_time(None) == ""
 
 
 def test_compare_two_takes(service, analysed, clips):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import gradio as gr
@@ -32,6 +33,17 @@ def selected_row(index) -> int | None:
     return index[0] if isinstance(index, list | tuple) else index
 
 
+def local_time(iso: str | None, tz: tzinfo | None = None) -> str:
+    """A stored ISO 8601 time (`2026-12-03T11:20:44+00:00`) as the server's local time with its zone said:
+    `2026-12-03 19:20:44 (UTC+08:00)`; `tz` overrides the server's zone; unreadable text as it is."""
+    try:
+        when = datetime.fromisoformat(str(iso)).astimezone(tz)
+    except ValueError:
+        return str(iso or "")
+    offset = when.strftime("%z")
+    return f"{when:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
+
+
 def history_rows(service: Service, lang: str) -> pd.DataFrame:
     """The History table in `lang`: run, time, file, emotion, confidence, granularity (newest first)."""
     runs = service.list_runs(limit=100)["runs"]
@@ -39,7 +51,7 @@ def history_rows(service: Service, lang: str) -> pd.DataFrame:
         [
             [
                 r["run_id"],
-                r.get("timestamp"),
+                local_time(r.get("timestamp")),
                 r.get("source"),
                 emotion_name(r["emotion"], lang) if r.get("emotion") in BY_KEY else "",
                 f"{(r.get('confidence') or 0) * 100:.1f}%",
@@ -70,15 +82,20 @@ def history_updates(service: Service, choice: str) -> tuple:
 
 
 def render_opened(service: Service, doc: dict | None, lang: str) -> tuple:
-    """The History tab's views of an opened run (card, bars, timeline, quality, files)."""
-    if not doc:
-        return "", "", "", "", gr.update(value=None, label=t("files", lang))
+    """The History tab's views of an opened run, the same as Analyze shows: card, bars, timeline, segments
+    (strip and table), quality, enhancement, and the files (hidden until a run is opened)."""
+    segs = render.segment_rows(doc, lang)
     return (
         render.card(doc, lang),
         render.score_bars(doc, lang, "history-bars"),
         render.timeline(doc, lang, "hi"),
+        render.segments_strip(doc, lang),
+        gr.update(value=pd.DataFrame(segs, columns=list(t("segment_cols", lang))), visible=len(segs) > 1),
         render.quality(doc, lang),
-        gr.update(value=downloads(service, doc), label=t("files", lang)),
+        render.enhancement(doc, lang),
+        gr.update(
+            value=downloads(service, doc) if doc else None, label=t("files", lang), visible=doc is not None
+        ),
     )
 
 
@@ -152,8 +169,17 @@ def _history_layout(service: Service, L: Labels) -> HistoryTab:
             gr.HTML(elem_id="history-card"),
             gr.HTML(elem_id="history-scores"),
             gr.HTML(elem_id="history-timeline"),
+            gr.HTML(elem_id="history-segments"),
+            gr.Dataframe(interactive=False, visible=False, elem_id="history-segments-table"),
             gr.HTML(elem_id="history-quality"),
-            gr.File(label=t("files"), file_count="multiple", interactive=False, elem_id="history-downloads"),
+            gr.HTML(elem_id="history-enhancement"),
+            gr.File(
+                label=t("files"),
+                file_count="multiple",
+                interactive=False,
+                visible=False,
+                elem_id="history-downloads",
+            ),
         ]
         opened = gr.State(None)
     return HistoryTab(tab, refresh, table, views, opened)

@@ -59,6 +59,7 @@ from emostudio.server.evaluate.inputs import (
     remap_to_uploads,
 )
 from emostudio.server.http import ApiError, as_api_error
+from emostudio.server.settings import safe_filename
 from emostudio.server.worker import QueueFullError, UnavailableError
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 EVAL_DIR = "evaluations"
 HISTORY_DIR = "history"
 UPLOADS_DIR = ".uploads"
+NAMES_DIR = ".names"  # <id>.txt: the uploaded test set's file name, shown in the lists of past evaluations
 ERROR_FILE = "error.json"
 CHUNK_SECONDS = 60.0  # audio decoded ahead of the worker per group (the worker scores a few files per call)
 
@@ -148,6 +150,19 @@ class Evaluations:
         uploads = self.root / UPLOADS_DIR / folder.name
         uploads.mkdir(parents=True, exist_ok=True)
         return folder, uploads
+
+    def name_report(self, report_id: str, name: str | None) -> None:
+        """Remember the name a person gave the test set (the uploaded archive's or manifest's file name, made
+        display-safe) for the lists of past evaluations; the report folder itself is left as evaluate() wrote it."""
+        if name:
+            atomic.write_text(
+                self.root / NAMES_DIR / f"{self.report_dir(report_id).name}.txt", safe_filename(name)
+            )
+
+    def report_name(self, report_id: str) -> str | None:
+        """The name `name_report` remembered, or None."""
+        path = self.root / NAMES_DIR / f"{report_id}.txt"
+        return (path.read_text(encoding="utf-8").strip() or None) if path.is_file() else None
 
     def discard(self, folder: Path, uploads: Path | None) -> None:
         """Remove the folders of an evaluation that never started."""
@@ -344,6 +359,7 @@ class Evaluations:
             doc = st.pop("metrics", None)
             if doc:
                 st.update(
+                    name=self.report_name(rid),
                     manifest=doc["manifest"]["source"],
                     classes=doc["classes"],
                     exit_code=doc["status"]["code"],
