@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from audio_factory import encode, make_voice
 from langcheck import check
+from playwright.sync_api import expect
 from test_ui_browser import ARTIFACTS, NARROW, WIDE, browser, live  # noqa: F401 (fixtures)
 
 from emostudio.messages import t
@@ -49,7 +50,31 @@ def _data(tmp) -> tuple[str, ...]:
     """What the page shows as it is: file names, run and report ids, the speaker, the model's path."""
     out = tmp / "outputs"
     ids = [p.name for p in out.iterdir()] + [p.name for p in (out / "evaluations").glob("eval_*")]
-    return (*ids, "voice.wav", "call.wav", "myset.zip", "e0.wav", "alice", str(tmp), "pcm_s16le", "tiny")
+    files = (
+        "result",
+        "processed_audio",
+        "frames_ch0",
+        "frames_ch1",
+        "frames",
+        "predictions",
+        "metrics",
+        "report",
+    )
+    suffixes = (".json", ".wav", ".csv", ".zip", ".html", "KB")  # gr.File shows stem, suffix and size apart
+    shown = (
+        "voice.wav",
+        "call.wav",
+        "myset.zip",
+        "e0.wav",
+        "alice",
+        "next tuesday",
+        "myset",
+        str(tmp.parent),  # the model's folder is beside the server's
+        "pcm_s16le",
+        "tiny_model0",  # the model, by its folder
+        "tiny",
+    )
+    return (*ids, *shown, *files, *suffixes)
 
 
 def _tab(page, key: str, lang: str) -> None:
@@ -80,6 +105,7 @@ def test_my_tabs_speak_one_language(live, browser, inputs, lang):  # noqa: F811
     seen: dict[str, str] = {}
 
     # Analyze: a mistake first (no audio) is one message, then a frame-level run with enhancement
+    page.wait_for_timeout(1000)  # the page's events are wired once it has loaded
     page.locator("#analyze-btn").click()
     page.locator("#analyze-error").get_by_text(t("no_audio", lang)).wait_for(timeout=30_000)
     assert page.get_by_text("Error", exact=True).count() == 0
@@ -95,15 +121,15 @@ def test_my_tabs_speak_one_language(live, browser, inputs, lang):  # noqa: F811
     # History: times local with their zone, the opened run shown like Analyze, downloads only once opened
     _tab(page, "tab_history", lang)
     table = page.locator("#history")
-    table.get_by_text("voice.wav").first.wait_for(timeout=30_000)
+    table.get_by_text("voice.wav").locator("visible=true").first.wait_for(timeout=30_000)
     assert (
         page.locator("#history-downloads").count() == 0 or not page.locator("#history-downloads").is_visible()
     )
     shown = table.inner_text()
     assert "(UTC" in shown and not re.search(r"\dT\d", shown)  # local times, not raw ISO 8601
-    table.get_by_text("voice.wav").first.click()
+    table.get_by_text("voice.wav").locator("visible=true").first.click()
     page.locator("#history-card #result-label").wait_for(timeout=30_000)
-    page.locator("#history-segments .strip").wait_for(timeout=30_000)
+    page.locator("#history-timeline svg").first.wait_for(timeout=30_000)
     assert page.locator("#history-enhancement").inner_text().strip()
     page.locator("#history-downloads").wait_for(state="visible", timeout=30_000)
     seen["history"] = _panel(page)
@@ -131,8 +157,8 @@ def test_my_tabs_speak_one_language(live, browser, inputs, lang):  # noqa: F811
     assert (
         t("eval_exit", lang, code=0).split("0")[0].strip() not in page.locator("#eval-verdict").inner_text()
     )
-    page.locator("#eval-past").click()
-    page.get_by_text("myset.zip").first.wait_for(timeout=10_000)
+    page.locator("#eval-past input").first.click()
+    page.get_by_role("option", name=re.compile("myset.zip")).first.wait_for(timeout=10_000)
     page.keyboard.press("Escape")
     seen["evaluate"] = _panel(page)
     _shots(page, "evaluate", lang)
@@ -144,8 +170,14 @@ def test_my_tabs_speak_one_language(live, browser, inputs, lang):  # noqa: F811
     page.locator("#call-timeline-svg").wait_for(timeout=120_000)
     page.locator("#call-legend").wait_for(timeout=10_000)
     assert page.locator(".call-quality").count() == 2
-    page.locator("#call-downloads").get_by_text("frames_ch1.csv").wait_for(timeout=30_000)
-    ticks = page.locator("#call-timeline-svg text.axis").all_inner_texts()
+    for name in (
+        "result",
+        "frames_ch0",
+        "frames_ch1",
+        ".zip",
+    ):  # gr.File shows a name's stem and suffix apart
+        expect(page.locator("#call-downloads")).to_contain_text(name, timeout=30_000)
+    ticks = page.locator("#call-timeline-svg text.axis").all_text_contents()
     assert ticks and len(ticks) == len(set(ticks))
     seen["call"] = _panel(page)
     _shots(page, "call", lang)

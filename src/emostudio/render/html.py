@@ -17,8 +17,8 @@ from emostudio.model.labels import KEYS, colour, emotion_name
 VERDICT_ICON = {"ok": "✅", "warn": "⚠️", "bad": "❌", "info": "ℹ️"}
 
 CSS = """
-#result-card .emo, .take-card .emo {font-size: 3.2rem; line-height: 1.1}
-#result-card .name, .take-card .name {font-size: 1.6rem; font-weight: 600}
+#result-card .emo, #history-card .emo, .take-card .emo {font-size: 3.2rem; line-height: 1.1}
+#result-card .name, #history-card .name, .take-card .name {font-size: 1.6rem; font-weight: 600}
 .warn {color: #b45309}
 .muted {color: #6b7280; font-size: 0.9em}
 .bad {color: #b91c1c; font-weight: 600; padding: 0.4em 0}

@@ -77,7 +77,6 @@ async def add_result(
         try:
             rec = await ps.add_run(name, doc["run_id"], at_text or None, tag_list(tag_text))
         except (EmoStudioError, ClipError) as e:
-            log.info("web UI: %s", e)
             said = _said(e, name=(at_text or "").strip() or name)
         else:
             names = await run_in_threadpool(speaker_names, ps, lang)
