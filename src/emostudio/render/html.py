@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from datetime import datetime, tzinfo
 
 from emostudio.messages import t
 from emostudio.model.labels import KEYS, colour, emotion_name
@@ -93,6 +94,17 @@ code{font-size:.9em}
 """
     + CSS
 )
+
+
+def local_time(iso: str | None, tz: tzinfo | None = None) -> str:
+    """A stored ISO 8601 time (`2026-12-03T11:20:44+00:00`) as the server's local time with its zone said:
+    `2026-12-03 19:20:44 (UTC+08:00)`; `tz` overrides the server's zone; unreadable text as it is."""
+    try:
+        when = datetime.fromisoformat(str(iso)).astimezone(tz)
+    except ValueError:
+        return str(iso or "")
+    offset = when.strftime("%z")
+    return f"{when:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def esc(value: object) -> str:

@@ -192,10 +192,10 @@ def call_html(doc: dict | None, lang: str) -> str:
         out.append(lanes_svg(lanes, lang, 0.0, max(duration, 1.0), "call-timeline-svg"))
         shown = dict.fromkeys(label for lane in lanes for _, _, label in lane.segments)
         out.append(legend(shown, lang).replace('class="legend"', 'class="legend" id="call-legend"', 1))
-    out += [
-        f'<div class="call-quality" data-channel="{ch["index"]}"><b>'
-        f"{esc(t('call_channel', lang, n=ch['index'] + 1, role=role_name(ch['role'], lang)))}</b>"
-        f"{quality(ch['result'], lang)}</div>"
+    out += [  # folded: two long tables would push the downloads off the screen
+        f'<details class="call-quality" data-channel="{ch["index"]}"><summary><b>'
+        f"{esc(t('call_channel', lang, n=ch['index'] + 1, role=role_name(ch['role'], lang)))}</b> · "
+        f"{esc(t('quality', lang))}</summary>{quality(ch['result'], lang)}</details>"
         for ch in doc.get("channels") or []
         if ch.get("result") and ch["result"].get("quality")
     ]

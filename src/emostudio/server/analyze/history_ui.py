@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
 from pathlib import Path
 
 import gradio as gr
@@ -17,6 +16,7 @@ from emostudio.errors import EmoStudioError
 from emostudio.messages import error_text, lang_of, t
 from emostudio.model.labels import BY_KEY, emotion_name
 from emostudio.render import result as render
+from emostudio.render.html import local_time
 from emostudio.server.analyze.service import Service
 from emostudio.server.ui_common import Labels, run_downloads, user_error
 
@@ -31,17 +31,6 @@ def downloads(service: Service, doc: dict) -> list[str]:
 def selected_row(index) -> int | None:
     """The row of a Gradio select event's index ([row, column] for tables)."""
     return index[0] if isinstance(index, list | tuple) else index
-
-
-def local_time(iso: str | None, tz: tzinfo | None = None) -> str:
-    """A stored ISO 8601 time (`2026-12-03T11:20:44+00:00`) as the server's local time with its zone said:
-    `2026-12-03 19:20:44 (UTC+08:00)`; `tz` overrides the server's zone; unreadable text as it is."""
-    try:
-        when = datetime.fromisoformat(str(iso)).astimezone(tz)
-    except ValueError:
-        return str(iso or "")
-    offset = when.strftime("%z")
-    return f"{when:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def history_rows(service: Service, lang: str) -> pd.DataFrame:

@@ -315,7 +315,14 @@ def _inputs_column() -> EvalInputs:
 
 def _image(key: str, elem_id: str) -> gr.Image:
     # no floating label over the picture: each chart draws its own title above its plot
-    return gr.Image(label=_z(key), show_label=False, type="pil", interactive=False, elem_id=elem_id)
+    return gr.Image(
+        label=_z(key),
+        show_label=False,
+        buttons=["fullscreen"],
+        type="pil",
+        interactive=False,
+        elem_id=elem_id,
+    )
 
 
 def _report_column() -> list:
