@@ -48,4 +48,6 @@ def test_two_months_by_day_stay_a_readable_picture():
     tr = trend(recs, by="day", tz="UTC")
     assert len(tr.table) > 50
     width_px, _ = Image.open(io.BytesIO(trend_png(tr, lang="en"))).size
-    assert width_px <= MAX_WIDTH_IN * 110 * 1.05  # capped at 110 dpi (the old width grew 0.55 in per day: over 30 in)
+    assert (
+        width_px <= MAX_WIDTH_IN * 110 * 1.05
+    )  # capped at 110 dpi (the old width grew 0.55 in per day: over 30 in)
