@@ -18,7 +18,7 @@ LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # written the same way in Chinese technical text: units, metric names, formats, product and command names
 SAME_IN_ZH = {
     "Hz", "kHz", "dB", "dBFS", "LUFS", "FS", "MB", "WA", "UA", "F1", "Macro", "ECE", "MCE", "NLL", "Brier", "SNR",
-    "JS", "PC", "ID", "id", "ISO", "CSV", "JSONL", "zip", "path", "label", "embedding", "Emotion", "Studio",
+    "JS", "PC", "ID", "id", "ISO", "UTC", "CSV", "JSONL", "zip", "path", "label", "embedding", "Emotion", "Studio",
     "SenseVoice", "emostudio", "enhance", "auto", "text", "backend", "dtype",
     "Praat", "TextGrid", "ELAN", "eaf", "WebVTT", "SRT", "RTTM",  # annotation formats: names, not English
 }  # fmt: skip

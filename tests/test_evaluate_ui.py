@@ -14,9 +14,10 @@ from browsers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, keep_local, need_chromi
 from playwright.sync_api import sync_playwright
 from server_process import ServerProcess
 
+from emostudio.messages import t
 from emostudio.server.app import create_app
 from emostudio.server.evaluate.service import evaluations_for
-from emostudio.server.evaluate.ui import report_view, start_evaluation
+from emostudio.server.evaluate.ui import past_choices, report_view, start_evaluation
 from emostudio.server.settings import ServerSettings
 from emostudio.server.ui import build_ui
 
@@ -61,7 +62,8 @@ def test_tab_functions_on_a_live_service(tmp_path, tiny_model_dir, testset_zip):
     verdict, table, per_class, confusion, reliability, bands, history, files = report_view(
         evals, second.id, "en"
     )
-    assert "exit code 0" in verdict and "Stability" in verdict and "random weights" in verdict
+    assert t("eval_status_0", "en") in verdict and "Stability" in verdict and "random weights" in verdict
+    assert "exit code" not in verdict  # a web page says the status in words
     assert list(table.columns)[:4] == ["Model", "n", "WA", "UA"] and table.iloc[0]["n"] == len(LABELS)
     assert "😠 Angry" in list(per_class["Class"])
     for image in (confusion, reliability, bands, history):  # drawn from metrics.json in the UI's language
@@ -72,7 +74,11 @@ def test_tab_functions_on_a_live_service(tmp_path, tiny_model_dir, testset_zip):
     ]
     assert sorted(Path(f).name for f in files) == ["metrics.json", "predictions.csv", "report.html"]
     zh = report_view(evals, second.id, "zh")
-    assert "退出码 0" in zh[0] and "😠 愤怒" in list(zh[2]["类别"])
+    assert t("eval_status_0", "zh") in zh[0] and "退出码" not in zh[0] and "😠 愤怒" in list(zh[2]["类别"])
+    # past evaluations are named by the uploaded archive, not the folder it was unpacked to
+    names = {rid: label for label, rid in past_choices(evals, "en")}
+    assert "set.zip" in names[first.id] and "set.zip" in names[second.id]
+    assert all(" data " not in f" {label} " for label in names.values())
     service.close()
 
 
@@ -101,7 +107,8 @@ def test_evaluate_in_the_browser(tmp_path, tiny_model_dir, testset_zip):
         reports = [d for d in (tmp_path / "outputs" / "evaluations").iterdir() if d.name.startswith("eval_")]
         assert len(reports) == 1
         doc = json.loads((reports[0] / "metrics.json").read_text())
-        assert doc["n"] == len(LABELS) and f"退出码 {doc['status']['code']}" in verdict.inner_text()
+        shown = verdict.inner_text()
+        assert doc["n"] == len(LABELS) and doc["status"]["zh"] in shown and "退出码" not in shown
         assert page.locator("#eval-metrics").inner_text().count(f"{doc['wa'] * 100:.1f}%") >= 1
         page.locator("#eval-confusion img").wait_for(timeout=15_000)
         assert page.locator("#eval-confusion img").bounding_box()["height"] > 100
@@ -111,6 +118,7 @@ def test_evaluate_in_the_browser(tmp_path, tiny_model_dir, testset_zip):
         page.screenshot(path=str(ARTIFACTS / "ui_evaluate.png"), full_page=True)
         page.locator("#lang").get_by_text("English").click()
         page.locator("#eval-run").get_by_text("Evaluate").wait_for(timeout=10_000)
-        assert f"exit code {doc['status']['code']}" in page.locator("#eval-verdict").inner_text()
+        shown = page.locator("#eval-verdict").inner_text()
+        assert doc["status"]["en"] in shown and "exit code" not in shown
         assert outside == [], f"the page tried to reach the internet: {outside}"
         browser.close()

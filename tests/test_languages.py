@@ -26,7 +26,7 @@ from emostudio.profiles.charts import _trend_chart
 from emostudio.profiles.records import BadTimeError
 from emostudio.render import result as render
 from emostudio.render.charts import cjk_font, font_families
-from emostudio.render.evaluate import verdict_html
+from emostudio.render.evaluate import bad_row_text, verdict_html
 from emostudio.render.live import Lane, call_html, ending_html, live_cards, live_timeline, role_name
 from emostudio.render.profiles import summary_card
 from emostudio.server import ui
@@ -177,6 +177,8 @@ def test_evaluation_verdict_and_tables_speak_one_language(lang, other):
     pieces += [" ".join(map(str, [*f.columns, *f.to_numpy().ravel()])) for f in frames]
     _says_something(pieces, lang)
     check(pieces, lang, (*DATA, "eval_20240101_000000", "a1", "a.wav"))
+    said = bad_row_text(doc["bad_rows"][0], lang)  # the row's place is the table's first column, said once
+    assert said and "line 10" not in said and "第 10 行" not in said
 
 
 @pytest.mark.parametrize("lang,other", LANG_PAIRS)

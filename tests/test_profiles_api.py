@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 
+import gradio as gr
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -177,10 +178,12 @@ def test_ui_profiles_tab_adds_the_current_result_and_shows_the_trend(tmp_path, t
     add, show = _fn(blocks, "add_current"), _fn(blocks, "show")
     message, pick, _ = asyncio.run(add(doc, "alice", "vip", "", "English"))
     assert "alice" in message and pick["value"] == "alice"
-    with pytest.raises(Exception, match="Analyse a clip"):
-        asyncio.run(add(None, "alice", "", "", "English"))
-    with pytest.raises(Exception, match="说话人"):
-        asyncio.run(add(doc, " ", "", "", "中文"))
+    # a mistake is said in the status area in red, replacing the success, and leaves the picker as it was
+    failed, pick, said = asyncio.run(add(None, "alice", "", "", "English"))
+    assert "Analyse a clip" in failed and "profile-add-error" in failed and "alice" not in failed
+    assert pick == gr.skip() and "ok" not in said
+    failed, pick, _ = asyncio.run(add(doc, " ", "", "", "中文"))
+    assert "说话人" in failed and "profile-add-error" in failed and pick == gr.skip()
     card, image, table = asyncio.run(show("alice", "week", doc, "English"))
     assert "alice · 1 records" in card and "Not enough data" in card and image.size[0] > 300
     assert list(table.columns) == list(t("profile_near_cols", "en")) and table.iloc[0, 0] == "1.000"

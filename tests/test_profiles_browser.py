@@ -39,6 +39,12 @@ def test_profiles_tab_in_the_browser(live, browser):  # noqa: F811
     nearest = page.locator("#profile-nearest")
     expect(nearest).to_contain_text("1.000", timeout=30_000)  # the clip itself is the nearest moment
     expect(nearest).to_contain_text("profile_voice.wav")
+    page.locator("#profile-at textarea, #profile-at input").first.fill("2026-13-45")
+    page.locator("#profile-add").click()  # a bad time replaces the success message, no badge on the picker
+    status.locator("#profile-add-error").get_by_text("2026-13-45").wait_for(timeout=30_000)
+    assert status.locator("#profile-added").count() == 0
+    assert page.get_by_text("Error", exact=True).count() == 0
+    page.locator("#profile-pick").click(timeout=5_000)  # the picker is not covered
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui_profiles.png"), full_page=True)
     assert outside == [], f"the page tried to reach the internet: {outside}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import wave
 import zipfile
 from pathlib import Path
@@ -81,11 +82,24 @@ def test_analyze_returns_the_views_and_the_download_zip(service, analysed):
     assert history_ui.downloads(service, doc) == files  # the same files, the zip rebuilt in place
 
 
-def test_analyze_without_audio_is_a_toast_in_the_users_language(service):
-    with pytest.raises(gr.Error, match=t("no_audio", "en")):
-        asyncio.run(analyze_ui.analyze_audio(service, None, "utterance", False, False, None, 0.3, "English"))
-    with pytest.raises(gr.Error, match=t("no_audio", "zh")):
-        asyncio.run(analyze_ui.analyze_audio(service, "", "utterance", False, False, None, 0.3, "中文"))
+def test_analyze_errors_are_one_message_in_the_users_language(service, tmp_path, caplog):
+    """No gr.Error (its red badge covers each of the 13 outputs): the outputs emptied, one notice in the card."""
+    for path, choice, lang in ((None, "English", "en"), ("", "中文", "zh")):
+        out = asyncio.run(
+            analyze_ui.analyze_audio(service, path, "utterance", False, False, None, 0.3, choice)
+        )
+        assert len(out) == 13 and out[0] is None and out[-3:] == (None, None, None)
+        assert 'id="analyze-error"' in out[1] and t("no_audio", lang) in out[1]
+        assert [o for o in out[2:4] if o] == []  # bars and timeline empty
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF....WAVEfmt nothing more")
+    with caplog.at_level("INFO", logger="emostudio.server"):
+        out = asyncio.run(
+            analyze_ui.analyze_audio(service, str(bad), "utterance", False, False, None, 0.3, "中文")
+        )
+    assert out[0] is None and "broken.wav" in out[1] and 'id="analyze-error"' in out[1]
+    lines = [r for r in caplog.records if r.name == "emostudio.server"]
+    assert len(lines) == 1 and lines[0].exc_info is None
 
 
 def test_cleared_empties_every_analysis_output():
@@ -116,12 +130,32 @@ def test_history_row_opens_the_run(service, analysed):
     assert list(table.columns) == list(t("history_cols", "en"))
     row = table.index[table.iloc[:, 0] == run_id][0]
     assert run_id in {value for _, value in run_a["choices"]} and run_a == run_b
-    doc, card, bars, line, quality, files = history_ui.open_history_row(service, table, "English", int(row))
+    shown = table.iloc[row, 1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(UTC[+-]\d\d:\d\d\)", shown)  # not raw ISO
+    assert table.iloc[row, 5] == t("frame", "en")
+    assert history_ui.history_rows(service, "zh").iloc[row, 5] == t("frame", "zh")
+    opened = history_ui.open_history_row(service, table, "English", int(row))
+    doc, card, bars, line, strip, seg_table, quality, enh, files = opened
     assert doc == service.read_run(run_id) and doc["label"]["en"] in card and "svg" in line
-    assert files["value"] == history_ui.downloads(service, doc)
+    views = analyze_ui.render_result(doc, "en")  # the same card, segments and enhancement as Analyze
+    assert (card, strip, quality, enh) == (views[0], views[3], views[6], views[7])
+    assert seg_table["visible"] == views[4]["visible"] and seg_table["value"].equals(views[4]["value"])
+    assert files["value"] == history_ui.downloads(service, doc) and files["visible"] is True
     with pytest.raises(gr.Error):
         history_ui.open_history_row(service, table, "English", len(table) + 5)
-    assert history_ui.render_opened(service, None, "en")[:4] == ("", "", "", "")
+    empty = history_ui.render_opened(service, None, "en")
+    assert empty[:4] == ("", "", "", "") and empty[-1]["visible"] is False  # no empty download box
+
+
+def test_history_times_are_local_with_their_zone():
+    from datetime import timedelta, timezone
+
+    plus8 = timezone(timedelta(hours=8))
+    assert history_ui.local_time("2026-12-03T11:20:44+00:00", plus8) == "2026-12-03 19:20:44 (UTC+08:00)"
+    assert (
+        history_ui.local_time("2026-12-03T11:20:44+00:00", timezone.utc) == "2026-12-03 11:20:44 (UTC+00:00)"
+    )
+    assert history_ui.local_time("yesterday") == "yesterday" and history_ui.local_time(None) == ""
 
 
 def test_compare_two_takes(service, analysed, clips):
@@ -140,12 +174,12 @@ def test_compare_two_takes(service, analysed, clips):
 def test_profile_add_and_search(service, analysed):
     ps = profiles_service(service)
     doc = analysed["doc"]
-    with pytest.raises(gr.Error, match=t("profile_need_result", "en")):
-        asyncio.run(profiles_ui.add_result(ps, None, "alice", "", "", "English"))
-    with pytest.raises(gr.Error, match=t("profile_need_speaker", "zh")):
-        asyncio.run(profiles_ui.add_result(ps, doc, "  ", "", "", "中文"))
+    said, pick, _ = asyncio.run(profiles_ui.add_result(ps, None, "alice", "", "", "English"))
+    assert t("profile_need_result", "en") in said and 'id="profile-add-error"' in said
+    said, pick, _ = asyncio.run(profiles_ui.add_result(ps, doc, "  ", "", "", "中文"))
+    assert t("profile_need_speaker", "zh") in said and pick == gr.skip()
     said, pick, added = asyncio.run(profiles_ui.add_result(ps, doc, " alice ", "vip, 2024", None, "English"))
-    assert "alice" in said and pick["value"] == "alice" and added[0] == "alice"
+    assert "alice" in said and 'id="profile-added"' in said and pick["value"] == "alice"
     assert ps.store().speaker_records("alice")[-1].tags == ["2024", "vip"]
     assert "alice" in profiles_ui.speaker_names(ps, "en")
     assert profiles_ui.speaker_choices(ps, "nobody", "English")["value"] == "alice"
@@ -155,8 +189,23 @@ def test_profile_add_and_search(service, analysed):
     card, image, table = asyncio.run(profiles_ui.show_speaker(ps, "alice", "day", None, "中文"))
     assert list(table.columns) == list(t("profile_recent_cols", "zh")) and len(table) == 1
     assert asyncio.run(profiles_ui.show_speaker(ps, None, "week", doc, "English"))[:2] == ("", None)
-    relabelled = profiles_ui.relabel_updates("English", added)
-    assert relabelled[5] == t("profile_added", "en", speaker=added[0], id=added[1])
+    relabelled = profiles_ui.relabel_updates("中文", added)
+    assert (
+        t("profile_added", "zh", speaker="alice", id=ps.store().speaker_records("alice")[-1].id)
+        in relabelled[5]
+    )
+
+
+@pytest.mark.parametrize("when", ["2026-13-45", "next tuesday"])
+def test_a_failed_profile_add_replaces_the_success_message(service, analysed, when):
+    """No gr.Error (its badge covers the speaker picker for 30 s): the status says the mistake, once."""
+    ps = profiles_service(service)
+    ok, _, _ = asyncio.run(profiles_ui.add_result(ps, analysed["doc"], "bob", "", None, "中文"))
+    assert 'id="profile-added"' in ok
+    said, pick, kept = asyncio.run(profiles_ui.add_result(ps, analysed["doc"], "bob", "", when, "中文"))
+    assert 'id="profile-added"' not in said and 'id="profile-add-error"' in said and when in said
+    assert pick == gr.skip() and "ok" not in kept
+    assert kept["en"] != kept["zh"] and when in profiles_ui.relabel_updates("English", kept)[5]
 
 
 def test_evaluation_runs_and_shows_its_report(service, tmp_path):

@@ -161,8 +161,11 @@ def test_3_an_error_clears_the_previous_result(live, browser, clips):
     ui.analyze(clips["clean.wav"])
     assert ui.page.locator("#result-card").inner_text().strip()
     ui.analyze(clips["notes.wav"], wait=False)
-    toast = ui.page.get_by_text("notes.wav：不是音频文件")
-    toast.first.wait_for(timeout=60_000)
+    said = ui.page.locator("#analyze-error")  # one message, in the card's place
+    said.wait_for(timeout=60_000)
+    assert "notes.wav：不是音频文件" in said.inner_text()
+    assert ui.page.get_by_text("Error", exact=True).count() == 0  # no red badge over each output
+    assert ui.page.get_by_text("notes.wav：不是音频文件").count() == 1
     assert ui.page.locator("#result-label").count() == 0  # the previous card is gone …
     assert ui.page.locator("#quality-report table").count() == 0  # … and so are its quality table …
     assert ui.page.locator("#score-chart .bar-row").count() == 0  # … and its scores

@@ -80,6 +80,12 @@ def _quality_rows(qa: dict[str, dict], qb: dict[str, dict]) -> list[dict]:
                 "name": name,
                 "label_en": ref.get("label_en"),
                 "label_zh": ref.get("label_zh"),
+                # each take's own label: an SNR says the method it was measured with, which may differ
+                **{
+                    f"label_{side}_{lang}": (m or ref).get(f"label_{lang}")
+                    for side, m in (("a", ma), ("b", mb))
+                    for lang in ("en", "zh")
+                },
                 "unit": ref.get("unit"),
                 "a": va,
                 "b": vb,

@@ -22,11 +22,18 @@ def trend_png(trend: Trend, title: str | None = None, lang: str = "en") -> bytes
     return _trend_chart(trend, title, lang=lang)
 
 
+MAX_WIDTH_IN = 14.0  # inches: wider pictures are shrunk by the page until nothing can be read
+MAX_LABELS = 20  # periods named on the x axis at most (and "n=" counts over the bars)
+
+
 @chart
 def _trend_chart(trend: Trend, title: str | None, *, lang: str):
     tab = trend.table
     x = np.arange(len(tab))
-    width = max(7.0, 0.55 * len(tab) + 3)
+    # a long run of days stays a readable picture: the width is capped and the labels thinned (every
+    # `step`-th period named) instead of a 30-inch figure shrunk to the page
+    width = min(max(7.0, 0.55 * len(tab) + 3), MAX_WIDTH_IN)
+    step = max(1, -(-len(tab) // MAX_LABELS))
     fig = figure(width, 7.0, layout="tight")
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     stack = np.zeros(len(tab))
@@ -39,7 +46,7 @@ def _trend_chart(trend: Trend, title: str | None, *, lang: str):
     top.set_ylabel(t("chart_share_axis", lang))
     top.set_ylim(0, 100)
     top.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, 1.22), frameon=False)
-    for xi, n in zip(x, tab["records"], strict=True):
+    for xi, n in list(zip(x, tab["records"], strict=True))[::step]:
         top.text(xi, 101, t("chart_n", lang, n=n), ha="center", va="bottom", fontsize=7, color="#555")
     neg = tab["negative_share"].to_numpy(dtype=float) * 100
     ok = ~np.isnan(neg)
@@ -58,8 +65,8 @@ def _trend_chart(trend: Trend, title: str | None, *, lang: str):
     bottom.set_ylabel(t("chart_negative_axis", lang))
     bottom.set_ylim(0, 100)
     bottom.legend(fontsize=8, loc="upper left")
-    bottom.set_xticks(x)
-    bottom.set_xticklabels(tab["period"].tolist(), rotation=45, ha="right", fontsize=8)
+    bottom.set_xticks(x[::step])
+    bottom.set_xticklabels(tab["period"].tolist()[::step], rotation=45, ha="right", fontsize=9)
     bottom.grid(alpha=0.3)
     state = t(_STATE.get(a.status, "chart_trend_state_none"), lang)
     period = t(f"chart_period_{trend.by}", lang)

@@ -18,6 +18,15 @@ def row_where(where: str, lang: str) -> str:
     return t("row_line", lang, n=m[1]) if m else where
 
 
+def bad_row_text(bad: dict, lang: str) -> str:
+    """What went wrong with one bad row, without repeating where it is (that is the table's first column):
+    "不是音频文件", not "第 3 行：第 3 行：不是音频文件"."""
+    message = bad["message"]
+    for prefix in (f"{bad['where']}: ", f"{bad['where']}："):
+        message = message.removeprefix(prefix)
+    return code_text(bad["code"], lang, message, "")
+
+
 def verdict_html(status: dict, reasons: list[str], lang: str) -> str:
     """The verdict of one evaluation (`status` as `Evaluations.status` gives it; `reasons` in `lang`, from
     `emostudio.evaluate.status_reasons`): the status, stability, rows not evaluated, or why it failed."""
@@ -33,7 +42,7 @@ def verdict_html(status: dict, reasons: list[str], lang: str) -> str:
     lines = "".join(f"<br>• {esc(r)}" for r in reasons)
     parts = [
         box(
-            f"<b>{esc(t('eval_exit', lang, code=st['code']))}</b>: {esc(st[lang])}{lines}",
+            f"<b>{esc(st[lang])}</b>{lines}",  # the status said in words: an exit code means nothing here
             kind,
             "eval-verdict",
         )
@@ -53,7 +62,7 @@ def verdict_html(status: dict, reasons: list[str], lang: str) -> str:
         rows = []
         for b in doc["bad_rows"][:MAX_BAD_ROWS_SHOWN]:
             where = row_where(b["where"], lang)
-            rows.append([esc(where), esc(code_text(b["code"], lang, b["message"], where))])
+            rows.append([esc(where), esc(bad_row_text(b, lang))])
         head = [esc(h) for h in t("eval_bad_row_cols", lang)]
         parts.append(
             f"<details><summary>{esc(t('eval_bad_rows', lang))}: "

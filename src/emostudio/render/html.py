@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from datetime import datetime, tzinfo
 
 from emostudio.messages import t
 from emostudio.model.labels import KEYS, colour, emotion_name
@@ -17,10 +18,12 @@ from emostudio.model.labels import KEYS, colour, emotion_name
 VERDICT_ICON = {"ok": "✅", "warn": "⚠️", "bad": "❌", "info": "ℹ️"}
 
 CSS = """
-#result-card .emo, .take-card .emo {font-size: 3.2rem; line-height: 1.1}
-#result-card .name, .take-card .name {font-size: 1.6rem; font-weight: 600}
+#result-card .emo, #history-card .emo, .take-card .emo {font-size: 3.2rem; line-height: 1.1}
+#result-card .name, #history-card .name, .take-card .name {font-size: 1.6rem; font-weight: 600}
 .warn {color: #b45309}
 .muted {color: #6b7280; font-size: 0.9em}
+.bad {color: #b91c1c; font-weight: 600; padding: 0.4em 0}
+.said-ok {color: #166534; padding: 0.4em 0}
 .emo-table {border-collapse: collapse; width: 100%}
 .emo-table td, .emo-table th {padding: 3px 8px; text-align: left; vertical-align: top; border-bottom: 1px solid #e5e7eb}
 .emo-bars {display: flex; flex-direction: column; gap: 4px; width: 100%}
@@ -95,6 +98,17 @@ code{font-size:.9em}
 )
 
 
+def local_time(iso: str | None, tz: tzinfo | None = None) -> str:
+    """A stored ISO 8601 time (`2026-12-03T11:20:44+00:00`) as the server's local time with its zone said:
+    `2026-12-03 19:20:44 (UTC+08:00)`; `tz` overrides the server's zone; unreadable text as it is."""
+    try:
+        when = datetime.fromisoformat(str(iso)).astimezone(tz)
+    except ValueError:
+        return str(iso or "")
+    offset = when.strftime("%z")
+    return f"{when:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
+
+
 def esc(value: object) -> str:
     """Text as HTML (quotes too, so it is safe inside attributes)."""
     return html.escape(str(value), quote=True)
@@ -106,7 +120,7 @@ def attr(name: str, value: object | None) -> str:
 
 
 def notice(text: str, kind: str = "warn", elem_id: str | None = None, icon: str = "⚠ ") -> str:
-    """A one-line note: kind "warn" (amber text) or "muted"; `text` is escaped."""
+    """A one-line note: kind "warn" (amber text), "bad" (red: a user's mistake) or "muted"; `text` is escaped."""
     return f'<div class="{kind}"{attr("id", elem_id)}>{icon}{esc(text)}</div>'
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from emostudio.messages import t
 from emostudio.model.labels import colour, emotion_name
-from emostudio.render.html import esc
+from emostudio.render.html import esc, legend
+from emostudio.render.result import quality
 
 VIEW_S = 60.0  # the live timeline shows the last minute
 
@@ -32,6 +33,19 @@ def role_name(role: str, lang: str) -> str:
     if role.startswith("channel ") and role[8:].isdigit():
         return t("role_channel", lang, n=role[8:])
     return role
+
+
+NICE_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
+def axis_ticks(start_s: float, end_s: float, most: int = 6) -> list[int]:
+    """Whole-second ticks at a round step (1, 2, 5, 10, 15, 30 s …) with at most `most` of them inside
+    [start_s, end_s]: never two ticks that print the same ("0 s 1 s 1 s 2 s")."""
+    span = max(end_s - start_s, 0.0)
+    hours = 3600 * (1 + int(span / (most - 1) // 3600))  # past the table: whole hours
+    step = next((s for s in NICE_STEPS_S if span / s <= most - 1), hours)
+    first = -(-int(start_s * 1000) // (step * 1000)) * step  # the first multiple of step at or after start_s
+    return list(range(first, int(end_s) + 1, step)) or [int(start_s)]
 
 
 def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, element_id: str) -> str:
@@ -68,8 +82,7 @@ def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, elemen
             line = " ".join(f"{x(s):.1f},{top + line_h - p * (line_h - 4):.1f}" for s, p in pts)
             parts.append(f'<polyline points="{line}" fill="none" stroke="#334155" stroke-width="1.5"/>')
     bottom = row_h * max(len(lanes), 1) + 16
-    for k in range(6):
-        s = start_s + k * span / 5
+    for s in axis_ticks(start_s, end_s):
         tick = esc(t("live_seconds_tick", lang, s=s))
         parts.append(f'<text class="axis" x="{x(s):.1f}" y="{bottom}" text-anchor="middle">{tick}</text>')
     parts.append("</svg>")
@@ -177,4 +190,13 @@ def call_html(doc: dict | None, lang: str) -> str:
         )
     if lanes:
         out.append(lanes_svg(lanes, lang, 0.0, max(duration, 1.0), "call-timeline-svg"))
+        shown = dict.fromkeys(label for lane in lanes for _, _, label in lane.segments)
+        out.append(legend(shown, lang).replace('class="legend"', 'class="legend" id="call-legend"', 1))
+    out += [  # folded: two long tables would push the downloads off the screen
+        f'<details class="call-quality" data-channel="{ch["index"]}"><summary><b>'
+        f"{esc(t('call_channel', lang, n=ch['index'] + 1, role=role_name(ch['role'], lang)))}</b> · "
+        f"{esc(t('quality', lang))}</summary>{quality(ch['result'], lang)}</details>"
+        for ch in doc.get("channels") or []
+        if ch.get("result") and ch["result"].get("quality")
+    ]
     return "".join(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from emostudio.messages import t
 from emostudio.model.labels import KEYS, emotion_name
-from emostudio.render.html import esc
+from emostudio.render.html import esc, local_time
 
 
 def summary_card(summary, alert, lang: str) -> str:
@@ -20,7 +20,7 @@ def summary_card(summary, alert, lang: str) -> str:
         f"{esc(t('profile_top', lang))}: <b>{esc(emotion_name(summary.top, lang))}</b>",
         f"{esc(t('profile_negative', lang))}: <b>{summary.negative_share * 100:.0f}%</b>",
         f"{esc(t('profile_confidence', lang))}: {summary.mean_confidence * 100:.0f}%",
-        f"{esc(t('profile_last_seen', lang))}: {esc(summary.last_seen)}",
+        f"{esc(t('profile_last_seen', lang))}: {esc(local_time(summary.last_seen))}",
     ]
     return (
         f"<h3>{esc(summary.speaker)} · {esc(t('profile_records', lang, n=summary.count))}</h3>"

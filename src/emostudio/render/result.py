@@ -190,6 +190,14 @@ def metric_value(value: object, unit: str, lang: str, digits: str = "auto") -> s
     return f"{text}%" if unit == "%" else f"{text} {unit}".strip()
 
 
+def delta_text(delta: float | None, unit: str) -> str:
+    """The change from take A to take B with its unit (`+3.2 dB`, `-32000 Hz`, `+0.5%`); "" when not measured."""
+    if delta is None:
+        return ""
+    text = f"{delta:+.0f}" if float(delta).is_integer() and abs(delta) >= 10 else f"{delta:+.1f}"
+    return f"{text}%" if unit == "%" else f"{text} {unit}".strip()
+
+
 def _mvalue(m: dict | None, lang: str) -> str:
     return "" if m is None else esc(metric_value(m.get("value"), m.get("unit") or "", lang))
 
@@ -284,10 +292,12 @@ def comparison(cmp: dict, lang: str) -> str:
     qrows = []
     for q in cmp.get("quality") or []:
         unit = q.get("unit") or ""
-        delta = "" if q.get("delta") is None else f"{q['delta']:+.1f}"
+        delta = delta_text(q.get("delta"), unit)
+        label = q.get(f"label_{lang}") or q["name"]
+        la, lb = q.get(f"label_a_{lang}") or label, q.get(f"label_b_{lang}") or label
         qrows.append(
             [
-                esc(q.get(f"label_{lang}") or q["name"]),
+                esc(la if la == lb else f"A: {la} · B: {lb}"),  # e.g. each take's SNR method
                 f"{esc(metric_value(q['a'], unit, lang, 'compare'))} {VERDICT_ICON.get(q.get('verdict_a'), '')}",
                 f"{esc(metric_value(q['b'], unit, lang, 'compare'))} {VERDICT_ICON.get(q.get('verdict_b'), '')}",
                 esc(delta),

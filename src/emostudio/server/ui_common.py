@@ -4,13 +4,16 @@ labels follow the language. Texts come from `emostudio.messages`; HTML from `emo
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from emostudio.messages import LANG_CHOICES, lang_of, t
+from emostudio.render.html import notice
+from emostudio.runs import RunFolder, write_zip
 
-__all__ = ["LANG_CHOICES", "Labels", "lang_of", "user_error"]
+__all__ = ["LANG_CHOICES", "Labels", "error_notice", "lang_of", "run_downloads", "user_error"]
 log = logging.getLogger("emostudio.server")
 
 
@@ -18,6 +21,20 @@ def user_error(message: str, exc: BaseException | None = None) -> gr.Error:
     """The toast for a user's mistake: one line in the server log, never a traceback."""
     log.info("web UI: %s", str(exc) if exc is not None else message)
     return gr.Error(message, print_exception=False)
+
+
+def error_notice(message: str, exc: BaseException | None = None, elem_id: str | None = None) -> str:
+    """A user's mistake said once, in a tab's own status area (HTML), instead of a raised gr.Error whose red
+    "Error" badge covers every output of the event: one line in the server log, never a traceback."""
+    log.info("web UI: %s", str(exc) if exc is not None else message)
+    return notice(message, "bad", elem_id, icon="⛔ ")
+
+
+def run_downloads(folder: Path, zips: Path) -> list[str]:
+    """A run folder's files (result.json, frames*.csv, …) and a zip of the folder written under `zips`, as
+    paths for gr.File."""
+    paths = [str(folder / n) for n in RunFolder(folder.name, folder).files()]
+    return [*paths, str(write_zip(folder, zips / f"{folder.name}.zip"))]
 
 
 class Labels:

@@ -16,19 +16,16 @@ from emostudio.errors import EmoStudioError
 from emostudio.messages import error_text, lang_of, t
 from emostudio.model.labels import BY_KEY, emotion_name
 from emostudio.render import result as render
-from emostudio.runs import RunFolder, write_zip
+from emostudio.render.html import local_time
 from emostudio.server.analyze.service import Service
-from emostudio.server.ui_common import Labels, user_error
+from emostudio.server.ui_common import Labels, run_downloads, user_error
 
 # ---- plain functions: values in, values out -----------------------------------------------------------------------
 
 
 def downloads(service: Service, doc: dict) -> list[str]:
     """The run's files and a zip of its folder (written under <outputs>/.gradio/zips), as paths for gr.File."""
-    folder = service.run_dir(doc["run_id"])
-    zips = service.settings.outputs / ".gradio" / "zips"
-    paths = [str(folder / n) for n in RunFolder(folder.name, folder).files()]
-    return [*paths, str(write_zip(folder, zips / f"{folder.name}.zip"))]
+    return run_downloads(service.run_dir(doc["run_id"]), service.settings.outputs / ".gradio" / "zips")
 
 
 def selected_row(index) -> int | None:
@@ -43,7 +40,7 @@ def history_rows(service: Service, lang: str) -> pd.DataFrame:
         [
             [
                 r["run_id"],
-                r.get("timestamp"),
+                local_time(r.get("timestamp")),
                 r.get("source"),
                 emotion_name(r["emotion"], lang) if r.get("emotion") in BY_KEY else "",
                 f"{(r.get('confidence') or 0) * 100:.1f}%",
@@ -74,15 +71,20 @@ def history_updates(service: Service, choice: str) -> tuple:
 
 
 def render_opened(service: Service, doc: dict | None, lang: str) -> tuple:
-    """The History tab's views of an opened run (card, bars, timeline, quality, files)."""
-    if not doc:
-        return "", "", "", "", gr.update(value=None, label=t("files", lang))
+    """The History tab's views of an opened run, the same as Analyze shows: card, bars, timeline, segments
+    (strip and table), quality, enhancement, and the files (hidden until a run is opened)."""
+    segs = render.segment_rows(doc, lang)
     return (
         render.card(doc, lang),
         render.score_bars(doc, lang, "history-bars"),
         render.timeline(doc, lang, "hi"),
+        render.segments_strip(doc, lang),
+        gr.update(value=pd.DataFrame(segs, columns=list(t("segment_cols", lang))), visible=len(segs) > 1),
         render.quality(doc, lang),
-        gr.update(value=downloads(service, doc), label=t("files", lang)),
+        render.enhancement(doc, lang),
+        gr.update(
+            value=downloads(service, doc) if doc else None, label=t("files", lang), visible=doc is not None
+        ),
     )
 
 
@@ -156,8 +158,17 @@ def _history_layout(service: Service, L: Labels) -> HistoryTab:
             gr.HTML(elem_id="history-card"),
             gr.HTML(elem_id="history-scores"),
             gr.HTML(elem_id="history-timeline"),
+            gr.HTML(elem_id="history-segments"),
+            gr.Dataframe(interactive=False, visible=False, elem_id="history-segments-table"),
             gr.HTML(elem_id="history-quality"),
-            gr.File(label=t("files"), file_count="multiple", interactive=False, elem_id="history-downloads"),
+            gr.HTML(elem_id="history-enhancement"),
+            gr.File(
+                label=t("files"),
+                file_count="multiple",
+                interactive=False,
+                visible=False,
+                elem_id="history-downloads",
+            ),
         ]
         opened = gr.State(None)
     return HistoryTab(tab, refresh, table, views, opened)

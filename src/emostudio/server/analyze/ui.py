@@ -27,7 +27,7 @@ from emostudio.server.analyze import export_ui
 from emostudio.server.analyze.history_ui import downloads, selected_row
 from emostudio.server.analyze.service import Service
 from emostudio.server.analyze.text_fields import apply_text
-from emostudio.server.ui_common import Labels, user_error
+from emostudio.server.ui_common import Labels, error_notice
 
 # ---- plain functions: values in, values out -----------------------------------------------------------------------
 
@@ -61,6 +61,13 @@ def cleared() -> tuple:
     return (None, *render_result(None, "zh"), gr.update(visible=False), None, None, None)
 
 
+def failed(message: str, exc: BaseException | None = None) -> tuple:
+    """Every analysis output emptied and the one message in the card's place (no red badge on each output)."""
+    out = list(cleared())
+    out[1] = error_notice(message, exc, "analyze-error")
+    return tuple(out)
+
+
 async def analyze_audio(
     service: Service,
     path: str | None,
@@ -72,12 +79,13 @@ async def analyze_audio(
     choice: str,
     progress=None,
 ) -> tuple:
-    """Analyse one upload or recording: (result.json, the result views, enhancement row, before, after, files).
+    """Analyse one upload or recording: (result.json, the result views, enhancement row, before, after, files);
+    a user's mistake empties them all and says it once in the card's place (`failed`).
 
     `progress(fraction, desc=...)` (Gradio's tracker) is told each stage in the user's language when given."""
     lang = lang_of(choice)
     if not path:
-        raise user_error(t("no_audio", lang))
+        return failed(t("no_audio", lang))
     name = os.path.basename(path)
     step = None if progress is None else (lambda f, key: progress(f, desc=t(key, lang)))
     try:
@@ -92,7 +100,7 @@ async def analyze_audio(
         done = await apply_text(service, done, text, text_weight)  # the transcript's `text` block
     except EmoStudioError as exc:
         size = format_size(service.settings.max_upload_bytes)
-        raise user_error(error_text(exc, lang, name=name, size=size), exc) from None
+        return failed(error_text(exc, lang, name=name, size=size), exc)
     doc = done.to_dict()
     enhanced = bool(doc.get("enhancement"))
     after_path = str(done.run_dir / AUDIO_FILE) if enhanced else None

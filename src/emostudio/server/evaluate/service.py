@@ -63,6 +63,7 @@ from emostudio.server.evaluate.inputs import (
     remap_to_uploads,
 )
 from emostudio.server.http import ApiError, as_api_error
+from emostudio.server.settings import safe_filename
 from emostudio.server.worker import QueueFullError, UnavailableError
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
 EVAL_DIR = "evaluations"
 HISTORY_DIR = "history"
 UPLOADS_DIR = ".uploads"
+NAMES_DIR = ".names"  # <id>.txt: the uploaded test set's file name, shown in the lists of past evaluations
 ERROR_FILE = "error.json"
 ADMIT_WAIT_S = 30.0  # an evaluation waits at most this long for its queue slots (then 429)
 EXTRACT_BUDGET = 2  # an archive extracts to at most this many times the upload limit
@@ -154,6 +156,19 @@ class Evaluations:
         uploads = self.root / UPLOADS_DIR / folder.name
         uploads.mkdir(parents=True, exist_ok=True)
         return folder, uploads
+
+    def name_report(self, report_id: str, name: str | None) -> None:
+        """Remember the name a person gave the test set (the uploaded archive's or manifest's file name, made
+        display-safe) for the lists of past evaluations; the report folder itself is left as evaluate() wrote it."""
+        if name:
+            atomic.write_text(
+                self.root / NAMES_DIR / f"{self.report_dir(report_id).name}.txt", safe_filename(name)
+            )
+
+    def report_name(self, report_id: str) -> str | None:
+        """The name `name_report` remembered, or None."""
+        path = self.root / NAMES_DIR / f"{report_id}.txt"
+        return (path.read_text(encoding="utf-8").strip() or None) if path.is_file() else None
 
     def discard(self, folder: Path, uploads: Path | None) -> None:
         """Remove the folders of an evaluation that never started."""
@@ -367,7 +382,14 @@ class Evaluations:
             summary = read_summary(folder)  # a few fields, never the whole metrics.json (issue 25)
             job = self.jobs.get(rid)
             base = job.to_dict() if job else {"id": rid, "started": None, "finished": summary.get("created")}
-            page.append({**base, "state": "done", **{k: v for k, v in summary.items() if k != "created"}})
+            page.append(
+                {
+                    **base,
+                    "state": "done",
+                    "name": self.report_name(rid),
+                    **{k: v for k, v in summary.items() if k != "created"},
+                }
+            )
         return {"total": len(ids), "limit": limit, "offset": offset, "evaluations": page}
 
     def file(self, report_id: str, name: str) -> Path:

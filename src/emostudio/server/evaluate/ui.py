@@ -83,10 +83,13 @@ async def start_evaluation(
 
             m, saved = await asyncio.to_thread(stage)
             man = await asyncio.to_thread(evals.manifest_from_files, m, saved, classes)
-        return await evals.start(man, report_dir, uploads, baseline=baseline or None)
+        job = await evals.start(man, report_dir, uploads, baseline=baseline or None)
     except BaseException:
         evals.discard(report_dir, uploads)
         raise
+    # the past evaluations are named by what the person uploaded (not "data" or the staged "manifest.csv")
+    evals.name_report(job.id, Path(manifest).name if manifest else None)
+    return job
 
 
 # --------------------------------------------------------------------------------------------- rendering
@@ -181,7 +184,8 @@ def past_choices(evals: Evaluations, lang: str = "zh") -> list[tuple[str, str]]:
         if e["state"] != "done":
             continue
         wa = e["models"][0]["wa"] if e.get("models") else None
-        label = t("eval_past_choice", lang, id=e["id"], name=Path(e["manifest"]).name, wa=_pct(wa))
+        name = e.get("name") or Path(e["manifest"]).name
+        label = t("eval_past_choice", lang, id=e["id"], name=name, wa=_pct(wa))
         out.append((label, e["id"]))
     return out
 
@@ -310,7 +314,15 @@ def _inputs_column() -> EvalInputs:
 
 
 def _image(key: str, elem_id: str) -> gr.Image:
-    return gr.Image(label=_z(key), type="pil", interactive=False, elem_id=elem_id)
+    # no floating label over the picture: each chart draws its own title above its plot
+    return gr.Image(
+        label=_z(key),
+        show_label=False,
+        buttons=["fullscreen"],
+        type="pil",
+        interactive=False,
+        elem_id=elem_id,
+    )
 
 
 def _report_column() -> list:

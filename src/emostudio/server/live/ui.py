@@ -27,7 +27,7 @@ from emostudio.render.html import esc
 from emostudio.render.live import VIEW_S, Lane, call_html, ending_html, live_cards, live_timeline
 from emostudio.server.analyze.service import Service
 from emostudio.server.live.service import StreamParams, live_hub
-from emostudio.server.ui_common import choices, user_error
+from emostudio.server.ui_common import choices, run_downloads, user_error
 
 __all__ = ["VIEW_S", "LiveView", "build_live_tabs", "call_html", "ending_html"]
 MODES = ("mix", "separate")
@@ -159,8 +159,15 @@ async def stop_view(hub, view: LiveView, lang: str) -> tuple:
     return view.cards(lang), view.timeline(lang), view.ended
 
 
-async def analyse_call_file(service: Service, path, role_text, choice, progress=None) -> tuple[dict, str]:
-    """Analyse a two-party call, each channel its own speaker: (result.json, its HTML view)."""
+def call_cleared() -> tuple:
+    """The call tab's result, view and downloads emptied (before each analysis: a failure leaves nothing old)."""
+    return None, "", None
+
+
+async def analyse_call_file(service: Service, path, role_text, choice, progress=None) -> tuple:
+    """Analyse a two-party call, each channel its own speaker: (result.json, its HTML view, the downloads:
+    result.json, the per-channel frames, a zip of the run). A user's mistake is a toast in the UI's language
+    (one log line)."""
     lang = lang_of(choice)
     if not path:
         raise user_error(t("call_need_audio", lang))
@@ -179,7 +186,8 @@ async def analyse_call_file(service: Service, path, role_text, choice, progress=
     except EmoStudioError as exc:
         raise user_error(error_text(exc, lang, name=name), exc) from None
     doc = done.to_dict()
-    return doc, call_html(doc, lang)
+    files = run_downloads(done.run_dir, service.settings.outputs / ".gradio" / "zips")
+    return doc, call_html(doc, lang), gr.update(value=files, label=t("files", lang))
 
 
 def relabel_updates(view: LiveView, choice: str, doc: dict | None) -> tuple:
@@ -195,6 +203,7 @@ def relabel_updates(view: LiveView, choice: str, doc: dict | None) -> tuple:
         gr.update(label=t("live_roles", lang)),
         gr.update(value=t("call_go", lang)),
         call_html(doc, lang),
+        gr.update(label=t("files", lang)),
     )
 
 
@@ -220,6 +229,7 @@ class CallTab:
     go: gr.Button
     out: gr.HTML
     doc: gr.State
+    files: gr.File
 
 
 def _live_layout() -> LiveTab:
@@ -254,8 +264,11 @@ def _call_layout() -> CallTab:
             go = gr.Button(t("call_go", "zh"), variant="primary", elem_id="call-go")
         with gr.Column(scale=3):
             out = gr.HTML(elem_id="call-result")
+            files = gr.File(
+                label=t("files", "zh"), file_count="multiple", interactive=False, elem_id="call-downloads"
+            )
             doc = gr.State(None)
-    return CallTab(tab, audio, roles, go, out, doc)
+    return CallTab(tab, audio, roles, go, out, doc, files)
 
 
 def _wire_live(service: Service, live: LiveTab, lang_in: gr.Radio, views: dict[str, LiveView]) -> None:
@@ -295,8 +308,9 @@ def build_live_tabs(service: Service, lang_in: gr.Radio) -> tuple[gr.Tab, gr.Tab
     async def analyse_call(path, role_text, choice, progress=gr.Progress()):  # noqa: B008
         return await analyse_call_file(service, path, role_text, choice, progress)
 
-    call.go.click(
-        analyse_call, [call.audio, call.roles, lang_in], [call.doc, call.out], concurrency_limit=None
+    shown = [call.doc, call.out, call.files]
+    call.go.click(call_cleared, None, shown, queue=False).then(
+        analyse_call, [call.audio, call.roles, lang_in], shown, concurrency_limit=None
     )
 
     def relabel(choice, doc, request: gr.Request):
@@ -305,7 +319,10 @@ def build_live_tabs(service: Service, lang_in: gr.Radio) -> tuple[gr.Tab, gr.Tab
     lang_in.change(
         relabel,
         [lang_in, call.doc],
-        [live.mic, live.mode, live.roles, live.cards, live.strip, call.audio, call.roles, call.go, call.out],
+        [
+            *(live.mic, live.mode, live.roles, live.cards, live.strip),
+            *(call.audio, call.roles, call.go, call.out, call.files),
+        ],
     )
     return live.tab, call.tab
 

@@ -16,10 +16,11 @@ from emostudio.errors import EmoStudioError
 from emostudio.messages import error_text, lang_of, t
 from emostudio.model.labels import emotion_name
 from emostudio.profiles import ProfileError, summarize, trend
+from emostudio.render.html import notice
 from emostudio.render.profiles import summary_card
 from emostudio.server.analyze.service import Service
 from emostudio.server.profiles.service import ProfilesService, profiles_service
-from emostudio.server.ui_common import choices, user_error
+from emostudio.server.ui_common import choices, log, user_error
 
 PERIODS = ("day", "week", "month")
 
@@ -44,23 +45,46 @@ def tag_list(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").split(",") if x.strip()]
 
 
+def _said(key_or_exc, **fmt) -> dict[str, str]:
+    """The add status (HTML) in each language: a success, a message key, or a user's mistake (its exception)."""
+    if isinstance(key_or_exc, BaseException):
+        return {lang: error_text(key_or_exc, lang, **fmt) for lang in ("zh", "en")}
+    return {lang: t(key_or_exc, lang, **fmt) for lang in ("zh", "en")}
+
+
+def said_html(said: dict[str, str] | None, lang: str) -> str:
+    """The add status area: a success in green, a mistake in red (said once, no badge over the picker)."""
+    if not said:
+        return ""
+    if said.get("ok"):
+        return notice(said[lang], "said-ok", "profile-added", icon="✅ ")
+    return notice(said[lang], "bad", "profile-add-error", icon="⛔ ")
+
+
 async def add_result(
     ps: ProfilesService, doc: dict | None, speaker: str | None, tag_text, at_text, choice
 ) -> tuple:
-    """Add the current result's run to `speaker`: (the message, the dropdown update, (speaker, record id))."""
+    """Add the current result's run to `speaker`: (the status HTML, the dropdown update, the status in each
+    language). A mistake replaces the previous success in the status area (no raised gr.Error: its badge covers
+    the speaker picker) and leaves the dropdown as it was."""
     lang = lang_of(choice)
-    if not doc or not doc.get("run_id"):
-        raise user_error(t("profile_need_result", lang))
-    if not (speaker or "").strip():
-        raise user_error(t("profile_need_speaker", lang))
     name = (speaker or "").strip()
-    try:
-        rec = await ps.add_run(name, doc["run_id"], at_text or None, tag_list(tag_text))
-    except (EmoStudioError, ClipError) as e:
-        raise user_error(error_text(e, lang, name=(at_text or "").strip() or name), e) from None
-    names = await run_in_threadpool(speaker_names, ps, lang)
-    said = t("profile_added", lang, speaker=rec.speaker, id=rec.id)
-    return said, gr.update(choices=names, value=rec.speaker), (rec.speaker, rec.id)
+    if not doc or not doc.get("run_id"):
+        said = _said("profile_need_result")
+    elif not name:
+        said = _said("profile_need_speaker")
+    else:
+        try:
+            rec = await ps.add_run(name, doc["run_id"], at_text or None, tag_list(tag_text))
+        except (EmoStudioError, ClipError) as e:
+            said = _said(e, name=(at_text or "").strip() or name)
+        else:
+            names = await run_in_threadpool(speaker_names, ps, lang)
+            said = {**_said("profile_added", speaker=rec.speaker, id=rec.id), "ok": "1"}
+            return said_html(said, lang), gr.update(choices=names, value=rec.speaker), said
+    if "ok" not in said:
+        log.info("web UI: %s", said["en"])
+    return said_html(said, lang), gr.skip(), said
 
 
 def nearest_table(hits, lang: str) -> pd.DataFrame:
@@ -125,10 +149,10 @@ async def show_speaker(
         raise user_error(error_text(e, lang_of(choice), name=speaker), e) from None
 
 
-def relabel_updates(choice: str, last_added: tuple[str, str] | None) -> tuple:
-    """The tab's labels in the chosen language (and the last add's message, when there was one)."""
+def relabel_updates(choice: str, last_said: dict[str, str] | None) -> tuple:
+    """The tab's labels in the chosen language (and the last add's status, when there was one)."""
     lang = lang_of(choice)
-    said = t("profile_added", lang, speaker=last_added[0], id=last_added[1]) if last_added else gr.skip()
+    said = said_html(last_said, lang) if last_said else gr.skip()
     return (
         t("profile_add_title", lang),
         gr.update(label=t("profile_speaker_new", lang)),
@@ -152,8 +176,8 @@ class AddColumn:
     tags: gr.Textbox
     at: gr.Textbox
     button: gr.Button
-    said: gr.Markdown
-    added: gr.State  # (speaker, record id) of the last add, so its message follows the language
+    said: gr.HTML
+    added: gr.State  # the last add's status in each language, so it follows the language switch
 
 
 @dataclass
@@ -172,7 +196,7 @@ def _add_column() -> AddColumn:
     tags = gr.Textbox(label=t("profile_tags", "zh"), elem_id="profile-tags")
     at = gr.Textbox(label=t("profile_at", "zh"), elem_id="profile-at")
     button = gr.Button(t("profile_add", "zh"), variant="primary", elem_id="profile-add")
-    said = gr.Markdown(elem_id="profile-add-status")
+    said = gr.HTML(elem_id="profile-add-status")
     return AddColumn(title, speaker, tags, at, button, said, gr.State(None))
 
 
