@@ -116,6 +116,8 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "run_a": ("或选择历史记录 A", "or a past run A"),
     "run_b": ("或选择历史记录 B", "or a past run B"),
     "compare": ("对比", "Compare"),
+    "clear_a": ("清空 A", "Clear A"),
+    "clear_b": ("清空 B", "Clear B"),
     "similarity": ("特征余弦相似度", "Cosine similarity of embeddings"),
     "take": ("录音 {side}", "Take {side}"),
     "more_reliable": ("{take} 的结果更可靠：{reasons}。", "{take} is the more reliable reading: {reasons}."),
