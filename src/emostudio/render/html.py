@@ -48,6 +48,10 @@ CSS = """
 #header {flex-wrap: wrap}
 #header > div:first-child {min-width: 240px; flex: 1 1 240px}
 @media (max-width: 600px) { #header h2 {font-size: 1.25rem} }
+#header h2 {word-break: keep-all; overflow-wrap: normal}
+.es-hidden {display: none !important}
+body.es-switching #lang {opacity: 0.55; cursor: progress}
+body.es-switching #lang::after {content: "…"; position: absolute; right: 8px; top: 4px; font-size: 1.4rem}
 .strip {display: flex; width: 100%; height: 18px; border-radius: 3px; overflow: hidden}
 .strip span {display: block; height: 100%}
 .legend {display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 0.9em}
