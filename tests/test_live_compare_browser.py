@@ -144,12 +144,30 @@ def test_live_keeps_every_second_sent(app, browser):
 def test_per_channel_mode_with_a_mono_microphone_is_refused_before_recording(app, browser, lang):
     srv, _ = app
     page, _ = open_page(srv, browser, lang)
+    # chromium's fake microphone is a stereo device (two copies of the file); a mono microphone here is a real
+    # one-channel WebAudio stream handed out by getUserMedia
+    page.evaluate(MONO_MIC)
     go_tab(page, "tab_live", lang)
     page.locator("#live-mode").get_by_text(t("live_modes", lang)[1]).click()
     page.locator("#live-record").click()
     expect(page.locator("#live-status")).to_have_text(t("live_refuse_mono", lang), timeout=30_000)
     assert page.evaluate("window.esLive.sentSeconds()") == 0
     page.close()
+
+
+MONO_MIC = """() => {
+  navigator.mediaDevices.getUserMedia = async () => {
+    const ctx = new AudioContext(), osc = ctx.createOscillator();
+    const dest = ctx.createMediaStreamDestination();
+    dest.channelCount = 1;
+    osc.connect(dest);
+    osc.start();
+    const track = dest.stream.getAudioTracks()[0];
+    const settings = track.getSettings.bind(track);
+    track.getSettings = () => ({ ...settings(), channelCount: 1 });
+    return dest.stream;
+  };
+}"""
 
 
 def make_runs(srv, tmp: Path) -> list[str]:

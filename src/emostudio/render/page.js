@@ -179,8 +179,10 @@
     live.channels = cfg.mode === "separate" ? 2 : 1;
     let media;
     try {
+      // no channelCount asked: the settings then say what the microphone itself has (asked for 2, chromium
+      // would copy a mono microphone into two channels)
       media = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: { ideal: live.channels }, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+        audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
       });
     } catch (e) {
       live.view.state = "refused";

@@ -261,7 +261,7 @@ def _wire_live(service: Service, live: LiveTab, lang_in: gr.Radio) -> None:
         begin, [live.mode, live.roles, lang_in], [live.order, *shown], show_progress="hidden"
     ).then(None, [live.order], None, js="(order) => window.esLive.start(order)")
     live.stop.click(None, None, None, js="() => window.esLive.stop()")
-    live.events.input(
+    live.events.change(
         show_snapshot, [live.events, lang_in], shown, trigger_mode="always_last", show_progress="hidden"
     )
 
