@@ -89,7 +89,9 @@ def open_page(srv, browser, lang: str, width: int = 1400, height: int = 1000, lo
     page.goto(f"{srv.url}/?lang={lang}", wait_until="load")
     ready = re.compile("已就绪" if lang == "zh" else "ready")
     page.locator("#model-status").get_by_text(ready).wait_for(timeout=60_000)
-    page.wait_for_function(f"() => document.documentElement.lang.startsWith('{'zh' if lang == 'zh' else 'en'}')")
+    page.wait_for_function(
+        f"() => document.documentElement.lang.startsWith('{'zh' if lang == 'zh' else 'en'}')"
+    )
     return page, outside
 
 
@@ -202,7 +204,9 @@ def test_compare_uses_the_uploads_chosen_after_the_runs_and_each_side_clears(app
     expect(view).to_contain_text(run_a, timeout=60_000)
     page.locator("#clip-a input[type=file]").set_input_files(str(new[0]))
     page.locator("#clip-b input[type=file]").set_input_files(str(new[1]))
-    page.locator("#clip-b audio, #clip-b .waveform-container, #clip-b [data-testid=waveform-Audio]").first.wait_for()
+    page.locator(
+        "#clip-b audio, #clip-b .waveform-container, #clip-b [data-testid=waveform-Audio]"
+    ).first.wait_for()
     page.wait_for_timeout(1000)
     page.locator("#compare-btn").click()
     expect(view).to_contain_text("new_a.wav", timeout=60_000)
@@ -249,7 +253,15 @@ def test_the_switch_is_remembered_and_gives_feedback(app, browser):
 def test_phone_reaches_every_main_tab_and_keeps_the_title_whole(app, browser, lang):
     srv, _ = app
     page, _ = open_page(srv, browser, lang, width=390, height=844)
-    for key in ("tab_analyze", "tab_history", "tab_compare", "tab_profiles", "tab_evaluate", "tab_live", "tab_call"):
+    for key in (
+        "tab_analyze",
+        "tab_history",
+        "tab_compare",
+        "tab_profiles",
+        "tab_evaluate",
+        "tab_live",
+        "tab_call",
+    ):
         expect(page.get_by_role("tab", name=t(key, lang), exact=True)).to_be_visible()
     broken = page.evaluate(
         """() => {

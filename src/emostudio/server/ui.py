@@ -119,7 +119,7 @@ def drop_share_buttons(blocks: gr.Blocks) -> None:
     for block in blocks.blocks.values():
         buttons = getattr(block, "buttons", None)
         if isinstance(buttons, list) and "share" in buttons:
-            block.buttons = [b for b in buttons if b != "share"]
+            setattr(block, "buttons", [b for b in buttons if b != "share"])  # noqa: B010
 
 
 def mount_ui(app, service: Service) -> None:
