@@ -201,7 +201,8 @@ def test_compare_uses_the_uploads_chosen_after_the_runs_and_each_side_clears(app
     pick(page, "b", run_b)
     page.locator("#compare-btn").click()
     view = page.locator("#comparison-view")
-    expect(view).to_contain_text(run_a, timeout=60_000)
+    expect(view).to_contain_text("old_a.wav", timeout=60_000)
+    expect(view).to_contain_text("old_b.wav")
     page.locator("#clip-a input[type=file]").set_input_files(str(new[0]))
     page.locator("#clip-b input[type=file]").set_input_files(str(new[1]))
     page.locator(
@@ -211,7 +212,7 @@ def test_compare_uses_the_uploads_chosen_after_the_runs_and_each_side_clears(app
     page.locator("#compare-btn").click()
     expect(view).to_contain_text("new_a.wav", timeout=60_000)
     expect(view).to_contain_text("new_b.wav")
-    assert run_a not in view.inner_text() and run_b not in view.inner_text()
+    assert "old_a.wav" not in view.inner_text() and "old_b.wav" not in view.inner_text()
     page.screenshot(path=str(SHOTS / "compare_en.png"), full_page=True)
     page.locator("#clear-a").click()
     page.locator("#clear-b").click()

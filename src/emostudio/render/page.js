@@ -7,6 +7,7 @@
 //    updates may be coalesced (counted and said on the card); audio never is.
 (() => {
   const CHOICES = __LANG_CHOICES__; // label shown by the radio → code
+  const LABELS = __GRADIO_LABELS__; // Gradio's English-only aria-labels → {zh, en}
   const KEY = "emostudio.lang";
   const codes = Object.values(CHOICES);
   const labelOf = (code) => Object.keys(CHOICES).find((k) => CHOICES[k] === code);
@@ -33,10 +34,21 @@
     return url ? import(url) : null;
   }
 
+  function relabelGradio() {
+    const code = document.documentElement.getAttribute("data-es-lang") || "en";
+    for (const el of document.querySelectorAll("[aria-label]")) {
+      const original = el.dataset.esAria || el.getAttribute("aria-label");
+      if (!LABELS[original]) continue;
+      el.dataset.esAria = original;
+      if (el.getAttribute("aria-label") !== LABELS[original][code]) el.setAttribute("aria-label", LABELS[original][code]);
+    }
+  }
+
   async function applyLocale(code) {
     const core = await gradioCore();
     if (core && core.changeLocale) core.changeLocale(gradioLocale(code));
     document.documentElement.setAttribute("data-es-lang", code);
+    relabelGradio();
   }
 
   function remember(code) {
@@ -69,6 +81,15 @@
     const input = radio(code);
     if (!input) return setTimeout(boot, 100);
     document.addEventListener("change", onSwitch, true);
+    let queued = false;
+    new MutationObserver(() => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        relabelGradio();
+      });
+    }).observe(document.body, { subtree: true, childList: true });
     if (!input.checked) input.click();
     remember(code);
     applyLocale(code);
