@@ -28,7 +28,9 @@ def test_profiles_tab_in_the_browser(live, browser):  # noqa: F811
         return route.abort()
 
     page.route("**/*", only_local)
-    page.goto(srv.url + "/", wait_until="load")
+    page.goto(
+        srv.url + "/?lang=zh", wait_until="load"
+    )  # the UI starts in 中文 (else: the browser's language)
     page.locator("#analyze-btn").wait_for(timeout=30_000)
     page.locator("#audio-in input[type=file]").set_input_files(str(wav))
     page.locator("#analyze-btn").click()

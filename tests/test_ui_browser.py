@@ -87,7 +87,9 @@ class Page:
             return route.abort()
 
         self.page.route("**/*", only_local)
-        self.page.goto(srv.url + "/", wait_until="load")
+        self.page.goto(
+            srv.url + "/?lang=zh", wait_until="load"
+        )  # the UI starts in 中文 (else: the browser's language)
         self.page.locator("#analyze-btn").wait_for(timeout=30_000)
         if lang == "en":
             self.english()
