@@ -185,7 +185,7 @@ def make_runs(srv, tmp: Path) -> list[str]:
 
 def pick(page, side: str, run_id: str) -> None:
     page.locator(f"#run-{side} input").click()
-    page.get_by_role("option", name=re.compile(re.escape(run_id))).click()
+    page.locator(f'li[role=option][aria-label$=" {run_id}"]:visible').click()
 
 
 def test_compare_uses_the_uploads_chosen_after_the_runs_and_each_side_clears(app, browser, tmp_path):
@@ -205,9 +205,8 @@ def test_compare_uses_the_uploads_chosen_after_the_runs_and_each_side_clears(app
     expect(view).to_contain_text("old_b.wav")
     page.locator("#clip-a input[type=file]").set_input_files(str(new[0]))
     page.locator("#clip-b input[type=file]").set_input_files(str(new[1]))
-    page.locator(
-        "#clip-b audio, #clip-b .waveform-container, #clip-b [data-testid=waveform-Audio]"
-    ).first.wait_for()
+    page.locator("#clip-a audio").first.wait_for(state="attached")
+    page.locator("#clip-b audio").first.wait_for(state="attached")
     page.wait_for_timeout(1000)
     page.locator("#compare-btn").click()
     expect(view).to_contain_text("new_a.wav", timeout=60_000)
