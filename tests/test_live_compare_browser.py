@@ -125,7 +125,7 @@ def test_live_keeps_every_second_sent(app, browser):
     page.locator("#live-card .live-card").first.wait_for(timeout=60_000)
     page.wait_for_timeout(32_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "live_zh.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "live_streaming_zh.png"), full_page=True)
     page.locator("#live-stop").click()
     saved = page.locator("#live-saved")
     saved.wait_for(timeout=180_000)
