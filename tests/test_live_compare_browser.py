@@ -280,6 +280,7 @@ def test_phone_reaches_every_main_tab_and_keeps_the_title_whole(app, browser, la
     )
     assert broken == [], f"words broken across lines: {broken}"
     go_tab(page, "tab_live", lang)
+    expect(page.get_by_role("tab")).to_have_count(7)  # each tab once (a State among the tabs doubled one)
     page.screenshot(path=str(SHOTS / f"phone_live_{lang}.png"), full_page=True)
     go_tab(page, "tab_compare", lang)
     page.screenshot(path=str(SHOTS / f"phone_compare_{lang}.png"), full_page=True)

@@ -210,9 +210,11 @@ def _compare_layout(L: Labels) -> CompareTab:
         go = L.add(gr.Button(t("compare"), variant="primary", elem_id="compare-btn"), "value", "compare")
         out = gr.HTML(elem_id="comparison-view")
         compared = gr.State(None)
-    return CompareTab(
-        tab, clip_a, clip_b, run_a, run_b, clear_a, clear_b, gr.State(None), gr.State(None), go, out, compared
-    )
+        last_a, last_b = (
+            gr.State(None),
+            gr.State(None),
+        )  # inside the tab: a State among the tabs confuses Gradio
+    return CompareTab(tab, clip_a, clip_b, run_a, run_b, clear_a, clear_b, last_a, last_b, go, out, compared)
 
 
 def _wire_sides(cmp: CompareTab) -> None:
