@@ -98,7 +98,9 @@ def test_evaluate_in_the_browser(tmp_path, tiny_model_dir, testset_zip):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
         outside = keep_local(page, srv.url)
-        page.goto(srv.url + "/", wait_until="load")
+        page.goto(
+            srv.url + "/?lang=zh", wait_until="load"
+        )  # the UI starts in 中文 (else: the browser's language)
         page.get_by_role("tab", name="评测").click()
         page.locator("#eval-manifest input[type=file]").set_input_files(str(testset_zip))
         page.locator("#eval-run").click()

@@ -1,7 +1,7 @@
 """A real browser (Debian's chromium via Playwright) on the web UI's Live and Two-party call tabs of a live
 `emostudio serve`, with chromium's fake microphone playing a synthetic voice.
 
-Live: press record; the label card and the scrolling timeline move as updates arrive; press stop; the whole
+Live: press Record (the page streams the microphone over /v1/stream); the label card and the scrolling timeline move as updates arrive; press stop; the whole
 stream is saved as a run, which the History tab lists. Two-party call: a stereo recording gives one card and
 one timeline per channel, drawn one above the other. No request may leave 127.0.0.1.
 Screenshots: test-artifacts/ui_live.png, test-artifacts/ui_call.png.
@@ -60,7 +60,9 @@ def open_page(srv, browser):
     context = browser.new_context(permissions=["microphone"], viewport={"width": 1400, "height": 1100})
     page = context.new_page()
     outside = keep_local(page, srv.url)
-    page.goto(srv.url + "/", wait_until="load")
+    page.goto(
+        srv.url + "/?lang=zh", wait_until="load"
+    )  # the UI starts in 中文 (else: the browser's language)
     page.locator("#model-status").get_by_text(re.compile("ready|已就绪")).wait_for(
         timeout=60_000
     )  # the app's queue is up
@@ -71,7 +73,7 @@ def test_live_timeline_moves_and_the_stream_lands_in_history(app, browser):
     srv, tmp = app
     page, outside = open_page(srv, browser)
     page.get_by_role("tab", name="实时").click()
-    page.locator("#live-mic").get_by_role("button", name="Record").click()
+    page.locator("#live-record").click()
     card, strip = page.locator("#live-card .live-card"), page.locator("#live-timeline-svg rect.seg")
     card.first.wait_for(timeout=60_000)
     status = page.locator("#live-status")
@@ -94,7 +96,7 @@ def test_live_timeline_moves_and_the_stream_lands_in_history(app, browser):
     page.wait_for_timeout(300)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui_live.png"), full_page=True)
-    page.locator("#live-mic").get_by_role("button", name="Stop").click()
+    page.locator("#live-stop").click()
     saved = page.locator("#live-saved")
     saved.wait_for(timeout=120_000)
     run_id = saved.get_attribute("data-run")

@@ -35,7 +35,9 @@ def test_transcript_box_adds_the_text_block_to_the_card(tmp_path, tiny_model_dir
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
         outside = keep_local(page, srv.url)
-        page.goto(srv.url + "/", wait_until="load")
+        page.goto(
+            srv.url + "/?lang=zh", wait_until="load"
+        )  # the UI starts in 中文 (else: the browser's language)
         page.locator("#analyze-btn").wait_for(timeout=30_000)
         page.locator("#audio-in input[type=file]").set_input_files(str(wav))
         page.locator("#text-in textarea").fill("This is terrible, I hate it.")

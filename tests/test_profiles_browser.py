@@ -20,7 +20,9 @@ def test_profiles_tab_in_the_browser(live, browser):  # noqa: F811
     wav = encode(tmp / "profile_voice.wav", make_voice(2.0, 16000, seed=4), 16000, "wav").path
     page = browser.new_page(viewport={"width": 1400, "height": 1400})
     outside = keep_local(page, srv.url)
-    page.goto(srv.url + "/", wait_until="load")
+    page.goto(
+        srv.url + "/?lang=zh", wait_until="load"
+    )  # the UI starts in 中文 (else: the browser's language)
     page.locator("#analyze-btn").wait_for(timeout=30_000)
     page.locator("#audio-in input[type=file]").set_input_files(str(wav))
     page.locator("#analyze-btn").click()

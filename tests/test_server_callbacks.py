@@ -23,7 +23,6 @@ from emostudio.server.analyze import ui as analyze_ui
 from emostudio.server.analyze.service import Service
 from emostudio.server.evaluate import ui as evaluate_ui
 from emostudio.server.evaluate.service import evaluations_for
-from emostudio.server.live import ui as live_ui
 from emostudio.server.profiles import ui as profiles_ui
 from emostudio.server.profiles.service import profiles_service
 from emostudio.server.settings import ServerSettings
@@ -229,18 +228,3 @@ def test_evaluation_runs_and_shows_its_report(service, tmp_path):
     assert report_id in {value for _, value in past["choices"]} and baseline == past
     relabelled = evaluate_ui.relabel_updates(evals, "中文", report_id)
     assert relabelled[0]["value"] == t("eval_intro", "zh") and len(relabelled) == 9 + 8
-
-
-def test_live_views_per_browser_session():
-    views: dict[str, live_ui.LiveView] = {}
-    first = live_ui.start_view(views, "s1")
-    assert live_ui.view_of(views, "s1") is first
-    assert live_ui.start_view(views, "s1") is first  # an active recording is kept
-    first.ended = "done"
-    other = live_ui.start_view(views, "s2")
-    assert live_ui.start_view(views, "s1") is not first  # a finished one makes way for a new recording
-    views["s1"].ended = other.ended = "done"
-    fresh = live_ui.start_view(views, "s2")
-    assert fresh is not other and set(views) == {"s2"}  # a new recording drops other sessions' finished ones
-    stopped = asyncio.run(live_ui.stop_view(None, live_ui.LiveView(), "en"))  # never opened: nothing to do
-    assert all(isinstance(x, type(gr.skip())) for x in stopped)

@@ -66,7 +66,9 @@ class Page:
         self.page = browser.new_page(viewport=viewport)
         self.url = srv.url
         self.outside = keep_local(self.page, srv.url)
-        self.page.goto(srv.url + "/", wait_until="load")
+        self.page.goto(
+            srv.url + "/?lang=zh", wait_until="load"
+        )  # the UI starts in 中文 (else: the browser's language)
         self.page.locator("#analyze-btn").wait_for(timeout=30_000)
         if lang == "en":
             self.english()

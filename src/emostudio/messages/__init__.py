@@ -117,6 +117,12 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "run_a": ("或选择历史记录 A", "or a past run A"),
     "run_b": ("或选择历史记录 B", "or a past run B"),
     "compare": ("对比", "Compare"),
+    # Gradio's own labels that its translations miss (aria-labels written in English): set by page.js
+    "gradio_upload_file": ("上传文件", "Upload file"),
+    "gradio_upload_a_file": ("上传文件", "Upload a file"),
+    "gradio_record_audio": ("录音", "Record audio"),
+    "clear_a": ("清空 A", "Clear A"),
+    "clear_b": ("清空 B", "Clear B"),
     "similarity": ("特征余弦相似度", "Cosine similarity of embeddings"),
     "take": ("录音 {side}", "Take {side}"),
     "more_reliable": ("{take} 的结果更可靠：{reasons}。", "{take} is the more reliable reading: {reasons}."),

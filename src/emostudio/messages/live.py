@@ -15,10 +15,26 @@ MESSAGES: dict[str, tuple] = {
         "{name}: {n} roles for fewer channels",
     ),
     "live_waiting": (
-        "点击麦克风的录音按钮开始；每 0.5 秒更新一次，停止后整段保存到历史记录。",
-        "Press the microphone's record button; an update every 0.5 s, the whole stream is saved to History when you "
-        "stop.",
+        "点击“开始录音”；每 0.5 秒更新一次，停止后整段保存到历史记录。",
+        "Press Record; an update every 0.5 s, the whole stream is saved to History when you stop.",
     ),
+    "live_record": ("🎙 开始录音", "🎙 Record"),
+    "live_stop": ("⏹ 停止", "⏹ Stop"),
+    "live_refuse_mono": (
+        "麦克风只有一个声道，无法“每个声道一位说话人”：请选择“混合为一位说话人”或换用立体声输入。未开始录音。",
+        "The microphone has one channel, so “one speaker per channel” cannot work: choose “mix into one speaker” "
+        "or use a stereo input. Nothing was recorded.",
+    ),
+    "live_no_mic": ("无法使用麦克风：{error}", "The microphone cannot be used: {error}"),
+    "live_ui_skipped": (
+        "（界面合并了 {n} 次更新；音频完整保留）",
+        " ({n} updates merged on screen; no audio was lost)",
+    ),
+    "live_roles_too_many": (
+        "给出了 {n} 个声道角色，但这种声道方式只有 {k} 位说话人",
+        "{n} channel roles, but this channel choice has {k} speaker(s)",
+    ),
+    "live_stopping": ("正在保存整段录音…", "Saving the whole recording…"),
     "live_listening": (
         "正在分析 {seconds:.1f} 秒 · {updates} 次更新",
         "Analysing {seconds:.1f} s · {updates} updates",

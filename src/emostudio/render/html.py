@@ -51,6 +51,16 @@ CSS = """
 #header {flex-wrap: wrap}
 #header > div:first-child {min-width: 240px; flex: 1 1 240px}
 @media (max-width: 600px) { #header h2 {font-size: 1.25rem} }
+#header h2 {word-break: keep-all; overflow-wrap: normal}
+.es-hidden {display: none !important}
+/* every main tab stays reachable on a phone: Gradio moves tabs that do not fit into a "•••" menu, measuring
+   them in a hidden copy of the tab bar; measured as zero wide they all stay in the bar, which wraps instead */
+.tab-container.visually-hidden button {font-size: 0 !important; padding: 0 !important; min-width: 0 !important;
+  width: 0 !important; border: 0 !important; margin: 0 !important}
+.tab-wrapper {height: auto !important}
+.tab-container[role=tablist] {flex-wrap: wrap; height: auto !important; row-gap: 2px}
+body.es-switching #lang {opacity: 0.55; cursor: progress}
+body.es-switching #lang::after {content: "…"; position: absolute; right: 8px; top: 4px; font-size: 1.4rem}
 .strip {display: flex; width: 100%; height: 18px; border-radius: 3px; overflow: hidden}
 .strip span {display: block; height: 100%}
 .legend {display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 0.9em}

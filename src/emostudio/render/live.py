@@ -100,10 +100,14 @@ def live_cards(
     updates: int = 0,
     skipped: int = 0,
     notices: list | None = None,
+    push: int = 0,
+    ui_skipped: int = 0,
 ) -> str:
-    """The current label of each speaker (channel → Lane; None is the mix) and how far the stream is."""
+    """The current label of each speaker (channel → Lane; None is the mix) and how far the stream is. `push`:
+    the page's snapshot number (data-push, so the page knows it was drawn); `ui_skipped`: updates the page
+    coalesced into later ones (said, never silent)."""
     if not lanes:
-        return f'<div id="live-status">{esc(t("live_waiting", lang))}</div>'
+        return f'<div id="live-status" data-push="{push}">{esc(t("live_waiting", lang))}</div>'
     cards = []
     for ch in _ordered(lanes):
         lane = lanes[ch]
@@ -121,8 +125,13 @@ def live_cards(
     status = t("live_listening", lang, seconds=seconds, updates=updates)
     if skipped:
         status += t("live_skipped", lang, n=skipped)
+    if ui_skipped:
+        status += t("live_ui_skipped", lang, n=ui_skipped)
     notes = "".join(f"<div>ℹ {esc(m[lang])}</div>" for m in notices or [])
-    return f'<div id="live-status">{esc(status)}</div>{"".join(cards)}{notes}'
+    return (
+        f'<div id="live-status" data-push="{push}" data-updates="{updates}">{esc(status)}</div>'
+        f"{''.join(cards)}{notes}"
+    )
 
 
 def live_timeline(lanes: dict, lang: str, seconds: float) -> str:

@@ -15,6 +15,7 @@ import gradio as gr
 from emostudio.examples import ensure_examples
 from emostudio.messages import LANG_CHOICES, lang_of, t
 from emostudio.render.html import CSS
+from emostudio.render.page import page_head
 from emostudio.server.adapters.ui import build_adapters_section
 from emostudio.server.analyze.history_ui import build_history_and_compare_tabs
 from emostudio.server.analyze.service import Service
@@ -108,8 +109,19 @@ def build_ui(service: Service) -> gr.Blocks:
             lang = lang_of(choice)
             return (*L.updates(lang), status_markdown(service, lang))
 
-        lang_in.change(relabel, [lang_in], [*L.components, status])
+        lang_in.change(relabel, [lang_in], [*L.components, status]).then(
+            None, None, None, js="() => window.esLang && window.esLang.done()"
+        )
+    drop_share_buttons(blocks)
     return blocks
+
+
+def drop_share_buttons(blocks: gr.Blocks) -> None:
+    """No "share" button on any component: it only works on Hugging Face Spaces ("Must be on Spaces to share")."""
+    for block in blocks.blocks.values():
+        buttons = getattr(block, "buttons", None)
+        if isinstance(buttons, list) and "share" in buttons:
+            setattr(block, "buttons", [b for b in buttons if b != "share"])  # noqa: B010
 
 
 def mount_ui(app, service: Service) -> None:
@@ -134,6 +146,7 @@ def mount_ui(app, service: Service) -> None:
         ssr_mode=False,
         theme=theme,
         css=CSS,
+        head=page_head(LANG_CHOICES),
         footer_links=["api"],
         mcp_server=False,
     )

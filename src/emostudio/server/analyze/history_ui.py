@@ -101,21 +101,40 @@ def open_history_row(service: Service, table: pd.DataFrame, choice: str, row: in
     return (doc, *render_opened(service, doc, lang))
 
 
-def compare_sides(a_path: str | None, b_path: str | None, a_run: str | None, b_run: str | None) -> list[dict]:
-    """The two sides of a comparison: a chosen run wins over an upload on the same side."""
+def picked(kind: str, value, last: str | None) -> str | None:
+    """Which input of a Compare side the user chose last ("upload" or "run"), after its `kind` input changed
+    to `value`: that one when it holds something; cleared, the side falls back to nothing chosen."""
+    if value:
+        return kind
+    return None if last == kind else last
+
+
+def compare_sides(
+    a_path: str | None,
+    b_path: str | None,
+    a_run: str | None,
+    b_run: str | None,
+    a_last: str | None = None,
+    b_last: str | None = None,
+) -> list[dict]:
+    """The two sides of a comparison. On each side the input chosen last (`a_last`/`b_last`: "upload" or
+    "run", from `picked`) wins; without one a chosen run wins over an upload."""
     sides: list[dict] = []
-    for p, r in ((a_path, a_run), (b_path, b_run)):
-        if r:
-            sides.append({"run_id": r})
-        elif p:
+    for p, r, last in ((a_path, a_run, a_last), (b_path, b_run, b_last)):
+        if p and (last == "upload" or not r):
             sides.append({"source": Path(p), "name": os.path.basename(p)})
+        elif r:
+            sides.append({"run_id": r})
     return sides
 
 
-async def compare_takes(service: Service, a_path, b_path, a_run, b_run, choice: str) -> tuple[dict, str]:
-    """Compare two takes (uploads or saved runs): (the comparison document, its HTML view)."""
+async def compare_takes(
+    service: Service, a_path, b_path, a_run, b_run, choice: str, a_last=None, b_last=None
+) -> tuple[dict, str]:
+    """Compare two takes (uploads or saved runs, the one chosen last on each side): (the comparison document,
+    its HTML view)."""
     lang = lang_of(choice)
-    sides = compare_sides(a_path, b_path, a_run, b_run)
+    sides = compare_sides(a_path, b_path, a_run, b_run, a_last, b_last)
     if len(sides) != 2:
         raise user_error(t("need_two", lang))
     try:
@@ -144,6 +163,10 @@ class CompareTab:
     clip_b: gr.Audio
     run_a: gr.Dropdown
     run_b: gr.Dropdown
+    clear_a: gr.Button
+    clear_b: gr.Button
+    last_a: gr.State  # "upload" | "run" | None: what side A's user chose last
+    last_b: gr.State
     go: gr.Button
     out: gr.HTML
     compared: gr.State  # the last comparison shown
@@ -174,8 +197,8 @@ def _history_layout(service: Service, L: Labels) -> HistoryTab:
     return HistoryTab(tab, refresh, table, views, opened)
 
 
-def _take_column(L: Labels, side: str) -> tuple[gr.Audio, gr.Dropdown]:
-    """One side of the Compare tab: a clip to upload or record, or a saved run."""
+def _take_column(L: Labels, side: str) -> tuple[gr.Audio, gr.Dropdown, gr.Button]:
+    """One side of the Compare tab: a clip to upload or record, or a saved run, and a button clearing both."""
     clip = L.add(
         gr.Audio(
             sources=["upload", "microphone"], type="filepath", label=t(f"clip_{side}"), elem_id=f"clip-{side}"
@@ -184,20 +207,36 @@ def _take_column(L: Labels, side: str) -> tuple[gr.Audio, gr.Dropdown]:
         f"clip_{side}",
     )
     run = L.add(gr.Dropdown([], label=t(f"run_{side}"), elem_id=f"run-{side}"), "label", f"run_{side}")
-    return clip, run
+    clear = L.add(gr.Button(t(f"clear_{side}"), size="sm", elem_id=f"clear-{side}"), "value", f"clear_{side}")
+    return clip, run, clear
 
 
 def _compare_layout(L: Labels) -> CompareTab:
     with L.add(gr.Tab(t("tab_compare"), id="compare"), "label", "tab_compare") as tab:
         with gr.Row():
             with gr.Column():
-                clip_a, run_a = _take_column(L, "a")
+                clip_a, run_a, clear_a = _take_column(L, "a")
             with gr.Column():
-                clip_b, run_b = _take_column(L, "b")
+                clip_b, run_b, clear_b = _take_column(L, "b")
         go = L.add(gr.Button(t("compare"), variant="primary", elem_id="compare-btn"), "value", "compare")
         out = gr.HTML(elem_id="comparison-view")
         compared = gr.State(None)
-    return CompareTab(tab, clip_a, clip_b, run_a, run_b, go, out, compared)
+        last_a, last_b = (
+            gr.State(None),
+            gr.State(None),
+        )  # inside the tab: a State among the tabs confuses Gradio
+    return CompareTab(tab, clip_a, clip_b, run_a, run_b, clear_a, clear_b, last_a, last_b, go, out, compared)
+
+
+def _wire_sides(cmp: CompareTab) -> None:
+    """Each side remembers which of its inputs was chosen last; its clear button empties both."""
+    for clip, run, clear, last in (
+        (cmp.clip_a, cmp.run_a, cmp.clear_a, cmp.last_a),
+        (cmp.clip_b, cmp.run_b, cmp.clear_b, cmp.last_b),
+    ):
+        clip.change(lambda v, prev: picked("upload", v, prev), [clip, last], last, show_progress="hidden")
+        run.input(lambda v, prev: picked("run", v, prev), [run, last], last, show_progress="hidden")
+        clear.click(lambda: (None, None, None), None, [clip, run, last], show_progress="hidden")
 
 
 def build_history_and_compare_tabs(service: Service, L: Labels, lang_in: gr.Radio) -> None:
@@ -216,12 +255,13 @@ def build_history_and_compare_tabs(service: Service, L: Labels, lang_in: gr.Radi
 
     hist.table.select(open_run, [hist.table, lang_in], [hist.opened, *hist.views])
 
-    async def compare(a_path, b_path, a_run, b_run, choice):
-        return await compare_takes(service, a_path, b_path, a_run, b_run, choice)
+    async def compare(a_path, b_path, a_run, b_run, choice, a_last, b_last):
+        return await compare_takes(service, a_path, b_path, a_run, b_run, choice, a_last, b_last)
 
+    _wire_sides(cmp)
     cmp.go.click(
         compare,
-        [cmp.clip_a, cmp.clip_b, cmp.run_a, cmp.run_b, lang_in],
+        [cmp.clip_a, cmp.clip_b, cmp.run_a, cmp.run_b, lang_in, cmp.last_a, cmp.last_b],
         [cmp.compared, cmp.out],
         concurrency_limit=None,
     )

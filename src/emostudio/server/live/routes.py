@@ -28,7 +28,7 @@ Errors are {"type": "error", "code", "message", "fatal"}; a fatal one is followe
     4410 the stream ran past --max-stream-wall seconds of wall-clock time — the audio so far is saved
     4507 the server's disk is full — what was received is saved if space allows, else the error says so
 The bearer token (when the server has one) is read from `Authorization: Bearer …` or the `token` query
-parameter. A browser page from another origin is refused (cross-site WebSocket hijacking).
+parameter; the web UI's page, past its login, uses a one-time `ticket` query parameter instead. A browser page from another origin is refused (cross-site WebSocket hijacking).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from emostudio.options import CHANNEL_MODES, AnalysisOptions
 from emostudio.server import bounded_json
 from emostudio.server.analyze.service import Service
 from emostudio.server.disk import WS_DISK_FULL, disk_full_error, is_disk_full
-from emostudio.server.live.service import LiveSession, StreamParams, TooManyStreamsError, live_hub
+from emostudio.server.live.service import LiveHub, LiveSession, StreamParams, TooManyStreamsError, live_hub
 from emostudio.server.settings import safe_filename
 from emostudio.server.worker import QueueFullError, UnavailableError
 
@@ -93,10 +93,14 @@ class ProtocolError(EmoStudioError):
         self.code, self.close_code = code, close_code
 
 
-def authorised(ws: WebSocket, token: str | None) -> bool:
-    """True without a server token; else the token must come as a Bearer header or `token` query parameter."""
+def authorised(ws: WebSocket, token: str | None, hub: LiveHub | None = None) -> bool:
+    """True without a server token; else the token must come as a Bearer header or `token` query parameter,
+    or a one-time `ticket` the web UI's page got from the hub after its login."""
     if not token:
         return True
+    ticket = ws.query_params.get("ticket")
+    if ticket and hub is not None:
+        return hub.take_ticket(ticket)
     scheme, _, given = ws.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         given = ws.query_params.get("token", "")
@@ -195,7 +199,7 @@ def build_live_router(service: Service) -> APIRouter:
     async def stream(ws: WebSocket) -> None:
         """Live emotion of an audio stream (see the module docstring for the protocol)."""
         await ws.accept()
-        if not authorised(ws, settings.token):
+        if not authorised(ws, settings.token, hub):
             return await _fail(
                 ws,
                 "unauthorized",

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
 import threading
 import time
 import weakref
@@ -37,6 +38,7 @@ from emostudio.server.worker import UnavailableError
 
 log = logging.getLogger("emostudio.server")
 LIVE_DIR = ".live"  # under the outputs folder: where unnamed spool files are created
+TICKET_TTL_S = 60.0  # a web UI ticket must be used this soon (seconds)
 MAX_BACKLOG_HOPS = 40  # skip_late=False: hops waiting for the model at most (older ones are skipped)
 
 
@@ -260,6 +262,23 @@ class LiveHub:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._reaper: asyncio.Task | None = None
+        self._tickets: dict[str, float] = {}  # one-time WebSocket tickets of the web UI → when they expire
+
+    def issue_ticket(self, ttl_s: float = TICKET_TTL_S) -> str:
+        """A one-time ticket for WebSocket /v1/stream (`?ticket=`), for the web UI's page: a user who got
+        past the UI's login may open one stream without the bearer token in the page."""
+        ticket = secrets.token_urlsafe(24)
+        now = time.monotonic()
+        with self._lock:
+            self._tickets = {k: v for k, v in self._tickets.items() if v > now}
+            self._tickets[ticket] = now + ttl_s
+        return ticket
+
+    def take_ticket(self, ticket: str) -> bool:
+        """True once for a ticket from `issue_ticket` that has not expired."""
+        with self._lock:
+            expires = self._tickets.pop(ticket, 0.0)
+        return bool(ticket) and expires > time.monotonic()
 
     @property
     def service(self) -> Service:

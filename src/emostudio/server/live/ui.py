@@ -1,32 +1,31 @@
 """The web UI's Live tab (the browser microphone analysed as it speaks) and Two-party call tab (a stereo call
 recording, each channel its own speaker).
 
-Live: Gradio streams the microphone in 0.5 s WAV chunks; each goes into a server live stream
-(`live.service`, the same limits, model worker and queue as WebSocket /v1/stream). The tab shows the current
-label of each speaker, a scrolling timeline with the dominant-emotion strip and the window confidence, and when
-recording stops the whole stream is analysed and saved as a run (it appears in History).
+Live: the page's script (`emostudio/render/page.js`) sends the microphone's raw PCM, every sample, over the
+server's own WebSocket /v1/stream (the same limits, model worker and queue as any client), with a one-time
+ticket this tab hands out after the UI's login. The page keeps the stream's state and hands a snapshot of it
+(JSON) to a hidden textbox; `show_snapshot` renders the card and the scrolling timeline from it. When recording
+stops the whole stream is analysed and saved as a run (it appears in History).
 Two-party call: the upload is analysed with channels="separate"; the channels' timelines are drawn one above
 the other. Texts come from `emostudio.messages`; the cards and SVG lanes from `emostudio.render.live`.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
 
 from emostudio.errors import EmoStudioError, UsageError
-from emostudio.live.pcm import from_wav_bytes
 from emostudio.messages import error_text, lang_of, t
 from emostudio.options import parse_roles
 from emostudio.render.html import esc
 from emostudio.render.live import VIEW_S, Lane, call_html, ending_html, live_cards, live_timeline
 from emostudio.server.analyze.service import Service
-from emostudio.server.live.service import StreamParams, live_hub
+from emostudio.server.live.service import Ending, live_hub
 from emostudio.server.ui_common import choices, run_downloads, user_error
 
 __all__ = ["VIEW_S", "LiveView", "build_live_tabs", "call_html", "ending_html"]
@@ -35,128 +34,117 @@ MODES = ("mix", "separate")
 
 @dataclass
 class LiveView:
-    """What the Live tab shows of one recording (kept in the browser session's gr.State)."""
+    """What the Live tab shows of one recording: the page's snapshot of its stream (see page.js)."""
 
-    stream_id: str | None = None
     rows: dict = field(default_factory=dict)  # channel (None for the mix) → Lane
     seconds: float = 0.0
     updates: int = 0
-    skipped: int = 0
+    skipped: int = 0  # hops the model skipped (behind real time)
+    ui_skipped: int = 0  # updates the page merged into later ones
     notices: list[dict] = field(default_factory=list)
-    ended: str | None = None  # the closing message (HTML) once the stream has ended
-    _chunks: OrderedDict = field(default_factory=OrderedDict)  # recent chunk files' bytes, by path
-
-    def chunk_bytes(self, path: str) -> bytes:
-        """The bytes of a chunk Gradio saved at `path`, which is then deleted (a long recording would leave
-        thousands of files). Gradio names chunk files by their content, so a chunk equal to an earlier one
-        (digital silence) comes at the same path again: recent ones are kept here."""
-        if path in self._chunks:
-            self._chunks.move_to_end(path)
-            data = self._chunks[path]
-        else:
-            with open(path, "rb") as f:
-                data = f.read()
-            self._chunks[path] = data
-            while len(self._chunks) > 64:
-                self._chunks.popitem(last=False)
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        return data
-
-    def add(self, event: dict) -> None:
-        if event["type"] == "notice":
-            self.notices.append(event["message"])
-            return
-        if event["type"] != "update":
-            return
-        ch = event["channel"]
-        row = self.rows.setdefault(ch, Lane(event["role"] or ""))
-        first = event["segments_from"]
-        row.segments = row.segments[:first] + [
-            (s["start_s"], s["end_s"], s["label"]) for s in event["segments"]
-        ]
-        if event["confidence"] is not None:
-            row.points.append((event["time_s"], event["confidence"]))
-            row.points = [p for p in row.points if p[0] >= event["time_s"] - 2 * VIEW_S]  # bounded
-        row.current = event
-        self.seconds = max(self.seconds, event["time_s"])
-        self.updates += 1
-        self.skipped += event.get("skipped", 0)
+    push: int = 0
+    state: str = "idle"  # idle | starting | live | stopping | ended | refused
+    reason: str | None = None  # why a recording was refused: mono | no_mic
+    error: str | None = None
+    result: dict | None = None  # the stream's closing message
 
     def cards(self, lang: str) -> str:
-        return live_cards(self.rows, lang, self.seconds, self.updates, self.skipped, self.notices)
+        if self.state == "refused":
+            key = "live_refuse_mono" if self.reason == "mono" else "live_no_mic"
+            text = t(key, lang, error=self.error or "-")
+            return f'<div id="live-status" data-push="{self.push}" class="warn">{esc(text)}</div>'
+        return live_cards(
+            self.rows,
+            lang,
+            self.seconds,
+            self.updates,
+            self.skipped,
+            self.notices,
+            self.push,
+            self.ui_skipped,
+        )
 
     def timeline(self, lang: str) -> str:
         return live_timeline(self.rows, lang, self.seconds)
 
+    def ending(self, lang: str) -> str:
+        """The closing message (HTML): the saved run, why nothing was saved, or "saving…"."""
+        if self.result is not None:
+            doc = self.result
+            return ending_html(Ending(doc.get("reason", "stop"), doc.get("run_id"), doc), lang)
+        if self.error is not None and self.state == "ended":
+            return ending_html(Ending("error", error=EmoStudioError(self.error)), lang)
+        if self.state == "stopping":
+            return f'<div class="muted">{esc(t("live_stopping", lang))}</div>'
+        return ""
 
-# ---- the tabs --------------------------------------------------------------------------------------------------
+
 # ---- plain functions: values in, values out -----------------------------------------------------------------------
 
 
-def session_key(request) -> str:
-    """The browser session a Gradio request comes from."""
-    return request.session_hash or "-"
+def _num(v, default: float = 0.0) -> float:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else default
 
 
-def view_of(views: dict[str, LiveView], key: str) -> LiveView:
-    """The LiveView of browser session `key` (a new one on first use)."""
-    if key not in views:
-        views[key] = LiveView()
-    return views[key]
-
-
-def start_view(views: dict[str, LiveView], key: str) -> LiveView:
-    """The view when the microphone starts: a new one unless a recording of `key` is still active; finished
-    recordings of other browser sessions are dropped (their pages have the result)."""
-    current = views.get(key)
-    if current is None or current.ended is not None:  # a new recording (an active one is kept)
-        for k in [k for k, v in views.items() if v.ended is not None and k != key]:
-            del views[k]
-        views[key] = LiveView()
-    return views[key]
-
-
-async def push_chunk(hub, view: LiveView, path, channel_mode: str, role_text: str | None, lang: str) -> tuple:
-    """Feed one microphone chunk (a WAV file Gradio saved) to the view's live stream, opened on the first chunk:
-    (cards, timeline, closing message or gr.skip()). Problems are said in the view, never raised."""
-    if not path or view.ended is not None:
-        return gr.skip(), gr.skip(), gr.skip()
+def snapshot_view(text: str | None) -> LiveView:
+    """The page's JSON snapshot of its stream → a LiveView (an empty one for nothing or broken JSON)."""
     try:
-        rate, count, chunk = from_wav_bytes(view.chunk_bytes(path))
-        if view.stream_id is None:
-            params = StreamParams(
-                rate, "s16le", count, channel_mode, roles_of(role_text), name="microphone (web)"
-            )
-            view.stream_id = (await hub.open(params)).id
-        current = hub.sessions.get(view.stream_id)
-        if current is None:  # ended meanwhile (idle timeout): nothing more to do for this recording
-            view.ended = esc(t("live_ended_idle", lang))
-            return view.cards(lang), view.timeline(lang), view.ended
-        await current.push(chunk)
-        for event in current.drain():
-            view.add(event)
-    except EmoStudioError as exc:  # too many streams, a busy queue, no model, a bad chunk: said, not raised
-        view.ended = f'<div class="warn">{esc(error_text(exc, lang, name=role_text))}</div>'
-        if view.stream_id and (failed := hub.sessions.get(view.stream_id)) is not None:
-            await failed.end("error", save=False)
-        return view.cards(lang), view.timeline(lang), view.ended
-    return view.cards(lang), view.timeline(lang), gr.skip()
+        doc = json.loads(text or "null")
+    except json.JSONDecodeError:
+        doc = None
+    if not isinstance(doc, dict):
+        return LiveView()
+    rows = {}
+    for row in (doc.get("rows") or {}).values():
+        if not isinstance(row, dict) or not isinstance(row.get("current"), dict):
+            continue
+        lane = Lane(str(row.get("role") or ""))
+        lane.segments = [(_num(a), _num(b), str(c)) for a, b, c in row.get("segments") or []]
+        lane.points = [(_num(a), _num(b)) for a, b in row.get("points") or []]
+        lane.current = row["current"]
+        rows[row.get("channel")] = lane
+    text_or_none = lambda v: None if v is None else str(v)  # noqa: E731
+    return LiveView(
+        rows=rows,
+        seconds=_num(doc.get("seconds")),
+        updates=int(_num(doc.get("updates"))),
+        skipped=int(_num(doc.get("skipped"))),
+        ui_skipped=int(_num(doc.get("ui_skipped"))),
+        notices=[m for m in doc.get("notices") or [] if isinstance(m, dict) and "zh" in m and "en" in m],
+        push=int(_num(doc.get("push"))),
+        state=str(doc.get("state") or "idle"),
+        reason=text_or_none(doc.get("reason")),
+        error=text_or_none(doc.get("error")),
+        result=doc["result"] if isinstance(doc.get("result"), dict) else None,
+    )
 
 
-async def stop_view(hub, view: LiveView, lang: str) -> tuple:
-    """End the view's stream when the microphone stops (its closing pass saves a run): (cards, timeline, ending)."""
-    if view.stream_id is None or view.ended is not None:
-        return gr.skip(), gr.skip(), gr.skip()
-    session = hub.sessions.get(view.stream_id)
-    if session is None:
-        view.ended = esc(t("live_ended_idle", lang))
-    else:
-        ending = await session.end("stop")
-        for event in session.drain():
-            view.add(event)
-        view.ended = ending_html(ending, lang)
-    return view.cards(lang), view.timeline(lang), view.ended
+def show_snapshot(text: str | None, choice: str) -> tuple[str, str, str]:
+    """(cards, timeline, closing message) of the page's snapshot, in the chosen language."""
+    view, lang = snapshot_view(text), lang_of(choice)
+    return view.cards(lang), view.timeline(lang), view.ending(lang)
+
+
+def _warn(text: str) -> str:
+    return f'<div id="live-status" class="warn">{esc(text)}</div>'
+
+
+def begin_recording(hub, channel_mode: str, role_text: str | None, choice: str) -> tuple[str, str, str, str]:
+    """Record pressed: (the page's start order as JSON — a one-time WebSocket ticket, the mode, the roles — or ""
+    when refused; the cards; the timeline; the closing message). Bad roles are refused here, before the page
+    opens the microphone."""
+    lang = lang_of(choice)
+    try:
+        roles = roles_of(role_text)
+    except BadRolesError as exc:
+        return "", _warn(error_text(exc, lang, name=role_text)), "", ""
+    speakers = 2 if channel_mode == "separate" else 1
+    if roles and len(roles) > speakers:
+        return "", _warn(t("live_roles_too_many", lang, n=len(roles), k=speakers)), "", ""
+    order = {"ticket": hub.issue_ticket(), "mode": channel_mode if channel_mode in MODES else "mix"}
+    if roles:
+        order["roles"] = roles
+    return json.dumps(order), LiveView().cards(lang), "", ""
 
 
 def call_cleared() -> tuple:
@@ -190,15 +178,18 @@ async def analyse_call_file(service: Service, path, role_text, choice, progress=
     return doc, call_html(doc, lang), gr.update(value=files, label=t("files", lang))
 
 
-def relabel_updates(view: LiveView, choice: str, doc: dict | None) -> tuple:
+def relabel_updates(snapshot: str | None, choice: str, doc: dict | None) -> tuple:
     """Both tabs' labels, the live view and the call result in the chosen language."""
     lang = lang_of(choice)
+    view = snapshot_view(snapshot)
     return (
-        gr.update(label=t("live_mic", lang)),
+        gr.update(value=t("live_record", lang)),
+        gr.update(value=t("live_stop", lang)),
         gr.update(label=t("live_mode", lang), choices=choices("live_modes", MODES, lang)),
         gr.update(label=t("live_roles", lang)),
         view.cards(lang),
         view.timeline(lang),
+        view.ending(lang),
         gr.update(label=t("call_in", lang)),
         gr.update(label=t("live_roles", lang)),
         gr.update(value=t("call_go", lang)),
@@ -213,9 +204,12 @@ def relabel_updates(view: LiveView, choice: str, doc: dict | None) -> tuple:
 @dataclass
 class LiveTab:
     tab: gr.Tab
-    mic: gr.Audio
+    record: gr.Button
+    stop: gr.Button
     mode: gr.Radio
     roles: gr.Textbox
+    order: gr.Textbox  # hidden: the start order for the page's script
+    events: gr.Textbox  # hidden: the page's snapshot of its stream
     cards: gr.HTML
     strip: gr.HTML
     saved: gr.HTML
@@ -235,13 +229,9 @@ class CallTab:
 def _live_layout() -> LiveTab:
     with gr.Tab(t("tab_live", "zh"), id="live") as tab, gr.Row():
         with gr.Column(scale=2):
-            mic = gr.Audio(
-                sources=["microphone"],
-                streaming=True,
-                type="filepath",
-                label=t("live_mic", "zh"),
-                elem_id="live-mic",
-            )
+            with gr.Row():
+                record = gr.Button(t("live_record", "zh"), variant="primary", elem_id="live-record")
+                stop = gr.Button(t("live_stop", "zh"), variant="stop", elem_id="live-stop")
             mode = gr.Radio(
                 choices("live_modes", MODES, "zh"),
                 value="mix",
@@ -249,11 +239,13 @@ def _live_layout() -> LiveTab:
                 elem_id="live-mode",
             )
             roles = gr.Textbox(label=t("live_roles", "zh"), elem_id="live-roles")
+            order = gr.Textbox(elem_id="live-order", elem_classes=["es-hidden"], show_label=False)
+            events = gr.Textbox(elem_id="live-events", elem_classes=["es-hidden"], show_label=False)
         with gr.Column(scale=3):
             cards = gr.HTML(LiveView().cards("zh"), elem_id="live-card")
             strip = gr.HTML(elem_id="live-timeline")
             saved = gr.HTML(elem_id="live-result")
-    return LiveTab(tab, mic, mode, roles, cards, strip, saved)
+    return LiveTab(tab, record, stop, mode, roles, order, events, cards, strip, saved)
 
 
 def _call_layout() -> CallTab:
@@ -271,39 +263,27 @@ def _call_layout() -> CallTab:
     return CallTab(tab, audio, roles, go, out, doc, files)
 
 
-def _wire_live(service: Service, live: LiveTab, lang_in: gr.Radio, views: dict[str, LiveView]) -> None:
+def _wire_live(service: Service, live: LiveTab, lang_in: gr.Radio) -> None:
     hub = live_hub(service)
     shown = [live.cards, live.strip, live.saved]
 
-    def start(choice, request: gr.Request):
-        return start_view(views, session_key(request)).cards(lang_of(choice)), "", ""
+    def begin(channel_mode, role_text, choice):
+        return begin_recording(hub, channel_mode, role_text, choice)
 
-    async def on_chunk(path, channel_mode, role_text, choice, request: gr.Request):
-        view = view_of(views, session_key(request))
-        return await push_chunk(hub, view, path, channel_mode, role_text, lang_of(choice))
-
-    async def stop(choice, request: gr.Request):
-        return await stop_view(hub, view_of(views, session_key(request)), lang_of(choice))
-
-    live.mic.start_recording(start, lang_in, shown)
-    live.mic.stream(
-        on_chunk,
-        [live.mic, live.mode, live.roles, lang_in],
-        shown,
-        stream_every=0.5,
-        time_limit=service.settings.max_stream_s,
-        concurrency_limit=max(1, service.settings.max_streams or 1),
-        show_progress="hidden",
+    live.record.click(
+        begin, [live.mode, live.roles, lang_in], [live.order, *shown], show_progress="hidden"
+    ).then(None, [live.order], None, js="(order) => window.esLive.start(order)")
+    live.stop.click(None, None, None, js="() => window.esLive.stop()")
+    live.events.change(
+        show_snapshot, [live.events, lang_in], shown, trigger_mode="always_last", show_progress="hidden"
     )
-    live.mic.stop_recording(stop, [lang_in], shown)
 
 
 def build_live_tabs(service: Service, lang_in: gr.Radio) -> tuple[gr.Tab, gr.Tab]:
     """Build the Live and Two-party call tabs inside the caller's `gr.Tabs()`; `lang_in` is the language radio."""
     live = _live_layout()
     call = _call_layout()
-    views: dict[str, LiveView] = {}  # browser session → what its Live tab shows (one recording at a time)
-    _wire_live(service, live, lang_in, views)
+    _wire_live(service, live, lang_in)
 
     async def analyse_call(path, role_text, choice, progress=gr.Progress()):  # noqa: B008
         return await analyse_call_file(service, path, role_text, choice, progress)
@@ -312,16 +292,20 @@ def build_live_tabs(service: Service, lang_in: gr.Radio) -> tuple[gr.Tab, gr.Tab
     call.go.click(call_cleared, None, shown, queue=False).then(
         analyse_call, [call.audio, call.roles, lang_in], shown, concurrency_limit=None
     )
-
-    def relabel(choice, doc, request: gr.Request):
-        return relabel_updates(views.get(session_key(request)) or LiveView(), choice, doc)
-
     lang_in.change(
-        relabel,
-        [lang_in, call.doc],
+        relabel_updates,
+        [live.events, lang_in, call.doc],
         [
-            *(live.mic, live.mode, live.roles, live.cards, live.strip),
-            *(call.audio, call.roles, call.go, call.out, call.files),
+            live.record,
+            live.stop,
+            live.mode,
+            live.roles,
+            *[live.cards, live.strip, live.saved],
+            call.audio,
+            call.roles,
+            call.go,
+            call.out,
+            call.files,
         ],
     )
     return live.tab, call.tab
