@@ -22,7 +22,7 @@ from emostudio.evaluate import Manifest
 from emostudio.messages import error_text, lang_of, t
 from emostudio.render import adapted as render
 from emostudio.server.adapters.service import AdapterStore, adapters_for
-from emostudio.server.evaluate.inputs import UploadError
+from emostudio.server.evaluate.inputs import UploadError, stage_manifest_files
 from emostudio.server.ui_common import choices, user_error
 
 CLASS_MODES = ("all", "4")
@@ -40,17 +40,8 @@ def _stage(store: AdapterStore, uploads: Path, manifest: str | None, audio, fold
         archive = uploads / "archive.zip"
         shutil.copyfile(manifest, archive)
         return store.manifest_from_archive(archive, uploads, classes)
-    m = uploads / ("manifest" + Path(manifest).suffix.lower())
-    shutil.copyfile(manifest, m)
-    (uploads / "files").mkdir()
-    saved = []
-    for src in audio or []:
-        dest = uploads / "files" / Path(src).name
-        if dest.exists():
-            raise UploadError(t("eval_duplicate_upload", "en", name=dest.name))
-        shutil.copyfile(src, dest)
-        saved.append(dest)
-    return store.manifest_from_files(m, saved, classes)
+    staged, saved = stage_manifest_files(uploads, manifest, audio)
+    return store.manifest_from_files(staged, saved, classes)
 
 
 def train_blocking(

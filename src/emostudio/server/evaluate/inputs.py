@@ -8,11 +8,13 @@ environment variable (paths separated by ':'); none means the server reads no fo
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path, PurePosixPath
 
 from emostudio.errors import EmoStudioError
 from emostudio.evaluate import Manifest
 from emostudio.evaluate.manifest import BadRow
+from emostudio.messages import t
 from emostudio.model.labels import normalise_label
 from emostudio.server.archives import MAX_ARCHIVE_ENTRIES, UploadError, extract_archive
 from emostudio.server.settings import safe_filename
@@ -109,3 +111,19 @@ def remap_to_uploads(manifest: Manifest, files: dict[str, Path]) -> Manifest:
 
 
 __all__ = ["MAX_ARCHIVE_ENTRIES", "ForbiddenPathError", "UploadError", "extract_archive"]
+
+
+def stage_manifest_files(uploads: Path, manifest: str, audio: list[str] | None) -> tuple[Path, list[Path]]:
+    """Copy a web upload's manifest and its audio files (Gradio's temporary paths) into `uploads`:
+    (the manifest's copy, the audio copies under uploads/files). Two audio files of one name are refused."""
+    staged = uploads / ("manifest" + Path(manifest).suffix.lower())
+    shutil.copyfile(manifest, staged)
+    (uploads / "files").mkdir()
+    saved = []
+    for src in audio or []:
+        dest = uploads / "files" / Path(src).name
+        if dest.exists():
+            raise UploadError(t("eval_duplicate_upload", "en", name=dest.name))
+        shutil.copyfile(src, dest)
+        saved.append(dest)
+    return staged, saved

@@ -29,7 +29,7 @@ from emostudio.evaluate.run import status_reasons
 from emostudio.messages import error_text, lang_of, t
 from emostudio.model.labels import emotion_name
 from emostudio.render.evaluate import verdict_html
-from emostudio.server.evaluate.inputs import ForbiddenPathError, UploadError
+from emostudio.server.evaluate.inputs import ForbiddenPathError, UploadError, stage_manifest_files
 from emostudio.server.evaluate.service import Evaluations, evaluations_for
 from emostudio.server.ui_common import choices, user_error
 
@@ -67,21 +67,7 @@ async def start_evaluation(
             await asyncio.to_thread(shutil.copyfile, manifest, archive)
             man = await asyncio.to_thread(evals.manifest_from_archive, archive, uploads, classes)
         else:
-
-            def stage() -> tuple[Path, list[Path]]:
-                m = uploads / ("manifest" + Path(manifest).suffix.lower())
-                shutil.copyfile(manifest, m)
-                (uploads / "files").mkdir()
-                saved = []
-                for src in audio or []:
-                    dest = uploads / "files" / Path(src).name
-                    if dest.exists():
-                        raise UploadError(t("eval_duplicate_upload", "en", name=dest.name))
-                    shutil.copyfile(src, dest)
-                    saved.append(dest)
-                return m, saved
-
-            m, saved = await asyncio.to_thread(stage)
+            m, saved = await asyncio.to_thread(stage_manifest_files, uploads, manifest, audio)
             man = await asyncio.to_thread(evals.manifest_from_files, m, saved, classes)
         job = await evals.start(man, report_dir, uploads, baseline=baseline or None)
     except BaseException:
