@@ -15,7 +15,7 @@ from hostile import wav_bytes
 
 from emostudio.batch import read_results
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # subprocesses: kill -9 trials, the CLI, a full disk (not the fast tier)
 
 
 def test_a_full_disk_exits_2_keeps_what_was_committed_and_resumes(tmp_path, tiny_model_dir):

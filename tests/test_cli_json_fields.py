@@ -16,7 +16,7 @@ from audio_factory import encode, make_voice
 from emostudio.cli import main
 from emostudio.runs import read_result
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # subprocesses: kill -9 trials, the CLI, a full disk (not the fast tier)
 
 SR = 16000
 ROOT = Path(__file__).resolve().parents[1]

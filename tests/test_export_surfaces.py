@@ -26,7 +26,7 @@ from emostudio.runs import DOWNLOADS
 from emostudio.server.app import create_app
 from emostudio.server.settings import ServerSettings
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # the REST app, serve and batch (not the fast tier)
 SR = 16000
 
 

@@ -19,7 +19,7 @@ from emostudio.cli import main
 from emostudio.cli.common import EXIT_ALERT, EXIT_INTERNAL, EXIT_USAGE
 from emostudio.profiles import ProfileStore, TimeRangeError, parse_time
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # subprocesses: kill -9 trials, the CLI, a full disk (not the fast tier)
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 ENDS = ("0001-01-01T00:00+14:00", "9999-12-31T23:59:59-14:00")

@@ -23,7 +23,7 @@ from test_profiles_api import _app, _error
 from emostudio.cli import main
 from emostudio.profiles import ProfileError, ProfileStore
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # subprocesses: kill -9 trials, the CLI, a full disk (not the fast tier)
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 TESTS = str(Path(__file__).resolve().parent)
