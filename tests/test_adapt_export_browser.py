@@ -63,7 +63,9 @@ def test_exports_in_the_downloads_and_the_adapted_reading_after_activating(tmp_p
             return route.abort()
 
         page.route("**/*", only_local)
-        page.goto(srv.url + "/", wait_until="load")
+        page.goto(
+            srv.url + "/?lang=zh", wait_until="load"
+        )  # the UI starts in 中文 (else: the browser's language)
         page.locator("#analyze-btn").wait_for(timeout=30_000)
 
         def shot(name: str) -> None:
@@ -72,7 +74,7 @@ def test_exports_in_the_downloads_and_the_adapted_reading_after_activating(tmp_p
             page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
         def analyze() -> None:
-            clear = page.locator("#audio-in button[aria-label=Clear]")
+            clear = page.locator("#audio-in button[aria-label=Clear], #audio-in button[aria-label=清除]")
             if clear.count() and clear.first.is_visible():
                 clear.first.click()
             page.locator("#audio-in input[type=file]").set_input_files(str(files["talk"]))

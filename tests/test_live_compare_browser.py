@@ -185,7 +185,7 @@ def make_runs(srv, tmp: Path) -> list[str]:
 
 def pick(page, side: str, run_id: str) -> None:
     page.locator(f"#run-{side} input").click()
-    page.locator(f'li[role=option][aria-label$=" {run_id}"]:visible').click()
+    page.locator(f'#run-{side} li[role=option][aria-label$=" {run_id}"]:visible').click()  # this side's list
 
 
 def test_compare_uses_the_uploads_chosen_after_the_runs_and_each_side_clears(app, browser, tmp_path):

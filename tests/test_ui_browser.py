@@ -79,7 +79,9 @@ class Page:
 
     def analyze(self, path: Path, *, frame: bool = False, enhance: bool = False, wait: bool = True) -> None:
         p = self.page
-        clear = p.locator("#audio-in button[aria-label=Clear]")
+        clear = p.locator(  # Gradio's own label follows the UI language since issue 26 item 3
+            "#audio-in button[aria-label=Clear], #audio-in button[aria-label=清除]"
+        )
         if clear.count() and clear.first.is_visible():  # a clip is loaded: remove it first
             clear.first.click()
         p.locator("#audio-in input[type=file]").set_input_files(str(path))
