@@ -61,3 +61,22 @@ def pytest_ignore_collect(collection_path, config):
     if not collection_path.name.startswith("test_"):
         return None
     return True if "pytest.mark.unit" not in collection_path.read_text(encoding="utf-8") else None
+
+
+@pytest.fixture(scope="module")
+def tiny_service(tmp_path_factory, tiny_model_dir):
+    """A server Service (no UI, no HTTP) on the tiny model, loaded and ready: for tests that call the web UI's
+    callbacks directly. The server stack is imported here, so test runs that never use it do not load it."""
+    from emostudio.server.analyze.service import Service
+    from emostudio.server.settings import ServerSettings
+
+    out = tmp_path_factory.mktemp("service")
+    svc = Service(
+        ServerSettings(
+            model=str(tiny_model_dir), device="cpu", allow_download=False, outputs=out / "o", ui=False
+        )
+    )
+    svc.start()
+    assert svc.wait_ready(120)
+    yield svc
+    svc.close()

@@ -24,25 +24,14 @@ from emostudio.server.adapters import ui as adapters_ui
 from emostudio.server.adapters.service import adapters_for
 from emostudio.server.analyze import export_ui
 from emostudio.server.analyze import ui as analyze_ui
-from emostudio.server.analyze.service import Service
-from emostudio.server.settings import ServerSettings
 
 pytestmark = pytest.mark.unit
 SR = 16000
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, tiny_model_dir):
-    out = tmp_path_factory.mktemp("adapt_ui")
-    svc = Service(
-        ServerSettings(
-            model=str(tiny_model_dir), device="cpu", allow_download=False, outputs=out / "o", ui=False
-        )
-    )
-    svc.start()
-    assert svc.wait_ready(120)
-    yield svc
-    svc.close()
+def service(tiny_service):
+    return tiny_service
 
 
 @pytest.fixture(scope="module")

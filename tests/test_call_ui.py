@@ -15,26 +15,15 @@ from audio_factory import encode, make_voice
 from emostudio.messages import t
 from emostudio.model.labels import colour, emotion_name
 from emostudio.render.live import axis_ticks, role_name
-from emostudio.server.analyze.service import Service
 from emostudio.server.live import ui as live_ui
-from emostudio.server.settings import ServerSettings
 
 pytestmark = pytest.mark.unit
 SR = 16000
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, tiny_model_dir):
-    out = tmp_path_factory.mktemp("call")
-    svc = Service(
-        ServerSettings(
-            model=str(tiny_model_dir), device="cpu", allow_download=False, outputs=out / "o", ui=False
-        )
-    )
-    svc.start()
-    assert svc.wait_ready(120)
-    yield svc
-    svc.close()
+def service(tiny_service):
+    return tiny_service
 
 
 @pytest.fixture(scope="module")

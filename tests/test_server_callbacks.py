@@ -20,30 +20,19 @@ from audio_factory import encode, make_voice
 from emostudio.messages import t
 from emostudio.server.analyze import history_ui
 from emostudio.server.analyze import ui as analyze_ui
-from emostudio.server.analyze.service import Service
 from emostudio.server.evaluate import ui as evaluate_ui
 from emostudio.server.evaluate.service import evaluations_for
 from emostudio.server.profiles import ui as profiles_ui
 from emostudio.server.profiles.service import profiles_service
-from emostudio.server.settings import ServerSettings
 
 pytestmark = pytest.mark.unit
 SR = 16000
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, tiny_model_dir):
-    out = tmp_path_factory.mktemp("callbacks")
-    svc = Service(
-        ServerSettings(
-            model=str(tiny_model_dir), device="cpu", allow_download=False, outputs=out / "o", ui=False
-        )
-    )
-    svc.start()
-    assert svc.wait_ready(120)
-    yield svc
-    profiles_service(svc).close()
-    svc.close()
+def service(tiny_service):
+    yield tiny_service
+    profiles_service(tiny_service).close()  # before the service closes
 
 
 @pytest.fixture(scope="module")
