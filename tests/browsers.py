@@ -3,9 +3,14 @@ reach the local server only (every other request is blocked and recorded)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
+from playwright.sync_api import Browser, sync_playwright
+from signals import write_wav
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -18,6 +23,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# chromium's fake microphone (no permission prompt), fed by --use-file-for-fake-audio-capture
+MICROPHONE_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -40,3 +47,17 @@ def keep_local(page, base_url: str) -> list[str]:
 
     page.route("**/*", only_local)
     return outside
+
+
+@contextmanager
+def chromium_with_microphone(mic: Path, samples: np.ndarray) -> Iterator[Browser]:
+    """Chromium whose fake microphone plays `samples` (float, 16 kHz mono, written to `mic`), looping them."""
+    need_chromium()
+    write_wav(mic, samples)
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, *MICROPHONE_ARGS, f"--use-file-for-fake-audio-capture={mic}"],
+        )
+        yield b
+        b.close()

@@ -11,23 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-import wave
 
 import numpy as np
 import pytest
 from audio_factory import encode
-from browsers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, keep_local, need_chromium
-from playwright.sync_api import expect, sync_playwright
+from browsers import ARTIFACTS, chromium_with_microphone, keep_local
+from playwright.sync_api import expect
 from server_process import ServerProcess
 from signals import voice
 
 pytestmark = pytest.mark.browser
-
-ARGS = [
-    *CHROMIUM_ARGS,
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +33,9 @@ def app(tmp_path_factory, tiny_model_dir):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    need_chromium()
-    mic = tmp_path_factory.mktemp("mic") / "mic.wav"
     x, _ = voice(30, seed=1, pauses=False)  # chromium loops the file: the microphone never runs dry
-    with wave.open(str(mic), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((x * 32767).astype("<i2").tobytes())
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=[*ARGS, f"--use-file-for-fake-audio-capture={mic}"]
-        )
+    with chromium_with_microphone(tmp_path_factory.mktemp("mic") / "mic.wav", x) as b:
         yield b
-        b.close()
 
 
 def open_page(srv, browser):

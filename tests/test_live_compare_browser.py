@@ -13,33 +13,20 @@ from __future__ import annotations
 
 import json
 import re
-import wave
 from pathlib import Path
 
 import httpx
 import pytest
 from audio_factory import encode, make_voice
+from browsers import chromium_with_microphone
 from langcheck import check
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from server_process import ServerProcess
 from signals import voice
 
 from emostudio.messages import t
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web1"
 LANGS = {"zh": "中文", "en": "English"}
 DATA = ("Emotion Studio", "API", "Gradio", "emotion2vec", "tiny")  # product names and the test model's id
@@ -55,21 +42,9 @@ def app(tmp_path_factory, tiny_model_dir):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
-    mic = tmp_path_factory.mktemp("mic") / "mic.wav"
     x, _ = voice(40, seed=3, pauses=False)  # chromium loops the file: the microphone never runs dry
-    with wave.open(str(mic), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((x * 32767).astype("<i2").tobytes())
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=[*ARGS, f"--use-file-for-fake-audio-capture={mic}"]
-        )
+    with chromium_with_microphone(tmp_path_factory.mktemp("mic") / "mic.wav", x) as b:
         yield b
-        b.close()
 
 
 def open_page(srv, browser, lang: str, width: int = 1400, height: int = 1000, locale: str = "en-US"):
