@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from emostudio.errors import UsageError, printable
 from emostudio.records import InputItem
-from emostudio.settings import MAX_TEXT_CHARS, EnhanceSettings
+from emostudio.settings import MAX_SPEAKERS, MAX_TEXT_CHARS, EnhanceSettings
 
 GRANULARITIES = ("utterance", "frame")
 CHANNEL_MODES = ("mix", "separate")
@@ -67,6 +67,29 @@ def parse_roles(roles: str | Sequence[str] | None) -> list[str] | None:
     if len(set(names)) != len(names):
         raise UsageError(f"role names must differ from each other, got {printable(roles)!r}")
     return names
+
+
+def parse_speakers(value: object) -> int | str | None:
+    """Speaker turns asked for: None (off: "", "off", "none", 0, None), "auto" (find how many), or a number
+    1–MAX_SPEAKERS (at most that many: fewer found are reported, never invented). UsageError otherwise."""
+    if value is None or value is False:
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("", "off", "none", "0"):
+            return None
+        if text == "auto":
+            return "auto"
+        if not text.isdigit():
+            raise UsageError(f"speakers must be auto or a number 1-{MAX_SPEAKERS}, not {printable(value)!r}")
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"speakers must be auto or a number 1-{MAX_SPEAKERS}, not {value!r}")
+    if value == 0:
+        return None
+    if not 1 <= value <= MAX_SPEAKERS:
+        raise UsageError(f"speakers must be auto or a number 1-{MAX_SPEAKERS}, not {value}")
+    return value
 
 
 class AdaptedReading(Protocol):
@@ -143,7 +166,10 @@ class AnalysisOptions:
     `adapter`: a user's own labels read from every utterance and segment (result.json's `adapted` block): a
     loaded adapter (emostudio.adapt.load_adapter), or its folder, which the surfaces (CLI, server, batch, or
     `emostudio.adapt.resolve_adapter`) load and check against the model's weights before any work.
-    A later wave adds `speakers` (speaker turns in mono recordings) here.
+    `speakers`: speaker turns ("who spoke when", emostudio.speakers) for a mono recording, or within each channel
+    of channels="separate": "auto" or at most N speakers; each turn is scored as an utterance (result.json's
+    `turns` and `speakers`). `speaker_engine` / `speaker_model`: the engine by name (None: the default) and a
+    folder with another speaker-embedding model (None: the one shipped with the `speakers` extra).
     """
 
     granularity: str = "utterance"  # "utterance" | "frame" (scores every 0.1 s)
@@ -154,6 +180,9 @@ class AnalysisOptions:
     roles: str | Sequence[str] | None = None
     text: TextOptions = field(default_factory=TextOptions)
     adapter: ResultAdapter | str | os.PathLike | None = None
+    speakers: int | str | None = None  # None (off) | "auto" | 1..MAX_SPEAKERS
+    speaker_engine: str | None = None
+    speaker_model: str | os.PathLike | None = None
 
     def check(self) -> AnalysisOptions:
         """Raise UsageError naming the first bad field (before any work is done); returns self."""
@@ -172,6 +201,18 @@ class AnalysisOptions:
             raise UsageError(f"text must be a TextOptions, got {type(self.text).__name__}")
         self.text.check()
         check_adapter(self.adapter)
+        if parse_speakers(self.speakers) != self.speakers:
+            raise UsageError(
+                f"speakers must be None, 'auto' or a number (parse_speakers), not {self.speakers!r}"
+            )
+        if self.speakers is None and (self.speaker_engine or self.speaker_model):
+            raise UsageError(
+                "a speaker engine or model folder needs speaker turns too (speakers='auto' or N)"
+            )
+        for name in ("speaker_engine", "speaker_model"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, str | os.PathLike) and str(value).strip()):
+                raise UsageError(f"{name} must be a name or folder, not {value!r}")
         return self
 
     @property

@@ -26,6 +26,19 @@ SILENT_ACTIVE_DBFS = -50.0  # a channel whose 99th-percentile 20 ms level is bel
 COPY_CORRELATION = 0.98  # channels whose waveforms correlate above this carry one signal
 MAX_CHANNELS = 8  # channels scored separately at most (a 7.1 file); more is refused
 
+# ---- speaker turns (emostudio.speakers) -------------------------------------------------------------------------
+MAX_SPEAKERS = 8  # speakers asked for at most (--speakers N)
+
+
+@dataclass(frozen=True)
+class SpeakerSettings:
+    """How speaker turns are found and scored (emostudio.speakers, prepare, assemble). Not part of
+    `Settings.to_dict()` (so runs and jobs without speaker turns keep their identity); recorded in result.json's
+    `diarization.settings` when turns were asked for."""
+
+    min_scored_turn_s: float = 1.0  # turns shorter than this (after merging) are kept but not scored
+
+
 # ---- transcripts ---------------------------------------------------------------------------------------------
 MAX_TEXT_CHARS = 10_000  # characters analysed; longer transcripts are cut here (with a warning)
 
