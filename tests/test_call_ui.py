@@ -14,7 +14,8 @@ from audio_factory import encode, make_voice
 
 from emostudio.messages import t
 from emostudio.model.labels import colour, emotion_name
-from emostudio.render.live import axis_ticks, role_name
+from emostudio.render.lanes import axis_ticks
+from emostudio.render.live import role_name
 from emostudio.server.live import ui as live_ui
 
 pytestmark = pytest.mark.unit

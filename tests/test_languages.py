@@ -27,7 +27,8 @@ from emostudio.profiles.records import BadTimeError
 from emostudio.render import result as render
 from emostudio.render.charts import cjk_font, font_families
 from emostudio.render.evaluate import bad_row_text, verdict_html
-from emostudio.render.live import Lane, call_html, ending_html, live_cards, live_timeline, role_name
+from emostudio.render.lanes import Lane
+from emostudio.render.live import call_html, ending_html, live_cards, live_timeline, role_name
 from emostudio.render.profiles import summary_card
 from emostudio.server import ui
 from emostudio.server.analyze import history_ui

@@ -25,6 +25,7 @@ from emostudio.messages import evaluate as _evaluate
 from emostudio.messages import live as _live
 from emostudio.messages import profiles as _profiles
 from emostudio.messages import report as _report
+from emostudio.messages import speakers_ui as _speakers_ui
 from emostudio.messages import text as _text
 
 LANGS = ("zh", "en")
@@ -351,6 +352,7 @@ CATALOGUE: dict[str, Entry] = _one_catalogue(
     _live.MESSAGES,
     _profiles.MESSAGES,
     _report.MESSAGES,
+    _speakers_ui.MESSAGES,
     _text.MESSAGES,
 )
 

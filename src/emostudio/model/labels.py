@@ -57,10 +57,15 @@ BY_KEY: dict[str, Emotion] = {e.key: e for e in EMOTIONS}
 SILENCE = "silence"
 SILENT = Emotion(SILENCE, "Silence", "静音", "🔇", "")
 SILENCE_COLOUR = "#e5e7eb"
+# a speaker turn too short to be scored (result.json's turns with scored=false): speech, but no reading
+UNSCORED = "unscored"
+UNSCORED_COLOUR = "#9ca3af"
 
 
 def colour(key: str) -> str:
-    """The one colour of a class key (or `silence`) in every chart, bar, strip and card."""
+    """The one colour of a class key (or `silence`, `unscored`) in every chart, bar, strip and card."""
+    if key == UNSCORED:
+        return UNSCORED_COLOUR
     return SILENCE_COLOUR if key == SILENCE else COLOURS[key]
 
 

@@ -65,6 +65,11 @@ body.es-switching #lang::after {content: "…"; position: absolute; right: 8px; 
 .strip span {display: block; height: 100%}
 .legend {display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 0.9em}
 .legend i, i.swatch {display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px}
+i.swatch.hatch {background: repeating-linear-gradient(45deg, #374151 0 2px, #fff 2px 4px); border: 1px solid #9ca3af}
+.speaker-card .emo {font-size: 2.4rem; line-height: 1.1}
+.speaker-card .name {font-size: 1.3rem; font-weight: 600}
+.speaker-card .strip {height: 10px; margin-top: 4px}
+.speaker-note {color: #6b7280}
 .takes {display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 12px}
 .adapted-card {border: 1px solid #c7d2fe; background: #eef2ff; border-radius: 8px; padding: 6px 12px; margin-bottom: 8px}
 .adapted-card .name {font-size: 1.4rem; font-weight: 600}
@@ -182,10 +187,10 @@ def swatch(key: str) -> str:
     return f'<i class="swatch" style="background:{colour(key)}"></i>'
 
 
-def legend(keys: Iterable[str], lang: str) -> str:
-    """The colour of each class key shown, with its name in `lang`."""
+def legend(keys: Iterable[str], lang: str, extra_html: str = "", elem_id: str | None = None) -> str:
+    """The colour of each class key shown, with its name in `lang`; `extra_html`: further items (HTML)."""
     items = "".join(f"<span>{swatch(k)}{esc(emotion_name(k, lang))}</span>" for k in keys)
-    return f'<div class="legend">{items}</div>'
+    return f'<div class="legend"{attr("id", elem_id)}>{items}{extra_html}</div>'
 
 
 def page(title: str, body: str, lang: str = "zh") -> str:

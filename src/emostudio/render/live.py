@@ -6,24 +6,13 @@ Pure functions of live update events (their JSON) and result.json documents, in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from emostudio.messages import t
 from emostudio.model.labels import colour, emotion_name
 from emostudio.render.html import esc, legend
+from emostudio.render.lanes import Lane, lanes_svg
 from emostudio.render.result import quality
 
 VIEW_S = 60.0  # the live timeline shows the last minute
-
-
-@dataclass
-class Lane:
-    """One speaker's timeline: dominant-emotion segments (start_s, end_s, label) and confidences (time_s, p)."""
-
-    title: str
-    segments: list[tuple[float, float, str]] = field(default_factory=list)
-    points: list[tuple[float, float]] = field(default_factory=list)
-    current: dict | None = None  # the last live update (JSON)
 
 
 def role_name(role: str, lang: str) -> str:
@@ -33,60 +22,6 @@ def role_name(role: str, lang: str) -> str:
     if role.startswith("channel ") and role[8:].isdigit():
         return t("role_channel", lang, n=role[8:])
     return role
-
-
-NICE_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
-
-
-def axis_ticks(start_s: float, end_s: float, most: int = 6) -> list[int]:
-    """Whole-second ticks at a round step (1, 2, 5, 10, 15, 30 s …) with at most `most` of them inside
-    [start_s, end_s]: never two ticks that print the same ("0 s 1 s 1 s 2 s")."""
-    span = max(end_s - start_s, 0.0)
-    hours = 3600 * (1 + int(span / (most - 1) // 3600))  # past the table: whole hours
-    step = next((s for s in NICE_STEPS_S if span / s <= most - 1), hours)
-    first = -(-int(start_s * 1000) // (step * 1000)) * step  # the first multiple of step at or after start_s
-    return list(range(first, int(end_s) + 1, step)) or [int(start_s)]
-
-
-def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, element_id: str) -> str:
-    """Inline SVG: per speaker a strip of dominant-emotion segments and the confidence line above it."""
-    width, label_w, strip_h, line_h = 900, 110, 22, 46
-    row_h = strip_h + line_h + 14
-    span = max(end_s - start_s, 1e-6)
-
-    def x(s: float) -> float:
-        return label_w + (min(max(s, start_s), end_s) - start_s) / span * (width - label_w - 10)
-
-    parts = [
-        f'<svg id="{esc(element_id)}" class="lane-svg" xmlns="http://www.w3.org/2000/svg" width="100%" '
-        f'viewBox="0 0 {width} {row_h * max(len(lanes), 1) + 24}">'
-    ]
-    for i, lane in enumerate(lanes):
-        top = i * row_h + 4
-        parts.append(f'<text x="4" y="{top + line_h + strip_h - 6}">{esc(lane.title)}</text>')
-        parts.append(
-            f'<rect x="{label_w}" y="{top}" width="{width - label_w - 10}" height="{line_h}" fill="#f8fafc"/>'
-        )
-        parts.append(f'<text class="scale" x="{label_w - 4}" y="{top + 10}" text-anchor="end">100%</text>')
-        parts.append(f'<text class="scale" x="{label_w - 4}" y="{top + line_h}" text-anchor="end">0%</text>')
-        for a, b, label in lane.segments:
-            if b < start_s or a > end_s:
-                continue
-            parts.append(
-                f'<rect class="seg" data-label="{esc(label)}" x="{x(a):.1f}" y="{top + line_h + 2}" '
-                f'width="{max(x(b) - x(a), 0.5):.1f}" height="{strip_h}" fill="{colour(label)}">'
-                f"<title>{esc(emotion_name(label, lang))} {a:.1f}–{b:.1f} s</title></rect>"
-            )
-        pts = [(s, p) for s, p in lane.points if start_s <= s <= end_s]
-        if len(pts) > 1:
-            line = " ".join(f"{x(s):.1f},{top + line_h - p * (line_h - 4):.1f}" for s, p in pts)
-            parts.append(f'<polyline points="{line}" fill="none" stroke="#334155" stroke-width="1.5"/>')
-    bottom = row_h * max(len(lanes), 1) + 16
-    for s in axis_ticks(start_s, end_s):
-        tick = esc(t("live_seconds_tick", lang, s=s))
-        parts.append(f'<text class="axis" x="{x(s):.1f}" y="{bottom}" text-anchor="middle">{tick}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def _ordered(lanes: dict) -> list:
@@ -200,7 +135,7 @@ def call_html(doc: dict | None, lang: str) -> str:
     if lanes:
         out.append(lanes_svg(lanes, lang, 0.0, max(duration, 1.0), "call-timeline-svg"))
         shown = dict.fromkeys(label for lane in lanes for _, _, label in lane.segments)
-        out.append(legend(shown, lang).replace('class="legend"', 'class="legend" id="call-legend"', 1))
+        out.append(legend(shown, lang, elem_id="call-legend"))
     out += [  # folded: two long tables would push the downloads off the screen
         f'<details class="call-quality" data-channel="{ch["index"]}"><summary><b>'
         f"{esc(t('call_channel', lang, n=ch['index'] + 1, role=role_name(ch['role'], lang)))}</b> · "

@@ -23,7 +23,8 @@ from emostudio.errors import EmoStudioError, UsageError
 from emostudio.messages import error_text, lang_of, t
 from emostudio.options import parse_roles
 from emostudio.render.html import esc
-from emostudio.render.live import VIEW_S, Lane, call_html, ending_html, live_cards, live_timeline
+from emostudio.render.lanes import Lane
+from emostudio.render.live import VIEW_S, call_html, ending_html, live_cards, live_timeline
 from emostudio.server.analyze.service import Service
 from emostudio.server.live.service import Ending, live_hub
 from emostudio.server.ui_common import choices, run_downloads, user_error

@@ -1,0 +1,138 @@
+"""Who spoke when, as HTML: the speaker strip (one lane per speaker over the recording's time axis, each turn
+in its emotion's colour, unscored turns grey, overlapping speech hatched) and a card per speaker.
+
+Pure functions of a result.json document with speaker turns (`diarization`, `turns`, `speakers`), in Chinese
+or English; documents without them give "".
+"""
+
+from __future__ import annotations
+
+from emostudio.messages import t
+from emostudio.model.labels import BY_KEY, KEYS, UNSCORED, colour, emotion_name
+from emostudio.render.html import esc, legend, strip, swatch
+from emostudio.render.lanes import Lane, lanes_svg
+
+
+def has_turns(doc: dict | None) -> bool:
+    """True for a document of an analysis that asked for speaker turns (`speakers` is then a list; a two-party
+    call's top-level `speakers` is a count)."""
+    return bool(doc) and isinstance(doc.get("diarization"), dict) and isinstance(doc.get("speakers"), list)
+
+
+def overlaps(turn: dict, turns: list[dict]) -> list[tuple[float, float]]:
+    """The spans (start_s, end_s) of `turn` that other speakers' turns cover; a turn marked `overlap` that no
+    other turn covers is hatched as a whole (the engine found overlap it could not place)."""
+    a0, a1 = turn["start_s"], turn["end_s"]
+    spans = [
+        (max(a0, o["start_s"]), min(a1, o["end_s"]))
+        for o in turns
+        if o["speaker"] != turn["speaker"] and o["start_s"] < a1 and o["end_s"] > a0
+    ]
+    if not spans and turn.get("overlap"):
+        return [(a0, a1)]
+    return sorted(spans)
+
+
+def speaker_lanes(doc: dict) -> list[Lane]:
+    """One Lane per speaker (in the order of `speakers`): its turns as segments labelled with the turn's
+    emotion (`unscored` when not scored) and the overlapping spans hatched."""
+    turns = doc.get("turns") or []
+    lanes = {sp["id"]: Lane(sp["id"]) for sp in doc.get("speakers") or []}
+    for turn in turns:
+        lane = lanes.setdefault(turn["speaker"], Lane(turn["speaker"]))
+        label = turn.get("label") if turn.get("scored") and turn.get("label") in BY_KEY else UNSCORED
+        lane.segments.append((turn["start_s"], turn["end_s"], label))
+        lane.hatched += overlaps(turn, turns)
+    return list(lanes.values())
+
+
+def _duration_s(doc: dict) -> float:
+    audio = doc.get("audio") or {}
+    ends = [turn["end_s"] for turn in doc.get("turns") or []]
+    return max([float(audio.get("duration_s") or 0.0), *ends, 1.0])
+
+
+def _notes(doc: dict, lang: str) -> str:
+    notes = (doc.get("diarization") or {}).get("notes") or []
+    return "".join(
+        f'<div class="speaker-note">ℹ {esc(n.get(lang) or n.get("en") or "")}</div>' for n in notes
+    )
+
+
+def speaker_strip(doc: dict | None, lang: str, element_id: str = "speaker-strip-svg") -> str:
+    """The strip: a lane per speaker, the time axis, and a legend of the emotions shown (plus grey
+    `unscored` and the hatch when there are such turns). "" without speaker turns."""
+    if not has_turns(doc):
+        return ""
+    assert doc is not None
+    lanes = speaker_lanes(doc)
+    if not lanes:
+        return ""
+    svg = lanes_svg(lanes, lang, 0.0, _duration_s(doc), element_id)
+    labels = {label for lane in lanes for _, _, label in lane.segments}
+    keys = [k for k in KEYS if k in labels]
+    extra = ""
+    if UNSCORED in labels:
+        extra += f"<span>{swatch(UNSCORED)}{esc(t('speaker_unscored', lang))}</span>"
+    if any(lane.hatched for lane in lanes):
+        extra += f'<span><i class="swatch hatch"></i>{esc(t("speaker_overlap", lang))}</span>'
+    return (
+        f'<div class="speaker-strip"><div class="muted">{esc(t("speakers_strip_note", lang))}</div>'
+        f"{svg}{legend(keys, lang, extra, 'speaker-legend')}</div>"
+    )
+
+
+def speaker_card(sp: dict, lang: str) -> str:
+    """One speaker: its reading (emotion, confidence, band), talk time, turns and share of emotions."""
+    talk = esc(t("speaker_talk", lang, seconds=sp["seconds"], turns=sp["turns"]))
+    label = sp.get("label")
+    if label not in BY_KEY or sp.get("confidence") is None:
+        return (
+            f'<div class="take-card speaker-card" data-speaker="{esc(sp["id"])}" data-label="">'
+            f'<div class="name">{esc(sp["id"])}</div><div>{talk}</div>'
+            f'<div class="muted">{esc(t("speaker_no_reading", lang))}</div></div>'
+        )
+    e = BY_KEY[label]
+    band_key = f"band_{sp.get('band')}"
+    band = f" · {esc(t('band', lang))}: {esc(t(band_key, lang))}" if sp.get("band") else ""
+    share = sp.get("share") or {}
+    ordered = [k for k in KEYS if share.get(k)]
+    blocks = [(100 * share[k], k, f"{emotion_name(k, lang)} {share[k] * 100:.0f}%") for k in ordered]
+    share_text = " · ".join(f"{emotion_name(k, lang, emoji=False)} {share[k] * 100:.0f}%" for k in ordered)
+    share_html = (
+        f'<div class="muted">{esc(t("speaker_share", lang))}: {esc(share_text)}</div>{strip(blocks)}'
+        if ordered
+        else ""
+    )
+    return (
+        f'<div class="take-card speaker-card" data-speaker="{esc(sp["id"])}" data-label="{esc(label)}" '
+        f'style="border-left: 6px solid {colour(label)}"><div class="muted">{esc(sp["id"])}</div>'
+        f'<div class="emo">{e.emoji}</div><div class="name">{esc(emotion_name(label, lang, emoji=False))}</div>'
+        f"<div>{esc(t('confidence', lang))}: <b>{sp['confidence'] * 100:.1f}%</b>{band}</div>"
+        f"<div>{talk}</div>{share_html}</div>"
+    )
+
+
+def speakers_view(doc: dict | None, lang: str) -> str:
+    """The Analyze tab's speaker section: the heading, the engine's notes, the strip and a card per speaker;
+    "" for a document without speaker turns."""
+    if not has_turns(doc):
+        return ""
+    assert doc is not None
+    d = doc["diarization"]
+    speakers = doc.get("speakers") or []
+    title = (
+        t(
+            "speakers_title",
+            lang,
+            found=d.get("found", len(speakers)),
+            speech_s=float(d.get("speech_s") or 0.0),
+        )
+        if speakers
+        else t("speakers_none", lang)
+    )
+    cards = "".join(speaker_card(sp, lang) for sp in speakers)
+    return (
+        f'<div id="speakers" data-found="{len(speakers)}"><h4>{esc(title)}</h4>{_notes(doc, lang)}'
+        f'{speaker_strip(doc, lang)}<div class="takes speaker-cards">{cards}</div></div>'
+    )
