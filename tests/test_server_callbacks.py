@@ -50,7 +50,7 @@ def analysed(service, clips) -> dict:
     out = asyncio.run(
         analyze_ui.analyze_audio(service, clips["a"], "frame", True, False, None, 0.3, "English")
     )
-    return {"doc": out[0], "views": out[1:9], "files": out[-1]}
+    return {"doc": out[0], "views": out[1:10], "files": out[-1]}
 
 
 def _wav_seconds(path: str) -> float:
@@ -61,7 +61,11 @@ def _wav_seconds(path: str) -> float:
 def test_analyze_returns_the_views_and_the_download_zip(service, analysed):
     doc, files = analysed["doc"], analysed["files"]
     assert doc["run_id"] and doc["granularity"] == "frame"
-    assert len(analysed["views"]) == 8 and doc["label"]["en"] in analysed["views"][0]
+    assert (
+        len(analysed["views"]) == 9
+        and analysed["views"][8] == ""
+        and doc["label"]["en"] in analysed["views"][0]
+    )
     zips = [f for f in files if f.endswith(".zip")]
     assert len(zips) == 1 and Path(zips[0]).parent == service.settings.outputs / ".gradio" / "zips"
     with zipfile.ZipFile(zips[0]) as zf:
@@ -76,7 +80,7 @@ def test_analyze_errors_are_one_message_in_the_users_language(service, tmp_path,
         out = asyncio.run(
             analyze_ui.analyze_audio(service, path, "utterance", False, False, None, 0.3, choice)
         )
-        assert len(out) == 13 and out[0] is None and out[-3:] == (None, None, None)
+        assert len(out) == 14 and out[0] is None and out[-3:] == (None, None, None)
         assert 'id="analyze-error"' in out[1] and t("no_audio", lang) in out[1]
         assert [o for o in out[2:4] if o] == []  # bars and timeline empty
     bad = tmp_path / "broken.wav"
@@ -92,7 +96,7 @@ def test_analyze_errors_are_one_message_in_the_users_language(service, tmp_path,
 
 def test_cleared_empties_every_analysis_output():
     out = analyze_ui.cleared()
-    assert out[0] is None and out[-3:] == (None, None, None) and len(out) == 13
+    assert out[0] is None and out[-3:] == (None, None, None) and len(out) == 14
 
 
 def test_segment_clip_slices_the_runs_audio(service, analysed):

@@ -16,7 +16,9 @@ from emostudio.render.lanes import Lane, lanes_svg
 def has_turns(doc: dict | None) -> bool:
     """True for a document of an analysis that asked for speaker turns (`speakers` is then a list; a two-party
     call's top-level `speakers` is a count)."""
-    return bool(doc) and isinstance(doc.get("diarization"), dict) and isinstance(doc.get("speakers"), list)
+    return (
+        doc is not None and isinstance(doc.get("diarization"), dict) and isinstance(doc.get("speakers"), list)
+    )
 
 
 def overlaps(turn: dict, turns: list[dict]) -> list[tuple[float, float]]:

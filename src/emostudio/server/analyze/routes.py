@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from emostudio.errors import EmoStudioError
 from emostudio.export import check_available, export_run, parse_formats
-from emostudio.options import DEFAULT_TEXT_WEIGHT, AnalysisOptions, TextOptions
+from emostudio.options import DEFAULT_TEXT_WEIGHT, AnalysisOptions, TextOptions, parse_speakers
 from emostudio.runs import DOWNLOADS, run_files
 from emostudio.server.analyze.service import Service
 from emostudio.server.analyze.text_fields import (
@@ -25,6 +25,10 @@ from emostudio.server.openapi_errors import ERROR_RESPONSES
 from emostudio.server.uploads import read_upload
 
 log = logging.getLogger("emostudio.server")
+SPEAKERS_FIELD_HELP = (
+    "speaker turns (who spoke when) of a mono recording, or within each channel of channels=separate: "
+    "auto, or at most N speakers (1-8); empty or off: none. Adds diarization, turns and speakers to the result"
+)
 
 
 async def two_sides(service: Service, file_a, file_b, run_a: str | None, run_b: str | None) -> list[dict]:
@@ -103,6 +107,7 @@ def _analyze_route(router: APIRouter, service: Service) -> None:
             Form(description="separate: each channel its own speaker (two-party calls), in `channels`"),
         ] = "mix",
         roles: Annotated[str | None, Form(description="channel roles, e.g. agent,customer")] = None,
+        speakers: Annotated[str | None, Form(description=SPEAKERS_FIELD_HELP)] = None,
         export: Annotated[
             str | None,
             Form(
@@ -111,6 +116,7 @@ def _analyze_route(router: APIRouter, service: Service) -> None:
         ] = None,
     ) -> dict:
         formats = export_formats(export)  # 422 before any work
+        asked = parse_speakers(speakers)  # UsageError: 422 before any work
         data, name = await read_upload(service, file)
         options = AnalysisOptions(
             granularity,
@@ -118,6 +124,7 @@ def _analyze_route(router: APIRouter, service: Service) -> None:
             enhance,
             channels=channels,
             roles=roles,
+            speakers=asked,
             text=TextOptions(weight=text_weight, backend=text_backend),
         )  # checked by service.analyze before any work
         done = await service.analyze(data, name=name, options=options)

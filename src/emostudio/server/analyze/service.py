@@ -273,17 +273,22 @@ class Service:
         channels: str = "mix",
         roles: str | list[str] | None = None,
         options: AnalysisOptions | None = None,
+        speakers: int | str | None = None,
     ) -> Analysis:
         """Decode, check, score and save one upload; returns the Result and its run folder.
 
-        `options` (what the REST API and the UI build) replaces the keyword analysis options when given.
+        `options` (what the REST API builds) replaces the keyword analysis options when given; `speakers`:
+        speaker turns (None | "auto" | N, as options.parse_speakers returns).
         Raises AudioError subclasses for bad audio, QueueFullError when busy, UnavailableError without a model.
         `progress(fraction, key)` is called between stages when given; `key` names the stage in the message
         catalogue (progress_decoding, progress_waiting, progress_model, progress_saving).
         """
         # checked before any work (UsageError → 422); channels="separate": two-party calls
         opts = (
-            options or AnalysisOptions(granularity, embedding, enhance, channels=channels, roles=roles)
+            options
+            or AnalysisOptions(
+                granularity, embedding, enhance, channels=channels, roles=roles, speakers=speakers
+            )
         ).check()
         rec, worker = self._ready()
 

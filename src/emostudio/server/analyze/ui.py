@@ -20,8 +20,9 @@ import pandas as pd
 from emostudio.errors import EmoStudioError
 from emostudio.examples import Example
 from emostudio.messages import error_text, format_size, lang_of, t
-from emostudio.options import DEFAULT_TEXT_WEIGHT
+from emostudio.options import DEFAULT_TEXT_WEIGHT, parse_speakers
 from emostudio.render import result as render
+from emostudio.render.speakers import speakers_view
 from emostudio.runs import AUDIO_FILE
 from emostudio.server.analyze import export_ui
 from emostudio.server.analyze.history_ui import downloads, selected_row
@@ -36,13 +37,23 @@ def granularity_choices(lang: str) -> list[tuple[str, str]]:
     return [(t("utterance", lang), "utterance"), (t("frame", lang), "frame")]
 
 
+SPEAKER_CHOICES = ("off", "auto", "2", "3", "4")  # the Analyze tab's speaker-turn option (values)
+
+
+def speaker_choices(lang: str) -> list[tuple[str, str]]:
+    """The speaker-turn option's choices in `lang`: off, auto, at most 2 / 3 / 4."""
+    names = {"off": t("speakers_off", lang), "auto": t("speakers_auto", lang)}
+    return [(names.get(v) or t("speakers_n", lang, n=v), v) for v in SPEAKER_CHOICES]
+
+
 def upload_label(service: Service, lang: str) -> str:
     limit = t("upload_limit", lang, size=format_size(service.settings.max_upload_bytes))
     return t("audio_limit", lang, audio=t("audio", lang), limit=limit)
 
 
 def render_result(doc: dict | None, lang: str) -> tuple:
-    """The Analyze tab's result views (card, bars, timeline, strip, table, player, quality, enhancement)."""
+    """The Analyze tab's result views (card, bars, timeline, strip, table, player, quality, enhancement, and
+    with speaker turns the speaker strip and cards)."""
     segs = render.segment_rows(doc, lang)
     return (
         render.card(doc, lang),
@@ -53,6 +64,7 @@ def render_result(doc: dict | None, lang: str) -> tuple:
         gr.update(value=None, visible=False, label=t("segment_player", lang)),
         render.quality(doc, lang),
         render.enhancement(doc, lang),
+        speakers_view(doc, lang),
     )
 
 
@@ -78,11 +90,13 @@ async def analyze_audio(
     text_weight: float,
     choice: str,
     progress=None,
+    speakers: str | None = None,
 ) -> tuple:
     """Analyse one upload or recording: (result.json, the result views, enhancement row, before, after, files);
     a user's mistake empties them all and says it once in the card's place (`failed`).
 
-    `progress(fraction, desc=...)` (Gradio's tracker) is told each stage in the user's language when given."""
+    `progress(fraction, desc=...)` (Gradio's tracker) is told each stage in the user's language when given;
+    `speakers`: the speaker-turn option (off | auto | N)."""
     lang = lang_of(choice)
     if not path:
         return failed(t("no_audio", lang))
@@ -96,6 +110,7 @@ async def analyze_audio(
             embedding=embedding,
             enhance=enhance,
             progress=step,
+            speakers=parse_speakers(speakers),
         )
         done = await apply_text(service, done, text, text_weight)  # the transcript's `text` block
     except EmoStudioError as exc:
@@ -146,6 +161,7 @@ class AnalyzeInputs:
     audio: gr.Audio
     examples: Any  # what gr.Examples returns (its `.dataset` follows the language)
     granularity: gr.Radio
+    speakers: gr.Radio
     embedding: gr.Checkbox
     enhance: gr.Checkbox
     text: gr.Textbox
@@ -164,6 +180,7 @@ class ResultViews:
     seg_player: gr.Audio
     quality: gr.HTML
     enh_html: gr.HTML
+    speakers: gr.HTML
     enh_row: gr.Row
     before: gr.Audio
     after: gr.Audio
@@ -180,6 +197,7 @@ class ResultViews:
             self.seg_player,
             self.quality,
             self.enh_html,
+            self.speakers,
         ]
 
 
@@ -200,6 +218,7 @@ def _inputs_column(service: Service, L: Labels, examples: list[tuple[Path, Examp
     gran = gr.Radio(
         granularity_choices("zh"), value="utterance", label=t("granularity"), elem_id="granularity"
     )
+    spk = gr.Radio(speaker_choices("zh"), value="off", label=t("speakers_option"), elem_id="speakers-option")
     emb = L.add(gr.Checkbox(False, label=t("embedding"), elem_id="embedding"), "label", "embedding")
     enh = L.add(gr.Checkbox(False, label=t("enhance"), elem_id="enhance"), "label", "enhance")
     text_in = L.add(gr.Textbox(label=t("transcript"), lines=3, elem_id="text-in"), "label", "transcript")
@@ -210,12 +229,13 @@ def _inputs_column(service: Service, L: Labels, examples: list[tuple[Path, Examp
     )
     exports = export_ui.export_boxes()
     go = L.add(gr.Button(t("analyze"), variant="primary", elem_id="analyze-btn"), "value", "analyze")
-    return AnalyzeInputs(audio_in, example_set, gran, emb, enh, text_in, text_w, go, exports)
+    return AnalyzeInputs(audio_in, example_set, gran, spk, emb, enh, text_in, text_w, go, exports)
 
 
 def _results_column(L: Labels) -> ResultViews:
     card = gr.HTML(elem_id="result-card")
     bars = gr.HTML(elem_id="score-chart")
+    speakers = gr.HTML(elem_id="speakers-view")  # with speaker turns: the strip above the timeline, the cards
     line = gr.HTML(elem_id="timeline-chart")
     seg_html = gr.HTML(elem_id="segments-strip")
     seg_table = gr.Dataframe(
@@ -235,7 +255,19 @@ def _results_column(L: Labels) -> ResultViews:
         "files",
     )
     return ResultViews(
-        card, bars, line, seg_html, seg_table, seg_player, quality, enh_html, enh_row, before, after, files
+        card,
+        bars,
+        line,
+        seg_html,
+        seg_table,
+        seg_player,
+        quality,
+        enh_html,
+        speakers,
+        enh_row,
+        before,
+        after,
+        files,
     )
 
 
@@ -260,15 +292,25 @@ def build_analyze_tab(
         text,
         text_weight,
         choice,
+        speakers,
         progress=gr.Progress(),  # noqa: B008
     ):
         return await analyze_audio(
-            service, path, granularity, embedding, enhance, text, text_weight, choice, progress
+            service, path, granularity, embedding, enhance, text, text_weight, choice, progress, speakers
         )
 
     analysis = inp.go.click(cleared, None, outputs, queue=False).then(
         analyze,
-        [inp.audio, inp.granularity, inp.embedding, inp.enhance, inp.text, inp.text_weight, lang_in],
+        [
+            inp.audio,
+            inp.granularity,
+            inp.embedding,
+            inp.enhance,
+            inp.text,
+            inp.text_weight,
+            lang_in,
+            inp.speakers,
+        ],
         outputs,
         concurrency_limit=None,
     )
@@ -285,9 +327,14 @@ def build_analyze_tab(
         lang = lang_of(choice)
         return (
             gr.update(choices=granularity_choices(lang), label=t("granularity", lang)),
+            gr.update(choices=speaker_choices(lang), label=t("speakers_option", lang)),
             gr.update(label=upload_label(service, lang)),
             gr.update(label=t("examples", lang), sample_labels=[t(ex.text_key, lang) for _, ex in examples]),
             *render_result(doc, lang),
         )
 
-    lang_in.change(relabel, [lang_in, last], [inp.granularity, inp.audio, inp.examples.dataset, *res.views()])
+    lang_in.change(
+        relabel,
+        [lang_in, last],
+        [inp.granularity, inp.speakers, inp.audio, inp.examples.dataset, *res.views()],
+    )
