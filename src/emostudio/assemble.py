@@ -10,18 +10,26 @@ a live stream (its parts' scores joined first). So a stream's closing Result equ
     adapter          (optional) a user's head read from the utterance embedding (the same weighted mean, in frame
                      mode too: what `emostudio adapt` trains on) and from each segment's own; never per frame
     enhancement      the original audio's scores beside the enhanced audio's, and both quality reports
+    speaker turns    (speakers=) each scored turn's reading is its own prepared cut's overall scores (what
+                     analysing the cut turn gives); the recording's overall is the speech-weighted mean of the
+                     scored turns' pieces (its spans); a speaker's scores are its scored turns' scores averaged
+                     with their seconds as weights; `share`: the fraction of those seconds per turn label
     quality          the upload's own quality decides the verdicts and the low-confidence warning (en and zh),
                      also when enhanced: enhancement cannot undo clipping or a low sample rate
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 
 from emostudio import audio as audio_io
 from emostudio.errors import InferenceError, printable
 from emostudio.interpret import band_for, compound_for, dominant_segments, softmax, timeline
+from emostudio.messages import t
 from emostudio.model.encoder import FRAME_RATE_HZ
+from emostudio.model.labels import KEYS
 from emostudio.options import ResultAdapter
 from emostudio.prepare import segment_weights
 from emostudio.records import Prepared, Span
@@ -32,9 +40,12 @@ from emostudio.results import (
     ModelRef,
     Result,
     SegmentResult,
+    SpeakerResult,
+    SpeakerTurns,
+    TurnResult,
 )
 from emostudio.scoring import InputScores, SpanScores
-from emostudio.settings import Settings
+from emostudio.settings import BandThresholds, Settings, SpeakerSettings
 
 
 def assemble(
@@ -59,11 +70,7 @@ def assemble(
         SegmentResult(sp.start_s, sp.end_s, softmax(sc.logits))
         for sp, sc in zip(spans, scores.spans, strict=True)
     ]
-    probs = _mean([g.probs for g in segs], weights)
-    if not np.all(np.isfinite(probs)):
-        raise InferenceError(
-            f"{printable(item.name)}: the model produced non-finite scores (NaN/Inf); its weights may be broken"
-        )
+    probs = _finite(item, _mean([g.probs for g in segs], weights))
     band = band_for(float(probs.max()), s.bands)
     quality = item.quality  # the upload's own, also when enhanced (see the module docstring)
     warning = warning_zh = None
@@ -94,6 +101,8 @@ def assemble(
     )
     if adapter is not None:
         _adapt(result, scores.spans, weights, adapter, s)
+    if item.diarization is not None:
+        result.speaker_turns = speaker_turns(item, scores, s)
     if item.channels is not None:
         result.channels = [
             ChannelResult(
@@ -113,6 +122,68 @@ def assemble(
             for part in item.channels
         ]
     return result
+
+
+def _finite(item: Prepared, probs: np.ndarray) -> np.ndarray:
+    if not np.all(np.isfinite(probs)):
+        raise InferenceError(
+            f"{printable(item.name)}: the model produced non-finite scores (NaN/Inf); its weights may be broken"
+        )
+    return probs
+
+
+def overall_probs(item: Prepared, scores: InputScores) -> np.ndarray:
+    """(9,) the overall scores of a prepared input: its segments' softmaxes averaged with their seconds of
+    speech as weights (one segment: its own)."""
+    weights = segment_weights(item.spans, item.speech)
+    return _finite(item, _mean([softmax(sc.logits) for sc in scores.spans], weights))
+
+
+def speaker_turns(item: Prepared, scores: InputScores, s: Settings) -> SpeakerTurns:
+    """The `diarization`, `turns` and `speakers` blocks of a prepared input with speaker turns."""
+    dia = item.diarization
+    turns: list[TurnResult] = []
+    for part, turn in zip(item.turns or [], dia.turns, strict=True):
+        probs = band = None
+        if part.prepared is not None:
+            probs = overall_probs(part.prepared, scores.turns[part.index])
+            band = band_for(float(probs.max()), s.bands)
+        turns.append(TurnResult(turn.to_dict(), probs, band))
+    speakers = [_speaker(sid, turns, s.bands) for sid in dia.speakers]
+    notes = [
+        {**n, "en": t(n["key"], "en", **_values(n)), "zh": t(n["key"], "zh", **_values(n))} for n in dia.notes
+    ]
+    block = {
+        "engine": dia.engine,
+        "requested": "auto" if dia.requested is None else dia.requested,
+        "found": dia.found,
+        "speech_s": round(float(dia.speech_s), 3),
+        "notes": notes,
+        "settings": asdict(SpeakerSettings()),
+    }
+    return SpeakerTurns(block, turns, speakers)
+
+
+def _values(note: dict) -> dict:
+    return {k: v for k, v in note.items() if k != "key"}
+
+
+def _speaker(sid: str, turns: list[TurnResult], bands: BandThresholds) -> SpeakerResult:
+    """Speaker `sid`'s talk time, turns and the seconds-weighted reading of its scored turns."""
+    mine = [tr for tr in turns if tr.turn["speaker"] == sid]
+    scored = [tr for tr in mine if tr.probs is not None]
+    seconds = sum(tr.turn["end_s"] - tr.turn["start_s"] for tr in mine)
+    w = np.array([tr.turn["end_s"] - tr.turn["start_s"] for tr in scored])
+    out = SpeakerResult(sid, seconds, len(mine), float(w.sum()))
+    if scored:
+        out.probs = np.average([tr.probs for tr in scored], axis=0, weights=w)
+        out.band = band_for(float(out.probs.max()), bands)
+        share: dict[str, float] = {}
+        for tr, sec in zip(scored, w, strict=True):
+            key = KEYS[int(np.argmax(tr.probs))]
+            share[key] = share.get(key, 0.0) + float(sec) / float(w.sum())
+        out.share = dict(sorted(share.items(), key=lambda kv: -kv[1]))
+    return out
 
 
 def _adapt(

@@ -5,6 +5,13 @@
 when asked for, and the stretches the model will score. With channels="separate" each speaker channel is also
 prepared as its own mono input (emostudio.channels finds which channels are speakers). It does not need the
 model, so pools of workers run it while the model scores.
+
+Speaker turns (options.speakers): the original 16 kHz waveform (each speaker channel's, for channels="separate")
+is diarized (emostudio.speakers), and each turn of at least `SpeakerSettings.min_scored_turn_s` is cut out and
+prepared exactly as `prepare` prepares a recording of that turn alone (a long turn split the same way), so its
+scores equal analysing the cut turn; shorter turns are kept unscored. The recording's own spans are then the
+scored turns' pieces, so its overall reading is the speech-weighted mean of those pieces (`segment_weights`).
+No speech (or no turn long enough): the recording is planned as without speakers, with a note.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ from emostudio import segment as segment_mod
 from emostudio.channels import detect, roles_for
 from emostudio.errors import UsageError, printable
 from emostudio.options import AnalysisOptions
-from emostudio.records import Audio, ChannelPart, Prepared, Source, Span, source_name
-from emostudio.settings import MAX_CHANNELS, EnhanceSettings, Settings
+from emostudio.records import Audio, ChannelPart, Prepared, Source, Span, TurnPart, source_name
+from emostudio.settings import MAX_CHANNELS, EnhanceSettings, Settings, SpeakerSettings
+from emostudio.speakers import load_engine
 
 
 def segment_weights(spans: list[Span], speech: list[Span] | None) -> np.ndarray:
@@ -59,6 +67,8 @@ def prepare(
     opts = (options or AnalysisOptions()).check()
     audio = _decode(source, s, label, name, sample_rate, keep_channels=opts.channels == "separate")
     item = _prepare_audio(audio, s, label, opts.enhance, opts.quality)
+    if opts.speakers is not None and opts.channels != "separate":  # separate: turns within each channel
+        plan_turns(item, s, opts)
     if opts.channels == "separate":
         item.channels = prepare_channels(audio, s, name=label, roles=opts.role_names, options=opts)
     return item
@@ -157,5 +167,52 @@ def prepare_channels(
             list(audio.warnings),
         )
         label = f"{name} [{info.index + 1}: {info.role}]"
-        parts.append(ChannelPart(info, _prepare_audio(channel, settings, label, opts.enhance, opts.quality)))
+        part = _prepare_audio(channel, settings, label, opts.enhance, opts.quality)
+        if opts.speakers is not None:
+            plan_turns(part, settings, opts)
+        parts.append(ChannelPart(info, part))
     return parts
+
+
+def plan_turns(item: Prepared, settings: Settings, options: AnalysisOptions) -> None:
+    """Diarize `item`'s original waveform and plan the scoring of its turns (see the module docstring).
+
+    Sets `item.diarization` and `item.turns`; when a turn is scored, `item.spans` become the scored turns'
+    pieces (seconds from the start of the recording). Adds a note when nothing can be scored.
+    """
+    opts = options
+    model_dir = None if opts.speaker_model is None else os.fspath(opts.speaker_model)
+    wanted = None if opts.speakers in (None, "auto") else int(opts.speakers)
+    dia = load_engine(opts.speaker_engine, model_dir).diarize(item.audio.waveform, speakers=wanted)
+    min_s = SpeakerSettings().min_scored_turn_s
+    parts: list[TurnPart] = []
+    pieces: list[Span] = []
+    for i, turn in enumerate(dia.turns):
+        span = Span(turn.start_s, turn.end_s)
+        cut = None
+        if turn.duration_s >= min_s:
+            cut = _prepare_audio(
+                cut_audio(item.audio, span),
+                settings,
+                f"{item.name} [{turn.speaker} {turn.start_s:.2f}-{turn.end_s:.2f} s]",
+                opts.enhance,
+                opts.quality,
+            )
+            offset = span.samples().start / audio_io.SAMPLE_RATE
+            pieces += [Span(offset + sp.start_s, offset + sp.end_s) for sp in cut.spans]
+        parts.append(TurnPart(i, turn.speaker, span, cut))
+    keys = {n.get("key") for n in dia.notes}
+    if not dia.turns and "no_speech" not in keys:
+        dia.notes.append({"key": "no_speech"})
+    elif dia.turns and not pieces:
+        dia.notes.append({"key": "no_scored_turns", "min_s": min_s})
+    item.diarization, item.turns = dia, parts
+    if pieces:
+        item.spans = pieces
+
+
+def cut_audio(audio: Audio, span: Span) -> Audio:
+    """The part of `audio` inside `span` (its samples, `Span.samples`) as a recording of its own."""
+    waveform = audio.waveform[span.samples()]
+    source = dataclasses.replace(audio.source, duration_s=round(len(waveform) / audio.sample_rate, 3))
+    return Audio(waveform, audio.sample_rate, source, list(audio.warnings))

@@ -97,6 +97,7 @@ class Recognizer(Engine):
         roles: str | Sequence[str] | None = None,
         options: AnalysisOptions | None = None,
         adapter: ResultAdapter | None = None,
+        speakers: int | str | None = None,
     ) -> Result:
         """Analyse one input (path, bytes, numpy array with `sample_rate`, or decoded Audio).
 
@@ -104,14 +105,16 @@ class Recognizer(Engine):
         with its role, whether it is a speaker, silent or a copy, and its own Result); `roles` names them
         ("agent,customer"). The top-level result is the mixed recording either way. `adapter` (a loaded one:
         `emostudio.adapt.load_adapter(folder)`) adds its reading over the user's labels (`result.adapted`, and
-        per segment and channel); AdapterMismatchError when it was trained on other weights. `options` (an
+        per segment and channel); AdapterMismatchError when it was trained on other weights. `speakers`
+        ("auto" or at most N; the `speakers` extra) finds who spoke when and scores each turn of ≥ 1 s as an
+        utterance (`result.speaker_turns`; result.json's `diarization`, `turns`, `speakers`). `options` (an
         AnalysisOptions) replaces the keyword options when given.
         With `output_dir`, also writes a fresh run folder `output_dir/outputs_YYYYMMDD_HHMMSS[_N]/` (checked for
         writability before any work). Raises an AudioError subclass naming the file for bad input, UsageError
         for bad arguments, OutputError when the run folder cannot be written.
         """
         opts = options or AnalysisOptions(
-            granularity, embedding, enhance, quality, channels, roles, adapter=adapter
+            granularity, embedding, enhance, quality, channels, roles, adapter=adapter, speakers=speakers
         )
         opts.check()
         reader = self.adapter_for(opts)
@@ -142,6 +145,7 @@ class Recognizer(Engine):
         roles: str | Sequence[str] | None = None,
         options: AnalysisOptions | None = None,
         adapter: ResultAdapter | None = None,
+        speakers: int | str | None = None,
     ) -> list[Outcome]:
         """Analyse many inputs, batched; a bad input never stops the rest or costs another input its result.
 
@@ -150,11 +154,12 @@ class Recognizer(Engine):
         `on_outcome` is called as each one is done. See `emostudio.pipeline` for grouping and memory bounds;
         `workers` are the threads (or, with executor="process", processes) that decode and prepare inputs.
         `channels="separate"` scores each channel of every input as its own speaker (see `analyze`); an
-        `InputItem` with `roles` or `channels` of its own decides for itself. `adapter`: as in `analyze`.
+        `InputItem` with `roles` or `channels` of its own decides for itself. `adapter`, `speakers`: as in
+        `analyze`.
         `options` (an AnalysisOptions) replaces the keyword analysis options when given.
         """
         analysis = options or AnalysisOptions(
-            granularity, embedding, enhance, quality, channels, roles, adapter=adapter
+            granularity, embedding, enhance, quality, channels, roles, adapter=adapter, speakers=speakers
         )
         pipe = PipelineOptions(analysis, workers, executor, group_seconds=group_seconds).check()
         if output_dir is not None:

@@ -5,6 +5,7 @@
     Metric, Hint, QualityReport     the quality report of one recording (emostudio.quality measures it)
     Enhanced                        the enhanced waveform and what was done to it (emostudio.enhance)
     ChannelInfo, ChannelPart        one channel of a two-party recording: what was found, its prepared audio
+    TurnPart                        one speaker turn (speakers=): its span and, when long enough, its prepared cut
     Prepared, Source                one input ready for the model (emostudio.prepare makes it); what it can be
 
 They sit at the bottom so that the signal layer (decode, quality, enhance, channel detection) and the analysis
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -214,6 +216,18 @@ class ChannelPart:
 
 
 @dataclass
+class TurnPart:
+    """One speaker turn as the pipeline carries it: `index` into `Prepared.diarization.turns`, the turn's
+    span (seconds from the start of the recording) and, for a turn long enough to score, the turn cut out of
+    the recording and prepared as `prepare` prepares a recording of it alone (None: not scored)."""
+
+    index: int
+    speaker: str
+    span: Span
+    prepared: Prepared | None = None
+
+
+@dataclass
 class Prepared:
     """A decoded, checked (and optionally enhanced) input, ready for the model."""
 
@@ -226,6 +240,15 @@ class Prepared:
     enhanced: Enhanced | None = None
     quality_after: QualityReport | None = None
     channels: list[ChannelPart] | None = None  # channels="separate": each channel as its own speaker
+    # speakers=: the emostudio.speakers.Diarization of the original waveform (a signal-layer record, so typed
+    # loosely here) and one TurnPart per turn; None when speaker turns were not asked for
+    diarization: Any = None
+    turns: list[TurnPart] | None = None
+
+    @property
+    def scored_by_turns(self) -> bool:
+        """True when the spans are the scored turns' pieces (their scores come from the turns' own plans)."""
+        return any(p.prepared is not None for p in self.turns or [])
 
     @property
     def duration_s(self) -> float:

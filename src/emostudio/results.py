@@ -168,6 +168,77 @@ def quality_delta(before: dict | None, after: dict | None) -> dict[str, float]:
     return out
 
 
+@dataclass
+class TurnResult:
+    """One speaker turn in a result (speakers=): the turn (emostudio.speakers.Turn.to_dict) and, when it was
+    scored, its reading as an utterance: `probs` (9,) KEYS order, equal to analysing the cut turn alone."""
+
+    turn: dict  # speaker, start_s, end_s, overlap, overlap_s
+    probs: np.ndarray | None = None  # None: shorter than SpeakerSettings.min_scored_turn_s, not scored
+    band: Band | None = None
+
+    def to_dict(self) -> dict:
+        return {**self.turn, "scored": self.probs is not None, **reading_dict(self.probs, self.band)}
+
+
+@dataclass
+class SpeakerResult:
+    """One speaker of a result (speakers=): talk time (s), turns, and the reading of its scored turns.
+
+    `probs`: the scored turns' scores averaged with their seconds as weights; `share`: the fraction of the
+    scored seconds whose turn reads as each emotion (None/empty when no turn of the speaker was scored)."""
+
+    id: str
+    seconds: float
+    turns: int
+    scored_seconds: float
+    probs: np.ndarray | None = None
+    band: Band | None = None
+    share: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str | None:
+        return None if self.probs is None else KEYS[int(np.argmax(self.probs))]
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "seconds": round(self.seconds, 3),
+            "turns": self.turns,
+            "scored_seconds": round(self.scored_seconds, 3),
+            **reading_dict(self.probs, self.band),
+            "share": {k: round(v, 6) for k, v in self.share.items()},
+        }
+
+
+def reading_dict(probs: np.ndarray | None, band: Band | None) -> dict:
+    """label, confidence, band (its key) and scores of a turn or speaker; all None when not scored."""
+    if probs is None or band is None:
+        return {"label": None, "confidence": None, "band": None, "scores": None}
+    return {
+        "label": KEYS[int(np.argmax(probs))],
+        "confidence": round(float(probs.max()), 6),
+        "band": band.key,
+        "scores": scores_dict(probs),
+    }
+
+
+@dataclass
+class SpeakerTurns:
+    """Who spoke when (speakers=): result.json's `diarization`, `turns` and `speakers` blocks."""
+
+    diarization: dict  # engine, requested ("auto" | N), found, speech_s, notes (key, en, zh), settings
+    turns: list[TurnResult]
+    speakers: list[SpeakerResult]
+
+    def to_dict(self) -> dict:
+        return {
+            "diarization": self.diarization,
+            "turns": [tr.to_dict() for tr in self.turns],
+            "speakers": [sp.to_dict() for sp in self.speakers],
+        }
+
+
 class TextAttachment(Protocol):
     """What `Result.text` holds: a transcript's reading fused with the voice (emostudio.multimodal.TextBlock)."""
 
@@ -199,6 +270,7 @@ class Result:
     text: TextAttachment | None = None  # a transcript fused with the voice (emostudio.multimodal.attach_text)
     channels: list[ChannelResult] | None = None  # channels="separate": one entry per channel
     adapted: AdaptedReading | None = None  # an adapter's reading of the utterance (the base scores stay)
+    speaker_turns: SpeakerTurns | None = None  # speakers=: who spoke when and each speaker's reading
 
     @property
     def label(self) -> str:
@@ -272,6 +344,8 @@ class Result:
         if self.channels is not None:  # only for channels="separate": other documents are unchanged
             d["speakers"] = sum(c.info.status == "speaker" for c in self.channels)
             d["channels"] = [c.to_dict() for c in self.channels]
+        if self.speaker_turns is not None:  # only with speakers=: other documents are unchanged
+            d.update(self.speaker_turns.to_dict())
         return d
 
     def to_json(self) -> str:

@@ -47,6 +47,7 @@ class InputScores:
     spans: list[SpanScores]
     before: list[SpanScores] | None = None  # enhancement on: the same spans of the original audio
     channels: dict[int, InputScores] = field(default_factory=dict)  # speaker channels by channel index
+    turns: dict[int, InputScores] = field(default_factory=dict)  # scored speaker turns by TurnPart.index
 
     @staticmethod
     def join(parts: Sequence[InputScores]) -> InputScores:
@@ -128,6 +129,18 @@ def with_channels(items: Sequence[Prepared]) -> tuple[list[Prepared], list[tuple
     return [*items, *extra], owners
 
 
+def with_turns(items: Sequence[Prepared]) -> tuple[list[Prepared], list[tuple[int, int]]]:
+    """The prepared scored turns of each of `items`, and (item position, turn index) of those."""
+    owners: list[tuple[int, int]] = []
+    extra: list[Prepared] = []
+    for i, item in enumerate(items):
+        for part in item.turns or []:
+            if part.prepared is not None:
+                owners.append((i, part.index))
+                extra.append(part.prepared)
+    return extra, owners
+
+
 def score_inputs(
     score: Callable[[list[np.ndarray], bool], list[SpanScores]],
     model: LoadedModel,
@@ -138,13 +151,20 @@ def score_inputs(
     """Every span of `items` (their speaker channels and, when enhanced, their original audio too) scored by
     `score(waveforms, keep_features)` in one pass; one InputScores per item, channels attached.
 
+    An input scored by its speaker turns (`Prepared.scored_by_turns`) is not scored itself: its spans' scores are
+    its turns' own, in order (each turn prepared as a recording of its own, see emostudio.prepare).
     Raises TooShortError for a span shorter than the model's receptive field (before any scoring).
     """
     every, owners = with_channels(items)
-    check_lengths(model, every)
+    n_every = len(every)
+    turn_items, turn_owners = with_turns(every)
+    every = [*every, *turn_items]
+    check_lengths(model, [item for item in every if not item.scored_by_turns])
     jobs: list[np.ndarray] = []
     index: list[tuple[int, bool]] = []  # (input, is the original before enhancement), one per job
     for i, item in enumerate(every):
+        if item.scored_by_turns:
+            continue
         for sp in item.spans:
             a, b = int(round(sp.start_s * SAMPLE_RATE)), int(round(sp.end_s * SAMPLE_RATE))
             jobs.append(item.waveform[a:b])
@@ -159,10 +179,22 @@ def score_inputs(
         if target is None:  # not reached: only enhanced inputs have `before` jobs
             raise InternalError(f"{printable(every[i].name)}: scores of an original that was not enhanced")
         target.append(sc)
+    for (i, turn), turn_scores in zip(turn_owners, per_input[n_every:], strict=True):
+        per_input[i].turns[turn] = turn_scores
+    for i, item in enumerate(every[:n_every]):
+        if item.scored_by_turns:
+            _join_turns(per_input[i])
     main = per_input[: len(items)]
-    for (i, channel), part_scores in zip(owners, per_input[len(items) :], strict=True):
+    for (i, channel), part_scores in zip(owners, per_input[len(items) : n_every], strict=True):
         main[i].channels[channel] = part_scores
     return main
+
+
+def _join_turns(scores: InputScores) -> None:
+    """An input scored by its turns: its spans' scores (and the originals' when enhanced) are its turns', in
+    turn order (the order `prepare.plan_turns` lists the pieces in)."""
+    joined = InputScores.join([scores.turns[k] for k in sorted(scores.turns)])
+    scores.spans, scores.before = joined.spans, joined.before
 
 
 def as_error(name: str, exc: BaseException) -> EmoStudioError:

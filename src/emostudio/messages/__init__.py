@@ -4,7 +4,7 @@ report pages, chart titles, axes and legends — in Chinese and English.
 One catalogue shared by every surface, so a change of wording is one change, and the Chinese UI never falls
 back to English. Texts are format strings: `t("upload_limit", "zh", size="100 MB")`. The general texts are in
 `MESSAGES` below; each area keeps its own in a module of this package (`evaluate`, `adapt`, `profiles`, `live`,
-`charts`, `report`, `text`, `analysis`), and `t` looks them all up as ONE catalogue (a key is defined once; a test
+`charts`, `report`, `text`, `analysis`, `speakers`, `speakers_ui`), and `t` looks them all up as ONE catalogue (a key is defined
 proves every key has both languages with the same placeholders). Deliberately bilingual labels (emotion names such
 as `😊 快乐 (Happy)`, the language switch) are the only texts that mix the two.
 
@@ -25,6 +25,7 @@ from emostudio.messages import evaluate as _evaluate
 from emostudio.messages import live as _live
 from emostudio.messages import profiles as _profiles
 from emostudio.messages import report as _report
+from emostudio.messages import speakers as _speakers
 from emostudio.messages import speakers_ui as _speakers_ui
 from emostudio.messages import text as _text
 
@@ -352,6 +353,7 @@ CATALOGUE: dict[str, Entry] = _one_catalogue(
     _live.MESSAGES,
     _profiles.MESSAGES,
     _report.MESSAGES,
+    _speakers.MESSAGES,
     _speakers_ui.MESSAGES,
     _text.MESSAGES,
 )
