@@ -117,3 +117,13 @@ def write_wav(path: Path, samples: np.ndarray, channels: int = 1, sr: int = SR) 
         w.setframerate(sr)
         w.writeframes(np.round(np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
     return path
+
+
+def two_voices(path: Path, turns: int = 5, turn_s: float = 3.0) -> Path:
+    """A mono WAV of two synthetic voices taking turns (seeds 1 and 7, the second quieter), `turn_s` seconds
+    each with 0.25 s pauses between: a recording for speaker turns. Returns `path`."""
+    parts = []
+    for i in range(turns):
+        w, _ = voice(turn_s, seed=(1, 7)[i % 2], pauses=False)
+        parts += [w * (1.0, 0.6)[i % 2], np.zeros(int(0.25 * SR), np.float32)]
+    return write_wav(path, np.concatenate(parts))
