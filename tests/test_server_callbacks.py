@@ -127,10 +127,10 @@ def test_history_row_opens_the_run(service, analysed):
     assert table.iloc[row, 5] == t("frame", "en")
     assert history_ui.history_rows(service, "zh").iloc[row, 5] == t("frame", "zh")
     opened = history_ui.open_history_row(service, table, "English", int(row))
-    doc, card, bars, line, strip, seg_table, quality, enh, files = opened
+    doc, card, bars, line, strip, seg_table, quality, enh, speakers, files = opened
     assert doc == service.read_run(run_id) and doc["label"]["en"] in card and "svg" in line
     views = analyze_ui.render_result(doc, "en")  # the same card, segments and enhancement as Analyze
-    assert (card, strip, quality, enh) == (views[0], views[3], views[6], views[7])
+    assert (card, strip, quality, enh, speakers) == (views[0], views[3], views[6], views[7], "")
     assert seg_table["visible"] == views[4]["visible"] and seg_table["value"].equals(views[4]["value"])
     assert files["value"] == history_ui.downloads(service, doc) and files["visible"] is True
     with pytest.raises(gr.Error):

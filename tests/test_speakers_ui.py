@@ -12,6 +12,7 @@ from signals import two_voices
 
 from emostudio.messages import t
 from emostudio.render.speakers import speakers_view
+from emostudio.server.analyze import history_ui
 from emostudio.server.analyze import ui as analyze_ui
 
 pytestmark = pytest.mark.unit
@@ -52,6 +53,9 @@ def test_auto_gives_the_turns_the_strip_and_a_card_per_speaker(tiny_service, con
         assert f">{sp}</text>" in view
     zh = analyze_ui.render_result(doc, "zh")[8]  # the language switch redraws it
     assert t("speakers_title", "zh", found=len(ids), speech_s=doc["diarization"]["speech_s"]) in zh
+    opened = history_ui.render_opened(tiny_service, doc, "en")[7]  # History shows the same, its own ids
+    assert opened == speakers_view(doc, "en", "history-") and 'id="history-speaker-strip-svg"' in opened
+    assert opened.replace("history-", "") == view
 
 
 def test_at_most_n_and_off(tiny_service, conversation):

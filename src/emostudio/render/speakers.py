@@ -61,16 +61,17 @@ def _notes(doc: dict, lang: str) -> str:
     )
 
 
-def speaker_strip(doc: dict | None, lang: str, element_id: str = "speaker-strip-svg") -> str:
+def speaker_strip(doc: dict | None, lang: str, prefix: str = "") -> str:
     """The strip: a lane per speaker, the time axis, and a legend of the emotions shown (plus grey
-    `unscored` and the hatch when there are such turns). "" without speaker turns."""
+    `unscored` and the hatch when there are such turns). "" without speaker turns. `prefix`: before the
+    element ids (`speaker-strip-svg`, `speaker-legend`), so two tabs can show one each."""
     if not has_turns(doc):
         return ""
     assert doc is not None
     lanes = speaker_lanes(doc)
     if not lanes:
         return ""
-    svg = lanes_svg(lanes, lang, 0.0, _duration_s(doc), element_id)
+    svg = lanes_svg(lanes, lang, 0.0, _duration_s(doc), f"{prefix}speaker-strip-svg")
     labels = {label for lane in lanes for _, _, label in lane.segments}
     keys = [k for k in KEYS if k in labels]
     extra = ""
@@ -80,7 +81,7 @@ def speaker_strip(doc: dict | None, lang: str, element_id: str = "speaker-strip-
         extra += f'<span><i class="swatch hatch"></i>{esc(t("speaker_overlap", lang))}</span>'
     return (
         f'<div class="speaker-strip"><div class="muted">{esc(t("speakers_strip_note", lang))}</div>'
-        f"{svg}{legend(keys, lang, extra, 'speaker-legend')}</div>"
+        f"{svg}{legend(keys, lang, extra, f'{prefix}speaker-legend')}</div>"
     )
 
 
@@ -115,9 +116,9 @@ def speaker_card(sp: dict, lang: str) -> str:
     )
 
 
-def speakers_view(doc: dict | None, lang: str) -> str:
-    """The Analyze tab's speaker section: the heading, the engine's notes, the strip and a card per speaker;
-    "" for a document without speaker turns."""
+def speakers_view(doc: dict | None, lang: str, prefix: str = "") -> str:
+    """The speaker section of Analyze (and History, `prefix` "history-" before the element ids): the heading,
+    the engine's notes, the strip and a card per speaker; "" for a document without speaker turns."""
     if not has_turns(doc):
         return ""
     assert doc is not None
@@ -135,6 +136,6 @@ def speakers_view(doc: dict | None, lang: str) -> str:
     )
     cards = "".join(speaker_card(sp, lang) for sp in speakers)
     return (
-        f'<div id="speakers" data-found="{len(speakers)}"><h4>{esc(title)}</h4>{_notes(doc, lang)}'
-        f'{speaker_strip(doc, lang)}<div class="takes speaker-cards">{cards}</div></div>'
+        f'<div id="{esc(prefix)}speakers" data-found="{len(speakers)}"><h4>{esc(title)}</h4>{_notes(doc, lang)}'
+        f'{speaker_strip(doc, lang, prefix)}<div class="takes speaker-cards">{cards}</div></div>'
     )

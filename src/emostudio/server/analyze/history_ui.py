@@ -17,6 +17,7 @@ from emostudio.messages import error_text, lang_of, t
 from emostudio.model.labels import BY_KEY, emotion_name
 from emostudio.render import result as render
 from emostudio.render.html import local_time
+from emostudio.render.speakers import speakers_view
 from emostudio.server.analyze.service import Service
 from emostudio.server.ui_common import Labels, run_downloads, user_error
 
@@ -72,7 +73,7 @@ def history_updates(service: Service, choice: str) -> tuple:
 
 def render_opened(service: Service, doc: dict | None, lang: str) -> tuple:
     """The History tab's views of an opened run, the same as Analyze shows: card, bars, timeline, segments
-    (strip and table), quality, enhancement, and the files (hidden until a run is opened)."""
+    (strip and table), quality, enhancement, speaker turns (strip and cards), and the files (hidden until a run is opened)."""
     segs = render.segment_rows(doc, lang)
     return (
         render.card(doc, lang),
@@ -82,6 +83,7 @@ def render_opened(service: Service, doc: dict | None, lang: str) -> tuple:
         gr.update(value=pd.DataFrame(segs, columns=list(t("segment_cols", lang))), visible=len(segs) > 1),
         render.quality(doc, lang),
         render.enhancement(doc, lang),
+        speakers_view(doc, lang, "history-"),
         gr.update(
             value=downloads(service, doc) if doc else None, label=t("files", lang), visible=doc is not None
         ),
@@ -185,6 +187,7 @@ def _history_layout(service: Service, L: Labels) -> HistoryTab:
             gr.Dataframe(interactive=False, visible=False, elem_id="history-segments-table"),
             gr.HTML(elem_id="history-quality"),
             gr.HTML(elem_id="history-enhancement"),
+            gr.HTML(elem_id="history-speakers-view"),
             gr.File(
                 label=t("files"),
                 file_count="multiple",
