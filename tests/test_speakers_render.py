@@ -174,3 +174,20 @@ def test_documents_without_speaker_turns_draw_nothing():
     assert render.speakers_view(None, "en") == "" and render.speaker_strip({}, "en") == ""
     call = {"speakers": 2, "channels": [], "audio": {"duration_s": 3.0}}  # a two-party call's count
     assert not render.has_turns(call) and render.speakers_view(call, "en") == ""
+
+
+def test_overlap_spans_of_three_speakers_talking_at_once():
+    turns = [
+        _turn("spk0", 0.0, 10.0, "happy"),
+        _turn("spk1", 2.0, 4.0, "sad"),
+        _turn("spk2", 3.0, 5.0),
+        _turn("spk0", 12.0, 13.0, "happy"),
+        _turn("spk0", 12.5, 14.0, "happy"),  # the same speaker's turns touching: no overlap
+    ]
+    assert render.overlaps(turns) == [
+        [(2.0, 4.0), (3.0, 5.0)],
+        [(2.0, 4.0), (3.0, 4.0)],
+        [(3.0, 4.0), (3.0, 5.0)],
+        [],
+        [],
+    ]

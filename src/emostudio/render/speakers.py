@@ -21,18 +21,25 @@ def has_turns(doc: dict | None) -> bool:
     )
 
 
-def overlaps(turn: dict, turns: list[dict]) -> list[tuple[float, float]]:
-    """The spans (start_s, end_s) of `turn` that other speakers' turns cover; a turn marked `overlap` that no
-    other turn covers is hatched as a whole (the engine found overlap it could not place)."""
-    a0, a1 = turn["start_s"], turn["end_s"]
-    spans = [
-        (max(a0, o["start_s"]), min(a1, o["end_s"]))
-        for o in turns
-        if o["speaker"] != turn["speaker"] and o["start_s"] < a1 and o["end_s"] > a0
-    ]
-    if not spans and turn.get("overlap"):
-        return [(a0, a1)]
-    return sorted(spans)
+def overlaps(turns: list[dict]) -> list[list[tuple[float, float]]]:
+    """For each turn, the spans (start_s, end_s) of it that other speakers' turns cover, by a sweep over the
+    turns in time order (a long recording's thousands of turns stay fast); a turn marked `overlap` that no other
+    turn covers is hatched as a whole (the engine found overlap it could not place)."""
+    spans: list[list[tuple[float, float]]] = [[] for _ in turns]
+    active: list[int] = []  # turns begun and not yet ended at the current start
+    for i in sorted(range(len(turns)), key=lambda j: turns[j]["start_s"]):
+        a0, a1 = turns[i]["start_s"], turns[i]["end_s"]
+        active = [j for j in active if turns[j]["end_s"] > a0]
+        for j in active:
+            if turns[j]["speaker"] != turns[i]["speaker"]:
+                span = (a0, min(a1, turns[j]["end_s"]))
+                spans[i].append(span)
+                spans[j].append(span)
+        active.append(i)
+    for i, turn in enumerate(turns):
+        if not spans[i] and turn.get("overlap"):
+            spans[i] = [(turn["start_s"], turn["end_s"])]
+    return [sorted(s) for s in spans]
 
 
 def speaker_lanes(doc: dict) -> list[Lane]:
@@ -40,11 +47,11 @@ def speaker_lanes(doc: dict) -> list[Lane]:
     emotion (`unscored` when not scored) and the overlapping spans hatched."""
     turns = doc.get("turns") or []
     lanes = {sp["id"]: Lane(sp["id"]) for sp in doc.get("speakers") or []}
-    for turn in turns:
+    for turn, hatched in zip(turns, overlaps(turns), strict=True):
         lane = lanes.setdefault(turn["speaker"], Lane(turn["speaker"]))
         label = turn.get("label") if turn.get("scored") and turn.get("label") in BY_KEY else UNSCORED
         lane.segments.append((turn["start_s"], turn["end_s"], label))
-        lane.hatched += overlaps(turn, turns)
+        lane.hatched += hatched
     return list(lanes.values())
 
 
