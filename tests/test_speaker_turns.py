@@ -10,11 +10,11 @@ import jsonschema
 import numpy as np
 import pytest
 from pyannote.database.util import load_rttm
+from signals import white
+from two_voices import VOICE_A, conversation
 
 from emostudio.results import load_schema
 from emostudio.runs import TURNS_FILE, read_result, speaker_frames_file
-from signals import white
-from two_voices import VOICE_A, conversation
 
 pytestmark = pytest.mark.unit
 

@@ -30,7 +30,9 @@ def say(folder: Path, text: str, voice: tuple[str, int], name: str) -> np.ndarra
     espeak = shutil.which("espeak-ng")
     assert espeak, "espeak-ng is needed (scripts/setup --test installs it: apt-get install espeak-ng)"
     wav = folder / f"{name}.wav"
-    subprocess.run([espeak, "-v", voice[0], "-p", str(voice[1]), "-s", "150", "-w", str(wav), text], check=True)
+    subprocess.run(
+        [espeak, "-v", voice[0], "-p", str(voice[1]), "-s", "150", "-w", str(wav), text], check=True
+    )
     return audio_io.decode(str(wav)).waveform
 
 
