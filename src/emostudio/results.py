@@ -433,9 +433,11 @@ def run_content(result: Result, processed_audio: np.ndarray | None) -> RunConten
             TURNS_FILE,
             rttm_lines(uri, [(tr.turn["speaker"], tr.turn["start_s"], tr.turn["end_s"]) for tr in st.turns]),
         )
-        for sp in st.speakers if result.frames is not None else []:
-            name = speaker_frames_file(sp.id)
-            files[f"frames_csv_{sp.id}"] = (name, frames_csv(speaker_frames(result.frames, st.turns, sp.id)))
+        frames = result.frames
+        for sp in st.speakers:
+            if frames is not None:
+                rows = speaker_frames(frames, st.turns, sp.id)
+                files[f"frames_csv_{sp.id}"] = (speaker_frames_file(sp.id), frames_csv(rows))
     for ch in result.channels or []:
         if ch.result is not None and ch.result.frames is not None:
             files[f"frames_csv_ch{ch.info.index}"] = (
