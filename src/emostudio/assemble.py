@@ -171,16 +171,16 @@ def _values(note: dict) -> dict:
 def _speaker(sid: str, turns: list[TurnResult], bands: BandThresholds) -> SpeakerResult:
     """Speaker `sid`'s talk time, turns and the seconds-weighted reading of its scored turns."""
     mine = [tr for tr in turns if tr.turn["speaker"] == sid]
-    scored = [tr for tr in mine if tr.probs is not None]
+    scored = [(tr, tr.probs) for tr in mine if tr.probs is not None]
     seconds = sum(tr.turn["end_s"] - tr.turn["start_s"] for tr in mine)
-    w = np.array([tr.turn["end_s"] - tr.turn["start_s"] for tr in scored])
+    w = np.array([tr.turn["end_s"] - tr.turn["start_s"] for tr, _ in scored])
     out = SpeakerResult(sid, seconds, len(mine), float(w.sum()))
     if scored:
-        out.probs = np.average([tr.probs for tr in scored], axis=0, weights=w)
+        out.probs = np.average([p for _, p in scored], axis=0, weights=w)
         out.band = band_for(float(out.probs.max()), bands)
         share: dict[str, float] = {}
-        for tr, sec in zip(scored, w, strict=True):
-            key = KEYS[int(np.argmax(tr.probs))]
+        for (_, p), sec in zip(scored, w, strict=True):
+            key = KEYS[int(np.argmax(p))]
             share[key] = share.get(key, 0.0) + float(sec) / float(w.sum())
         out.share = dict(sorted(share.items(), key=lambda kv: -kv[1]))
     return out

@@ -25,6 +25,7 @@ ALIASES = {
     "text": ("text", "transcript", "sentence"),
     "channels": ("channels", "channel_mode"),  # mix | separate (two-party calls: one row per channel)
     "roles": ("roles", "channel_roles"),  # e.g. agent,customer (implies separate)
+    "speakers": ("speakers", "speaker_turns"),  # auto | N | off: who spoke when (one more row per speaker)
 }
 
 
@@ -60,6 +61,7 @@ def _from_rows(rows: Iterator[tuple[int, dict]], manifest: Path) -> list[InputIt
                 _field(row, "text"),
                 _field(row, "channels"),
                 _field(row, "roles"),
+                _field(row, "speakers"),
             )
         )
     return items

@@ -235,9 +235,23 @@ class AnalysisOptions:
         return dataclasses.replace(self, **changes).check()
 
     def for_item(self, item: object) -> AnalysisOptions:
-        """The options for one input: a manifest row's own `roles` or `channels` win (roles imply separate)."""
-        if not isinstance(item, InputItem) or (item.roles is None and item.channels is None):
+        """The options for one input: a manifest row's own `roles`, `channels` or `speakers` win (roles imply
+        separate; speakers "off" turns them off for that row)."""
+        if not isinstance(item, InputItem) or (
+            item.roles is None and item.channels is None and item.speakers is None
+        ):
             return self
-        roles = parse_roles(item.roles)
-        channels = item.channels or ("separate" if roles else self.channels)
-        return self.replace(channels=channels, roles=roles)
+        opts = self
+        if item.roles is not None or item.channels is not None:
+            roles = parse_roles(item.roles)
+            channels = item.channels or ("separate" if roles else self.channels)
+            opts = opts.replace(channels=channels, roles=roles)
+        if item.speakers is not None:
+            speakers = parse_speakers(item.speakers)
+            keep = speakers is not None
+            opts = opts.replace(
+                speakers=speakers,
+                speaker_engine=opts.speaker_engine if keep else None,
+                speaker_model=opts.speaker_model if keep else None,
+            )
+        return opts

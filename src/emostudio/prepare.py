@@ -183,7 +183,12 @@ def plan_turns(item: Prepared, settings: Settings, options: AnalysisOptions) -> 
     opts = options
     model_dir = None if opts.speaker_model is None else os.fspath(opts.speaker_model)
     wanted = None if opts.speakers in (None, "auto") else int(opts.speakers)
-    dia = load_engine(opts.speaker_engine, model_dir).diarize(item.audio.waveform, speakers=wanted)
+    waveform = item.audio.waveform
+    if (
+        waveform.size and float(np.abs(waveform).max()) > 1.0
+    ):  # resampling can overshoot; engines want [-1, 1]
+        waveform = np.clip(waveform, -1.0, 1.0)
+    dia = load_engine(opts.speaker_engine, model_dir).diarize(waveform, speakers=wanted)
     min_s = SpeakerSettings().min_scored_turn_s
     parts: list[TurnPart] = []
     pieces: list[Span] = []

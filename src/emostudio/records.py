@@ -61,6 +61,7 @@ class InputItem:
     text: str | None = None
     channels: str | None = None  # "mix" | "separate" for this input (None: the job's setting)
     roles: str | None = None  # channel roles, e.g. "agent,customer" (implies separate channels)
+    speakers: str | None = None  # speaker turns for this input: "auto" | N | "off" (None: the job's setting)
 
 
 # ---- decoded audio ------------------------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,9 +26,11 @@ from emostudio.records import ChannelInfo
 from emostudio.runs import (
     EMBEDDING_FILE,
     FRAMES_FILE,
+    TURNS_FILE,
     RunContent,
     channel_embedding_file,
     channel_frames_file,
+    speaker_frames_file,
 )
 
 SCHEMA_VERSION = "1.0"
@@ -385,14 +388,56 @@ def frames_csv(frames: FrameTimeline) -> str:
     return buf.getvalue()
 
 
+def speaker_frames(frames: FrameTimeline, turns: list[TurnResult], speaker: str) -> FrameTimeline:
+    """The rows of `frames` whose step starts inside one of `speaker`'s turns (the dominant runs left out)."""
+    starts = frames.starts_s
+    inside = np.zeros(len(starts), dtype=bool)
+    for tr in turns:
+        if tr.turn["speaker"] == speaker:
+            inside |= (starts >= tr.turn["start_s"]) & (starts < tr.turn["end_s"])
+    return FrameTimeline(starts[inside], frames.probs[inside], frames.step_s, frames.window_s, [])
+
+
+def rttm_file_id(doc: dict) -> str:
+    """The RTTM file id of a result document: the source's stem, else the run id; no whitespace."""
+    source = str(doc.get("source") or "")
+    stem = PurePath(source.replace("\\", "/")).stem if source else ""
+    return re.sub(r"\s+", "_", stem or str(doc.get("run_id") or "recording"))
+
+
+def rttm_lines(uri: str, turns: list[tuple[str, float, float]]) -> str:
+    """NIST RTTM, one `SPEAKER <uri> 1 <start> <duration> <NA> <NA> <speaker> <NA> <NA>` line per turn
+    (speaker, start_s, end_s), in time order, seconds with 3 decimals; empty turns are left out."""
+    lines = []
+    for speaker, start, end in sorted(turns, key=lambda t: (t[1], t[2])):
+        if end > start:
+            name = re.sub(r"\s+", "_", str(speaker))
+            lines.append(f"SPEAKER {uri} 1 {start:.3f} {end - start:.3f} <NA> <NA> {name} <NA> <NA>\n")
+    return "".join(lines)
+
+
 def run_content(result: Result, processed_audio: np.ndarray | None) -> RunContent:
-    """What `result`'s run folder holds: result.json, the processed audio, its embedding and frames.csv, and
-    each speaker channel's frames_chN.csv and embedding_chN.npy (see emostudio.runs)."""
+    """What `result`'s run folder holds: result.json, the processed audio, its embedding and frames.csv,
+    each speaker channel's frames_chN.csv and embedding_chN.npy, and with speaker turns turns.rttm and (frame
+    mode) each speaker's frames_spkN.csv (see emostudio.runs)."""
     files: dict[str, tuple[str, str | np.ndarray]] = {}
     if result.embedding is not None:
         files["embedding"] = (EMBEDDING_FILE, result.embedding)
     if result.frames is not None:
         files["frames_csv"] = (FRAMES_FILE, frames_csv(result.frames))
+    doc = result.to_dict()
+    st = result.speaker_turns
+    if st is not None and st.turns:
+        uri = rttm_file_id(doc)
+        files["turns_rttm"] = (
+            TURNS_FILE,
+            rttm_lines(uri, [(tr.turn["speaker"], tr.turn["start_s"], tr.turn["end_s"]) for tr in st.turns]),
+        )
+        frames = result.frames
+        for sp in st.speakers:
+            if frames is not None:
+                rows = speaker_frames(frames, st.turns, sp.id)
+                files[f"frames_csv_{sp.id}"] = (speaker_frames_file(sp.id), frames_csv(rows))
     for ch in result.channels or []:
         if ch.result is not None and ch.result.frames is not None:
             files[f"frames_csv_ch{ch.info.index}"] = (
@@ -404,7 +449,7 @@ def run_content(result: Result, processed_audio: np.ndarray | None) -> RunConten
                 channel_embedding_file(ch.info.index),
                 ch.result.embedding,
             )
-    return RunContent(result.to_dict(), processed_audio, files)
+    return RunContent(doc, processed_audio, files)
 
 
 def load_schema() -> dict:

@@ -7,6 +7,8 @@ One analysis (like the seed WebUI):
         frames.csv            frame mode only: one row per step, start/end seconds and the 9 scores
         embedding.npy         when asked: (dim,) utterance or (frames, dim) frame mode, float32
         frames_chN.csv, embedding_chN.npy   channels="separate": each speaker channel's own (N 0-based)
+        turns.rttm            speakers=: the speaker turns (NIST RTTM)
+        frames_spkN.csv       speakers= in frame mode: the timeline's rows inside speaker spkN's turns
 One evaluation: evaluations/eval_YYYYMMDD_HHMMSS[_N]/ (its files: emostudio.evaluate.report).
 One batch job folder: part-NNNNN.parquet (+ embeddings-NNNNN.npy, frames-NNNNN.parquet); a job replaced with
 --force moves into previous-YYYYMMDD-HHMMSS[-N]/ (the shards themselves: emostudio.batch.shards).
@@ -39,7 +41,7 @@ from emostudio.audio import write_wav
 from emostudio.errors import EmoStudioError, OutputError, printable
 from emostudio.model.labels import KEYS
 from emostudio.records import SAMPLE_RATE
-from emostudio.settings import MAX_CHANNELS
+from emostudio.settings import MAX_CHANNELS, MAX_SPEAKERS
 
 # ---- names ---------------------------------------------------------------------------------------------------
 RUN_PREFIX = "outputs"  # outputs_YYYYMMDD_HHMMSS[_N]: one analysis
@@ -49,6 +51,7 @@ RESULT_FILE = "result.json"
 AUDIO_FILE = "processed_audio.wav"
 FRAMES_FILE = "frames.csv"
 EMBEDDING_FILE = "embedding.npy"
+TURNS_FILE = "turns.rttm"
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")  # a committed batch shard
 COMPANION_RE = re.compile(r"^(embeddings|frames)-(\d{5,})\.(npy|parquet)$")  # a shard's embeddings / frames
 SCORE_COLUMNS = tuple(f"score_{k}" for k in KEYS)  # the 9 scores as table columns (batch rows, predictions)
@@ -73,6 +76,11 @@ def channel_embedding_file(index: int) -> str:
     return f"embedding_ch{index}.npy"
 
 
+def speaker_frames_file(speaker: str) -> str:
+    """frames.csv of one speaker of a speakers= run in frame mode: frames_spk0.csv, frames_spk1.csv, ..."""
+    return f"frames_{speaker}.csv"
+
+
 def part_files(index: int) -> tuple[str, str, str]:
     """A batch shard's files: (part-NNNNN.parquet, embeddings-NNNNN.npy, frames-NNNNN.parquet)."""
     name = f"{index:05d}"
@@ -85,7 +93,7 @@ EXPORT_DOWNLOADS: dict[str, str] = {
     "processed_audio.eaf": "application/xml",
     "processed_audio.vtt": "text/vtt; charset=utf-8",
     "processed_audio.srt": "application/x-subrip",
-    "turns.rttm": "text/plain; charset=utf-8",
+    TURNS_FILE: "text/plain; charset=utf-8",
 }
 # files of a run folder that may be downloaded, name -> media type (per-channel files for up to MAX_CHANNELS)
 DOWNLOADS: dict[str, str] = {
@@ -95,6 +103,7 @@ DOWNLOADS: dict[str, str] = {
     EMBEDDING_FILE: "application/octet-stream",
     **{channel_frames_file(i): "text/csv" for i in range(MAX_CHANNELS)},
     **{channel_embedding_file(i): "application/octet-stream" for i in range(MAX_CHANNELS)},
+    **{speaker_frames_file(f"spk{i}"): "text/csv" for i in range(MAX_SPEAKERS)},
     **EXPORT_DOWNLOADS,
 }
 

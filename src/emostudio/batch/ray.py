@@ -215,6 +215,10 @@ def _local_only(analysis: AnalysisOptions, items: Sequence[InputItem]) -> None:
         )
     if analysis.adapter is not None:
         raise BatchError("an adapter (--adapter) is read by the local runner only: run the job without --ray")
+    if analysis.speakers is not None or any(it.speakers for it in items):
+        raise BatchError(
+            "speaker turns (--speakers, a speakers column) run on the local runner only: leave out --ray"
+        )
 
 
 def _identity(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from emostudio.adapt import Adapter, resolve_adapter
@@ -22,6 +22,7 @@ from emostudio.options import DEFAULT_TEXT_WEIGHT, AnalysisOptions, TextOptions
 from emostudio.pipeline import PipelineOptions, iter_results
 from emostudio.recognize import DEFAULT_MODEL, Recognizer
 from emostudio.records import InputItem
+from emostudio.settings import SpeakerSettings
 
 
 def job_text(text_weight: float | None = None, text_backend: str | None = None) -> TextOptions:
@@ -64,6 +65,13 @@ def identity_of(
     settings["text"] = text_options
     if options.channels != "mix":  # (only then: the identity of every earlier job stays what it was)
         settings["channels"] = options.channels
+    if options.speakers is not None:  # the same: jobs without speaker turns keep their identity
+        settings["speakers"] = {
+            "speakers": options.speakers,
+            "engine": options.speaker_engine,
+            "model": None if options.speaker_model is None else os.fspath(options.speaker_model),
+            **asdict(SpeakerSettings()),
+        }
     return job_identity(
         ref.id,
         recognizer.model.fingerprint(),
@@ -108,6 +116,7 @@ def run_batch(
     adapter: Adapter | str | os.PathLike | None = None,
     exports: Sequence[str] = (),
     options: AnalysisOptions | None = None,
+    speakers: int | str | None = None,
 ) -> BatchSummary:
     """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
 
@@ -117,6 +126,7 @@ def run_batch(
     rows are committed as one shard. A failing input becomes a row with `error_code` and `error`; it never
     stops the job. `channels="separate"` (or a manifest's `roles` / `channels` column) scores each channel
     of an input as its own speaker: its row is followed by one row per channel (see shards.rows_for).
+    `speakers` ("auto"/N; a manifest's `speakers` column per input): one more row per speaker, `<id>#spk0`, ...
     `adapter` (a folder or a loaded adapter, checked against the model before any input is read) fills the
     adapter columns of every row and is part of the job's identity. `exports` (textgrid, eaf, vtt, srt, rttm)
     writes each input's annotations into `out_dir/exports/` (emostudio.batch.exports).
@@ -132,6 +142,7 @@ def run_batch(
         channels,
         text=job_text(text_weight, text_backend),
         adapter=adapter,
+        speakers=speakers,
     )
     pipe = PipelineOptions(analysis, workers, executor, group_seconds=group_seconds).check()
     formats = _check_job_args(shard_size, batch_seconds, exports)

@@ -80,6 +80,11 @@ SCHEMA = pa.schema(
         ("channel", pa.int32()),
         ("role", pa.string()),
         ("channel_status", pa.string()),
+        # speaker turns (speakers=): the input's row has these null; each speaker gets a row of its own with id
+        # "<id>#spk<N>" (its reading: the scored turns' seconds-weighted mean), its talk time and turn count
+        ("turn_speaker", pa.string()),
+        ("speaker_seconds", pa.float64()),
+        ("speaker_turns", pa.int64()),
     ]
 )
 FRAMES_SCHEMA = pa.schema(
@@ -193,7 +198,7 @@ def rows_for(item: InputItem, result, duration_s: float, ctx: RowContext, text_o
     A speaker channel's row holds its own label, scores, quality, frames and embedding; a silent or copied
     channel's row has no label and says why in `warnings`.
     """
-    rows = [result_row(item, result, duration_s, ctx, text_options)]
+    rows = [result_row(item, result, duration_s, ctx, text_options), *speaker_rows(item, result, ctx)]
     for ch in result.channels or []:
         sub = dataclasses.replace(item, id=channel_id(item.id, ch.info.index), text=None)
         if ch.result is not None:
@@ -203,6 +208,29 @@ def rows_for(item: InputItem, result, duration_s: float, ctx: RowContext, text_o
             row.record.update(duration_s=round(float(duration_s), 6), warnings=(ch.info.note or {}).get("en"))
         row.record.update(channel=ch.info.index, role=ch.info.role, channel_status=ch.info.status)
         rows.append(row)
+        if ch.result is not None:
+            rows += speaker_rows(sub, ch.result, ctx)
+    return rows
+
+
+def speaker_row_id(item_id: str, speaker: str) -> str:
+    """The row id of one speaker of an input analysed with speaker turns: `<id>#spk0`, ..."""
+    return f"{item_id}#{speaker}"
+
+
+def speaker_rows(item: InputItem, result, ctx: RowContext) -> list[Row]:
+    """One row per speaker of `result.speaker_turns` (none without speaker turns): its reading, talk time and
+    turns; a speaker without a scored turn has no label."""
+    st = result.speaker_turns
+    rows = []
+    for sp in st.speakers if st is not None else []:
+        sub = dataclasses.replace(item, id=speaker_row_id(item.id, sp.id), text=None)
+        rec = _base_record(sub, ctx)
+        rec.update(turn_speaker=sp.id, speaker_seconds=round(sp.seconds, 6), speaker_turns=sp.turns)
+        if sp.probs is not None and sp.band is not None:
+            rec.update(label=sp.label, confidence=float(sp.probs.max()), band=sp.band.key)
+            rec.update({col: float(p) for col, p in zip(SCORE_COLUMNS, sp.probs, strict=True)})
+        rows.append(Row(rec))
     return rows
 
 

@@ -13,6 +13,7 @@ from emostudio.cli.common import (
     add_channel_args,
     add_model_args,
     add_scoring_args,
+    add_speaker_args,
     check_out_dir,
     expand_inputs,
     fail,
@@ -23,6 +24,7 @@ from emostudio.cli.common import (
 )
 from emostudio.cli.export_cmd import add_export_arg, analyze_formats, export_new_run
 from emostudio.cli.text_args import add_text_args, prepare_text, text_lines
+from emostudio.interpret import summary_line
 from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS
 
@@ -48,6 +50,7 @@ def register(sub) -> None:
         "(two-party calls recorded on two channels), with silent or copied channels detected",
         roles="with --channels separate: channel roles, e.g. agent,customer",
     )
+    add_speaker_args(p)
     p.add_argument("--out", default="outputs", help="folder for the run folders (default: outputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     add_export_arg(p)
@@ -102,6 +105,30 @@ def adapted_line(adapted: dict) -> str:
     )
 
 
+def describe_speakers(result, indent: str = "") -> list[str]:
+    """--speakers: a head line (how many, engine, seconds of speech), its notes, then one line per speaker."""
+    st = result.speaker_turns
+    if st is None:
+        return []
+    d = st.diarization
+    lines = [
+        indent + t("cli_speakers_head", "en", found=d["found"], engine=d["engine"], speech_s=d["speech_s"])
+    ]
+    lines += [f"{indent}  ℹ {n['en']} / {n['zh']}" for n in d["notes"]]
+    for sp in st.speakers:
+        if sp.probs is None or sp.band is None:
+            reading = t("cli_speaker_unscored", "en")
+        else:
+            reading = (
+                f"{summary_line(KEYS[int(sp.probs.argmax())], float(sp.probs.max()), 'zh')} · {sp.band.en}"
+            )
+        lines.append(
+            indent
+            + t("cli_speaker_line", "en", id=sp.id, seconds=sp.seconds, turns=sp.turns, reading=reading)
+        )
+    return lines
+
+
 def describe_channels(result) -> list[str]:
     """--channels separate: one line per channel (its label, or why it was not scored) and its notes."""
     lines = []
@@ -120,6 +147,7 @@ def describe_channels(result) -> list[str]:
                 lines.append(f"  timeline: {runs}{more}")
             if r.quality_warning:
                 lines.append(f"  ⚠ {r.quality_warning}")
+            lines += describe_speakers(r, "  ")
         else:
             lines.append(f"{head}{ch.info.status}")
         if ch.info.note:
@@ -130,11 +158,18 @@ def describe_channels(result) -> list[str]:
 def _recognizer_and_options(args: argparse.Namespace):
     """(Recognizer, AnalysisOptions with the --adapter loaded and checked), or None after one line saying why."""
     from emostudio.errors import UsageError
-    from emostudio.options import AnalysisOptions
+    from emostudio.options import AnalysisOptions, parse_speakers
 
     try:
         options = AnalysisOptions(
-            args.granularity, args.embedding, args.enhance, not args.no_quality, args.channels, args.roles
+            args.granularity,
+            args.embedding,
+            args.enhance,
+            not args.no_quality,
+            args.channels,
+            args.roles,
+            speakers=parse_speakers(args.speakers),
+            speaker_model=args.speaker_model,
         ).check()
     except UsageError as exc:
         fail(str(exc))
@@ -171,6 +206,8 @@ def run(args: argparse.Namespace) -> int:
     rec, options = setup
     failures = len(expanded.problems)
     docs = [{"source": p.path, "error": {"code": p.code, "message": str(p)}} for p in expanded.problems]
+    if options.speakers is not None and not args.json:
+        say(t("progress_diarize", "en"), err=True)
     with files_bar(len(files), "analysing") as progress:
         task = progress.add_task("analysing", total=len(files))
 
@@ -192,7 +229,8 @@ def run(args: argparse.Namespace) -> int:
                     doc["exports"] = exported[0]
                 if not args.json:
                     say(outcome.source, "bold")
-                    for line in describe(res) + describe_channels(res) + exported[1]:
+                    lines = describe(res) + describe_speakers(res) + describe_channels(res) + exported[1]
+                    for line in lines:
                         say(f"  {line}")
             if outcome.error is not None:
                 failures += 1

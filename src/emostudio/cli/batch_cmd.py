@@ -15,6 +15,7 @@ from emostudio.cli.common import (
     add_channel_args,
     add_model_args,
     add_scoring_args,
+    add_speaker_args,
     console,
     fail,
     load_recognizer,
@@ -138,6 +139,7 @@ def _add_job_args(p: argparse.ArgumentParser) -> None:
         channels="separate: each channel its own speaker, one more row per channel (a manifest's roles/channels "
         "column decides per input); not with --ray",
     )
+    add_speaker_args(p)
 
 
 def summary_table(s) -> Table:
@@ -191,7 +193,7 @@ def _ray_actors(args: argparse.Namespace) -> int | None:
 def _options(args: argparse.Namespace):
     """The job's AnalysisOptions from the command line (UsageError naming a bad value)."""
     from emostudio.batch.runner import job_text
-    from emostudio.options import AnalysisOptions
+    from emostudio.options import AnalysisOptions, parse_speakers
 
     return AnalysisOptions(
         args.granularity,
@@ -201,6 +203,8 @@ def _options(args: argparse.Namespace):
         args.channels,
         text=job_text(args.text_weight, args.text_backend),
         adapter=args.adapter,  # loaded and checked against the model by run_batch, before any input
+        speakers=parse_speakers(args.speakers),
+        speaker_model=args.speaker_model,
     ).check()
 
 
@@ -219,6 +223,8 @@ def _run_job(args: argparse.Namespace, items, options, progress):
     )
     if args.ray and args.channels == "separate":
         raise EmoStudioError("--channels separate runs on the local runner only: leave out --ray")
+    if args.ray and args.speakers:
+        raise EmoStudioError("--speakers runs on the local runner only: leave out --ray")
     if args.ray and args.export:
         raise EmoStudioError("--export runs on the local runner only: leave out --ray")
     if args.ray and args.group_seconds is not None:

@@ -146,6 +146,24 @@ def add_channel_args(p: argparse.ArgumentParser, channels: str, roles: str | Non
         p.add_argument("--roles", default=None, help=roles)
 
 
+def add_speaker_args(p: argparse.ArgumentParser, model: bool = True) -> None:
+    """--speakers auto|N (who spoke when; each turn of >= 1 s scored) and --speaker-model DIR."""
+    p.add_argument(
+        "--speakers",
+        default=None,
+        metavar="auto|N",
+        help="find who spoke when (mono; within each channel with --channels separate) and score each speaker "
+        "turn of at least 1 s: auto, or at most N speakers (needs the `speakers` extra)",
+    )
+    if model:
+        p.add_argument(
+            "--speaker-model",
+            default=None,
+            metavar="DIR",
+            help="with --speakers: a folder with another speaker-embedding model",
+        )
+
+
 def add_adapter_arg(p: argparse.ArgumentParser) -> None:
     """`--adapter DIR`: read every result with an adapter trained by `emostudio adapt` (its own labels)."""
     p.add_argument(

@@ -9,17 +9,10 @@ that channel. A run with neither has no RTTM.
 
 from __future__ import annotations
 
-import re
-from pathlib import PurePath
-
 from emostudio.export.tiers import channel_name, dominant, speaker_channels
+from emostudio.results import rttm_file_id, rttm_lines
 
-
-def file_id(doc: dict) -> str:
-    """The RTTM file id of a run: the source's stem, else the run id; no whitespace."""
-    source = str(doc.get("source") or "")
-    stem = PurePath(source.replace("\\", "/")).stem if source else ""
-    return re.sub(r"\s+", "_", stem or str(doc.get("run_id") or "recording"))
+file_id = rttm_file_id  # the RTTM file id of a run (emostudio.results: also the run folder's turns.rttm)
 
 
 def channel_turns(doc: dict) -> list[dict]:
@@ -38,12 +31,5 @@ def rttm_text(doc: dict) -> str | None:
         turns = channel_turns(doc)
     if not turns:
         return None
-    uri = file_id(doc)
-    lines = []
-    for t in sorted(turns, key=lambda t: (t["start_s"], t["end_s"])):
-        start, end = float(t["start_s"]), float(t["end_s"])
-        if end <= start:
-            continue
-        speaker = re.sub(r"\s+", "_", str(t["speaker"]))
-        lines.append(f"SPEAKER {uri} 1 {start:.3f} {end - start:.3f} <NA> <NA> {speaker} <NA> <NA>\n")
-    return "".join(lines) or None
+    spans = [(str(t["speaker"]), float(t["start_s"]), float(t["end_s"])) for t in turns]
+    return rttm_lines(file_id(doc), spans) or None
