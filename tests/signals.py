@@ -9,7 +9,6 @@ import wave
 from pathlib import Path
 
 import numpy as np
-from audio_factory import make_voice
 from scipy import signal
 
 SR = 16000
@@ -118,14 +117,3 @@ def write_wav(path: Path, samples: np.ndarray, channels: int = 1, sr: int = SR) 
         w.setframerate(sr)
         w.writeframes(np.round(np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
     return path
-
-
-def two_voices(path: Path, turns: int = 6, turn_s: float = 3.0) -> Path:
-    """A mono WAV of two synthetic voices taking turns, `turn_s` seconds each with 0.25 s pauses between: this
-    module's voice (seed 1) and audio_factory's harmonic one (seed 7, quieter), two synthesisers so that a
-    speaker-embedding model hears two people. A recording for speaker turns; returns `path`."""
-    parts = []
-    for i in range(turns):
-        w = voice(turn_s, seed=1, pauses=False)[0] if i % 2 == 0 else 0.3 * make_voice(turn_s, SR, seed=7)
-        parts += [w.astype(np.float32), np.zeros(int(0.25 * SR), np.float32)]
-    return write_wav(path, np.concatenate(parts))

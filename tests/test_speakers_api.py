@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from signals import two_voices
+from signals import write_wav
+from two_voices import conversation
 
 from emostudio.server.app import create_app
 from emostudio.server.settings import ServerSettings
@@ -29,7 +30,8 @@ def client(tmp_path_factory, tiny_model_dir):
 
 @pytest.fixture(scope="module")
 def wav(tmp_path_factory) -> bytes:
-    return two_voices(tmp_path_factory.mktemp("conv") / "conversation.wav").read_bytes()
+    folder = tmp_path_factory.mktemp("conv")
+    return write_wav(folder / "conversation.wav", conversation(folder)).read_bytes()
 
 
 def _post(client, wav: bytes, **fields):

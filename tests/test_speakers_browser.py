@@ -1,5 +1,5 @@
 """The speaker strip in a real browser (Debian's chromium via Playwright) on a live server: two synthetic voices
-taking turns analysed with speakers = auto show a lane per speaker, every turn of result.json in its emotion's
+(espeak-ng, tests/two_voices.py) taking turns analysed with speakers = auto show a lane per speaker, every turn of result.json in its emotion's
 colour, round ticks without duplicates and a card per speaker, in 中文 and after the switch in English.
 Screenshot: test-artifacts/ui_speakers.png."""
 
@@ -12,7 +12,8 @@ import pytest
 from browsers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, keep_local, need_chromium
 from playwright.sync_api import sync_playwright
 from server_process import ServerProcess
-from signals import two_voices
+from signals import write_wav
+from two_voices import conversation
 
 from emostudio.messages import t
 from emostudio.model.labels import UNSCORED, colour
@@ -39,7 +40,7 @@ def _strip(page) -> dict:
 
 def test_the_speaker_strip_shows_each_speakers_turns(tmp_path, tiny_model_dir):
     need_chromium()
-    wav = two_voices(tmp_path / "conversation.wav")
+    wav = write_wav(tmp_path / "conversation.wav", conversation(tmp_path))
     args = [
         "--model",
         str(tiny_model_dir),

@@ -8,7 +8,8 @@ import asyncio
 import re
 
 import pytest
-from signals import two_voices
+import two_voices
+from signals import write_wav
 
 from emostudio.messages import t
 from emostudio.render.speakers import speakers_view
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture(scope="module")
 def conversation(tmp_path_factory) -> str:
-    return str(two_voices(tmp_path_factory.mktemp("conv") / "conversation.wav"))
+    folder = tmp_path_factory.mktemp("conv")
+    return str(write_wav(folder / "conversation.wav", two_voices.conversation(folder)))
 
 
 def _analyse(service, path: str, speakers: str | None, choice: str = "English") -> tuple:
