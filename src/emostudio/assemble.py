@@ -109,10 +109,18 @@ def assemble(
                     settings=s,
                     adapter=adapter,
                 ),
+                _speech(part.prepared),
             )
             for part in item.channels
         ]
     return result
+
+
+def _speech(prepared: Prepared | None) -> list[tuple[float, float]] | None:
+    """A speaker channel's speech runs (start_s, end_s) as found by the VAD; None when it did not run."""
+    if prepared is None or prepared.speech is None:
+        return None
+    return [(sp.start_s, sp.end_s) for sp in prepared.speech]
 
 
 def _adapt(

@@ -24,6 +24,22 @@ class Lane:
     segments: list[tuple[float, float, str]] = field(default_factory=list)
     points: list[tuple[float, float]] = field(default_factory=list)
     current: dict | None = None  # the last live update (JSON)
+    speech: list[tuple[float, float]] | None = (
+        None  # where this speaker talks (start_s, end_s); None: all along
+    )
+
+
+def within(
+    segments: list[tuple[float, float, str]], speech: list[tuple[float, float]]
+) -> list[tuple[float, float, str]]:
+    """The parts of labelled segments (start_s, end_s, label) that fall inside the speech runs, in time order."""
+    out = []
+    for a, b, label in segments:
+        for s0, s1 in speech:
+            lo, hi = max(a, s0), min(b, s1)
+            if hi > lo:
+                out.append((lo, hi, label))
+    return sorted(out)
 
 
 def role_name(role: str, lang: str) -> str:
@@ -69,7 +85,8 @@ def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, elemen
         )
         parts.append(f'<text class="scale" x="{label_w - 4}" y="{top + 10}" text-anchor="end">100%</text>')
         parts.append(f'<text class="scale" x="{label_w - 4}" y="{top + line_h}" text-anchor="end">0%</text>')
-        for a, b, label in lane.segments:
+        shown = lane.segments if lane.speech is None else within(lane.segments, lane.speech)
+        for a, b, label in shown:
             if b < start_s or a > end_s:
                 continue
             parts.append(
@@ -77,10 +94,14 @@ def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, elemen
                 f'width="{max(x(b) - x(a), 0.5):.1f}" height="{strip_h}" fill="{colour(label)}">'
                 f"<title>{esc(emotion_name(label, lang))} {a:.1f}–{b:.1f} s</title></rect>"
             )
-        pts = [(s, p) for s, p in lane.points if start_s <= s <= end_s]
-        if len(pts) > 1:
-            line = " ".join(f"{x(s):.1f},{top + line_h - p * (line_h - 4):.1f}" for s, p in pts)
-            parts.append(f'<polyline points="{line}" fill="none" stroke="#334155" stroke-width="1.5"/>')
+        runs = (
+            [(start_s, end_s)] if lane.speech is None else lane.speech
+        )  # the line breaks where it is silent
+        for r0, r1 in runs:
+            pts = [(s, p) for s, p in lane.points if max(r0, start_s) <= s <= min(r1, end_s)]
+            if len(pts) > 1:
+                line = " ".join(f"{x(s):.1f},{top + line_h - p * (line_h - 4):.1f}" for s, p in pts)
+                parts.append(f'<polyline points="{line}" fill="none" stroke="#334155" stroke-width="1.5"/>')
     bottom = row_h * max(len(lanes), 1) + 16
     for s in axis_ticks(start_s, end_s):
         tick = esc(t("live_seconds_tick", lang, s=s))
@@ -168,7 +189,8 @@ def ending_html(ending, lang: str) -> str:
 
 
 def call_html(doc: dict | None, lang: str) -> str:
-    """The two-party result: the mix's reading, a card per channel and the lanes one above the other."""
+    """The two-party result: the mix's reading, a card per channel and the lanes one above the other, each
+    painted only where its channel speaks (its `speech` runs; gaps where it is silent)."""
     if not doc:
         return ""
     mix = f"{emotion_name(doc['emotion'], lang)} {doc['confidence'] * 100:.1f}%"
@@ -192,14 +214,21 @@ def call_html(doc: dict | None, lang: str) -> str:
                 (st + frames["step_s"] / 2, max(sc))
                 for st, sc in zip(frames.get("start_s", []), frames.get("scores", []), strict=True)
             ]
-            lanes.append(Lane(title, segs, pts))
+            speech = ch.get("speech")  # absent in runs saved before it was recorded: painted all along
+            lanes.append(
+                Lane(title, segs, pts, speech=None if speech is None else [(a, b) for a, b in speech])
+            )
         note = f"<div>ℹ {esc(ch['note'][lang])}</div>" if ch.get("note") else ""
         out.append(
             f'<div class="call-channel" data-status="{esc(ch["status"])}"><b>{esc(title)}</b>: {esc(what)}{note}</div>'
         )
     if lanes:
         out.append(lanes_svg(lanes, lang, 0.0, max(duration, 1.0), "call-timeline-svg"))
-        shown = dict.fromkeys(label for lane in lanes for _, _, label in lane.segments)
+        shown = dict.fromkeys(
+            label
+            for lane in lanes
+            for _, _, label in (lane.segments if lane.speech is None else within(lane.segments, lane.speech))
+        )
         out.append(legend(shown, lang).replace('class="legend"', 'class="legend" id="call-legend"', 1))
     out += [  # folded: two long tables would push the downloads off the screen
         f'<details class="call-quality" data-channel="{ch["index"]}"><summary><b>'
