@@ -74,7 +74,7 @@ def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, elemen
         return label_w + (min(max(s, start_s), end_s) - start_s) / span * (width - label_w - 10)
 
     parts = [
-        f'<svg id="{esc(element_id)}" class="lane-svg" xmlns="http://www.w3.org/2000/svg" width="100%" '
+        f'<div class="lane-scroll"><svg id="{esc(element_id)}" class="lane-svg" xmlns="http://www.w3.org/2000/svg" width="100%" '
         f'viewBox="0 0 {width} {row_h * max(len(lanes), 1) + 24}">'
     ]
     for i, lane in enumerate(lanes):
@@ -83,7 +83,7 @@ def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, elemen
         parts.append(
             f'<rect x="{label_w}" y="{top}" width="{width - label_w - 10}" height="{line_h}" fill="#f8fafc"/>'
         )
-        parts.append(f'<text class="scale" x="{label_w - 4}" y="{top + 10}" text-anchor="end">100%</text>')
+        parts.append(f'<text class="scale" x="{label_w - 4}" y="{top + 12}" text-anchor="end">100%</text>')
         parts.append(f'<text class="scale" x="{label_w - 4}" y="{top + line_h}" text-anchor="end">0%</text>')
         shown = lane.segments if lane.speech is None else within(lane.segments, lane.speech)
         for a, b, label in shown:
@@ -106,7 +106,7 @@ def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, elemen
     for s in axis_ticks(start_s, end_s):
         tick = esc(t("live_seconds_tick", lang, s=s))
         parts.append(f'<text class="axis" x="{x(s):.1f}" y="{bottom}" text-anchor="middle">{tick}</text>')
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return "".join(parts)
 
 
