@@ -10,6 +10,7 @@ import stat
 import time
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from audio_factory import bad_truncated_wav, encode, make_voice
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from emostudio.server.app import create_app
 from emostudio.server.evaluate.inputs import ROOTS_ENV
+from emostudio.server.evaluate.routes import given_name
 from emostudio.server.evaluate.service import Job, evaluations_for
 from emostudio.server.settings import ServerSettings
 
@@ -136,6 +138,21 @@ def test_manifest_and_files_upload_waits_for_the_report(server, clips):
     assert [h["wa"] for h in c.get(f"/v1/evaluations/{eid}/history").json()["runs"]] == [doc["wa"]]
     assert _leftovers(outputs) == []  # uploads removed once scored
     assert eid in [e["id"] for e in c.get("/v1/evaluations").json()["evaluations"]]
+    assert _listed_name(c, eid) == "set.csv"  # named by the uploaded manifest, as in the web UI
+
+
+def _listed_name(c, eid: str) -> str | None:
+    """The name GET /v1/evaluations gives an evaluation (what the UI's past evaluations show)."""
+    listed = {e["id"]: e for e in c.get("/v1/evaluations", params={"limit": 200}).json()["evaluations"]}
+    return listed[eid]["name"]
+
+
+def test_the_name_a_client_gave_is_its_last_path_part():
+    up = lambda name: SimpleNamespace(filename=name)  # noqa: E731 (what given_name reads of an UploadFile)
+    assert given_name(up("C:\\sets\\calls 2026.zip"), None, None) == "calls 2026.zip"
+    assert given_name(None, up("../m.csv"), None) == "m.csv"
+    assert given_name(None, None, "/data/testsets/set1/") == "set1"
+    assert given_name(up(""), None, None) is None and given_name(None, None, None) is None
 
 
 def test_zip_of_label_folders_in_the_background_then_a_stable_rerun(server, clips):
@@ -151,6 +168,7 @@ def test_zip_of_label_folders_in_the_background_then_a_stable_rerun(server, clip
     model = doc["comparison"][0]["model"]
     assert {x["class"]: x["support"] for x in doc["models"][model]["per_class"]}["angry"] == 3
     assert first["progress"] is None or first["progress"]["done"] == 6
+    assert _listed_name(c, first["id"]) == "set.zip"  # not "data" nor the staged "archive.zip"
     # the same archive again, compared with the first run: nothing moved
     r = c.post(
         "/v1/evaluations",
@@ -230,6 +248,7 @@ def test_server_folders_only_under_the_allowed_roots(server, clips, tmp_path, mo
     r = c.post("/v1/evaluations", data={"folder": "set1", "wait": "true", "classes": "4"})
     doc = r.json()["metrics"]
     assert doc["n"] == 2 and doc["classes"] == "4" and doc["bad_rows"] == []
+    assert _listed_name(c, r.json()["id"]) == "set1"
     r = c.post("/v1/evaluations", data={"folder": str(root / "m.csv"), "wait": "true"})
     doc = r.json()["metrics"]
     assert doc["n"] == 1 and [b["code"] for b in doc["bad_rows"]] == ["outside_root", "outside_root"]

@@ -4,13 +4,15 @@ in "one speaker per channel" mode, and the relabelling in both languages."""
 
 from __future__ import annotations
 
+import html as html_lib
 import json
+import re
 import time
 from types import SimpleNamespace
 
 import pytest
 
-from emostudio.messages import t
+from emostudio.messages import ERRORS, code_text, t
 from emostudio.render.page import page_head, page_js
 from emostudio.server.live import ui as live_ui
 from emostudio.server.live.service import LiveHub
@@ -138,3 +140,61 @@ def test_the_page_script_carries_the_language_choices():
     assert "/v1/stream" not in js or "v1/stream" in js  # the product's own WebSocket
     assert "AudioWorkletNode" in js and "changeLocale" in js
     assert page_head({"中文": "zh"}).startswith("<script>")
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("too_many_streams", "too many live streams (4 open); try again later"),
+        ("unavailable", "the model is not loaded yet"),
+        ("queue_full", "the server is busy (queue of 8 is full)"),
+        ("bad_parameters", "need 0.1 ≤ hop_s ≤ window_s ≤ 30 seconds"),
+        ("output_error", "nothing saved: the server's disk is full while keeping the stream's audio"),
+        ("made_up_code", "something the catalogue does not know"),
+    ],
+)
+def test_a_server_error_on_the_live_card_is_said_in_the_uis_language(code, message):
+    view = snapshot(state="ended", error=message, error_code=code)
+    _, _, zh = live_ui.show_snapshot(view, "中文")
+    _, _, en = live_ui.show_snapshot(view, "English")
+    assert (
+        'class="warn"' in zh
+        and message not in zh
+        and re.search(r"[a-z]{4}", _text(zh).replace(code, "")) is None
+    )
+    said = live_ui.snapshot_view(view).error_text("zh")
+    assert t("live_not_saved", "zh", error=said) in _text(zh)
+    assert said == (
+        code_text(code, "zh", message) if code in ERRORS else t("live_stream_error", "zh", code=code)
+    )
+    assert message in _text(en) and t("live_not_saved", "en", error=message) in _text(en)
+
+
+def test_a_closed_connection_and_a_refused_microphone_are_said_from_the_catalogue():
+    for lang, choice in (("zh", "中文"), ("en", "English")):
+        _, _, ending = live_ui.show_snapshot(snapshot(state="ended", close_code=1006), choice)
+        assert t("live_not_saved", lang, error=t("live_closed", lang, code=1006)) in _text(ending)
+        for name, key in (("NotAllowedError", "live_mic_denied"), ("NotFoundError", "live_mic_missing")):
+            browser = "Permission denied by system" if lang == "zh" else "Requested device not found"
+            doc = json.dumps({"state": "refused", "reason": "no_mic", "error": browser, "error_code": name})
+            cards, _, _ = live_ui.show_snapshot(doc, choice)
+            assert t("live_no_mic", lang, error=t(key, lang)) in _text(cards) and browser not in cards
+
+
+def test_the_wall_clock_notice_is_said_in_the_uis_language():
+    notice = {
+        "code": "wall_clock_limit"
+    }  # the server's notice carries an English string: the page keeps its code
+    for lang, choice in (("zh", "中文"), ("en", "English")):
+        cards, _, _ = live_ui.show_snapshot(snapshot(notices=[notice]), choice)
+        assert t("live_notice_wall_clock_limit", lang) in _text(cards)
+
+
+def test_the_page_keeps_the_servers_error_code_and_a_bare_close_code():
+    js = page_js((("中文", "zh"), ("English", "en")))
+    assert "error_code = ev.code" in js and "close_code = e.code" in js and "{ code: ev.code }" in js
+    assert "closed (" not in js  # no English made up on the page
+
+
+def _text(html: str) -> str:
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html))

@@ -118,6 +118,7 @@ def assemble(
                     settings=s,
                     adapter=adapter,
                 ),
+                _speech(part.prepared),
             )
             for part in item.channels
         ]
@@ -184,6 +185,13 @@ def _speaker(sid: str, turns: list[TurnResult], bands: BandThresholds) -> Speake
             share[key] = share.get(key, 0.0) + float(sec) / float(w.sum())
         out.share = dict(sorted(share.items(), key=lambda kv: -kv[1]))
     return out
+
+
+def _speech(prepared: Prepared | None) -> list[tuple[float, float]] | None:
+    """A speaker channel's speech runs (start_s, end_s) as found by the VAD; None when it did not run."""
+    if prepared is None or prepared.speech is None:
+        return None
+    return [(sp.start_s, sp.end_s) for sp in prepared.speech]
 
 
 def _adapt(

@@ -96,9 +96,15 @@ def _decode(
 
 
 def _prepare_audio(
-    audio: Audio, s: Settings, label: str, enhance: bool | EnhanceSettings, quality: bool
+    audio: Audio,
+    s: Settings,
+    label: str,
+    enhance: bool | EnhanceSettings,
+    quality: bool,
+    vad: bool = False,
 ) -> Prepared:
-    """The mono recording's checks, VAD, quality report(s), enhancement and segment plan."""
+    """The mono recording's checks, VAD, quality report(s), enhancement and segment plan. `vad`: find the
+    speech spans also when nothing else needs them (a speaker channel's spans say where it talks)."""
     if audio.duration_s < s.min_duration_s:
         raise audio_io.TooShortError(
             label,
@@ -107,7 +113,7 @@ def _prepare_audio(
         )
     speech = (
         segment_mod.speech_spans(audio.waveform)
-        if (quality or enhance or audio.duration_s > s.max_segment_s)
+        if (vad or quality or enhance or audio.duration_s > s.max_segment_s)
         else None
     )
     report = (
@@ -145,6 +151,7 @@ def prepare_channels(
 
     A mono `audio` (no `channels`) is one channel. Each speaker's Prepared is what `prepare` gives for a mono
     recording of that channel alone, so its scores equal analysing that channel by itself.
+    Its speech spans are always found (the VAD runs): they say where that speaker talks.
     Raises UsageError for more than MAX_CHANNELS channels or more roles than channels.
     """
     opts = options or AnalysisOptions()
@@ -167,7 +174,7 @@ def prepare_channels(
             list(audio.warnings),
         )
         label = f"{name} [{info.index + 1}: {info.role}]"
-        part = _prepare_audio(channel, settings, label, opts.enhance, opts.quality)
+        part = _prepare_audio(channel, settings, label, opts.enhance, opts.quality, vad=True)
         if opts.speakers is not None:
             plan_turns(part, settings, opts)
         parts.append(ChannelPart(info, part))

@@ -361,12 +361,14 @@ class ChannelResult:
 
     info: ChannelInfo
     result: Result | None = None
+    speech: list[tuple[float, float]] | None = None  # a speaker's VAD speech runs (start_s, end_s)
 
     def to_dict(self) -> dict:
         doc = self.result.to_dict() if self.result is not None else None
         if doc is not None and doc.get("embedding"):
             doc["embedding"]["file"] = channel_embedding_file(self.info.index)
-        return {**self.info.to_dict(), "result": doc}
+        speech = None if self.speech is None else [[round(a, 3), round(b, 3)] for a, b in self.speech]
+        return {**self.info.to_dict(), "speech": speech, "result": doc}
 
 
 def frames_csv(frames: FrameTimeline) -> str:

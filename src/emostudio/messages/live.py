@@ -26,6 +26,27 @@ MESSAGES: dict[str, tuple] = {
         "or use a stereo input. Nothing was recorded.",
     ),
     "live_no_mic": ("无法使用麦克风：{error}", "The microphone cannot be used: {error}"),
+    # why the browser gave no microphone (getUserMedia's error name → these)
+    "live_mic_denied": ("浏览器未允许使用麦克风", "the browser did not allow the microphone"),
+    "live_mic_missing": ("没有找到麦克风", "no microphone was found"),
+    "live_mic_busy": (
+        "麦克风正被其他程序占用或无法读取",
+        "the microphone is in use elsewhere or cannot be read",
+    ),
+    "live_mic_insecure": (
+        "此页面不能使用麦克风（需要 https 或 localhost 地址）",
+        "this page cannot use a microphone (it needs an https or localhost address)",
+    ),
+    # the live stream's WebSocket (/v1/stream) as the card says it
+    "live_closed": (
+        "与服务器的连接已断开（代码 {code}）",
+        "The connection to the server closed (code {code})",
+    ),
+    "live_stream_error": ("实时分析出错（{code}）", "The live analysis failed ({code})"),
+    "live_notice_wall_clock_limit": (
+        "已达到服务器对单次实时分析的时长上限：录音结束，已收到的部分已保存",
+        "The stream reached this server's time limit: it ends and what was received is saved",
+    ),
     "live_ui_skipped": (
         "（界面合并了 {n} 次更新；音频完整保留）",
         " ({n} updates merged on screen; no audio was lost)",

@@ -86,7 +86,11 @@ i.swatch.hatch {background: repeating-linear-gradient(45deg, #374151 0 2px, #fff
   border-left: 6px solid #999; background: #f8fafc}
 .live-card .emo {font-size: 2.4rem}
 .live-label {font-size: 1.3rem; font-weight: 600}
-.lane-svg {font: 12px system-ui, sans-serif; background: #fff}
+/* the lanes' SVG scales with its box (viewBox 900 wide): 15 units read ~11 px in a 660 px column; on a phone
+   it keeps 640 px and scrolls sideways, so its text never shrinks below ~10.5 px */
+.lane-svg {font: 15px system-ui, sans-serif; background: #fff; display: block}
+.lane-scroll {overflow-x: auto; max-width: 100%}
+@media (max-width: 600px) { .lane-svg {min-width: 640px} }
 .lane-svg .axis {fill: #64748b}
 .lane-svg .scale {fill: #94a3b8}
 """ + "".join(

@@ -26,6 +26,27 @@ class Lane:
     points: list[tuple[float, float]] = field(default_factory=list)
     current: dict | None = None
     hatched: list[tuple[float, float]] = field(default_factory=list)
+    speech: list[tuple[float, float]] | None = (
+        None  # where this speaker talks (start_s, end_s); None: all along
+    )
+
+
+def within(
+    segments: list[tuple[float, float, str]], speech: list[tuple[float, float]]
+) -> list[tuple[float, float, str]]:
+    """The parts of labelled segments (start_s, end_s, label) that fall inside the speech runs, in time order."""
+    out = []
+    for a, b, label in segments:
+        for s0, s1 in speech:
+            lo, hi = max(a, s0), min(b, s1)
+            if hi > lo:
+                out.append((lo, hi, label))
+    return sorted(out)
+
+
+def shown_segments(lane: Lane) -> list[tuple[float, float, str]]:
+    """The segments a lane paints: all of them, or only their parts inside the lane's speech runs."""
+    return lane.segments if lane.speech is None else within(lane.segments, lane.speech)
 
 
 def axis_ticks(start_s: float, end_s: float, most: int = 6) -> list[int]:
@@ -56,7 +77,7 @@ def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, elemen
         return label_w + (min(max(s, start_s), end_s) - start_s) / span * (width - label_w - 10)
 
     parts = [
-        f'<svg id="{esc(element_id)}" class="lane-svg" xmlns="http://www.w3.org/2000/svg" width="100%" '
+        f'<div class="lane-scroll"><svg id="{esc(element_id)}" class="lane-svg" xmlns="http://www.w3.org/2000/svg" width="100%" '
         f'viewBox="0 0 {width} {row_h * max(len(lanes), 1) + 24}">'
     ]
     if any(lane.hatched for lane in lanes):
@@ -74,12 +95,12 @@ def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, elemen
                 f'<rect x="{label_w}" y="{top}" width="{width - label_w - 10}" height="{line_h}" fill="#f8fafc"/>'
             )
             parts.append(
-                f'<text class="scale" x="{label_w - 4}" y="{top + 10}" text-anchor="end">100%</text>'
+                f'<text class="scale" x="{label_w - 4}" y="{top + 12}" text-anchor="end">100%</text>'
             )
             parts.append(
                 f'<text class="scale" x="{label_w - 4}" y="{top + line_h}" text-anchor="end">0%</text>'
             )
-        for a, b, label in lane.segments:
+        for a, b, label in shown_segments(lane):
             if b < start_s or a > end_s:
                 continue
             parts.append(
@@ -95,13 +116,17 @@ def lanes_svg(lanes: list[Lane], lang: str, start_s: float, end_s: float, elemen
                 f'height="{strip_h}" fill="url(#{esc(hatch)})"><title>{esc(t("speaker_overlap", lang))} '
                 f"{a:.1f}–{b:.1f} s</title></rect>"
             )
-        pts = [(s, p) for s, p in lane.points if start_s <= s <= end_s]
-        if len(pts) > 1:
-            line = " ".join(f"{x(s):.1f},{top + line_h - p * (line_h - 4):.1f}" for s, p in pts)
-            parts.append(f'<polyline points="{line}" fill="none" stroke="#334155" stroke-width="1.5"/>')
+        runs = (
+            [(start_s, end_s)] if lane.speech is None else lane.speech
+        )  # the line breaks where it is silent
+        for r0, r1 in runs:
+            pts = [(s, p) for s, p in lane.points if max(r0, start_s) <= s <= min(r1, end_s)]
+            if len(pts) > 1:
+                line = " ".join(f"{x(s):.1f},{top + line_h - p * (line_h - 4):.1f}" for s, p in pts)
+                parts.append(f'<polyline points="{line}" fill="none" stroke="#334155" stroke-width="1.5"/>')
     bottom = row_h * max(len(lanes), 1) + 16
     for s in axis_ticks(start_s, end_s):
         tick = esc(t("live_seconds_tick", lang, s=s))
         parts.append(f'<text class="axis" x="{x(s):.1f}" y="{bottom}" text-anchor="middle">{tick}</text>')
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return "".join(parts)

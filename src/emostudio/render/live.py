@@ -9,7 +9,7 @@ from __future__ import annotations
 from emostudio.messages import t
 from emostudio.model.labels import colour, emotion_name
 from emostudio.render.html import esc, legend
-from emostudio.render.lanes import Lane, lanes_svg
+from emostudio.render.lanes import Lane, lanes_svg, shown_segments
 from emostudio.render.result import quality
 
 VIEW_S = 60.0  # the live timeline shows the last minute
@@ -103,7 +103,8 @@ def ending_html(ending, lang: str) -> str:
 
 
 def call_html(doc: dict | None, lang: str) -> str:
-    """The two-party result: the mix's reading, a card per channel and the lanes one above the other."""
+    """The two-party result: the mix's reading, a card per channel and the lanes one above the other, each
+    painted only where its channel speaks (its `speech` runs; gaps where it is silent)."""
     if not doc:
         return ""
     mix = f"{emotion_name(doc['emotion'], lang)} {doc['confidence'] * 100:.1f}%"
@@ -127,14 +128,17 @@ def call_html(doc: dict | None, lang: str) -> str:
                 (st + frames["step_s"] / 2, max(sc))
                 for st, sc in zip(frames.get("start_s", []), frames.get("scores", []), strict=True)
             ]
-            lanes.append(Lane(title, segs, pts))
+            speech = ch.get("speech")  # absent in runs saved before it was recorded: painted all along
+            lanes.append(
+                Lane(title, segs, pts, speech=None if speech is None else [(a, b) for a, b in speech])
+            )
         note = f"<div>ℹ {esc(ch['note'][lang])}</div>" if ch.get("note") else ""
         out.append(
             f'<div class="call-channel" data-status="{esc(ch["status"])}"><b>{esc(title)}</b>: {esc(what)}{note}</div>'
         )
     if lanes:
         out.append(lanes_svg(lanes, lang, 0.0, max(duration, 1.0), "call-timeline-svg"))
-        shown = dict.fromkeys(label for lane in lanes for _, _, label in lane.segments)
+        shown = dict.fromkeys(label for lane in lanes for _, _, label in shown_segments(lane))
         out.append(legend(shown, lang, elem_id="call-legend"))
     out += [  # folded: two long tables would push the downloads off the screen
         f'<details class="call-quality" data-channel="{ch["index"]}"><summary><b>'

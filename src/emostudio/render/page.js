@@ -108,7 +108,7 @@
   function freshView() {
     return {
       push: 0, state: "starting", rows: {}, seconds: 0, updates: 0, skipped: 0, ui_skipped: 0,
-      notices: [], result: null, error: null, reason: null, sent_s: 0,
+      notices: [], result: null, error: null, error_code: null, close_code: null, reason: null, sent_s: 0,
     };
   }
 
@@ -164,12 +164,16 @@
       view.updates += 1;
       view.skipped += ev.skipped || 0;
       view.state = "live";
-    } else if (ev.type === "notice") view.notices.push(ev.message);
+    } else if (ev.type === "notice") {
+      // the stream's own {zh, en}, or its code (the card says it from the catalogue)
+      view.notices.push(ev.message && typeof ev.message === "object" ? ev.message : { code: ev.code });
+    }
     else if (ev.type === "result") {
       view.result = ev;
       view.state = "ended";
     } else if (ev.type === "error" && ev.fatal) {
-      view.error = ev.message;
+      view.error = ev.message; // the server's English; the card says its code in the UI's language
+      view.error_code = ev.code || null;
       view.state = "ended";
     }
     report();
@@ -209,6 +213,7 @@
       live.view.state = "refused";
       live.view.reason = "no_mic";
       live.view.error = String((e && e.message) || e);
+      live.view.error_code = (e && e.name) || null; // NotAllowedError, NotFoundError …: said from the catalogue
       return report();
     }
     const got = media.getAudioTracks()[0].getSettings().channelCount || 1;
@@ -266,7 +271,7 @@
     ws.onclose = (e) => {
       if (live.view && live.view.state !== "ended" && live.view.state !== "refused") {
         live.view.state = "ended";
-        live.view.error = live.view.error || e.reason || `closed (${e.code})`;
+        if (!live.view.error) live.view.close_code = e.code; // closed without an error message
         report();
       }
       teardown();

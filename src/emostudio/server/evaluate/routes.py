@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
@@ -97,6 +97,13 @@ async def stage_manifest(
     return man, up
 
 
+def given_name(archive: UploadFile | None, manifest: UploadFile | None, folder: str | None) -> str | None:
+    """The test set's name as the client gave it: the archive's or manifest's file name, or the folder's."""
+    upload = archive if archive is not None else manifest
+    text = (upload.filename or "") if upload is not None else (folder or "")
+    return PurePosixPath(text.replace("\\", "/").rstrip("/")).name or None
+
+
 def build_evaluate_router(service) -> APIRouter:
     router = APIRouter(
         prefix="/v1",
@@ -170,6 +177,8 @@ def _start_route(router: APIRouter, evals: Evaluations) -> None:
             if isinstance(exc, EmoStudioError):
                 raise api_error(exc) from exc
             raise
+        # the past evaluations are named by what the client sent (not "data" or the staged "archive.zip")
+        evals.name_report(job.id, given_name(archive, manifest, folder))
         if wait and job.task is not None:  # start() returns the job with its task
             await asyncio.shield(job.task)
             if job.error and job.error.get("code") == OutputError.code:  # the disk filled up while it ran

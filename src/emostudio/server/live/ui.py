@@ -20,7 +20,7 @@ from pathlib import Path
 import gradio as gr
 
 from emostudio.errors import EmoStudioError, UsageError
-from emostudio.messages import error_text, lang_of, t
+from emostudio.messages import CATALOGUE, ERRORS, code_text, error_text, lang_of, t
 from emostudio.options import parse_roles
 from emostudio.render.html import esc
 from emostudio.render.lanes import Lane
@@ -46,13 +46,18 @@ class LiveView:
     push: int = 0
     state: str = "idle"  # idle | starting | live | stopping | ended | refused
     reason: str | None = None  # why a recording was refused: mono | no_mic
-    error: str | None = None
+    error: str | None = None  # the server's (English) message, or the browser's
+    error_code: str | None = None  # the server's error code, or the browser's microphone error name
+    close_code: int | None = None  # the WebSocket closed without saying why (no error message came)
     result: dict | None = None  # the stream's closing message
 
     def cards(self, lang: str) -> str:
         if self.state == "refused":
-            key = "live_refuse_mono" if self.reason == "mono" else "live_no_mic"
-            text = t(key, lang, error=self.error or "-")
+            if self.reason == "mono":
+                text = t("live_refuse_mono", lang)
+            else:
+                why = MIC_ERRORS.get(self.error_code or "")
+                text = t("live_no_mic", lang, error=t(why, lang) if why else self.error or "-")
             return f'<div id="live-status" data-push="{self.push}" class="warn">{esc(text)}</div>'
         return live_cards(
             self.rows,
@@ -60,7 +65,7 @@ class LiveView:
             self.seconds,
             self.updates,
             self.skipped,
-            self.notices,
+            self.notice_texts(),
             self.push,
             self.ui_skipped,
         )
@@ -73,11 +78,46 @@ class LiveView:
         if self.result is not None:
             doc = self.result
             return ending_html(Ending(doc.get("reason", "stop"), doc.get("run_id"), doc), lang)
-        if self.error is not None and self.state == "ended":
-            return ending_html(Ending("error", error=EmoStudioError(self.error)), lang)
+        if (self.error or self.close_code is not None) and self.state == "ended":
+            return ending_html(Ending("error", error=EmoStudioError(self.error_text(lang))), lang)
         if self.state == "stopping":
             return f'<div class="muted">{esc(t("live_stopping", lang))}</div>'
         return ""
+
+    def error_text(self, lang: str) -> str:
+        """Why the stream ended without a result, in `lang`: the catalogue's sentence for the server's code
+        (Chinese; English keeps the server's message with its detail), else the closed connection's code."""
+        code = self.error_code
+        if code in ERRORS:
+            return code_text(code, lang, self.error or t("live_stream_error", lang, code=code))
+        if code:
+            return self.error if lang == "en" and self.error else t("live_stream_error", lang, code=code)
+        if self.close_code is not None:
+            return t("live_closed", lang, code=self.close_code)
+        return self.error or "-"
+
+    def notice_texts(self) -> list[dict]:
+        """The stream's notices as {zh, en}: the stream's own, or the catalogue's for a code it names."""
+        out = []
+        for m in self.notices:
+            key = f"live_notice_{m.get('code')}"
+            if "zh" in m and "en" in m:
+                out.append(m)
+            elif key in CATALOGUE:
+                out.append({lang: t(key, lang) for lang in ("zh", "en")})
+        return out
+
+
+# the browser's getUserMedia error names → why it gave no microphone
+MIC_ERRORS = {
+    "NotAllowedError": "live_mic_denied",
+    "SecurityError": "live_mic_denied",
+    "NotFoundError": "live_mic_missing",
+    "OverconstrainedError": "live_mic_missing",
+    "NotReadableError": "live_mic_busy",
+    "AbortError": "live_mic_busy",
+    "TypeError": "live_mic_insecure",  # no navigator.mediaDevices: not a secure (https / localhost) page
+}
 
 
 # ---- plain functions: values in, values out -----------------------------------------------------------------------
@@ -111,11 +151,13 @@ def snapshot_view(text: str | None) -> LiveView:
         updates=int(_num(doc.get("updates"))),
         skipped=int(_num(doc.get("skipped"))),
         ui_skipped=int(_num(doc.get("ui_skipped"))),
-        notices=[m for m in doc.get("notices") or [] if isinstance(m, dict) and "zh" in m and "en" in m],
+        notices=[m for m in doc.get("notices") or [] if isinstance(m, dict)],
         push=int(_num(doc.get("push"))),
         state=str(doc.get("state") or "idle"),
         reason=text_or_none(doc.get("reason")),
         error=text_or_none(doc.get("error")),
+        error_code=text_or_none(doc.get("error_code")),
+        close_code=int(doc["close_code"]) if isinstance(doc.get("close_code"), int) else None,
         result=doc["result"] if isinstance(doc.get("result"), dict) else None,
     )
 
