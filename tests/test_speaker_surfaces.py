@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from signals import write_wav
 from two_voices import conversation
@@ -14,7 +15,9 @@ from emostudio.batch import run_batch
 from emostudio.batch.runner import identity_of
 from emostudio.batch.shards import read_results
 from emostudio.cli import main
+from emostudio.model.labels import KEYS
 from emostudio.options import AnalysisOptions
+from emostudio.profiles import ProfileStore
 
 pytestmark = pytest.mark.unit
 
@@ -63,3 +66,36 @@ def test_job_identity_names_speakers_only_when_set(recognizer):
     assert "speakers" not in plain["settings"] and plain != turns
     assert turns["settings"]["speakers"]["speakers"] == "auto"
     assert identity_of(recognizer, AnalysisOptions()) == plain
+
+
+def test_profile_add_speakers_stores_each_speakers_scored_turns(
+    call_wav, recognizer, tiny_model_dir, tmp_path
+):
+    store = tmp_path / "store"
+    args = [
+        "profile",
+        "add",
+        str(call_wav),
+        "--speakers",
+        "2",
+        "--speaker-prefix",
+        "call-",
+        "--store",
+        str(store),
+    ]
+    assert main([*args, "--model", str(tiny_model_dir), "--device", "cpu", "--offline"]) == 0
+    doc = recognizer.analyze(call_wav, speakers=2).to_dict()
+    want = {f"call-{t['speaker']}" for t in doc["turns"] if t["scored"]}
+    with ProfileStore(store) as st:
+        recs = st.records()
+    assert {r.speaker for r in recs} == want
+    assert len(recs) == sum(t["scored"] for t in doc["turns"])
+    by_span = {(r.speaker, r.key.split("#")[1]): r for r in recs}
+    for turn in (t for t in doc["turns"] if t["scored"]):
+        rec = by_span[(f"call-{turn['speaker']}", f"{turn['start_s']:.3f}-{turn['end_s']:.3f}")]
+        assert np.allclose(rec.scores, [turn["scores"][k] for k in KEYS], atol=1e-6)
+
+
+def test_profile_add_speakers_needs_a_prefix(call_wav, tmp_path, capsys):
+    assert main(["profile", "add", str(call_wav), "--speakers", "auto", "--store", str(tmp_path / "s")]) == 2
+    assert "--speaker-prefix" in capsys.readouterr().err

@@ -64,6 +64,15 @@ def register(sub) -> None:
     a.add_argument("--at", default=None, help="time of the recordings (ISO 8601); default: manifest time, else "
                    "the file's creation_time tag or modification time")  # fmt: skip
     a.add_argument("--tag", action="append", default=[], help="tag the records (repeatable)")
+    a.add_argument(
+        "--speakers",
+        default=None,
+        metavar="auto|N",
+        help="find who spoke when in each file; each speaker's scored turns go under --speaker-prefix",
+    )
+    a.add_argument(
+        "--speaker-prefix", default=None, metavar="P", help="with --speakers: speaker ids P+spk0, ..."
+    )
     a.add_argument("--update", action="store_true", help="analyse and replace clips already stored")
     a.add_argument("--chunk", type=int, default=32, help="clips analysed and committed together (default 32)")
     a.add_argument(
@@ -184,6 +193,37 @@ def _en_zh(key: str) -> str:
     return f"{t(key, 'en')} {t(key, 'zh')}"
 
 
+def _add_turns(args, paths: list[str], recognizer) -> int:
+    """`profile add --speakers auto --speaker-prefix P FILE...`: each speaker's scored turns as records."""
+    from emostudio.errors import UsageError
+    from emostudio.options import parse_speakers
+    from emostudio.profiles.turns import add_speaker_turns  # (cli: imports at use)
+
+    try:
+        speakers = parse_speakers(args.speakers)
+    except UsageError as e:
+        fail(str(e))
+        return 2
+    if speakers is None or not (args.speaker_prefix or "").strip():
+        fail("--speakers needs auto or a number and --speaker-prefix P (speaker ids P+spk0, P+spk1, ...)")
+        return 2
+    if (rec := recognizer()) is None:
+        return 2
+    with _open(args) as store:
+        report = add_speaker_turns(
+            store, paths, prefix=args.speaker_prefix.strip(), recognizer=rec, speakers=speakers,
+            at=args.at, tags=args.tag,
+        )  # fmt: skip
+        for f in report.failed:
+            fail(str(f.message))
+        if args.json:
+            _emit(args, {**report.to_dict(), "store": store.location})
+        else:
+            who = ", ".join(f"{s} ({n})" for s, n in report.speakers.items()) or "–"
+            console.print(f"added {report.added} turn record(s) for {who}; {len(report.failed)} failed")
+    return 1 if report.failed else 0
+
+
 @_guard
 def run_add(args) -> int:
     from emostudio.profiles import AddReport, add_batch_results, add_sources
@@ -199,6 +239,8 @@ def run_add(args) -> int:
     batches = [p for p in args.inputs if Path(p).is_dir() and any(Path(p).glob("part-*.parquet"))]
     others = [p for p in args.inputs if p not in batches]
     report = AddReport()
+    if args.speakers is not None:
+        return _add_turns(args, others, recognizer)
     with _open(args) as store:
         bar = files_bar(2, "adding clips")
         task = bar.add_task("adding clips", total=None)
