@@ -46,11 +46,16 @@ class SpeakerSettings:
     overlap_threshold: float = 0.5  # a speech frame is overlapped above this P(two or more speakers)
     min_overlap_s: float = 0.2  # shorter overlapped stretches are not marked
     # speaker embeddings (CAM++) and the speaker count
-    window_s: float = 1.5  # each embedding covers this much speech
-    shift_s: float = 0.75  # embeddings start this far apart inside a speech stretch
-    merge_cos: float = 0.8  # speakers whose centroids' cosine similarity is above this are one speaker
-    min_speaker_s: float = 2.0  # a cluster with less speech than this is given to the nearest speaker
-    max_cluster_embeddings: int = 1500  # at most this many embeddings are clustered; the rest join the nearest
+    window_s: float = 3.0  # each embedding covers this much speech (1.5 s split one voice into several)
+    shift_s: float = 1.5  # embeddings start this far apart inside a speech stretch
+    spectral_pval: float = (
+        0.2  # each embedding keeps its closest 20 % of affinities (3D-Speaker's 0.012 over-split)
+    )
+    merge_cos: float = 0.9  # speakers whose centroids' cosine similarity is above this are one speaker
+    min_speaker_s: float = 5.0  # a cluster with less speech than this is given to the nearest speaker
+    max_cluster_embeddings: int = (
+        1500  # at most this many embeddings are clustered; the rest join the nearest
+    )
     # turns
     min_turn_s: float = 0.6  # a shorter run of one speaker between others is given to a neighbour
     merge_gap_s: float = 0.6  # a speaker's turns closer than this become one turn

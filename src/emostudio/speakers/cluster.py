@@ -16,10 +16,10 @@ from emostudio.settings import SpeakerSettings
 _MIN_TO_CLUSTER = 8  # fewer embeddings than this are one speaker
 
 
-def _spectral(x: np.ndarray, max_speakers: int) -> np.ndarray:
+def _spectral(x: np.ndarray, max_speakers: int, pval: float) -> np.ndarray:
     from senko.cluster.cluster_cpu import SpectralCluster
 
-    spectral = SpectralCluster(min_num_spks=1, max_num_spks=max_speakers, pval=0.012, min_pnum=6)
+    spectral = SpectralCluster(min_num_spks=1, max_num_spks=max_speakers, pval=pval, min_pnum=6)
     return np.asarray(spectral(x.astype(np.float64)), int)
 
 
@@ -65,7 +65,7 @@ def assign(x: np.ndarray, seconds: np.ndarray, max_speakers: int, cfg: SpeakerSe
         return np.zeros(n, int), _centroids(x, np.zeros(n, int))
     stride = max(1, int(np.ceil(n / cfg.max_cluster_embeddings)))
     sub = x[::stride]
-    labels = _merge_close(sub, _relabel(_spectral(sub, max_speakers)), cfg.merge_cos)
+    labels = _merge_close(sub, _relabel(_spectral(sub, max_speakers, cfg.spectral_pval)), cfg.merge_cos)
     c = _centroids(sub, labels)
     labels = np.argmax(x @ c.T, axis=1)
     for _ in range(2):

@@ -72,7 +72,8 @@ def _turns(masks: np.ndarray) -> list[Turn]:
     ids: dict[int, str] = {}
     out = []
     for s, e, k in raw:
-        over = float(busy[s:e].sum() * frames.HOP_S)
+        over = round(float(busy[s:e].sum()) * frames.HOP_S, 3)
         spk = ids.setdefault(k, speaker_id(len(ids)))
-        out.append(Turn(spk, s * frames.HOP_S, e * frames.HOP_S, overlap=over > 0, overlap_s=over))
+        start, end = round(s * frames.HOP_S, 3), round(e * frames.HOP_S, 3)
+        out.append(Turn(spk, start, end, overlap=over > 0, overlap_s=min(over, round(end - start, 3))))
     return out
