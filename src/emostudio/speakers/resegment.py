@@ -90,7 +90,7 @@ def speaker_masks(primary: np.ndarray, overlap: np.ndarray, k: int, cfg: Speaker
             if second is not None:
                 masks[second, s:e] = True
     gap = round(cfg.merge_gap_s / HOP_S)
-    anyone = masks.any(0)
+    anyone: np.ndarray = np.asarray(masks.any(axis=0))
     for i in range(k):
         pieces = runs(masks[i])
         for (_, e0), (s1, _) in zip(pieces, pieces[1:], strict=False):
