@@ -77,8 +77,9 @@ def test_more_speakers_asked_than_present_reports_the_ones_found(engine, two_voi
     assert one.found == 1 and one.notes == []
 
 
-def test_silence_and_faint_noise_have_no_turns(engine):
-    for x in (np.zeros(10 * SR, np.float32), 1e-4 * np.random.default_rng(0).standard_normal(10 * SR)):
+def test_silence_faint_noise_and_empty_input_have_no_turns(engine):
+    faint = 1e-4 * np.random.default_rng(0).standard_normal(10 * SR)
+    for x in (np.zeros(10 * SR, np.float32), faint, np.zeros(0, np.float32), np.zeros(100, np.float32)):
         d = engine.diarize(x.astype(np.float32))
         assert d.turns == [] and d.found == 0 and d.notes == [{"key": "no_speech"}]
 

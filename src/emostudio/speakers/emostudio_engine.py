@@ -36,6 +36,8 @@ class EmoStudioEngine:
         if speakers is not None and not 1 <= speakers <= MAX_SPEAKERS:
             raise UsageError(f"speakers must be between 1 and {MAX_SPEAKERS}, not {speakers}")
         cfg = self.settings
+        if len(x) < max(cfg.min_speech_s, 0.1) * SAMPLE_RATE:  # too short to hold a speech island
+            return Diarization([], speakers, self.name, notes=[{"key": "no_speech"}])
         speech, overlap = frames.speech_and_overlap(self._nets, x, cfg)
         stretches = frames.runs(speech)
         if not stretches:
