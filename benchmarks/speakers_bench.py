@@ -33,15 +33,25 @@ def _tests_on_path() -> None:
         sys.path.insert(0, tests)
 
 
-def run_engine(name: str, quick: bool) -> dict:
+def _engine(name: str, overrides: dict[str, float]):
+    from dataclasses import replace
+
+    from emostudio.settings import SpeakerSettings
+    from emostudio.speakers import load_engine
+    from emostudio.speakers.emostudio_engine import EmoStudioEngine
+
+    if name == "emostudio" and overrides:
+        return EmoStudioEngine(settings=replace(SpeakerSettings(), **overrides))
+    return load_engine(name)
+
+
+def run_engine(name: str, quick: bool, overrides: dict[str, float] | None = None) -> dict:
     """Diarize the whole set with engine `name` (this process); per-conversation turns, seconds, counts."""
     _tests_on_path()
     from conversations import build, conversation_set
 
-    from emostudio.speakers import load_engine
-
     warnings.filterwarnings("ignore")
-    engine = load_engine(name)
+    engine = _engine(name, overrides or {})
     rows = []
     for i, spec in enumerate(conversation_set(quick)):
         conv = build(spec)
@@ -149,19 +159,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="4 short conversations instead of 16")
     p.add_argument("--engines", default="emostudio,senko-defaults")
     p.add_argument("--append", action="store_true", help="add the table to benchmarks/RESULTS.md")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a SpeakerSettings value for emostudio",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        print(json.dumps(run_engine(args.worker, args.quick)))
+        overrides = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+        print(json.dumps(run_engine(args.worker, args.quick, overrides)))
         return 0
     from benchmarks.profiles_bench import cpu_model
 
-    scores = [score(_child(name, args.quick)) for name in args.engines.split(",")]
+    scores = [score(_child(name, args.quick, args.set)) for name in args.engines.split(",")]
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     title = (
         f"## Speaker turns (issue 28){' — quick set' if args.quick else ''}: {when}, {cpu_model()}, "
         f"{os.cpu_count()} cores (shared with other jobs: loaded), {scores[0]['audio_s']:.0f} s of audio\n\n"
-        f"`python -m benchmarks.speakers_bench{' --quick' if args.quick else ''}`\n\n"
+        f"`python -m benchmarks.speakers_bench{' --quick' if args.quick else ''}"
+        f"{''.join(' --set ' + kv for kv in args.set)}`\n\n"
     )
     text = title + table(scores)
     print(text)
