@@ -143,10 +143,11 @@ def table(scores: list[dict]) -> str:
     return head + "\n".join(lines) + per
 
 
-def _child(name: str, quick: bool) -> dict:
+def _child(name: str, quick: bool, sets: list[str]) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.speakers_bench", "--worker", name] + (
         ["--quick"] if quick else []
     )
+    cmd += [a for kv in sets for a in ("--set", kv)]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
