@@ -13,7 +13,7 @@ from emostudio.settings import SpeakerSettings
 
 SAMPLE_RATE = 16_000
 HOP_S = 0.01  # the grid: one value per 10 ms
-_BATCH = 4  # segmentation windows per forward pass (SincNet keeps 80 × 160,000 floats per window: ~50 MB)
+_BATCH = 4  # segmentation windows per forward pass
 
 
 def _windows(n: int, win: int, step: int) -> list[int]:
