@@ -32,6 +32,7 @@ from emostudio.runs import (
     channel_frames_file,
     speaker_frames_file,
 )
+from emostudio.speakers.rttm import rttm_lines
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "result.schema.json"
@@ -405,17 +406,6 @@ def rttm_file_id(doc: dict) -> str:
     source = str(doc.get("source") or "")
     stem = PurePath(source.replace("\\", "/")).stem if source else ""
     return re.sub(r"\s+", "_", stem or str(doc.get("run_id") or "recording"))
-
-
-def rttm_lines(uri: str, turns: list[tuple[str, float, float]]) -> str:
-    """NIST RTTM, one `SPEAKER <uri> 1 <start> <duration> <NA> <NA> <speaker> <NA> <NA>` line per turn
-    (speaker, start_s, end_s), in time order, seconds with 3 decimals; empty turns are left out."""
-    lines = []
-    for speaker, start, end in sorted(turns, key=lambda t: (t[1], t[2])):
-        if end > start:
-            name = re.sub(r"\s+", "_", str(speaker))
-            lines.append(f"SPEAKER {uri} 1 {start:.3f} {end - start:.3f} <NA> <NA> {name} <NA> <NA>\n")
-    return "".join(lines)
 
 
 def run_content(result: Result, processed_audio: np.ndarray | None) -> RunContent:

@@ -10,7 +10,8 @@ that channel. A run with neither has no RTTM.
 from __future__ import annotations
 
 from emostudio.export.tiers import channel_name, dominant, speaker_channels
-from emostudio.results import rttm_file_id, rttm_lines
+from emostudio.results import rttm_file_id
+from emostudio.speakers.rttm import rttm_lines
 
 file_id = rttm_file_id  # the RTTM file id of a run (emostudio.results: also the run folder's turns.rttm)
 
