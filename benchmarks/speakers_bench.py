@@ -175,11 +175,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from benchmarks.profiles_bench import cpu_model
 
+    load_before = os.getloadavg()[0]  # other work on the machine slows both engines: say how much there was
     scores = [score(_child(name, args.quick, args.set)) for name in args.engines.split(",")]
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     title = (
         f"## Speaker turns (issue 28){' — quick set' if args.quick else ''}: {when}, {cpu_model()}, "
-        f"{os.cpu_count()} cores (shared with other jobs: loaded), {scores[0]['audio_s']:.0f} s of audio\n\n"
+        f"{os.cpu_count()} cores (load average {load_before:.1f} before the run), "
+        f"{scores[0]['audio_s']:.0f} s of audio\n\n"
         f"`python -m benchmarks.speakers_bench{' --quick' if args.quick else ''}"
         f"{''.join(' --set ' + kv for kv in args.set)}`\n\n"
     )
