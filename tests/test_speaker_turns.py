@@ -33,11 +33,15 @@ def test_turn_scores_equal_analyze_of_the_cut_turn(recognizer, two_voices, tmp_p
     assert doc["diarization"]["requested"] == 2 and 1 <= doc["diarization"]["found"] <= 2
     scored = [t for t in doc["turns"] if t["scored"]]
     assert scored, doc["turns"]
-    for turn in scored:
+    readings = [tr for tr in result.speaker_turns.turns if tr.probs is not None]
+    for turn, reading in zip(scored, readings, strict=True):
         a, b = int(round(turn["start_s"] * 16000)), int(round(turn["end_s"] * 16000))
-        alone = recognizer.analyze(two_voices[a:b], sample_rate=16000)
+        alone = recognizer.analyze(two_voices[a:b], sample_rate=16000, embedding=True)
         assert turn["scores"] == alone.scores
         assert turn["label"] == alone.label and turn["band"] == alone.band.key
+        # what profiles store per turn: the cut turn's own utterance embedding and quality verdict
+        assert np.allclose(reading.embedding, alone.embedding, atol=1e-6)
+        assert reading.quality_verdict == alone.quality["verdict"]
     for turn in doc["turns"]:
         if not turn["scored"]:
             assert turn["end_s"] - turn["start_s"] < doc["diarization"]["settings"]["min_scored_turn_s"]

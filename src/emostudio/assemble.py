@@ -145,11 +145,21 @@ def speaker_turns(item: Prepared, scores: InputScores, s: Settings) -> SpeakerTu
     dia = item.diarization
     turns: list[TurnResult] = []
     for part, turn in zip(item.turns or [], dia.turns, strict=True):
-        probs = band = None
-        if part.prepared is not None:
-            probs = overall_probs(part.prepared, scores.turns[part.index])
-            band = band_for(float(probs.max()), s.bands)
-        turns.append(TurnResult(turn.to_dict(), probs, band))
+        if part.prepared is None:
+            turns.append(TurnResult(turn.to_dict()))
+            continue
+        cut, cut_scores = part.prepared, scores.turns[part.index]
+        probs = overall_probs(cut, cut_scores)
+        weights = segment_weights(cut.spans, cut.speech)
+        turns.append(
+            TurnResult(
+                turn.to_dict(),
+                probs,
+                band_for(float(probs.max()), s.bands),
+                _embedding(cut_scores.spans, weights, "utterance"),
+                cut.quality.verdict if cut.quality else None,
+            )
+        )
     speakers = [_speaker(sid, turns, s.bands) for sid in dia.speakers]
     notes = [
         {**n, "en": t(n["key"], "en", **_values(n)), "zh": t(n["key"], "zh", **_values(n))} for n in dia.notes

@@ -180,6 +180,10 @@ class TurnResult:
     turn: dict  # speaker, start_s, end_s, overlap, overlap_s
     probs: np.ndarray | None = None  # None: shorter than SpeakerSettings.min_scored_turn_s, not scored
     band: Band | None = None
+    # a scored turn's (dim,) utterance embedding and quality verdict, as analysing the cut turn gives them
+    # (profiles store them per turn; not written to result.json)
+    embedding: np.ndarray | None = field(default=None, repr=False)
+    quality_verdict: str | None = None
 
     def to_dict(self) -> dict:
         return {**self.turn, "scored": self.probs is not None, **reading_dict(self.probs, self.band)}

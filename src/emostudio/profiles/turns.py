@@ -1,8 +1,9 @@
 """Speaker turns into profiles (`profile add --speakers auto --speaker-prefix P`): each speaker found in a
 recording becomes speaker `P` + "spk0", ..., and each of its scored turns one record.
 
-A turn's record holds the scores and utterance embedding of the turn cut out and analysed alone (which equals
-the turn's scores in result.json's `turns`, see emostudio.prepare); its key is the file's digest plus the turn's
+A turn's record holds the turn's scores, utterance embedding and quality verdict from the recording's one
+analysis (each turn is prepared as a recording of its own, so they equal analysing the cut turn alone, see
+emostudio.prepare; no second model pass); its key is the file's digest plus the turn's
 start and end, so adding the recording again replaces its turns' records.
 """
 
@@ -12,7 +13,6 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from emostudio import audio as audio_io
 from emostudio.clips import ClipFailure
 from emostudio.embeddings import utterance_vector
 from emostudio.errors import EmoStudioError, printable
@@ -55,25 +55,25 @@ def add_speaker_turns(
 
 
 def _turn_records(path, prefix, recognizer, speakers, when, tags) -> list[ProfileRecord]:
-    audio = audio_io.decode(path)
-    doc = recognizer.analyze(audio, speakers=speakers).to_dict()
+    """One record per scored turn, from the one analysis of the recording (its turns' own scores,
+    embeddings and quality: what analysing each cut turn alone gives)."""
+    result = recognizer.analyze(path, speakers=speakers)
     digest, at = file_digest(path), when or file_time(path)
     out = []
-    for turn in doc["turns"]:
-        if not turn["scored"]:
+    for tr in result.speaker_turns.turns if result.speaker_turns else []:
+        if tr.probs is None or tr.embedding is None:
             continue
-        a, b = int(round(turn["start_s"] * 16000)), int(round(turn["end_s"] * 16000))
-        cut = recognizer.analyze(audio.waveform[a:b], sample_rate=16000, embedding=True, name=os.fspath(path))
+        turn = tr.turn
         out.append(
             ProfileRecord(
                 speaker=check_speaker(f"{prefix}{turn['speaker']}"),
                 recorded_at=at,
-                scores=cut.probs,
+                scores=tr.probs,
                 model_id=recognizer.model.model_id,
                 key=f"{digest}#{turn['start_s']:.3f}-{turn['end_s']:.3f}",
-                embedding=utterance_vector(cut.embedding),
+                embedding=utterance_vector(tr.embedding),
                 source=os.fspath(path),
-                quality=(cut.quality or {}).get("verdict"),
+                quality=tr.quality_verdict,
                 tags=list(tags),
                 random_weights=recognizer.model_ref.is_random,
                 duration_s=round(turn["end_s"] - turn["start_s"], 3),
