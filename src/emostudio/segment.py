@@ -17,7 +17,14 @@ import torch
 from .errors import ModelError
 from .records import SAMPLE_RATE, Span
 
-__all__ = ["SAMPLE_RATE", "Span", "speech_spans", "split_for_model", "speech_overlap_s"]
+__all__ = [
+    "SAMPLE_RATE",
+    "Span",
+    "speech_probabilities",
+    "speech_spans",
+    "split_for_model",
+    "speech_overlap_s",
+]
 FRAME_S = 0.02  # energy frame used to place cuts inside continuous speech
 MIN_SEGMENT_S = 1.0  # no segment of a split recording is shorter than this
 
@@ -95,6 +102,23 @@ def speech_spans(
             )
     end = x.size / SAMPLE_RATE
     return [Span(max(0.0, s["start"] / SAMPLE_RATE), min(end, s["end"] / SAMPLE_RATE)) for s in stamps]
+
+
+VAD_BLOCK = 512  # samples silero-vad scores at a time (32 ms at 16 kHz)
+
+
+def speech_probabilities(waveform16k: np.ndarray) -> np.ndarray:
+    """(blocks,) float32 silero-vad speech probability of each 512-sample (32 ms) block of a 16 kHz waveform
+    (samples,): the numbers `speech_spans` thresholds, for callers that weigh them with other evidence."""
+    x = _check(waveform16k)
+    if x.size == 0:
+        return np.zeros(0, dtype=np.float32)
+    with _model_lock:
+        model = load_vad()
+        with torch.inference_mode(), _one_thread():
+            p = model.audio_forward(torch.from_numpy(x), SAMPLE_RATE)[0].numpy()
+        model.reset_states()  # the next caller starts from silence, as speech_spans' calls do
+    return p.astype(np.float32)
 
 
 def _lowest_energy_cut(

