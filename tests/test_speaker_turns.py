@@ -10,9 +10,10 @@ import jsonschema
 import numpy as np
 import pytest
 from pyannote.database.util import load_rttm
-from signals import white
-from two_voices import VOICE_A, conversation
+from signals import white, write_wav
+from two_voices import VOICE_A, VOICE_B, conversation
 
+from emostudio.export.rttm import rttm_text
 from emostudio.results import load_schema
 from emostudio.runs import TURNS_FILE, read_result, speaker_frames_file
 
@@ -75,6 +76,49 @@ def test_turn_scores_equal_analyze_of_the_cut_turn(recognizer, two_voices, tmp_p
         for row in rows:
             start = float(row["start_s"])
             assert any(t["start_s"] - 1e-3 <= start < t["end_s"] for t in mine)
+
+
+def test_separate_channels_get_turns_within_each_channel(recognizer, two_voices, tmp_path):
+    """channels="separate" with speakers=: each channel is diarized alone; the run folder's turns.rttm holds every
+    channel's turns (speakers named `<role>-spkN`) and frame mode writes each channel's speakers' frames."""
+    other = conversation(tmp_path, voices=(VOICE_B,))
+    n = max(len(two_voices), len(other))
+    stereo = np.zeros((n, 2), np.float32)
+    stereo[: len(two_voices), 0] = two_voices
+    stereo[: len(other), 1] = 0.8 * other
+    call = write_wav(tmp_path / "call.wav", stereo.reshape(-1), channels=2)
+    out = tmp_path / "out"
+    result = recognizer.analyze(
+        str(call),
+        channels="separate",
+        roles="agent,customer",
+        speakers="auto",
+        granularity="frame",
+        output_dir=out,
+    )
+    doc = result.to_dict()
+    jsonschema.validate(doc, load_schema())
+    by_role = {ch["role"]: ch["result"] for ch in doc["channels"] if ch.get("result")}
+    assert set(by_role) == {"agent", "customer"}
+    assert by_role["customer"]["diarization"]["found"] == 1  # one voice on that channel: one speaker
+    assert by_role["agent"]["diarization"]["found"] >= 1 and by_role["agent"]["turns"]
+    run = next(out.iterdir())
+    annotation = load_rttm(str(run / TURNS_FILE))["call"]
+    want = sorted(
+        (round(t["start_s"], 3), f"{role}-{t['speaker']}") for role, r in by_role.items() for t in r["turns"]
+    )
+    got = sorted((round(seg.start, 3), lab) for seg, _, lab in annotation.itertracks(yield_label=True))
+    assert [g[1] for g in got] == [w[1] for w in want]
+    assert np.allclose([g[0] for g in got], [w[0] for w in want], atol=2e-3)
+    assert rttm_text(read_result(run)) == (run / TURNS_FILE).read_text(encoding="utf-8")  # export: the same
+    for index, role in enumerate(("agent", "customer")):
+        for sp in by_role[role]["speakers"]:
+            with open(run / speaker_frames_file(sp["id"], index), encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+            mine = [t for t in by_role[role]["turns"] if t["speaker"] == sp["id"]]
+            assert rows and all(
+                any(t["start_s"] - 1e-3 <= float(r["start_s"]) < t["end_s"] for t in mine) for r in rows
+            )
 
 
 def test_one_voice_is_one_speaker(recognizer, tmp_path):

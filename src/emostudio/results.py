@@ -412,28 +412,54 @@ def rttm_file_id(doc: dict) -> str:
     return re.sub(r"\s+", "_", stem or str(doc.get("run_id") or "recording"))
 
 
+def channel_name(channel: dict) -> str:
+    """A result document's channel by its role (`agent`), or `ch0` when it has none."""
+    return str(channel.get("role") or f"ch{channel['index']}")
+
+
+def turn_spans(doc: dict) -> list[tuple[str, float, float]]:
+    """(speaker, start_s, end_s) of a result document's speaker turns: its `turns`, else (channels="separate" with
+    speakers=) every speaker channel's own turns, each speaker named `<channel>-<id>` (`agent-spk0`). [] when the
+    document has neither."""
+    turns = doc.get("turns")
+    if isinstance(turns, list) and turns:
+        return [(str(t["speaker"]), float(t["start_s"]), float(t["end_s"])) for t in turns]
+    return [
+        (f"{channel_name(ch)}-{t['speaker']}", float(t["start_s"]), float(t["end_s"]))
+        for ch in doc.get("channels") or []
+        for t in (ch.get("result") or {}).get("turns") or []
+    ]
+
+
+def _speaker_files(result: Result, channel: int | None) -> dict[str, tuple[str, str | np.ndarray]]:
+    """Frame mode with speaker turns: each speaker's frames_spkN.csv (frames_chC_spkN.csv within channel C)."""
+    st, frames = result.speaker_turns, result.frames
+    if st is None or not st.turns or frames is None:
+        return {}
+    prefix = "" if channel is None else f"ch{channel}_"
+    return {
+        f"frames_csv_{prefix}{sp.id}": (
+            speaker_frames_file(sp.id, channel),
+            frames_csv(speaker_frames(frames, st.turns, sp.id)),
+        )
+        for sp in st.speakers
+    }
+
+
 def run_content(result: Result, processed_audio: np.ndarray | None) -> RunContent:
     """What `result`'s run folder holds: result.json, the processed audio, its embedding and frames.csv,
     each speaker channel's frames_chN.csv and embedding_chN.npy, and with speaker turns turns.rttm and (frame
-    mode) each speaker's frames_spkN.csv (see emostudio.runs)."""
+    mode) each speaker's frames_spkN.csv (frames_chC_spkN.csv within a channel; see emostudio.runs)."""
     files: dict[str, tuple[str, str | np.ndarray]] = {}
     if result.embedding is not None:
         files["embedding"] = (EMBEDDING_FILE, result.embedding)
     if result.frames is not None:
         files["frames_csv"] = (FRAMES_FILE, frames_csv(result.frames))
     doc = result.to_dict()
-    st = result.speaker_turns
-    if st is not None and st.turns:
-        uri = rttm_file_id(doc)
-        files["turns_rttm"] = (
-            TURNS_FILE,
-            rttm_lines(uri, [(tr.turn["speaker"], tr.turn["start_s"], tr.turn["end_s"]) for tr in st.turns]),
-        )
-        frames = result.frames
-        for sp in st.speakers:
-            if frames is not None:
-                rows = speaker_frames(frames, st.turns, sp.id)
-                files[f"frames_csv_{sp.id}"] = (speaker_frames_file(sp.id), frames_csv(rows))
+    spans = turn_spans(doc)
+    if spans:
+        files["turns_rttm"] = (TURNS_FILE, rttm_lines(rttm_file_id(doc), spans))
+    files.update(_speaker_files(result, None))
     for ch in result.channels or []:
         if ch.result is not None and ch.result.frames is not None:
             files[f"frames_csv_ch{ch.info.index}"] = (
@@ -445,6 +471,8 @@ def run_content(result: Result, processed_audio: np.ndarray | None) -> RunConten
                 channel_embedding_file(ch.info.index),
                 ch.result.embedding,
             )
+        if ch.result is not None:
+            files.update(_speaker_files(ch.result, ch.info.index))
     return RunContent(doc, processed_audio, files)
 
 

@@ -7,8 +7,10 @@ One analysis (like the seed WebUI):
         frames.csv            frame mode only: one row per step, start/end seconds and the 9 scores
         embedding.npy         when asked: (dim,) utterance or (frames, dim) frame mode, float32
         frames_chN.csv, embedding_chN.npy   channels="separate": each speaker channel's own (N 0-based)
-        turns.rttm            speakers=: the speaker turns (NIST RTTM)
+        turns.rttm            speakers=: the speaker turns (NIST RTTM; with channels="separate" every channel's,
+                              its speakers named `<role>-spkN`)
         frames_spkN.csv       speakers= in frame mode: the timeline's rows inside speaker spkN's turns
+        frames_chC_spkN.csv   the same within channel C (channels="separate" with speakers=)
 One evaluation: evaluations/eval_YYYYMMDD_HHMMSS[_N]/ (its files: emostudio.evaluate.report).
 One batch job folder: part-NNNNN.parquet (+ embeddings-NNNNN.npy, frames-NNNNN.parquet); a job replaced with
 --force moves into previous-YYYYMMDD-HHMMSS[-N]/ (the shards themselves: emostudio.batch.shards).
@@ -76,9 +78,10 @@ def channel_embedding_file(index: int) -> str:
     return f"embedding_ch{index}.npy"
 
 
-def speaker_frames_file(speaker: str) -> str:
-    """frames.csv of one speaker of a speakers= run in frame mode: frames_spk0.csv, frames_spk1.csv, ..."""
-    return f"frames_{speaker}.csv"
+def speaker_frames_file(speaker: str, channel: int | None = None) -> str:
+    """frames.csv of one speaker of a speakers= run in frame mode: frames_spk0.csv, frames_spk1.csv, ...; of a
+    speaker within channel `channel` of a channels="separate" run: frames_ch0_spk0.csv, ..."""
+    return f"frames_{speaker}.csv" if channel is None else f"frames_ch{channel}_{speaker}.csv"
 
 
 def part_files(index: int) -> tuple[str, str, str]:
@@ -104,6 +107,11 @@ DOWNLOADS: dict[str, str] = {
     **{channel_frames_file(i): "text/csv" for i in range(MAX_CHANNELS)},
     **{channel_embedding_file(i): "application/octet-stream" for i in range(MAX_CHANNELS)},
     **{speaker_frames_file(f"spk{i}"): "text/csv" for i in range(MAX_SPEAKERS)},
+    **{
+        speaker_frames_file(f"spk{i}", c): "text/csv"
+        for c in range(MAX_CHANNELS)
+        for i in range(MAX_SPEAKERS)
+    },
     **EXPORT_DOWNLOADS,
 }
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emostudio.model.labels import BY_KEY, KEYS
+from emostudio.results import channel_name
 
 LABEL_STYLES = ("key", "zh", "en")
 
@@ -109,11 +110,6 @@ def speaker_ids(doc: dict) -> list[str]:
         if str(t["speaker"]) not in ids:
             ids.append(str(t["speaker"]))
     return ids
-
-
-def channel_name(channel: dict) -> str:
-    """`agent`, or `ch0` when the channel has no role."""
-    return str(channel.get("role") or f"ch{channel['index']}")
 
 
 def speaker_channels(doc: dict) -> list[dict]:
