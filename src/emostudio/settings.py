@@ -48,9 +48,9 @@ class SpeakerSettings:
     # speaker embeddings (CAM++) and the speaker count
     window_s: float = 3.0  # each embedding covers this much speech (1.5 s split one voice into several)
     shift_s: float = 1.5  # embeddings start this far apart inside a speech stretch
-    spectral_pval: float = (
-        0.2  # each embedding keeps its closest 20 % of affinities (3D-Speaker's 0.012 over-split)
-    )
+    # each embedding keeps its closest share of affinities (3D-Speaker's fixed 0.012 over-split): the share of
+    # these with the clearest eigengap (NME-SC); above 0.35 four-speaker recordings read as two
+    spectral_pvals: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
     merge_cos: float = 0.9  # speakers whose centroids' cosine similarity is above this are one speaker
     min_speaker_s: float = 5.0  # a cluster with less speech than this is given to the nearest speaker
     max_cluster_embeddings: int = (

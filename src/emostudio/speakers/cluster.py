@@ -1,7 +1,10 @@
 """How many speakers, and which embedding is whose.
 
-Spectral clustering of the cosine affinities (3D-Speaker's, via senko: p-pruned affinity, unnormalised Laplacian,
-the eigengap picks the count between 1 and `max_speakers`), then: clusters whose centroids are closer than
+Spectral clustering of the cosine affinities (3D-Speaker's, as senko runs it: each row keeps its closest share
+of affinities, unnormalised Laplacian, the largest eigengap picks the count between 1 and `max_speakers`, k-means
+on the first eigenvectors), the share auto-tuned per recording by NME-SC (see `_spectral`; a fixed share miscounted
+split voices at 5 dB SNR or merged four speakers into two, benchmarks/RESULTS.md). Written out here so that
+senko's clustering module, which imports UMAP, HDBSCAN and numba, is not loaded. Then: clusters whose centroids are closer than
 `merge_cos` merge, clusters with under `min_speaker_s` of speech are given to the nearest speaker, and every
 embedding is reassigned to its nearest centroid (twice). At most `max_cluster_embeddings` embeddings are
 clustered (an even stride); the others join their nearest centroid, so the affinity matrix stays bounded.
@@ -16,11 +19,44 @@ from emostudio.settings import SpeakerSettings
 _MIN_TO_CLUSTER = 8  # fewer embeddings than this are one speaker
 
 
-def _spectral(x: np.ndarray, max_speakers: int, pval: float) -> np.ndarray:
-    from senko.cluster.cluster_cpu import SpectralCluster
+_MIN_KEPT = 6  # every row keeps at least this many affinities
 
-    spectral = SpectralCluster(min_num_spks=1, max_num_spks=max_speakers, pval=pval, min_pnum=6)
-    return np.asarray(spectral(x.astype(np.float64)), int)
+
+def _laplacian(affinity: np.ndarray, pval: float) -> tuple[np.ndarray, int]:
+    """(unnormalised Laplacian, affinities kept per row) when each row keeps its closest `pval` share."""
+    a = affinity.copy()
+    n = len(a)
+    dropped = max(0, min(int((1 - pval) * n), n - _MIN_KEPT))
+    if dropped > 0:
+        lowest = np.argsort(a, axis=1)[:, :dropped]
+        np.put_along_axis(a, lowest, 0.0, axis=1)
+    a = 0.5 * (a + a.T)
+    np.fill_diagonal(a, 0.0)
+    return np.diag(np.abs(a).sum(axis=1)) - a, n - dropped
+
+
+def _spectral(x: np.ndarray, max_speakers: int, pvals: tuple[float, ...]) -> np.ndarray:
+    """(n,) labels of L2-normalised `x` (n, d).
+
+    Each pruning share in `pvals` is tried and the one with the smallest ratio of affinities kept per row to the
+    normalised maximum eigengap (largest gap among the first max_speakers+1 eigenvalues over the largest
+    eigenvalue) is used: NME-SC, Park et al. 2020, "Auto-tuning spectral clustering for speaker diarization using
+    normalized maximum eigengap". Its largest eigengap is the count; k-means on that many eigenvectors."""
+    from sklearn.cluster import KMeans
+
+    affinity = x.astype(np.float64) @ x.T.astype(np.float64)
+    best: tuple[float, int, np.ndarray] | None = None
+    for pval in pvals:
+        laplacian, kept = _laplacian(affinity, pval)
+        eigenvalues, eigenvectors = np.linalg.eigh(laplacian)
+        gaps = np.diff(eigenvalues[: max_speakers + 1])
+        ratio = kept / max(float(gaps.max()) / max(float(eigenvalues[-1]), 1e-12), 1e-12)
+        if best is None or ratio < best[0]:
+            k = int(np.argmax(gaps)) + 1
+            best = (ratio, k, eigenvectors[:, :k])
+    assert best is not None
+    _, k, vectors = best
+    return np.asarray(KMeans(n_clusters=k, random_state=0).fit_predict(vectors), int)
 
 
 def _centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -65,7 +101,7 @@ def assign(x: np.ndarray, seconds: np.ndarray, max_speakers: int, cfg: SpeakerSe
         return np.zeros(n, int), _centroids(x, np.zeros(n, int))
     stride = max(1, int(np.ceil(n / cfg.max_cluster_embeddings)))
     sub = x[::stride]
-    labels = _merge_close(sub, _relabel(_spectral(sub, max_speakers, cfg.spectral_pval)), cfg.merge_cos)
+    labels = _merge_close(sub, _relabel(_spectral(sub, max_speakers, cfg.spectral_pvals)), cfg.merge_cos)
     c = _centroids(sub, labels)
     labels = np.argmax(x @ c.T, axis=1)
     for _ in range(2):
