@@ -2,9 +2,11 @@
 
     python -m benchmarks.memory_long                      # tiny random model, 20 min, 1 h, 3 h
     python -m benchmarks.memory_long --minutes 20 60 --model demo --as-limit-gb 3
+    python -m benchmarks.memory_long --minutes 60 --speakers auto   # who spoke when on a 60-minute conversation
 
 Files are 8 kHz Opus voice at 6 kb/s (one encoded minute repeated, so they build in seconds), like a long call
-recording. Each run is a separate `python -m emostudio analyze` child; its peak RSS comes from `wait4`
+recording. With `--speakers`, the file is instead a two-voice conversation of that length (tests/conversations.py,
+16 kHz FLAC) analysed with `--speakers MODE` (`off`: the same file without speaker turns, the baseline), so the speaker engine's memory is in the figure. Each run is a separate `python -m emostudio analyze` child; its peak RSS comes from `wait4`
 (the kernel's own high-water mark), its wall time from the clock. With `--as-limit-gb` the child runs under
 `prlimit --as` (address space) and a kill by the limit is reported, not hidden. Prints a table; `--md` appends it
 to benchmarks/RESULTS.md.
@@ -78,6 +80,15 @@ def run_child(cmd: list[str], as_limit_gb: float | None) -> dict:
     }
 
 
+def long_conversation(path: Path, seconds: float) -> None:
+    """A two-voice conversation of `seconds` (tests/conversations.py, 20 dB pink noise) written as 16 kHz FLAC."""
+    import soundfile as sf
+    from conversations import Spec, build
+
+    conv = build(Spec("long", (0, 4), seconds, overlap=0.1, snr_db=20, seed=16))
+    sf.write(str(path), conv.waveform, 16000, format="FLAC", subtype="PCM_16")
+
+
 def main(argv: list[str] | None = None) -> int:
     from hostile import long_opus
 
@@ -88,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=None, help="model id or folder (default: a tiny random checkpoint)")
     p.add_argument("--granularity", default="utterance", choices=["utterance", "frame"])
     p.add_argument("--as-limit-gb", type=float, default=None, help="run each child under prlimit --as")
+    p.add_argument(
+        "--speakers", default=None, help="auto|N: a two-voice conversation, analysed with --speakers"
+    )
     p.add_argument("--work-dir", default=None)
     p.add_argument("--md", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = p.parse_args(argv)
@@ -96,13 +110,20 @@ def main(argv: list[str] | None = None) -> int:
     model = args.model or str(init_random(work / "tiny", "tiny", 0))
     rows = []
     for minutes in args.minutes:
-        audio = work / f"call_{minutes:g}min.opus"
-        if not audio.exists():
-            long_opus(audio, minutes * 60)
+        if args.speakers:
+            audio = work / f"conversation_{minutes:g}min.flac"
+            if not audio.exists():
+                long_conversation(audio, minutes * 60)
+        else:
+            audio = work / f"call_{minutes:g}min.opus"
+            if not audio.exists():
+                long_opus(audio, minutes * 60)
         cmd = [
             sys.executable, "-m", "emostudio", "analyze", str(audio), "--model", model, "--offline",
             "--device", "cpu", "--granularity", args.granularity, "--out", str(work / "runs"), "--json",
         ]  # fmt: skip
+        if args.speakers and args.speakers != "off":
+            cmd += ["--speakers", args.speakers]
         r = run_child(cmd, args.as_limit_gb)
         errors = [ln for ln in r["stderr"].splitlines() if ln.startswith(("✗", "Traceback", "MemoryError"))]
         outcome = (
@@ -114,7 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         f"\n### Long-recording memory ({time.strftime('%Y-%m-%d %H:%M')}, `python -m benchmarks.memory_long "
         f"{' '.join(argv or sys.argv[1:])}`)\n",
         f"Machine: {cpu_model()}, {os.cpu_count()} cores. Model: {'tiny random' if not args.model else model}, "
-        f"{args.granularity}; 8 kHz Opus voice at 6 kb/s; each run a fresh `emostudio analyze` child"
+        f"{args.granularity}; "
+        + (
+            f"two-voice conversation (16 kHz FLAC), `--speakers {args.speakers}`"
+            if args.speakers
+            else "8 kHz Opus voice at 6 kb/s"
+        )
+        + "; each run a fresh `emostudio analyze` child"
         + (f" under `prlimit --as={args.as_limit_gb:g}G`" if args.as_limit_gb else "")
         + ".\n",
         "| length | peak RSS (MB) | wall (s) | real-time factor | outcome |",

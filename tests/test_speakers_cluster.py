@@ -77,3 +77,21 @@ def test_clustering_does_not_load_umap_or_numba():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_speakers_are_found_from_whole_windows_and_short_ones_join_the_nearest():
+    """Short windows that read apart from their voice's whole ones (a shifted copy of speaker 0) do not become a
+    speaker of their own when `full` marks the whole windows; without it they do."""
+    x, who = voices((30, 25), 0.6, seed=5)
+    rng = np.random.default_rng(9)
+    shifted = x[:12] + 0.9 * rng.normal(size=(1, 192))  # the same voice, moved one way: short utterances
+    shifted /= np.linalg.norm(shifted, axis=1, keepdims=True)
+    allx = np.concatenate([x, shifted.astype(np.float32)])
+    seconds = np.full(len(allx), 1.5)
+    full = np.arange(len(allx)) < len(x)
+    cfg = SpeakerSettings()
+    labels, centroids = cluster.assign(allx, seconds, 8, cfg, full)
+    assert len(centroids) == 2 and len(labels) == len(allx)
+    assert np.array_equal(labels[: len(x)][who == 0], np.full((who == 0).sum(), labels[0]))
+    _, without = cluster.assign(allx, seconds, 8, cfg)
+    assert len(without) == 3

@@ -4,7 +4,7 @@ benchmarks/speakers_bench.py.
     speech   pyannote segmentation-3.0 and silero VAD agree (mean probability per 10 ms)   speakers/frames.py
     overlap  segmentation's powerset classes with two speakers                              speakers/frames.py
     who      CAM++ zh/en embeddings of 1.5 s windows                                        speakers/embed.py
-    count    eigengap (1..N), close centroids merged, tiny clusters absorbed: at most N    speakers/cluster.py
+    count    eigengap (1..N) on whole windows, close centroids merged, tiny clusters absorbed  speakers/cluster.py
     turns    10 ms frames, short flips resegmented, overlap's second voice added           speakers/resegment.py
 
 Asked for N speakers, it reports the ones it finds (never more than N; fewer with a note). Silence: no turns and
@@ -44,7 +44,8 @@ class EmoStudioEngine:
             return Diarization([], speakers, self.name, notes=[{"key": "no_speech"}])
         wins, emb = embed.embeddings(self._nets.campplus, x, stretches, cfg)
         seconds = _new_seconds(wins)
-        labels, centroids = cluster.assign(emb, seconds, speakers or MAX_SPEAKERS, cfg)
+        full = np.array([b - a for a, b in wins]) >= round(cfg.window_s / frames.HOP_S)
+        labels, centroids = cluster.assign(emb, seconds, speakers or MAX_SPEAKERS, cfg, full)
         scores = resegment.frame_scores(wins, emb, centroids, len(speech))
         primary = np.where(speech, np.argmax(scores, axis=0), -1)
         primary = resegment.smooth_flips(primary, scores, cfg)
