@@ -185,12 +185,16 @@ def main(argv: list[str] | None = None) -> int:
         f"`python -m benchmarks.speakers_bench{' --quick' if args.quick else ''}"
         f"{''.join(' --set ' + kv for kv in args.set)}`\n\n"
     )
-    text = title + table(scores)
+    publish(title + table(scores), args.append)
+    return 0
+
+
+def publish(text: str, append: bool) -> None:
+    """Print `text`; with `append`, also add it as a section at the end of benchmarks/RESULTS.md."""
     print(text)
-    if args.append:
+    if append:
         with open(RESULTS_MD, "a", encoding="utf-8") as f:
             f.write("\n" + text + "\n")
-    return 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
 SR = 16_000
 
 
@@ -112,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     from benchmarks.profiles_bench import cpu_model
+    from benchmarks.speakers_bench import publish
     from emostudio.model.checkpoint import init_random
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,10 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         f"`python -m benchmarks.speakers_mix{' --model ' + args.model if args.model else ' --arch ' + args.arch}`"
         f" — model: {which}\n\n" + table(m)
     )
-    print(text)
-    if args.append:
-        with open(RESULTS_MD, "a", encoding="utf-8") as f:
-            f.write("\n" + text + "\n")
+    publish(text, args.append)
     return 0
 
 
