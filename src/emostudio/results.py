@@ -461,18 +461,19 @@ def run_content(result: Result, processed_audio: np.ndarray | None) -> RunConten
         files["turns_rttm"] = (TURNS_FILE, rttm_lines(rttm_file_id(doc), spans))
     files.update(_speaker_files(result, None))
     for ch in result.channels or []:
-        if ch.result is not None and ch.result.frames is not None:
+        if ch.result is None:
+            continue
+        if ch.result.frames is not None:
             files[f"frames_csv_ch{ch.info.index}"] = (
                 channel_frames_file(ch.info.index),
                 frames_csv(ch.result.frames),
             )
-        if ch.result is not None and ch.result.embedding is not None:
+        if ch.result.embedding is not None:
             files[f"embedding_ch{ch.info.index}"] = (
                 channel_embedding_file(ch.info.index),
                 ch.result.embedding,
             )
-        if ch.result is not None:
-            files.update(_speaker_files(ch.result, ch.info.index))
+        files.update(_speaker_files(ch.result, ch.info.index))
     return RunContent(doc, processed_audio, files)
 
 

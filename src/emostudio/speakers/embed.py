@@ -2,8 +2,8 @@
 
 Kaldi 80-bin log-mel fbank (kaldi-native-fbank, 25 ms / 10 ms, no dither) per speech stretch, each window's
 frames mean-normalised (as 3D-Speaker does), windows of `window_s` every `shift_s` (the last one ends at the
-stretch's end; a stretch shorter than a window is one window). Memory: one stretch's fbank and four windows' activations
-at a time.
+stretch's end; a stretch shorter than a window is one window). Memory: one stretch's fbank and four windows'
+activations at a time.
 """
 
 from __future__ import annotations

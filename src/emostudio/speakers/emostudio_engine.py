@@ -3,7 +3,7 @@ benchmarks/speakers_bench.py.
 
     speech   pyannote segmentation-3.0 and silero VAD agree (mean probability per 10 ms)   speakers/frames.py
     overlap  segmentation's powerset classes with two speakers                              speakers/frames.py
-    who      CAM++ zh/en embeddings of 1.5 s windows                                        speakers/embed.py
+    who      CAM++ zh/en embeddings of 3 s windows every 1.5 s                              speakers/embed.py
     count    eigengap (1..N) on whole windows, close centroids merged, tiny clusters absorbed  speakers/cluster.py
     turns    10 ms frames, short flips resegmented, overlap's second voice added           speakers/resegment.py
 
