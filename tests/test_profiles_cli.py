@@ -211,7 +211,7 @@ def _stored(store: Path) -> int:
 def test_kill_9_during_profile_add_then_rerun_adds_the_rest_exactly_once(tmp_path, tiny_model_dir, capsys):
     d = tmp_path / "clips"
     d.mkdir()
-    n = 20  # wide enough that the kill lands before the last clip although the peek takes a while
+    n = 20
     for i in range(n):
         encode(d / f"k{i:02d}.wav", make_voice(0.5, SR, seed=100 + i), SR, "wav")
     bad_text(d).rename(d / "zz_broken.wav")
@@ -224,11 +224,15 @@ def test_kill_9_during_profile_add_then_rerun_adds_the_rest_exactly_once(tmp_pat
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     )
     deadline = time.monotonic() + 120
-    while _stored(store) < 2:
+    while True:  # the child is stopped while its folder is peeked at, so it cannot finish during a slow peek
         assert proc.poll() is None, f"profile add ended before it could be killed: {proc.communicate()}"
         assert time.monotonic() < deadline, "profile add stored nothing in 120 s"
+        os.killpg(proc.pid, signal.SIGSTOP)
+        if _stored(store) >= 2:
+            break
+        os.killpg(proc.pid, signal.SIGCONT)
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)  # wherever the stopped child was: mid-write included
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
 
