@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+from pathlib import Path
 import re
 import time
 from types import SimpleNamespace
@@ -188,6 +189,21 @@ def test_the_wall_clock_notice_is_said_in_the_uis_language():
     for lang, choice in (("zh", "中文"), ("en", "English")):
         cards, _, _ = live_ui.show_snapshot(snapshot(notices=[notice]), choice)
         assert t("live_notice_wall_clock_limit", lang) in _text(cards)
+
+
+def test_the_status_words_page_js_rewrites_are_the_ones_gradios_status_tracker_writes():
+    """page.js rewrites Gradio's English status line ("processing |", "queue: 2/3 |") inside `.progress-text`:
+    the installed Gradio must still write those words there, or the rewrite finds nothing (a Gradio upgrade)."""
+    import gradio
+
+    assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
+    trackers = [p.read_text(encoding="utf-8") for p in assets.glob("statustracker-*.js")]
+    assert trackers, "Gradio's status tracker bundle is gone: check page.js relabelStatus"
+    js = "\n".join(trackers)
+    assert "progress-text" in js and "`processing |`" in js and "`queue: ${" in js
+    page = page_js((("中文", "zh"), ("English", "en")))
+    assert '"processing": {"zh": "处理中", "en": "processing"}' in page and '"queue:": {"zh": "排队"' in page
+    assert "__GRADIO_STATUS__" not in page and ".progress-text" in page
 
 
 def test_the_page_keeps_the_servers_error_code_and_a_bare_close_code():

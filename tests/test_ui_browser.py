@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from browsers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, keep_local, need_chromium
 from hostile import wav_bytes
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from server_process import ServerProcess
 from signals import mix, voice, white
 
@@ -196,6 +196,30 @@ def test_4_the_chinese_ui_speaks_chinese(live, browser, clips):
     for chinese in ("已就绪", "信噪比", "原始音频", "增强后", "情感时间线", "下载结果", "置信度"):
         assert chinese in text, chinese
     ui.shot("ui_4_chinese_zh_1400.png")
+    ui.close()
+
+
+def test_4b_gradios_status_line_follows_the_language(live, browser):
+    """Gradio writes "processing | 1.2s" / "queue: 2/3 | 0.4s" over a busy component in English whatever its
+    locale (its status tracker's text nodes in .progress-text); the page says them in the UI's language, also
+    when Gradio rewrites the node and after a switch. The node is built here as Gradio builds it: a busy
+    component is on screen for too short a time to read it reliably."""
+    srv, _ = live
+    ui = Page(browser, srv, WIDE)
+    p = ui.page
+    p.evaluate(
+        """() => { const box = document.createElement("div"); box.className = "progress-text"; box.id = "es-t";
+        box.append(document.createTextNode("processing |"), document.createTextNode("0.3s"));
+        document.querySelector("#analyze-btn").after(box); }"""
+    )
+    status = p.locator("#es-t")
+    expect(status).to_have_text("处理中 |0.3s", timeout=5_000)
+    p.evaluate("() => { document.querySelector('#es-t').firstChild.nodeValue = 'queue: 2/3 |'; }")
+    expect(status).to_have_text("排队 2/3 |0.3s", timeout=5_000)
+    ui.english()
+    expect(status).to_have_text("queue: 2/3 |0.3s", timeout=5_000)
+    p.locator("#lang").get_by_text("中文").click()
+    expect(status).to_have_text("排队 2/3 |0.3s", timeout=5_000)
     ui.close()
 
 

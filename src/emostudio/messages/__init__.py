@@ -123,6 +123,9 @@ MESSAGES: dict[str, tuple[str, str] | tuple[tuple[str, ...], tuple[str, ...]]] =
     "gradio_upload_file": ("上传文件", "Upload file"),
     "gradio_upload_a_file": ("上传文件", "Upload a file"),
     "gradio_record_audio": ("录音", "Record audio"),
+    # Gradio's status line over a busy component ("processing | 1.2s", "queue: 2/3 | 0.4s"): English only
+    "gradio_processing": ("处理中", "processing"),
+    "gradio_queue": ("排队", "queue:"),
     "clear_a": ("清空 A", "Clear A"),
     "clear_b": ("清空 B", "Clear B"),
     "similarity": ("特征余弦相似度", "Cosine similarity of embeddings"),

@@ -8,6 +8,7 @@
 (() => {
   const CHOICES = __LANG_CHOICES__; // label shown by the radio → code
   const LABELS = __GRADIO_LABELS__; // Gradio's English-only aria-labels → {zh, en}
+  const STATUS = __GRADIO_STATUS__; // the first word of Gradio's status line over a busy component → {zh, en}
   const KEY = "emostudio.lang";
   const codes = Object.values(CHOICES);
   const labelOf = (code) => Object.keys(CHOICES).find((k) => CHOICES[k] === code);
@@ -44,11 +45,31 @@
     }
   }
 
+  // Gradio writes "processing |" and "queue: 2/3 |" as text nodes of .progress-text, in English whatever the
+  // locale; each such node is rewritten in the page's language (and again whenever Gradio rewrites it).
+  function relabelStatus() {
+    const code = document.documentElement.getAttribute("data-es-lang") || "en";
+    for (const box of document.querySelectorAll(".progress-text")) {
+      for (const node of box.childNodes) {
+        if (node.nodeType !== Node.TEXT_NODE) continue;
+        const text = node.nodeValue;
+        const english = node.esEnglish && text === node.esShown ? node.esEnglish : text;
+        const word = english.trim().split(" ")[0];
+        if (!STATUS[word]) continue;
+        const shown = english.replace(word, STATUS[word][code]);
+        node.esEnglish = english;
+        node.esShown = shown;
+        if (text !== shown) node.nodeValue = shown;
+      }
+    }
+  }
+
   async function applyLocale(code) {
     const core = await gradioCore();
     if (core && core.changeLocale) core.changeLocale(gradioLocale(code));
     document.documentElement.setAttribute("data-es-lang", code);
     relabelGradio();
+    relabelStatus();
   }
 
   function remember(code) {
@@ -82,14 +103,18 @@
     if (!input) return setTimeout(boot, 100);
     document.addEventListener("change", onSwitch, true);
     let queued = false;
-    new MutationObserver(() => {
-      if (queued) return;
+    let added = false;
+    new MutationObserver((changes) => {
+      relabelStatus(); // before the frame is painted: the English word is never seen
+      added = added || changes.some((c) => c.type === "childList");
+      if (queued || !added) return;
       queued = true;
       requestAnimationFrame(() => {
         queued = false;
+        added = false;
         relabelGradio();
       });
-    }).observe(document.body, { subtree: true, childList: true });
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
     if (!input.checked) input.click();
     remember(code);
     applyLocale(code);
