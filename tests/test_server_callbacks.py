@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import gradio as gr
+import pandas as pd
 import pytest
 from audio_factory import encode, make_voice
 
@@ -135,6 +136,12 @@ def test_history_row_opens_the_run(service, analysed):
     assert files["value"] == history_ui.downloads(service, doc) and files["visible"] is True
     with pytest.raises(gr.Error):
         history_ui.open_history_row(service, table, "English", len(table) + 5)
+    # refreshed between the click and the event (a newer run on top): the clicked row's run is opened
+    newer = pd.concat([table.iloc[:1].assign(**{table.columns[0]: "outputs_29991231_235959"}), table])
+    clicked = [str(v) for v in table.iloc[row]]
+    assert history_ui.open_history_row(service, newer, "English", int(row), clicked)[0] == doc
+    with pytest.raises(gr.Error):  # a row whose run is gone since: the toast, not another run
+        history_ui.open_history_row(service, table, "English", int(row), ["outputs_29991231_235959"])
     empty = history_ui.render_opened(service, None, "en")
     assert empty[:4] == ("", "", "", "") and empty[-1]["visible"] is False  # no empty download box
 

@@ -90,13 +90,22 @@ def render_opened(service: Service, doc: dict | None, lang: str) -> tuple:
     )
 
 
-def open_history_row(service: Service, table: pd.DataFrame, choice: str, row: int | None) -> tuple:
-    """Open the run on `row` of the History table: (its result.json, its views); a toast when it cannot be read."""
+def open_history_row(
+    service: Service, table: pd.DataFrame, choice: str, row: int | None, row_value: list | None = None
+) -> tuple:
+    """Open the run on `row` of the History table: (its result.json, its views); a toast when it cannot be read.
+
+    `row_value` (the clicked row's cells, as the browser showed them) wins over `row`: the table may have been
+    refreshed, newest first, between the click and the event, and the run the user clicked is the one opened.
+    """
     lang = lang_of(choice)
     try:
-        if row is None:
+        if row_value:
+            run_id = str(row_value[0])
+        elif row is None:
             raise IndexError("no row selected")
-        run_id = str(table.iloc[row, 0])
+        else:
+            run_id = str(table.iloc[row, 0])
         doc = service.read_run(run_id)
     except (EmoStudioError, IndexError, KeyError, ValueError) as exc:
         raise user_error(error_text(exc, lang), exc) from None
@@ -254,7 +263,7 @@ def build_history_and_compare_tabs(service: Service, L: Labels, lang_in: gr.Radi
         trigger(show_history, lang_in, [hist.table, cmp.run_a, cmp.run_b])
 
     def open_run(table, choice, evt: gr.SelectData):
-        return open_history_row(service, table, choice, selected_row(evt.index))
+        return open_history_row(service, table, choice, selected_row(evt.index), evt.row_value)
 
     hist.table.select(open_run, [hist.table, lang_in], [hist.opened, *hist.views])
 
