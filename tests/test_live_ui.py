@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import html as html_lib
 import json
-from pathlib import Path
 import re
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest

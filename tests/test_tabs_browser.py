@@ -129,7 +129,9 @@ def test_my_tabs_speak_one_language(live, browser, inputs, lang):  # noqa: F811
         page.locator("#history-downloads").count() == 0 or not page.locator("#history-downloads").is_visible()
     )
     shown = table.inner_text()
-    assert "voice.wav" in shown and "(UTC" in shown and not re.search(r"\dT\d", shown)  # local times, not raw ISO 8601
+    assert (
+        "voice.wav" in shown and "(UTC" in shown and not re.search(r"\dT\d", shown)
+    )  # local times, not raw ISO 8601
     table.get_by_text(newest).locator("visible=true").first.click()
     page.locator("#history-card #result-label").wait_for(timeout=30_000)
     page.locator("#history-timeline svg").first.wait_for(timeout=30_000)
