@@ -77,6 +77,48 @@ def run_engine(name: str, quick: bool, overrides: dict[str, float] | None = None
     return {"engine": name, "rows": rows, "peak_rss_mb": peak_mb}
 
 
+def stage_shares(quick: bool) -> str:
+    """How the engine's progress fractions track its time: per conversation, the share of diarize's seconds
+    spent before the speech stage's end (reported fraction SPEECH_SHARE) and before CAM++'s end, and the largest
+    gap between a reported fraction and the share of time elapsed then."""
+    _tests_on_path()
+    from conversations import build, conversation_set
+
+    from emostudio.speakers import emostudio_engine as ee
+
+    warnings.filterwarnings("ignore")
+    engine = _engine("emostudio", {})
+    lines = [
+        f"| conversation | s | time to speech end (told {ee.SPEECH_SHARE:.2f}) | to CAM++ end "
+        f"(told {ee.SPEECH_SHARE + ee.EMBED_SHARE:.2f}) | largest gap |",
+        "|---|---|---|---|---|",
+    ]
+    for i, spec in enumerate(conversation_set(quick)):
+        conv = build(spec)
+        if i == 0:
+            engine.diarize(conv.waveform[: 10 * 16000])  # warm-up
+        told, total = _told_over_time(engine, conv.waveform)
+        gap = max(abs(f - t / total) for t, f in told)
+        lines.append(
+            f"| {spec.name} | {total:.1f} | {_reached(told, ee.SPEECH_SHARE) / total:.2f} | "
+            f"{_reached(told, ee.SPEECH_SHARE + ee.EMBED_SHARE) / total:.2f} | {gap:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def _told_over_time(engine, waveform) -> tuple[list[tuple[float, float]], float]:
+    """([(seconds since the start, fraction told)], the diarization's seconds)."""
+    told: list[tuple[float, float]] = []
+    t0 = time.perf_counter()
+    engine.diarize(waveform, progress=lambda f: told.append((time.perf_counter() - t0, f)))
+    return told, time.perf_counter() - t0
+
+
+def _reached(told: list[tuple[float, float]], share: float) -> float:
+    """Seconds until the told fraction first reached `share`."""
+    return next(t for t, f in told if f >= share - 1e-9)
+
+
 def _annotation(uri: str, turns):
     from pyannote.core import Annotation, Segment
 
@@ -167,8 +209,25 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FIELD=VALUE",
         help="a SpeakerSettings value for emostudio",
     )
+    p.add_argument(
+        "--stages",
+        action="store_true",
+        help="how the engine's progress fractions track its time (no scoring)",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.stages:
+        from benchmarks.profiles_bench import cpu_model
+
+        when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        title = f"## Speaker turns: progress vs time: {when}, {cpu_model()}, {os.cpu_count()} cores\n\n"
+        publish(
+            title
+            + f"`python -m benchmarks.speakers_bench --stages{' --quick' if args.quick else ''}`\n\n"
+            + stage_shares(args.quick),
+            args.append,
+        )
+        return 0
     if args.worker:
         overrides = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.set)}
         print(json.dumps(run_engine(args.worker, args.quick, overrides)))

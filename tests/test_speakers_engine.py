@@ -107,3 +107,20 @@ def test_a_bad_speaker_model_folder_is_a_clear_error(tmp_path):
         load_engine("emostudio", str(tmp_path))
     with pytest.raises(UsageError, match="does not exist"):
         load_engine("emostudio", str(tmp_path / "missing"))
+
+
+def test_progress_rises_to_one_through_the_stages(engine, two_voices):
+    from emostudio.speakers.emostudio_engine import EMBED_SHARE, SPEECH_SHARE
+
+    told: list[float] = []
+    d = engine.diarize(two_voices.waveform, progress=told.append)
+    assert d.found == 2
+    assert (
+        told == sorted(told) and told[-1] == 1.0 and 0 < told[0] < 0.2
+    )  # never back, from the start to done
+    assert len(told) >= 10  # a 40 s recording: many steps, not a jump at the end
+    for stage_end in (SPEECH_SHARE, SPEECH_SHARE + EMBED_SHARE):  # each stage ends where its share says
+        assert any(abs(f - stage_end) < 1e-9 for f in told), (stage_end, told)
+    silent: list[float] = []
+    assert engine.diarize(np.zeros(10 * SR, np.float32), progress=silent.append).turns == []
+    assert silent == sorted(silent) and silent[-1] == 1.0

@@ -7,6 +7,7 @@
     ChannelInfo, ChannelPart        one channel of a two-party recording: what was found, its prepared audio
     TurnPart                        one speaker turn (speakers=): its span and, when long enough, its prepared cut
     Prepared, Source                one input ready for the model (emostudio.prepare makes it); what it can be
+    Fraction, StageProgress, share  how far one long piece of work is (progress callbacks)
 
 They sit at the bottom so that the signal layer (decode, quality, enhance, channel detection) and the analysis
 layer (prepare, scoring, assemble) share them without importing each other upwards. Waveforms are
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,6 +30,20 @@ SAMPLE_RATE = 16000
 VERDICTS = ("info", "ok", "warn", "bad")  # quality verdicts, in order of severity
 # the metrics whose bad verdict can explain a low-confidence result (the warning line names them)
 LOW_CONFIDENCE_CAUSES = ("snr", "clipping", "loudness", "duration", "sample_rate")
+
+
+# ---- progress --------------------------------------------------------------------------------------------------
+Fraction = Callable[[float], None]  # told how much of one piece of work is done: 0.0 … 1.0
+StageProgress = Callable[
+    [str, float], None
+]  # (the stage's catalogue key, e.g. "progress_model"; its fraction)
+
+
+def share(progress: Fraction | None, start: float, end: float) -> Fraction | None:
+    """`progress` for a part of a piece of work that is its [start, end] share (fractions of the whole)."""
+    if progress is None:
+        return None
+    return lambda f: progress(start + (end - start) * min(max(f, 0.0), 1.0))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from emostudio.records import Fraction
 from emostudio.settings import SpeakerSettings
 
 SAMPLE_RATE = 16_000
@@ -65,8 +66,11 @@ def _forward(model, feats: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def embeddings(model, waveform: np.ndarray, stretches, cfg: SpeakerSettings):
-    """(windows [(start, end) frames], (n, 192) float32 L2-normalised embeddings)."""
+def embeddings(
+    model, waveform: np.ndarray, stretches, cfg: SpeakerSettings, progress: Fraction | None = None
+):
+    """(windows [(start, end) frames], (n, 192) float32 L2-normalised embeddings); `progress` is told the share
+    of windows embedded after each pass."""
     wins = windows(stretches, cfg)
     out: list[np.ndarray] = []
     pending: list[np.ndarray] = []
@@ -81,8 +85,12 @@ def embeddings(model, waveform: np.ndarray, stretches, cfg: SpeakerSettings):
             if len(pending) == _BATCH:
                 out.append(_forward(model, pending))
                 pending = []
+                if progress:
+                    progress(wi / len(wins))
     if pending:
         out.append(_forward(model, pending))
+    if progress:
+        progress(1.0)
     if not out:
         return wins, np.zeros((0, 192), np.float32)
     emb = np.concatenate(out)

@@ -16,12 +16,15 @@ from __future__ import annotations
 import numpy as np
 
 from emostudio.errors import UsageError
+from emostudio.records import Fraction, share
 from emostudio.settings import MAX_SPEAKERS, SpeakerSettings
 from emostudio.speakers import cluster, embed, frames, resegment
 from emostudio.speakers.models import load_networks
 from emostudio.speakers.turns import Diarization, Turn, speaker_id
 
 SAMPLE_RATE = 16_000
+# the shares of diarize's time (measured by benchmarks/speakers_bench.py --stages): speech and overlap, then CAM++
+SPEECH_SHARE, EMBED_SHARE = 0.4, 0.58
 
 
 class EmoStudioEngine:
@@ -31,18 +34,25 @@ class EmoStudioEngine:
         self.settings = settings or SpeakerSettings()
         self._nets = load_networks(model_dir)
 
-    def diarize(self, waveform: np.ndarray, speakers: int | None = None) -> Diarization:
+    def diarize(
+        self, waveform: np.ndarray, speakers: int | None = None, progress: Fraction | None = None
+    ) -> Diarization:
         x = np.ascontiguousarray(np.asarray(waveform, dtype=np.float32).reshape(-1))
         if speakers is not None and not 1 <= speakers <= MAX_SPEAKERS:
             raise UsageError(f"speakers must be between 1 and {MAX_SPEAKERS}, not {speakers}")
         cfg = self.settings
         if len(x) < max(cfg.min_speech_s, 0.1) * SAMPLE_RATE:  # too short to hold a speech island
             return Diarization([], speakers, self.name, notes=[{"key": "no_speech"}])
-        speech, overlap = frames.speech_and_overlap(self._nets, x, cfg)
+        speech, overlap = frames.speech_and_overlap(self._nets, x, cfg, share(progress, 0.0, SPEECH_SHARE))
         stretches = frames.runs(speech)
         if not stretches:
+            if progress:
+                progress(1.0)
             return Diarization([], speakers, self.name, notes=[{"key": "no_speech"}])
-        wins, emb = embed.embeddings(self._nets.campplus, x, stretches, cfg)
+        end = SPEECH_SHARE + EMBED_SHARE
+        wins, emb = embed.embeddings(
+            self._nets.campplus, x, stretches, cfg, share(progress, SPEECH_SHARE, end)
+        )
         seconds = _new_seconds(wins)
         full = np.array([b - a for a, b in wins]) >= round(cfg.window_s / frames.HOP_S)
         labels, centroids = cluster.assign(emb, seconds, speakers or MAX_SPEAKERS, cfg, full)
@@ -51,6 +61,8 @@ class EmoStudioEngine:
         primary = resegment.smooth_flips(primary, scores, cfg)
         masks = resegment.speaker_masks(primary, overlap, len(centroids), cfg)
         result = Diarization(_turns(masks), speakers, self.name, speech_s=float(speech.sum() * frames.HOP_S))
+        if progress:
+            progress(1.0)
         if speakers is not None and result.found < speakers:
             result.notes.append(
                 {"key": "speakers_fewer_than_asked", "requested": speakers, "found": result.found}

@@ -1,7 +1,7 @@
 """The speaker-engine interface and the engines by name.
 
 An engine turns a (samples,) float32 16 kHz mono waveform into a `Diarization`. `speakers`: the number of
-speakers to find (None: decide). An engine never invents speakers: asked for more than it finds, it reports
+speakers to find (None: decide); `progress`: told the share done (a 60-minute recording takes minutes). An engine never invents speakers: asked for more than it finds, it reports
 the ones it found and a note. `load_engine` builds one engine per (name, model folder) and keeps it.
 """
 
@@ -14,14 +14,18 @@ from typing import Protocol
 import numpy as np
 
 from emostudio.errors import UsageError
+from emostudio.records import Fraction
 from emostudio.speakers.turns import Diarization
 
 
 class SpeakerEngine(Protocol):
     name: str
 
-    def diarize(self, waveform: np.ndarray, speakers: int | None = None) -> Diarization:
-        """The turns of `waveform` ((samples,) float32, 16 kHz mono); `speakers`: how many (None: decide)."""
+    def diarize(
+        self, waveform: np.ndarray, speakers: int | None = None, progress: Fraction | None = None
+    ) -> Diarization:
+        """The turns of `waveform` ((samples,) float32, 16 kHz mono); `speakers`: how many (None: decide);
+        `progress` is told the share done as the work goes (1.0 at the end)."""
         ...
 
 

