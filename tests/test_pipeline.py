@@ -17,6 +17,7 @@ from emostudio.cli import main as cli_main
 from emostudio.errors import AudioError
 from emostudio.interpret import softmax
 from emostudio.model.labels import KEYS
+from emostudio.model.lanes import plan_batches
 from emostudio.results import load_schema
 from emostudio.runs import new_run_dir
 
@@ -311,3 +312,21 @@ def test_int8_cpu_recognizer_is_labelled_and_close_to_fp32(
         ]
     )
     assert code == 0 and json.loads(capsys.readouterr().out)["model"]["dtype"] == "int8"
+
+
+def test_scoring_tells_the_share_of_audio_scored_after_each_batch(recognizer):
+    rng = np.random.default_rng(3)
+    waveforms = [
+        (0.1 * rng.standard_normal(int(s * 16000))).astype(np.float32) for s in (2, 5, 9, 14, 30, 30, 30)
+    ]
+    told: list[float] = []
+    scored = recognizer.score_waveforms(waveforms, progress=told.append)
+    assert len(scored) == len(waveforms)
+    batches = len(plan_batches([len(w) for w in waveforms], recognizer.batch_seconds * 16000))
+    assert (
+        batches >= 2 and len(told) == batches + 1
+    )  # the start, then one per batch (from the lanes' threads)
+    assert told[0] == 0.0 and told == sorted(told) and told[-1] == pytest.approx(1.0)
+    assert [s.logits.tolist() for s in scored] == [
+        s.logits.tolist() for s in recognizer.score_waveforms(waveforms)
+    ]

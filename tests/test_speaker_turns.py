@@ -143,3 +143,25 @@ def test_silence_says_no_speech_and_is_read_as_without_speakers(recognizer):
 def test_without_speakers_the_document_has_no_turn_blocks(recognizer, two_voices):
     doc = recognizer.analyze(two_voices[: 5 * 16000], sample_rate=16000).to_dict()
     assert "diarization" not in doc and "turns" not in doc and "speakers" not in doc
+
+
+def test_analyze_tells_each_stage_in_order_and_each_rises_to_done(recognizer, two_voices):
+    told: list[tuple[str, float]] = []
+    recognizer.analyze(
+        two_voices, sample_rate=16000, speakers="auto", progress=lambda k, f: told.append((k, f))
+    )
+    stages = [k for i, (k, _) in enumerate(told) if i == 0 or told[i - 1][0] != k]
+    assert stages == ["progress_decoding", "progress_diarize", "progress_model"], stages
+    for stage in ("progress_diarize", "progress_model"):
+        fractions = [f for k, f in told if k == stage]
+        assert len(fractions) >= 2 and fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+
+    per_input: dict[int, list[str]] = {}  # many inputs: each one's stages under its index
+    outcomes = recognizer.analyze_many(
+        [(two_voices, 16000), (two_voices[: 8 * 16000], 16000)],
+        speakers="auto",
+        on_progress=lambda i, k, f: per_input.setdefault(i, []).append(k),
+    )
+    assert all(o.ok for o in outcomes) and sorted(per_input) == [0, 1]
+    for keys in per_input.values():
+        assert keys[0] == "progress_decoding" and "progress_diarize" in keys and keys[-1] == "progress_model"

@@ -67,3 +67,30 @@ def test_at_most_n_and_off(tiny_service, conversation):
     )  # N reaches the engine (at most N: its tests)
     off = _analyse(tiny_service, conversation, "off")
     assert "diarization" not in off[0] and "turns" not in off[0] and off[9] == ""
+
+
+def test_the_progress_bar_moves_while_speakers_are_found_and_the_model_scores(tiny_service, conversation):
+    told: list[tuple[float, str]] = []
+
+    def progress(fraction, desc=None):
+        told.append((fraction, desc))
+
+    asyncio.run(
+        analyze_ui.analyze_audio(
+            tiny_service,
+            conversation,
+            "utterance",
+            False,
+            False,
+            None,
+            0.3,
+            "中文",
+            progress,
+            speakers="auto",
+        )
+    )
+    diarize = [f for f, d in told if d == t("progress_diarize", "zh")]
+    model = [f for f, d in told if d == t("progress_model", "zh")]
+    assert len(diarize) >= 5 and diarize == sorted(diarize) and 0.1 <= diarize[0] and diarize[-1] == 0.4
+    assert model and model == sorted(model) and model[-1] == pytest.approx(0.9)
+    assert [f for f, _ in told] == sorted(f for f, _ in told)  # one bar that never goes back

@@ -24,7 +24,7 @@ from emostudio.model.checkpoint import LoadedModel
 from emostudio.model.lanes import Lanes
 from emostudio.options import AnalysisOptions, ResultAdapter, check_granularity
 from emostudio.prepare import prepare
-from emostudio.records import Prepared, Source
+from emostudio.records import Fraction, Prepared, Source, StageProgress
 from emostudio.results import ModelRef, Result, run_content
 from emostudio.scoring import InputScores, SpanScores, each_or_alone, score_inputs, score_waveforms
 from emostudio.settings import Settings
@@ -113,38 +113,51 @@ class Engine:
         *,
         name: str | None = None,
         sample_rate: int | None = None,
+        progress: StageProgress | None = None,
         **fields: Any,
     ) -> Prepared:
         """Decode and check one input, measure its quality, optionally enhance it, and plan its segments.
 
         `options` decide enhancement, quality and channels; keywords (`enhance=True`, `quality=False`,
         `channels="separate"`, `roles="agent,customer"`) change single fields of them. channels="separate"
-        also prepares each channel as its own speaker (see emostudio.prepare).
+        also prepares each channel as its own speaker (see emostudio.prepare). `progress(stage, fraction)`:
+        as in emostudio.prepare.
         """
         opts = options or AnalysisOptions()
         if fields:
             opts = opts.replace(**fields)
-        return prepare(source, self.settings, opts, name=name, sample_rate=sample_rate)
+        return prepare(source, self.settings, opts, name=name, sample_rate=sample_rate, progress=progress)
 
     # ---- model ---------------------------------------------------------------------------------------------------
     def score_waveforms(
-        self, waveforms: Sequence[np.ndarray], keep_features: bool = False
+        self, waveforms: Sequence[np.ndarray], keep_features: bool = False, progress: Fraction | None = None
     ) -> list[SpanScores]:
-        """The encoder's scores for each waveform ((samples,) float32 at 16 kHz), batched (emostudio.scoring)."""
+        """The encoder's scores for each waveform ((samples,) float32 at 16 kHz), batched (emostudio.scoring);
+        `progress` is told the share scored after each batch."""
         return score_waveforms(
             self.model,
             waveforms,
             batch_seconds=self.batch_seconds,
             lanes=self.lanes,
             keep_features=keep_features,
+            progress=progress,
         )
 
     def score_segments(
-        self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False
+        self,
+        items: Sequence[Prepared],
+        granularity: str = "utterance",
+        embedding: bool = False,
+        progress: Fraction | None = None,
     ) -> list[InputScores]:
-        """Every segment of prepared inputs scored in one batched pass (raises on the first failure)."""
+        """Every segment of prepared inputs scored in one batched pass (raises on the first failure);
+        `progress`: the share of that pass done."""
         check_granularity(granularity)
-        return score_inputs(self.score_waveforms, self.model, items, granularity, embedding)
+
+        def score(waveforms: list[np.ndarray], keep_features: bool) -> list[SpanScores]:
+            return self.score_waveforms(waveforms, keep_features, progress)
+
+        return score_inputs(score, self.model, items, granularity, embedding)
 
     def infer(
         self,
@@ -152,14 +165,15 @@ class Engine:
         granularity: str = "utterance",
         embedding: bool = False,
         adapter: ResultAdapter | None = None,
+        progress: Fraction | None = None,
     ) -> list[Result]:
         """Score prepared inputs together (one batched pass) and build their Results (read by `adapter`, a
-        checked one, else by the engine's own adapter when it has one).
+        checked one, else by the engine's own adapter when it has one); `progress`: the pass's share done.
 
         Raises TooShortError for an input (or segment) shorter than the model's receptive field and
         InferenceError when the model's scores are not finite; `results` isolates the culprit instead.
         """
-        scores = self.score_segments(items, granularity, embedding)
+        scores = self.score_segments(items, granularity, embedding, progress)
         ref = self.model_ref
         reader = adapter or self.adapter
         return [
@@ -173,9 +187,13 @@ class Engine:
         granularity: str = "utterance",
         embedding: bool = False,
         adapter: ResultAdapter | None = None,
+        progress: Fraction | None = None,
     ) -> list[Result | EmoStudioError]:
-        """`infer` with the failure policy: a Result per input, or that input's typed error alone."""
-        return each_or_alone(items, lambda group: self.infer(group, granularity, embedding, adapter))
+        """`infer` with the failure policy: a Result per input, or that input's typed error alone. `progress`:
+        the share scored (starting again when a failed group is scored input by input)."""
+        return each_or_alone(
+            items, lambda group: self.infer(group, granularity, embedding, adapter, progress)
+        )
 
     def segment_scores(
         self, items: Sequence[Prepared], granularity: str = "utterance", embedding: bool = False

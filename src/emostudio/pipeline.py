@@ -15,6 +15,9 @@ worker the same `Engine.results`, so they share one failure policy:
 What is computed for each input is an `AnalysisOptions` (emostudio.options) held by `PipelineOptions`, which adds
 only how the many inputs are run (workers, executor, grouping, read-ahead).
 
+Progress inside one input (`on_progress(index, stage, fraction)`: its decoding, speaker turns and scoring) is
+told from the thread or inline pools; worker processes tell nothing until their input is prepared.
+
 Memory stays bounded for any number of inputs: at most `read_ahead` inputs are being prepared or wait
 prepared, preparing pauses while more than `group_seconds` of prepared audio waits, and a group is scored and
 handed out as soon as it holds `group_seconds` of audio (or `max_group_items` inputs).
@@ -27,7 +30,7 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,7 +173,12 @@ class _Failed:
     message: str
 
 
-def _prepare_job(job: Job, options: AnalysisOptions, in_process: bool):
+InputProgress = Callable[[int, str, float], None]  # (input index, stage key, fraction of that stage)
+
+
+def _prepare_job(
+    job: Job, options: AnalysisOptions, in_process: bool, on_progress: InputProgress | None = None
+):
     """Runs in a worker: a Prepared, or the input's error (an unexpected exception becomes InternalError)."""
     try:
         # a manifest row may name its channel roles (and so separate them)
@@ -180,6 +188,7 @@ def _prepare_job(job: Job, options: AnalysisOptions, in_process: bool):
             options.for_item(job.item),
             name=job.name,
             sample_rate=job.sample_rate,
+            progress=None if on_progress is None else (lambda stage, f: on_progress(job.index, stage, f)),
         )
     except EmoStudioError as e:
         if in_process:
@@ -227,15 +236,19 @@ def make_executor(options: PipelineOptions, settings: Settings) -> Executor:
 
 # ------------------------------------------------------------------------------------------------- driving
 def iter_results(
-    engine: Engine, sources: object, options: PipelineOptions | None = None
+    engine: Engine,
+    sources: object,
+    options: PipelineOptions | None = None,
+    on_progress: InputProgress | None = None,
 ) -> Iterator[Outcome]:
     """Analyse many inputs with `engine` (a Recognizer); yields one Outcome per input, in input order, as groups
     finish.
 
     Arguments are checked before any work (UsageError). The pool keeps preparing while the caller handles the
-    outcomes handed out; closing the generator early stops the pool.
+    outcomes handed out; closing the generator early stops the pool. `on_progress(index, stage, fraction)`, from
+    the pool's threads too: see the module docstring.
     """
-    flow = _Flow(engine, (options or PipelineOptions()).check(), as_jobs(sources))
+    flow = _Flow(engine, (options or PipelineOptions()).check(), as_jobs(sources), on_progress)
     try:
         flow.fill()
         while flow.pending:
@@ -259,8 +272,14 @@ def iter_results(
 class _Flow:
     """The state of one `iter_results`: the preparing pool, the inputs in flight and the group being gathered."""
 
-    def __init__(self, engine: Engine, opts: PipelineOptions, jobs: Iterator[Job]):
-        self.engine, self.opts, self.jobs = engine, opts, jobs
+    def __init__(
+        self,
+        engine: Engine,
+        opts: PipelineOptions,
+        jobs: Iterator[Job],
+        on_progress: InputProgress | None = None,
+    ):
+        self.engine, self.opts, self.jobs, self.on_progress = engine, opts, jobs, on_progress
         self.analysis = opts.analysis
         self.adapter = engine.adapter_for(opts.analysis)  # checked against the model before any work
         lanes = engine.lanes
@@ -280,7 +299,8 @@ class _Flow:
         return self.held_s + sum(p.duration_s for p in done if not isinstance(p, _Failed | EmoStudioError))
 
     def submit(self, job: Job) -> Future:
-        return self.pool.submit(_prepare_job, job, self.analysis, self.in_process)
+        tell = None if self.in_process else self.on_progress  # a callback does not cross into a process
+        return self.pool.submit(_prepare_job, job, self.analysis, self.in_process, tell)
 
     def result_of(self, job: Job, fut: Future) -> Any:
         """The worker's answer; a worker process that died takes only its own input down with it."""
@@ -317,11 +337,27 @@ class _Flow:
                 return
             self.pending.append((job, self.submit(job)))
 
+    def _scoring_progress(self, indices: list[int]):
+        """The group's scoring share, told for each of its inputs (they are scored in one pass)."""
+        tell = self.on_progress
+        if tell is None:
+            return None
+
+        def told(fraction: float) -> None:
+            for i in indices:
+                tell(i, "progress_model", fraction)
+
+        return told
+
     def flush(self) -> Iterator[Outcome]:
         """Score the group gathered so far (one `Engine.results` call) and hand out its outcomes in order."""
         ready = [(j, p) for j, p in self.held if not isinstance(p, EmoStudioError)]
         scored = self.engine.results(
-            [p for _, p in ready], self.analysis.granularity, self.analysis.embedding, self.adapter
+            [p for _, p in ready],
+            self.analysis.granularity,
+            self.analysis.embedding,
+            self.adapter,
+            self._scoring_progress([j.index for j, _ in ready]),
         )
         by_index = {j.index: (p, r) for (j, p), r in zip(ready, scored, strict=True)}
         group, self.held = self.held, []

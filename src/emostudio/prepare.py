@@ -29,7 +29,18 @@ from emostudio import segment as segment_mod
 from emostudio.channels import detect, roles_for
 from emostudio.errors import UsageError, printable
 from emostudio.options import AnalysisOptions
-from emostudio.records import Audio, ChannelPart, Prepared, Source, Span, TurnPart, source_name
+from emostudio.records import (
+    Audio,
+    ChannelPart,
+    Fraction,
+    Prepared,
+    Source,
+    Span,
+    StageProgress,
+    TurnPart,
+    share,
+    source_name,
+)
 from emostudio.settings import MAX_CHANNELS, EnhanceSettings, Settings, SpeakerSettings
 from emostudio.speakers import load_engine
 
@@ -53,6 +64,7 @@ def prepare(
     *,
     name: str | None = None,
     sample_rate: int | None = None,
+    progress: StageProgress | None = None,
 ) -> Prepared:
     """Decode and check one input, measure its quality, optionally enhance it, and plan its segments.
 
@@ -61,17 +73,29 @@ def prepare(
     as usual either way. Raises an AudioError subclass for bad audio (`too_short` below
     `settings.min_duration_s`), UsageError for bad options or an input of the wrong kind (a numpy array without
     `sample_rate`, None, ...).
+    `progress(stage, fraction)` is told each stage as it starts ("progress_decoding") and, for speaker turns,
+    the share of the diarization done ("progress_diarize": minutes for an hour's recording).
     """
     label = source_name(source, name)
     s = settings or Settings()
     opts = (options or AnalysisOptions()).check()
+    if progress:
+        progress("progress_decoding", 0.0)
     audio = _decode(source, s, label, name, sample_rate, keep_channels=opts.channels == "separate")
     item = _prepare_audio(audio, s, label, opts.enhance, opts.quality)
+    turns = _stage(progress, "progress_diarize")
     if opts.speakers is not None and opts.channels != "separate":  # separate: turns within each channel
-        plan_turns(item, s, opts)
+        plan_turns(item, s, opts, turns)
     if opts.channels == "separate":
-        item.channels = prepare_channels(audio, s, name=label, roles=opts.role_names, options=opts)
+        item.channels = prepare_channels(
+            audio, s, name=label, roles=opts.role_names, options=opts, progress=turns
+        )
     return item
+
+
+def _stage(progress: StageProgress | None, key: str) -> Fraction | None:
+    """`progress` for one stage: a fraction of it → progress(key, fraction)."""
+    return None if progress is None else (lambda f: progress(key, f))
 
 
 def _decode(
@@ -146,13 +170,15 @@ def prepare_channels(
     name: str,
     roles: Sequence[str] | None = None,
     options: AnalysisOptions | None = None,
+    progress: Fraction | None = None,
 ) -> list[ChannelPart]:
     """Find the speakers among `audio.channels` and prepare each one as its own mono input.
 
     A mono `audio` (no `channels`) is one channel. Each speaker's Prepared is what `prepare` gives for a mono
     recording of that channel alone, so its scores equal analysing that channel by itself.
     Its speech spans are always found (the VAD runs): they say where that speaker talks.
-    Raises UsageError for more than MAX_CHANNELS channels or more roles than channels.
+    Raises UsageError for more than MAX_CHANNELS channels or more roles than channels. `progress`: the share
+    of the channels' speaker turns found (speakers= only).
     """
     opts = options or AnalysisOptions()
     waveforms = audio.channels if audio.channels else [audio.waveform]
@@ -163,7 +189,8 @@ def prepare_channels(
         )
     role_names = roles_for(len(waveforms), roles, name)
     parts = []
-    for info in detect(waveforms, role_names):
+    found = detect(waveforms, role_names)
+    for info in found:
         if info.status != "speaker":
             parts.append(ChannelPart(info))
             continue
@@ -176,13 +203,18 @@ def prepare_channels(
         label = f"{name} [{info.index + 1}: {info.role}]"
         part = _prepare_audio(channel, settings, label, opts.enhance, opts.quality, vad=True)
         if opts.speakers is not None:
-            plan_turns(part, settings, opts)
+            plan_turns(
+                part, settings, opts, share(progress, info.index / len(found), (info.index + 1) / len(found))
+            )
         parts.append(ChannelPart(info, part))
     return parts
 
 
-def plan_turns(item: Prepared, settings: Settings, options: AnalysisOptions) -> None:
-    """Diarize `item`'s original waveform and plan the scoring of its turns (see the module docstring).
+def plan_turns(
+    item: Prepared, settings: Settings, options: AnalysisOptions, progress: Fraction | None = None
+) -> None:
+    """Diarize `item`'s original waveform and plan the scoring of its turns (see the module docstring);
+    `progress`: the diarization's share done.
 
     Sets `item.diarization` and `item.turns`; when a turn is scored, `item.spans` become the scored turns'
     pieces (seconds from the start of the recording). Adds a note when nothing can be scored.
@@ -195,7 +227,7 @@ def plan_turns(item: Prepared, settings: Settings, options: AnalysisOptions) -> 
         waveform.size and float(np.abs(waveform).max()) > 1.0
     ):  # resampling can overshoot; engines want [-1, 1]
         waveform = np.clip(waveform, -1.0, 1.0)
-    dia = load_engine(opts.speaker_engine, model_dir).diarize(waveform, speakers=wanted)
+    dia = load_engine(opts.speaker_engine, model_dir).diarize(waveform, speakers=wanted, progress=progress)
     min_s = SpeakerSettings().min_scored_turn_s
     parts: list[TurnPart] = []
     pieces: list[Span] = []

@@ -23,8 +23,8 @@ from emostudio.live import LiveStream
 from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
 from emostudio.options import AnalysisOptions, ResultAdapter
-from emostudio.pipeline import Outcome, PipelineOptions, iter_results
-from emostudio.records import Source
+from emostudio.pipeline import InputProgress, Outcome, PipelineOptions, iter_results
+from emostudio.records import Source, StageProgress
 from emostudio.results import Result
 from emostudio.runs import check_output_root
 from emostudio.settings import EnhanceSettings, Settings
@@ -98,6 +98,7 @@ class Recognizer(Engine):
         options: AnalysisOptions | None = None,
         adapter: ResultAdapter | None = None,
         speakers: int | str | None = None,
+        progress: StageProgress | None = None,
     ) -> Result:
         """Analyse one input (path, bytes, numpy array with `sample_rate`, or decoded Audio).
 
@@ -108,7 +109,8 @@ class Recognizer(Engine):
         per segment and channel); AdapterMismatchError when it was trained on other weights. `speakers`
         ("auto" or at most N; the `speakers` extra) finds who spoke when and scores each turn of ≥ 1 s as an
         utterance (`result.speaker_turns`; result.json's `diarization`, `turns`, `speakers`). `options` (an
-        AnalysisOptions) replaces the keyword options when given.
+        AnalysisOptions) replaces the keyword options when given. `progress(stage, fraction)` is told how far
+        the work is (stages "progress_decoding", "progress_diarize", "progress_model": catalogue keys).
         With `output_dir`, also writes a fresh run folder `output_dir/outputs_YYYYMMDD_HHMMSS[_N]/` (checked for
         writability before any work). Raises an AudioError subclass naming the file for bad input, UsageError
         for bad arguments, OutputError when the run folder cannot be written.
@@ -120,8 +122,9 @@ class Recognizer(Engine):
         reader = self.adapter_for(opts)
         if output_dir is not None:
             check_output_root(output_dir)
-        item = self.prepare(source, opts, name=name, sample_rate=sample_rate)
-        result = self.results([item], opts.granularity, opts.embedding, reader)[0]
+        item = self.prepare(source, opts, name=name, sample_rate=sample_rate, progress=progress)
+        scoring = None if progress is None else (lambda f: progress("progress_model", f))
+        result = self.results([item], opts.granularity, opts.embedding, reader, scoring)[0]
         if isinstance(result, EmoStudioError):
             raise result
         if output_dir is not None:
@@ -146,6 +149,7 @@ class Recognizer(Engine):
         options: AnalysisOptions | None = None,
         adapter: ResultAdapter | None = None,
         speakers: int | str | None = None,
+        on_progress: InputProgress | None = None,
     ) -> list[Outcome]:
         """Analyse many inputs, batched; a bad input never stops the rest or costs another input its result.
 
@@ -157,6 +161,8 @@ class Recognizer(Engine):
         `InputItem` with `roles` or `channels` of its own decides for itself. `adapter`, `speakers`: as in
         `analyze`.
         `options` (an AnalysisOptions) replaces the keyword analysis options when given.
+        `on_progress(index, stage, fraction)`: how far input `index` is (stages as in `analyze`; not told by
+        worker processes).
         """
         analysis = options or AnalysisOptions(
             granularity, embedding, enhance, quality, channels, roles, adapter=adapter, speakers=speakers
@@ -165,7 +171,7 @@ class Recognizer(Engine):
         if output_dir is not None:
             check_output_root(output_dir)
         outcomes: list[Outcome] = []
-        for outcome in iter_results(self, sources, pipe):
+        for outcome in iter_results(self, sources, pipe, on_progress):
             if outcome.result is not None and output_dir is not None:
                 try:
                     self.save(outcome.result, outcome.scored_audio(), output_dir)

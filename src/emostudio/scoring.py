@@ -14,6 +14,7 @@ Logits are in `labels.KEYS` order (-inf for a class the model lacks); waveforms 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -25,7 +26,7 @@ from emostudio.errors import EmoStudioError, InferenceError, InternalError, Mode
 from emostudio.model.checkpoint import LoadedModel
 from emostudio.model.encoder import num_frames, receptive_field
 from emostudio.model.lanes import Lanes, plan_batches
-from emostudio.records import SAMPLE_RATE, Prepared
+from emostudio.records import SAMPLE_RATE, Fraction, Prepared
 
 T = TypeVar("T")
 
@@ -64,12 +65,21 @@ def score_waveforms(
     batch_seconds: float,
     lanes: Lanes | None = None,
     keep_features: bool = False,
+    progress: Fraction | None = None,
 ) -> list[SpanScores]:
     """Run the encoder over many waveforms in length-sorted batches of at most `batch_seconds` of padded audio
-    (on CPU, independent batches run side by side on the model's lanes); one SpanScores per waveform."""
+    (on CPU, independent batches run side by side on the model's lanes); one SpanScores per waveform.
+    `progress` is told the share of padded audio scored after each batch (from the lanes' threads)."""
     out: list[SpanScores | None] = [None] * len(waveforms)
     lengths = [len(w) for w in waveforms]
     batches = plan_batches(lengths, batch_seconds * SAMPLE_RATE)
+
+    def cost(batch: list[int]) -> int:
+        return len(batch) * max(lengths[i] for i in batch)
+
+    total = sum(cost(b) for b in batches) or 1
+    done = [0]
+    lock = threading.Lock()
     encoder = model.encoder
     # one ALiBi bias for every batch of this call (each uses a corner of it): built once, not per batch,
     # and one copy in memory for both lanes (for 30 s segments it is 146 MB)
@@ -91,12 +101,19 @@ def score_waveforms(
                 enc.embeddings[j].float().numpy(),
                 enc.features[j, :n].float().numpy().copy() if keep_features else None,
             )
+        if progress:
+            with lock:
+                done[0] += cost(batch)
+                fraction = done[0] / total
+            progress(fraction)
 
+    if progress:
+        progress(0.0)  # the stage starts (the first batch may take long)
     if lanes is None:
         for batch in batches:
             run(batch)
     else:
-        lanes.run(run, batches, cost=lambda b: len(b) * max(lengths[i] for i in b))
+        lanes.run(run, batches, cost=cost)
     scored = [s for s in out if s is not None]
     if len(scored) != len(out):  # not reached: every index is in one batch
         raise InternalError(f"{len(out) - len(scored)} waveform(s) were never scored")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from emostudio.cli.common import (
     EXIT_FAILED_INPUTS,
     EXIT_OK,
     EXIT_USAGE,
+    FilesProgress,
     add_adapter_arg,
     add_channel_args,
     add_model_args,
@@ -17,7 +19,6 @@ from emostudio.cli.common import (
     check_out_dir,
     expand_inputs,
     fail,
-    files_bar,
     load_with_adapter,
     result_doc,
     say,
@@ -206,14 +207,11 @@ def run(args: argparse.Namespace) -> int:
     rec, options = setup
     failures = len(expanded.problems)
     docs = [{"source": p.path, "error": {"code": p.code, "message": str(p)}} for p in expanded.problems]
-    if options.speakers is not None and not args.json:
-        say(t("progress_diarize", "en"), err=True)
-    with files_bar(len(files), "analysing") as progress:
-        task = progress.add_task("analysing", total=len(files))
+    with FilesProgress([os.fspath(f) for f in files]) as progress:
 
         def report(outcome) -> None:
             nonlocal failures
-            progress.advance(task)
+            progress.file_done()
             res = outcome.result
             if res is not None and text_step is not None and outcome.error is None:
                 text_step.apply(res, outcome.source)  # read the transcript, fuse, re-save result.json
@@ -242,7 +240,9 @@ def run(args: argparse.Namespace) -> int:
             else:
                 docs.append(doc)
 
-        rec.analyze_many(files, options=options, output_dir=args.out, on_outcome=report)
+        rec.analyze_many(
+            files, options=options, output_dir=args.out, on_outcome=report, on_progress=progress.stage
+        )
     if args.json:
         print(json.dumps(docs if len(docs) != 1 else docs[0], ensure_ascii=False, indent=2))
     if failures:

@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import glob
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,55 @@ def files_bar(total: int, what: str) -> Progress:
         disable=total < 2,
         transient=True,
     )
+
+
+class FilesProgress:
+    """A transient display on stderr while files are analysed: files done of total (2 or more files), and the
+    file being worked on with its stage (decoding, speaker turns, the model) and that stage's share done — one
+    long recording takes minutes. `stage` may be called from worker threads. Use it in `with`."""
+
+    def __init__(self, names: list[str], what: str = "analysing"):
+        self.names = names
+        self.bar = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            TextColumn("{task.fields[count]}", markup=False),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+        )
+        self._files = self.bar.add_task(
+            what, total=len(names), count=f"0/{len(names)}", visible=len(names) > 1
+        )
+        self._stage = self.bar.add_task("", total=1.0, count="", visible=False)
+        self._at: tuple[int, str] | None = None
+        self._fraction = 0.0
+        self._done = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> FilesProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
+
+    def stage(self, index: int, key: str, fraction: float) -> None:
+        """Input `index` is `fraction` through stage `key` (a catalogue key: said in English)."""
+        with self._lock:
+            if self._at != (index, key):  # another file or stage: its own bar from 0
+                self._at, self._fraction = (index, key), 0.0
+                name = os.path.basename(self.names[index]) if 0 <= index < len(self.names) else str(index)
+                self.bar.reset(
+                    self._stage, total=1.0, visible=True, description=f"{name}: {t(key, 'en')}", count="0%"
+                )
+            self._fraction = max(self._fraction, min(fraction, 1.0))  # a group scored again never goes back
+            self.bar.update(self._stage, completed=self._fraction, count=f"{self._fraction:.0%}")
+
+    def file_done(self) -> None:
+        with self._lock:
+            self._done += 1
+            self.bar.update(self._files, completed=self._done, count=f"{self._done}/{len(self.names)}")
 
 
 def fail(text: str) -> None:

@@ -27,5 +27,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "  {id}: {seconds:.1f} s, {turns} turn(s) · {reading}",
     ),
     "cli_speaker_unscored": ("没有足够长的轮次可打分", "no turn long enough to score"),
-    "progress_diarize": ("正在区分说话人…", "Finding who spoke when…"),
+    "progress_diarize": ("正在区分说话人", "finding who spoke when"),
 }

@@ -18,9 +18,22 @@ from dataclasses import dataclass, field
 
 from emostudio.engine import Engine
 from emostudio.errors import EmoStudioError
-from emostudio.records import Prepared
+from emostudio.records import Fraction, Prepared
 from emostudio.results import Result
 from emostudio.scoring import InputScores
+
+
+def _told(group: list[_Job]) -> Fraction | None:
+    """The group's scoring share, told to each of its jobs that asked (they are scored in one pass)."""
+    asked = [j.progress for j in group if j.progress is not None]
+    if not asked:
+        return None
+
+    def tell(fraction: float) -> None:
+        for progress in asked:
+            progress(fraction)
+
+    return tell
 
 
 class QueueFullError(EmoStudioError):
@@ -42,6 +55,7 @@ class _Job:
     embedding: bool
     scores_only: bool = False  # True: the segment scores (InputScores), not a Result
     future: Future = field(default_factory=Future)
+    progress: Fraction | None = None  # told the share of its group scored (from the worker thread)
 
 
 @dataclass
@@ -79,9 +93,16 @@ class ModelWorker:
     def waiting(self) -> int:
         return self._queue.qsize()
 
-    def submit(self, item: Prepared, granularity: str = "utterance", embedding: bool = False) -> Future:
-        """Queue one prepared input; the future resolves to its Result. Raises QueueFullError / UnavailableError."""
-        return self._put(_Job(item, granularity, embedding))
+    def submit(
+        self,
+        item: Prepared,
+        granularity: str = "utterance",
+        embedding: bool = False,
+        progress: Fraction | None = None,
+    ) -> Future:
+        """Queue one prepared input; the future resolves to its Result. Raises QueueFullError / UnavailableError.
+        `progress` is told the share of its group scored, from the worker thread."""
+        return self._put(_Job(item, granularity, embedding, progress=progress))
 
     def submit_scores(
         self, item: Prepared, granularity: str = "utterance", embedding: bool = False
@@ -158,7 +179,7 @@ class ModelWorker:
             if scores_only:
                 outcomes = self.recognizer.segment_scores(items, granularity, embedding)
             else:
-                outcomes = self.recognizer.results(items, granularity, embedding)
+                outcomes = self.recognizer.results(items, granularity, embedding, progress=_told(group))
         except (
             BaseException
         ) as exc:  # a bug outside any one input: every caller hears of it, the worker lives

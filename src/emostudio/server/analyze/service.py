@@ -27,7 +27,7 @@ from emostudio.messages import t
 from emostudio.model.checkpoint import DEFAULT_MODEL, ModelNotFoundError
 from emostudio.options import AnalysisOptions
 from emostudio.recognize import Recognizer
-from emostudio.records import Prepared
+from emostudio.records import Prepared, StageProgress
 from emostudio.results import Result
 from emostudio.runs import AUDIO_FILE, DOWNLOADS, EMBEDDING_FILE, RunReadError
 from emostudio.server.settings import ServerSettings
@@ -53,6 +53,24 @@ class BadRequestError(EmoStudioError):
 class DamagedRunError(ValueError):
     """A run folder on the server's own disk whose result.json cannot be read: the server's failure, not the
     client's, so it is answered as an internal error (500, one log line)."""
+
+
+# where each stage of one analysis lies on its progress bar (fractions of the whole)
+STAGE_SHARES = {"progress_decoding": (0.1, 0.1), "progress_diarize": (0.1, 0.4), "progress_model": (0.4, 0.9)}
+
+
+def _from_threads(progress, shares: dict[str, tuple[float, float]]) -> StageProgress | None:
+    """A `(stage, fraction)` callback for worker threads that tells `progress(overall fraction, stage)` on this
+    event loop (call it from a coroutine); None without `progress`."""
+    if progress is None:
+        return None
+    loop = asyncio.get_running_loop()
+
+    def told(stage: str, fraction: float) -> None:
+        start, end = shares.get(stage, (0.0, 0.0))
+        loop.call_soon_threadsafe(progress, start + (end - start) * min(max(fraction, 0.0), 1.0), stage)
+
+    return told
 
 
 @dataclass
@@ -280,8 +298,9 @@ class Service:
         `options` (what the REST API builds) replaces the keyword analysis options when given; `speakers`:
         speaker turns (None | "auto" | N, as options.parse_speakers returns).
         Raises AudioError subclasses for bad audio, QueueFullError when busy, UnavailableError without a model.
-        `progress(fraction, key)` is called between stages when given; `key` names the stage in the message
-        catalogue (progress_decoding, progress_waiting, progress_model, progress_saving).
+        `progress(fraction, key)` is called between stages and as speaker turns are found and the model scores
+        (on the event loop) when given; `key` names the stage in the message catalogue (progress_decoding,
+        progress_diarize, progress_waiting, progress_model, progress_saving).
         """
         # checked before any work (UsageError → 422); channels="separate": two-party calls
         opts = (
@@ -295,9 +314,15 @@ class Service:
         async def job() -> Analysis:
             step = progress or (lambda *_: None)
             step(0.1, "progress_decoding")
-            item: Prepared = await self._in_pool(rec.prepare, source, opts, name=name)
+            item: Prepared = await self._in_pool(
+                rec.prepare, source, opts, name=name, progress=_from_threads(progress, STAGE_SHARES)
+            )
             step(0.4, "progress_waiting" if worker.waiting else "progress_model")
-            result: Result = await asyncio.wrap_future(worker.submit(item, opts.granularity, opts.embedding))
+            scoring = _from_threads(progress, STAGE_SHARES)
+            told = None if scoring is None else (lambda f: scoring("progress_model", f))
+            result: Result = await asyncio.wrap_future(
+                worker.submit(item, opts.granularity, opts.embedding, progress=told)
+            )
             step(0.9, "progress_saving")
             run_dir: Path = await self._in_pool(rec.save, result, item, self.settings.outputs)
             return Analysis(result, run_dir.name, run_dir)
