@@ -35,9 +35,14 @@ def fbank(samples: np.ndarray) -> np.ndarray:
     return np.stack([fb.get_frame(i) for i in range(n)]).astype(np.float32)
 
 
+def window_frames(cfg: SpeakerSettings) -> int:
+    """A whole window's length in 10 ms frames (shorter windows are whole stretches shorter than that)."""
+    return round(cfg.window_s / HOP_S)
+
+
 def windows(stretches: list[tuple[int, int]], cfg: SpeakerSettings) -> list[tuple[int, int]]:
     """[start, end) 10 ms frame ranges of the embedding windows inside each [start, end) speech stretch."""
-    win, shift = round(cfg.window_s / HOP_S), max(1, round(cfg.shift_s / HOP_S))
+    win, shift = window_frames(cfg), max(1, round(cfg.shift_s / HOP_S))
     out = []
     for s, e in stretches:
         if e - s <= win:

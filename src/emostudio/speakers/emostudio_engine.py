@@ -54,7 +54,7 @@ class EmoStudioEngine:
             self._nets.campplus, x, stretches, cfg, share(progress, SPEECH_SHARE, end)
         )
         seconds = _new_seconds(wins)
-        full = np.array([b - a for a, b in wins]) >= round(cfg.window_s / frames.HOP_S)
+        full = np.array([b - a for a, b in wins]) >= embed.window_frames(cfg)
         labels, centroids = cluster.assign(emb, seconds, speakers or MAX_SPEAKERS, cfg, full)
         scores = resegment.frame_scores(wins, emb, centroids, len(speech))
         primary = np.where(speech, np.argmax(scores, axis=0), -1)
