@@ -36,10 +36,45 @@ def recognizer(tiny_model):
 TIERS = ("unit", "integration", "slow", "browser", "gpu")
 
 
+# the files that take longest (CI's "slowest durations": a 3-hour file, the benchmark smoke run, kill -9 trials,
+# FunASR parity), then the tiers by how long their files run: scripts/run-tests hands files to its workers in this
+# order (--no-loadscope-reorder), so the long ones start first and the two workers finish together (xdist's own
+# order, most tests first, started these few-test files last: the run ended on one of them alone)
+LONGEST_FILES = (
+    "test_memory.py",
+    "test_benchmarks_smoke.py",
+    "test_profiles_faults.py",
+    "test_model_parity.py",
+    "test_batch_kill.py",
+)
+TIER_ORDER = ("slow", "browser", "integration", "gpu", "unit")
+
+
+def _file_order(item) -> tuple[int, int]:
+    """(place among LONGEST_FILES or after them, place of the file's tier in TIER_ORDER)."""
+    name = item.path.name
+    tier = next((m.name for m in item.iter_markers() if m.name in TIERS), "unit")
+    first = LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+    return first, TIER_ORDER.index(tier)
+
+
 def pytest_collection_modifyitems(config, items):
     """Every test sits in exactly one tier (README "Development"): `pytestmark = pytest.mark.TIER` at the top of
     its file, or one tier mark on the test itself where a file mixes tiers. A test with none or several fails the
-    collection, so `-m unit` (`scripts/run-tests --fast`) can never silently leave a test out or run it twice."""
+    collection, so `-m unit` (`scripts/run-tests --fast`) can never silently leave a test out or run it twice.
+    Then the files are put in the order their workers should start them (LONGEST_FILES), each file's tests kept
+    together and in their own order."""
+    _check_tiers(items)
+    rank: dict[str, tuple[int, int]] = {}
+    count: dict[str, int] = {}
+    for item in items:  # a file ranks by its first test (files mixing tiers keep one place)
+        rank.setdefault(str(item.path), _file_order(item))
+        count[str(item.path)] = count.get(str(item.path), 0) + 1
+    # then, as xdist would, files with more tests first; stable: a file's tests stay in their order
+    items.sort(key=lambda item: (*rank[str(item.path)], -count[str(item.path)]))
+
+
+def _check_tiers(items) -> None:
     wrong = []
     for item in items:
         tiers = sorted({mark.name for mark in item.iter_markers() if mark.name in TIERS})
