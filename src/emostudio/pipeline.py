@@ -25,6 +25,7 @@ handed out as soon as it holds `group_seconds` of audio (or `max_group_items` in
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -42,7 +43,7 @@ from emostudio.engine import Engine
 from emostudio.errors import AudioError, EmoStudioError, InternalError, UsageError, printable
 from emostudio.options import AnalysisOptions
 from emostudio.prepare import prepare
-from emostudio.records import Audio, InputItem, Prepared, source_name
+from emostudio.records import Audio, Fraction, InputItem, Prepared, at_stage, source_name, to_all
 from emostudio.results import Result
 from emostudio.settings import Settings
 
@@ -188,7 +189,7 @@ def _prepare_job(
             options.for_item(job.item),
             name=job.name,
             sample_rate=job.sample_rate,
-            progress=None if on_progress is None else (lambda stage, f: on_progress(job.index, stage, f)),
+            progress=None if on_progress is None else functools.partial(on_progress, job.index),
         )
     except EmoStudioError as e:
         if in_process:
@@ -337,17 +338,12 @@ class _Flow:
                 return
             self.pending.append((job, self.submit(job)))
 
-    def _scoring_progress(self, indices: list[int]):
+    def _scoring_progress(self, indices: list[int]) -> Fraction | None:
         """The group's scoring share, told for each of its inputs (they are scored in one pass)."""
         tell = self.on_progress
         if tell is None:
             return None
-
-        def told(fraction: float) -> None:
-            for i in indices:
-                tell(i, "progress_model", fraction)
-
-        return told
+        return to_all(at_stage(functools.partial(tell, i), "progress_model") for i in indices)
 
     def flush(self) -> Iterator[Outcome]:
         """Score the group gathered so far (one `Engine.results` call) and hand out its outcomes in order."""

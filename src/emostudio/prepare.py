@@ -38,6 +38,7 @@ from emostudio.records import (
     Span,
     StageProgress,
     TurnPart,
+    at_stage,
     share,
     source_name,
 )
@@ -83,7 +84,7 @@ def prepare(
         progress("progress_decoding", 0.0)
     audio = _decode(source, s, label, name, sample_rate, keep_channels=opts.channels == "separate")
     item = _prepare_audio(audio, s, label, opts.enhance, opts.quality)
-    turns = _stage(progress, "progress_diarize")
+    turns = at_stage(progress, "progress_diarize")
     if opts.speakers is not None and opts.channels != "separate":  # separate: turns within each channel
         plan_turns(item, s, opts, turns)
     if opts.channels == "separate":
@@ -91,11 +92,6 @@ def prepare(
             audio, s, name=label, roles=opts.role_names, options=opts, progress=turns
         )
     return item
-
-
-def _stage(progress: StageProgress | None, key: str) -> Fraction | None:
-    """`progress` for one stage: a fraction of it → progress(key, fraction)."""
-    return None if progress is None else (lambda f: progress(key, f))
 
 
 def _decode(

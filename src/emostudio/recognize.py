@@ -24,7 +24,7 @@ from emostudio.model.accel import optimise_for_cpu
 from emostudio.model.checkpoint import DEFAULT_MODEL, LoadedModel, load_model
 from emostudio.options import AnalysisOptions, ResultAdapter
 from emostudio.pipeline import InputProgress, Outcome, PipelineOptions, iter_results
-from emostudio.records import Source, StageProgress
+from emostudio.records import Source, StageProgress, at_stage
 from emostudio.results import Result
 from emostudio.runs import check_output_root
 from emostudio.settings import EnhanceSettings, Settings
@@ -123,7 +123,7 @@ class Recognizer(Engine):
         if output_dir is not None:
             check_output_root(output_dir)
         item = self.prepare(source, opts, name=name, sample_rate=sample_rate, progress=progress)
-        scoring = None if progress is None else (lambda f: progress("progress_model", f))
+        scoring = at_stage(progress, "progress_model")
         result = self.results([item], opts.granularity, opts.embedding, reader, scoring)[0]
         if isinstance(result, EmoStudioError):
             raise result

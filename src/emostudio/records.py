@@ -7,7 +7,7 @@
     ChannelInfo, ChannelPart        one channel of a two-party recording: what was found, its prepared audio
     TurnPart                        one speaker turn (speakers=): its span and, when long enough, its prepared cut
     Prepared, Source                one input ready for the model (emostudio.prepare makes it); what it can be
-    Fraction, StageProgress, share  how far one long piece of work is (progress callbacks)
+    Fraction, StageProgress, ...    how far one long piece of work is (progress callbacks: share, at_stage, to_all)
 
 They sit at the bottom so that the signal layer (decode, quality, enhance, channel detection) and the analysis
 layer (prepare, scoring, assemble) share them without importing each other upwards. Waveforms are
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,17 +33,42 @@ LOW_CONFIDENCE_CAUSES = ("snr", "clipping", "loudness", "duration", "sample_rate
 
 
 # ---- progress --------------------------------------------------------------------------------------------------
-Fraction = Callable[[float], None]  # told how much of one piece of work is done: 0.0 … 1.0
-StageProgress = Callable[
-    [str, float], None
-]  # (the stage's catalogue key, e.g. "progress_model"; its fraction)
+# told how much of one piece of work is done: 0.0 … 1.0
+Fraction = Callable[[float], None]
+# told (the stage's catalogue key, e.g. "progress_model"; how much of that stage is done)
+StageProgress = Callable[[str, float], None]
+
+
+def within(start: float, end: float, fraction: float) -> float:
+    """The point `fraction` (clamped to 0 … 1) of the way from `start` to `end`."""
+    return start + (end - start) * min(max(fraction, 0.0), 1.0)
 
 
 def share(progress: Fraction | None, start: float, end: float) -> Fraction | None:
     """`progress` for a part of a piece of work that is its [start, end] share (fractions of the whole)."""
     if progress is None:
         return None
-    return lambda f: progress(start + (end - start) * min(max(f, 0.0), 1.0))
+    return lambda f: progress(within(start, end, f))
+
+
+def at_stage(progress: StageProgress | None, key: str) -> Fraction | None:
+    """`progress` for one stage: a fraction of it → progress(key, fraction)."""
+    if progress is None:
+        return None
+    return lambda f: progress(key, f)
+
+
+def to_all(progresses: Iterable[Fraction | None]) -> Fraction | None:
+    """One fraction told to each of `progresses` (work done for several at once); None when none is given."""
+    told = [p for p in progresses if p is not None]
+    if not told:
+        return None
+
+    def tell(fraction: float) -> None:
+        for progress in told:
+            progress(fraction)
+
+    return tell
 
 
 @dataclass(frozen=True)

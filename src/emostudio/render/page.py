@@ -27,7 +27,8 @@ def gradio_status() -> dict[str, dict[str, str]]:
 
 @cache
 def page_js(lang_choices: tuple[tuple[str, str], ...]) -> str:
-    """page.js with the language radio's (label, code) pairs and Gradio's missing labels and status words filled in."""
+    """page.js with the language radio's (label, code) pairs and Gradio's missing labels and status words
+    filled in."""
     text = resources.files("emostudio.render").joinpath("page.js").read_text(encoding="utf-8")
     text = text.replace("__GRADIO_LABELS__", json.dumps(gradio_labels(), ensure_ascii=False))
     text = text.replace("__GRADIO_STATUS__", json.dumps(gradio_status(), ensure_ascii=False))

@@ -18,22 +18,9 @@ from dataclasses import dataclass, field
 
 from emostudio.engine import Engine
 from emostudio.errors import EmoStudioError
-from emostudio.records import Fraction, Prepared
+from emostudio.records import Fraction, Prepared, to_all
 from emostudio.results import Result
 from emostudio.scoring import InputScores
-
-
-def _told(group: list[_Job]) -> Fraction | None:
-    """The group's scoring share, told to each of its jobs that asked (they are scored in one pass)."""
-    asked = [j.progress for j in group if j.progress is not None]
-    if not asked:
-        return None
-
-    def tell(fraction: float) -> None:
-        for progress in asked:
-            progress(fraction)
-
-    return tell
 
 
 class QueueFullError(EmoStudioError):
@@ -179,7 +166,9 @@ class ModelWorker:
             if scores_only:
                 outcomes = self.recognizer.segment_scores(items, granularity, embedding)
             else:
-                outcomes = self.recognizer.results(items, granularity, embedding, progress=_told(group))
+                # one pass scores the group: its share is told to each job that asked
+                scoring = to_all(j.progress for j in group)
+                outcomes = self.recognizer.results(items, granularity, embedding, progress=scoring)
         except (
             BaseException
         ) as exc:  # a bug outside any one input: every caller hears of it, the worker lives

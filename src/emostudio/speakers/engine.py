@@ -1,8 +1,9 @@
 """The speaker-engine interface and the engines by name.
 
 An engine turns a (samples,) float32 16 kHz mono waveform into a `Diarization`. `speakers`: the number of
-speakers to find (None: decide); `progress`: told the share done (a 60-minute recording takes minutes). An engine never invents speakers: asked for more than it finds, it reports
-the ones it found and a note. `load_engine` builds one engine per (name, model folder) and keeps it.
+speakers to find (None: decide); `progress`: told the share done (a 60-minute recording takes minutes). An
+engine never invents speakers: asked for more than it finds, it reports the ones it found and a note.
+`load_engine` builds one engine per (name, model folder) and keeps it.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from emostudio.messages import t
 from emostudio.model.checkpoint import DEFAULT_MODEL, ModelNotFoundError
 from emostudio.options import AnalysisOptions
 from emostudio.recognize import Recognizer
-from emostudio.records import Prepared, StageProgress
+from emostudio.records import Prepared, StageProgress, at_stage, within
 from emostudio.results import Result
 from emostudio.runs import AUDIO_FILE, DOWNLOADS, EMBEDDING_FILE, RunReadError
 from emostudio.server.settings import ServerSettings
@@ -59,16 +59,15 @@ class DamagedRunError(ValueError):
 STAGE_SHARES = {"progress_decoding": (0.1, 0.1), "progress_diarize": (0.1, 0.4), "progress_model": (0.4, 0.9)}
 
 
-def _from_threads(progress, shares: dict[str, tuple[float, float]]) -> StageProgress | None:
+def _from_threads(progress) -> StageProgress | None:
     """A `(stage, fraction)` callback for worker threads that tells `progress(overall fraction, stage)` on this
-    event loop (call it from a coroutine); None without `progress`."""
+    event loop (placed by STAGE_SHARES; call it from a coroutine); None without `progress`."""
     if progress is None:
         return None
     loop = asyncio.get_running_loop()
 
     def told(stage: str, fraction: float) -> None:
-        start, end = shares.get(stage, (0.0, 0.0))
-        loop.call_soon_threadsafe(progress, start + (end - start) * min(max(fraction, 0.0), 1.0), stage)
+        loop.call_soon_threadsafe(progress, within(*STAGE_SHARES.get(stage, (0.0, 0.0)), fraction), stage)
 
     return told
 
@@ -313,15 +312,14 @@ class Service:
 
         async def job() -> Analysis:
             step = progress or (lambda *_: None)
+            threads = _from_threads(progress)  # the pool's and the model worker's progress, on this loop
             step(0.1, "progress_decoding")
-            item: Prepared = await self._in_pool(
-                rec.prepare, source, opts, name=name, progress=_from_threads(progress, STAGE_SHARES)
-            )
+            item: Prepared = await self._in_pool(rec.prepare, source, opts, name=name, progress=threads)
             step(0.4, "progress_waiting" if worker.waiting else "progress_model")
-            scoring = _from_threads(progress, STAGE_SHARES)
-            told = None if scoring is None else (lambda f: scoring("progress_model", f))
             result: Result = await asyncio.wrap_future(
-                worker.submit(item, opts.granularity, opts.embedding, progress=told)
+                worker.submit(
+                    item, opts.granularity, opts.embedding, progress=at_stage(threads, "progress_model")
+                )
             )
             step(0.9, "progress_saving")
             run_dir: Path = await self._in_pool(rec.save, result, item, self.settings.outputs)
