@@ -6,10 +6,11 @@
 
 Files are 8 kHz Opus voice at 6 kb/s (one encoded minute repeated, so they build in seconds), like a long call
 recording. With `--speakers`, the file is instead a two-voice conversation of that length (tests/conversations.py,
-16 kHz FLAC) analysed with `--speakers MODE` (`off`: the same file without speaker turns, the baseline), so the speaker engine's memory is in the figure. Each run is a separate `python -m emostudio analyze` child; its peak RSS comes from `wait4`
-(the kernel's own high-water mark), its wall time from the clock. With `--as-limit-gb` the child runs under
-`prlimit --as` (address space) and a kill by the limit is reported, not hidden. Prints a table; `--md` appends it
-to benchmarks/RESULTS.md.
+16 kHz FLAC) analysed with `--speakers MODE` (`off`: the same file without speaker turns, the baseline), so the
+speaker engine's memory is in the figure. Each run is a separate `python -m emostudio analyze` child; its peak RSS
+comes from `wait4` (the kernel's own high-water mark), its wall time from the clock. With `--as-limit-gb` the child
+runs under `prlimit --as` (address space) and a kill by the limit is reported, not hidden. Prints a table; `--md`
+appends it to benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
