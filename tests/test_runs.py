@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import zipfile
 from datetime import datetime
 
@@ -90,6 +91,48 @@ def test_a_run_that_cannot_be_written_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space"):
         runs.save_run(tmp_path, _content(embedding=("embedding.npy", np.ones(4))))
     assert list(tmp_path.iterdir()) == []  # neither the claimed name nor the temporary sibling
+
+
+def _save_stopped_at(root, line: int) -> int:
+    """runs.save_run into `root`, a KeyboardInterrupt raised at its `line`-th line (counting the package's lines
+    it runs). Returns how many lines it ran: fewer than `line` when it ran to its end."""
+    package, seen = os.path.dirname(runs.__file__), 0
+
+    def stop(frame, event, arg):
+        nonlocal seen
+        if event == "line" and frame.f_code.co_filename.startswith(package):
+            seen += 1
+            if seen == line:
+                raise KeyboardInterrupt  # a raising trace function is unset: one interrupt, as one Ctrl-C
+        return stop
+
+    sys.settrace(stop)
+    try:
+        runs.save_run(root, _content(embedding=("embedding.npy", np.ones(4)), frames_csv=("f.csv", "a\n")))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sys.settrace(None)
+    return seen
+
+
+def test_a_save_stopped_at_any_line_leaves_the_whole_run_or_nothing(tmp_path):
+    """Ctrl-C can land between any two lines of save_run and the writers it calls: every folder left holds its
+    result.json (CI once found an empty run folder after a Ctrl-C: the name was claimed before the files)."""
+    line = 0
+    while True:
+        line += 1
+        root = tmp_path / f"at{line}"
+        ran = _save_stopped_at(root, line)
+        left = sorted(root.iterdir()) if root.exists() else []
+        assert not left or (len(left) == 1 and runs.is_run(left[0]) and runs.read_result(left[0])), (
+            line,
+            left,
+        )
+        if ran < line:  # it ran to its end without meeting the interrupt: every line was tried
+            assert len(left) == 1
+            break
+    assert line > 20
 
 
 def test_unknown_traversing_and_incomplete_runs_are_not_found(tmp_path):

@@ -15,8 +15,8 @@ One evaluation: evaluations/eval_YYYYMMDD_HHMMSS[_N]/ (its files: emostudio.eval
 One batch job folder: part-NNNNN.parquet (+ embeddings-NNNNN.npy, frames-NNNNN.parquet); a job replaced with
 --force moves into previous-YYYYMMDD-HHMMSS[-N]/ (the shards themselves: emostudio.batch.shards).
 
-Every file is written atomically (temp file + rename); a run folder is claimed by an atomic mkdir, written as a
-hidden temporary sibling and renamed onto the claimed name, so it is never reused, overwritten or half there.
+Every file is written atomically (temp file + rename); a run folder is written whole as a hidden temporary sibling
+and renamed onto a free name in one step, so it is never reused, overwritten or half there.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import itertools
 import json
 import os
 import re
@@ -31,6 +32,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -123,6 +125,14 @@ def sort_key(folder_id: str) -> tuple[str, int]:
 
 
 # ---- new folders ---------------------------------------------------------------------------------------------
+def folder_names(root: Path, prefix: str, now: datetime | None = None) -> Iterator[Path]:
+    """`<prefix>_YYYYMMDD_HHMMSS`, then `…_2`, `…_3`, … under `root`: the names a new folder may take, in order."""
+    stem = f"{prefix}_{(now or datetime.now()).strftime('%Y%m%d_%H%M%S')}"
+    yield root / stem
+    for n in itertools.count(2):
+        yield root / f"{stem}_{n}"
+
+
 def new_folder(root: str | os.PathLike, prefix: str, now: datetime | None = None) -> Path:
     """Create and return a fresh `<prefix>_YYYYMMDD_HHMMSS[_N]` folder under `root`; never reuses one.
 
@@ -130,15 +140,13 @@ def new_folder(root: str | os.PathLike, prefix: str, now: datetime | None = None
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    stem = f"{prefix}_{(now or datetime.now()).strftime('%Y%m%d_%H%M%S')}"
-    n = 1
-    while True:
-        path = root / (stem if n == 1 else f"{stem}_{n}")
+    for path in folder_names(root, prefix, now):
         try:
             path.mkdir()
             return path
         except FileExistsError:
-            n += 1
+            continue
+    raise AssertionError("unreachable: folder_names never ends")
 
 
 def new_run_dir(root: str | os.PathLike, now: datetime | None = None) -> Path:
@@ -212,11 +220,8 @@ class RunContent:
     sample_rate: int = SAMPLE_RATE
 
 
-def write_run(content: RunContent, run_dir: Path, run_id: str | None = None) -> Path:
-    """Write every file of a run into `run_dir`; result.json last. Returns the path of result.json.
-
-    `run_id` (default: the folder's name) is recorded in result.json with the `files` it lists.
-    """
+def write_files(content: RunContent, run_dir: Path) -> dict[str, str]:
+    """Write every file of a run but result.json into `run_dir`; returns result.json's `files` (key → name)."""
     files: dict[str, str] = {"result": RESULT_FILE}
     if content.audio is not None:
         write_wav(run_dir / AUDIO_FILE, content.audio, content.sample_rate)
@@ -227,31 +232,51 @@ def write_run(content: RunContent, run_dir: Path, run_id: str | None = None) -> 
         else:
             save_npy(run_dir / name, data)
         files[key] = name
-    doc = {**content.doc, "files": files, "run_id": run_id or run_dir.name}
-    atomic.write_json(run_dir / RESULT_FILE, doc)
+    return files
+
+
+def write_run(content: RunContent, run_dir: Path, run_id: str | None = None) -> Path:
+    """Write every file of a run into `run_dir`; result.json last. Returns the path of result.json.
+
+    `run_id` (default: the folder's name) is recorded in result.json with the `files` it lists.
+    """
+    files = write_files(content, run_dir)
+    atomic.write_json(
+        run_dir / RESULT_FILE, {**content.doc, "files": files, "run_id": run_id or run_dir.name}
+    )
     return run_dir / RESULT_FILE
 
 
 def save_run(root: str | os.PathLike, content: RunContent) -> Path:
     """Write a new run folder under `root` whole or not at all; returns it.
 
-    The folder's name is claimed first (`new_run_dir`), the files are written into a hidden temporary
-    sibling, which is then renamed onto the claimed (empty) name in one step. If anything fails (disk full,
-    no permission) the temporary folder and the claimed name are removed and the OSError is raised: no
-    half-written run is ever visible.
+    Every file, result.json included, is written into a hidden temporary sibling, which is then renamed onto a
+    free `outputs_YYYYMMDD_HHMMSS[_N]` name in one step. A rename onto a name another run took meanwhile fails
+    (a run folder is never empty), so result.json gets the next name and the rename is tried again. Nothing is
+    claimed before the rename: stopped anywhere (Ctrl-C, disk full, no permission), no folder without its
+    result.json is left; on an error the temporary folder is removed and the error raised.
     """
     root = Path(root)
-    run_dir = new_run_dir(root)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.", suffix=".tmp", dir=root))
+    root.mkdir(parents=True, exist_ok=True)
+    tmp: Path | None = None
     try:
-        write_run(content, tmp, run_id=run_dir.name)
-        os.rename(tmp, run_dir)  # POSIX: replaces the empty claimed folder atomically
+        tmp = Path(tempfile.mkdtemp(prefix=f".{RUN_PREFIX}.", suffix=".tmp", dir=root))
+        files = write_files(content, tmp)
+        for run_dir in folder_names(root, RUN_PREFIX):
+            if run_dir.exists():
+                continue
+            atomic.write_json(tmp / RESULT_FILE, {**content.doc, "files": files, "run_id": run_dir.name})
+            try:
+                os.rename(tmp, run_dir)
+                return run_dir
+            except OSError as e:  # taken between the check and the rename: the next name
+                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            run_dir.rmdir()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return run_dir
+    raise AssertionError("unreachable: folder_names never ends")
 
 
 # ---- reading runs -----------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-import wave
+import struct
 
 import av
 import numpy as np
@@ -130,18 +130,27 @@ def resample(waveform: np.ndarray, from_rate: int, to_rate: int = SAMPLE_RATE) -
     return soxr.resample(x, from_rate, to_rate, quality="HQ").astype(np.float32, copy=False)
 
 
+def wav_header(frames: int, sample_rate: int) -> bytes:
+    """The 44-byte RIFF header of a 16-bit PCM mono WAV of `frames` samples."""
+    data = 2 * frames
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        *(b"RIFF", 36 + data, b"WAVE", b"fmt ", 16, 1, 1, sample_rate, 2 * sample_rate, 2, 16, b"data", data),
+    )
+
+
 def write_wav(path: str | os.PathLike, waveform: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
     """Write (samples,) float audio as 16-bit PCM mono WAV, clipped to [-1, 1]; atomic (temp file + rename).
 
-    Converted in blocks, so a long recording needs no second full-size copy in memory.
+    Converted in blocks, so a long recording needs no second full-size copy in memory. The header is written
+    first with the known length (the `wave` module writes it on close, which raises again when a write was
+    interrupted — Ctrl-C would end as a wave error).
     """
     x = np.asarray(waveform, dtype=np.float32)
     if x.ndim != 1:
         raise ValueError(f"write_wav wants (samples,) mono audio, got shape {x.shape}")
-    with atomic_open(path, "wb") as f, wave.open(f, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(int(sample_rate))
+    with atomic_open(path, "wb") as f:
+        f.write(wav_header(len(x), int(sample_rate)))
         for start in range(0, len(x), 1 << 20):
             block = np.nan_to_num(x[start : start + (1 << 20)])
-            w.writeframes((np.clip(block, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes())
+            f.write((np.clip(block, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes())
