@@ -1,6 +1,6 @@
 """The speaker strip in a real browser (Debian's chromium via Playwright) on a live server: two synthetic voices
 (espeak-ng, tests/two_voices.py) taking turns analysed with speakers = auto show a lane per speaker, every turn of result.json in its emotion's
-colour, round ticks without duplicates and a card per speaker, in 中文 and after the switch in English.
+colour, the lanes named in the UI's language, round ticks without duplicates and a card per speaker, in 中文 and after the switch in English.
 Screenshot: test-artifacts/ui_speakers.png."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from two_voices import conversation
 
 from emostudio.messages import t
 from emostudio.model.labels import UNSCORED, colour
+from emostudio.render.speakers import speaker_name
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +68,12 @@ def test_the_speaker_strip_shows_each_speakers_turns(tmp_path, tiny_model_dir):
         ids = [sp["id"] for sp in doc["speakers"]]
         drawn = _strip(page)
         assert drawn["width"] > 600 and drawn["height"] > 40  # drawn at the column's width, not collapsed
-        assert drawn["titles"] == ids and drawn["cards"] == ids
+        assert (
+            drawn["titles"]
+            == [speaker_name(i, "zh") for i in ids]
+            == [f"说话人 {k + 1}" for k in range(len(ids))]
+        )
+        assert drawn["cards"] == ids
         expected = sorted(
             (tr["label"] if tr["scored"] else UNSCORED, colour(tr["label"] if tr["scored"] else UNSCORED))
             for tr in doc["turns"]
@@ -83,8 +89,12 @@ def test_the_speaker_strip_shows_each_speakers_turns(tmp_path, tiny_model_dir):
         page.locator("#lang").get_by_text("English").click()
         page.locator("#analyze-btn").get_by_text("Analyze").wait_for(timeout=10_000)
         page.locator("#speakers-view").get_by_text(t("speakers_strip_note", "en")).wait_for(timeout=10_000)
-        ticks = _strip(page)["ticks"]
+        drawn = _strip(page)
+        ticks = drawn["ticks"]
         assert ticks and all(re.fullmatch(r"\d+ s", x) for x in ticks)
+        assert drawn["titles"] == [
+            speaker_name(i, "en") for i in ids
+        ]  # Speaker 1, …: the lanes in English too
         assert page.locator("#speakers-option").get_by_text(t("speakers_auto", "en")).is_visible()
         assert outside == [], f"the page tried to reach the internet: {outside}"
         browser.close()

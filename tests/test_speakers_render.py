@@ -106,7 +106,9 @@ def test_the_strip_has_one_lane_per_speaker_each_turn_in_its_emotions_colour(lan
     for label in ("happy", "neutral", "angry"):
         assert f'data-label="{label}"' in html and colour(label) in html
     assert f'fill="{UNSCORED_COLOUR}"' in html  # the short turn is grey
-    assert ">spk0<" in html and ">spk1<" in html
+    assert (
+        f">{t('speaker_n', lang, n=1)}<" in html and f">{t('speaker_n', lang, n=2)}<" in html
+    )  # lane titles
     legend = html.split('id="speaker-legend"')[1]
     for label in ("happy", "neutral", "angry"):
         assert emotion_name(label, lang) in legend
@@ -154,6 +156,19 @@ def test_a_card_per_speaker_with_reading_talk_time_and_share(lang):
     assert t("speakers_title", lang, found=2, speech_s=12.8) in html
     assert _doc()["diarization"]["notes"][0][lang] in html  # the engine's note in the UI's language
     assert html.index("speaker-strip") < html.index("speaker-cards")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_speakers_are_named_in_the_ui_language_with_their_file_id_beside(lang):
+    assert render.speaker_name("spk0", lang) == ("说话人 1" if lang == "zh" else "Speaker 1")
+    assert render.speaker_name("customer-spk2", lang) == f"customer · {t('speaker_n', lang, n=3)}"
+    assert render.speaker_name("left-spk0", lang) == f"{t('role_left', lang)} · {t('speaker_n', lang, n=1)}"
+    assert render.speaker_name("narrator", lang) == "narrator"  # not an engine id: as it is
+    html = render.speakers_view(_doc(), lang)
+    spk1 = html.split('data-speaker="spk1"')[1]
+    assert (
+        f'{t("speaker_n", lang, n=2)} <span class="muted speaker-id">spk1</span>' in spk1
+    )  # as in turns.rttm
 
 
 def test_a_speaker_without_a_scored_turn_says_so_and_no_turns_say_none():

@@ -51,10 +51,11 @@ def test_auto_gives_the_turns_the_strip_and_a_card_per_speaker(tiny_service, con
     ids = [sp["id"] for sp in doc["speakers"]]
     assert re.findall(r'class="take-card speaker-card" data-speaker="(\w+)"', view) == ids
     assert view.count('class="seg"') == len(doc["turns"])  # every turn drawn, in its lane
-    for sp in ids:
-        assert f">{sp}</text>" in view
+    for k in range(len(ids)):
+        assert f">{t('speaker_n', 'en', n=k + 1)}</text>" in view  # each lane's title
     zh = analyze_ui.render_result(doc, "zh")[8]  # the language switch redraws it
     assert t("speakers_title", "zh", found=len(ids), speech_s=doc["diarization"]["speech_s"]) in zh
+    assert f">{t('speaker_n', 'zh', n=1)}</text>" in zh
     opened = history_ui.render_opened(tiny_service, doc, "en")[7]  # History shows the same, its own ids
     assert opened == speakers_view(doc, "en", "history-") and 'id="history-speaker-strip-svg"' in opened
     assert opened.replace("history-", "") == view

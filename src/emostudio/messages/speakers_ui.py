@@ -13,6 +13,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "说话人（{found} 位，语音 {speech_s:.1f} 秒）",
         "Speakers ({found}, {speech_s:.1f} s of speech)",
     ),
+    "speaker_n": ("说话人 {n}", "Speaker {n}"),
     "speakers_none": ("没有找到说话人轮次", "No speaker turns found"),
     "speakers_strip_note": (
         "每位说话人一行，每个轮次按其情感着色；灰色：太短未打分；斜线：与他人重叠",

@@ -7,10 +7,25 @@ or English; documents without them give "".
 
 from __future__ import annotations
 
+import re
+
 from emostudio.messages import t
 from emostudio.model.labels import BY_KEY, KEYS, UNSCORED, colour, emotion_name
 from emostudio.render.html import esc, legend, strip, swatch
 from emostudio.render.lanes import Lane, lanes_svg
+from emostudio.render.live import role_name
+
+SPEAKER_ID = re.compile(r"^(?:(?P<role>.+)-)?spk(?P<n>\d+)$")  # spk0, or <role>-spk0 within a channel
+
+
+def speaker_name(speaker_id: str, lang: str) -> str:
+    """A speaker as people read it: `spk0` → `Speaker 1` / `说话人 1`, `customer-spk1` → `customer · Speaker 2`;
+    any other id as it is. (Files and the CLI keep the ids: turns.rttm, frames_spkN.csv.)"""
+    m = SPEAKER_ID.match(speaker_id)
+    if m is None:
+        return speaker_id
+    name = t("speaker_n", lang, n=int(m["n"]) + 1)
+    return f"{role_name(m['role'], lang)} · {name}" if m["role"] else name
 
 
 def has_turns(doc: dict | None) -> bool:
@@ -42,13 +57,13 @@ def overlaps(turns: list[dict]) -> list[list[tuple[float, float]]]:
     return [sorted(s) for s in spans]
 
 
-def speaker_lanes(doc: dict) -> list[Lane]:
-    """One Lane per speaker (in the order of `speakers`): its turns as segments labelled with the turn's
-    emotion (`unscored` when not scored) and the overlapping spans hatched."""
+def speaker_lanes(doc: dict, lang: str = "en") -> list[Lane]:
+    """One Lane per speaker (in the order of `speakers`, titled with its `speaker_name`): its turns as segments
+    labelled with the turn's emotion (`unscored` when not scored) and the overlapping spans hatched."""
     turns = doc.get("turns") or []
-    lanes = {sp["id"]: Lane(sp["id"]) for sp in doc.get("speakers") or []}
+    lanes = {sp["id"]: Lane(speaker_name(sp["id"], lang)) for sp in doc.get("speakers") or []}
     for turn, hatched in zip(turns, overlaps(turns), strict=True):
-        lane = lanes.setdefault(turn["speaker"], Lane(turn["speaker"]))
+        lane = lanes.setdefault(turn["speaker"], Lane(speaker_name(turn["speaker"], lang)))
         label = turn.get("label") if turn.get("scored") and turn.get("label") in BY_KEY else UNSCORED
         lane.segments.append((turn["start_s"], turn["end_s"], label))
         lane.hatched += hatched
@@ -75,7 +90,7 @@ def speaker_strip(doc: dict | None, lang: str, prefix: str = "") -> str:
     if not has_turns(doc):
         return ""
     assert doc is not None
-    lanes = speaker_lanes(doc)
+    lanes = speaker_lanes(doc, lang)
     if not lanes:
         return ""
     svg = lanes_svg(lanes, lang, 0.0, _duration_s(doc), f"{prefix}speaker-strip-svg")
@@ -95,11 +110,12 @@ def speaker_strip(doc: dict | None, lang: str, prefix: str = "") -> str:
 def speaker_card(sp: dict, lang: str) -> str:
     """One speaker: its reading (emotion, confidence, band), talk time, turns and share of emotions."""
     talk = esc(t("speaker_talk", lang, seconds=sp["seconds"], turns=sp["turns"]))
+    name = f'{esc(speaker_name(sp["id"], lang))} <span class="muted speaker-id">{esc(sp["id"])}</span>'
     label = sp.get("label")
     if label not in BY_KEY or sp.get("confidence") is None:
         return (
             f'<div class="take-card speaker-card" data-speaker="{esc(sp["id"])}" data-label="">'
-            f'<div class="name">{esc(sp["id"])}</div><div>{talk}</div>'
+            f'<div class="name">{name}</div><div>{talk}</div>'
             f'<div class="muted">{esc(t("speaker_no_reading", lang))}</div></div>'
         )
     e = BY_KEY[label]
@@ -116,7 +132,7 @@ def speaker_card(sp: dict, lang: str) -> str:
     )
     return (
         f'<div class="take-card speaker-card" data-speaker="{esc(sp["id"])}" data-label="{esc(label)}" '
-        f'style="border-left: 6px solid {colour(label)}"><div class="muted">{esc(sp["id"])}</div>'
+        f'style="border-left: 6px solid {colour(label)}"><div class="speaker-name">{name}</div>'
         f'<div class="emo">{e.emoji}</div><div class="name">{esc(emotion_name(label, lang, emoji=False))}</div>'
         f"<div>{esc(t('confidence', lang))}: <b>{sp['confidence'] * 100:.1f}%</b>{band}</div>"
         f"<div>{talk}</div>{share_html}</div>"
