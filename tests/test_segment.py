@@ -146,3 +146,36 @@ def test_the_vad_network_runs_on_one_thread_and_the_count_comes_back(monkeypatch
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_vad_is_silero_onnx_on_one_thread_and_reads_as_its_torchscript_twin():
+    """The product runs silero-vad's ONNX model (less than half the time); the package's TorchScript copy of the
+    same network gives the same probabilities and the same speech spans (on a speech-like signal with pauses)."""
+    import warnings
+
+    import silero_vad
+    import torch
+    from silero_vad import get_speech_timestamps
+
+    from emostudio.segment import load_vad, new_vad_model, speech_probabilities
+
+    model = load_vad()
+    assert type(model).__name__ == "OnnxWrapper" and new_vad_model() is not model  # a fresh one per stream
+    options = model.session.get_session_options()
+    assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
+    x, _ = voice(30, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        twin = silero_vad.load_silero_vad(onnx=False)
+    with torch.inference_mode():
+        expected = twin.audio_forward(torch.from_numpy(x), SR)[0].numpy()
+        twin.reset_states()
+        stamps = get_speech_timestamps(
+            torch.from_numpy(x), twin, sampling_rate=SR, min_speech_duration_ms=250, min_silence_duration_ms=100
+        )
+    got = speech_probabilities(x)
+    assert got.shape == expected.shape and np.max(np.abs(got - expected)) < 1e-4
+    assert [(round(s.start_s * SR), round(s.end_s * SR)) for s in speech_spans(x)] == [
+        (s["start"], min(s["end"], len(x))) for s in stamps
+    ]
+    assert len(stamps) >= 2

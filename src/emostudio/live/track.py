@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-import threading
-import warnings
 
 import numpy as np
 import soxr
@@ -20,11 +18,10 @@ import torch
 
 from emostudio.live.events import SegmentTrack
 from emostudio.records import SAMPLE_RATE
-from emostudio.segment import load_vad
+from emostudio.segment import new_vad_model
 
 VAD_CHUNK = 512  # samples at 16 kHz (32 ms): what silero-vad takes per call
 HANGOVER = 4  # chunks (128 ms) below the lower threshold that end a speech run
-_vad_load_lock = threading.Lock()
 
 
 class StreamingVad:
@@ -35,19 +32,7 @@ class StreamingVad:
     """
 
     def __init__(self, threshold: float = 0.5, quiet_dbfs: float = -60.0):
-        with (
-            _vad_load_lock
-        ):  # the shared loader imports and checks the package once; each stream its own copy
-            load_vad()
-            import silero_vad
-
-            threads = torch.get_num_threads()
-            try:
-                with warnings.catch_warnings():  # its loader uses deprecated importlib/jit calls; not ours
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    self.model = silero_vad.load_silero_vad(onnx=False)
-            finally:
-                torch.set_num_threads(threads)  # its import may set one thread; keep the process setting
+        self.model = new_vad_model()  # its own: the recurrent state is this stream's
         self.threshold = threshold
         self.quiet_power = 10 ** (quiet_dbfs / 10)
         self._pending = np.zeros(0, np.float32)
