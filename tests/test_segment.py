@@ -171,7 +171,11 @@ def test_the_vad_is_silero_onnx_on_one_thread_and_reads_as_its_torchscript_twin(
         expected = twin.audio_forward(torch.from_numpy(x), SR)[0].numpy()
         twin.reset_states()
         stamps = get_speech_timestamps(
-            torch.from_numpy(x), twin, sampling_rate=SR, min_speech_duration_ms=250, min_silence_duration_ms=100
+            torch.from_numpy(x),
+            twin,
+            sampling_rate=SR,
+            min_speech_duration_ms=250,
+            min_silence_duration_ms=100,
         )
     got = speech_probabilities(x)
     assert got.shape == expected.shape and np.max(np.abs(got - expected)) < 1e-4
