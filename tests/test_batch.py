@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +167,30 @@ def test_resume_skips_done_inputs_cleans_leftovers_and_checks_settings(clips200,
     # a second writer on the same folder is refused while the first holds it
     with ShardStore(out), pytest.raises(BatchError, match="another batch job"):
         ShardStore(out)
+
+
+def test_a_job_tells_each_inputs_stage_by_its_id_while_it_works(clips200, recognizer, tmp_path):
+    """on_stage(input id, stage, fraction): a long file in a batch shows how far it is, not only files done."""
+    folder, items = clips200
+    subset = items[:4] + [it for it in items if it.id == "bad-empty"]
+    told: list[tuple[str, str, float]] = []
+    lock = threading.Lock()
+
+    def on_stage(item_id: str, key: str, fraction: float) -> None:  # from the pool's threads too
+        with lock:
+            told.append((item_id, key, fraction))
+
+    s = run_batch(subset, tmp_path / "job", recognizer=recognizer, workers=2, on_stage=on_stage)
+    assert s.processed == 5
+    assert {i for i, _, _ in told} == {it.id for it in subset}  # every input, by its id
+    for it in items[:4]:
+        keys = [k for i, k, _ in told if i == it.id]
+        assert keys[0] == "progress_decoding" and keys[-1] == "progress_model", keys
+        model = [f for i, k, f in told if i == it.id and k == "progress_model"]
+        assert model == sorted(model) and model[-1] == pytest.approx(1.0)
+    assert {k for i, k, _ in told if i == "bad-empty"} == {
+        "progress_decoding"
+    }  # its error row needs no model
 
 
 def test_a_copied_part_file_is_not_a_shard(tmp_path):

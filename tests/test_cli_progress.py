@@ -50,3 +50,17 @@ def test_many_files_count_done_of_total_from_several_threads():
         for th in threads:
             th.join()
         assert _task(p, 0).completed == 40 and _task(p, 0).fields["count"] == "40/40"
+
+
+def test_a_batch_job_sets_its_own_count_and_names_its_inputs_by_id():
+    with FilesProgress([], what="batch") as p:
+        files, stage = _task(p, 0), _task(p, 1)
+        assert not files.visible  # no count before the job tells one
+        p.stage_of("call-017", "progress_diarize", 0.4)
+        assert stage.visible and stage.description == f"call-017: {t('progress_diarize', 'en')}"
+        assert stage.completed == 0.4
+        p.files(3, 10, "0.2 files/s · 0 failed")
+        assert files.visible and files.completed == 3 and files.total == 10
+        assert files.fields["count"] == "3/10" and files.fields["info"] == "0.2 files/s · 0 failed"
+        p.stage_of("call-018", "progress_diarize", 0.1)  # the next input starts from its own 0
+        assert stage.completed == 0.1 and stage.description.startswith("call-018: ")

@@ -112,6 +112,7 @@ def run_batch(
     text_weight: float | None = None,
     text_backend: str | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
+    on_stage: Callable[[str, str, float], None] | None = None,
     channels: str = "mix",
     adapter: Adapter | str | os.PathLike | None = None,
     exports: Sequence[str] = (),
@@ -133,6 +134,8 @@ def run_batch(
     Inputs with a transcript (a manifest's `text` column) also get the text columns
     (emostudio.multimodal; `text=False` skips them). `options` (an AnalysisOptions, its `text` included)
     replaces the keyword analysis options when given. Writes `summary.json` at the end and returns the summary.
+    `progress(BatchProgress)` after each input; `on_stage(input id, stage, fraction)` while one is worked on
+    (the stages of Recognizer.analyze; from the pool's threads too; not told by worker processes).
     """
     analysis = options or AnalysisOptions(
         granularity,
@@ -157,7 +160,7 @@ def run_batch(
         previous = check_job(store, identity, force)
         todo, state = pending(store, items)
         ctx = context_of(identity, rec.model_ref.is_random)
-        rows = iter_rows(rec, todo, pipe, ctx, text_options, state, (store.dir, formats))
+        rows = iter_rows(rec, todo, pipe, ctx, text_options, state, (store.dir, formats), on_stage)
         commit_rows(store, rows, shard_size, analysis, progress, state, t0)
         settings = {
             **job_settings(analysis, text_options),
@@ -220,10 +223,13 @@ def iter_rows(
     text_options: TextOptions | None,
     state: BatchProgress,
     exports: tuple[Path, tuple[str, ...]] | None = None,
+    on_stage: Callable[[str, str, float], None] | None = None,
 ) -> Iterator[list[Row]]:
     """The rows of each input, in input order: its row (+ one per channel of a two-party call), or its error row.
-    `exports`: (the job folder, formats) to write each input's annotations into (emostudio.batch.exports)."""
-    for outcome in iter_results(rec, todo, pipe):
+    `exports`: (the job folder, formats) to write each input's annotations into (emostudio.batch.exports).
+    `on_stage(input id, stage, fraction)`: as in run_batch."""
+    told = None if on_stage is None else lambda i, key, fraction: on_stage(todo[i].id, key, fraction)
+    for outcome in iter_results(rec, todo, pipe, told):
         item: InputItem = outcome.item
         if outcome.error is not None:
             rows = [error_row(item, outcome.error, ctx)]

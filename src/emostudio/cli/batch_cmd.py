@@ -11,6 +11,7 @@ from emostudio.cli.common import (
     EXIT_FAILED_INPUTS,
     EXIT_OK,
     EXIT_USAGE,
+    FilesProgress,
     add_adapter_arg,
     add_channel_args,
     add_model_args,
@@ -19,7 +20,6 @@ from emostudio.cli.common import (
     console,
     fail,
     load_recognizer,
-    progress_bar,
     say,
 )
 from emostudio.errors import EmoStudioError
@@ -208,8 +208,9 @@ def _options(args: argparse.Namespace):
     ).check()
 
 
-def _run_job(args: argparse.Namespace, items, options, progress):
-    """Run the job locally or on Ray; the BatchSummary, or None after saying why no model could be loaded."""
+def _run_job(args: argparse.Namespace, items, options, progress, on_stage):
+    """Run the job locally or on Ray; the BatchSummary, or None after saying why no model could be loaded.
+    `on_stage(input id, stage, fraction)`: the local runner tells it while an input is worked on."""
     from emostudio.batch import ShardStore, run_batch
     from emostudio.settings import Settings
 
@@ -259,6 +260,7 @@ def _run_job(args: argparse.Namespace, items, options, progress):
         executor=args.executor,
         group_seconds=args.group_seconds,
         exports=args.export or (),
+        on_stage=on_stage,
         **common,
     )
 
@@ -277,20 +279,15 @@ def run(args: argparse.Namespace) -> int:
     if args.store and not args.embedding:
         fail("--store needs --embedding: profiles are built from the clips' embeddings")
         return EXIT_USAGE
-    with progress_bar("batch") as (bar, task):
+    with FilesProgress([], what="batch") as shown:
 
         def progress(p) -> None:
             rate = p.done / p.elapsed_s if p.elapsed_s > 0 else 0.0
             rtf = p.audio_s / p.elapsed_s if p.elapsed_s > 0 else 0.0
-            bar.update(
-                task,
-                total=p.total,
-                completed=p.done,
-                info=f"{rate:.1f} files/s · {rtf:.0f} audio-h/h · {p.failed} failed",
-            )
+            shown.files(p.done, p.total, f"{rate:.1f} files/s · {rtf:.0f} audio-h/h · {p.failed} failed")
 
         try:
-            s = _run_job(args, items, options, progress)
+            s = _run_job(args, items, options, progress, shown.stage_of)
         except EmoStudioError as exc:
             fail(str(exc))
             return EXIT_USAGE

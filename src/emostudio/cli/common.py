@@ -83,7 +83,9 @@ def files_bar(total: int, what: str) -> Progress:
 class FilesProgress:
     """A transient display on stderr while files are analysed: files done of total (2 or more files), and the
     file being worked on with its stage (decoding, speaker turns, the model) and that stage's share done — one
-    long recording takes minutes. `stage` may be called from worker threads. Use it in `with`."""
+    long recording takes minutes. `stage` may be called from worker threads. Use it in `with`.
+    A batch job tells its own count (`files`, with an `info` text: rate, failures) and names its inputs by id
+    (`stage_of`)."""
 
     def __init__(self, names: list[str], what: str = "analysing"):
         self.names = names
@@ -91,15 +93,16 @@ class FilesProgress:
             TextColumn("{task.description}", markup=False),
             BarColumn(),
             TextColumn("{task.fields[count]}", markup=False),
+            TextColumn("{task.fields[info]}", markup=False),
             TimeRemainingColumn(),
             console=err_console,
             transient=True,
         )
         self._files = self.bar.add_task(
-            what, total=len(names), count=f"0/{len(names)}", visible=len(names) > 1
+            what, total=len(names), count=f"0/{len(names)}", info="", visible=len(names) > 1
         )
-        self._stage = self.bar.add_task("", total=1.0, count="", visible=False)
-        self._at: tuple[int, str] | None = None
+        self._stage = self.bar.add_task("", total=1.0, count="", info="", visible=False)
+        self._at: tuple[str, str] | None = None
         self._fraction = 0.0
         self._done = 0
         self._lock = threading.Lock()
@@ -113,12 +116,21 @@ class FilesProgress:
 
     def stage(self, index: int, key: str, fraction: float) -> None:
         """Input `index` is `fraction` through stage `key` (a catalogue key: said in English)."""
+        name = os.path.basename(self.names[index]) if 0 <= index < len(self.names) else str(index)
+        self.stage_of(name, key, fraction)
+
+    def stage_of(self, name: str, key: str, fraction: float) -> None:
+        """The input called `name` is `fraction` through stage `key`."""
         with self._lock:
-            if self._at != (index, key):  # another file or stage: its own bar from 0
-                self._at, self._fraction = (index, key), 0.0
-                name = os.path.basename(self.names[index]) if 0 <= index < len(self.names) else str(index)
+            if self._at != (name, key):  # another file or stage: its own bar from 0
+                self._at, self._fraction = (name, key), 0.0
                 self.bar.reset(
-                    self._stage, total=1.0, visible=True, description=f"{name}: {t(key, 'en')}", count="0%"
+                    self._stage,
+                    total=1.0,
+                    visible=True,
+                    description=f"{name}: {t(key, 'en')}",
+                    count="0%",
+                    info="",
                 )
             self._fraction = max(self._fraction, min(fraction, 1.0))  # a group scored again never goes back
             self.bar.update(self._stage, completed=self._fraction, count=f"{self._fraction:.0%}")
@@ -127,6 +139,13 @@ class FilesProgress:
         with self._lock:
             self._done += 1
             self.bar.update(self._files, completed=self._done, count=f"{self._done}/{len(self.names)}")
+
+    def files(self, done: int, total: int, info: str = "") -> None:
+        """Set the files row: `done` of `total`, and `info` after the count."""
+        with self._lock:
+            self.bar.update(
+                self._files, total=total, completed=done, count=f"{done}/{total}", info=info, visible=True
+            )
 
 
 def fail(text: str) -> None:
