@@ -190,6 +190,22 @@ def test_folds_never_put_a_file_or_speaker_in_both_parts(case):
     assert np.all(seen == 1)  # every item is tested exactly once
 
 
+@pytest.mark.unit
+def test_more_folds_than_any_class_has_members_still_makes_grouped_folds():
+    """--folds 6 on 5 files a class: scikit-learn refuses to stratify (it raised ValueError, an internal error);
+    the folds are grouped and balanced instead, each item tested once, the same for the same seed."""
+    labels = [0] * 5 + [1] * 5 + [2] * 5
+    groups = np.arange(15) // 2  # pairs of files from one recording
+    folds = cv_folds(labels, groups, 6, seed=3)
+    seen = np.zeros(15, dtype=int)
+    for tr, te in folds:
+        seen[te] += 1
+        assert len(te) and not set(groups[tr]) & set(groups[te])
+    assert len(folds) == 6 and np.all(seen == 1)
+    again = cv_folds(labels, groups, 6, seed=3)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
+
+
 # ------------------------------------------------------------------------------------------ label sets
 @pytest.mark.unit
 def test_label_set_rules(tmp_path):

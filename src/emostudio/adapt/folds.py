@@ -3,7 +3,7 @@
 Groups: two labelled items are in the same group when they are the same audio (the same content hash, or the same
 file: several intervals cut from one long recording) or, when the set has a speaker column, have the same speaker.
 Folds are scikit-learn's StratifiedGroupKFold over those groups (class proportions kept as far as the groups
-allow), shuffled with the run's seed so that a run can be repeated exactly.
+and the class sizes allow), shuffled with the run's seed so that a run can be repeated exactly.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ def cv_folds(
     if len(set(groups.tolist())) < k:
         raise AdaptError(f"{len(set(groups.tolist()))} group(s) cannot make {k} folds")
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    if np.all(np.unique(y, return_counts=True)[1] < k):
+        # every class has fewer members than folds (say --folds 10 on 6 files a class): scikit-learn refuses to
+        # stratify, and no fold could hold each class anyway; the folds are then grouped and balanced in size
+        # only (one stratum), shuffled with the seed as before
+        y = np.zeros(len(y), dtype=np.int64)
     with warnings.catch_warnings():
         # a class with fewer members than folds: labelset.check_counts has already said so in its own words
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
