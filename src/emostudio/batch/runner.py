@@ -121,21 +121,18 @@ def run_batch(
 ) -> BatchSummary:
     """Recognise every input into Parquet shards under `out_dir`; skip inputs finished by an earlier run.
 
-    Inputs are prepared (decoded, checked, enhanced) by `workers` threads (`executor="process"` for a spawned
-    process pool, `workers=0` inline) while the model scores groups of about `group_seconds` of audio (default
-    4 × batch_seconds) in length-sorted batches of at most `batch_seconds` padded seconds. Every `shard_size`
-    rows are committed as one shard. A failing input becomes a row with `error_code` and `error`; it never
-    stops the job. `channels="separate"` (or a manifest's `roles` / `channels` column) scores each channel
-    of an input as its own speaker: its row is followed by one row per channel (see shards.rows_for).
+    Inputs are prepared (decoded, checked, enhanced) by `workers` threads (`executor="process"`: a spawned process
+    pool, `workers=0` inline) while the model scores groups of about `group_seconds` of audio (default 4 ×
+    batch_seconds) in length-sorted batches of at most `batch_seconds` padded seconds. Every `shard_size` rows are
+    committed as one shard. A failing input becomes a row with `error_code` and `error`; it never stops the job.
+    `channels="separate"` (or a manifest's `roles` / `channels` column): one more row per channel (shards.rows_for);
     `speakers` ("auto"/N; a manifest's `speakers` column per input): one more row per speaker, `<id>#spk0`, ...
-    `adapter` (a folder or a loaded adapter, checked against the model before any input is read) fills the
-    adapter columns of every row and is part of the job's identity. `exports` (textgrid, eaf, vtt, srt, rttm)
-    writes each input's annotations into `out_dir/exports/` (emostudio.batch.exports).
-    Inputs with a transcript (a manifest's `text` column) also get the text columns
-    (emostudio.multimodal; `text=False` skips them). `options` (an AnalysisOptions, its `text` included)
-    replaces the keyword analysis options when given. Writes `summary.json` at the end and returns the summary.
-    `progress(BatchProgress)` after each input; `on_stage(input id, stage, fraction)` while one is worked on
-    (the stages of Recognizer.analyze; from the pool's threads too; not told by worker processes).
+    `adapter` (a folder or a loaded adapter, checked against the model before any input is read) fills the adapter
+    columns and is part of the job's identity. `exports` (textgrid, eaf, vtt, srt, rttm): each input's annotations
+    in `out_dir/exports/`. A manifest's `text` column adds the text columns (emostudio.multimodal; `text=False`
+    skips them). `options` (an AnalysisOptions) replaces the keyword analysis options. `progress(BatchProgress)`
+    after each input; `on_stage(input id, stage, fraction)` while one is worked on (Recognizer.analyze's stages,
+    from the pool's threads too; not told by worker processes). Writes `summary.json`; returns the summary.
     """
     analysis = options or AnalysisOptions(
         granularity,

@@ -24,7 +24,7 @@ from emostudio.speakers.turns import Diarization, Turn, speaker_id
 
 SAMPLE_RATE = 16_000
 # the shares of diarize's time (measured by benchmarks/speakers_bench.py --stages): speech and overlap, then CAM++
-SPEECH_SHARE, EMBED_SHARE = 0.4, 0.58
+SPEECH_SHARE, EMBED_SHARE = 0.32, 0.66
 
 
 class EmoStudioEngine:
