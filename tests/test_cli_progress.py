@@ -64,3 +64,14 @@ def test_a_batch_job_sets_its_own_count_and_names_its_inputs_by_id():
         assert files.fields["count"] == "3/10" and files.fields["info"] == "0.2 files/s · 0 failed"
         p.stage_of("call-018", "progress_diarize", 0.1)  # the next input starts from its own 0
         assert stage.completed == 0.1 and stage.description.startswith("call-018: ")
+
+
+def test_two_inputs_worked_on_at_once_never_send_each_others_bar_back():
+    with FilesProgress(["a.wav", "b.wav"]) as p:
+        stage = _task(p, 1)
+        p.stage(0, "progress_model", 0.5)
+        p.stage(1, "progress_model", 0.2)  # b's turn: its own share
+        assert stage.description.startswith("b.wav: ") and stage.completed == 0.2
+        p.stage(0, "progress_model", 0.3)  # a again (a group scored one by one): where a was, not 0 or 0.3
+        assert stage.description.startswith("a.wav: ") and stage.completed == 0.5
+        assert stage.fields["count"] == "50%"

@@ -80,6 +80,9 @@ def files_bar(total: int, what: str) -> Progress:
     )
 
 
+RECENT_STAGES = 64  # (input, stage) shares FilesProgress remembers: more than the inputs worked on at once
+
+
 class FilesProgress:
     """A transient display on stderr while files are analysed: files done of total (2 or more files), and the
     file being worked on with its stage (decoding, speaker turns, the model) and that stage's share done — one
@@ -103,7 +106,7 @@ class FilesProgress:
         )
         self._stage = self.bar.add_task("", total=1.0, count="", info="", visible=False)
         self._at: tuple[str, str] | None = None
-        self._fraction = 0.0
+        self._fractions: dict[tuple[str, str], float] = {}  # (input, stage) → its share so far, recent ones
         self._done = 0
         self._lock = threading.Lock()
 
@@ -120,20 +123,21 @@ class FilesProgress:
         self.stage_of(name, key, fraction)
 
     def stage_of(self, name: str, key: str, fraction: float) -> None:
-        """The input called `name` is `fraction` through stage `key`."""
+        """The input called `name` is `fraction` through stage `key`. Each (input, stage) keeps its own share,
+        so two inputs worked on at once (decode workers, one scoring group) never send each other's bar back."""
         with self._lock:
-            if self._at != (name, key):  # another file or stage: its own bar from 0
-                self._at, self._fraction = (name, key), 0.0
-                self.bar.reset(
-                    self._stage,
-                    total=1.0,
-                    visible=True,
-                    description=f"{name}: {t(key, 'en')}",
-                    count="0%",
-                    info="",
-                )
-            self._fraction = max(self._fraction, min(fraction, 1.0))  # a group scored again never goes back
-            self.bar.update(self._stage, completed=self._fraction, count=f"{self._fraction:.0%}")
+            at = (name, key)
+            done = max(
+                self._fractions.pop(at, 0.0), min(fraction, 1.0)
+            )  # a part scored again never goes back
+            self._fractions[at] = done  # the newest last; only the recent ones are kept
+            while len(self._fractions) > RECENT_STAGES:
+                del self._fractions[next(iter(self._fractions))]
+            if self._at != at:  # another file or stage: its own bar
+                self._at = at
+                label = f"{name}: {t(key, 'en')}"
+                self.bar.reset(self._stage, total=1.0, visible=True, description=label, count="", info="")
+            self.bar.update(self._stage, completed=done, count=f"{done:.0%}")
 
     def file_done(self) -> None:
         with self._lock:
