@@ -133,11 +133,14 @@ class FilesProgress:
             self._fractions[at] = done  # the newest last; only the recent ones are kept
             while len(self._fractions) > RECENT_STAGES:
                 del self._fractions[next(iter(self._fractions))]
-            if self._at != at:  # another file or stage: its own bar
+            count = f"{done:.0%}"
+            if self._at == at:
+                self.bar.update(self._stage, completed=done, count=count)
+            else:  # another file or stage: its own bar, drawn at its own share at once
                 self._at = at
                 label = f"{name}: {t(key, 'en')}"
-                self.bar.reset(self._stage, total=1.0, visible=True, description=label, count="", info="")
-            self.bar.update(self._stage, completed=done, count=f"{done:.0%}")
+                self.bar.reset(self._stage, total=1.0, visible=True, description=label, info="", count=count)
+                self.bar.update(self._stage, completed=done)
 
     def file_done(self) -> None:
         with self._lock:
