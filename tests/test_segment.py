@@ -163,7 +163,7 @@ def test_the_vad_is_silero_onnx_on_one_thread_and_reads_as_its_torchscript_twin(
     assert type(model).__name__ == "OnnxWrapper" and new_vad_model() is not model  # a fresh one per stream
     options = model.session.get_session_options()
     assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
-    x, _ = voice(30, seed=2)
+    x, _ = voice(12, seed=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         twin = silero_vad.load_silero_vad(onnx=False)
