@@ -235,18 +235,6 @@ def write_files(content: RunContent, run_dir: Path) -> dict[str, str]:
     return files
 
 
-def write_run(content: RunContent, run_dir: Path, run_id: str | None = None) -> Path:
-    """Write every file of a run into `run_dir`; result.json last. Returns the path of result.json.
-
-    `run_id` (default: the folder's name) is recorded in result.json with the `files` it lists.
-    """
-    files = write_files(content, run_dir)
-    atomic.write_json(
-        run_dir / RESULT_FILE, {**content.doc, "files": files, "run_id": run_id or run_dir.name}
-    )
-    return run_dir / RESULT_FILE
-
-
 def save_run(root: str | os.PathLike, content: RunContent) -> Path:
     """Write a new run folder under `root` whole or not at all; returns it.
 
